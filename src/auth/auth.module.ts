@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { PassportModule } from '@nestjs/passport';
+import { JwtStrategy } from './jwt.strategy';
+import { PermissionsGuard } from './permissions.guard';
+
+@Module({
+  imports: [PassportModule],
+  providers: [JwtStrategy, { provide: APP_GUARD, useClass: PermissionsGuard }],
+})
+export class AuthModule {}

@@ -1,0 +1,87 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus } from '@nestjs/common';
+import { STATUS_CODES } from 'node:http';
+import type { Response } from 'express';
+import { TwilioGatewayError } from '../twilio/twilio.errors';
+import { AppError, ErrorCode, ErrorDetail } from './app-error';
+import { ErrorResponseDto } from './error-response.dto';
+import { appLogger } from './logger';
+import { RequestWithId, requestIdOf } from './request-id.middleware';
+
+const CODE_BY_STATUS: Partial<Record<number, ErrorCode>> = {
+  400: 'validation_failed',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  409: 'conflict',
+  413: 'payload_too_large',
+  429: 'rate_limited',
+  503: 'dependency_unavailable',
+};
+
+/** Renders every error in the one documented shape; internals go to the log, never to the client. */
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const req = http.getRequest<RequestWithId>();
+    const res = http.getResponse<Response>();
+    const requestId = requestIdOf(req);
+    const error = toAppError(exception);
+
+    if (error.status >= 500) {
+      appLogger().event('error', 'request_failed', {
+        request_id: requestId,
+        method: req.method,
+        path: req.path,
+        status: error.status,
+        code: error.code,
+        error: exception instanceof Error ? exception.message : String(exception),
+        stack: exception instanceof Error ? exception.stack : undefined,
+      });
+    }
+    if (error.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(error.retryAfterSeconds));
+    if (res.headersSent) return;
+
+    const body: ErrorResponseDto = {
+      statusCode: error.status,
+      error: STATUS_CODES[error.status] ?? 'Error',
+      message: error.message,
+      code: error.code,
+      request_id: requestId,
+    };
+    if (error.details?.length) body.details = error.details;
+    if (error.twilioCode !== undefined) body.twilio_code = error.twilioCode;
+    res.status(error.status).json(body);
+  }
+}
+
+export function toAppError(exception: unknown): AppError {
+  if (exception instanceof AppError) return exception;
+  if (exception instanceof TwilioGatewayError) return exception.toAppError();
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    const response = exception.getResponse();
+    const message = typeof response === 'string' ? response : messageOf(response) ?? exception.message;
+    const details = detailsOf(response);
+    return new AppError(status, CODE_BY_STATUS[status] ?? (status >= 500 ? 'internal_error' : 'validation_failed'), message, details);
+  }
+  const parseFailure = exception as { type?: string; status?: number };
+  if (parseFailure?.type === 'entity.parse.failed') {
+    return new AppError(HttpStatus.BAD_REQUEST, 'validation_failed', 'Request body is not valid JSON');
+  }
+  if (parseFailure?.type === 'entity.too.large') {
+    return new AppError(HttpStatus.PAYLOAD_TOO_LARGE, 'payload_too_large', 'Request body is too large');
+  }
+  return new AppError(HttpStatus.INTERNAL_SERVER_ERROR, 'internal_error', 'Internal server error');
+}
+
+function messageOf(response: object): string | undefined {
+  const message = (response as { message?: unknown }).message;
+  if (Array.isArray(message)) return message.join('; ');
+  return typeof message === 'string' ? message : undefined;
+}
+
+function detailsOf(response: unknown): ErrorDetail[] | undefined {
+  const message = (response as { message?: unknown })?.message;
+  return Array.isArray(message) ? message.map((m) => ({ message: String(m) })) : undefined;
+}

@@ -1,0 +1,297 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseDotenv } from 'dotenv';
+import { normalizeE164 } from '../common/phone-number';
+
+export const DEV_JWT_SECRET = 'samsaek-dev-secret-change-me-0123456789';
+/** The sandbox's well-known credentials; a live deployment never uses them. */
+export const SANDBOX_ACCOUNT_SID = 'AC5a4db0c5a4db0c5a4db0c5a4db0c5a4d';
+export const SANDBOX_AUTH_TOKEN = 'sandbox-auth-token-0000000000000000';
+export const SANDBOX_DEFAULT_NUMBER = '+14155550199';
+
+export type JwtAlgorithm = 'HS256' | 'RS256';
+export type InboundAction = 'voicemail' | 'forward' | 'hangup';
+
+export interface Pricing {
+  voicePerMinute: string;
+  smsPerSegment: string;
+  numberPerMonth: string;
+}
+
+/** The typed configuration; code reads this, never process.env. */
+export interface AppConfig {
+  env: 'development' | 'production' | 'test';
+  port: number;
+  host: string;
+  logLevel: 'error' | 'warn' | 'info' | 'debug';
+  version: string;
+  database: {
+    /** null: embedded PGlite. */
+    url: string | null;
+    /** PGlite data folder, or 'memory://' for an in-memory database. */
+    pgliteDataDir: string;
+    runMigrations: boolean;
+  };
+  twilio: {
+    /** 'sandbox': the in-process sandbox; 'remote': api.twilio.com or TWILIO_API_BASE_URL. */
+    mode: 'sandbox' | 'remote';
+    accountSid: string;
+    authToken: string;
+    apiBaseUrl: string | null;
+    phoneNumber: string;
+    webhookBaseUrl: string;
+    requestTimeoutMs: number;
+    sandboxSpeed: number;
+    sandboxPort: number;
+  };
+  jwt: {
+    algorithm: JwtAlgorithm;
+    /** HS256 secret or RS256 public key (PEM). */
+    verifyKey: string;
+    /** HS256 secret or RS256 private key (PEM), to mint dev tokens; null when only verifying. */
+    signKey: string | null;
+    issuer: string | null;
+    audience: string | null;
+    usingDevSecret: boolean;
+  };
+  webhooks: {
+    trustProxy: boolean;
+    inboundGreeting: string;
+    inboundAudioUrl: string | null;
+    inboundVoice: string;
+    inboundLanguage: string;
+    inboundAction: InboundAction;
+    forwardTo: string | null;
+    smsHelpText: string;
+    smsAutoReply: string | null;
+  };
+  reconcile: {
+    enabled: boolean;
+    intervalSeconds: number;
+    staleAfterSeconds: number;
+  };
+  calls: {
+    refreshAfterSeconds: number;
+  };
+  pricing: Pricing;
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Reads `.env.production` when NODE_ENV=production, `.env` otherwise; real env vars win. */
+export function readEnvFiles(env: Env = process.env, cwd = process.cwd()): Env {
+  const file = resolve(cwd, env.NODE_ENV === 'production' ? '.env.production' : '.env');
+  const fromFile = existsSync(file) ? parseDotenv(readFileSync(file)) : {};
+  return { ...fromFile, ...env };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration: ${problems.join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+class Reader {
+  readonly problems: string[] = [];
+  constructor(private readonly env: Env) {}
+
+  raw(key: string): string | undefined {
+    const value = this.env[key];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  }
+
+  string(key: string, fallback: string): string {
+    return this.raw(key) ?? fallback;
+  }
+
+  int(key: string, fallback: number, min: number, max: number): number {
+    const value = this.raw(key);
+    if (value === undefined) return fallback;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      this.problems.push(`${key} must be an integer between ${min} and ${max} (got "${value}")`);
+      return fallback;
+    }
+    return n;
+  }
+
+  number(key: string, fallback: number, min: number): number {
+    const value = this.raw(key);
+    if (value === undefined) return fallback;
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < min) {
+      this.problems.push(`${key} must be a number >= ${min} (got "${value}")`);
+      return fallback;
+    }
+    return n;
+  }
+
+  bool(key: string, fallback: boolean): boolean {
+    const value = this.raw(key)?.toLowerCase();
+    if (value === undefined) return fallback;
+    if (['true', '1', 'yes'].includes(value)) return true;
+    if (['false', '0', 'no'].includes(value)) return false;
+    this.problems.push(`${key} must be true or false (got "${value}")`);
+    return fallback;
+  }
+
+  oneOf<T extends string>(key: string, allowed: readonly T[], fallback: T): T {
+    const value = this.raw(key);
+    if (value === undefined) return fallback;
+    if (!(allowed as readonly string[]).includes(value)) {
+      this.problems.push(`${key} must be one of ${allowed.join(', ')} (got "${value}")`);
+      return fallback;
+    }
+    return value as T;
+  }
+
+  url(key: string, fallback: string | null, protocols: string[] = ['http:', 'https:']): string | null {
+    const value = this.raw(key);
+    if (value === undefined) return fallback;
+    try {
+      const parsed = new URL(value);
+      if (!protocols.includes(parsed.protocol)) throw new Error('protocol');
+      return value.replace(/\/+$/, '');
+    } catch {
+      this.problems.push(`${key} must be a ${protocols.join(' or ')} URL (got "${value}")`);
+      return fallback;
+    }
+  }
+
+  phone(key: string, fallback: string): string {
+    const value = this.raw(key);
+    if (value === undefined) return fallback;
+    const normalized = normalizeE164(value);
+    if (!normalized) {
+      this.problems.push(`${key} must be a valid E.164 phone number (got "${value}")`);
+      return fallback;
+    }
+    return normalized;
+  }
+
+  money(key: string, fallback: string): string {
+    const value = this.raw(key) ?? fallback;
+    if (!/^\d+(\.\d{1,5})?$/.test(value)) {
+      this.problems.push(`${key} must be a non-negative decimal amount with at most 5 decimals (got "${value}")`);
+      return fallback;
+    }
+    return value;
+  }
+}
+
+function packageVersion(): string {
+  for (const up of ['../..', '../../..']) {
+    const file = resolve(__dirname, up, 'package.json');
+    if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+  }
+  return '0.0.0';
+}
+
+/** Validates the whole environment at once; throws ConfigError naming every bad key. */
+export function loadConfig(env: Env = readEnvFiles()): AppConfig {
+  const r = new Reader(env);
+  const nodeEnv = r.oneOf('NODE_ENV', ['development', 'production', 'test'] as const, 'development');
+  const production = nodeEnv === 'production';
+  const port = r.int('PORT', 8000, 0, 65535);
+
+  const accountSid = r.raw('TWILIO_ACCOUNT_SID');
+  const authToken = r.raw('TWILIO_AUTH_TOKEN');
+  const apiBaseUrl = r.url('TWILIO_API_BASE_URL', null);
+  if (accountSid !== undefined && !/^AC[0-9a-fA-F]{32}$/.test(accountSid)) {
+    r.problems.push('TWILIO_ACCOUNT_SID must look like AC followed by 32 hex characters');
+  }
+  if ((accountSid === undefined) !== (authToken === undefined)) {
+    r.problems.push('TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN must be set together');
+  }
+  const sandbox = accountSid === undefined && authToken === undefined && apiBaseUrl === null;
+  if (sandbox && production && !r.bool('ALLOW_SANDBOX_IN_PRODUCTION', false)) {
+    r.problems.push('TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN are required in production (or set ALLOW_SANDBOX_IN_PRODUCTION=true)');
+  }
+
+  const databaseUrl = r.url('DATABASE_URL', null, ['postgres:', 'postgresql:']);
+  if (databaseUrl === null && production && !r.bool('ALLOW_PGLITE_IN_PRODUCTION', false)) {
+    r.problems.push('DATABASE_URL is required in production (or set ALLOW_PGLITE_IN_PRODUCTION=true)');
+  }
+
+  const algorithm = r.oneOf('JWT_ALGORITHM', ['HS256', 'RS256'] as const, 'HS256');
+  let verifyKey: string;
+  let signKey: string | null;
+  let usingDevSecret = false;
+  if (algorithm === 'RS256') {
+    const publicKey = r.raw('JWT_PUBLIC_KEY')?.replace(/\\n/g, '\n');
+    if (!publicKey || !publicKey.includes('BEGIN')) r.problems.push('JWT_PUBLIC_KEY must be a PEM public key when JWT_ALGORITHM=RS256');
+    verifyKey = publicKey ?? '';
+    signKey = r.raw('JWT_PRIVATE_KEY')?.replace(/\\n/g, '\n') ?? null;
+  } else {
+    const secret = r.raw('JWT_SECRET');
+    usingDevSecret = secret === undefined || secret === DEV_JWT_SECRET;
+    if (secret !== undefined && secret.length < 32) r.problems.push('JWT_SECRET must be at least 32 characters');
+    if (usingDevSecret && production && !r.bool('ALLOW_DEV_JWT_SECRET_IN_PRODUCTION', false)) {
+      r.problems.push('JWT_SECRET must be set to a private secret in production (or set ALLOW_DEV_JWT_SECRET_IN_PRODUCTION=true)');
+    }
+    verifyKey = secret ?? DEV_JWT_SECRET;
+    signKey = verifyKey;
+  }
+
+  const config: AppConfig = {
+    env: nodeEnv,
+    port,
+    host: r.string('HOST', '0.0.0.0'),
+    logLevel: r.oneOf('LOG_LEVEL', ['error', 'warn', 'info', 'debug'] as const, nodeEnv === 'test' ? 'warn' : 'info'),
+    version: packageVersion(),
+    database: {
+      url: databaseUrl,
+      pgliteDataDir: r.string('PGLITE_DATA_DIR', './data/pglite'),
+      runMigrations: r.bool('DB_RUN_MIGRATIONS', true),
+    },
+    twilio: {
+      mode: sandbox ? 'sandbox' : 'remote',
+      accountSid: accountSid ?? SANDBOX_ACCOUNT_SID,
+      authToken: authToken ?? SANDBOX_AUTH_TOKEN,
+      apiBaseUrl,
+      phoneNumber: r.phone('SAMSAEK_TWILIO_PHONE_NUMBER', SANDBOX_DEFAULT_NUMBER),
+      webhookBaseUrl: r.url('SAMSAEK_TWILIO_WEBHOOK_URL', `http://localhost:${port}/api/phone/webhook`)!,
+      requestTimeoutMs: r.int('TWILIO_TIMEOUT_MS', 15000, 100, 120000),
+      sandboxSpeed: r.number('SANDBOX_SPEED', 1, 0.01),
+      sandboxPort: r.int('SANDBOX_PORT', 0, 0, 65535),
+    },
+    jwt: {
+      algorithm,
+      verifyKey,
+      signKey,
+      issuer: r.raw('JWT_ISSUER') ?? null,
+      audience: r.raw('JWT_AUDIENCE') ?? null,
+      usingDevSecret,
+    },
+    webhooks: {
+      trustProxy: r.bool('WEBHOOK_TRUST_PROXY', false),
+      inboundGreeting: r.string('INBOUND_GREETING', 'Hello, you have reached Samsaek. Please leave a message after the tone.'),
+      inboundAudioUrl: r.url('INBOUND_GREETING_AUDIO_URL', null),
+      inboundVoice: r.string('INBOUND_VOICE', 'alice'),
+      inboundLanguage: r.string('INBOUND_LANGUAGE', 'en-US'),
+      inboundAction: r.oneOf('INBOUND_ACTION', ['voicemail', 'forward', 'hangup'] as const, 'voicemail'),
+      forwardTo: r.raw('INBOUND_FORWARD_TO') === undefined ? null : r.phone('INBOUND_FORWARD_TO', ''),
+      smsHelpText: r.string('SMS_HELP_TEXT', 'Samsaek: reply STOP to unsubscribe. Msg&data rates may apply.'),
+      smsAutoReply: r.raw('SMS_AUTO_REPLY') ?? null,
+    },
+    reconcile: {
+      enabled: r.bool('RECONCILE_ENABLED', true),
+      intervalSeconds: r.int('RECONCILE_INTERVAL_SECONDS', 60, 1, 86400),
+      staleAfterSeconds: r.int('RECONCILE_STALE_AFTER_SECONDS', 300, 1, 604800),
+    },
+    calls: {
+      refreshAfterSeconds: r.int('CALL_REFRESH_AFTER_SECONDS', 30, 0, 86400),
+    },
+    pricing: {
+      voicePerMinute: r.money('PRICE_VOICE_PER_MINUTE', '0.0085'),
+      smsPerSegment: r.money('PRICE_SMS_PER_SEGMENT', '0.0075'),
+      numberPerMonth: r.money('PRICE_NUMBER_PER_MONTH', '1.00'),
+    },
+  };
+  if (config.webhooks.inboundAction === 'forward' && !config.webhooks.forwardTo) {
+    r.problems.push('INBOUND_FORWARD_TO is required when INBOUND_ACTION=forward');
+  }
+  if (r.problems.length) throw new ConfigError(r.problems);
+  return config;
+}

@@ -1,0 +1,27 @@
+import type { DataSourceOptions } from 'typeorm';
+import { MIGRATIONS } from '../../migrations';
+import { ENTITIES } from '../records/entities';
+
+/** Connection options for real Postgres (url) or the embedded one (port on 127.0.0.1). */
+export function dataSourceOptions(target: { url: string } | { embeddedPort: number }): DataSourceOptions {
+  const common = {
+    type: 'postgres' as const,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTransactionMode: 'each' as const,
+    synchronize: false,
+    installExtensions: false,
+  };
+  if ('url' in target) {
+    return { ...common, url: target.url, extra: { max: 10, connectionTimeoutMillis: 5000 } };
+  }
+  return {
+    ...common,
+    host: '127.0.0.1',
+    port: target.embeddedPort,
+    username: 'postgres',
+    password: 'postgres',
+    database: 'postgres',
+    extra: { max: 1, connectionTimeoutMillis: 10000 },
+  };
+}

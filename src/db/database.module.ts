@@ -1,0 +1,45 @@
+import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { dataSourceOptions } from './data-source-options';
+import { EmbeddedPostgres } from './embedded-postgres';
+
+export const EMBEDDED_POSTGRES = Symbol('EMBEDDED_POSTGRES');
+
+class EmbeddedPostgresLifecycle implements OnApplicationShutdown {
+  constructor(@Inject(EMBEDDED_POSTGRES) private readonly embedded: EmbeddedPostgres | null) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.embedded?.stop();
+  }
+}
+
+@Global()
+@Module({
+  providers: [
+    {
+      provide: EMBEDDED_POSTGRES,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => (config.database.url ? null : EmbeddedPostgres.start(config.database.pgliteDataDir)),
+    },
+    EmbeddedPostgresLifecycle,
+  ],
+  exports: [EMBEDDED_POSTGRES],
+})
+class EmbeddedPostgresModule {}
+
+@Module({
+  imports: [
+    EmbeddedPostgresModule,
+    TypeOrmModule.forRootAsync({
+      inject: [APP_CONFIG, EMBEDDED_POSTGRES],
+      useFactory: (config: AppConfig, embedded: EmbeddedPostgres | null) => ({
+        ...dataSourceOptions(config.database.url ? { url: config.database.url } : { embeddedPort: embedded!.port }),
+        migrationsRun: config.database.runMigrations,
+        logging: false,
+      }),
+    }),
+  ],
+})
+export class DatabaseModule {}

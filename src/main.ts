@@ -1,0 +1,36 @@
+import 'reflect-metadata';
+import { API_PREFIX, createApp } from './app.factory';
+import { ConfigError, loadConfig } from './config/app-config';
+import { mintToken } from './auth/token';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const app = await createApp(config);
+  await app.listen(config.port, config.host);
+  const base = `http://localhost:${config.port}`;
+  const lines = [
+    `Samsaek Phone Service ${config.version} listening on ${base}/${API_PREFIX}`,
+    `Twilio: ${config.twilio.mode === 'sandbox' ? 'built-in sandbox (no Twilio account needed)' : config.twilio.apiBaseUrl ?? 'api.twilio.com'}`,
+    `Database: ${config.database.url ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.database.pgliteDataDir}`}`,
+  ];
+  if (config.env !== 'production') {
+    lines.push(`API docs: ${base}/api/docs`);
+    lines.push('Get a token: npm run token -- --sub alice --permissions phone:admin --ttl 1h');
+    if (config.jwt.usingDevSecret) {
+      const token = mintToken(config, { sub: 'dev', permissions: ['phone:admin'], ttl: '12h' });
+      lines.push(`Development token (phone:admin, 12 h): ${token}`);
+    }
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+void main();

@@ -1,0 +1,109 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import type { CallStatus, Direction } from '../twilio/twilio.types';
+
+@Entity('call_records')
+@Index('idx_call_records_created', ['createdAt', 'id'])
+@Index('idx_call_records_status_created', ['status', 'createdAt'])
+@Index('idx_call_records_to_created', ['toNumber', 'createdAt'])
+@Index('idx_call_records_from_created', ['fromNumber', 'createdAt'])
+@Index('idx_call_records_agent_created', ['agentName', 'createdAt'])
+@Index('idx_call_records_workflow_created', ['workflowId', 'createdAt'])
+@Index('idx_call_records_direction_created', ['direction', 'createdAt'])
+export class CallRecordEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Index('uq_call_records_sid', { unique: true })
+  @Column({ type: 'varchar', length: 34 })
+  sid: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  direction: Direction;
+
+  @Column({ name: 'from_number', type: 'varchar', length: 32 })
+  fromNumber: string;
+
+  @Column({ name: 'to_number', type: 'varchar', length: 32 })
+  toNumber: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  status: CallStatus;
+
+  /** Highest SequenceNumber of a status callback applied so far; -1 before any. */
+  @Column({ name: 'status_sequence', type: 'integer', default: -1 })
+  statusSequence: number;
+
+  @Column({ type: 'text', nullable: true })
+  message: string | null;
+
+  @Column({ name: 'audio_url', type: 'text', nullable: true })
+  audioUrl: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  twiml: string | null;
+
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  voice: string | null;
+
+  @Column({ type: 'varchar', length: 16, nullable: true })
+  language: string | null;
+
+  @Column({ type: 'boolean', default: false })
+  record: boolean;
+
+  @Column({ name: 'machine_detection', type: 'boolean', default: false })
+  machineDetection: boolean;
+
+  @Column({ name: 'timeout_seconds', type: 'integer', nullable: true })
+  timeoutSeconds: number | null;
+
+  @Column({ name: 'agent_name', type: 'varchar', length: 200, nullable: true })
+  agentName: string | null;
+
+  @Column({ name: 'call_purpose', type: 'varchar', length: 200, nullable: true })
+  callPurpose: string | null;
+
+  @Column({ name: 'workflow_id', type: 'varchar', length: 200, nullable: true })
+  workflowId: string | null;
+
+  /** JWT subject of whoever placed the call; null for inbound calls. */
+  @Column({ name: 'created_by', type: 'varchar', length: 200, nullable: true })
+  createdBy: string | null;
+
+  @Column({ name: 'start_time', type: 'timestamptz', nullable: true })
+  startTime: Date | null;
+
+  @Column({ name: 'end_time', type: 'timestamptz', nullable: true })
+  endTime: Date | null;
+
+  @Column({ name: 'duration_seconds', type: 'integer', nullable: true })
+  durationSeconds: number | null;
+
+  @Column({ type: 'numeric', precision: 12, scale: 5, nullable: true })
+  price: string | null;
+
+  @Column({ name: 'price_unit', type: 'varchar', length: 3, nullable: true })
+  priceUnit: string | null;
+
+  @Column({ name: 'answered_by', type: 'varchar', length: 32, nullable: true })
+  answeredBy: string | null;
+
+  @Column({ name: 'queue_time_ms', type: 'integer', nullable: true })
+  queueTimeMs: number | null;
+
+  @Column({ name: 'error_code', type: 'integer', nullable: true })
+  errorCode: number | null;
+
+  @Column({ name: 'error_message', type: 'text', nullable: true })
+  errorMessage: string | null;
+
+  /** Last time the record was compared with Twilio (create, refresh or reconciliation). */
+  @Column({ name: 'synced_at', type: 'timestamptz', nullable: true })
+  syncedAt: Date | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+}

@@ -1,0 +1,69 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import type { Direction, MessageStatus } from '../twilio/twilio.types';
+
+@Entity('message_records')
+@Index('idx_message_records_created', ['createdAt', 'id'])
+@Index('idx_message_records_status_created', ['status', 'createdAt'])
+@Index('idx_message_records_to_created', ['toNumber', 'createdAt'])
+@Index('idx_message_records_from_created', ['fromNumber', 'createdAt'])
+@Index('idx_message_records_agent_created', ['agentName', 'createdAt'])
+@Index('idx_message_records_direction_created', ['direction', 'createdAt'])
+export class MessageRecordEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Index('uq_message_records_sid', { unique: true })
+  @Column({ type: 'varchar', length: 34 })
+  sid: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  direction: Direction;
+
+  @Column({ name: 'from_number', type: 'varchar', length: 32 })
+  fromNumber: string;
+
+  @Column({ name: 'to_number', type: 'varchar', length: 32 })
+  toNumber: string;
+
+  @Column({ type: 'text' })
+  body: string;
+
+  @Column({ type: 'integer', default: 1 })
+  segments: number;
+
+  @Column({ name: 'media_urls', type: 'jsonb', default: () => "'[]'::jsonb" })
+  mediaUrls: string[];
+
+  @Column({ type: 'varchar', length: 16 })
+  status: MessageStatus;
+
+  @Column({ name: 'agent_name', type: 'varchar', length: 200, nullable: true })
+  agentName: string | null;
+
+  @Column({ name: 'created_by', type: 'varchar', length: 200, nullable: true })
+  createdBy: string | null;
+
+  @Column({ name: 'error_code', type: 'integer', nullable: true })
+  errorCode: number | null;
+
+  @Column({ name: 'error_message', type: 'text', nullable: true })
+  errorMessage: string | null;
+
+  @Column({ type: 'numeric', precision: 12, scale: 5, nullable: true })
+  price: string | null;
+
+  @Column({ name: 'price_unit', type: 'varchar', length: 3, nullable: true })
+  priceUnit: string | null;
+
+  @Column({ name: 'sent_at', type: 'timestamptz', nullable: true })
+  sentAt: Date | null;
+
+  @Column({ name: 'synced_at', type: 'timestamptz', nullable: true })
+  syncedAt: Date | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+}

@@ -1,0 +1,17 @@
+import { Global, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { CallRecordRepository } from './call-record.repository';
+import { ENTITIES } from './entities';
+import { MessageRecordRepository } from './message-record.repository';
+import { PhoneNumberRepository } from './phone-number.repository';
+
+const REPOSITORIES = [CallRecordRepository, MessageRecordRepository, PhoneNumberRepository];
+
+/** Entities and repositories shared by the features; the only code that knows SQL. */
+@Global()
+@Module({
+  imports: [TypeOrmModule.forFeature(ENTITIES)],
+  providers: REPOSITORIES,
+  exports: [TypeOrmModule, ...REPOSITORIES],
+})
+export class RecordsModule {}

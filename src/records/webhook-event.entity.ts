@@ -1,0 +1,37 @@
+import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+
+export type WebhookKind = 'inbound_call' | 'inbound_sms' | 'call_status' | 'message_status' | 'recording_status';
+
+/** The inbox: every authentic webhook as received, for audit and replay. */
+@Entity('webhook_events')
+@Index('idx_webhook_events_sid_received', ['sid', 'receivedAt'])
+@Index('idx_webhook_events_unapplied', ['appliedAt', 'receivedAt'])
+export class WebhookEventEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ type: 'varchar', length: 24 })
+  kind: WebhookKind;
+
+  /** CallSid / MessageSid / RecordingSid the event is about. */
+  @Column({ type: 'varchar', length: 34 })
+  sid: string;
+
+  /** Identifies the event regardless of retries: kind + sid + status + sequence. */
+  @Index('uq_webhook_events_dedupe_key', { unique: true })
+  @Column({ name: 'dedupe_key', type: 'varchar', length: 200 })
+  dedupeKey: string;
+
+  @Column({ name: 'idempotency_token', type: 'varchar', length: 200, nullable: true })
+  idempotencyToken: string | null;
+
+  @Column({ type: 'jsonb' })
+  payload: Record<string, string | string[]>;
+
+  @Column({ name: 'received_at', type: 'timestamptz', default: () => 'now()' })
+  receivedAt: Date;
+
+  /** Set once the event has been applied to its record; null while the record does not exist yet. */
+  @Column({ name: 'applied_at', type: 'timestamptz', nullable: true })
+  appliedAt: Date | null;
+}

@@ -1,0 +1,95 @@
+import { HttpStatus } from '@nestjs/common';
+import { AppError, ErrorCode } from '../common/app-error';
+
+/** Why a Twilio request failed, in our own terms. */
+export type TwilioFailureKind =
+  | 'invalid_request'
+  | 'refused_recipient'
+  | 'insufficient_funds'
+  | 'rate_limited'
+  | 'auth_failed'
+  | 'not_found'
+  | 'unavailable'
+  | 'timeout';
+
+const HTTP_BY_KIND: Record<TwilioFailureKind, [HttpStatus, ErrorCode]> = {
+  invalid_request: [HttpStatus.BAD_REQUEST, 'twilio_invalid_request'],
+  refused_recipient: [HttpStatus.BAD_REQUEST, 'twilio_refused_recipient'],
+  insufficient_funds: [HttpStatus.PAYMENT_REQUIRED, 'insufficient_funds'],
+  rate_limited: [HttpStatus.TOO_MANY_REQUESTS, 'rate_limited'],
+  auth_failed: [HttpStatus.BAD_GATEWAY, 'twilio_auth_failed'],
+  not_found: [HttpStatus.NOT_FOUND, 'not_found'],
+  unavailable: [HttpStatus.BAD_GATEWAY, 'twilio_unavailable'],
+  timeout: [HttpStatus.GATEWAY_TIMEOUT, 'twilio_timeout'],
+};
+
+/** Twilio refused or failed a request; carries Twilio's code when it gave one. */
+export class TwilioGatewayError extends Error {
+  constructor(
+    readonly kind: TwilioFailureKind,
+    message: string,
+    readonly twilioCode?: number,
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = 'TwilioGatewayError';
+  }
+
+  toAppError(): AppError {
+    const [status, code] = HTTP_BY_KIND[this.kind];
+    const details = this.field ? [{ field: this.field, message: this.message }] : undefined;
+    const retryAfter = this.kind === 'rate_limited' ? 1 : undefined;
+    return new AppError(status, code, this.message, details, this.twilioCode, retryAfter);
+  }
+}
+
+/** Field that a Twilio parameter error is about, in our API's names. */
+const FIELD_BY_CODE: Record<number, string> = {
+  21201: 'to',
+  21211: 'to',
+  21214: 'to',
+  21215: 'to',
+  21216: 'to',
+  21217: 'to',
+  21408: 'to',
+  21604: 'to',
+  21612: 'to',
+  21614: 'to',
+  21610: 'to',
+  21212: 'from',
+  21213: 'from',
+  21210: 'from',
+  21603: 'from',
+  21606: 'from',
+  21611: 'from',
+  21205: 'twiml',
+  21421: 'phone_number',
+  21422: 'phone_number',
+  21451: 'area_code',
+  21452: 'area_code',
+};
+
+const REFUSED_RECIPIENT = new Set([21214, 21215, 21216, 21408, 21610, 21612, 21614]);
+const INSUFFICIENT_FUNDS = new Set([20005, 10001, 30002]);
+
+/** Maps a Twilio REST error (HTTP status + Twilio code) to our failure kind. */
+export function classifyTwilioError(httpStatus: number, code: number | undefined, message: string): TwilioGatewayError {
+  const field = code === undefined ? undefined : FIELD_BY_CODE[code];
+  if (code !== undefined && INSUFFICIENT_FUNDS.has(code)) {
+    return new TwilioGatewayError('insufficient_funds', `Twilio account has insufficient funds: ${message}`, code);
+  }
+  switch (true) {
+    case httpStatus === 429 || code === 20429:
+      return new TwilioGatewayError('rate_limited', 'Twilio rate limit reached; retry shortly', code);
+    case httpStatus === 401 || code === 20003 || code === 20403 || code === 20008:
+      return new TwilioGatewayError('auth_failed', 'Twilio rejected the service credentials', code);
+    case httpStatus === 404 || code === 20404:
+      return new TwilioGatewayError('not_found', message, code);
+    case code !== undefined && REFUSED_RECIPIENT.has(code):
+      return new TwilioGatewayError('refused_recipient', message, code, field);
+    case httpStatus >= 400 && httpStatus < 500:
+      return new TwilioGatewayError('invalid_request', message, code, field);
+    default:
+      return new TwilioGatewayError('unavailable', `Twilio failed: ${message}`, code);
+  }
+}

@@ -1,0 +1,44 @@
+import {
+  AccountInfo,
+  AvailableNumber,
+  Balance,
+  CallSnapshot,
+  MessageSnapshot,
+  NumberSearch,
+  NumberWebhooks,
+  OwnedNumber,
+  PlaceCallInput,
+  SendMessageInput,
+  TwilioTarget,
+} from './twilio.types';
+
+/**
+ * Everything the service asks of Twilio. An abstract class so it doubles as the DI token;
+ * the SDK implementation is bound by TwilioModule, tests may bind a fake.
+ * Methods throw TwilioGatewayError for every Twilio-side failure.
+ */
+export abstract class TwilioGateway {
+  abstract readonly target: TwilioTarget;
+  abstract readonly accountSid: string;
+
+  abstract searchAvailableNumbers(search: NumberSearch): Promise<AvailableNumber[]>;
+  abstract purchaseNumber(phoneNumber: string, friendlyName: string | undefined, webhooks: NumberWebhooks): Promise<OwnedNumber>;
+  abstract listOwnedNumbers(): Promise<OwnedNumber[]>;
+  abstract updateNumberWebhooks(sid: string, webhooks: NumberWebhooks): Promise<OwnedNumber>;
+  abstract releaseNumber(sid: string): Promise<void>;
+
+  abstract placeCall(input: PlaceCallInput): Promise<CallSnapshot>;
+  abstract fetchCall(sid: string): Promise<CallSnapshot>;
+  abstract endCall(sid: string, status: 'completed' | 'canceled'): Promise<CallSnapshot>;
+
+  abstract sendMessage(input: SendMessageInput): Promise<MessageSnapshot>;
+  abstract fetchMessage(sid: string): Promise<MessageSnapshot>;
+
+  abstract fetchBalance(): Promise<Balance>;
+  abstract fetchAccount(): Promise<AccountInfo>;
+
+  /** Checks X-Twilio-Signature of a form-encoded webhook against the URL Twilio called. */
+  abstract isValidSignature(signature: string, url: string, params: Record<string, string | string[]>): boolean;
+  /** Checks X-Twilio-Signature of a JSON webhook (URL carries bodySHA256). */
+  abstract isValidSignatureWithBody(signature: string, url: string, rawBody: string): boolean;
+}

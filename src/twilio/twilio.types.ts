@@ -1,0 +1,182 @@
+/** Our own view of Twilio resources; nothing outside src/twilio sees the SDK's types. */
+
+export type CallStatus =
+  | 'queued'
+  | 'initiated'
+  | 'ringing'
+  | 'in-progress'
+  | 'completed'
+  | 'busy'
+  | 'no-answer'
+  | 'failed'
+  | 'canceled';
+
+export const TERMINAL_CALL_STATUSES: readonly CallStatus[] = ['completed', 'busy', 'no-answer', 'failed', 'canceled'];
+export const CALL_STATUSES: readonly CallStatus[] = [
+  'queued',
+  'initiated',
+  'ringing',
+  'in-progress',
+  'completed',
+  'busy',
+  'no-answer',
+  'failed',
+  'canceled',
+];
+
+export type MessageStatus =
+  | 'accepted'
+  | 'scheduled'
+  | 'queued'
+  | 'sending'
+  | 'sent'
+  | 'delivered'
+  | 'undelivered'
+  | 'failed'
+  | 'receiving'
+  | 'received'
+  | 'read'
+  | 'canceled';
+
+export const MESSAGE_STATUSES: readonly MessageStatus[] = [
+  'accepted',
+  'scheduled',
+  'queued',
+  'sending',
+  'sent',
+  'delivered',
+  'undelivered',
+  'failed',
+  'receiving',
+  'received',
+  'read',
+  'canceled',
+];
+export const TERMINAL_MESSAGE_STATUSES: readonly MessageStatus[] = ['delivered', 'undelivered', 'failed', 'received', 'read', 'canceled'];
+
+export type Direction = 'inbound' | 'outbound';
+
+export function isTerminalCallStatus(status: string): boolean {
+  return (TERMINAL_CALL_STATUSES as readonly string[]).includes(status);
+}
+
+export function isTerminalMessageStatus(status: string): boolean {
+  return (TERMINAL_MESSAGE_STATUSES as readonly string[]).includes(status);
+}
+
+export interface Capabilities {
+  voice: boolean;
+  sms: boolean;
+  mms: boolean;
+}
+
+export type NumberType = 'local' | 'toll_free' | 'mobile';
+
+export interface NumberSearch {
+  country: string;
+  type: NumberType;
+  areaCode?: number;
+  contains?: string;
+  smsEnabled?: boolean;
+  voiceEnabled?: boolean;
+  mmsEnabled?: boolean;
+  limit: number;
+}
+
+export interface AvailableNumber {
+  phoneNumber: string;
+  friendlyName: string;
+  locality: string | null;
+  region: string | null;
+  postalCode: string | null;
+  isoCountry: string;
+  capabilities: Capabilities;
+}
+
+export interface NumberWebhooks {
+  voiceUrl?: string;
+  smsUrl?: string;
+  statusCallbackUrl?: string;
+}
+
+export interface OwnedNumber {
+  sid: string;
+  phoneNumber: string;
+  friendlyName: string;
+  capabilities: Capabilities;
+  voiceUrl: string | null;
+  smsUrl: string | null;
+  statusCallbackUrl: string | null;
+  dateCreated: Date | null;
+}
+
+export interface PlaceCallInput {
+  to: string;
+  from: string;
+  /** Inline TwiML; exclusive with twimlUrl. */
+  twiml?: string;
+  twimlUrl?: string;
+  statusCallbackUrl: string;
+  record: boolean;
+  recordingStatusCallbackUrl?: string;
+  timeoutSeconds?: number;
+  machineDetection?: boolean;
+}
+
+export interface CallSnapshot {
+  sid: string;
+  direction: Direction;
+  from: string;
+  to: string;
+  status: CallStatus;
+  startTime: Date | null;
+  endTime: Date | null;
+  durationSeconds: number | null;
+  price: string | null;
+  priceUnit: string | null;
+  answeredBy: string | null;
+  queueTimeMs: number | null;
+  dateCreated: Date | null;
+}
+
+export interface SendMessageInput {
+  to: string;
+  from: string;
+  body?: string;
+  mediaUrls?: string[];
+  statusCallbackUrl?: string;
+}
+
+export interface MessageSnapshot {
+  sid: string;
+  direction: Direction;
+  from: string;
+  to: string;
+  body: string;
+  status: MessageStatus;
+  segments: number;
+  mediaCount: number;
+  errorCode: number | null;
+  errorMessage: string | null;
+  price: string | null;
+  priceUnit: string | null;
+  dateSent: Date | null;
+  dateCreated: Date | null;
+}
+
+export interface Balance {
+  balance: string;
+  currency: string;
+}
+
+export interface AccountInfo {
+  sid: string;
+  status: string;
+  friendlyName: string | null;
+}
+
+export interface TwilioTarget {
+  /** 'sandbox' when the service talks to our Twilio sandbox, 'live' for api.twilio.com or another host. */
+  mode: 'sandbox' | 'live';
+  baseUrl: string;
+}

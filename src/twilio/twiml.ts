@@ -1,0 +1,54 @@
+import twilio from 'twilio';
+import { XMLValidator, XMLParser } from 'fast-xml-parser';
+
+const { VoiceResponse, MessagingResponse } = twilio.twiml;
+type SayVoice = Parameters<InstanceType<typeof VoiceResponse>['say']>[0] extends infer A
+  ? A extends { voice?: infer V } ? V : never
+  : never;
+type SayLanguage = Parameters<InstanceType<typeof VoiceResponse>['say']>[0] extends infer A
+  ? A extends { language?: infer L } ? L : never
+  : never;
+
+export interface SayOptions {
+  voice?: string;
+  language?: string;
+}
+
+export const MAX_TWIML_LENGTH = 4000;
+
+/** `<Response><Say>` with voice and language. */
+export function sayTwiml(message: string, options: SayOptions = {}): string {
+  const response = new VoiceResponse();
+  response.say({ voice: options.voice as SayVoice, language: options.language as SayLanguage }, message);
+  return response.toString();
+}
+
+/** `<Response><Play>`. */
+export function playTwiml(audioUrl: string): string {
+  const response = new VoiceResponse();
+  response.play(audioUrl);
+  return response.toString();
+}
+
+/** Why a TwiML document is unacceptable, or null when it is well-formed with a <Response> root. */
+export function twimlProblem(document: string): string | null {
+  if (document.length > MAX_TWIML_LENGTH) return `twiml must be at most ${MAX_TWIML_LENGTH} characters`;
+  const valid = XMLValidator.validate(document);
+  if (valid !== true) return `twiml is not well-formed XML: ${valid.err.msg} (line ${valid.err.line})`;
+  const parsed = new XMLParser({ ignoreDeclaration: true, ignoreAttributes: true, preserveOrder: true }).parse(document) as Array<
+    Record<string, unknown>
+  >;
+  const roots = parsed.filter((node) => !('#text' in node) && !('?xml' in node));
+  if (roots.length !== 1 || !('Response' in roots[0])) return 'twiml must have a single <Response> root element';
+  return null;
+}
+
+/** Voice TwiML built with the SDK, for webhook answers. */
+export function voiceResponse(): InstanceType<typeof VoiceResponse> {
+  return new VoiceResponse();
+}
+
+/** Messaging TwiML built with the SDK, for webhook answers. */
+export function messagingResponse(): InstanceType<typeof MessagingResponse> {
+  return new MessagingResponse();
+}
