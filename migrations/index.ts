@@ -1,2 +1,3 @@
+import { Init1795523155463 } from './1795523155463-init';
 /** Every migration, in order; the app and the CLI both run this list. */
-export const MIGRATIONS: Function[] = [];
+export const MIGRATIONS: Function[] = [Init1795523155463];

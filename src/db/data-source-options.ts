@@ -11,6 +11,7 @@ export function dataSourceOptions(target: { url: string } | { embeddedPort: numb
     migrationsTransactionMode: 'each' as const,
     synchronize: false,
     installExtensions: false,
+    uuidExtension: 'pgcrypto' as const,
   };
   if ('url' in target) {
     return { ...common, url: target.url, extra: { max: 10, connectionTimeoutMillis: 5000 } };

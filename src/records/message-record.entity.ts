@@ -31,7 +31,7 @@ export class MessageRecordEntity {
   @Column({ type: 'integer', default: 1 })
   segments: number;
 
-  @Column({ name: 'media_urls', type: 'jsonb', default: () => "'[]'::jsonb" })
+  @Column({ name: 'media_urls', type: 'jsonb' })
   mediaUrls: string[];
 
   @Column({ type: 'varchar', length: 16 })

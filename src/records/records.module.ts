@@ -3,9 +3,11 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { CallRecordRepository } from './call-record.repository';
 import { ENTITIES } from './entities';
 import { MessageRecordRepository } from './message-record.repository';
+import { OptOutRepository } from './opt-out.repository';
 import { PhoneNumberRepository } from './phone-number.repository';
+import { StatsRepository } from './stats.repository';
 
-const REPOSITORIES = [CallRecordRepository, MessageRecordRepository, PhoneNumberRepository];
+const REPOSITORIES = [CallRecordRepository, MessageRecordRepository, PhoneNumberRepository, OptOutRepository, StatsRepository];
 
 /** Entities and repositories shared by the features; the only code that knows SQL. */
 @Global()
