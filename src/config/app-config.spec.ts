@@ -1,0 +1,87 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, DEV_JWT_SECRET, SANDBOX_ACCOUNT_SID, loadConfig, readEnvFiles } from './app-config';
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('loadConfig', () => {
+  it('runs on embedded defaults with nothing configured outside production', () => {
+    const config = loadConfig({});
+    expect(config.port).toBe(8000);
+    expect(config.twilio.mode).toBe('sandbox');
+    expect(config.twilio.accountSid).toBe(SANDBOX_ACCOUNT_SID);
+    expect(config.database.url).toBeNull();
+    expect(config.database.pgliteDataDir).toBe('./data/pglite');
+    expect(config.twilio.webhookBaseUrl).toBe('http://localhost:8000/api/phone/webhook');
+    expect(config.jwt).toMatchObject({ algorithm: 'HS256', verifyKey: DEV_JWT_SECRET, usingDevSecret: true });
+    expect(config.pricing).toEqual({ voicePerMinute: '0.0085', smsPerSegment: '0.0075', numberPerMonth: '1.00' });
+  });
+
+  it('uses Twilio when credentials are given and names the phone number in E.164', () => {
+    const config = loadConfig({
+      TWILIO_ACCOUNT_SID: `AC${'a'.repeat(32)}`,
+      TWILIO_AUTH_TOKEN: 'token',
+      SAMSAEK_TWILIO_PHONE_NUMBER: '+14155550123',
+      SAMSAEK_TWILIO_WEBHOOK_URL: 'https://example.com/api/phone/webhook/',
+    });
+    expect(config.twilio.mode).toBe('remote');
+    expect(config.twilio.apiBaseUrl).toBeNull();
+    expect(config.twilio.webhookBaseUrl).toBe('https://example.com/api/phone/webhook');
+  });
+
+  it('reports every bad key in one error', () => {
+    const problems = problemsOf({
+      PORT: 'eighty',
+      TWILIO_ACCOUNT_SID: 'nope',
+      SAMSAEK_TWILIO_PHONE_NUMBER: '+1234567890',
+      SAMSAEK_TWILIO_WEBHOOK_URL: 'ftp://x',
+      JWT_SECRET: 'short',
+      DB_RUN_MIGRATIONS: 'maybe',
+      PRICE_SMS_PER_SEGMENT: '-1',
+    });
+    const keys = ['PORT', 'TWILIO_ACCOUNT_SID', 'SAMSAEK_TWILIO_PHONE_NUMBER', 'SAMSAEK_TWILIO_WEBHOOK_URL', 'JWT_SECRET', 'DB_RUN_MIGRATIONS', 'PRICE_SMS_PER_SEGMENT'];
+    for (const key of keys) expect(problems.some((p) => p.startsWith(key))).toBe(true);
+    expect(problems.some((p) => p.includes('TWILIO_AUTH_TOKEN'))).toBe(true);
+  });
+
+  it('refuses the sandbox, PGlite and the development secret in production unless told', () => {
+    const problems = problemsOf({ NODE_ENV: 'production' });
+    expect(problems).toHaveLength(3);
+    expect(problems.join('\n')).toMatch(/ALLOW_SANDBOX_IN_PRODUCTION/);
+    expect(problems.join('\n')).toMatch(/ALLOW_PGLITE_IN_PRODUCTION/);
+    expect(problems.join('\n')).toMatch(/ALLOW_DEV_JWT_SECRET_IN_PRODUCTION/);
+    const allowed = loadConfig({
+      NODE_ENV: 'production',
+      ALLOW_SANDBOX_IN_PRODUCTION: 'true',
+      ALLOW_PGLITE_IN_PRODUCTION: 'true',
+      ALLOW_DEV_JWT_SECRET_IN_PRODUCTION: 'true',
+    });
+    expect(allowed.twilio.mode).toBe('sandbox');
+  });
+
+  it('needs a PEM public key for RS256 and a forward number for INBOUND_ACTION=forward', () => {
+    const problems = problemsOf({ JWT_ALGORITHM: 'RS256', INBOUND_ACTION: 'forward' });
+    expect(problems.some((p) => p.startsWith('JWT_PUBLIC_KEY'))).toBe(true);
+    expect(problems.some((p) => p.startsWith('INBOUND_FORWARD_TO'))).toBe(true);
+  });
+});
+
+describe('readEnvFiles', () => {
+  it('reads .env.production in production and .env otherwise, real variables winning', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'samsaek-env-'));
+    writeFileSync(join(dir, '.env'), 'PORT=8100\nLOG_LEVEL=debug\n');
+    writeFileSync(join(dir, '.env.production'), 'PORT=8200\n');
+    expect(readEnvFiles({}, dir).PORT).toBe('8100');
+    expect(readEnvFiles({ LOG_LEVEL: 'warn' }, dir).LOG_LEVEL).toBe('warn');
+    expect(readEnvFiles({ NODE_ENV: 'production' }, dir).PORT).toBe('8200');
+  });
+});
