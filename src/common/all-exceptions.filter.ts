@@ -58,6 +58,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
 export function toAppError(exception: unknown): AppError {
   if (exception instanceof AppError) return exception;
   if (exception instanceof TwilioGatewayError) return exception.toAppError();
+  const bodyParserFailure = bodyParserFailureOf(exception);
+  if (bodyParserFailure) return bodyParserFailure;
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
     const response = exception.getResponse();
@@ -65,14 +67,21 @@ export function toAppError(exception: unknown): AppError {
     const details = detailsOf(response);
     return new AppError(status, CODE_BY_STATUS[status] ?? (status >= 500 ? 'internal_error' : 'validation_failed'), message, details);
   }
-  const parseFailure = exception as { type?: string; status?: number };
-  if (parseFailure?.type === 'entity.parse.failed') {
-    return new AppError(HttpStatus.BAD_REQUEST, 'validation_failed', 'Request body is not valid JSON');
-  }
-  if (parseFailure?.type === 'entity.too.large') {
-    return new AppError(HttpStatus.PAYLOAD_TOO_LARGE, 'payload_too_large', 'Request body is too large');
-  }
   return new AppError(HttpStatus.INTERNAL_SERVER_ERROR, 'internal_error', 'Internal server error');
+}
+
+/** body-parser's own errors (bad JSON, too large), whether raw or wrapped by Nest. */
+function bodyParserFailureOf(exception: unknown): AppError | null {
+  const candidates = [exception, (exception as { cause?: unknown })?.cause];
+  for (const candidate of candidates) {
+    const type = (candidate as { type?: string } | undefined)?.type;
+    if (type === 'entity.parse.failed') return new AppError(HttpStatus.BAD_REQUEST, 'validation_failed', 'Request body is not valid JSON');
+    if (type === 'entity.too.large') return new AppError(HttpStatus.PAYLOAD_TOO_LARGE, 'payload_too_large', 'Request body is too large');
+    if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
+      return new AppError(HttpStatus.UNSUPPORTED_MEDIA_TYPE, 'validation_failed', 'Request body encoding is not supported');
+    }
+  }
+  return null;
 }
 
 function messageOf(response: object): string | undefined {
