@@ -47,6 +47,22 @@ const FACT_FIELDS = [
   'errorMessage',
 ] as const;
 
+/** What only the API request knows about a placed call. */
+const PLACED_REQUEST_FIELDS = [
+  'message',
+  'audioUrl',
+  'twiml',
+  'voice',
+  'language',
+  'record',
+  'machineDetection',
+  'timeoutSeconds',
+  'agentName',
+  'callPurpose',
+  'workflowId',
+  'createdBy',
+] as const;
+
 @Injectable()
 export class CallRecordRepository {
   constructor(@InjectRepository(CallRecordEntity) private readonly repo: Repository<CallRecordEntity>) {}
@@ -61,6 +77,28 @@ export class CallRecordRepository {
 
   findBySid(sid: string): Promise<CallRecordEntity | null> {
     return this.repo.findOne({ where: { sid } });
+  }
+
+  /**
+   * Stores a call the API just placed. A status callback may have created the record first (it can
+   * overtake the create response); then Twilio's snapshot is applied like any observation and the
+   * request's own fields, which only the API knows, are written onto the existing record.
+   */
+  async upsertPlaced(data: Partial<CallRecordEntity> & { sid: string }, seen: CallObservation): Promise<CallRecordEntity> {
+    try {
+      return await this.insert(data, 'api');
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+    }
+    await this.applyObservation(data.sid, seen, 'api');
+    const patch: Partial<CallRecordEntity> = {};
+    for (const field of PLACED_REQUEST_FIELDS) {
+      if (data[field] !== undefined) (patch as Record<string, unknown>)[field] = data[field];
+    }
+    if (Object.keys(patch).length) await this.repo.update({ sid: data.sid }, patch);
+    const stored = await this.findBySid(data.sid);
+    if (!stored) throw new Error(`call ${data.sid} vanished while being stored`);
+    return stored;
   }
 
   /** Newest first, keyset-paginated on (created_at, id). */
@@ -143,6 +181,20 @@ export class CallRecordRepository {
       .getMany();
   }
 
+  /**
+   * Claims up to `limit` calls for reconciliation and returns their sids: non-terminal ones (`stale`)
+   * or terminal ones without a price (`unpriced`), neither updated nor compared with Twilio since
+   * `before`. Claiming stamps synced_at in the same statement, with SKIP LOCKED, so concurrent
+   * instances never claim the same call twice.
+   */
+  claimForReconcile(which: 'stale' | 'unpriced', before: Date, limit: number): Promise<string[]> {
+    const condition =
+      which === 'stale'
+        ? "status IN ('queued','initiated','ringing','in-progress')"
+        : "status IN ('completed','busy','no-answer','failed','canceled') AND price IS NULL";
+    return claimRows(this.repo.manager, 'call_records', condition, before, limit);
+  }
+
   timeline(sid: string): Promise<StatusEventEntity[]> {
     return this.repo.manager
       .getRepository(StatusEventEntity)
@@ -176,4 +228,32 @@ export async function recordStatusEvent(
     .values({ resourceType, resourceSid, status, sequenceNumber, source, occurredAt, errorCode })
     .orIgnore()
     .execute();
+}
+
+/** A Postgres unique_violation (23505), as TypeORM surfaces it. */
+export function isUniqueViolation(error: unknown): boolean {
+  const e = error as { code?: unknown; driverError?: { code?: unknown } } | null;
+  return e?.code === '23505' || e?.driverError?.code === '23505';
+}
+
+/** The claim statement behind claimForReconcile, for call_records and message_records. */
+export async function claimRows(
+  manager: EntityManager,
+  table: 'call_records' | 'message_records',
+  condition: string,
+  before: Date,
+  limit: number,
+): Promise<string[]> {
+  const result = (await manager.query(
+    `UPDATE ${table} SET synced_at = $3
+     WHERE id IN (
+       SELECT id FROM ${table}
+       WHERE ${condition} AND updated_at < $1 AND COALESCE(synced_at, updated_at) < $1
+       ORDER BY updated_at ASC
+       LIMIT $2
+       FOR UPDATE SKIP LOCKED)
+     RETURNING sid`,
+    [before, limit, new Date()],
+  )) as [Array<{ sid: string }>, number];
+  return result[0].map((row) => row.sid);
 }

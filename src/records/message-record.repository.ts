@@ -3,7 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { Brackets, Repository } from 'typeorm';
 import { Cursor, Page, encodeCursor } from '../common/cursor';
 import { Direction, MessageStatus } from '../twilio/twilio.types';
-import { recordStatusEvent, sameValue } from './call-record.repository';
+import { claimRows, isUniqueViolation, recordStatusEvent, sameValue } from './call-record.repository';
 import { MessageRecordEntity } from './message-record.entity';
 import { StatusEventEntity, StatusEventSource } from './status-event.entity';
 import { messageStatusAdvances } from './status-rank';
@@ -29,6 +29,9 @@ export interface MessageObservation {
   sentAt?: Date | null;
 }
 
+/** What only the API request knows about a sent message. */
+const SENT_REQUEST_FIELDS = ['body', 'mediaUrls', 'agentName', 'createdBy'] as const;
+
 const FACT_FIELDS = ['segments', 'errorCode', 'errorMessage', 'price', 'priceUnit', 'sentAt'] as const;
 
 @Injectable()
@@ -45,6 +48,27 @@ export class MessageRecordRepository {
 
   findBySid(sid: string): Promise<MessageRecordEntity | null> {
     return this.repo.findOne({ where: { sid } });
+  }
+
+  /**
+   * Stores a message the API just sent; when a status callback created the record first, applies
+   * Twilio's snapshot to it and writes the request's own fields (body, media, agent, creator).
+   */
+  async upsertSent(data: Partial<MessageRecordEntity> & { sid: string }, seen: MessageObservation): Promise<MessageRecordEntity> {
+    try {
+      return await this.insert(data, 'api');
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+    }
+    await this.applyObservation(data.sid, seen, 'api');
+    const patch: Partial<MessageRecordEntity> = {};
+    for (const field of SENT_REQUEST_FIELDS) {
+      if (data[field] !== undefined) (patch as Record<string, unknown>)[field] = data[field];
+    }
+    if (Object.keys(patch).length) await this.repo.update({ sid: data.sid }, patch);
+    const stored = await this.findBySid(data.sid);
+    if (!stored) throw new Error(`message ${data.sid} vanished while being stored`);
+    return stored;
   }
 
   async listPage(filter: MessageHistoryFilter, cursor: Cursor | null, limit: number): Promise<Page<MessageRecordEntity>> {
@@ -113,6 +137,15 @@ export class MessageRecordRepository {
       .orderBy('m.updated_at', 'ASC')
       .limit(limit)
       .getMany();
+  }
+
+  /** Like CallRecordRepository.claimForReconcile, for messages. */
+  claimForReconcile(which: 'stale' | 'unpriced', before: Date, limit: number): Promise<string[]> {
+    const condition =
+      which === 'stale'
+        ? "status IN ('accepted','scheduled','queued','sending','sent','receiving')"
+        : "status IN ('delivered','undelivered','failed','received','read') AND price IS NULL";
+    return claimRows(this.repo.manager, 'message_records', condition, before, limit);
   }
 
   timeline(sid: string): Promise<StatusEventEntity[]> {

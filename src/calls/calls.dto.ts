@@ -1,0 +1,317 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsISO8601,
+  IsInt,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
+import { IsE164 } from '../common/phone-number';
+import { CALL_STATUSES } from '../twilio/twilio.types';
+import type { CallStatus, Direction } from '../twilio/twilio.types';
+
+export const CALL_SID_PATTERN = /^CA[0-9a-fA-F]{32}$/;
+const DIRECTIONS: readonly Direction[] = ['inbound', 'outbound'];
+
+/** In a query string an unencoded `+` arrives as a space; give E.164 numbers their `+` back. */
+export function restorePlus({ value }: { value: unknown }): unknown {
+  return typeof value === 'string' && /^ \d/.test(value) ? `+${value.slice(1)}` : value;
+}
+
+/** Places an outbound call that speaks a message, plays audio or runs TwiML. */
+export class PlaceCallDto {
+  /**
+   * Number to call, in E.164 form.
+   * @example +14155550100
+   */
+  @IsE164()
+  to: string;
+
+  /**
+   * Text spoken to the callee with `<Say>`. Exactly one of `message`, `audio_url` and `twiml` is required.
+   * @example Hello! This is Samsaek AI Assistant calling.
+   */
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  message?: string;
+
+  /**
+   * Public http(s) URL of an audio file played to the callee with `<Play>`.
+   * @example https://example.com/audio/welcome.mp3
+   */
+  @IsOptional()
+  @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false }, { message: 'audio_url must be an http(s) URL' })
+  @MaxLength(2000)
+  audio_url?: string;
+
+  /**
+   * A complete TwiML document with a single `<Response>` root, at most 4000 characters.
+   * @example <Response><Say voice="alice">How can I help you today?</Say></Response>
+   */
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  twiml?: string;
+
+  /**
+   * Caller ID in E.164 form; defaults to the service's Twilio number.
+   * @example +14155550199
+   */
+  @IsOptional()
+  @IsE164()
+  from?: string;
+
+  /**
+   * Name of the AI agent on whose behalf the call is placed.
+   * @example Samsaek Assistant
+   */
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  agent_name?: string;
+
+  /**
+   * Record the call.
+   * @example false
+   */
+  @IsOptional()
+  @IsBoolean()
+  record?: boolean;
+
+  /**
+   * Text-to-speech voice for `message` (alice, man, woman, Polly.*, Google.*).
+   * @example alice
+   */
+  @IsOptional()
+  @IsString()
+  @Matches(/^[A-Za-z0-9._-]{1,64}$/, { message: 'voice must be a Twilio voice name such as alice or Polly.Joanna' })
+  voice?: string;
+
+  /**
+   * Language of `message`, a BCP 47 tag such as en-US (a bare language such as en is accepted).
+   * @example en-US
+   */
+  @IsOptional()
+  @IsString()
+  @Matches(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,2}$/, { message: 'language must be a language tag such as en-US or en' })
+  @MaxLength(16)
+  language?: string;
+
+  /**
+   * Why the call is made, free text for reporting.
+   * @example customer_support
+   */
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  call_purpose?: string;
+
+  /**
+   * Identifier of the workflow that placed the call.
+   * @example support_001
+   */
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  workflow_id?: string;
+
+  /**
+   * Seconds to let the phone ring before giving up.
+   * @example 30
+   */
+  @IsOptional()
+  @IsInt()
+  @Min(5)
+  @Max(600)
+  timeout?: number;
+
+  /**
+   * Detect whether a human or a machine answered (reported in `answered_by`).
+   * @example false
+   */
+  @IsOptional()
+  @IsBoolean()
+  machine_detection?: boolean;
+}
+
+/** Filters and paging of the call history. */
+export class CallHistoryQueryDto {
+  /**
+   * Page size.
+   * @example 20
+   */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  limit?: number;
+
+  /** The `next_cursor` of the previous page. */
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  cursor?: string;
+
+  /** Only calls in this status. */
+  @ApiProperty({ enum: CALL_STATUSES, required: false })
+  @IsOptional()
+  @IsIn(CALL_STATUSES)
+  status?: CallStatus;
+
+  /** Only inbound or only outbound calls. */
+  @ApiProperty({ enum: DIRECTIONS, required: false })
+  @IsOptional()
+  @IsIn(DIRECTIONS)
+  direction?: Direction;
+
+  /**
+   * Only calls to this number (E.164; encode `+` as %2B).
+   * @example +14155550100
+   */
+  @IsOptional()
+  @Transform(restorePlus)
+  @IsE164()
+  to?: string;
+
+  /**
+   * Only calls from this number (E.164; encode `+` as %2B).
+   * @example +14155550199
+   */
+  @IsOptional()
+  @Transform(restorePlus)
+  @IsE164()
+  from?: string;
+
+  /**
+   * Only calls placed for this agent.
+   * @example Samsaek Assistant
+   */
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  agent_name?: string;
+
+  /**
+   * Only calls of this workflow.
+   * @example support_001
+   */
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  workflow_id?: string;
+
+  /**
+   * Only calls created at or after this ISO 8601 date-time.
+   * @example 2025-01-01T00:00:00Z
+   */
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'since must be an ISO 8601 date-time' })
+  since?: string;
+
+  /**
+   * Only calls created before this ISO 8601 date-time.
+   * @example 2025-02-01T00:00:00Z
+   */
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'until must be an ISO 8601 date-time' })
+  until?: string;
+}
+
+export class CallSidParamsDto {
+  /**
+   * Twilio call SID.
+   * @example CA0123456789abcdef0123456789abcdef
+   */
+  @Matches(CALL_SID_PATTERN, { message: 'sid must be a call SID: CA followed by 32 hex characters' })
+  sid: string;
+}
+
+/** One status the call was seen in. */
+export class CallTimelineEntryDto {
+  /** @example ringing */
+  @ApiProperty({ enum: CALL_STATUSES })
+  status: CallStatus;
+  /** Twilio's callback SequenceNumber; -1 when the status was seen through the API. @example 1 */
+  sequence_number: number;
+  /** Where the status came from: api, webhook, refresh or reconcile. @example webhook */
+  source: string;
+  /** When the status was reached (or observed). */
+  occurred_at: Date;
+  /** Twilio error code reported with the status. @example null */
+  error_code: number | null;
+}
+
+/** A call as the service knows it. */
+export class CallDto {
+  /** Twilio call SID. @example CA0123456789abcdef0123456789abcdef */
+  sid: string;
+  /** @example outbound */
+  @ApiProperty({ enum: DIRECTIONS })
+  direction: Direction;
+  /** Caller, E.164. @example +14155550199 */
+  from: string;
+  /** Callee, E.164. @example +14155550100 */
+  to: string;
+  /** Current status. @example completed */
+  @ApiProperty({ enum: CALL_STATUSES })
+  status: CallStatus;
+  /** Text spoken with `<Say>`, when the call was placed with a message. */
+  message: string | null;
+  /** Audio played with `<Play>`, when the call was placed with an audio URL. */
+  audio_url: string | null;
+  /** The TwiML the call ran, when it was placed with TwiML. */
+  twiml: string | null;
+  /** Text-to-speech voice. @example alice */
+  voice: string | null;
+  /** Text-to-speech language. @example en-US */
+  language: string | null;
+  /** Whether the call is recorded. @example false */
+  record: boolean;
+  /** AI agent the call was placed for. @example Samsaek Assistant */
+  agent_name: string | null;
+  /** @example customer_support */
+  call_purpose: string | null;
+  /** @example support_001 */
+  workflow_id: string | null;
+  /** Subject of the token that placed the call; null for inbound calls. @example agent-service */
+  created_by: string | null;
+  /** When the callee's phone was reached. */
+  start_time: Date | null;
+  /** When the call ended. */
+  end_time: Date | null;
+  /** Talk time in seconds, once the call ended. @example 42 */
+  duration: number | null;
+  /** What Twilio charged, as a decimal string with Twilio's sign (negative = charge); null until Twilio reports it. @example "-0.00850" */
+  price: string | null;
+  /** ISO 4217 currency of `price`. @example USD */
+  price_unit: string | null;
+  /** Who answered, with machine detection (human, machine_start, ...). @example human */
+  answered_by: string | null;
+  /** Milliseconds the call waited in Twilio's queue before dialing. @example 0 */
+  queue_time_ms: number | null;
+  /** Twilio error code, when the call failed. @example null */
+  error_code: number | null;
+  /** Twilio error message, when the call failed. @example null */
+  error_message: string | null;
+  created_at: Date;
+  updated_at: Date;
+  /** Every status the call was seen in, oldest first (only on GET /api/phone/calls/{sid}). */
+  timeline?: CallTimelineEntryDto[];
+}
+
+/** One page of the call history, newest first. */
+export class CallHistoryDto {
+  calls: CallDto[];
+  /** Pass as `cursor` to get the next page; null on the last page. */
+  next_cursor: string | null;
+}

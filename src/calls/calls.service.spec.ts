@@ -1,0 +1,354 @@
+import { AppError } from '../common/app-error';
+import { AppConfig, loadConfig } from '../config/app-config';
+import { CallRecordEntity } from '../records/call-record.entity';
+import { CallRecordRepository } from '../records/call-record.repository';
+import { OptOutRepository } from '../records/opt-out.repository';
+import { TwilioGatewayError } from '../twilio/twilio.errors';
+import { TwilioGateway } from '../twilio/twilio.gateway';
+import { CallSnapshot, CallStatus, PlaceCallInput } from '../twilio/twilio.types';
+import { PlaceCallDto } from './calls.dto';
+import { CallsService } from './calls.service';
+
+const SID = `CA${'a'.repeat(32)}`;
+
+function snapshot(overrides: Partial<CallSnapshot> = {}): CallSnapshot {
+  return {
+    sid: SID,
+    direction: 'outbound',
+    from: '+14155550199',
+    to: '+14155550100',
+    status: 'queued',
+    startTime: null,
+    endTime: null,
+    durationSeconds: null,
+    price: null,
+    priceUnit: null,
+    answeredBy: null,
+    queueTimeMs: 0,
+    dateCreated: new Date(),
+    ...overrides,
+  };
+}
+
+function record(overrides: Partial<CallRecordEntity> = {}): CallRecordEntity {
+  const now = new Date();
+  return Object.assign(new CallRecordEntity(), {
+    id: '00000000-0000-4000-8000-000000000001',
+    sid: SID,
+    direction: 'outbound',
+    fromNumber: '+14155550199',
+    toNumber: '+14155550100',
+    status: 'queued',
+    statusSequence: -1,
+    message: 'hi',
+    audioUrl: null,
+    twiml: null,
+    voice: 'alice',
+    language: 'en-US',
+    record: false,
+    machineDetection: false,
+    timeoutSeconds: null,
+    agentName: null,
+    callPurpose: null,
+    workflowId: null,
+    createdBy: 'tester',
+    startTime: null,
+    endTime: null,
+    durationSeconds: null,
+    price: null,
+    priceUnit: null,
+    answeredBy: null,
+    queueTimeMs: 0,
+    errorCode: null,
+    errorMessage: null,
+    syncedAt: now,
+    createdAt: now,
+    updatedAt: now,
+    ...overrides,
+  });
+}
+
+function setup(options: { optedOut?: boolean; refreshAfterSeconds?: number; stored?: CallRecordEntity | null } = {}) {
+  const config: AppConfig = loadConfig({ NODE_ENV: 'test', SAMSAEK_TWILIO_WEBHOOK_URL: 'https://hooks.example.com/api/phone/webhook' });
+  config.calls.refreshAfterSeconds = options.refreshAfterSeconds ?? 30;
+  const gateway = {
+    placeCall: vi.fn(async (_input: PlaceCallInput) => snapshot()),
+    fetchCall: vi.fn(async () => snapshot({ status: 'completed', durationSeconds: 12, price: '-0.00850', priceUnit: 'USD' })),
+    endCall: vi.fn(async (_sid: string, status: 'completed' | 'canceled') => snapshot({ status })),
+  };
+  const stored = options.stored === undefined ? record() : options.stored;
+  const calls = {
+    upsertPlaced: vi.fn(async (data: Partial<CallRecordEntity>) => record(data)),
+    findBySid: vi.fn(async () => stored),
+    applyObservation: vi.fn(async (_sid: string, seen: { status?: CallStatus }) => record({ ...stored, status: seen.status ?? stored?.status })),
+    timeline: vi.fn(async () => [
+      { status: 'queued', sequenceNumber: -1, source: 'api', occurredAt: new Date(), errorCode: null },
+    ]),
+    listPage: vi.fn(async () => ({ items: [record()], nextCursor: null })),
+  };
+  const optOuts = { isOptedOut: vi.fn(async () => options.optedOut ?? false) };
+  const service = new CallsService(
+    config,
+    gateway as unknown as TwilioGateway,
+    calls as unknown as CallRecordRepository,
+    optOuts as unknown as OptOutRepository,
+  );
+  return { service, gateway, calls, optOuts, config };
+}
+
+async function failure(promise: Promise<unknown>): Promise<AppError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof AppError) return error;
+    if (error instanceof TwilioGatewayError) return error.toAppError();
+    throw error;
+  }
+  throw new Error('expected a failure');
+}
+
+const base: PlaceCallDto = { to: '+14155550100' };
+
+describe('CallsService.placeCall', () => {
+  it('speaks a message with <Say>, defaulting voice alice and language en-US, and stores the call', async () => {
+    const { service, gateway, calls } = setup();
+    const dto = await service.placeCall({ ...base, message: 'Hello & welcome', agent_name: 'Bot' }, 'user-1');
+
+    const input = gateway.placeCall.mock.calls[0][0];
+    expect(input.twiml).toBe('<?xml version="1.0" encoding="UTF-8"?><Response><Say voice="alice" language="en-US">Hello &amp; welcome</Say></Response>');
+    expect(input.from).toBe('+14155550199');
+    expect(input.statusCallbackUrl).toBe('https://hooks.example.com/api/phone/webhook/status');
+    expect(input.record).toBe(false);
+    expect(input.recordingStatusCallbackUrl).toBeUndefined();
+    const [data] = calls.upsertPlaced.mock.calls[0];
+    expect(data).toMatchObject({ sid: SID, direction: 'outbound', createdBy: 'user-1', agentName: 'Bot', message: 'Hello & welcome', status: 'queued' });
+    expect(dto).toMatchObject({ sid: SID, status: 'queued', created_by: 'user-1', agent_name: 'Bot', voice: 'alice', language: 'en-US' });
+  });
+
+  it('accepts the guide language "en" and a custom voice', async () => {
+    const { service, gateway } = setup();
+    await service.placeCall({ ...base, message: 'Hi', voice: 'man', language: 'en' }, 'u');
+    expect(gateway.placeCall.mock.calls[0][0].twiml).toContain('<Say voice="man" language="en">Hi</Say>');
+  });
+
+  it('plays audio_url with <Play>', async () => {
+    const { service, gateway } = setup();
+    await service.placeCall({ ...base, audio_url: 'https://cdn.example.com/a.mp3' }, 'u');
+    expect(gateway.placeCall.mock.calls[0][0].twiml).toContain('<Play>https://cdn.example.com/a.mp3</Play>');
+  });
+
+  it('passes valid TwiML through unchanged', async () => {
+    const { service, gateway } = setup();
+    const twiml = '<Response><Pause length="1"/><Say>Hi</Say></Response>';
+    await service.placeCall({ ...base, twiml }, 'u');
+    expect(gateway.placeCall.mock.calls[0][0].twiml).toBe(twiml);
+  });
+
+  it.each([
+    [{}, ['message', 'audio_url', 'twiml']],
+    [{ message: 'a', twiml: '<Response/>' }, ['message', 'twiml']],
+    [{ message: 'a', audio_url: 'https://x.example/a.mp3', twiml: '<Response/>' }, ['message', 'audio_url', 'twiml']],
+  ])('requires exactly one of message/audio_url/twiml (%j)', async (content, fields) => {
+    const { service, gateway } = setup();
+    const error = await failure(service.placeCall({ ...base, ...content }, 'u'));
+    expect(error.status).toBe(400);
+    expect(error.details?.map((d) => d.field)).toEqual(fields);
+    expect(gateway.placeCall).not.toHaveBeenCalled();
+  });
+
+  it.each(['<Response><Say>unclosed</Response>', '<Say>x</Say>', '<Response/><Response/>', `<Response><Say>${'x'.repeat(4000)}</Say></Response>`])(
+    'refuses bad TwiML #%$ naming twiml',
+    async (twiml) => {
+      const { service, gateway } = setup();
+      const error = await failure(service.placeCall({ ...base, twiml }, 'u'));
+      expect(error.status).toBe(400);
+      expect(error.details?.[0].field).toBe('twiml');
+      expect(gateway.placeCall).not.toHaveBeenCalled();
+    },
+  );
+
+  it('refuses a message whose TwiML would exceed 4000 characters, naming message', async () => {
+    const { service, gateway } = setup();
+    const error = await failure(service.placeCall({ ...base, message: 'x'.repeat(3950) }, 'u'));
+    expect(error.status).toBe(400);
+    expect(error.details?.[0].field).toBe('message');
+    expect(gateway.placeCall).not.toHaveBeenCalled();
+  });
+
+  it('refuses an opted-out recipient before asking Twilio', async () => {
+    const { service, gateway, calls } = setup({ optedOut: true });
+    const error = await failure(service.placeCall({ ...base, message: 'hi' }, 'u'));
+    expect(error.status).toBe(400);
+    expect(error.code).toBe('recipient_opted_out');
+    expect(error.details?.[0].field).toBe('to');
+    expect(gateway.placeCall).not.toHaveBeenCalled();
+    expect(calls.upsertPlaced).not.toHaveBeenCalled();
+  });
+
+  it('stores nothing when Twilio refuses the call, and the mapped error propagates', async () => {
+    const { service, gateway, calls } = setup();
+    gateway.placeCall.mockRejectedValueOnce(new TwilioGatewayError('invalid_request', 'The phone number you are attempting to call, +15005550001, is not valid.', 21217, 'to'));
+    const error = await failure(service.placeCall({ ...base, message: 'hi' }, 'u'));
+    expect(error.status).toBe(400);
+    expect(error.twilioCode).toBe(21217);
+    expect(calls.upsertPlaced).not.toHaveBeenCalled();
+  });
+
+  it('asks for recording callbacks on the status URL when record=true, and passes timeout and machine detection', async () => {
+    const { service, gateway, calls } = setup();
+    await service.placeCall({ ...base, message: 'hi', record: true, timeout: 20, machine_detection: true, from: '+14155550123' }, 'u');
+    const input = gateway.placeCall.mock.calls[0][0];
+    expect(input).toMatchObject({
+      record: true,
+      recordingStatusCallbackUrl: 'https://hooks.example.com/api/phone/webhook/status',
+      timeoutSeconds: 20,
+      machineDetection: true,
+      from: '+14155550123',
+    });
+    expect(calls.upsertPlaced.mock.calls[0][0]).toMatchObject({ record: true, timeoutSeconds: 20, machineDetection: true });
+  });
+});
+
+describe('CallsService.getCall', () => {
+  it('returns a fresh record without asking Twilio, with its timeline', async () => {
+    const { service, gateway } = setup();
+    const dto = await service.getCall(SID);
+    expect(gateway.fetchCall).not.toHaveBeenCalled();
+    expect(dto.timeline).toEqual([expect.objectContaining({ status: 'queued', sequence_number: -1, source: 'api' })]);
+  });
+
+  it('refreshes an in-flight record not synced for refreshAfterSeconds', async () => {
+    const old = new Date(Date.now() - 31_000);
+    const { service, gateway, calls } = setup({ stored: record({ status: 'ringing', syncedAt: old, createdAt: old }) });
+    const dto = await service.getCall(SID);
+    expect(gateway.fetchCall).toHaveBeenCalledWith(SID);
+    expect(calls.applyObservation).toHaveBeenCalledWith(SID, expect.objectContaining({ status: 'completed', price: '-0.00850' }), 'refresh');
+    expect(dto.status).toBe('completed');
+  });
+
+  it('does not refresh a record synced more recently than the threshold', async () => {
+    const recent = new Date(Date.now() - 29_000);
+    const { service, gateway } = setup({ stored: record({ status: 'ringing', syncedAt: recent }) });
+    await service.getCall(SID);
+    expect(gateway.fetchCall).not.toHaveBeenCalled();
+  });
+
+  it('does not refresh a terminal record that has its price', async () => {
+    const old = new Date(Date.now() - 3_600_000);
+    const { service, gateway } = setup({ stored: record({ status: 'completed', price: '-0.00850', syncedAt: old, createdAt: old }) });
+    await service.getCall(SID);
+    expect(gateway.fetchCall).not.toHaveBeenCalled();
+  });
+
+  it('refreshes a terminal record still missing its price, unless it is more than a day old', async () => {
+    const old = new Date(Date.now() - 60_000);
+    const recent = setup({ stored: record({ status: 'completed', price: null, syncedAt: old, createdAt: old }) });
+    await recent.service.getCall(SID);
+    expect(recent.gateway.fetchCall).toHaveBeenCalledWith(SID);
+
+    const ancient = new Date(Date.now() - 25 * 3_600_000);
+    const stale = setup({ stored: record({ status: 'completed', price: null, syncedAt: ancient, createdAt: ancient }) });
+    await stale.service.getCall(SID);
+    expect(stale.gateway.fetchCall).not.toHaveBeenCalled();
+  });
+
+  it('always refreshes an in-flight record when the threshold is 0', async () => {
+    const { service, gateway } = setup({ refreshAfterSeconds: 0, stored: record({ status: 'in-progress' }) });
+    await service.getCall(SID);
+    expect(gateway.fetchCall).toHaveBeenCalledTimes(1);
+  });
+
+  it('returns the stored record when the refresh fails', async () => {
+    const { service, gateway } = setup({ refreshAfterSeconds: 0, stored: record({ status: 'ringing' }) });
+    gateway.fetchCall.mockRejectedValueOnce(new TwilioGatewayError('unavailable', 'down'));
+    const dto = await service.getCall(SID);
+    expect(dto.status).toBe('ringing');
+  });
+
+  it('answers 404 for an unknown call', async () => {
+    const { service } = setup({ stored: null });
+    const error = await failure(service.getCall(SID));
+    expect(error.status).toBe(404);
+    expect(error.code).toBe('not_found');
+  });
+});
+
+describe('CallsService.hangupCall', () => {
+  it('hangs up an in-progress call with completed', async () => {
+    const { service, gateway } = setup({ stored: record({ status: 'in-progress' }) });
+    const dto = await service.hangupCall(SID);
+    expect(gateway.endCall).toHaveBeenCalledWith(SID, 'completed');
+    expect(dto.status).toBe('completed');
+  });
+
+  it.each<CallStatus>(['queued', 'initiated', 'ringing'])('cancels a %s call', async (status) => {
+    const { service, gateway } = setup({ stored: record({ status }) });
+    const dto = await service.hangupCall(SID);
+    expect(gateway.endCall).toHaveBeenCalledWith(SID, 'canceled');
+    expect(dto.status).toBe('canceled');
+  });
+
+  it('completes a call that was answered after it was last stored as ringing', async () => {
+    const { service, gateway } = setup({ stored: record({ status: 'ringing' }) });
+    gateway.endCall.mockResolvedValueOnce(snapshot({ status: 'in-progress' }));
+    const dto = await service.hangupCall(SID);
+    expect(gateway.endCall.mock.calls).toEqual([
+      [SID, 'canceled'],
+      [SID, 'completed'],
+    ]);
+    expect(dto.status).toBe('completed');
+  });
+
+  it.each<CallStatus>(['completed', 'busy', 'no-answer', 'failed', 'canceled'])('answers 409 for a call stored as %s, without asking Twilio', async (status) => {
+    const { service, gateway } = setup({ stored: record({ status }) });
+    const error = await failure(service.hangupCall(SID));
+    expect(error.status).toBe(409);
+    expect(error.code).toBe('call_already_ended');
+    expect(gateway.endCall).not.toHaveBeenCalled();
+  });
+
+  it('answers 409 when Twilio reports that the call ended on its own meanwhile', async () => {
+    const { service, gateway, calls } = setup({ stored: record({ status: 'ringing' }) });
+    gateway.endCall.mockResolvedValueOnce(snapshot({ status: 'no-answer' }));
+    const error = await failure(service.hangupCall(SID));
+    expect(error.status).toBe(409);
+    expect(calls.applyObservation).toHaveBeenCalledWith(SID, expect.objectContaining({ status: 'no-answer' }), 'api');
+  });
+
+  it('refreshes and answers 409 when Twilio refuses the update because the call ended', async () => {
+    const { service, gateway, calls } = setup({ stored: record({ status: 'in-progress' }) });
+    gateway.endCall.mockRejectedValueOnce(new TwilioGatewayError('invalid_request', 'Call is not in-progress.', 21220));
+    const error = await failure(service.hangupCall(SID));
+    expect(error.status).toBe(409);
+    expect(gateway.fetchCall).toHaveBeenCalledWith(SID);
+    expect(calls.applyObservation).toHaveBeenCalledWith(SID, expect.objectContaining({ status: 'completed' }), 'refresh');
+  });
+
+  it('answers 404 for an unknown call', async () => {
+    const { service, gateway } = setup({ stored: null });
+    const error = await failure(service.hangupCall(SID));
+    expect(error.status).toBe(404);
+    expect(gateway.endCall).not.toHaveBeenCalled();
+  });
+});
+
+describe('CallsService.getCallHistory', () => {
+  it('maps filters and defaults the page size to 20', async () => {
+    const { service, calls } = setup();
+    const page = await service.getCallHistory({ status: 'completed', agent_name: 'Bot', workflow_id: 'w1', since: '2025-01-01T00:00:00Z' });
+    expect(calls.listPage).toHaveBeenCalledWith(
+      expect.objectContaining({ status: 'completed', agentName: 'Bot', workflowId: 'w1', since: new Date('2025-01-01T00:00:00Z') }),
+      null,
+      20,
+    );
+    expect(page).toEqual({ calls: [expect.objectContaining({ sid: SID })], next_cursor: null });
+  });
+
+  it('refuses since later than until', async () => {
+    const { service, calls } = setup();
+    const error = await failure(service.getCallHistory({ since: '2025-02-01T00:00:00Z', until: '2025-01-01T00:00:00Z' }));
+    expect(error.status).toBe(400);
+    expect(error.details?.[0].field).toBe('since');
+    expect(calls.listPage).not.toHaveBeenCalled();
+  });
+});

@@ -1,0 +1,264 @@
+import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { AppError } from '../common/app-error';
+import { decodeCursor } from '../common/cursor';
+import { appLogger } from '../common/logger';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { CallRecordEntity } from '../records/call-record.entity';
+import { CallObservation, CallRecordRepository } from '../records/call-record.repository';
+import { OptOutRepository } from '../records/opt-out.repository';
+import { StatusEventEntity } from '../records/status-event.entity';
+import { TwilioGatewayError } from '../twilio/twilio.errors';
+import { TwilioGateway } from '../twilio/twilio.gateway';
+import { CallSnapshot, isTerminalCallStatus } from '../twilio/twilio.types';
+import { MAX_TWIML_LENGTH, playTwiml, sayTwiml, twimlProblem } from '../twilio/twiml';
+import { CallDto, CallHistoryDto, CallHistoryQueryDto, CallTimelineEntryDto, PlaceCallDto } from './calls.dto';
+
+const CONTENT_FIELDS = ['message', 'audio_url', 'twiml'] as const;
+const DEFAULT_VOICE = 'alice';
+const DEFAULT_LANGUAGE = 'en-US';
+const DEFAULT_PAGE_SIZE = 20;
+/** How long after its creation a record without a price is still worth asking Twilio about on reads. */
+const PRICE_WAIT_MS = 24 * 3600 * 1000;
+
+@Injectable()
+export class CallsService {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly twilio: TwilioGateway,
+    private readonly calls: CallRecordRepository,
+    private readonly optOuts: OptOutRepository,
+  ) {}
+
+  async placeCall(request: PlaceCallDto, createdBy: string): Promise<CallDto> {
+    const voice = request.voice ?? DEFAULT_VOICE;
+    const language = request.language ?? DEFAULT_LANGUAGE;
+    const twiml = this.twimlFor(request, voice, language);
+    if (await this.optOuts.isOptedOut(request.to)) {
+      throw AppError.invalidField('to', `${request.to} has opted out of messages from this service`, 'recipient_opted_out');
+    }
+    const webhookBase = this.config.twilio.webhookBaseUrl;
+    const record = request.record ?? false;
+    const snapshot = await this.twilio.placeCall({
+      to: request.to,
+      from: request.from ?? this.config.twilio.phoneNumber,
+      twiml,
+      statusCallbackUrl: `${webhookBase}/status`,
+      record,
+      ...(record ? { recordingStatusCallbackUrl: `${webhookBase}/status` } : {}),
+      timeoutSeconds: request.timeout,
+      machineDetection: request.machine_detection,
+    });
+    const stored = await this.calls.upsertPlaced(
+      {
+        sid: snapshot.sid,
+        direction: 'outbound',
+        fromNumber: snapshot.from || request.from || this.config.twilio.phoneNumber,
+        toNumber: snapshot.to || request.to,
+        status: snapshot.status,
+        message: request.message ?? null,
+        audioUrl: request.audio_url ?? null,
+        twiml: request.twiml ?? null,
+        voice: request.message !== undefined ? voice : null,
+        language: request.message !== undefined ? language : null,
+        record,
+        machineDetection: request.machine_detection ?? false,
+        timeoutSeconds: request.timeout ?? null,
+        agentName: request.agent_name ?? null,
+        callPurpose: request.call_purpose ?? null,
+        workflowId: request.workflow_id ?? null,
+        createdBy,
+        startTime: snapshot.startTime,
+        endTime: snapshot.endTime,
+        durationSeconds: snapshot.durationSeconds,
+        price: snapshot.price,
+        priceUnit: snapshot.priceUnit,
+        answeredBy: snapshot.answeredBy,
+        queueTimeMs: snapshot.queueTimeMs,
+        syncedAt: new Date(),
+      },
+      observationOf(snapshot),
+    );
+    return toCallDto(stored);
+  }
+
+  async getCallHistory(query: CallHistoryQueryDto): Promise<CallHistoryDto> {
+    const since = query.since === undefined ? undefined : new Date(query.since);
+    const until = query.until === undefined ? undefined : new Date(query.until);
+    if (since && until && since.getTime() > until.getTime()) {
+      throw AppError.invalidField('since', 'since must not be later than until');
+    }
+    const page = await this.calls.listPage(
+      {
+        status: query.status,
+        direction: query.direction,
+        to: query.to,
+        from: query.from,
+        agentName: query.agent_name,
+        workflowId: query.workflow_id,
+        since,
+        until,
+      },
+      decodeCursor(query.cursor),
+      query.limit ?? DEFAULT_PAGE_SIZE,
+    );
+    return { calls: page.items.map(toCallDto), next_cursor: page.nextCursor };
+  }
+
+  async getCall(sid: string): Promise<CallDto> {
+    let record = await this.findOrFail(sid);
+    if (this.needsRefresh(record)) record = (await this.refresh(record)) ?? record;
+    const timeline = await this.calls.timeline(sid);
+    return { ...toCallDto(record), timeline: timeline.map(toTimelineEntry) };
+  }
+
+  async hangupCall(sid: string): Promise<CallDto> {
+    const record = await this.findOrFail(sid);
+    if (isTerminalCallStatus(record.status)) throw alreadyEnded(sid, record.status);
+    let requested: 'completed' | 'canceled' = record.status === 'in-progress' ? 'completed' : 'canceled';
+    let snapshot: CallSnapshot;
+    try {
+      snapshot = await this.twilio.endCall(sid, requested);
+      // Canceling only stops a call that has not been answered; ours may have been answered meanwhile.
+      if (requested === 'canceled' && snapshot.status === 'in-progress') {
+        requested = 'completed';
+        snapshot = await this.twilio.endCall(sid, requested);
+      }
+    } catch (error) {
+      if (!(error instanceof TwilioGatewayError) || error.kind !== 'invalid_request') throw error;
+      const fresh = await this.refresh(record);
+      if (fresh && isTerminalCallStatus(fresh.status)) throw alreadyEnded(sid, fresh.status);
+      throw error;
+    }
+    const updated = (await this.calls.applyObservation(sid, observationOf(snapshot), 'api')) ?? record;
+    if (endedOnItsOwn(requested, snapshot)) throw alreadyEnded(sid, updated.status);
+    return toCallDto(updated);
+  }
+
+  /** The TwiML the call runs: exactly one of message, audio_url and twiml. */
+  private twimlFor(request: PlaceCallDto, voice: string, language: string): string {
+    const given = CONTENT_FIELDS.filter((field) => request[field] !== undefined);
+    if (given.length !== 1) {
+      const message =
+        given.length === 0
+          ? 'One of message, audio_url or twiml is required'
+          : `Only one of message, audio_url or twiml may be given (got ${given.join(', ')})`;
+      throw new AppError(
+        HttpStatus.BAD_REQUEST,
+        'validation_failed',
+        message,
+        (given.length ? given : CONTENT_FIELDS).map((field) => ({ field, message })),
+      );
+    }
+    if (request.twiml !== undefined) {
+      const problem = twimlProblem(request.twiml);
+      if (problem) throw AppError.invalidField('twiml', problem);
+      return request.twiml;
+    }
+    if (request.audio_url !== undefined) {
+      const document = playTwiml(request.audio_url);
+      if (document.length > MAX_TWIML_LENGTH) throw AppError.invalidField('audio_url', 'audio_url is too long');
+      return document;
+    }
+    const document = sayTwiml(request.message!, { voice, language });
+    if (document.length > MAX_TWIML_LENGTH) {
+      throw AppError.invalidField('message', `message is too long: the call's TwiML would exceed ${MAX_TWIML_LENGTH} characters`);
+    }
+    return document;
+  }
+
+  private async findOrFail(sid: string): Promise<CallRecordEntity> {
+    const record = await this.calls.findBySid(sid);
+    if (!record) throw AppError.notFound('Call', sid);
+    return record;
+  }
+
+  /**
+   * In flight, or ended without a price yet (status callbacks never carry one) and created within a day; and not
+   * compared with Twilio for refreshAfterSeconds.
+   */
+  private needsRefresh(record: CallRecordEntity): boolean {
+    const now = Date.now();
+    if (isTerminalCallStatus(record.status) && (record.price !== null || now - record.createdAt.getTime() > PRICE_WAIT_MS)) return false;
+    const lastSeen = (record.syncedAt ?? record.createdAt).getTime();
+    return now - lastSeen >= this.config.calls.refreshAfterSeconds * 1000;
+  }
+
+  /** Asks Twilio for the call and applies the answer; null when Twilio could not tell. */
+  private async refresh(record: CallRecordEntity): Promise<CallRecordEntity | null> {
+    try {
+      const snapshot = await this.twilio.fetchCall(record.sid);
+      return await this.calls.applyObservation(record.sid, observationOf(snapshot), 'refresh');
+    } catch (error) {
+      appLogger().event('warn', 'call_refresh_failed', {
+        call_sid: record.sid,
+        error: error instanceof Error ? error.message : String(error),
+      });
+      return null;
+    }
+  }
+}
+
+function alreadyEnded(sid: string, status: string): AppError {
+  return new AppError(HttpStatus.CONFLICT, 'call_already_ended', `Call ${sid} has already ended (status ${status})`);
+}
+
+/** Twilio reports an end we did not ask for: the call finished before our hangup reached it. */
+function endedOnItsOwn(requested: 'completed' | 'canceled', snapshot: CallSnapshot): boolean {
+  return isTerminalCallStatus(snapshot.status) && snapshot.status !== requested;
+}
+
+export function observationOf(snapshot: CallSnapshot): CallObservation {
+  return {
+    status: snapshot.status,
+    occurredAt: new Date(),
+    startTime: snapshot.startTime,
+    endTime: snapshot.endTime,
+    durationSeconds: snapshot.durationSeconds,
+    price: snapshot.price,
+    priceUnit: snapshot.priceUnit,
+    answeredBy: snapshot.answeredBy,
+    queueTimeMs: snapshot.queueTimeMs,
+  };
+}
+
+export function toCallDto(record: CallRecordEntity): CallDto {
+  return {
+    sid: record.sid,
+    direction: record.direction,
+    from: record.fromNumber,
+    to: record.toNumber,
+    status: record.status,
+    message: record.message,
+    audio_url: record.audioUrl,
+    twiml: record.twiml,
+    voice: record.voice,
+    language: record.language,
+    record: record.record,
+    agent_name: record.agentName,
+    call_purpose: record.callPurpose,
+    workflow_id: record.workflowId,
+    created_by: record.createdBy,
+    start_time: record.startTime,
+    end_time: record.endTime,
+    duration: record.durationSeconds,
+    price: record.price,
+    price_unit: record.priceUnit,
+    answered_by: record.answeredBy,
+    queue_time_ms: record.queueTimeMs,
+    error_code: record.errorCode,
+    error_message: record.errorMessage,
+    created_at: record.createdAt,
+    updated_at: record.updatedAt,
+  };
+}
+
+function toTimelineEntry(event: StatusEventEntity): CallTimelineEntryDto {
+  return {
+    status: event.status as CallTimelineEntryDto['status'],
+    sequence_number: event.sequenceNumber,
+    source: event.source,
+    occurred_at: event.occurredAt,
+    error_code: event.errorCode,
+  };
+}

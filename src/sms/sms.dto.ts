@@ -1,0 +1,227 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsIn,
+  IsISO8601,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Length,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateIf,
+} from 'class-validator';
+import { IsE164 } from '../common/phone-number';
+import { MESSAGE_STATUSES } from '../twilio/twilio.types';
+import type { Direction, MessageStatus } from '../twilio/twilio.types';
+
+export const MESSAGE_SID_PATTERN = /^(SM|MM)[0-9a-fA-F]{32}$/;
+const DIRECTIONS: readonly Direction[] = ['inbound', 'outbound'];
+
+/** In a query string an unencoded `+` arrives as a space; give E.164 numbers their `+` back. */
+function restorePlus({ value }: { value: unknown }): unknown {
+  return typeof value === 'string' && /^ \d/.test(value) ? `+${value.slice(1)}` : value;
+}
+
+/** Sends an SMS (or an MMS when media is attached). */
+export class SendSmsDto {
+  /**
+   * Recipient in E.164 form.
+   * @example +14155550100
+   */
+  @IsE164()
+  to: string;
+
+  /**
+   * Text of the message, 1-1600 characters; required unless `media_url` is given.
+   * @example Hello! This is a message from Samsaek AI Assistant.
+   */
+  @ValidateIf((o: SendSmsDto) => o.message !== undefined || !Array.isArray(o.media_url) || o.media_url.length === 0)
+  @IsString()
+  @Length(1, 1600, { message: 'message must be 1 to 1600 characters long (required unless media_url is given)' })
+  message?: string;
+
+  /**
+   * Sender in E.164 form; defaults to the service's Twilio number.
+   * @example +14155550199
+   */
+  @IsOptional()
+  @IsE164()
+  from?: string;
+
+  /**
+   * Name of the AI agent on whose behalf the message is sent.
+   * @example Samsaek Bot
+   */
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  agent_name?: string;
+
+  /**
+   * Public http(s) URLs of media to attach (MMS), at most 10.
+   * @example ["https://example.com/images/receipt.png"]
+   */
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(10)
+  @IsUrl(
+    { protocols: ['http', 'https'], require_protocol: true, require_tld: false },
+    { each: true, message: 'each media_url must be an http(s) URL' },
+  )
+  @MaxLength(2000, { each: true })
+  media_url?: string[];
+}
+
+/** Filters and paging of the message history. */
+export class SmsHistoryQueryDto {
+  /**
+   * Page size.
+   * @example 20
+   */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  limit?: number;
+
+  /** The `next_cursor` of the previous page. */
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  cursor?: string;
+
+  /** Only messages in this status. */
+  @ApiProperty({ enum: MESSAGE_STATUSES, required: false })
+  @IsOptional()
+  @IsIn(MESSAGE_STATUSES)
+  status?: MessageStatus;
+
+  /** Only inbound or only outbound messages. */
+  @ApiProperty({ enum: DIRECTIONS, required: false })
+  @IsOptional()
+  @IsIn(DIRECTIONS)
+  direction?: Direction;
+
+  /**
+   * Only messages to this number (E.164; encode `+` as %2B).
+   * @example +14155550100
+   */
+  @IsOptional()
+  @Transform(restorePlus)
+  @IsE164()
+  to?: string;
+
+  /**
+   * Only messages from this number (E.164; encode `+` as %2B).
+   * @example +14155550199
+   */
+  @IsOptional()
+  @Transform(restorePlus)
+  @IsE164()
+  from?: string;
+
+  /**
+   * Only messages sent for this agent.
+   * @example Samsaek Bot
+   */
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  agent_name?: string;
+
+  /**
+   * Only messages created at or after this ISO 8601 date-time.
+   * @example 2025-01-01T00:00:00Z
+   */
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'since must be an ISO 8601 date-time' })
+  since?: string;
+
+  /**
+   * Only messages created before this ISO 8601 date-time.
+   * @example 2025-02-01T00:00:00Z
+   */
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'until must be an ISO 8601 date-time' })
+  until?: string;
+}
+
+export class MessageSidParamsDto {
+  /**
+   * Twilio message SID (SM... or MM...).
+   * @example SM0123456789abcdef0123456789abcdef
+   */
+  @Matches(MESSAGE_SID_PATTERN, { message: 'sid must be a message SID: SM or MM followed by 32 hex characters' })
+  sid: string;
+}
+
+/** One status the message was seen in. */
+export class MessageTimelineEntryDto {
+  /** @example delivered */
+  @ApiProperty({ enum: MESSAGE_STATUSES })
+  status: MessageStatus;
+  /** Always -1 for messages: their status callbacks carry no sequence number. @example -1 */
+  sequence_number: number;
+  /** Where the status came from: api, webhook, refresh or reconcile. @example webhook */
+  source: string;
+  /** When the status was reached (or observed). */
+  occurred_at: Date;
+  /** Twilio error code reported with the status. @example null */
+  error_code: number | null;
+}
+
+/** A message as the service knows it. */
+export class MessageDto {
+  /** Twilio message SID. @example SM0123456789abcdef0123456789abcdef */
+  sid: string;
+  /** @example outbound */
+  @ApiProperty({ enum: DIRECTIONS })
+  direction: Direction;
+  /** Sender, E.164. @example +14155550199 */
+  from: string;
+  /** Recipient, E.164. @example +14155550100 */
+  to: string;
+  /** Text of the message. @example Hello! This is a message from Samsaek AI Assistant. */
+  body: string;
+  /** Number of SMS segments Twilio split the text into (billed per segment). @example 1 */
+  segments: number;
+  /** Attached media URLs. */
+  media_urls: string[];
+  /** Current status. @example delivered */
+  @ApiProperty({ enum: MESSAGE_STATUSES })
+  status: MessageStatus;
+  /** AI agent the message was sent for. @example Samsaek Bot */
+  agent_name: string | null;
+  /** Subject of the token that sent the message; null for inbound messages. @example agent-service */
+  created_by: string | null;
+  /** Twilio error code, when delivery failed. @example 30003 */
+  error_code: number | null;
+  /** Twilio error message, when delivery failed. @example null */
+  error_message: string | null;
+  /** What Twilio charged, as a decimal string with Twilio's sign (negative = charge); null until Twilio reports it. @example "-0.00750" */
+  price: string | null;
+  /** ISO 4217 currency of `price`. @example USD */
+  price_unit: string | null;
+  /** When Twilio sent the message. */
+  sent_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+  /** Every status the message was seen in, oldest first (only on GET /api/phone/sms/{sid}). */
+  timeline?: MessageTimelineEntryDto[];
+}
+
+/** One page of the message history, newest first. */
+export class MessageHistoryDto {
+  messages: MessageDto[];
+  /** Pass as `cursor` to get the next page; null on the last page. */
+  next_cursor: string | null;
+}

@@ -1,0 +1,164 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { AppError } from '../common/app-error';
+import { decodeCursor } from '../common/cursor';
+import { appLogger } from '../common/logger';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { MessageRecordEntity } from '../records/message-record.entity';
+import { MessageObservation, MessageRecordRepository } from '../records/message-record.repository';
+import { OptOutRepository } from '../records/opt-out.repository';
+import { StatusEventEntity } from '../records/status-event.entity';
+import { TwilioGateway } from '../twilio/twilio.gateway';
+import { MessageSnapshot, isTerminalMessageStatus } from '../twilio/twilio.types';
+import { MessageDto, MessageHistoryDto, MessageTimelineEntryDto, SendSmsDto, SmsHistoryQueryDto } from './sms.dto';
+
+const DEFAULT_PAGE_SIZE = 20;
+/** How long after its creation a record without a price is still worth asking Twilio about on reads. */
+const PRICE_WAIT_MS = 24 * 3600 * 1000;
+
+@Injectable()
+export class SmsService {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly twilio: TwilioGateway,
+    private readonly messages: MessageRecordRepository,
+    private readonly optOuts: OptOutRepository,
+  ) {}
+
+  async sendSms(request: SendSmsDto, createdBy: string): Promise<MessageDto> {
+    if (await this.optOuts.isOptedOut(request.to)) {
+      throw AppError.invalidField('to', `${request.to} has opted out of messages from this service`, 'recipient_opted_out');
+    }
+    const from = request.from ?? this.config.twilio.phoneNumber;
+    const mediaUrls = request.media_url ?? [];
+    const snapshot = await this.twilio.sendMessage({
+      to: request.to,
+      from,
+      body: request.message,
+      mediaUrls,
+      statusCallbackUrl: `${this.config.twilio.webhookBaseUrl}/status`,
+    });
+    const stored = await this.messages.upsertSent(
+      {
+        sid: snapshot.sid,
+        direction: 'outbound',
+        fromNumber: snapshot.from || from,
+        toNumber: snapshot.to || request.to,
+        body: request.message ?? '',
+        segments: snapshot.segments,
+        mediaUrls,
+        status: snapshot.status,
+        agentName: request.agent_name ?? null,
+        createdBy,
+        errorCode: snapshot.errorCode,
+        errorMessage: snapshot.errorMessage,
+        price: snapshot.price,
+        priceUnit: snapshot.priceUnit,
+        sentAt: snapshot.dateSent,
+        syncedAt: new Date(),
+      },
+      observationOf(snapshot),
+    );
+    return toMessageDto(stored);
+  }
+
+  async getSmsHistory(query: SmsHistoryQueryDto): Promise<MessageHistoryDto> {
+    const since = query.since === undefined ? undefined : new Date(query.since);
+    const until = query.until === undefined ? undefined : new Date(query.until);
+    if (since && until && since.getTime() > until.getTime()) {
+      throw AppError.invalidField('since', 'since must not be later than until');
+    }
+    const page = await this.messages.listPage(
+      {
+        status: query.status,
+        direction: query.direction,
+        to: query.to,
+        from: query.from,
+        agentName: query.agent_name,
+        since,
+        until,
+      },
+      decodeCursor(query.cursor),
+      query.limit ?? DEFAULT_PAGE_SIZE,
+    );
+    return { messages: page.items.map(toMessageDto), next_cursor: page.nextCursor };
+  }
+
+  async getSms(sid: string): Promise<MessageDto> {
+    let record = await this.messages.findBySid(sid);
+    if (!record) throw AppError.notFound('Message', sid);
+    if (this.needsRefresh(record)) record = (await this.refresh(record)) ?? record;
+    const timeline = await this.messages.timeline(sid);
+    return { ...toMessageDto(record), timeline: timeline.map(toTimelineEntry) };
+  }
+
+  /**
+   * In flight, or ended without a price yet (status callbacks never carry one) and created within a day; and not
+   * compared with Twilio for refreshAfterSeconds.
+   */
+  private needsRefresh(record: MessageRecordEntity): boolean {
+    const now = Date.now();
+    if (isTerminalMessageStatus(record.status) && (record.price !== null || now - record.createdAt.getTime() > PRICE_WAIT_MS)) return false;
+    const lastSeen = (record.syncedAt ?? record.createdAt).getTime();
+    return now - lastSeen >= this.config.calls.refreshAfterSeconds * 1000;
+  }
+
+  /** Asks Twilio for the message and applies the answer; null when Twilio could not tell. */
+  private async refresh(record: MessageRecordEntity): Promise<MessageRecordEntity | null> {
+    try {
+      const snapshot = await this.twilio.fetchMessage(record.sid);
+      return await this.messages.applyObservation(record.sid, observationOf(snapshot), 'refresh');
+    } catch (error) {
+      appLogger().event('warn', 'message_refresh_failed', {
+        message_sid: record.sid,
+        error: error instanceof Error ? error.message : String(error),
+      });
+      return null;
+    }
+  }
+}
+
+export function observationOf(snapshot: MessageSnapshot): MessageObservation {
+  return {
+    status: snapshot.status,
+    occurredAt: new Date(),
+    segments: snapshot.segments,
+    errorCode: snapshot.errorCode,
+    errorMessage: snapshot.errorMessage,
+    price: snapshot.price,
+    priceUnit: snapshot.priceUnit,
+    sentAt: snapshot.dateSent,
+  };
+}
+
+export function toMessageDto(record: MessageRecordEntity): MessageDto {
+  return {
+    sid: record.sid,
+    direction: record.direction,
+    from: record.fromNumber,
+    to: record.toNumber,
+    body: record.body,
+    segments: record.segments,
+    media_urls: record.mediaUrls ?? [],
+    status: record.status,
+    agent_name: record.agentName,
+    created_by: record.createdBy,
+    error_code: record.errorCode,
+    error_message: record.errorMessage,
+    price: record.price,
+    price_unit: record.priceUnit,
+    sent_at: record.sentAt,
+    created_at: record.createdAt,
+    updated_at: record.updatedAt,
+  };
+}
+
+function toTimelineEntry(event: StatusEventEntity): MessageTimelineEntryDto {
+  return {
+    status: event.status as MessageTimelineEntryDto['status'],
+    sequence_number: event.sequenceNumber,
+    source: event.source,
+    occurred_at: event.occurredAt,
+    error_code: event.errorCode,
+  };
+}
