@@ -34,4 +34,10 @@ export class PhoneNumberRepository {
   countActive(): Promise<number> {
     return this.repo.count({ where: { releasedAt: IsNull() } });
   }
+
+  /** Inserts a number unless its sid (or its active phone number) is already stored; true when inserted. */
+  async insertIfAbsent(data: Partial<PhoneNumberEntity>): Promise<boolean> {
+    const result = await this.repo.createQueryBuilder().insert().into(PhoneNumberEntity).values(data).orIgnore().execute();
+    return Array.isArray(result.raw) && result.raw.length > 0;
+  }
 }

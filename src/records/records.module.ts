@@ -5,9 +5,11 @@ import { ENTITIES } from './entities';
 import { MessageRecordRepository } from './message-record.repository';
 import { OptOutRepository } from './opt-out.repository';
 import { PhoneNumberRepository } from './phone-number.repository';
+import { RecordingRepository } from './recording.repository';
 import { StatsRepository } from './stats.repository';
+import { WebhookEventRepository } from './webhook-event.repository';
 
-const REPOSITORIES = [CallRecordRepository, MessageRecordRepository, PhoneNumberRepository, OptOutRepository, StatsRepository];
+const REPOSITORIES = [CallRecordRepository, MessageRecordRepository, PhoneNumberRepository, OptOutRepository, StatsRepository, WebhookEventRepository, RecordingRepository];
 
 /** Entities and repositories shared by the features; the only code that knows SQL. */
 @Global()

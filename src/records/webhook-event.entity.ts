@@ -1,6 +1,6 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
-export type WebhookKind = 'inbound_call' | 'inbound_sms' | 'call_status' | 'message_status' | 'recording_status';
+export type WebhookKind = 'inbound_call' | 'inbound_sms' | 'call_status' | 'message_status' | 'recording_status' | 'call_twiml';
 
 /** The inbox: every authentic webhook as received, for audit and replay. */
 @Entity('webhook_events')

@@ -16,6 +16,7 @@ import {
   NumberWebhooks,
   OwnedNumber,
   PlaceCallInput,
+  RecordingSnapshot,
   SendMessageInput,
   TwilioTarget,
 } from './twilio.types';
@@ -102,9 +103,10 @@ export class TwilioSdkGateway extends TwilioGateway {
     return numbers.map(ownedNumberOf);
   }
 
-  async updateNumberWebhooks(sid: string, webhooks: NumberWebhooks): Promise<OwnedNumber> {
+  async updateNumberWebhooks(sid: string, webhooks: NumberWebhooks, friendlyName?: string): Promise<OwnedNumber> {
     const updated = await this.call(() =>
       this.client.incomingPhoneNumbers(sid).update({
+        ...(friendlyName !== undefined ? { friendlyName } : {}),
         voiceUrl: webhooks.voiceUrl,
         smsUrl: webhooks.smsUrl,
         statusCallback: webhooks.statusCallbackUrl,
@@ -143,6 +145,20 @@ export class TwilioSdkGateway extends TwilioGateway {
 
   async endCall(sid: string, status: 'completed' | 'canceled'): Promise<CallSnapshot> {
     return callSnapshotOf(await this.call(() => this.client.calls(sid).update({ status })));
+  }
+
+  async listCallRecordings(callSid: string): Promise<RecordingSnapshot[]> {
+    const recordings = await this.call(() => this.client.recordings.list({ callSid, limit: 100 }));
+    return recordings.map((r) => ({
+      sid: r.sid,
+      callSid: r.callSid,
+      status: String(r.status),
+      durationSeconds: r.duration === null || r.duration === undefined || Number(r.duration) < 0 ? null : Number(r.duration),
+      channels: r.channels ?? null,
+      source: r.source ? String(r.source) : null,
+      startTime: r.startTime ?? null,
+      mediaUrl: r.mediaUrl ? new URL(r.mediaUrl, this.target.baseUrl).toString() : null,
+    }));
   }
 
   async sendMessage(input: SendMessageInput): Promise<MessageSnapshot> {

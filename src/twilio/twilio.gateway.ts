@@ -8,6 +8,7 @@ import {
   NumberWebhooks,
   OwnedNumber,
   PlaceCallInput,
+  RecordingSnapshot,
   SendMessageInput,
   TwilioTarget,
 } from './twilio.types';
@@ -24,12 +25,14 @@ export abstract class TwilioGateway {
   abstract searchAvailableNumbers(search: NumberSearch): Promise<AvailableNumber[]>;
   abstract purchaseNumber(phoneNumber: string, friendlyName: string | undefined, webhooks: NumberWebhooks): Promise<OwnedNumber>;
   abstract listOwnedNumbers(): Promise<OwnedNumber[]>;
-  abstract updateNumberWebhooks(sid: string, webhooks: NumberWebhooks): Promise<OwnedNumber>;
+  abstract updateNumberWebhooks(sid: string, webhooks: NumberWebhooks, friendlyName?: string): Promise<OwnedNumber>;
   abstract releaseNumber(sid: string): Promise<void>;
 
   abstract placeCall(input: PlaceCallInput): Promise<CallSnapshot>;
   abstract fetchCall(sid: string): Promise<CallSnapshot>;
   abstract endCall(sid: string, status: 'completed' | 'canceled'): Promise<CallSnapshot>;
+  /** The recordings of one call (reconciliation recovers lost recording callbacks with it). */
+  abstract listCallRecordings(callSid: string): Promise<RecordingSnapshot[]>;
 
   abstract sendMessage(input: SendMessageInput): Promise<MessageSnapshot>;
   abstract fetchMessage(sid: string): Promise<MessageSnapshot>;

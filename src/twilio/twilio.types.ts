@@ -180,3 +180,17 @@ export interface TwilioTarget {
   mode: 'sandbox' | 'live';
   baseUrl: string;
 }
+
+/** A call recording as Twilio lists it. */
+export interface RecordingSnapshot {
+  sid: string;
+  callSid: string;
+  /** in-progress, paused, stopped, processing, completed, absent, failed, deleted. */
+  status: string;
+  durationSeconds: number | null;
+  channels: number | null;
+  source: string | null;
+  startTime: Date | null;
+  /** Absolute URL of the media (without extension). */
+  mediaUrl: string | null;
+}

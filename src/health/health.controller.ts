@@ -1,0 +1,27 @@
+import { Controller, Get, HttpStatus, Res } from '@nestjs/common';
+import { ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { CurrentUser } from '../auth/authenticated-user';
+import type { AuthenticatedUser } from '../auth/authenticated-user';
+import { Public } from '../auth/auth.decorators';
+import { ErrorResponseDto } from '../common/error-response.dto';
+import { HealthDto } from './health.dto';
+import { HealthService } from './health.service';
+
+@ApiTags('health')
+@Controller('api/phone')
+export class HealthController {
+  constructor(private readonly health: HealthService) {}
+
+  /** Service health; details (database, Twilio, version) only for a bearer token holding phone:view. */
+  @Get('health')
+  @Public()
+  @ApiResponse({ status: 200, description: 'Database and Twilio are up', type: HealthDto })
+  @ApiResponse({ status: 503, description: 'The database or Twilio is down (same body, status "error")', type: HealthDto })
+  @ApiResponse({ status: 401, description: 'A bearer token was sent and is invalid', type: ErrorResponseDto })
+  async getHealth(@CurrentUser() user: AuthenticatedUser | undefined, @Res({ passthrough: true }) res: Response): Promise<HealthDto> {
+    const health = await this.health.getHealth(user);
+    res.status(health.status === 'ok' ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE).setHeader('Cache-Control', 'no-store');
+    return health;
+  }
+}

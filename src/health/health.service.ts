@@ -1,0 +1,80 @@
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { HealthIndicatorResult, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { AuthenticatedUser } from '../auth/authenticated-user';
+import { Permission } from '../auth/permission';
+import { appLogger } from '../common/logger';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { TwilioGateway } from '../twilio/twilio.gateway';
+import { WebhookMetricsService } from '../webhooks/webhook-metrics.service';
+import { HealthDto } from './health.dto';
+import { TwilioHealthIndicator } from './twilio.health';
+
+export const DATABASE_TIMEOUT_MS = 1000;
+export const TWILIO_TIMEOUT_MS = 3000;
+/** How long an unauthenticated health check may reuse the last Twilio probe. */
+export const ANONYMOUS_TWILIO_MAX_AGE_MS = 5000;
+
+type Detail = { status: string; responseTime?: number; message?: string; [key: string]: unknown };
+
+@Injectable()
+export class HealthService {
+  private readonly startedAt = Date.now();
+  private lastStatus: HealthDto['status'] = 'ok';
+
+  constructor(
+    private readonly database: TypeOrmHealthIndicator,
+    private readonly twilio: TwilioHealthIndicator,
+    private readonly gateway: TwilioGateway,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Optional() private readonly webhooks?: WebhookMetricsService,
+  ) {}
+
+  /** Everyone learns ok/error; a caller holding phone:view also sees why. */
+  async getHealth(user: AuthenticatedUser | undefined): Promise<HealthDto> {
+    const detailed = user?.permissions.has(Permission.View) ?? false;
+    const twilioTimeout = Math.min(TWILIO_TIMEOUT_MS, this.config.twilio.requestTimeoutMs);
+    const [db, tw] = await Promise.all([
+      this.database.pingCheck('database').withTimeout(DATABASE_TIMEOUT_MS) as PromiseLike<HealthIndicatorResult<'database'>>,
+      this.twilio.check(twilioTimeout, detailed ? 0 : ANONYMOUS_TWILIO_MAX_AGE_MS),
+    ]);
+    const database = db.database as Detail;
+    const twilio = tw.twilio as Detail;
+    const status = database.status === 'up' && twilio.status === 'up' ? 'ok' : 'error';
+    this.logTransition(status, database, twilio);
+    if (!detailed) return { status };
+    return {
+      status,
+      database: {
+        status: database.status === 'up' ? 'up' : 'down',
+        latency_ms: Number(database.responseTime ?? 0),
+        driver: this.config.database.url ? 'postgres' : 'pglite',
+        ...(database.message ? { error: String(database.message) } : {}),
+      },
+      twilio: {
+        status: twilio.status === 'up' ? 'up' : 'down',
+        reachable: twilio.reachable === true,
+        mode: this.gateway.target.mode,
+        base_url: this.gateway.target.baseUrl,
+        account_status: typeof twilio.account_status === 'string' ? twilio.account_status : null,
+        latency_ms: Number(twilio.latency_ms ?? 0),
+        ...(typeof twilio.error === 'string' ? { error: twilio.error } : {}),
+      },
+      version: this.config.version,
+      uptime_seconds: Math.floor((Date.now() - this.startedAt) / 1000),
+      ...(this.webhooks ? { webhooks: this.webhooks.snapshot() } : {}),
+    };
+  }
+
+  private logTransition(status: HealthDto['status'], database: Detail, twilio: Detail): void {
+    if (status === this.lastStatus) return;
+    this.lastStatus = status;
+    appLogger().event(status === 'ok' ? 'info' : 'warn', 'health_changed', {
+      status,
+      database: database.status,
+      database_error: database.message,
+      twilio: twilio.status,
+      twilio_error: twilio.error,
+    });
+  }
+}

@@ -1,0 +1,63 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { RecordingEntity } from './recording.entity';
+
+/** What Twilio reported about one recording. */
+export interface RecordingUpsert {
+  sid: string;
+  callSid: string;
+  status: string;
+  url: string | null;
+  durationSeconds: number | null;
+  channels: number | null;
+  source: string | null;
+  startedAt: Date | null;
+}
+
+const FINAL = "('completed','absent','failed','deleted')";
+
+@Injectable()
+export class RecordingRepository {
+  constructor(@InjectRepository(RecordingEntity) private readonly repo: Repository<RecordingEntity>) {}
+
+  /**
+   * Inserts or completes a recording in one statement: the status only moves from in-progress to a
+   * final one (completed/absent/failed) and stays there; facts fill in, a late in-progress report
+   * never overwrites a final one's.
+   */
+  async upsert(r: RecordingUpsert): Promise<void> {
+    const keepOld = `(recordings.status IN ${FINAL} AND EXCLUDED.status NOT IN ${FINAL})`;
+    const fact = (column: string) =>
+      `${column} = CASE WHEN ${keepOld} THEN COALESCE(recordings.${column}, EXCLUDED.${column}) ELSE COALESCE(EXCLUDED.${column}, recordings.${column}) END`;
+    await this.repo.query(
+      `INSERT INTO recordings (sid, call_sid, url, status, duration_seconds, channels, source, started_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+       ON CONFLICT (sid) DO UPDATE SET
+         status = CASE WHEN recordings.status IN ${FINAL} THEN recordings.status ELSE EXCLUDED.status END,
+         ${fact('url')}, ${fact('duration_seconds')}, ${fact('channels')}, ${fact('source')}, ${fact('started_at')},
+         updated_at = now()`,
+      [r.sid, r.callSid, r.url, r.status, r.durationSeconds, r.channels, r.source, r.startedAt],
+    );
+  }
+
+  listByCall(callSid: string): Promise<RecordingEntity[]> {
+    return this.repo.find({ where: { callSid }, order: { createdAt: 'ASC', sid: 'ASC' } });
+  }
+
+  findBySid(sid: string): Promise<RecordingEntity | null> {
+    return this.repo.findOne({ where: { sid } });
+  }
+
+  /** Call sids with a recording still in progress since before `olderThan`, for reconciliation. */
+  async callsWithStaleRecordings(olderThan: Date, limit: number): Promise<string[]> {
+    const rows = await this.repo
+      .createQueryBuilder('r')
+      .select('DISTINCT r.call_sid', 'call_sid')
+      .where(`r.status NOT IN ${FINAL}`)
+      .andWhere('r.updated_at < :olderThan', { olderThan })
+      .limit(limit)
+      .getRawMany<{ call_sid: string }>();
+    return rows.map((row) => row.call_sid);
+  }
+}

@@ -1,0 +1,34 @@
+import { Injectable } from '@nestjs/common';
+import { AppError } from '../common/app-error';
+import { CallRecordRepository } from '../records/call-record.repository';
+import { RecordingEntity } from '../records/recording.entity';
+import { RecordingRepository } from '../records/recording.repository';
+import { RecordingDto, RecordingListDto } from './webhooks.dto';
+
+@Injectable()
+export class CallRecordingsService {
+  constructor(
+    private readonly calls: CallRecordRepository,
+    private readonly recordings: RecordingRepository,
+  ) {}
+
+  async listRecordings(callSid: string): Promise<RecordingListDto> {
+    if (!(await this.calls.findBySid(callSid))) throw AppError.notFound('Call', callSid);
+    const rows = await this.recordings.listByCall(callSid);
+    return { recordings: rows.map(toRecordingDto) };
+  }
+}
+
+export function toRecordingDto(r: RecordingEntity): RecordingDto {
+  return {
+    sid: r.sid,
+    call_sid: r.callSid,
+    url: r.url,
+    status: r.status,
+    duration: r.durationSeconds,
+    channels: r.channels,
+    source: r.source,
+    started_at: r.startedAt ? r.startedAt.toISOString() : null,
+    created_at: r.createdAt.toISOString(),
+  };
+}

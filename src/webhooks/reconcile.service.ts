@@ -1,0 +1,260 @@
+import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { appLogger } from '../common/logger';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { CallObservation, CallRecordRepository, isUniqueViolation } from '../records/call-record.repository';
+import { MessageObservation, MessageRecordRepository } from '../records/message-record.repository';
+import { RecordingRepository } from '../records/recording.repository';
+import { WebhookEventRepository } from '../records/webhook-event.repository';
+import { TwilioGatewayError } from '../twilio/twilio.errors';
+import { TwilioGateway } from '../twilio/twilio.gateway';
+import { CallSnapshot, MessageSnapshot } from '../twilio/twilio.types';
+import { WebhookInboxService } from './webhook-inbox.service';
+
+export const RECONCILE_INTERVAL = 'webhooks-reconcile';
+/** How long a status callback may wait for its record before we create the record from Twilio's data. */
+export const UNKNOWN_SID_GRACE_SECONDS = 30;
+const BATCH = 200;
+
+export interface ReconcileOptions {
+  /** Records neither updated nor compared with Twilio for this long are fetched; default config.reconcile.staleAfterSeconds. */
+  olderThanSeconds?: number;
+  /** Callbacks about unknown sids older than this create their record from Twilio; default 30. */
+  unknownGraceSeconds?: number;
+}
+
+export interface ReconcileReport {
+  pending_applied: number;
+  records_created: number;
+  calls_refreshed: number;
+  messages_refreshed: number;
+  recordings_synced: number;
+  failures: number;
+}
+
+export function callObservationOfSnapshot(s: CallSnapshot): CallObservation {
+  return {
+    status: s.status,
+    startTime: s.startTime,
+    endTime: s.endTime,
+    durationSeconds: s.durationSeconds,
+    price: s.price,
+    priceUnit: s.priceUnit,
+    answeredBy: s.answeredBy,
+    queueTimeMs: s.queueTimeMs,
+  };
+}
+
+export function messageObservationOfSnapshot(s: MessageSnapshot): MessageObservation {
+  return {
+    status: s.status,
+    segments: s.segments,
+    errorCode: s.errorCode,
+    errorMessage: s.errorMessage,
+    price: s.price,
+    priceUnit: s.priceUnit,
+    sentAt: s.dateSent,
+  };
+}
+
+/**
+ * Brings the stored records in line with Twilio when callbacks were lost, late or never sent:
+ * applies inbox events whose record now exists, creates records for calls and messages made
+ * elsewhere, refreshes records stuck in a non-terminal status, fills in prices and recordings.
+ * Several instances may run it at once: records are claimed in the database (SKIP LOCKED), and
+ * everything it applies is monotonic and idempotent.
+ */
+@Injectable()
+export class ReconcileService implements OnApplicationBootstrap, OnModuleDestroy {
+  private running: Promise<unknown> | null = null;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly twilio: TwilioGateway,
+    private readonly calls: CallRecordRepository,
+    private readonly messages: MessageRecordRepository,
+    private readonly recordings: RecordingRepository,
+    private readonly events: WebhookEventRepository,
+    private readonly inbox: WebhookInboxService,
+    private readonly scheduler: SchedulerRegistry,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (!this.config.reconcile.enabled) return;
+    const timer = setInterval(() => this.tick(), this.config.reconcile.intervalSeconds * 1000);
+    timer.unref();
+    this.scheduler.addInterval(RECONCILE_INTERVAL, timer);
+  }
+
+  onModuleDestroy(): void {
+    if (this.scheduler.doesExist('interval', RECONCILE_INTERVAL)) this.scheduler.deleteInterval(RECONCILE_INTERVAL);
+  }
+
+  /** One scheduled run; a tick while this process's previous run is still going is skipped (not a cross-instance lock). */
+  private tick(): void {
+    if (this.running) return;
+    this.running = this.runOnce()
+      .catch((error: unknown) => appLogger().event('error', 'reconcile_failed', { error: error instanceof Error ? error.message : String(error) }))
+      .finally(() => {
+        this.running = null;
+      });
+  }
+
+  async runOnce(options: ReconcileOptions = {}): Promise<ReconcileReport> {
+    const report: ReconcileReport = {
+      pending_applied: 0,
+      records_created: 0,
+      calls_refreshed: 0,
+      messages_refreshed: 0,
+      recordings_synced: 0,
+      failures: 0,
+    };
+    const now = Date.now();
+    const before = new Date(now - (options.olderThanSeconds ?? this.config.reconcile.staleAfterSeconds) * 1000);
+    const graceCutoff = new Date(now - (options.unknownGraceSeconds ?? UNKNOWN_SID_GRACE_SECONDS) * 1000);
+
+    await this.applyPendingEvents(graceCutoff, report);
+
+    for (const sid of await this.calls.claimForReconcile('stale', before, BATCH)) {
+      await this.guard(report, 'call', sid, () => this.refreshCall(sid, report));
+    }
+    for (const sid of await this.messages.claimForReconcile('stale', before, BATCH)) {
+      await this.guard(report, 'message', sid, () => this.refreshMessage(sid, report));
+    }
+    for (const sid of await this.calls.claimForReconcile('unpriced', before, BATCH)) {
+      await this.guard(report, 'call', sid, async () => {
+        await this.refreshCall(sid, report);
+        await this.syncRecordings(sid, report);
+      });
+    }
+    for (const sid of await this.messages.claimForReconcile('unpriced', before, BATCH)) {
+      await this.guard(report, 'message', sid, () => this.refreshMessage(sid, report));
+    }
+    for (const callSid of await this.recordings.callsWithStaleRecordings(before, BATCH)) {
+      await this.guard(report, 'call', callSid, () => this.syncRecordings(callSid, report));
+    }
+
+    if (Object.values(report).some((n) => n > 0)) appLogger().event('info', 'reconcile_run', { ...report });
+    return report;
+  }
+
+  private async applyPendingEvents(graceCutoff: Date, report: ReconcileReport): Promise<void> {
+    const adopted = new Set<string>();
+    for (const event of await this.events.findPending(BATCH)) {
+      if (await this.inbox.apply(event)) {
+        report.pending_applied++;
+        continue;
+      }
+      if (event.receivedAt >= graceCutoff || adopted.has(event.sid)) continue;
+      adopted.add(event.sid);
+      if (event.kind === 'call_status') {
+        await this.guard(report, 'call', event.sid, () => this.adoptCall(event.sid, report));
+      } else if (event.kind === 'message_status') {
+        await this.guard(report, 'message', event.sid, () => this.adoptMessage(event.sid, report));
+      }
+    }
+  }
+
+  /** A call we never stored (placed elsewhere, or its create failed after Twilio accepted it). */
+  private async adoptCall(sid: string, report: ReconcileReport): Promise<void> {
+    const snapshot = await this.twilio.fetchCall(sid);
+    try {
+      await this.calls.insert(
+        {
+          sid,
+          direction: snapshot.direction,
+          fromNumber: snapshot.from,
+          toNumber: snapshot.to,
+          status: snapshot.status,
+          createdBy: null,
+          startTime: snapshot.startTime,
+          endTime: snapshot.endTime,
+          durationSeconds: snapshot.durationSeconds,
+          price: snapshot.price,
+          priceUnit: snapshot.priceUnit,
+          answeredBy: snapshot.answeredBy,
+          queueTimeMs: snapshot.queueTimeMs,
+          syncedAt: new Date(),
+        },
+        'reconcile',
+      );
+      report.records_created++;
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+    }
+    report.pending_applied += await this.inbox.applyPending(sid);
+  }
+
+  private async adoptMessage(sid: string, report: ReconcileReport): Promise<void> {
+    const s = await this.twilio.fetchMessage(sid);
+    try {
+      await this.messages.insert(
+        {
+          sid,
+          direction: s.direction,
+          fromNumber: s.from,
+          toNumber: s.to,
+          body: s.body,
+          segments: s.segments,
+          status: s.status,
+          createdBy: null,
+          errorCode: s.errorCode,
+          errorMessage: s.errorMessage,
+          price: s.price,
+          priceUnit: s.priceUnit,
+          sentAt: s.dateSent,
+          syncedAt: new Date(),
+        },
+        'reconcile',
+      );
+      report.records_created++;
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+    }
+    report.pending_applied += await this.inbox.applyPending(sid);
+  }
+
+  private async refreshCall(sid: string, report: ReconcileReport): Promise<void> {
+    const snapshot = await this.twilio.fetchCall(sid);
+    await this.calls.applyObservation(sid, callObservationOfSnapshot(snapshot), 'reconcile');
+    report.calls_refreshed++;
+  }
+
+  private async refreshMessage(sid: string, report: ReconcileReport): Promise<void> {
+    const snapshot = await this.twilio.fetchMessage(sid);
+    await this.messages.applyObservation(sid, messageObservationOfSnapshot(snapshot), 'reconcile');
+    report.messages_refreshed++;
+  }
+
+  private async syncRecordings(callSid: string, report: ReconcileReport): Promise<void> {
+    for (const r of await this.twilio.listCallRecordings(callSid)) {
+      await this.recordings.upsert({
+        sid: r.sid,
+        callSid: r.callSid || callSid,
+        status: r.status,
+        url: r.mediaUrl,
+        durationSeconds: r.durationSeconds,
+        channels: r.channels,
+        source: r.source,
+        startedAt: r.startTime,
+      });
+      report.recordings_synced++;
+    }
+  }
+
+  /** One record's failure (Twilio down, 404) is logged and counted; the run goes on. */
+  private async guard(report: ReconcileReport, resource: string, sid: string, work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (error) {
+      report.failures++;
+      appLogger().event('warn', 'reconcile_record_failed', {
+        resource,
+        sid,
+        error: error instanceof Error ? error.message : String(error),
+        twilio_error: error instanceof TwilioGatewayError ? error.kind : undefined,
+      });
+    }
+  }
+}

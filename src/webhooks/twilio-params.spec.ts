@@ -1,0 +1,78 @@
+import { classifyStatusCallback, callObservationOf, mediaUrlsOf, normalizeParams, recordingOf, smsKeyword } from './twilio-params';
+
+describe('classifyStatusCallback', () => {
+  it('tells recording, message and call callbacks apart by their parameters', () => {
+    const rec = classifyStatusCallback({ CallSid: 'CA1', CallStatus: 'completed', RecordingSid: 'RE1', RecordingStatus: 'completed' });
+    expect(rec).toEqual({ kind: 'recording_status', sid: 'RE1', dedupeKey: 'recording_status|CA1|completed||RE1' });
+    const msg = classifyStatusCallback({ MessageSid: 'SM1', MessageStatus: 'sent', SmsSid: 'SM1', SmsStatus: 'sent' });
+    expect(msg).toEqual({ kind: 'message_status', sid: 'SM1', dedupeKey: 'message_status|SM1|sent' });
+    const call = classifyStatusCallback({ CallSid: 'CA1', CallStatus: 'ringing', SequenceNumber: '1' });
+    expect(call).toEqual({ kind: 'call_status', sid: 'CA1', dedupeKey: 'call_status|CA1|ringing|1' });
+    expect(classifyStatusCallback({ CallSid: 'CA1', AnsweredBy: 'human' })).toBeNull();
+  });
+
+  it('gives different events different keys and retries the same key', () => {
+    const a = classifyStatusCallback({ CallSid: 'CA1', CallStatus: 'completed', SequenceNumber: '3', Timestamp: 'x' });
+    const b = classifyStatusCallback({ CallSid: 'CA1', CallStatus: 'completed', SequenceNumber: '3', Timestamp: 'y' });
+    const c = classifyStatusCallback({ CallSid: 'CA1', CallStatus: 'completed', SequenceNumber: '4' });
+    expect(a!.dedupeKey).toBe(b!.dedupeKey);
+    expect(a!.dedupeKey).not.toBe(c!.dedupeKey);
+  });
+});
+
+describe('observations', () => {
+  it('reads a call callback, ignoring an unknown status', () => {
+    expect(
+      callObservationOf({ CallStatus: 'completed', SequenceNumber: '3', CallDuration: '15', Timestamp: 'Tue, 31 Aug 2010 20:36:44 +0000' }),
+    ).toEqual({
+      status: 'completed',
+      sequence: 3,
+      occurredAt: new Date('2010-08-31T20:36:44Z'),
+      durationSeconds: 15,
+      answeredBy: undefined,
+      errorCode: undefined,
+    });
+    expect(callObservationOf({ CallStatus: 'exploded' }).status).toBeUndefined();
+  });
+
+  it('reads a recording callback', () => {
+    expect(
+      recordingOf({ CallSid: 'CA1', RecordingSid: 'RE1', RecordingStatus: 'completed', RecordingDuration: '7', RecordingChannels: '2', RecordingUrl: 'https://x/RE1', RecordingSource: 'OutboundAPI' }),
+    ).toMatchObject({ sid: 'RE1', callSid: 'CA1', status: 'completed', durationSeconds: 7, channels: 2, url: 'https://x/RE1', source: 'OutboundAPI', startedAt: null });
+    expect(recordingOf({ RecordingSid: 'RE1' })).toBeNull();
+  });
+
+  it('collects MediaUrl0..N in order', () => {
+    expect(mediaUrlsOf({ NumMedia: '2', MediaUrl0: 'a', MediaUrl1: 'b' })).toEqual(['a', 'b']);
+    expect(mediaUrlsOf({ NumMedia: '0' })).toEqual([]);
+  });
+
+  it('turns a JSON body into string parameters', () => {
+    expect(normalizeParams({ A: 1, B: true, C: 'x', D: null, E: ['1', 2] })).toEqual({ A: '1', B: 'true', C: 'x', E: ['1', '2'] });
+    expect(normalizeParams(undefined)).toEqual({});
+  });
+});
+
+describe('smsKeyword', () => {
+  it.each([
+    ['STOP', 'stop'],
+    ['  stopall ', 'stop'],
+    ['Unsubscribe', 'stop'],
+    ['cancel', 'stop'],
+    ['END', 'stop'],
+    ['quit', 'stop'],
+    ['start', 'start'],
+    ['UNSTOP', 'start'],
+    ['yes', 'start'],
+    ['help', 'help'],
+    [' Info', 'help'],
+  ])('%s is %s', (body, action) => {
+    expect(smsKeyword(body)?.action).toBe(action);
+  });
+
+  it('only matches the whole body', () => {
+    expect(smsKeyword('please stop')).toBeNull();
+    expect(smsKeyword('STOP it')).toBeNull();
+    expect(smsKeyword('')).toBeNull();
+  });
+});

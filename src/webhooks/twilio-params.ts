@@ -1,0 +1,180 @@
+import type { CallObservation } from '../records/call-record.repository';
+import type { MessageObservation } from '../records/message-record.repository';
+import type { RecordingUpsert } from '../records/recording.repository';
+import type { WebhookKind } from '../records/webhook-event.entity';
+import { CALL_STATUSES, CallStatus, MESSAGE_STATUSES, MessageStatus } from '../twilio/twilio.types';
+
+/** A webhook body as Express parsed it: repeated keys become arrays. Twilio may add keys at any time. */
+export type TwilioParams = Record<string, string | string[]>;
+
+/** The single value of a parameter (the first one when repeated), or undefined when absent or empty. */
+export function param(params: TwilioParams, name: string): string | undefined {
+  const raw = params[name];
+  const value = Array.isArray(raw) ? raw[0] : raw;
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+export function intParam(params: TwilioParams, name: string): number | undefined {
+  const value = param(params, name);
+  if (value === undefined || !/^-?\d+$/.test(value.trim())) return undefined;
+  return Number(value);
+}
+
+export function dateParam(params: TwilioParams, name: string): Date | undefined {
+  const value = param(params, name);
+  if (!value) return undefined;
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+export function asCallStatus(value: string | undefined): CallStatus | undefined {
+  return value && (CALL_STATUSES as readonly string[]).includes(value) ? (value as CallStatus) : undefined;
+}
+
+export function asMessageStatus(value: string | undefined): MessageStatus | undefined {
+  return value && (MESSAGE_STATUSES as readonly string[]).includes(value) ? (value as MessageStatus) : undefined;
+}
+
+export interface ClassifiedEvent {
+  kind: WebhookKind;
+  /** CallSid, MessageSid or RecordingSid. */
+  sid: string;
+  /** Same event, same key, whatever the retry or duplicate: kind + sid + status + sequence (+ recording sid). */
+  dedupeKey: string;
+}
+
+/**
+ * Tells a status callback apart by its parameters: a recording callback also carries CallSid,
+ * a message callback carries no CallStatus, a call callback carries CallStatus.
+ */
+export function classifyStatusCallback(params: TwilioParams): ClassifiedEvent | null {
+  const recordingSid = param(params, 'RecordingSid');
+  const recordingStatus = param(params, 'RecordingStatus');
+  if (recordingSid && recordingStatus) {
+    return {
+      kind: 'recording_status',
+      sid: recordingSid,
+      dedupeKey: key('recording_status', param(params, 'CallSid') ?? '', recordingStatus, '', recordingSid),
+    };
+  }
+  const messageSid = param(params, 'MessageSid') ?? param(params, 'SmsSid');
+  const messageStatus = param(params, 'MessageStatus') ?? param(params, 'SmsStatus');
+  if (messageSid && messageStatus && !param(params, 'CallStatus')) {
+    return { kind: 'message_status', sid: messageSid, dedupeKey: key('message_status', messageSid, messageStatus) };
+  }
+  const callSid = param(params, 'CallSid');
+  const callStatus = param(params, 'CallStatus');
+  if (callSid && callStatus) {
+    return {
+      kind: 'call_status',
+      sid: callSid,
+      dedupeKey: key('call_status', callSid, callStatus, param(params, 'SequenceNumber') ?? ''),
+    };
+  }
+  return null;
+}
+
+export function inboundCallEvent(params: TwilioParams): ClassifiedEvent | null {
+  const callSid = param(params, 'CallSid');
+  if (!callSid) return null;
+  const kind: WebhookKind = param(params, 'Direction') === 'inbound' ? 'inbound_call' : 'call_twiml';
+  return { kind, sid: callSid, dedupeKey: key(kind, callSid, param(params, 'CallStatus') ?? '') };
+}
+
+export function inboundSmsEvent(params: TwilioParams): ClassifiedEvent | null {
+  const sid = param(params, 'MessageSid') ?? param(params, 'SmsMessageSid') ?? param(params, 'SmsSid');
+  if (!sid) return null;
+  return { kind: 'inbound_sms', sid, dedupeKey: key('inbound_sms', sid, 'received') };
+}
+
+function key(...parts: string[]): string {
+  return parts.join('|').slice(0, 200);
+}
+
+/** What a call status callback says about the call. Prices are never in callbacks. */
+export function callObservationOf(params: TwilioParams): CallObservation {
+  const status = asCallStatus(param(params, 'CallStatus'));
+  const duration = intParam(params, 'CallDuration');
+  return {
+    status,
+    sequence: intParam(params, 'SequenceNumber'),
+    occurredAt: dateParam(params, 'Timestamp'),
+    // busy/no-answer/failed calls report CallDuration=0; the Call resource has no duration for them
+    durationSeconds: duration !== undefined && (status === 'completed' || duration > 0) ? duration : undefined,
+    answeredBy: param(params, 'AnsweredBy'),
+    errorCode: intParam(params, 'ErrorCode'),
+  };
+}
+
+export function messageObservationOf(params: TwilioParams): MessageObservation {
+  return {
+    status: asMessageStatus(param(params, 'MessageStatus') ?? param(params, 'SmsStatus')),
+    errorCode: intParam(params, 'ErrorCode'),
+    errorMessage: param(params, 'ErrorMessage'),
+  };
+}
+
+export function recordingOf(params: TwilioParams): RecordingUpsert | null {
+  const sid = param(params, 'RecordingSid');
+  const callSid = param(params, 'CallSid');
+  const status = param(params, 'RecordingStatus');
+  if (!sid || !callSid || !status) return null;
+  const duration = intParam(params, 'RecordingDuration');
+  return {
+    sid,
+    callSid,
+    status,
+    url: param(params, 'RecordingUrl') ?? null,
+    durationSeconds: duration !== undefined && duration >= 0 ? duration : null,
+    channels: intParam(params, 'RecordingChannels') ?? null,
+    source: param(params, 'RecordingSource') ?? null,
+    startedAt: dateParam(params, 'RecordingStartTime') ?? null,
+  };
+}
+
+/** MediaUrl0..N, in order. */
+export function mediaUrlsOf(params: TwilioParams): string[] {
+  const urls: string[] = [];
+  const declared = intParam(params, 'NumMedia') ?? 0;
+  for (let i = 0; i < Math.max(declared, 10); i++) {
+    const url = param(params, `MediaUrl${i}`);
+    if (url) urls.push(url);
+    else if (i >= declared) break;
+  }
+  return urls;
+}
+
+/** The parameters that identify a webhook in a log line, phone numbers left for the caller to mask. */
+export function sidOf(params: TwilioParams): string | undefined {
+  return param(params, 'RecordingSid') ?? param(params, 'MessageSid') ?? param(params, 'SmsSid') ?? param(params, 'CallSid');
+}
+
+/** Webhook parameters as strings, whether they came form-encoded or as a flat JSON object. */
+export function normalizeParams(body: unknown): TwilioParams {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return {};
+  const params: TwilioParams = {};
+  for (const [name, value] of Object.entries(body as Record<string, unknown>)) {
+    if (value === null || value === undefined) continue;
+    if (Array.isArray(value)) params[name] = value.map((v) => (typeof v === 'string' ? v : JSON.stringify(v)));
+    else params[name] = typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  }
+  return params;
+}
+
+export interface SmsKeyword {
+  action: 'stop' | 'start' | 'help';
+  word: string;
+}
+
+const STOP_WORDS = ['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT'];
+const START_WORDS = ['START', 'UNSTOP', 'YES'];
+const HELP_WORDS = ['HELP', 'INFO'];
+
+/** The opt-out keyword a whole message body is (trimmed, any case), or null. */
+export function smsKeyword(body: string | undefined): SmsKeyword | null {
+  const word = (body ?? '').trim().toUpperCase();
+  if (STOP_WORDS.includes(word)) return { action: 'stop', word };
+  if (START_WORDS.includes(word)) return { action: 'start', word };
+  if (HELP_WORDS.includes(word)) return { action: 'help', word };
+  return null;
+}

@@ -1,0 +1,166 @@
+import { Injectable } from '@nestjs/common';
+import { appLogger } from '../common/logger';
+import { CallRecordRepository, isUniqueViolation } from '../records/call-record.repository';
+import { MessageRecordRepository } from '../records/message-record.repository';
+import { OptOutRepository } from '../records/opt-out.repository';
+import { RecordingRepository } from '../records/recording.repository';
+import { WebhookEventEntity } from '../records/webhook-event.entity';
+import { NewWebhookEvent, WebhookEventRepository } from '../records/webhook-event.repository';
+import {
+  TwilioParams,
+  asCallStatus,
+  callObservationOf,
+  intParam,
+  mediaUrlsOf,
+  param,
+  smsKeyword,
+  classifyStatusCallback,
+  messageObservationOf,
+  recordingOf,
+} from './twilio-params';
+import { WebhookMetricsService } from './webhook-metrics.service';
+
+export type ReceiveOutcome = 'applied' | 'deferred' | 'duplicate' | 'ignored';
+
+/**
+ * The inbox: every authentic webhook is kept (webhook_events, deduplicated on its dedupe key),
+ * then applied to its record. An event about a record that does not exist yet stays pending and is
+ * applied by applyPending(sid) once the record is created, or by reconciliation.
+ */
+@Injectable()
+export class WebhookInboxService {
+  constructor(
+    private readonly events: WebhookEventRepository,
+    private readonly calls: CallRecordRepository,
+    private readonly messages: MessageRecordRepository,
+    private readonly recordings: RecordingRepository,
+    private readonly optOuts: OptOutRepository,
+    private readonly metrics: WebhookMetricsService,
+  ) {}
+
+  /** Keeps the event; null when an identical one is already in the inbox. */
+  async keep(event: NewWebhookEvent): Promise<WebhookEventEntity | null> {
+    const stored = await this.events.insertIfNew(event);
+    if (stored) this.metrics.received(event.kind);
+    else this.metrics.duplicate();
+    return stored;
+  }
+
+  /** A call, message or recording status callback. */
+  async receiveStatus(params: TwilioParams, idempotencyToken: string | null): Promise<ReceiveOutcome> {
+    const classified = classifyStatusCallback(params);
+    if (!classified) {
+      appLogger().event('warn', 'webhook_ignored', { reason: 'not a call, message or recording status callback', keys: Object.keys(params).sort() });
+      return 'ignored';
+    }
+    const event = await this.keep({ ...classified, idempotencyToken, payload: params });
+    if (!event) return 'duplicate';
+    if (await this.apply(event)) {
+      // events that arrived before the record existed, if its creator did not apply them already
+      if (event.kind !== 'recording_status') await this.applyPending(event.sid);
+      return 'applied';
+    }
+    this.metrics.deferred();
+    return 'deferred';
+  }
+
+  /**
+   * Applies the events kept for `sid` while its record did not exist. Call it right after storing a
+   * record; reconciliation also calls it, so a caller that forgets only delays the events.
+   */
+  async applyPending(sid: string): Promise<number> {
+    let applied = 0;
+    for (const event of await this.events.findPendingForSid(sid)) {
+      if (await this.apply(event)) {
+        applied++;
+        this.metrics.appliedLate();
+      }
+    }
+    return applied;
+  }
+
+  /** Applies one event to its record; false when the record does not exist (yet). */
+  async apply(event: WebhookEventEntity): Promise<boolean> {
+    const params = event.payload;
+    let applied = false;
+    switch (event.kind) {
+      case 'call_status':
+        applied = (await this.calls.applyObservation(event.sid, callObservationOf(params), 'webhook')) !== null;
+        break;
+      case 'message_status':
+        applied = (await this.messages.applyObservation(event.sid, messageObservationOf(params), 'webhook')) !== null;
+        break;
+      case 'recording_status': {
+        const recording = recordingOf(params);
+        if (recording) await this.recordings.upsert(recording);
+        applied = true;
+        break;
+      }
+      case 'inbound_call':
+        await this.storeInboundCall(event.sid, params);
+        await this.events.markApplied(event.id);
+        await this.applyPending(event.sid);
+        applied = true;
+        break;
+      case 'inbound_sms':
+        await this.storeInboundSms(event.sid, params, event.receivedAt);
+        applied = true;
+        break;
+      case 'call_twiml':
+        applied = true;
+        break;
+    }
+    if (applied) await this.events.markApplied(event.id);
+    return applied;
+  }
+
+  /** An inbound call creates its record once, whatever the retries. */
+  private async storeInboundCall(sid: string, params: TwilioParams): Promise<void> {
+    if (await this.calls.findBySid(sid)) return;
+    try {
+      await this.calls.insert(
+        {
+          sid,
+          direction: 'inbound',
+          fromNumber: (param(params, 'From') ?? '').slice(0, 32),
+          toNumber: (param(params, 'To') ?? '').slice(0, 32),
+          status: asCallStatus(param(params, 'CallStatus')) ?? 'ringing',
+          createdBy: null,
+        },
+        'webhook',
+      );
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+    }
+  }
+
+  /** An inbound SMS is stored once, and STOP/START change the sender's opt-out state. */
+  private async storeInboundSms(sid: string, params: TwilioParams, receivedAt: Date): Promise<void> {
+    const from = (param(params, 'From') ?? '').slice(0, 32);
+    const body = typeof params.Body === 'string' ? params.Body : (param(params, 'Body') ?? '');
+    if (!(await this.messages.findBySid(sid))) {
+      try {
+        await this.messages.insert(
+          {
+            sid,
+            direction: 'inbound',
+            fromNumber: from,
+            toNumber: (param(params, 'To') ?? '').slice(0, 32),
+            body,
+            segments: intParam(params, 'NumSegments') ?? 1,
+            mediaUrls: mediaUrlsOf(params),
+            status: 'received',
+            createdBy: null,
+          },
+          'webhook',
+        );
+      } catch (error) {
+        if (!isUniqueViolation(error)) throw error;
+      }
+    }
+    const keyword = smsKeyword(body);
+    if (from && (keyword?.action === 'stop' || keyword?.action === 'start')) {
+      await this.optOuts.set(from, keyword.action === 'stop', keyword.word, receivedAt);
+    }
+  }
+}

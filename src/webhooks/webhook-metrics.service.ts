@@ -1,0 +1,45 @@
+import { Injectable } from '@nestjs/common';
+import type { WebhookKind } from '../records/webhook-event.entity';
+
+export interface WebhookCounts {
+  /** Authentic webhooks kept in the inbox, per kind. */
+  received: Partial<Record<WebhookKind, number>>;
+  /** Authentic webhooks already in the inbox (retries, duplicates), answered without any effect. */
+  duplicates: number;
+  /** Requests refused for a missing or invalid X-Twilio-Signature. */
+  rejected_signatures: number;
+  /** Events kept while their record did not exist yet. */
+  deferred: number;
+  /** Deferred events applied later (record created, or reconciliation). */
+  applied_late: number;
+}
+
+/** In-process counters since start (per instance); health shows them under `webhooks`. */
+@Injectable()
+export class WebhookMetricsService {
+  private readonly counts: WebhookCounts = { received: {}, duplicates: 0, rejected_signatures: 0, deferred: 0, applied_late: 0 };
+
+  received(kind: WebhookKind): void {
+    this.counts.received[kind] = (this.counts.received[kind] ?? 0) + 1;
+  }
+
+  duplicate(): void {
+    this.counts.duplicates++;
+  }
+
+  rejectedSignature(): void {
+    this.counts.rejected_signatures++;
+  }
+
+  deferred(): void {
+    this.counts.deferred++;
+  }
+
+  appliedLate(): void {
+    this.counts.applied_late++;
+  }
+
+  snapshot(): WebhookCounts {
+    return { ...this.counts, received: { ...this.counts.received } };
+  }
+}

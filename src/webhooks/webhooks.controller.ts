@@ -1,0 +1,76 @@
+import { Body, Controller, Header, Headers, HttpCode, HttpStatus, Post, UseGuards } from '@nestjs/common';
+import {
+  ApiBody,
+  ApiConsumes,
+  ApiExtraModels,
+  ApiHeader,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiProduces,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import { Public } from '../auth/auth.decorators';
+import { ErrorResponseDto } from '../common/error-response.dto';
+import { InboundService } from './inbound.service';
+import { TwilioSignatureGuard } from './twilio-signature.guard';
+import { normalizeParams } from './twilio-params';
+import { WebhookInboxService } from './webhook-inbox.service';
+import { TwilioSmsWebhookDto, TwilioStatusCallbackDto, TwilioVoiceWebhookDto } from './webhooks.dto';
+
+/** Deliberately not a DTO type: the global ValidationPipe leaves a plain object alone, so no Twilio parameter is dropped. */
+type TwilioBody = Record<string, string | string[]>;
+
+const TWIML = { description: 'TwiML', content: { 'text/xml': { schema: { type: 'string' } } } };
+
+/** Twilio → us. Public for the bearer-token guard; every request must carry a valid X-Twilio-Signature. */
+@ApiTags('webhooks')
+@Public()
+@UseGuards(TwilioSignatureGuard)
+@ApiHeader({
+  name: 'X-Twilio-Signature',
+  required: true,
+  description: "Twilio's HMAC-SHA1 signature of the public URL (SAMSAEK_TWILIO_WEBHOOK_URL + route + query) and the parameters",
+})
+@ApiHeader({ name: 'I-Twilio-Idempotency-Token', required: false, description: 'Kept with the event for audit' })
+@ApiConsumes('application/x-www-form-urlencoded', 'application/json')
+@ApiExtraModels(TwilioVoiceWebhookDto, TwilioSmsWebhookDto, TwilioStatusCallbackDto)
+@ApiResponse({ status: 403, type: ErrorResponseDto, description: 'Missing or invalid X-Twilio-Signature (code invalid_signature); nothing is stored' })
+@Controller('api/phone/webhook')
+export class WebhooksController {
+  constructor(
+    private readonly inbound: InboundService,
+    private readonly inbox: WebhookInboxService,
+  ) {}
+
+  /** Voice webhook: greets inbound callers (voicemail, forward or hang up) and serves the TwiML of calls we placed. */
+  @Post('call')
+  @HttpCode(HttpStatus.OK)
+  @Header('Content-Type', 'text/xml')
+  @ApiBody({ type: TwilioVoiceWebhookDto })
+  @ApiProduces('text/xml')
+  @ApiOkResponse(TWIML)
+  handleVoiceWebhook(@Body() body: TwilioBody, @Headers('i-twilio-idempotency-token') token?: string): Promise<string> {
+    return this.inbound.answerCall(normalizeParams(body), token ?? null);
+  }
+
+  /** Messaging webhook: stores the inbound SMS once, handles STOP/START/HELP, answers TwiML. */
+  @Post('sms')
+  @HttpCode(HttpStatus.OK)
+  @Header('Content-Type', 'text/xml')
+  @ApiBody({ type: TwilioSmsWebhookDto })
+  @ApiProduces('text/xml')
+  @ApiOkResponse(TWIML)
+  handleSmsWebhook(@Body() body: TwilioBody, @Headers('i-twilio-idempotency-token') token?: string): Promise<string> {
+    return this.inbound.answerSms(normalizeParams(body), token ?? null);
+  }
+
+  /** Status callbacks for calls, messages and recordings: kept, deduplicated, applied in order of the lifecycle. */
+  @Post('status')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiBody({ type: TwilioStatusCallbackDto })
+  @ApiNoContentResponse({ description: 'Kept (or already known); nothing to say back' })
+  async handleStatusCallback(@Body() body: TwilioBody, @Headers('i-twilio-idempotency-token') token?: string): Promise<void> {
+    await this.inbox.receiveStatus(normalizeParams(body), token ?? null);
+  }
+}

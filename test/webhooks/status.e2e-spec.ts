@@ -1,0 +1,168 @@
+import fc from 'fast-check';
+import { startTestApp, type TestApp } from '../support/test-app';
+import { TwilioGateway } from '../../src/twilio/twilio.gateway';
+import { ReconcileService } from '../../src/webhooks/reconcile.service';
+import { api, count, fakeSid, postWebhook, wireNumber } from './webhook-helpers';
+
+type CallDto = { sid: string; status: string; duration: number | null; price: string | null };
+type SmsDto = { sid: string; status: string; error_code: number | null; price: string | null };
+type RecordingsDto = { recordings: Array<{ sid: string; status: string; duration: number | null }> };
+
+/** Sandbox money is in 1/100000 USD and charged as a negative price. */
+const priceOf = (units: number | null) => (units === null ? null : units === 0 ? 0 : -units / 100_000);
+
+describe('status callbacks: idempotent, monotonic, reconciled', () => {
+  let t: TestApp;
+  let reconcile: ReconcileService;
+  let canListRecordings = true;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    await wireNumber(t);
+    reconcile = t.app.get(ReconcileService);
+    try {
+      await t.app.get(TwilioGateway).listCallRecordings(fakeSid('CA'));
+    } catch {
+      canListRecordings = false; // sandbox without GET Recordings.json: dropped recording callbacks cannot be recovered
+    }
+  });
+  afterAll(async () => t?.close());
+
+  it('keeps a status that arrives late from moving the call backwards; duplicates change nothing', async () => {
+    const placed = await api<CallDto>(t, 'POST', '/api/phone/call', { to: '+14155555555', message: 'hold on' });
+    const sid = placed.body.sid;
+    const base = { CallSid: sid, AccountSid: t.sandbox.accountSid, Direction: 'outbound-api' };
+    expect((await postWebhook(t, 'status', { ...base, CallStatus: 'completed', SequenceNumber: '40', CallDuration: '17' })).status).toBe(204);
+    expect((await postWebhook(t, 'status', { ...base, CallStatus: 'ringing', SequenceNumber: '1' })).status).toBe(204);
+    const events = await count(t, 'webhook_events', 'sid = $1', [sid]);
+    expect((await postWebhook(t, 'status', { ...base, CallStatus: 'completed', SequenceNumber: '40', CallDuration: '17' }, { token: 'again' })).status).toBe(204);
+    expect(await count(t, 'webhook_events', 'sid = $1', [sid])).toBe(events);
+    const got = await api<CallDto & { timeline: Array<{ status: string }> }>(t, 'GET', `/api/phone/calls/${sid}`);
+    expect(got.body).toMatchObject({ status: 'completed', duration: 17 });
+    expect(got.body.timeline.filter((e) => e.status === 'completed')).toHaveLength(1);
+    await t.app.get(TwilioGateway).endCall(sid, 'completed').catch(() => undefined);
+    await t.sandbox.settle();
+  });
+
+  it('a recording never goes back from completed to in-progress', async () => {
+    const placed = await api<CallDto>(t, 'POST', '/api/phone/call', { to: '+14155550100', message: 'hi' });
+    const rec = { CallSid: placed.body.sid, RecordingSid: fakeSid('RE'), RecordingUrl: 'https://example.com/r', RecordingChannels: '1', RecordingSource: 'OutboundAPI' };
+    await postWebhook(t, 'status', { ...rec, RecordingStatus: 'completed', RecordingDuration: '9' });
+    await postWebhook(t, 'status', { ...rec, RecordingStatus: 'in-progress', RecordingDuration: '-1' });
+    const list = await api<RecordingsDto>(t, 'GET', `/api/phone/calls/${placed.body.sid}/recordings`);
+    expect(list.body.recordings).toEqual([expect.objectContaining({ sid: rec.RecordingSid, status: 'completed', duration: 9 })]);
+    await t.sandbox.settle();
+  });
+
+  it('keeps callbacks for a call it never stored, then creates the record from Twilio', async () => {
+    const gateway = t.app.get(TwilioGateway);
+    const snapshot = await gateway.placeCall({
+      to: '+14155550142',
+      from: t.config.twilio.phoneNumber,
+      twiml: '<Response><Say>made elsewhere</Say></Response>',
+      statusCallbackUrl: `${t.config.twilio.webhookBaseUrl}/status`,
+      record: false,
+    });
+    await t.sandbox.settle();
+    expect(await count(t, 'call_records', 'sid = $1', [snapshot.sid])).toBe(0);
+    const pending = await count(t, 'webhook_events', 'sid = $1 AND applied_at IS NULL', [snapshot.sid]);
+    expect(pending).toBeGreaterThan(0);
+    await reconcile.runOnce({ unknownGraceSeconds: 60 });
+    expect(await count(t, 'call_records', 'sid = $1', [snapshot.sid])).toBe(0); // still within the grace period
+    const report = await reconcile.runOnce({ unknownGraceSeconds: 0 });
+    expect(report.records_created).toBe(1);
+    const truth = t.sandbox.calls().find((c) => c.sid === snapshot.sid)!;
+    const got = await api<CallDto & { direction: string; created_by: string | null }>(t, 'GET', `/api/phone/calls/${snapshot.sid}`);
+    expect(got.body).toMatchObject({ status: truth.status, duration: truth.duration, created_by: null });
+    expect(await count(t, 'webhook_events', 'sid = $1 AND applied_at IS NULL', [snapshot.sid])).toBe(0);
+  });
+
+  const SUFFIXES = ['0100', '1111', '2222', '3333', '4444'];
+  let runs = 0;
+
+  it('ends with exactly the sandbox truth, whatever the callbacks do (property)', async () => {
+    const scenario = fc.record({
+      seed: fc.integer({ min: 1, max: 1_000_000 }),
+      duplicate: fc.constantFrom(0, 0.3, 0.7),
+      reorder: fc.constantFrom(0, 0.5, 1),
+      delay: fc.constantFrom(0, 0.2),
+      drop: fc.constantFrom(0, 0.2, 0.4),
+      items: fc.array(
+        fc.record({ kind: fc.constantFrom('call', 'sms'), suffix: fc.constantFrom(...SUFFIXES), record: fc.boolean() }),
+        { minLength: 1, maxLength: 4 },
+      ),
+    });
+    await fc.assert(
+      fc.asyncProperty(scenario, async (s) => {
+        runs++;
+        t.sandbox.setFaults({
+          seed: s.seed,
+          callbackDuplicate: s.duplicate,
+          callbackReorder: s.reorder,
+          reorderSeconds: 20,
+          callbackDelay: s.delay,
+          delaySeconds: 30,
+          callbackDrop: s.drop,
+        });
+        const sids: Array<{ kind: string; sid: string }> = [];
+        for (const item of s.items) {
+          const to = `+1415555${item.suffix}`;
+          if (item.kind === 'call') {
+            const r = await api<CallDto>(t, 'POST', '/api/phone/call', { to, message: 'This is a short test call', record: item.record, timeout: 10 });
+            expect(r.body).toMatchObject({ sid: expect.any(String) });
+            sids.push({ kind: 'call', sid: r.body.sid });
+          } else {
+            const r = await api<SmsDto>(t, 'POST', '/api/phone/sms', { to, message: `property run ${runs}` });
+            expect(r.body).toMatchObject({ sid: expect.any(String) });
+            sids.push({ kind: 'sms', sid: r.body.sid });
+          }
+        }
+        await t.sandbox.settle();
+        t.sandbox.setFaults({});
+        await reconcile.runOnce({ olderThanSeconds: 0, unknownGraceSeconds: 0 });
+
+        const calls = new Map(t.sandbox.calls().map((c) => [c.sid, c]));
+        const messages = new Map(t.sandbox.messages().map((m) => [m.sid, m]));
+        const callbacks = t.sandbox.callbacks();
+        for (const { kind, sid } of sids) {
+          if (kind === 'call') {
+            const truth = calls.get(sid)!;
+            const got = (await api<CallDto>(t, 'GET', `/api/phone/calls/${sid}`)).body;
+            expect({ sid, status: got.status, duration: got.duration, price: got.price === null ? null : Number(got.price) }).toEqual({
+              sid,
+              status: truth.status,
+              duration: truth.duration,
+              price: priceOf(truth.price),
+            });
+            const recordings = (await api<RecordingsDto>(t, 'GET', `/api/phone/calls/${sid}/recordings`)).body.recordings;
+            const expected = truth.recordingSids.filter(
+              (rs) => canListRecordings || callbacks.some((c) => c.kind === 'recording-status' && c.resourceSid === rs && c.status === 204),
+            );
+            expect(recordings.map((r) => r.sid).sort()).toEqual(expect.arrayContaining(expected.sort()));
+            if (canListRecordings) expect(recordings.map((r) => r.sid).sort()).toEqual([...truth.recordingSids].sort());
+            for (const r of recordings) expect(r).toMatchObject({ status: 'completed', duration: truth.duration });
+          } else {
+            const truth = messages.get(sid)!;
+            const got = (await api<SmsDto>(t, 'GET', `/api/phone/sms/${sid}`)).body;
+            expect({ sid, status: got.status, error_code: got.error_code, price: got.price === null ? null : Number(got.price) }).toEqual({
+              sid,
+              status: truth.status,
+              error_code: truth.errorCode,
+              price: priceOf(truth.price),
+            });
+          }
+        }
+        // one inbox row per distinct event: duplicates never doubled anything
+        const distinct = new Set(
+          callbacks
+            .filter((c) => sids.some((x) => x.sid === c.resourceSid) && c.status === 204 && c.kind !== 'recording-status')
+            .map((c) => `${c.resourceSid}|${c.params.CallStatus ?? c.params.MessageStatus}|${c.params.SequenceNumber ?? ''}`),
+        );
+        const stored = await count(t, 'webhook_events', `sid = ANY($1) AND kind IN ('call_status','message_status')`, [sids.map((x) => x.sid)]);
+        expect(stored).toBe(distinct.size);
+      }),
+      { numRuns: 15, endOnFailure: true },
+    );
+    expect(runs).toBe(15);
+  }, 600_000);
+});
