@@ -1,0 +1,157 @@
+import { Router, type Request } from 'express';
+import { isMagic, MAGIC_SUCCESS, magicCallFrom, magicCallTo } from './magic-numbers';
+import { isValidNumber } from './phone-inventory';
+import type { SandboxContext } from './sandbox-context';
+import type { SandboxCall } from './sandbox-state';
+import { ApiError, bool, dateFilter, int, many, newSid, notFound, one, page, parseForm, queryOf } from './wire';
+
+export function bodyOf(req: Request) {
+  return parseForm(typeof req.body === 'string' ? req.body : '');
+}
+
+function absoluteUrl(value: string | undefined, code = 21205): string | null {
+  if (value === undefined || value === '') return null;
+  try {
+    const url = new URL(value);
+    if (url.protocol === 'http:' || url.protocol === 'https:') return value;
+  } catch {
+    // reported below
+  }
+  throw new ApiError(400, code, `Url is not a valid URL: ${value}`);
+}
+
+function method(value: string | undefined): string {
+  return (value ?? 'POST').toUpperCase() === 'GET' ? 'GET' : 'POST';
+}
+
+export function assertFunds(ctx: SandboxContext): void {
+  if (ctx.state.balance <= 0) throw new ApiError(403, 20005, 'Account not active');
+}
+
+export function callsRoutes(ctx: SandboxContext): Router {
+  const router = Router({ mergeParams: true });
+  const path = () => `${ctx.views.root}/Calls.json`;
+  const find = (sid: string) => {
+    const call = ctx.state.calls.get(sid.replace(/\.json$/, ''));
+    if (!call) throw notFound(`/Calls/${sid}`);
+    return call;
+  };
+
+  router.post('/Calls.json', (req, res) => {
+    const form = bodyOf(req);
+    const to = one(form, 'To');
+    const from = one(form, 'From');
+    if (!to) throw new ApiError(400, 21201, "A 'To' phone number is required.");
+    if (!from) throw new ApiError(400, 21213, "A 'From' phone number is required.");
+    magicCallFrom(from);
+    const owned = ctx.state.numberByPhone(from);
+    if (!owned && from !== MAGIC_SUCCESS) {
+      throw new ApiError(400, 21210, `The source phone number provided, ${from}, is not yet verified for your account.`);
+    }
+    magicCallTo(to);
+    if (!isMagic(to) && !isValidNumber(to)) {
+      throw new ApiError(400, 21217, `Phone number ${to} does not appear to be valid.`);
+    }
+    const url = absoluteUrl(one(form, 'Url'));
+    const twiml = one(form, 'Twiml') ?? null;
+    if (!url && !twiml) throw new ApiError(400, 21205, 'Either Url or Twiml is required.');
+    assertFunds(ctx);
+    const now = ctx.scheduler.now();
+    const call: SandboxCall = {
+      sid: newSid('CA'),
+      to,
+      from,
+      direction: 'outbound-api',
+      status: 'queued',
+      dateCreated: now,
+      dateUpdated: now,
+      startTime: null,
+      endTime: null,
+      duration: null,
+      price: null,
+      queueTimeMs: 0,
+      answeredBy: null,
+      phoneNumberSid: owned?.sid ?? null,
+      url,
+      method: method(one(form, 'Method')),
+      twiml: url ? null : twiml,
+      fallbackUrl: absoluteUrl(one(form, 'FallbackUrl')),
+      fallbackMethod: method(one(form, 'FallbackMethod')),
+      statusCallback: absoluteUrl(one(form, 'StatusCallback'), 21609),
+      statusCallbackMethod: method(one(form, 'StatusCallbackMethod')),
+      statusCallbackEvents: many(form, 'StatusCallbackEvent'),
+      timeout: int(form, 'Timeout', 60, 1, 600),
+      record: bool(form, 'Record') ?? false,
+      recordingStatusCallback: absoluteUrl(one(form, 'RecordingStatusCallback'), 21609),
+      recordingStatusCallbackMethod: method(one(form, 'RecordingStatusCallbackMethod')),
+      recordingStatusCallbackEvents: many(form, 'RecordingStatusCallbackEvent').length
+        ? many(form, 'RecordingStatusCallbackEvent')
+        : ['completed'],
+      machineDetection: one(form, 'MachineDetection') ?? null,
+      sipResponseCode: null,
+      sequenceNumber: 0,
+      executed: [],
+      recordingSids: [],
+      talkSeconds: 0,
+    };
+    ctx.state.calls.set(call.sid, call);
+    ctx.calls.placeOutbound(call);
+    res.status(201).json(ctx.views.call(call));
+  });
+
+  router.get('/Calls.json', (req, res) => {
+    const query = queryOf(req);
+    const to = one(query, 'To');
+    const from = one(query, 'From');
+    const status = one(query, 'Status');
+    const started = dateFilter(query, 'StartTime');
+    const ended = dateFilter(query, 'EndTime');
+    const calls = [...ctx.state.calls.values()]
+      .filter((c) => (!to || c.to === to) && (!from || c.from === from) && (!status || c.status === status))
+      .filter((c) => started(c.startTime) && ended(c.endTime))
+      .reverse()
+      .map((c) => ctx.views.call(c));
+    res.status(200).json(page(path(), 'calls', calls, query));
+  });
+
+  router.get('/Calls/:sid', (req, res) => {
+    res.status(200).json(ctx.views.call(find(String(req.params.sid))));
+  });
+
+  router.post('/Calls/:sid', (req, res) => {
+    const call = find(String(req.params.sid));
+    const form = bodyOf(req);
+    const status = one(form, 'Status');
+    const url = absoluteUrl(one(form, 'Url'));
+    const twiml = one(form, 'Twiml');
+    if (url && twiml) throw new ApiError(400, 20001, 'Url and Twiml are mutually exclusive.');
+    if (status && status !== 'completed' && status !== 'canceled') {
+      throw new ApiError(400, 20001, `Invalid value for Status: ${status}`);
+    }
+    const terminal = ['completed', 'busy', 'no-answer', 'failed', 'canceled'].includes(call.status);
+    if ((url || twiml) && terminal) throw new ApiError(400, 21220, 'Call is not in-progress. Cannot redirect.');
+    const callback = absoluteUrl(one(form, 'StatusCallback'), 21609);
+    if (callback) call.statusCallback = callback;
+    if (status) {
+      ctx.calls.hangUp(call, status as 'completed' | 'canceled');
+    } else if (url || twiml) {
+      call.url = url;
+      call.twiml = url ? null : (twiml ?? null);
+      if (one(form, 'Method')) call.method = method(one(form, 'Method'));
+      call.dateUpdated = ctx.scheduler.now();
+      ctx.calls.redirect(call);
+    }
+    res.status(200).json(ctx.views.call(call));
+  });
+
+  router.delete('/Calls/:sid', (req, res) => {
+    const call = find(String(req.params.sid));
+    if (!['completed', 'busy', 'no-answer', 'failed', 'canceled'].includes(call.status)) {
+      throw new ApiError(400, 21220, 'Cannot delete a call that is not finished.');
+    }
+    ctx.state.calls.delete(call.sid);
+    res.status(204).end();
+  });
+
+  return router;
+}

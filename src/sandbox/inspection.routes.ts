@@ -1,0 +1,52 @@
+import express, { Router } from 'express';
+import type { TwilioSandbox } from './twilio-sandbox';
+import { ApiError } from './wire';
+
+/** The sandbox's own API (no Twilio auth): what really happened, and the knobs. */
+export function inspectionRoutes(sandbox: TwilioSandbox): Router {
+  const router = Router();
+  router.use(express.json());
+  const str = (value: unknown, key: string): string => {
+    if (typeof value !== 'string' || value === '') throw new ApiError(400, 20001, `${key} is required`);
+    return value;
+  };
+
+  router.get('/health', (_req, res) => {
+    res.json({ status: 'ok', accountSid: sandbox.accountSid, baseUrl: sandbox.baseUrl, pending: sandbox.pending, apiRequests: sandbox.apiRequestCount });
+  });
+  router.get('/calls', (_req, res) => {
+    res.json({ calls: sandbox.calls() });
+  });
+  router.get('/messages', (_req, res) => {
+    res.json({ messages: sandbox.messages() });
+  });
+  router.get('/callbacks', (_req, res) => {
+    res.json({ callbacks: sandbox.callbacks() });
+  });
+  router.post('/reset', (_req, res) => {
+    sandbox.reset();
+    res.status(204).end();
+  });
+  router.post('/faults', (req, res) => {
+    try {
+      res.json({ faults: sandbox.setFaults(req.body ?? {}) });
+    } catch (err) {
+      throw new ApiError(400, 20001, (err as Error).message);
+    }
+  });
+  router.post('/inbound/call', async (req, res) => {
+    const sid = await sandbox.deliverInboundCall({ from: str(req.body?.from, 'from'), to: str(req.body?.to, 'to') });
+    res.status(201).json({ sid });
+  });
+  router.post('/inbound/sms', async (req, res) => {
+    const mediaUrls = Array.isArray(req.body?.media_urls) ? req.body.media_urls.map(String) : undefined;
+    const sid = await sandbox.deliverInboundSms({
+      from: str(req.body?.from, 'from'),
+      to: str(req.body?.to, 'to'),
+      body: typeof req.body?.body === 'string' ? req.body.body : '',
+      mediaUrls,
+    });
+    res.status(201).json({ sid });
+  });
+  return router;
+}

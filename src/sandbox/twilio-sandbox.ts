@@ -1,0 +1,255 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN, SANDBOX_DEFAULT_NUMBER } from '../config/app-config';
+import { CallLifecycle } from './call-lifecycle';
+import { callsRoutes } from './calls.routes';
+import { CallbackSender } from './callback-sender';
+import { Faults, type FaultOptions, type FaultSettings } from './faults';
+import { deliverInboundCall, deliverInboundSms, type InboundCallInput, type InboundSmsInput } from './inbound';
+import { inspectionRoutes } from './inspection.routes';
+import { MessageLifecycle } from './message-lifecycle';
+import { messagesRoutes } from './messages.routes';
+import { numbersRoutes, provisionNumber } from './numbers.routes';
+import { PhoneInventory } from './phone-inventory';
+import { recordingMediaRoutes, recordingRoutes } from './recordings.routes';
+import { ResourceViews } from './resources';
+import type { SandboxContext } from './sandbox-context';
+import {
+  DEFAULT_PRICING,
+  SandboxState,
+  type CallbackDelivery,
+  type Pricing,
+  type SandboxCall,
+  type SandboxMessage,
+} from './sandbox-state';
+import { Scheduler, delay } from './scheduler';
+import { usageRoutes } from './usage.routes';
+import { ApiError, parseAmount, sendError } from './wire';
+
+export interface TwilioSandboxOptions {
+  /** 0 picks a free port. */
+  port?: number;
+  host?: string;
+  accountSid?: string;
+  authToken?: string;
+  /** Virtual seconds per real second. */
+  speed?: number;
+  /** Outbound calls dialed per virtual second. */
+  cps?: number;
+  seed?: number;
+  /** USD, e.g. '20.00'. */
+  balance?: string;
+  /** Numbers the account owns from the start (voice + SMS). */
+  ownedNumbers?: string[];
+  /** How the sandbox names itself in RecordingUrl and the like; defaults to its base URL. */
+  publicBaseUrl?: string;
+  /** USD amounts, e.g. { voicePerMinute: '0.0085' }. */
+  pricing?: Partial<Record<keyof Pricing, string>>;
+  log?: (message: string) => void;
+}
+
+export type SandboxCallView = Omit<SandboxCall, 'talkSeconds'>;
+export type { CallbackDelivery, FaultOptions, FaultSettings, InboundCallInput, InboundSmsInput, SandboxMessage };
+
+export const DEFAULT_SANDBOX_ACCOUNT_SID = SANDBOX_ACCOUNT_SID;
+export const DEFAULT_SANDBOX_AUTH_TOKEN = SANDBOX_AUTH_TOKEN;
+
+/** A Twilio-compatible 2010-04-01 API on a local HTTP server, driven by the real twilio SDK. */
+export class TwilioSandbox {
+  readonly accountSid: string;
+  readonly authToken: string;
+  private readonly ctx: SandboxContext;
+  private readonly ownedNumbers: string[];
+  private readonly sockets = new Set<Socket>();
+  private readonly held = new Set<NodeJS.Timeout>();
+  private server: Server | null = null;
+  private apiRequests = 0;
+  private base = '';
+  private readonly publicBase: string | undefined;
+
+  private constructor(private readonly options: TwilioSandboxOptions) {
+    this.accountSid = options.accountSid ?? SANDBOX_ACCOUNT_SID;
+    this.authToken = options.authToken ?? SANDBOX_AUTH_TOKEN;
+    if (!/^AC[0-9a-fA-F]{32}$/.test(this.accountSid)) throw new Error('accountSid must match ^AC[0-9a-fA-F]{32}$');
+    this.publicBase = options.publicBaseUrl?.replace(/\/$/, '');
+    this.ownedNumbers = options.ownedNumbers ?? [SANDBOX_DEFAULT_NUMBER];
+    const seed = options.seed ?? 1;
+    const scheduler = new Scheduler(options.speed ?? 1);
+    const state = new SandboxState(parseAmount(options.balance ?? '20.00'), scheduler.now());
+    const faults = new Faults(seed);
+    const log = options.log ?? (() => undefined);
+    const pricing: Pricing = { ...DEFAULT_PRICING };
+    for (const [key, value] of Object.entries(options.pricing ?? {})) {
+      if (value !== undefined) pricing[key as keyof Pricing] = parseAmount(value);
+    }
+    const sender = new CallbackSender({ state, scheduler, faults, authToken: () => this.authToken, log });
+    const publicBaseUrl = () => this.publicBase ?? this.base;
+    const shared = { state, scheduler, sender, accountSid: this.accountSid, pricing };
+    this.ctx = {
+      ...shared,
+      faults,
+      publicBaseUrl,
+      inventory: new PhoneInventory(seed),
+      views: new ResourceViews(this.accountSid),
+      calls: new CallLifecycle({ ...shared, publicBaseUrl }, options.cps ?? 1),
+      messages: new MessageLifecycle(shared),
+    };
+    this.provisionOwned();
+  }
+
+  static async start(options: TwilioSandboxOptions = {}): Promise<TwilioSandbox> {
+    const sandbox = new TwilioSandbox(options);
+    await sandbox.listen();
+    return sandbox;
+  }
+
+  get baseUrl(): string {
+    return this.base;
+  }
+
+  /** Requests that reached the 2010 API (authenticated), retries included. */
+  get apiRequestCount(): number {
+    return this.apiRequests;
+  }
+
+  get pending(): number {
+    return this.ctx.scheduler.pending;
+  }
+
+  /** The sandbox's virtual clock. */
+  now(): Date {
+    return this.ctx.scheduler.now();
+  }
+
+  setFaults(options: FaultOptions): FaultSettings {
+    return this.ctx.faults.set(options);
+  }
+
+  /** Back to the state right after start: no calls, messages, callbacks or faults; the starting balance and numbers. */
+  reset(): void {
+    this.ctx.scheduler.cancelAll();
+    this.ctx.calls.reset();
+    this.ctx.messages.reset();
+    this.ctx.state.clear();
+    this.ctx.faults.set({});
+    this.provisionOwned();
+  }
+
+  async deliverInboundCall(input: InboundCallInput): Promise<string> {
+    return deliverInboundCall(this.ctx, input);
+  }
+
+  async deliverInboundSms(input: InboundSmsInput): Promise<string> {
+    return deliverInboundSms(this.ctx, input);
+  }
+
+  calls(): SandboxCallView[] {
+    return [...this.ctx.state.calls.values()].map(({ talkSeconds: _talk, ...call }) => structuredClone(call));
+  }
+
+  messages(): SandboxMessage[] {
+    return [...this.ctx.state.messages.values()].map((m) => structuredClone(m));
+  }
+
+  callbacks(): CallbackDelivery[] {
+    return this.ctx.state.callbacks.map((c) => structuredClone(c));
+  }
+
+  settle(timeoutMs?: number): Promise<void> {
+    return this.ctx.scheduler.settle(timeoutMs);
+  }
+
+  async stop(): Promise<void> {
+    this.ctx.scheduler.stop();
+    for (const timer of this.held) clearTimeout(timer);
+    this.held.clear();
+    const server = this.server;
+    this.server = null;
+    if (!server) return;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
+  }
+
+  private provisionOwned(): void {
+    for (const phoneNumber of this.ownedNumbers) provisionNumber(this.ctx, phoneNumber);
+  }
+
+  private async listen(): Promise<void> {
+    const server = createServer(this.app());
+    server.on('connection', (socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+    const host = this.options.host ?? '127.0.0.1';
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port ?? 0, host, () => resolve());
+    });
+    this.server = server;
+    const { port } = server.address() as AddressInfo;
+    this.base = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  }
+
+  private app(): express.Express {
+    const app = express();
+    app.disable('x-powered-by');
+    app.set('etag', false);
+    app.use('/sandbox', inspectionRoutes(this));
+    const account = '/2010-04-01/Accounts/:accountSid';
+    app.use(account, recordingMediaRoutes(this.ctx));
+    const api = express.Router({ mergeParams: true });
+    api.use(express.text({ type: () => true, limit: '2mb' }));
+    api.use((req, _res, next) => this.authenticate(req, next));
+    api.use((_req, res, next) => this.injectFaults(res, next));
+    api.use(callsRoutes(this.ctx));
+    api.use(messagesRoutes(this.ctx));
+    api.use(numbersRoutes(this.ctx));
+    api.use(usageRoutes(this.ctx));
+    api.use(recordingRoutes(this.ctx));
+    app.use(account, api);
+    app.use((req: Request, res: Response) => {
+      sendError(res, 404, 20404, `The requested resource ${req.path} was not found`);
+    });
+    app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+      if (err instanceof ApiError) return sendError(res, err.status, err.code, err.message);
+      const status = (err as { status?: number }).status;
+      if (status && status >= 400 && status < 500) return sendError(res, status, 20001, (err as Error).message);
+      this.options.log?.(`sandbox error: ${(err as Error).stack ?? String(err)}`);
+      sendError(res, 500, 20500, 'Internal Server Error');
+    });
+    return app;
+  }
+
+  private authenticate(req: Request, next: NextFunction): void {
+    const header = req.headers.authorization ?? '';
+    const [scheme, encoded] = header.split(' ');
+    const [user, ...rest] = Buffer.from(encoded ?? '', 'base64').toString('utf8').split(':');
+    if (scheme !== 'Basic' || user !== this.accountSid || rest.join(':') !== this.authToken) {
+      throw new ApiError(401, 20003, 'Authentication Error - invalid username');
+    }
+    if (req.params.accountSid !== this.accountSid) {
+      throw new ApiError(404, 20404, `The requested resource /2010-04-01/Accounts/${req.params.accountSid} was not found`);
+    }
+    next();
+  }
+
+  /** API faults: a request may hang, be slow, or be refused with 429 or 500. */
+  private async injectFaults(res: Response, next: NextFunction): Promise<void> {
+    const faults = this.ctx.faults;
+    this.apiRequests++;
+    if (faults.roll('timeout')) {
+      const timer = setTimeout(() => {
+        this.held.delete(timer);
+        res.socket?.destroy();
+      }, faults.current.timeoutMs);
+      this.held.add(timer);
+      return;
+    }
+    if (faults.roll('slow')) await delay(faults.current.slowMs);
+    if (faults.roll('rateLimit')) return sendError(res, 429, 20429, 'Too Many Requests');
+    if (faults.roll('serverError')) return sendError(res, 500, 20500, 'Internal Server Error');
+    next();
+  }
+}
