@@ -1,6 +1,6 @@
-import { Router } from 'express';
+import { Router, type Response } from 'express';
 import type { SandboxContext } from './sandbox-context';
-import { notFound } from './wire';
+import { notFound, one, page, queryOf } from './wire';
 import { toneWav } from './wav';
 
 /** Recording media, served without auth like Twilio's default (public media URLs). */
@@ -18,6 +18,22 @@ export function recordingMediaRoutes(ctx: SandboxContext): Router {
 
 export function recordingRoutes(ctx: SandboxContext): Router {
   const router = Router({ mergeParams: true });
+  const list = (res: Response, path: string, query: ReturnType<typeof queryOf>, callSid: string | undefined) => {
+    const recordings = [...ctx.state.recordings.values()]
+      .filter((r) => !callSid || r.callSid === callSid)
+      .reverse()
+      .map((r) => ctx.views.recording(r, 0));
+    res.status(200).json(page(path, 'recordings', recordings, query));
+  };
+  router.get('/Recordings.json', (req, res) => {
+    const query = queryOf(req);
+    list(res, `${ctx.views.root}/Recordings.json`, query, one(query, 'CallSid'));
+  });
+  router.get('/Calls/:sid/Recordings.json', (req, res) => {
+    const callSid = String(req.params.sid);
+    if (!ctx.state.calls.has(callSid)) throw notFound(`/Calls/${callSid}/Recordings.json`);
+    list(res, `${ctx.views.root}/Calls/${callSid}/Recordings.json`, queryOf(req), callSid);
+  });
   router.get('/Recordings/:file', (req, res) => {
     const recording = ctx.state.recordings.get(String(req.params.file).replace(/\.json$/, ''));
     if (!recording) throw notFound(`/Recordings/${req.params.file}`);

@@ -238,5 +238,11 @@ describe('call lifecycle', () => {
     expect(wav.subarray(8, 12).toString('ascii')).toBe('WAVE');
     expect(wav.readUInt32LE(24)).toBe(8000);
     expect(wav.readUInt32LE(40)).toBe(7 * 8000 * 2);
+
+    const listed = await client.recordings.list({ callSid: created.sid });
+    expect(listed.map((r) => [r.sid, r.callSid, r.duration, r.status])).toEqual([[param(recording, 'RecordingSid'), created.sid, '7', 'completed']]);
+    const viaCall = await client.calls(created.sid).recordings.list();
+    expect(viaCall.map((r) => r.sid)).toEqual([param(recording, 'RecordingSid')]);
+    expect(await client.recordings.list({ callSid: `CA${'0'.repeat(32)}` })).toEqual([]);
   });
 });
