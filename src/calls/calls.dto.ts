@@ -232,6 +232,7 @@ export class CallSidParamsDto {
    * Twilio call SID.
    * @example CA0123456789abcdef0123456789abcdef
    */
+  @ApiProperty({ pattern: CALL_SID_PATTERN.source })
   @Matches(CALL_SID_PATTERN, { message: 'sid must be a call SID: CA followed by 32 hex characters' })
   sid: string;
 }

@@ -3,6 +3,7 @@ import { AppConfig, loadConfig } from '../config/app-config';
 import { CallRecordEntity } from '../records/call-record.entity';
 import { CallRecordRepository } from '../records/call-record.repository';
 import { OptOutRepository } from '../records/opt-out.repository';
+import { WebhookInboxService } from '../webhooks/webhook-inbox.service';
 import { TwilioGatewayError } from '../twilio/twilio.errors';
 import { TwilioGateway } from '../twilio/twilio.gateway';
 import { CallSnapshot, CallStatus, PlaceCallInput } from '../twilio/twilio.types';
@@ -87,13 +88,15 @@ function setup(options: { optedOut?: boolean; refreshAfterSeconds?: number; stor
     listPage: vi.fn(async () => ({ items: [record()], nextCursor: null })),
   };
   const optOuts = { isOptedOut: vi.fn(async () => options.optedOut ?? false) };
+  const inbox = { applyPending: vi.fn(async () => 0) };
   const service = new CallsService(
     config,
     gateway as unknown as TwilioGateway,
     calls as unknown as CallRecordRepository,
     optOuts as unknown as OptOutRepository,
+    inbox as unknown as WebhookInboxService,
   );
-  return { service, gateway, calls, optOuts, config };
+  return { service, gateway, calls, optOuts, config, inbox };
 }
 
 async function failure(promise: Promise<unknown>): Promise<AppError> {
@@ -123,6 +126,15 @@ describe('CallsService.placeCall', () => {
     const [data] = calls.upsertPlaced.mock.calls[0];
     expect(data).toMatchObject({ sid: SID, direction: 'outbound', createdBy: 'user-1', agentName: 'Bot', message: 'Hello & welcome', status: 'queued' });
     expect(dto).toMatchObject({ sid: SID, status: 'queued', created_by: 'user-1', agent_name: 'Bot', voice: 'alice', language: 'en-US' });
+  });
+
+  it('applies status callbacks that reached the inbox before the call was stored, and answers the updated record', async () => {
+    const { service, calls, inbox } = setup();
+    inbox.applyPending.mockResolvedValueOnce(2);
+    calls.findBySid.mockResolvedValueOnce(record({ sid: SID, status: 'ringing' }));
+    const dto = await service.placeCall({ ...base, message: 'hi' }, 'user-1');
+    expect(inbox.applyPending).toHaveBeenCalledWith(SID);
+    expect(dto.status).toBe('ringing');
   });
 
   it('accepts the guide language "en" and a custom voice', async () => {

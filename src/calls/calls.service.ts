@@ -7,6 +7,7 @@ import { APP_CONFIG } from '../config/config.module';
 import { CallRecordEntity } from '../records/call-record.entity';
 import { CallObservation, CallRecordRepository } from '../records/call-record.repository';
 import { OptOutRepository } from '../records/opt-out.repository';
+import { WebhookInboxService } from '../webhooks/webhook-inbox.service';
 import { StatusEventEntity } from '../records/status-event.entity';
 import { TwilioGatewayError } from '../twilio/twilio.errors';
 import { TwilioGateway } from '../twilio/twilio.gateway';
@@ -28,6 +29,7 @@ export class CallsService {
     private readonly twilio: TwilioGateway,
     private readonly calls: CallRecordRepository,
     private readonly optOuts: OptOutRepository,
+    private readonly inbox: WebhookInboxService,
   ) {}
 
   async placeCall(request: PlaceCallDto, createdBy: string): Promise<CallDto> {
@@ -79,7 +81,9 @@ export class CallsService {
       },
       observationOf(snapshot),
     );
-    return toCallDto(stored);
+    // status callbacks that beat this insert are waiting in the inbox
+    if ((await this.inbox.applyPending(stored.sid)) === 0) return toCallDto(stored);
+    return toCallDto((await this.calls.findBySid(stored.sid)) ?? stored);
   }
 
   async getCallHistory(query: CallHistoryQueryDto): Promise<CallHistoryDto> {

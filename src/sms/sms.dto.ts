@@ -160,6 +160,7 @@ export class MessageSidParamsDto {
    * Twilio message SID (SM... or MM...).
    * @example SM0123456789abcdef0123456789abcdef
    */
+  @ApiProperty({ pattern: MESSAGE_SID_PATTERN.source })
   @Matches(MESSAGE_SID_PATTERN, { message: 'sid must be a message SID: SM or MM followed by 32 hex characters' })
   sid: string;
 }

@@ -3,6 +3,7 @@ import { AppConfig, loadConfig } from '../config/app-config';
 import { MessageRecordEntity } from '../records/message-record.entity';
 import { MessageRecordRepository } from '../records/message-record.repository';
 import { OptOutRepository } from '../records/opt-out.repository';
+import { WebhookInboxService } from '../webhooks/webhook-inbox.service';
 import { TwilioGatewayError } from '../twilio/twilio.errors';
 import { TwilioGateway } from '../twilio/twilio.gateway';
 import { MessageSnapshot, MessageStatus, SendMessageInput } from '../twilio/twilio.types';
@@ -72,11 +73,13 @@ function setup(options: { optedOut?: boolean; refreshAfterSeconds?: number; stor
     listPage: vi.fn(async () => ({ items: [record()], nextCursor: 'next' })),
   };
   const optOuts = { isOptedOut: vi.fn(async () => options.optedOut ?? false) };
+  const inbox = { applyPending: vi.fn(async () => 0) };
   const service = new SmsService(
     config,
     gateway as unknown as TwilioGateway,
     messages as unknown as MessageRecordRepository,
     optOuts as unknown as OptOutRepository,
+    inbox as unknown as WebhookInboxService,
   );
   return { service, gateway, messages, optOuts };
 }

@@ -7,6 +7,7 @@ import { APP_CONFIG } from '../config/config.module';
 import { MessageRecordEntity } from '../records/message-record.entity';
 import { MessageObservation, MessageRecordRepository } from '../records/message-record.repository';
 import { OptOutRepository } from '../records/opt-out.repository';
+import { WebhookInboxService } from '../webhooks/webhook-inbox.service';
 import { StatusEventEntity } from '../records/status-event.entity';
 import { TwilioGateway } from '../twilio/twilio.gateway';
 import { MessageSnapshot, isTerminalMessageStatus } from '../twilio/twilio.types';
@@ -23,6 +24,7 @@ export class SmsService {
     private readonly twilio: TwilioGateway,
     private readonly messages: MessageRecordRepository,
     private readonly optOuts: OptOutRepository,
+    private readonly inbox: WebhookInboxService,
   ) {}
 
   async sendSms(request: SendSmsDto, createdBy: string): Promise<MessageDto> {
@@ -59,7 +61,9 @@ export class SmsService {
       },
       observationOf(snapshot),
     );
-    return toMessageDto(stored);
+    // status callbacks that beat this insert are waiting in the inbox
+    if ((await this.inbox.applyPending(stored.sid)) === 0) return toMessageDto(stored);
+    return toMessageDto((await this.messages.findBySid(stored.sid)) ?? stored);
   }
 
   async getSmsHistory(query: SmsHistoryQueryDto): Promise<MessageHistoryDto> {
