@@ -12,6 +12,7 @@ import { MessageLifecycle } from './message-lifecycle';
 import { messagesRoutes } from './messages.routes';
 import { numbersRoutes, provisionNumber } from './numbers.routes';
 import { PhoneInventory } from './phone-inventory';
+import { accountRoutes } from './account.routes';
 import { recordingMediaRoutes, recordingRoutes } from './recordings.routes';
 import { ResourceViews } from './resources';
 import type { SandboxContext } from './sandbox-context';
@@ -63,6 +64,7 @@ export class TwilioSandbox {
   private readonly ownedNumbers: string[];
   private readonly sockets = new Set<Socket>();
   private readonly held = new Set<NodeJS.Timeout>();
+  private readonly startedAt = new Date();
   private server: Server | null = null;
   private apiRequests = 0;
   private base = '';
@@ -208,6 +210,11 @@ export class TwilioSandbox {
     api.use(numbersRoutes(this.ctx));
     api.use(usageRoutes(this.ctx));
     api.use(recordingRoutes(this.ctx));
+    // The account resource itself is `Accounts/{sid}.json`, one path segment with its extension.
+    const accountResource = express.Router({ mergeParams: true });
+    accountResource.use((req, _res, next) => this.authenticate(req, next));
+    accountResource.use(accountRoutes(this.ctx, this.startedAt));
+    app.use('/2010-04-01/Accounts/:accountSid.json', accountResource);
     app.use(account, api);
     app.use((req: Request, res: Response) => {
       sendError(res, 404, 20404, `The requested resource ${req.path} was not found`);

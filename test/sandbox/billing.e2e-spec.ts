@@ -79,8 +79,11 @@ describe('balance, prices and usage records', () => {
     const poor = await startSandbox({ balance: '1.00' });
     try {
       const { client } = sdkFor(poor);
+      expect(await client.api.v2010.accounts(poor.accountSid).fetch()).toMatchObject({ sid: poor.accountSid, status: 'active', type: 'Full' });
       await client.incomingPhoneNumbers.create({ phoneNumber: '+14155550123' });
       expect((await client.balance.fetch()).balance).toBe('0.00');
+      expect((await client.api.v2010.accounts(poor.accountSid).fetch()).status).toBe('suspended');
+      await expectRestError(client.api.v2010.accounts(`AC${'0'.repeat(32)}`).fetch(), 404, 20404);
       const err = await expectRestError(client.calls.create({ to: CUSTOMER, from: OWNED, twiml: '<Response/>' }), 403, 20005);
       expect(err.message).toBe('Account not active');
       await expectRestError(client.messages.create({ to: CUSTOMER, from: OWNED, body: 'x' }), 403, 20005);
