@@ -1,3 +1,4 @@
+import { SID_PARAM_PATTERN } from '../common/sid-param';
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
@@ -18,7 +19,6 @@ import { IsE164 } from '../common/phone-number';
 import { CALL_STATUSES } from '../twilio/twilio.types';
 import type { CallStatus, Direction } from '../twilio/twilio.types';
 
-export const CALL_SID_PATTERN = /^CA[0-9a-fA-F]{32}$/;
 const DIRECTIONS: readonly Direction[] = ['inbound', 'outbound'];
 
 /** In a query string an unencoded `+` arrives as a space; give E.164 numbers their `+` back. */
@@ -229,11 +229,11 @@ export class CallHistoryQueryDto {
 
 export class CallSidParamsDto {
   /**
-   * Twilio call SID.
+   * Twilio call SID (CA followed by 32 hex characters). A SID we do not know, well-formed or not, is a 404.
    * @example CA0123456789abcdef0123456789abcdef
    */
-  @ApiProperty({ pattern: CALL_SID_PATTERN.source })
-  @Matches(CALL_SID_PATTERN, { message: 'sid must be a call SID: CA followed by 32 hex characters' })
+  @ApiProperty({ pattern: SID_PARAM_PATTERN.source })
+  @Matches(SID_PARAM_PATTERN, { message: 'sid must be 2 to 64 letters and digits' })
   sid: string;
 }
 

@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { SID_PARAM_PATTERN } from '../common/sid-param';
 import { Transform, Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -21,7 +22,6 @@ import { IsE164 } from '../common/phone-number';
 import { MESSAGE_STATUSES } from '../twilio/twilio.types';
 import type { Direction, MessageStatus } from '../twilio/twilio.types';
 
-export const MESSAGE_SID_PATTERN = /^(SM|MM)[0-9a-fA-F]{32}$/;
 const DIRECTIONS: readonly Direction[] = ['inbound', 'outbound'];
 
 /** In a query string an unencoded `+` arrives as a space; give E.164 numbers their `+` back. */
@@ -157,11 +157,11 @@ export class SmsHistoryQueryDto {
 
 export class MessageSidParamsDto {
   /**
-   * Twilio message SID (SM... or MM...).
+   * Twilio message SID (SM or MM followed by 32 hex characters). A SID we do not know is a 404.
    * @example SM0123456789abcdef0123456789abcdef
    */
-  @ApiProperty({ pattern: MESSAGE_SID_PATTERN.source })
-  @Matches(MESSAGE_SID_PATTERN, { message: 'sid must be a message SID: SM or MM followed by 32 hex characters' })
+  @ApiProperty({ pattern: SID_PARAM_PATTERN.source })
+  @Matches(SID_PARAM_PATTERN, { message: 'sid must be 2 to 64 letters and digits' })
   sid: string;
 }
 

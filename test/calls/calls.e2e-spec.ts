@@ -129,13 +129,16 @@ describe('the guide\'s curls', () => {
     expect(res.body).toHaveProperty('next_cursor');
   });
 
-  it('Get Call Status / Hangup with the guide\'s short sample sid answer 400 naming sid', async () => {
+  it("Get Call Status / Hangup with the guide's sample sid answer 404: no such call", async () => {
     const get = await api('GET', '/api/phone/calls/CA1234567890abcdef', { token: viewToken });
-    expect(get.status).toBe(400);
-    expect(fieldsOf(get.body)).toEqual(['sid']);
+    expect(get.status).toBe(404);
+    expect(get.body).toMatchObject({ code: 'not_found', message: expect.stringContaining('CA1234567890abcdef') });
     const hangup = await api('POST', '/api/phone/calls/CA1234567890abcdef/hangup');
-    expect(hangup.status).toBe(400);
-    expect(fieldsOf(hangup.body)).toEqual(['sid']);
+    expect(hangup.status).toBe(404);
+    expect(hangup.body.code).toBe('not_found');
+    const absurd = await api('GET', `/api/phone/calls/${'x'.repeat(65)}`, { token: viewToken });
+    expect(absurd.status).toBe(400);
+    expect(fieldsOf(absurd.body)).toEqual(['sid']);
   });
 });
 

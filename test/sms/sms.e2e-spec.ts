@@ -197,12 +197,15 @@ describe('POST /api/phone/sms', () => {
 });
 
 describe('GET /api/phone/sms/:sid', () => {
-  it('answers 404 for an unknown SM or MM sid and 400 for a malformed one', async () => {
+  it('answers 404 for an unknown sid, well-formed or not, and 400 for one that cannot be a sid', async () => {
     expect((await api('GET', `/api/phone/sms/${UNKNOWN_SID}`, { token: viewToken })).status).toBe(404);
     const mm = await api('GET', `/api/phone/sms/MM${'0'.repeat(32)}`, { token: viewToken });
     expect(mm.status).toBe(404);
     expect(mm.body.code).toBe('not_found');
-    for (const bad of [`CA${'0'.repeat(32)}`, 'SM123', `SM${'g'.repeat(32)}`]) {
+    for (const unknown of [`CA${'0'.repeat(32)}`, 'SM123', `SM${'g'.repeat(32)}`]) {
+      expect((await api('GET', `/api/phone/sms/${unknown}`, { token: viewToken })).status).toBe(404);
+    }
+    for (const bad of ['S', 'SM-123', 'x'.repeat(65)]) {
       const res = await api('GET', `/api/phone/sms/${bad}`, { token: viewToken });
       expect(res.status).toBe(400);
       expect(fieldsOf(res.body)).toEqual(['sid']);
