@@ -213,6 +213,7 @@ export class TwilioSandbox {
     // The account resource itself is `Accounts/{sid}.json`, one path segment with its extension.
     const accountResource = express.Router({ mergeParams: true });
     accountResource.use((req, _res, next) => this.authenticate(req, next));
+    accountResource.use((_req, res, next) => this.injectFaults(res, next));
     accountResource.use(accountRoutes(this.ctx, this.startedAt));
     app.use('/2010-04-01/Accounts/:accountSid.json', accountResource);
     app.use(account, api);

@@ -1,0 +1,215 @@
+import { AppError } from '../common/app-error';
+import type { AppConfig } from '../config/app-config';
+import type { PhoneNumberEntity } from '../records/phone-number.entity';
+import type { PhoneNumberRepository } from '../records/phone-number.repository';
+import { TwilioGatewayError } from '../twilio/twilio.errors';
+import type { TwilioGateway } from '../twilio/twilio.gateway';
+import type { OwnedNumber } from '../twilio/twilio.types';
+import { NumbersService, webhooksFor } from './numbers.service';
+
+const SID_A = `PN${'a'.repeat(32)}`;
+const SID_B = `PN${'b'.repeat(32)}`;
+const SID_C = `PN${'c'.repeat(32)}`;
+const CAPS = { voice: true, sms: true, mms: false };
+
+function owned(overrides: Partial<OwnedNumber> = {}): OwnedNumber {
+  return {
+    sid: SID_A,
+    phoneNumber: '+14155550123',
+    friendlyName: 'Main',
+    capabilities: CAPS,
+    voiceUrl: 'https://x.test/hook/call',
+    smsUrl: 'https://x.test/hook/sms',
+    statusCallbackUrl: 'https://x.test/hook/status',
+    dateCreated: new Date('2026-11-01T00:00:00Z'),
+    ...overrides,
+  };
+}
+
+/** An in-memory PhoneNumberRepository with the same narrow methods. */
+class FakeNumbers {
+  rows: PhoneNumberEntity[] = [];
+  async insert(data: Partial<PhoneNumberEntity>) {
+    const row = { id: String(this.rows.length + 1), createdAt: new Date(), updatedAt: new Date(), releasedAt: null, ...data } as PhoneNumberEntity;
+    this.rows.push(row);
+    return row;
+  }
+  async insertIfAbsent(data: Partial<PhoneNumberEntity>) {
+    if (this.rows.some((r) => r.sid === data.sid)) return false;
+    await this.insert(data);
+    return true;
+  }
+  async findBySid(sid: string) {
+    return this.rows.find((r) => r.sid === sid) ?? null;
+  }
+  async findActiveByNumber(n: string) {
+    return this.rows.find((r) => r.phoneNumber === n && !r.releasedAt) ?? null;
+  }
+  async listActive() {
+    return this.rows.filter((r) => !r.releasedAt);
+  }
+  async markReleased(sid: string, at: Date) {
+    const row = this.rows.find((r) => r.sid === sid && !r.releasedAt);
+    if (row) row.releasedAt = at;
+  }
+  async update(sid: string, patch: Partial<PhoneNumberEntity>) {
+    const row = this.rows.find((r) => r.sid === sid);
+    if (row) Object.assign(row, patch);
+  }
+  async countActive() {
+    return (await this.listActive()).length;
+  }
+}
+
+function setup(gatewayOverrides: Partial<Record<keyof TwilioGateway, unknown>> = {}) {
+  const gateway = {
+    searchAvailableNumbers: vi.fn(async () => []),
+    purchaseNumber: vi.fn(async (phoneNumber: string, friendlyName: string | undefined, webhooks: Record<string, string>) =>
+      owned({ phoneNumber, friendlyName: friendlyName ?? '(415) 555-0123', voiceUrl: webhooks.voiceUrl, smsUrl: webhooks.smsUrl, statusCallbackUrl: webhooks.statusCallbackUrl }),
+    ),
+    listOwnedNumbers: vi.fn(async () => [] as OwnedNumber[]),
+    updateNumberWebhooks: vi.fn(async (sid: string, webhooks: Record<string, string>, friendlyName?: string) =>
+      owned({ sid, friendlyName: friendlyName ?? 'Main', ...webhooks }),
+    ),
+    releaseNumber: vi.fn(async () => undefined),
+  };
+  Object.assign(gateway, gatewayOverrides);
+  const repo = new FakeNumbers();
+  const config = { twilio: { webhookBaseUrl: 'https://default.test/api/phone/webhook' } } as AppConfig;
+  const service = new NumbersService(gateway as unknown as TwilioGateway, repo as unknown as PhoneNumberRepository, config);
+  return { gateway, repo, service };
+}
+
+describe('webhooksFor', () => {
+  it('derives the three URLs from the base, without a doubled slash', () => {
+    expect(webhooksFor('https://yourdomain.com/api/phone/webhook/')).toEqual({
+      voiceUrl: 'https://yourdomain.com/api/phone/webhook/call',
+      smsUrl: 'https://yourdomain.com/api/phone/webhook/sms',
+      statusCallbackUrl: 'https://yourdomain.com/api/phone/webhook/status',
+    });
+  });
+});
+
+describe('NumbersService', () => {
+  it('searches with the mapped filters and maps the result', async () => {
+    const { gateway, service } = setup({
+      searchAvailableNumbers: vi.fn(async () => [
+        { phoneNumber: '+14155550100', friendlyName: '(415) 555-0100', locality: 'San Francisco', region: 'CA', postalCode: '94103', isoCountry: 'US', capabilities: CAPS },
+      ]),
+    });
+    const result = await service.searchNumbers({ area_code: '415', country: 'US', type: 'toll_free', limit: 5, sms_enabled: true });
+    expect(gateway.searchAvailableNumbers).toHaveBeenCalledWith(expect.objectContaining({ country: 'US', type: 'toll_free', areaCode: 415, limit: 5, smsEnabled: true }));
+    expect(result.numbers).toEqual([
+      { phone_number: '+14155550100', friendly_name: '(415) 555-0100', locality: 'San Francisco', region: 'CA', postal_code: '94103', iso_country: 'US', capabilities: CAPS },
+    ]);
+  });
+
+  it('searches local US numbers, 20 at most, by default', async () => {
+    const { gateway, service } = setup();
+    await service.searchNumbers({});
+    expect(gateway.searchAvailableNumbers).toHaveBeenCalledWith(expect.objectContaining({ country: 'US', type: 'local', limit: 20, areaCode: undefined }));
+  });
+
+  it('refuses an area code outside US/CA, naming area_code', async () => {
+    const { service, gateway } = setup();
+    const error = await service.searchNumbers({ area_code: '415', country: 'GB', type: 'local', limit: 20 }).catch((e) => e);
+    expect(error).toBeInstanceOf(AppError);
+    expect(error.details[0].field).toBe('area_code');
+    expect(gateway.searchAvailableNumbers).not.toHaveBeenCalled();
+  });
+
+  it('purchases with URLs derived from webhook_url and stores the buyer', async () => {
+    const { gateway, repo, service } = setup();
+    const dto = await service.purchaseNumber({ phone_number: '+14155550123', friendly_name: 'Samsaek Main Line', webhook_url: 'https://yourdomain.com/api/phone/webhook' }, 'user-1');
+    expect(gateway.purchaseNumber).toHaveBeenCalledWith('+14155550123', 'Samsaek Main Line', {
+      voiceUrl: 'https://yourdomain.com/api/phone/webhook/call',
+      smsUrl: 'https://yourdomain.com/api/phone/webhook/sms',
+      statusCallbackUrl: 'https://yourdomain.com/api/phone/webhook/status',
+    });
+    expect(dto).toMatchObject({ sid: SID_A, phone_number: '+14155550123', friendly_name: 'Samsaek Main Line', purchased_by: 'user-1', released_at: null });
+    expect(dto.voice_url).toBe('https://yourdomain.com/api/phone/webhook/call');
+    expect(repo.rows).toHaveLength(1);
+  });
+
+  it('defaults the webhook base to the configured one', async () => {
+    const { gateway, service } = setup();
+    await service.purchaseNumber({ phone_number: '+14155550123' }, 'user-1');
+    expect(gateway.purchaseNumber.mock.calls[0][2]).toEqual(webhooksFor('https://default.test/api/phone/webhook'));
+  });
+
+  it('answers 409 when the number is already owned, without asking Twilio', async () => {
+    const { gateway, repo, service } = setup();
+    await repo.insert({ sid: SID_A, phoneNumber: '+14155550123', friendlyName: 'x', capabilities: CAPS });
+    const error = await service.purchaseNumber({ phone_number: '+14155550123' }, 'u').catch((e) => e);
+    expect(error).toBeInstanceOf(AppError);
+    expect(error.status).toBe(409);
+    expect(error.code).toBe('conflict');
+    expect(gateway.purchaseNumber).not.toHaveBeenCalled();
+  });
+
+  it('lets a Twilio refusal propagate and stores nothing', async () => {
+    const refusal = new TwilioGatewayError('invalid_request', 'not available', 21422, 'phone_number');
+    const { repo, service } = setup({ purchaseNumber: vi.fn(async () => Promise.reject(refusal)) });
+    await expect(service.purchaseNumber({ phone_number: '+15005550000' }, 'u')).rejects.toBe(refusal);
+    expect(repo.rows).toHaveLength(0);
+  });
+
+  it('reconciles the list with Twilio: adds numbers bought elsewhere, releases numbers gone, refreshes changed ones', async () => {
+    const { repo, service } = setup({
+      listOwnedNumbers: vi.fn(async () => [owned({ sid: SID_A, friendlyName: 'Renamed in console' }), owned({ sid: SID_C, phoneNumber: '+14155550199' })]),
+    });
+    await repo.insert({ ...owned({ sid: SID_A }), purchasedBy: 'u1' });
+    await repo.insert({ ...owned({ sid: SID_B, phoneNumber: '+14155550111' }), purchasedBy: 'u1' });
+    const { numbers } = await service.listNumbers();
+    expect(numbers.map((n) => n.sid).sort()).toEqual([SID_A, SID_C]);
+    expect(numbers.find((n) => n.sid === SID_C)!.purchased_by).toBeNull();
+    expect(numbers.find((n) => n.sid === SID_A)!.friendly_name).toBe('Renamed in console');
+    expect(numbers.find((n) => n.sid === SID_A)!.purchased_by).toBe('u1');
+    expect((await repo.findBySid(SID_B))!.releasedAt).toBeInstanceOf(Date);
+  });
+
+  it('re-activates a number we had marked released when Twilio still has it', async () => {
+    const { repo, service } = setup({ listOwnedNumbers: vi.fn(async () => [owned()]) });
+    await repo.insert({ ...owned(), releasedAt: new Date() });
+    const { numbers } = await service.listNumbers();
+    expect(numbers.map((n) => n.sid)).toEqual([SID_A]);
+  });
+
+  it('returns the stored list when Twilio is unreachable', async () => {
+    const { repo, service } = setup({ listOwnedNumbers: vi.fn(async () => Promise.reject(new TwilioGatewayError('unavailable', 'down'))) });
+    await repo.insert({ ...owned(), purchasedBy: 'u1' });
+    const { numbers } = await service.listNumbers();
+    expect(numbers.map((n) => n.sid)).toEqual([SID_A]);
+  });
+
+  it('updates the label and re-derives the URLs', async () => {
+    const { gateway, repo, service } = setup();
+    await repo.insert({ ...owned() });
+    const dto = await service.updateNumber(SID_A, { friendly_name: 'Support', webhook_url: 'https://new.test/hooks/' });
+    expect(gateway.updateNumberWebhooks).toHaveBeenCalledWith(SID_A, webhooksFor('https://new.test/hooks'), 'Support');
+    expect(dto).toMatchObject({ friendly_name: 'Support', voice_url: 'https://new.test/hooks/call', status_callback_url: 'https://new.test/hooks/status' });
+    expect((await repo.findBySid(SID_A))!.smsUrl).toBe('https://new.test/hooks/sms');
+  });
+
+  it('answers 404 for an update of an unknown number', async () => {
+    const { service } = setup();
+    await expect(service.updateNumber(SID_B, { friendly_name: 'x' })).rejects.toMatchObject({ status: 404, code: 'not_found' });
+  });
+
+  it('releases at Twilio, then records released_at; a second release is 404', async () => {
+    const { gateway, repo, service } = setup();
+    await repo.insert({ ...owned() });
+    const dto = await service.releaseNumber(SID_A);
+    expect(gateway.releaseNumber).toHaveBeenCalledWith(SID_A);
+    expect(dto.released_at).not.toBeNull();
+    expect((await repo.findBySid(SID_A))!.releasedAt).toBeInstanceOf(Date);
+    await expect(service.releaseNumber(SID_A)).rejects.toMatchObject({ status: 404 });
+  });
+
+  it('keeps the number when Twilio fails to release it', async () => {
+    const { repo, service } = setup({ releaseNumber: vi.fn(async () => Promise.reject(new TwilioGatewayError('unavailable', 'down'))) });
+    await repo.insert({ ...owned() });
+    await expect(service.releaseNumber(SID_A)).rejects.toBeInstanceOf(TwilioGatewayError);
+    expect((await repo.findBySid(SID_A))!.releasedAt).toBeNull();
+  });
+});

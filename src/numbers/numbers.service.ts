@@ -1,0 +1,224 @@
+import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { AppError } from '../common/app-error';
+import { appLogger } from '../common/logger';
+import { maskPhoneNumber } from '../common/phone-number';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { PhoneNumberEntity } from '../records/phone-number.entity';
+import { PhoneNumberRepository } from '../records/phone-number.repository';
+import { TwilioGatewayError } from '../twilio/twilio.errors';
+import { TwilioGateway } from '../twilio/twilio.gateway';
+import { AvailableNumber, NumberType, NumberWebhooks, OwnedNumber } from '../twilio/twilio.types';
+import {
+  AvailableNumberDto,
+  NumberTypeParam,
+  PhoneNumberDto,
+  PhoneNumberListDto,
+  PurchaseNumberDto,
+  SearchNumbersQueryDto,
+  SearchNumbersResponseDto,
+  UpdateNumberDto,
+} from './numbers.dto';
+
+const AREA_CODE_COUNTRIES = ['US', 'CA'];
+
+const NUMBER_TYPE: Record<NumberTypeParam, NumberType> = { local: 'local', toll_free: 'toll_free', mobile: 'mobile' };
+
+/** The three webhook URLs Twilio calls for a number, derived from one base URL. */
+export function webhooksFor(baseUrl: string): Required<NumberWebhooks> {
+  const base = baseUrl.replace(/\/+$/, '');
+  return { voiceUrl: `${base}/call`, smsUrl: `${base}/sms`, statusCallbackUrl: `${base}/status` };
+}
+
+@Injectable()
+export class NumbersService {
+  constructor(
+    private readonly gateway: TwilioGateway,
+    private readonly numbers: PhoneNumberRepository,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async searchNumbers(query: SearchNumbersQueryDto): Promise<SearchNumbersResponseDto> {
+    const country = query.country ?? 'US';
+    const limit = query.limit ?? 20;
+    if (query.area_code !== undefined && !AREA_CODE_COUNTRIES.includes(country)) {
+      throw AppError.invalidField('area_code', 'area_code can only be used with country US or CA');
+    }
+    const found = await this.gateway.searchAvailableNumbers({
+      country,
+      type: NUMBER_TYPE[query.type ?? 'local'],
+      areaCode: query.area_code === undefined ? undefined : Number(query.area_code),
+      contains: query.contains,
+      smsEnabled: query.sms_enabled,
+      voiceEnabled: query.voice_enabled,
+      mmsEnabled: query.mms_enabled,
+      limit,
+    });
+    return { numbers: found.slice(0, limit).map(toAvailableNumberDto) };
+  }
+
+  async purchaseNumber(input: PurchaseNumberDto, purchasedBy: string): Promise<PhoneNumberDto> {
+    const existing = await this.numbers.findActiveByNumber(input.phone_number);
+    if (existing) {
+      throw new AppError(HttpStatus.CONFLICT, 'conflict', `${input.phone_number} is already owned by this service (${existing.sid})`, [
+        { field: 'phone_number', message: 'this number is already owned' },
+      ]);
+    }
+    const webhooks = webhooksFor(input.webhook_url ?? this.config.twilio.webhookBaseUrl);
+    const owned = await this.gateway.purchaseNumber(input.phone_number, input.friendly_name, webhooks);
+    const data = { ...entityFieldsOf(owned), purchasedBy, releasedAt: null };
+    let stored: PhoneNumberEntity;
+    try {
+      stored = await this.numbers.insert(data);
+    } catch (error) {
+      // A concurrent list may have recorded the new number already (without a buyer).
+      const row = await this.numbers.findBySid(owned.sid);
+      if (!row) throw error;
+      await this.numbers.update(owned.sid, data);
+      stored = { ...row, ...data };
+    }
+    appLogger().event('info', 'number_purchased', { sid: owned.sid, phone_number: maskPhoneNumber(owned.phoneNumber) });
+    return toPhoneNumberDto(stored);
+  }
+
+  /**
+   * The numbers we own. Twilio is the truth: numbers bought elsewhere are recorded, numbers gone
+   * from Twilio are marked released. When Twilio cannot be asked, the stored list is returned.
+   */
+  async listNumbers(): Promise<PhoneNumberListDto> {
+    let owned: OwnedNumber[] | null = null;
+    try {
+      owned = await this.gateway.listOwnedNumbers();
+    } catch (error) {
+      appLogger().event('warn', 'numbers_reconcile_skipped', { error: error instanceof Error ? error.message : String(error) });
+    }
+    if (owned) await this.reconcile(owned);
+    const rows = await this.numbers.listActive();
+    return { numbers: rows.map(toPhoneNumberDto) };
+  }
+
+  async updateNumber(sid: string, input: UpdateNumberDto): Promise<PhoneNumberDto> {
+    if (input.friendly_name === undefined && input.webhook_url === undefined) {
+      throw new AppError(HttpStatus.BAD_REQUEST, 'validation_failed', 'Send friendly_name and/or webhook_url to change', [
+        { field: 'friendly_name', message: 'friendly_name or webhook_url is required' },
+        { field: 'webhook_url', message: 'friendly_name or webhook_url is required' },
+      ]);
+    }
+    const row = await this.activeNumber(sid);
+    const webhooks = input.webhook_url === undefined ? {} : webhooksFor(input.webhook_url);
+    const updated = await this.atTwilio(sid, () => this.gateway.updateNumberWebhooks(sid, webhooks, input.friendly_name));
+    const patch = entityFieldsOf(updated);
+    await this.numbers.update(sid, patch);
+    return toPhoneNumberDto({ ...row, ...patch });
+  }
+
+  async releaseNumber(sid: string): Promise<PhoneNumberDto> {
+    const row = await this.activeNumber(sid);
+    try {
+      await this.gateway.releaseNumber(sid);
+    } catch (error) {
+      // Already gone at Twilio (released in the console): what the caller wanted is true.
+      if (!(error instanceof TwilioGatewayError && error.kind === 'not_found')) throw error;
+    }
+    const releasedAt = new Date();
+    await this.numbers.markReleased(sid, releasedAt);
+    appLogger().event('info', 'number_released', { sid, phone_number: maskPhoneNumber(row.phoneNumber) });
+    return toPhoneNumberDto({ ...row, releasedAt });
+  }
+
+  private async activeNumber(sid: string): Promise<PhoneNumberEntity> {
+    const row = await this.numbers.findBySid(sid);
+    if (!row || row.releasedAt) throw AppError.notFound('Phone number', sid);
+    return row;
+  }
+
+  /** A Twilio 404 for a number we think we own means it was released elsewhere: record that. */
+  private async atTwilio<T>(sid: string, request: () => Promise<T>): Promise<T> {
+    try {
+      return await request();
+    } catch (error) {
+      if (error instanceof TwilioGatewayError && error.kind === 'not_found') {
+        await this.numbers.markReleased(sid, new Date());
+        throw AppError.notFound('Phone number', sid);
+      }
+      throw error;
+    }
+  }
+
+  private async reconcile(owned: OwnedNumber[]): Promise<void> {
+    const atTwilio = new Map(owned.map((n) => [n.sid, n]));
+    const stored = await this.numbers.listActive();
+    const storedSids = new Set(stored.map((n) => n.sid));
+    const now = new Date();
+    for (const row of stored) {
+      const current = atTwilio.get(row.sid);
+      if (!current) {
+        await this.numbers.markReleased(row.sid, now);
+        continue;
+      }
+      const patch = changedFields(row, entityFieldsOf(current));
+      if (patch) await this.numbers.update(row.sid, patch);
+    }
+    for (const number of owned) {
+      if (storedSids.has(number.sid)) continue;
+      const previous = await this.numbers.findBySid(number.sid);
+      if (previous) {
+        await this.numbers.update(number.sid, { ...entityFieldsOf(number), releasedAt: null });
+      } else {
+        await this.numbers.insertIfAbsent({ ...entityFieldsOf(number), purchasedBy: null, releasedAt: null });
+      }
+    }
+  }
+}
+
+function entityFieldsOf(n: OwnedNumber) {
+  return {
+    sid: n.sid,
+    phoneNumber: n.phoneNumber,
+    friendlyName: n.friendlyName.slice(0, 64),
+    capabilities: n.capabilities,
+    voiceUrl: n.voiceUrl,
+    smsUrl: n.smsUrl,
+    statusCallbackUrl: n.statusCallbackUrl,
+  };
+}
+
+function changedFields(row: PhoneNumberEntity, fresh: ReturnType<typeof entityFieldsOf>): Partial<PhoneNumberEntity> | null {
+  const patch: Partial<PhoneNumberEntity> = {};
+  if (row.friendlyName !== fresh.friendlyName) patch.friendlyName = fresh.friendlyName;
+  if (row.voiceUrl !== fresh.voiceUrl) patch.voiceUrl = fresh.voiceUrl;
+  if (row.smsUrl !== fresh.smsUrl) patch.smsUrl = fresh.smsUrl;
+  if (row.statusCallbackUrl !== fresh.statusCallbackUrl) patch.statusCallbackUrl = fresh.statusCallbackUrl;
+  const caps = row.capabilities ?? { voice: false, sms: false, mms: false };
+  if (caps.voice !== fresh.capabilities.voice || caps.sms !== fresh.capabilities.sms || caps.mms !== fresh.capabilities.mms) {
+    patch.capabilities = fresh.capabilities;
+  }
+  return Object.keys(patch).length ? patch : null;
+}
+
+export function toAvailableNumberDto(n: AvailableNumber): AvailableNumberDto {
+  return {
+    phone_number: n.phoneNumber,
+    friendly_name: n.friendlyName,
+    locality: n.locality,
+    region: n.region,
+    postal_code: n.postalCode,
+    iso_country: n.isoCountry,
+    capabilities: { voice: n.capabilities.voice, sms: n.capabilities.sms, mms: n.capabilities.mms },
+  };
+}
+
+export function toPhoneNumberDto(n: PhoneNumberEntity): PhoneNumberDto {
+  return {
+    sid: n.sid,
+    phone_number: n.phoneNumber,
+    friendly_name: n.friendlyName,
+    capabilities: { voice: !!n.capabilities?.voice, sms: !!n.capabilities?.sms, mms: !!n.capabilities?.mms },
+    voice_url: n.voiceUrl,
+    sms_url: n.smsUrl,
+    status_callback_url: n.statusCallbackUrl,
+    purchased_by: n.purchasedBy,
+    released_at: n.releasedAt ? n.releasedAt.toISOString() : null,
+    created_at: n.createdAt.toISOString(),
+  };
+}
