@@ -197,6 +197,7 @@ export class ReconcileService implements OnApplicationBootstrap, OnModuleDestroy
           toNumber: s.to,
           body: s.body,
           segments: s.segments,
+          mediaUrls: [],
           status: s.status,
           createdBy: null,
           errorCode: s.errorCode,

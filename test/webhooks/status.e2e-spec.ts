@@ -71,6 +71,23 @@ describe('status callbacks: idempotent, monotonic, reconciled', () => {
     expect(await count(t, 'webhook_events', 'sid = $1 AND applied_at IS NULL', [snapshot.sid])).toBe(0);
   });
 
+  it('keeps callbacks for a message it never stored, then creates the record from Twilio', async () => {
+    const gateway = t.app.get(TwilioGateway);
+    const sent = await gateway.sendMessage({
+      to: '+14155550143',
+      from: t.config.twilio.phoneNumber,
+      body: 'sent elsewhere',
+      statusCallbackUrl: `${t.config.twilio.webhookBaseUrl}/status`,
+    });
+    await t.sandbox.settle();
+    expect(await count(t, 'message_records', 'sid = $1', [sent.sid])).toBe(0);
+    expect(await count(t, 'webhook_events', 'sid = $1 AND applied_at IS NULL', [sent.sid])).toBeGreaterThan(0);
+    const report = await reconcile.runOnce({ unknownGraceSeconds: 0 });
+    expect(report.records_created).toBe(1);
+    const got = await api<SmsDto & { created_by: string | null; media_urls: string[] }>(t, 'GET', `/api/phone/sms/${sent.sid}`);
+    expect(got.body).toMatchObject({ status: 'delivered', body: 'sent elsewhere', media_urls: [], created_by: null });
+  });
+
   const SUFFIXES = ['0100', '1111', '2222', '3333', '4444'];
   let runs = 0;
 
