@@ -12,8 +12,9 @@ export class JsonLogger implements LoggerService {
     process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level, event, ...fields })}\n`);
   }
 
+  /** Nest's own start-up chatter (modules loaded, routes mapped): useful only when debugging. */
   log(message: unknown, context?: string): void {
-    this.event('info', 'log', { context, message: String(message) });
+    this.event('debug', 'log', { context, message: String(message) });
   }
   error(message: unknown, trace?: string, context?: string): void {
     this.event('error', 'error', { context, message: String(message), trace });
