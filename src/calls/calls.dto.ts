@@ -36,12 +36,14 @@ export class PlaceCallDto {
   to: string;
 
   /**
-   * Text spoken to the callee with `<Say>`. Exactly one of `message`, `audio_url` and `twiml` is required.
+   * Text spoken to the callee with `<Say>`, up to 20000 characters. Exactly one of `message`, `audio_url` and
+   * `twiml` is required.
    * @example Hello! This is Samsaek AI Assistant calling.
    */
   @IsOptional()
   @IsString()
   @IsNotEmpty()
+  @MaxLength(20000)
   message?: string;
 
   /**

@@ -179,12 +179,14 @@ describe('CallsService.placeCall', () => {
     },
   );
 
-  it('refuses a message whose TwiML would exceed 4000 characters, naming message', async () => {
-    const { service, gateway } = setup();
-    const error = await failure(service.placeCall({ ...base, message: 'x'.repeat(3950) }, 'u'));
-    expect(error.status).toBe(400);
-    expect(error.details?.[0].field).toBe('message');
-    expect(gateway.placeCall).not.toHaveBeenCalled();
+  it('places a message whose TwiML exceeds 4000 characters with the voice webhook as its TwiML URL', async () => {
+    const { service, gateway, calls } = setup();
+    const message = 'word '.repeat(1800).trim();
+    await service.placeCall({ ...base, message }, 'u');
+    const input = gateway.placeCall.mock.calls[0][0];
+    expect(input.twiml).toBeUndefined();
+    expect(input.twimlUrl).toBe('https://hooks.example.com/api/phone/webhook/call');
+    expect(calls.upsertPlaced.mock.calls[0][0]).toMatchObject({ message });
   });
 
   it('refuses an opted-out recipient before asking Twilio', async () => {

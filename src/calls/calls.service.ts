@@ -41,10 +41,12 @@ export class CallsService {
     }
     const webhookBase = this.config.twilio.webhookBaseUrl;
     const record = request.record ?? false;
+    // Twilio takes at most 4000 characters of inline TwiML; a longer document is served from our voice webhook.
+    const content = twiml.length <= MAX_TWIML_LENGTH ? { twiml } : { twimlUrl: `${webhookBase}/call` };
     const snapshot = await this.twilio.placeCall({
       to: request.to,
       from: request.from ?? this.config.twilio.phoneNumber,
-      twiml,
+      ...content,
       statusCallbackUrl: `${webhookBase}/status`,
       record,
       ...(record ? { recordingStatusCallbackUrl: `${webhookBase}/status` } : {}),
@@ -164,11 +166,7 @@ export class CallsService {
       if (document.length > MAX_TWIML_LENGTH) throw AppError.invalidField('audio_url', 'audio_url is too long');
       return document;
     }
-    const document = sayTwiml(request.message!, { voice, language });
-    if (document.length > MAX_TWIML_LENGTH) {
-      throw AppError.invalidField('message', `message is too long: the call's TwiML would exceed ${MAX_TWIML_LENGTH} characters`);
-    }
-    return document;
+    return sayTwiml(request.message!, { voice, language });
   }
 
   private async findOrFail(sid: string): Promise<CallRecordEntity> {

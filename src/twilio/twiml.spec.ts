@@ -7,6 +7,15 @@ describe('twiml', () => {
     );
   });
 
+  it('splits a very long message into several <Say>s at spaces, losing no word', () => {
+    const words = Array.from({ length: 2000 }, (_, i) => `w${i}`);
+    const document = sayTwiml(words.join(' '), { voice: 'alice' });
+    const says = [...document.matchAll(/<Say voice="alice">([^<]*)<\/Say>/g)].map((m) => m[1]);
+    expect(says.length).toBeGreaterThan(1);
+    expect(says.every((text) => text.length <= 4000)).toBe(true);
+    expect(says.join(' ').split(' ')).toEqual(words);
+  });
+
   it('plays an audio URL', () => {
     expect(playTwiml('https://example.com/a.mp3')).toContain('<Play>https://example.com/a.mp3</Play>');
   });

@@ -15,12 +15,29 @@ export interface SayOptions {
 }
 
 export const MAX_TWIML_LENGTH = 4000;
+/** Twilio speaks at most 4096 characters per <Say>; longer text is split at spaces into several. */
+export const MAX_SAY_CHARACTERS = 4000;
 
-/** `<Response><Say>` with voice and language. */
+/** `<Response><Say>` with voice and language (several `<Say>`s for a very long message). */
 export function sayTwiml(message: string, options: SayOptions = {}): string {
   const response = new VoiceResponse();
-  response.say({ voice: options.voice as SayVoice, language: options.language as SayLanguage }, message);
+  for (const part of sayParts(message)) {
+    response.say({ voice: options.voice as SayVoice, language: options.language as SayLanguage }, part);
+  }
   return response.toString();
+}
+
+function sayParts(message: string): string[] {
+  const parts: string[] = [];
+  let rest = message;
+  while (rest.length > MAX_SAY_CHARACTERS) {
+    const space = rest.lastIndexOf(' ', MAX_SAY_CHARACTERS);
+    const cut = space > 0 ? space : MAX_SAY_CHARACTERS;
+    parts.push(rest.slice(0, cut));
+    rest = rest.slice(cut).trimStart();
+  }
+  parts.push(rest);
+  return parts;
 }
 
 /** `<Response><Play>`. */

@@ -160,6 +160,20 @@ describe('POST /api/phone/call', () => {
     expect(done.duration).toBe(truth.duration);
   });
 
+  it('speaks a message too long for inline TwiML by serving it from the voice webhook', async () => {
+    const words = Array.from({ length: 1500 }, (_, i) => `word${i}`);
+    const placed = await placeCall({ to: '+14155550104', message: words.join(' ') });
+    const done = await waitForCall(placed.sid, (c) => c.status === 'completed');
+    const truth = t.sandbox.calls().find((c) => c.sid === placed.sid)!;
+    expect(truth.url).toBe(`${t.config.twilio.webhookBaseUrl}/call`);
+    const says = truth.executed.filter((v) => v.verb === 'Say');
+    expect(says.length).toBeGreaterThan(1);
+    expect(says.map((v) => v.text).join(' ')).toBe(words.join(' '));
+    expect(done.message).toBe(words.join(' '));
+    // 1500 words at 150 per minute
+    expect(done.duration).toBeGreaterThanOrEqual(600);
+  });
+
   it('asks Twilio to record, with recording callbacks to the status webhook', async () => {
     const placed = await placeCall({ to: '+14155550103', record: true });
     const truth = t.sandbox.calls().find((c) => c.sid === placed.sid)!;
@@ -208,7 +222,7 @@ describe('POST /api/phone/call', () => {
     ['malformed TwiML', { twiml: '<Response><Say>unclosed</Response>' }, ['twiml']],
     ['TwiML without a <Response> root', { twiml: '<Say>no response root</Say>' }, ['twiml']],
     ['TwiML over 4000 characters', { twiml: `<Response><Say>${'x'.repeat(4000)}</Say></Response>` }, ['twiml']],
-    ['a message whose TwiML exceeds 4000 characters', { message: 'x'.repeat(4000) }, ['message']],
+    ['a message over 20000 characters', { message: 'x'.repeat(20001) }, ['message']],
     ['an ftp audio_url', { audio_url: 'ftp://cdn.example.com/a.mp3' }, ['audio_url']],
     ['timeout 4', { message: 'hi', timeout: 4 }, ['timeout']],
     ['timeout 601', { message: 'hi', timeout: 601 }, ['timeout']],
