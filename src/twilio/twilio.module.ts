@@ -4,6 +4,7 @@ import { APP_CONFIG } from '../config/config.module';
 import { TwilioSandbox } from '../sandbox/twilio-sandbox';
 import { TwilioGateway } from './twilio.gateway';
 import { TwilioSdkGateway } from './twilio-sdk.gateway';
+import type { TwilioTarget } from './twilio.types';
 
 /** The in-process sandbox when the service runs without Twilio credentials; null otherwise. */
 export const IN_PROCESS_SANDBOX = Symbol('IN_PROCESS_SANDBOX');
@@ -14,6 +15,13 @@ class SandboxLifecycle implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     await this.sandbox?.stop();
   }
+}
+
+/** api.twilio.com (or a Twilio edge) is live; any other Twilio-compatible host is a sandbox. */
+export function remoteTarget(apiBaseUrl: string | null): TwilioTarget {
+  const baseUrl = apiBaseUrl ?? 'https://api.twilio.com';
+  const host = new URL(baseUrl).hostname;
+  return { mode: host === 'twilio.com' || host.endsWith('.twilio.com') ? 'live' : 'sandbox', baseUrl };
 }
 
 @Global()
@@ -42,9 +50,7 @@ class SandboxLifecycle implements OnApplicationShutdown {
           accountSid: config.twilio.accountSid,
           authToken: config.twilio.authToken,
           timeoutMs: config.twilio.requestTimeoutMs,
-          target: sandbox
-            ? { mode: 'sandbox', baseUrl: sandbox.baseUrl }
-            : { mode: 'live', baseUrl: config.twilio.apiBaseUrl ?? 'https://api.twilio.com' },
+          target: sandbox ? { mode: 'sandbox', baseUrl: sandbox.baseUrl } : remoteTarget(config.twilio.apiBaseUrl),
         }),
     },
     SandboxLifecycle,
