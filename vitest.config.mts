@@ -7,6 +7,7 @@ export default defineConfig({
     root: './',
     include: ['test/**/*.e2e-spec.ts', 'src/**/*.spec.ts'],
     environment: 'node',
+    globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -10,9 +10,9 @@ export class ErrorDetailDto {
 export class ErrorResponseDto {
   /** HTTP status code, repeated in the body. @example 400 */
   statusCode: number;
-  /** HTTP reason phrase. @example Bad Request */
+  /** HTTP reason phrase. @example "Bad Request" */
   error: string;
-  /** Human-readable explanation. @example to must be a valid E.164 phone number, e.g. +14155550100 */
+  /** Human-readable explanation. @example "to must be a valid E.164 phone number, e.g. +14155550100" */
   message: string;
   /** Stable machine-readable error code. @example invalid_phone_number */
   code: string;

@@ -1,7 +1,7 @@
 import { SID_PARAM_PATTERN } from '../common/sid-param';
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, MaxLength, Min, MinLength, ValidateIf } from 'class-validator';
 import { IsE164 } from '../common/phone-number';
 
 export const NUMBER_TYPES = ['local', 'toll_free', 'mobile'] as const;
@@ -152,7 +152,7 @@ export class UpdateNumberDto {
    * New label, up to 64 characters.
    * @example Samsaek Support Line
    */
-  @IsOptional()
+  @ValidateIf((_dto, value) => value !== undefined)
   @IsString()
   @MinLength(1)
   @MaxLength(64)
@@ -162,7 +162,7 @@ export class UpdateNumberDto {
    * New webhook base URL; the voice, SMS and status URLs are derived from it again.
    * @example https://yourdomain.com/api/phone/webhook
    */
-  @IsOptional()
+  @ValidateIf((_dto, value) => value !== undefined)
   @IsUrl(WEBHOOK_URL_OPTIONS, { message: 'webhook_url must be an http or https URL' })
   @MaxLength(2000)
   webhook_url?: string;

@@ -44,16 +44,24 @@ export class NumbersService {
     if (query.area_code !== undefined && !AREA_CODE_COUNTRIES.includes(country)) {
       throw AppError.invalidField('area_code', 'area_code can only be used with country US or CA');
     }
-    const found = await this.gateway.searchAvailableNumbers({
-      country,
-      type: NUMBER_TYPE[query.type ?? 'local'],
-      areaCode: query.area_code === undefined ? undefined : Number(query.area_code),
-      contains: query.contains,
-      smsEnabled: query.sms_enabled,
-      voiceEnabled: query.voice_enabled,
-      mmsEnabled: query.mms_enabled,
-      limit,
-    });
+    const found = await this.gateway
+      .searchAvailableNumbers({
+        country,
+        type: NUMBER_TYPE[query.type ?? 'local'],
+        areaCode: query.area_code === undefined ? undefined : Number(query.area_code),
+        contains: query.contains,
+        smsEnabled: query.sms_enabled,
+        voiceEnabled: query.voice_enabled,
+        mmsEnabled: query.mms_enabled,
+        limit,
+      })
+      .catch((error: unknown) => {
+        // Twilio answers 404 for a country (or number type there) it does not sell: a bad filter, not a missing resource.
+        if (error instanceof TwilioGatewayError && error.kind === 'not_found') {
+          throw AppError.invalidField('country', `Twilio offers no ${query.type ?? 'local'} numbers in country ${country}`);
+        }
+        throw error;
+      });
     return { numbers: found.slice(0, limit).map(toAvailableNumberDto) };
   }
 

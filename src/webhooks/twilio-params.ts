@@ -14,6 +14,12 @@ export function param(params: TwilioParams, name: string): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
+/** A SID parameter, only when it can be one (Twilio SIDs are at most 34 letters and digits); else undefined. */
+export function sidParam(params: TwilioParams, name: string): string | undefined {
+  const value = param(params, name);
+  return value !== undefined && /^[A-Za-z0-9]{1,34}$/.test(value) ? value : undefined;
+}
+
 export function intParam(params: TwilioParams, name: string): number | undefined {
   const value = param(params, name);
   if (value === undefined || !/^-?\d+$/.test(value.trim())) return undefined;
@@ -48,21 +54,21 @@ export interface ClassifiedEvent {
  * a message callback carries no CallStatus, a call callback carries CallStatus.
  */
 export function classifyStatusCallback(params: TwilioParams): ClassifiedEvent | null {
-  const recordingSid = param(params, 'RecordingSid');
+  const recordingSid = sidParam(params, 'RecordingSid');
   const recordingStatus = param(params, 'RecordingStatus');
   if (recordingSid && recordingStatus) {
     return {
       kind: 'recording_status',
       sid: recordingSid,
-      dedupeKey: key('recording_status', param(params, 'CallSid') ?? '', recordingStatus, '', recordingSid),
+      dedupeKey: key('recording_status', sidParam(params, 'CallSid') ?? '', recordingStatus, '', recordingSid),
     };
   }
-  const messageSid = param(params, 'MessageSid') ?? param(params, 'SmsSid');
+  const messageSid = sidParam(params, 'MessageSid') ?? sidParam(params, 'SmsSid');
   const messageStatus = param(params, 'MessageStatus') ?? param(params, 'SmsStatus');
   if (messageSid && messageStatus && !param(params, 'CallStatus')) {
     return { kind: 'message_status', sid: messageSid, dedupeKey: key('message_status', messageSid, messageStatus) };
   }
-  const callSid = param(params, 'CallSid');
+  const callSid = sidParam(params, 'CallSid');
   const callStatus = param(params, 'CallStatus');
   if (callSid && callStatus) {
     return {
@@ -75,14 +81,14 @@ export function classifyStatusCallback(params: TwilioParams): ClassifiedEvent | 
 }
 
 export function inboundCallEvent(params: TwilioParams): ClassifiedEvent | null {
-  const callSid = param(params, 'CallSid');
+  const callSid = sidParam(params, 'CallSid');
   if (!callSid) return null;
   const kind: WebhookKind = param(params, 'Direction') === 'inbound' ? 'inbound_call' : 'call_twiml';
   return { kind, sid: callSid, dedupeKey: key(kind, callSid, param(params, 'CallStatus') ?? '') };
 }
 
 export function inboundSmsEvent(params: TwilioParams): ClassifiedEvent | null {
-  const sid = param(params, 'MessageSid') ?? param(params, 'SmsMessageSid') ?? param(params, 'SmsSid');
+  const sid = sidParam(params, 'MessageSid') ?? sidParam(params, 'SmsMessageSid') ?? sidParam(params, 'SmsSid');
   if (!sid) return null;
   return { kind: 'inbound_sms', sid, dedupeKey: key('inbound_sms', sid, 'received') };
 }
@@ -114,11 +120,14 @@ export function messageObservationOf(params: TwilioParams): MessageObservation {
   };
 }
 
+const RECORDING_STATUSES = ['in-progress', 'paused', 'stopped', 'processing', 'completed', 'absent', 'failed'];
+
 export function recordingOf(params: TwilioParams): RecordingUpsert | null {
-  const sid = param(params, 'RecordingSid');
-  const callSid = param(params, 'CallSid');
+  const sid = sidParam(params, 'RecordingSid');
+  const callSid = sidParam(params, 'CallSid');
   const status = param(params, 'RecordingStatus');
-  if (!sid || !callSid || !status) return null;
+  // Only statuses Twilio documents: anything else is not a recording event we can store.
+  if (!sid || !callSid || !status || !RECORDING_STATUSES.includes(status)) return null;
   const duration = intParam(params, 'RecordingDuration');
   return {
     sid,
@@ -127,7 +136,7 @@ export function recordingOf(params: TwilioParams): RecordingUpsert | null {
     url: param(params, 'RecordingUrl') ?? null,
     durationSeconds: duration !== undefined && duration >= 0 ? duration : null,
     channels: intParam(params, 'RecordingChannels') ?? null,
-    source: param(params, 'RecordingSource') ?? null,
+    source: param(params, 'RecordingSource')?.slice(0, 32) ?? null,
     startedAt: dateParam(params, 'RecordingStartTime') ?? null,
   };
 }
@@ -135,8 +144,9 @@ export function recordingOf(params: TwilioParams): RecordingUpsert | null {
 /** MediaUrl0..N, in order. */
 export function mediaUrlsOf(params: TwilioParams): string[] {
   const urls: string[] = [];
-  const declared = intParam(params, 'NumMedia') ?? 0;
-  for (let i = 0; i < Math.max(declared, 10); i++) {
+  // Twilio attaches at most 10 media; a larger NumMedia must not make this loop run on and on.
+  const declared = Math.min(intParam(params, 'NumMedia') ?? 0, 10);
+  for (let i = 0; i < 10; i++) {
     const url = param(params, `MediaUrl${i}`);
     if (url) urls.push(url);
     else if (i >= declared) break;

@@ -1,0 +1,54 @@
+// Generates the TypeScript client in test/generated/sdk from openapi.yaml with @hey-api/openapi-ts.
+// `--check`: generates into a temporary folder and exits 1 when the committed client differs.
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createClient } from '@hey-api/openapi-ts';
+
+const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
+export const SDK_DIR = join(root, 'test/generated/sdk');
+
+export async function generateSdk(outDir) {
+  await createClient({
+    input: join(root, 'openapi.yaml'),
+    output: { path: outDir, tsConfigPath: join(root, 'tsconfig.json') },
+    plugins: ['@hey-api/client-fetch', '@hey-api/typescript', '@hey-api/sdk'],
+    logs: { level: 'silent', file: false },
+  });
+}
+
+function files(dir) {
+  return readdirSync(dir)
+    .flatMap((name) => (statSync(join(dir, name)).isDirectory() ? files(join(dir, name)) : [join(dir, name)]))
+    .sort();
+}
+
+/** Relative paths that differ between two folders. */
+export function compareDirs(a, b) {
+  const fa = files(a).map((f) => relative(a, f));
+  const fb = files(b).map((f) => relative(b, f));
+  const all = [...new Set([...fa, ...fb])].sort();
+  return all.filter((f) => !fa.includes(f) || !fb.includes(f) || readFileSync(join(a, f), 'utf8') !== readFileSync(join(b, f), 'utf8'));
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  if (process.argv.includes('--check')) {
+    const tmp = mkdtempSync(join(tmpdir(), 'sdk-'));
+    try {
+      await generateSdk(tmp);
+      const differ = compareDirs(SDK_DIR, tmp);
+      if (differ.length) {
+        process.stderr.write(`test/generated/sdk is out of date with openapi.yaml; run \`npm run sdk\`. Differing files:\n${differ.map((f) => `  ${f}\n`).join('')}`);
+        process.exitCode = 1;
+      } else {
+        process.stdout.write('test/generated/sdk matches openapi.yaml\n');
+      }
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  } else {
+    await generateSdk(SDK_DIR);
+    process.stdout.write(`wrote ${relative(root, SDK_DIR)}\n`);
+  }
+}
