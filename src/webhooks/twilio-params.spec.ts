@@ -28,9 +28,19 @@ describe('observations', () => {
       status: 'completed',
       sequence: 3,
       occurredAt: new Date('2010-08-31T20:36:44Z'),
+      startTime: undefined,
+      endTime: new Date('2010-08-31T20:36:44Z'),
       durationSeconds: 15,
       answeredBy: undefined,
       errorCode: undefined,
+    });
+    expect(callObservationOf({ CallStatus: 'initiated', Timestamp: 'Tue, 31 Aug 2010 20:36:29 +0000' })).toMatchObject({
+      startTime: new Date('2010-08-31T20:36:29Z'),
+      endTime: undefined,
+    });
+    expect(callObservationOf({ CallStatus: 'ringing', Timestamp: 'Tue, 31 Aug 2010 20:36:30 +0000' })).toMatchObject({
+      startTime: undefined,
+      endTime: undefined,
     });
     expect(callObservationOf({ CallStatus: 'exploded' }).status).toBeUndefined();
   });

@@ -2,7 +2,7 @@ import type { CallObservation } from '../records/call-record.repository';
 import type { MessageObservation } from '../records/message-record.repository';
 import type { RecordingUpsert } from '../records/recording.repository';
 import type { WebhookKind } from '../records/webhook-event.entity';
-import { CALL_STATUSES, CallStatus, MESSAGE_STATUSES, MessageStatus } from '../twilio/twilio.types';
+import { CALL_STATUSES, CallStatus, MESSAGE_STATUSES, MessageStatus, isTerminalCallStatus } from '../twilio/twilio.types';
 
 /** A webhook body as Express parsed it: repeated keys become arrays. Twilio may add keys at any time. */
 export type TwilioParams = Record<string, string | string[]>;
@@ -101,10 +101,14 @@ function key(...parts: string[]): string {
 export function callObservationOf(params: TwilioParams): CallObservation {
   const status = asCallStatus(param(params, 'CallStatus'));
   const duration = intParam(params, 'CallDuration');
+  const at = dateParam(params, 'Timestamp');
   return {
     status,
     sequence: intParam(params, 'SequenceNumber'),
-    occurredAt: dateParam(params, 'Timestamp'),
+    occurredAt: at,
+    // Twilio's start_time is when the call was dialed and end_time when it ended; the callbacks' Timestamps say both
+    startTime: status === 'initiated' ? at : undefined,
+    endTime: status && isTerminalCallStatus(status) ? at : undefined,
     // busy/no-answer/failed calls report CallDuration=0; the Call resource has no duration for them
     durationSeconds: duration !== undefined && (status === 'completed' || duration > 0) ? duration : undefined,
     answeredBy: param(params, 'AnsweredBy'),

@@ -4,7 +4,7 @@ import { TwilioGateway } from '../../src/twilio/twilio.gateway';
 import { ReconcileService } from '../../src/webhooks/reconcile.service';
 import { api, count, fakeSid, postWebhook, wireNumber } from './webhook-helpers';
 
-type CallDto = { sid: string; status: string; duration: number | null; price: string | null };
+type CallDto = { sid: string; status: string; duration: number | null; price: string | null; start_time: string | null; end_time: string | null };
 type SmsDto = { sid: string; status: string; error_code: number | null; price: string | null };
 type RecordingsDto = { recordings: Array<{ sid: string; status: string; duration: number | null }> };
 
@@ -46,6 +46,16 @@ describe('status callbacks: idempotent, monotonic, reconciled', () => {
     const list = await api<RecordingsDto>(t, 'GET', `/api/phone/calls/${placed.body.sid}/recordings`);
     expect(list.body.recordings).toEqual([expect.objectContaining({ sid: rec.RecordingSid, status: 'completed', duration: 9 })]);
     await t.sandbox.settle();
+  });
+
+  it('takes start and end times from the callbacks, before anything is fetched from Twilio', async () => {
+    const placed = await api<CallDto>(t, 'POST', '/api/phone/call', { to: '+14155550155', message: 'timing' });
+    await t.sandbox.settle();
+    const history = await api<{ calls: CallDto[] }>(t, 'GET', '/api/phone/calls/history?limit=5');
+    const got = history.body.calls.find((c) => c.sid === placed.body.sid)!;
+    const truth = t.sandbox.calls().find((c) => c.sid === placed.body.sid)!;
+    expect(truth.status).toBe('completed');
+    expect({ start_time: got.start_time, end_time: got.end_time }).toEqual({ start_time: toSecond(truth.startTime), end_time: toSecond(truth.endTime) });
   });
 
   it('keeps callbacks for a call it never stored, then creates the record from Twilio', async () => {
@@ -139,11 +149,20 @@ describe('status callbacks: idempotent, monotonic, reconciled', () => {
           if (kind === 'call') {
             const truth = calls.get(sid)!;
             const got = (await api<CallDto>(t, 'GET', `/api/phone/calls/${sid}`)).body;
-            expect({ sid, status: got.status, duration: got.duration, price: got.price === null ? null : Number(got.price) }).toEqual({
+            expect({
+              sid,
+              status: got.status,
+              duration: got.duration,
+              price: got.price === null ? null : Number(got.price),
+              start_time: got.start_time,
+              end_time: got.end_time,
+            }).toEqual({
               sid,
               status: truth.status,
               duration: truth.duration,
               price: priceOf(truth.price),
+              start_time: toSecond(truth.startTime),
+              end_time: toSecond(truth.endTime),
             });
             const recordings = (await api<RecordingsDto>(t, 'GET', `/api/phone/calls/${sid}/recordings`)).body.recordings;
             expect(recordings.map((r) => r.sid).sort()).toEqual([...truth.recordingSids].sort());
@@ -173,3 +192,8 @@ describe('status callbacks: idempotent, monotonic, reconciled', () => {
     expect(runs).toBe(15);
   }, 600_000);
 });
+
+/** Twilio's dates have whole seconds. */
+function toSecond(date: Date | null): string | null {
+  return date === null ? null : new Date(Math.floor(date.getTime() / 1000) * 1000).toISOString();
+}
