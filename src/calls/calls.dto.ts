@@ -1,10 +1,7 @@
-import { SID_PARAM_PATTERN } from '../common/sid-param';
 import { ApiProperty } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
 import {
   IsBoolean,
   IsIn,
-  IsISO8601,
   IsInt,
   IsNotEmpty,
   IsOptional,
@@ -15,16 +12,11 @@ import {
   MaxLength,
   Min,
 } from 'class-validator';
+import { DIRECTIONS, HistoryQueryDto } from '../common/history-query.dto';
 import { IsE164 } from '../common/phone-number';
+import { SID_PARAM_PATTERN } from '../common/sid-param';
 import { CALL_STATUSES } from '../twilio/twilio.types';
 import type { CallStatus, Direction } from '../twilio/twilio.types';
-
-const DIRECTIONS: readonly Direction[] = ['inbound', 'outbound'];
-
-/** In a query string an unencoded `+` arrives as a space; give E.164 numbers their `+` back. */
-export function restorePlus({ value }: { value: unknown }): unknown {
-  return typeof value === 'string' && /^ \d/.test(value) ? `+${value.slice(1)}` : value;
-}
 
 /** Places an outbound call that speaks a message, plays audio or runs TwiML. */
 export class PlaceCallDto {
@@ -146,62 +138,12 @@ export class PlaceCallDto {
 }
 
 /** Filters and paging of the call history. */
-export class CallHistoryQueryDto {
-  /**
-   * Page size.
-   * @example 20
-   */
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit?: number;
-
-  /** The `next_cursor` of the previous page. */
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  cursor?: string;
-
+export class CallHistoryQueryDto extends HistoryQueryDto {
   /** Only calls in this status. */
   @ApiProperty({ enum: CALL_STATUSES, required: false })
   @IsOptional()
   @IsIn(CALL_STATUSES)
   status?: CallStatus;
-
-  /** Only inbound or only outbound calls. */
-  @ApiProperty({ enum: DIRECTIONS, required: false })
-  @IsOptional()
-  @IsIn(DIRECTIONS)
-  direction?: Direction;
-
-  /**
-   * Only calls to this number (E.164; encode `+` as %2B).
-   * @example +14155550100
-   */
-  @IsOptional()
-  @Transform(restorePlus)
-  @IsE164()
-  to?: string;
-
-  /**
-   * Only calls from this number (E.164; encode `+` as %2B).
-   * @example +14155550199
-   */
-  @IsOptional()
-  @Transform(restorePlus)
-  @IsE164()
-  from?: string;
-
-  /**
-   * Only calls placed for this agent.
-   * @example Samsaek Assistant
-   */
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  agent_name?: string;
 
   /**
    * Only calls of this workflow.
@@ -211,22 +153,6 @@ export class CallHistoryQueryDto {
   @IsString()
   @MaxLength(200)
   workflow_id?: string;
-
-  /**
-   * Only calls created at or after this ISO 8601 date-time.
-   * @example 2025-01-01T00:00:00Z
-   */
-  @IsOptional()
-  @IsISO8601({ strict: true }, { message: 'since must be an ISO 8601 date-time' })
-  since?: string;
-
-  /**
-   * Only calls created before this ISO 8601 date-time.
-   * @example 2025-02-01T00:00:00Z
-   */
-  @IsOptional()
-  @IsISO8601({ strict: true }, { message: 'until must be an ISO 8601 date-time' })
-  until?: string;
 }
 
 export class CallSidParamsDto {

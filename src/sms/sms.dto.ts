@@ -1,33 +1,22 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { SID_PARAM_PATTERN } from '../common/sid-param';
-import { Transform, Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayMinSize,
   IsArray,
   IsIn,
-  IsISO8601,
-  IsInt,
   IsOptional,
   IsString,
   IsUrl,
   Length,
   Matches,
-  Max,
   MaxLength,
-  Min,
   ValidateIf,
 } from 'class-validator';
+import { DIRECTIONS, HistoryQueryDto } from '../common/history-query.dto';
 import { IsE164 } from '../common/phone-number';
+import { SID_PARAM_PATTERN } from '../common/sid-param';
 import { MESSAGE_STATUSES } from '../twilio/twilio.types';
 import type { Direction, MessageStatus } from '../twilio/twilio.types';
-
-const DIRECTIONS: readonly Direction[] = ['inbound', 'outbound'];
-
-/** In a query string an unencoded `+` arrives as a space; give E.164 numbers their `+` back. */
-function restorePlus({ value }: { value: unknown }): unknown {
-  return typeof value === 'string' && /^ \d/.test(value) ? `+${value.slice(1)}` : value;
-}
 
 /** Sends an SMS (or an MMS when media is attached). */
 export class SendSmsDto {
@@ -81,78 +70,12 @@ export class SendSmsDto {
 }
 
 /** Filters and paging of the message history. */
-export class SmsHistoryQueryDto {
-  /**
-   * Page size.
-   * @example 20
-   */
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit?: number;
-
-  /** The `next_cursor` of the previous page. */
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  cursor?: string;
-
+export class SmsHistoryQueryDto extends HistoryQueryDto {
   /** Only messages in this status. */
   @ApiProperty({ enum: MESSAGE_STATUSES, required: false })
   @IsOptional()
   @IsIn(MESSAGE_STATUSES)
   status?: MessageStatus;
-
-  /** Only inbound or only outbound messages. */
-  @ApiProperty({ enum: DIRECTIONS, required: false })
-  @IsOptional()
-  @IsIn(DIRECTIONS)
-  direction?: Direction;
-
-  /**
-   * Only messages to this number (E.164; encode `+` as %2B).
-   * @example +14155550100
-   */
-  @IsOptional()
-  @Transform(restorePlus)
-  @IsE164()
-  to?: string;
-
-  /**
-   * Only messages from this number (E.164; encode `+` as %2B).
-   * @example +14155550199
-   */
-  @IsOptional()
-  @Transform(restorePlus)
-  @IsE164()
-  from?: string;
-
-  /**
-   * Only messages sent for this agent.
-   * @example Samsaek Bot
-   */
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  agent_name?: string;
-
-  /**
-   * Only messages created at or after this ISO 8601 date-time.
-   * @example 2025-01-01T00:00:00Z
-   */
-  @IsOptional()
-  @IsISO8601({ strict: true }, { message: 'since must be an ISO 8601 date-time' })
-  since?: string;
-
-  /**
-   * Only messages created before this ISO 8601 date-time.
-   * @example 2025-02-01T00:00:00Z
-   */
-  @IsOptional()
-  @IsISO8601({ strict: true }, { message: 'until must be an ISO 8601 date-time' })
-  until?: string;
 }
 
 export class MessageSidParamsDto {

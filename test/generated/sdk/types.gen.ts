@@ -1040,7 +1040,7 @@ export type GetCallHistoryData = {
     path?: never;
     query?: {
         /**
-         * Only calls placed for this agent.
+         * Only records made for this agent.
          */
         agent_name?: string;
         /**
@@ -1048,19 +1048,19 @@ export type GetCallHistoryData = {
          */
         cursor?: string;
         /**
-         * Only inbound or only outbound calls.
+         * Only inbound, or only outbound, records.
          */
         direction?: 'inbound' | 'outbound';
         /**
-         * Only calls from this number (E.164; encode `+` as %2B).
+         * Only records from this number (E.164; encode `+` as %2B).
          */
         from?: string;
         /**
-         * Page size.
+         * Page size, 1 to 100 (default 20).
          */
         limit?: number;
         /**
-         * Only calls created at or after this ISO 8601 date-time.
+         * Only records created at or after this ISO 8601 date-time.
          */
         since?: string;
         /**
@@ -1068,11 +1068,11 @@ export type GetCallHistoryData = {
          */
         status?: 'queued' | 'initiated' | 'ringing' | 'in-progress' | 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled';
         /**
-         * Only calls to this number (E.164; encode `+` as %2B).
+         * Only records to this number (E.164; encode `+` as %2B).
          */
         to?: string;
         /**
-         * Only calls created before this ISO 8601 date-time.
+         * Only records created before this ISO 8601 date-time.
          */
         until?: string;
         /**
@@ -1552,7 +1552,7 @@ export type GetSmsHistoryData = {
     path?: never;
     query?: {
         /**
-         * Only messages sent for this agent.
+         * Only records made for this agent.
          */
         agent_name?: string;
         /**
@@ -1560,19 +1560,19 @@ export type GetSmsHistoryData = {
          */
         cursor?: string;
         /**
-         * Only inbound or only outbound messages.
+         * Only inbound, or only outbound, records.
          */
         direction?: 'inbound' | 'outbound';
         /**
-         * Only messages from this number (E.164; encode `+` as %2B).
+         * Only records from this number (E.164; encode `+` as %2B).
          */
         from?: string;
         /**
-         * Page size.
+         * Page size, 1 to 100 (default 20).
          */
         limit?: number;
         /**
-         * Only messages created at or after this ISO 8601 date-time.
+         * Only records created at or after this ISO 8601 date-time.
          */
         since?: string;
         /**
@@ -1580,11 +1580,11 @@ export type GetSmsHistoryData = {
          */
         status?: 'accepted' | 'scheduled' | 'queued' | 'sending' | 'sent' | 'delivered' | 'undelivered' | 'failed' | 'receiving' | 'received' | 'read' | 'canceled';
         /**
-         * Only messages to this number (E.164; encode `+` as %2B).
+         * Only records to this number (E.164; encode `+` as %2B).
          */
         to?: string;
         /**
-         * Only messages created before this ISO 8601 date-time.
+         * Only records created before this ISO 8601 date-time.
          */
         until?: string;
     };

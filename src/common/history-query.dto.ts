@@ -1,0 +1,81 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import { IsIn, IsISO8601, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import type { Direction } from '../twilio/twilio.types';
+import { IsE164 } from './phone-number';
+
+export const DIRECTIONS: readonly Direction[] = ['inbound', 'outbound'];
+
+/** In a query string an unencoded `+` arrives as a space; give E.164 numbers their `+` back. */
+export function restorePlus({ value }: { value: unknown }): unknown {
+  return typeof value === 'string' && /^ \d/.test(value) ? `+${value.slice(1)}` : value;
+}
+
+/** Paging and the filters that call and message histories share. */
+export class HistoryQueryDto {
+  /**
+   * Page size, 1 to 100 (default 20).
+   * @example 20
+   */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  limit?: number;
+
+  /** The `next_cursor` of the previous page. */
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  cursor?: string;
+
+  /** Only inbound, or only outbound, records. */
+  @ApiProperty({ enum: DIRECTIONS, required: false })
+  @IsOptional()
+  @IsIn(DIRECTIONS)
+  direction?: Direction;
+
+  /**
+   * Only records to this number (E.164; encode `+` as %2B).
+   * @example +14155550100
+   */
+  @IsOptional()
+  @Transform(restorePlus)
+  @IsE164()
+  to?: string;
+
+  /**
+   * Only records from this number (E.164; encode `+` as %2B).
+   * @example +14155550199
+   */
+  @IsOptional()
+  @Transform(restorePlus)
+  @IsE164()
+  from?: string;
+
+  /**
+   * Only records made for this agent.
+   * @example "Samsaek Assistant"
+   */
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  agent_name?: string;
+
+  /**
+   * Only records created at or after this ISO 8601 date-time.
+   * @example 2025-01-01T00:00:00Z
+   */
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'since must be an ISO 8601 date-time' })
+  since?: string;
+
+  /**
+   * Only records created before this ISO 8601 date-time.
+   * @example 2025-02-01T00:00:00Z
+   */
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'until must be an ISO 8601 date-time' })
+  until?: string;
+}
