@@ -3,18 +3,10 @@ import { CallRecordEntity } from '../../src/records/call-record.entity';
 import { CallRecordRepository } from '../../src/records/call-record.repository';
 import { MessageRecordEntity } from '../../src/records/message-record.entity';
 import { MessageRecordRepository } from '../../src/records/message-record.repository';
+import { fieldsOf, request } from '../support/http';
 import { TestApp, startTestApp } from '../support/test-app';
 
 type Body = Record<string, any>;
-
-async function request(t: TestApp, method: string, path: string, options: { token?: string; body?: unknown } = {}) {
-  const headers: Record<string, string> = {};
-  if (options.token) headers.Authorization = `Bearer ${options.token}`;
-  if (options.body !== undefined) headers['Content-Type'] = 'application/json';
-  const res = await fetch(`${t.baseUrl}${path}`, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) });
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : null) as Body };
-}
 
 let serial = 0;
 const sid = (prefix: 'CA' | 'SM') => `${prefix}${(++serial).toString(16).padStart(32, '0')}`;
@@ -44,10 +36,6 @@ function addMessage(t: TestApp, at: string, fields: Partial<MessageRecordEntity>
     createdAt: new Date(at),
     ...fields,
   });
-}
-
-function fieldsOf(body: Body): string[] {
-  return (body.details ?? []).map((d: { field?: string }) => d.field);
 }
 
 describe('billing', () => {

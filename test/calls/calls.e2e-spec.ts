@@ -1,5 +1,6 @@
 import { CallRecordRepository } from '../../src/records/call-record.repository';
 import { OptOutRepository } from '../../src/records/opt-out.repository';
+import { Reply, fieldsOf, request } from '../support/http';
 import { TestApp, eventually, startTestApp } from '../support/test-app';
 
 /**
@@ -12,23 +13,8 @@ let t: TestApp;
 let callToken: string;
 let viewToken: string;
 
-interface Reply {
-  status: number;
-  body: any;
-}
-
-async function api(method: string, path: string, options: { token?: string | null; body?: unknown } = {}): Promise<Reply> {
-  const headers: Record<string, string> = {};
-  const token = options.token === undefined ? callToken : options.token;
-  if (token) headers.authorization = `Bearer ${token}`;
-  if (options.body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(`${t.baseUrl}${path}`, {
-    method,
-    headers,
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
+function api(method: string, path: string, options: { token?: string | null; body?: unknown } = {}): Promise<Reply> {
+  return request(t, method, path, { ...options, token: options.token === undefined ? callToken : options.token });
 }
 
 async function placeCall(body: Record<string, unknown>): Promise<any> {
@@ -53,10 +39,6 @@ function waitForCall(sid: string, until: (call: any) => boolean, timeoutMs = 15_
 
 async function history(query: string, token = viewToken): Promise<Reply> {
   return api('GET', `/api/phone/calls/history${query ? `?${query}` : ''}`, { token });
-}
-
-function fieldsOf(body: any): string[] {
-  return (body.details ?? []).map((d: { field?: string }) => d.field);
 }
 
 const UNKNOWN_SID = `CA${'0'.repeat(32)}`;

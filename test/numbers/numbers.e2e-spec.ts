@@ -1,17 +1,9 @@
 import { PhoneNumberRepository } from '../../src/records/phone-number.repository';
 import { TwilioGateway } from '../../src/twilio/twilio.gateway';
+import { fieldsOf, request } from '../support/http';
 import { TestApp, startTestApp } from '../support/test-app';
 
 type Body = Record<string, any>;
-
-async function request(t: TestApp, method: string, path: string, options: { token?: string; body?: unknown } = {}) {
-  const headers: Record<string, string> = {};
-  if (options.token) headers.Authorization = `Bearer ${options.token}`;
-  if (options.body !== undefined) headers['Content-Type'] = 'application/json';
-  const res = await fetch(`${t.baseUrl}${path}`, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) });
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : null) as Body };
-}
 
 const GUIDE_PURCHASE = {
   phone_number: '+14155550123',
@@ -19,10 +11,6 @@ const GUIDE_PURCHASE = {
   webhook_url: 'https://yourdomain.com/api/phone/webhook',
 };
 const DEFAULT_NUMBER = '+14155550199';
-
-function fieldsOf(body: Body): string[] {
-  return (body.details ?? []).map((d: { field?: string }) => d.field);
-}
 
 describe('numbers', () => {
   let t: TestApp;

@@ -1,5 +1,6 @@
 import twilio from 'twilio';
 import { DataSource } from 'typeorm';
+import { request } from '../support/http';
 import type { TestApp } from '../support/test-app';
 import { TwilioGateway } from '../../src/twilio/twilio.gateway';
 
@@ -49,11 +50,5 @@ export async function count(t: TestApp, table: string, where = 'TRUE', params: u
 }
 
 export async function api<T = unknown>(t: TestApp, method: string, path: string, body?: unknown, permissions = ['phone:admin']): Promise<{ status: number; body: T }> {
-  const response = await fetch(`${t.baseUrl}${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${t.token(permissions)}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await response.text();
-  return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
+  return request<T>(t, method, path, { token: t.token(permissions), body: body ?? undefined });
 }
