@@ -2,6 +2,8 @@ import 'reflect-metadata';
 import { API_PREFIX, createApp } from './app.factory';
 import { ConfigError, loadConfig } from './config/app-config';
 import { mintToken } from './auth/token';
+import type { TwilioSandbox } from './sandbox/twilio-sandbox';
+import { IN_PROCESS_SANDBOX } from './twilio/twilio.module';
 
 async function main(): Promise<void> {
   let config;
@@ -16,10 +18,11 @@ async function main(): Promise<void> {
   }
   const app = await createApp(config);
   await app.listen(config.port, config.host);
+  const sandbox = app.get<TwilioSandbox | null>(IN_PROCESS_SANDBOX);
   const base = `http://localhost:${config.port}`;
   const lines = [
     `Samsaek Phone Service ${config.version} listening on ${base}/${API_PREFIX}`,
-    `Twilio: ${config.twilio.mode === 'sandbox' ? 'built-in sandbox (no Twilio account needed)' : config.twilio.apiBaseUrl ?? 'api.twilio.com'}`,
+    `Twilio: ${sandbox ? `built-in sandbox at ${sandbox.baseUrl} (no Twilio account needed; inspect it at ${sandbox.baseUrl}/sandbox/calls)` : config.twilio.apiBaseUrl ?? 'api.twilio.com'}`,
     `Database: ${config.database.url ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.database.pgliteDataDir}`}`,
   ];
   if (config.env !== 'production') {
