@@ -99,6 +99,7 @@ describe('status callbacks: idempotent, monotonic, reconciled', () => {
   });
 
   const SUFFIXES = ['0100', '1111', '2222', '3333', '4444'];
+  const PROPERTY_SEED = process.env.PROPERTY_SEED === 'random' ? Date.now() % 2_147_483_647 : Number(process.env.PROPERTY_SEED ?? 20_261_124);
   let runs = 0;
 
   it('ends with exactly the sandbox truth, whatever the callbacks do (property)', async () => {
@@ -187,7 +188,8 @@ describe('status callbacks: idempotent, monotonic, reconciled', () => {
         const stored = await count(t, 'webhook_events', `sid = ANY($1) AND kind IN ('call_status','message_status')`, [sids.map((x) => x.sid)]);
         expect(stored).toBe(distinct.size);
       }),
-      { numRuns: 15, endOnFailure: true },
+      // fixed seed: reproducible in CI; PROPERTY_SEED=random explores new scenarios
+      { numRuns: 15, seed: PROPERTY_SEED, endOnFailure: true },
     );
     expect(runs).toBe(15);
   }, 600_000);
