@@ -187,12 +187,8 @@ export class CallRecordRepository {
    * `before`. Claiming stamps synced_at in the same statement, with SKIP LOCKED, so concurrent
    * instances never claim the same call twice.
    */
-  claimForReconcile(which: 'stale' | 'unpriced', before: Date, limit: number): Promise<string[]> {
-    const condition =
-      which === 'stale'
-        ? "status IN ('queued','initiated','ringing','in-progress')"
-        : "status IN ('completed','busy','no-answer','failed','canceled') AND price IS NULL";
-    return claimRows(this.repo.manager, 'call_records', condition, before, limit);
+  claimForReconcile(which: 'stale' | 'unpriced' | 'unrecorded', before: Date, limit: number): Promise<string[]> {
+    return claimRows(this.repo.manager, 'call_records', CLAIM_CONDITIONS[which], before, limit);
   }
 
   timeline(sid: string): Promise<StatusEventEntity[]> {
@@ -201,6 +197,15 @@ export class CallRecordRepository {
       .find({ where: { resourceType: 'call', resourceSid: sid }, order: { occurredAt: 'ASC', sequenceNumber: 'ASC' } });
   }
 }
+
+const CLAIM_CONDITIONS = {
+  stale: "status IN ('queued','initiated','ringing','in-progress')",
+  unpriced: "status IN ('completed','busy','no-answer','failed','canceled') AND price IS NULL",
+  // asked to record, answered, and no recording heard of in the day since: its callback may have been lost
+  unrecorded:
+    "record AND status = 'completed' AND created_at > now() - interval '1 day' " +
+    'AND NOT EXISTS (SELECT 1 FROM recordings r WHERE r.call_sid = call_records.sid)',
+};
 
 export function sameValue(a: unknown, b: unknown): boolean {
   if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime();

@@ -9,7 +9,7 @@ import { RecordingRepository } from '../records/recording.repository';
 import { WebhookEventRepository } from '../records/webhook-event.repository';
 import { TwilioGatewayError } from '../twilio/twilio.errors';
 import { TwilioGateway } from '../twilio/twilio.gateway';
-import { CallSnapshot, MessageSnapshot } from '../twilio/twilio.types';
+import { CallSnapshot, MessageSnapshot, isTerminalCallStatus } from '../twilio/twilio.types';
 import { WebhookInboxService } from './webhook-inbox.service';
 
 export const RECONCILE_INTERVAL = 'webhooks-reconcile';
@@ -117,7 +117,10 @@ export class ReconcileService implements OnApplicationBootstrap, OnModuleDestroy
     await this.applyPendingEvents(graceCutoff, report);
 
     for (const sid of await this.calls.claimForReconcile('stale', before, BATCH)) {
-      await this.guard(report, 'call', sid, () => this.refreshCall(sid, report));
+      await this.guard(report, 'call', sid, async () => {
+        // a call found ended may have lost its recording callback with its status callbacks
+        if (isTerminalCallStatus((await this.refreshCall(sid, report)).status)) await this.syncRecordings(sid, report);
+      });
     }
     for (const sid of await this.messages.claimForReconcile('stale', before, BATCH)) {
       await this.guard(report, 'message', sid, () => this.refreshMessage(sid, report));
@@ -130,6 +133,9 @@ export class ReconcileService implements OnApplicationBootstrap, OnModuleDestroy
     }
     for (const sid of await this.messages.claimForReconcile('unpriced', before, BATCH)) {
       await this.guard(report, 'message', sid, () => this.refreshMessage(sid, report));
+    }
+    for (const sid of await this.calls.claimForReconcile('unrecorded', before, BATCH)) {
+      await this.guard(report, 'call', sid, () => this.syncRecordings(sid, report));
     }
     for (const callSid of await this.recordings.callsWithStaleRecordings(before, BATCH)) {
       await this.guard(report, 'call', callSid, () => this.syncRecordings(callSid, report));
@@ -216,10 +222,11 @@ export class ReconcileService implements OnApplicationBootstrap, OnModuleDestroy
     report.pending_applied += await this.inbox.applyPending(sid);
   }
 
-  private async refreshCall(sid: string, report: ReconcileReport): Promise<void> {
+  private async refreshCall(sid: string, report: ReconcileReport): Promise<CallSnapshot> {
     const snapshot = await this.twilio.fetchCall(sid);
     await this.calls.applyObservation(sid, callObservationOfSnapshot(snapshot), 'reconcile');
     report.calls_refreshed++;
+    return snapshot;
   }
 
   private async refreshMessage(sid: string, report: ReconcileReport): Promise<void> {

@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { startTestApp, type TestApp } from '../support/test-app';
+import { CallRecordRepository } from '../../src/records/call-record.repository';
 import { TwilioGateway } from '../../src/twilio/twilio.gateway';
 import { ReconcileService } from '../../src/webhooks/reconcile.service';
-import { api, count, fakeSid, postWebhook, wireNumber } from './webhook-helpers';
+import { api, count, db, fakeSid, postWebhook, wireNumber } from './webhook-helpers';
 
 type CallDto = { sid: string; status: string; duration: number | null; price: string | null; start_time: string | null; end_time: string | null };
 type SmsDto = { sid: string; status: string; error_code: number | null; price: string | null };
@@ -56,6 +57,20 @@ describe('status callbacks: idempotent, monotonic, reconciled', () => {
     const truth = t.sandbox.calls().find((c) => c.sid === placed.body.sid)!;
     expect(truth.status).toBe('completed');
     expect({ start_time: got.start_time, end_time: got.end_time }).toEqual({ start_time: toSecond(truth.startTime), end_time: toSecond(truth.endTime) });
+  });
+
+  it('recovers a lost recording callback even when the call was already priced', async () => {
+    const placed = await api<CallDto>(t, 'POST', '/api/phone/call', { to: '+14155550156', message: 'record me', record: true });
+    await t.sandbox.settle();
+    const truth = t.sandbox.calls().find((c) => c.sid === placed.body.sid)!;
+    expect(truth.recordingSids).toHaveLength(1);
+    // as if the recording callback never came and a read had already fetched the price
+    await db(t).query('DELETE FROM recordings WHERE call_sid = $1', [placed.body.sid]);
+    await t.app.get(CallRecordRepository).applyObservation(placed.body.sid, { price: '-0.00850', priceUnit: 'USD' }, 'refresh');
+    await db(t).query("UPDATE call_records SET synced_at = now() - interval '1 hour' WHERE sid = $1", [placed.body.sid]);
+    await reconcile.runOnce({ olderThanSeconds: 0 });
+    const recordings = (await api<RecordingsDto>(t, 'GET', `/api/phone/calls/${placed.body.sid}/recordings`)).body.recordings;
+    expect(recordings.map((r) => r.sid)).toEqual(truth.recordingSids);
   });
 
   it('keeps callbacks for a call it never stored, then creates the record from Twilio', async () => {
@@ -188,8 +203,28 @@ describe('status callbacks: idempotent, monotonic, reconciled', () => {
         const stored = await count(t, 'webhook_events', `sid = ANY($1) AND kind IN ('call_status','message_status')`, [sids.map((x) => x.sid)]);
         expect(stored).toBe(distinct.size);
       }),
-      // fixed seed: reproducible in CI; PROPERTY_SEED=random explores new scenarios
-      { numRuns: 15, seed: PROPERTY_SEED, endOnFailure: true },
+      // fixed seed: reproducible in CI; PROPERTY_SEED=random explores new scenarios. The example is a
+      // scenario that once failed: the call's status and recording callbacks were all lost.
+      {
+        numRuns: 15,
+        seed: PROPERTY_SEED,
+        endOnFailure: true,
+        examples: [
+          [
+            {
+              seed: 685961,
+              duplicate: 0.7,
+              reorder: 0,
+              delay: 0.2,
+              drop: 0.4,
+              items: [
+                { kind: 'call' as const, suffix: '4444', record: true },
+                { kind: 'sms' as const, suffix: '0100', record: false },
+              ],
+            },
+          ],
+        ],
+      },
     );
     expect(runs).toBe(15);
   }, 600_000);
