@@ -1,24 +1,12 @@
 import type { TwilioSandbox } from '../../src/sandbox/twilio-sandbox';
-import { CUSTOMER, OWNED, WebhookReceiver, param, sdkFor, startSandbox } from './sandbox-helpers';
+import { CUSTOMER, OWNED, WebhookReceiver, param, sdkFor, startSandbox, useSandboxWithReceiver } from './sandbox-helpers';
 
 const ALL_EVENTS = ['initiated', 'ringing', 'answered', 'completed'];
 
 describe('call lifecycle', () => {
   let sandbox: TwilioSandbox;
   let receiver: WebhookReceiver;
-
-  beforeAll(async () => {
-    sandbox = await startSandbox();
-    receiver = await WebhookReceiver.start();
-  });
-  afterAll(async () => {
-    await sandbox.stop();
-    await receiver.stop();
-  });
-  beforeEach(() => {
-    sandbox.reset();
-    receiver.clear();
-  });
+  useSandboxWithReceiver((s, r) => ((sandbox = s), (receiver = r)));
 
   const statuses = (path = '/status') =>
     receiver

@@ -1,23 +1,11 @@
 import twilio from 'twilio';
 import type { TwilioSandbox } from '../../src/sandbox/twilio-sandbox';
-import { CUSTOMER, OWNED, WebhookReceiver, expectRestError, param, sdkFor, startSandbox } from './sandbox-helpers';
+import { CUSTOMER, OWNED, WebhookReceiver, expectRestError, param, sdkFor, startSandbox, useSandboxWithReceiver } from './sandbox-helpers';
 
 describe('faults on demand', () => {
   let sandbox: TwilioSandbox;
   let receiver: WebhookReceiver;
-
-  beforeAll(async () => {
-    sandbox = await startSandbox();
-    receiver = await WebhookReceiver.start();
-  });
-  afterAll(async () => {
-    await sandbox.stop();
-    await receiver.stop();
-  });
-  beforeEach(() => {
-    sandbox.reset();
-    receiver.clear();
-  });
+  useSandboxWithReceiver((s, r) => ((sandbox = s), (receiver = r)));
 
   it('answers 429 / 20429, which the SDK retries with autoRetry until it gives up', async () => {
     sandbox.setFaults({ rateLimit: 1 });

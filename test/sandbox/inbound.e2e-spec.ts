@@ -1,21 +1,12 @@
 import type { TwilioSandbox } from '../../src/sandbox/twilio-sandbox';
-import { CUSTOMER, OWNED, WebhookReceiver, param, sdkFor, startSandbox } from './sandbox-helpers';
+import { CUSTOMER, OWNED, type WebhookReceiver, param, sdkFor, useSandboxWithReceiver } from './sandbox-helpers';
 
 describe('inbound calls and SMS on demand', () => {
   let sandbox: TwilioSandbox;
   let receiver: WebhookReceiver;
 
-  beforeAll(async () => {
-    sandbox = await startSandbox();
-    receiver = await WebhookReceiver.start();
-  });
-  afterAll(async () => {
-    await sandbox.stop();
-    await receiver.stop();
-  });
+  useSandboxWithReceiver((s, r) => ((sandbox = s), (receiver = r)));
   beforeEach(async () => {
-    sandbox.reset();
-    receiver.clear();
     const { client } = sdkFor(sandbox);
     const [owned] = await client.incomingPhoneNumbers.list({ phoneNumber: OWNED });
     await client.incomingPhoneNumbers(owned.sid).update({

@@ -1,22 +1,10 @@
 import type { TwilioSandbox } from '../../src/sandbox/twilio-sandbox';
-import { CUSTOMER, OWNED, WebhookReceiver, param, sdkFor, startSandbox } from './sandbox-helpers';
+import { CUSTOMER, OWNED, WebhookReceiver, param, sdkFor, startSandbox, useSandboxWithReceiver } from './sandbox-helpers';
 
 describe('messages: segments and lifecycle', () => {
   let sandbox: TwilioSandbox;
   let receiver: WebhookReceiver;
-
-  beforeAll(async () => {
-    sandbox = await startSandbox();
-    receiver = await WebhookReceiver.start();
-  });
-  afterAll(async () => {
-    await sandbox.stop();
-    await receiver.stop();
-  });
-  beforeEach(() => {
-    sandbox.reset();
-    receiver.clear();
-  });
+  useSandboxWithReceiver((s, r) => ((sandbox = s), (receiver = r)));
 
   it.each([
     ['160 GSM-7 characters', '1', 'a'.repeat(160)],

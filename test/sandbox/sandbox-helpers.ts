@@ -234,3 +234,25 @@ export async function expectRestError(promise: Promise<unknown>, status: number,
   expect(err.moreInfo).toBe(`https://www.twilio.com/docs/errors/${code}`);
   return err;
 }
+
+/**
+ * A sandbox and a webhook receiver for a file's tests: started once, both reset before each test
+ * (before the file's own beforeEach hooks), stopped at the end.
+ */
+export function useSandboxWithReceiver(use: (sandbox: TwilioSandbox, receiver: WebhookReceiver) => void): void {
+  let sandbox: TwilioSandbox;
+  let receiver: WebhookReceiver;
+  beforeAll(async () => {
+    sandbox = await startSandbox();
+    receiver = await WebhookReceiver.start();
+    use(sandbox, receiver);
+  });
+  afterAll(async () => {
+    await sandbox?.stop();
+    await receiver?.stop();
+  });
+  beforeEach(() => {
+    sandbox.reset();
+    receiver.clear();
+  });
+}

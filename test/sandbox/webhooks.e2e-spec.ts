@@ -1,24 +1,12 @@
 import twilio from 'twilio';
 import { splitConnectionOverrides } from '../../src/sandbox/callback-sender';
 import type { TwilioSandbox } from '../../src/sandbox/twilio-sandbox';
-import { CUSTOMER, OWNED, WebhookReceiver, param, sdkFor, startSandbox } from './sandbox-helpers';
+import { CUSTOMER, OWNED, type WebhookReceiver, param, sdkFor, useSandboxWithReceiver } from './sandbox-helpers';
 
 describe('webhooks sent by the sandbox', () => {
   let sandbox: TwilioSandbox;
   let receiver: WebhookReceiver;
-
-  beforeAll(async () => {
-    sandbox = await startSandbox();
-    receiver = await WebhookReceiver.start();
-  });
-  afterAll(async () => {
-    await sandbox.stop();
-    await receiver.stop();
-  });
-  beforeEach(() => {
-    sandbox.reset();
-    receiver.clear();
-  });
+  useSandboxWithReceiver((s, r) => ((sandbox = s), (receiver = r)));
 
   const sendMessage = (statusCallback: string) =>
     sdkFor(sandbox).client.messages.create({ to: CUSTOMER, from: OWNED, body: 'hi', statusCallback });
