@@ -5,7 +5,7 @@ import { appLogger } from '../common/logger';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { CallRecordEntity } from '../records/call-record.entity';
-import { CallObservation, CallRecordRepository } from '../records/call-record.repository';
+import { CallRecordRepository, callFactsOfSnapshot } from '../records/call-record.repository';
 import { OptOutRepository } from '../records/opt-out.repository';
 import { WebhookInboxService } from '../webhooks/webhook-inbox.service';
 import { StatusEventEntity } from '../records/status-event.entity';
@@ -59,7 +59,7 @@ export class CallsService {
         direction: 'outbound',
         fromNumber: snapshot.from || request.from || this.config.twilio.phoneNumber,
         toNumber: snapshot.to || request.to,
-        status: snapshot.status,
+        ...callFactsOfSnapshot(snapshot),
         message: request.message ?? null,
         audioUrl: request.audio_url ?? null,
         twiml: request.twiml ?? null,
@@ -72,16 +72,9 @@ export class CallsService {
         callPurpose: request.call_purpose ?? null,
         workflowId: request.workflow_id ?? null,
         createdBy,
-        startTime: snapshot.startTime,
-        endTime: snapshot.endTime,
-        durationSeconds: snapshot.durationSeconds,
-        price: snapshot.price,
-        priceUnit: snapshot.priceUnit,
-        answeredBy: snapshot.answeredBy,
-        queueTimeMs: snapshot.queueTimeMs,
         syncedAt: new Date(),
       },
-      observationOf(snapshot),
+      callFactsOfSnapshot(snapshot),
     );
     // status callbacks that beat this insert are waiting in the inbox
     if ((await this.inbox.applyPending(stored.sid)) === 0) return toCallDto(stored);
@@ -136,7 +129,7 @@ export class CallsService {
       if (fresh && isTerminalCallStatus(fresh.status)) throw alreadyEnded(sid, fresh.status);
       throw error;
     }
-    const updated = (await this.calls.applyObservation(sid, observationOf(snapshot), 'api')) ?? record;
+    const updated = (await this.calls.applyObservation(sid, callFactsOfSnapshot(snapshot), 'api')) ?? record;
     if (endedOnItsOwn(requested, snapshot)) throw alreadyEnded(sid, updated.status);
     return toCallDto(updated);
   }
@@ -190,7 +183,7 @@ export class CallsService {
   private async refresh(record: CallRecordEntity): Promise<CallRecordEntity | null> {
     try {
       const snapshot = await this.twilio.fetchCall(record.sid);
-      return await this.calls.applyObservation(record.sid, observationOf(snapshot), 'refresh');
+      return await this.calls.applyObservation(record.sid, callFactsOfSnapshot(snapshot), 'refresh');
     } catch (error) {
       appLogger().event('warn', 'call_refresh_failed', {
         call_sid: record.sid,
@@ -208,20 +201,6 @@ function alreadyEnded(sid: string, status: string): AppError {
 /** Twilio reports an end we did not ask for: the call finished before our hangup reached it. */
 function endedOnItsOwn(requested: 'completed' | 'canceled', snapshot: CallSnapshot): boolean {
   return isTerminalCallStatus(snapshot.status) && snapshot.status !== requested;
-}
-
-export function observationOf(snapshot: CallSnapshot): CallObservation {
-  return {
-    status: snapshot.status,
-    occurredAt: new Date(),
-    startTime: snapshot.startTime,
-    endTime: snapshot.endTime,
-    durationSeconds: snapshot.durationSeconds,
-    price: snapshot.price,
-    priceUnit: snapshot.priceUnit,
-    answeredBy: snapshot.answeredBy,
-    queueTimeMs: snapshot.queueTimeMs,
-  };
 }
 
 export function toCallDto(record: CallRecordEntity): CallDto {

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Brackets, EntityManager, Repository } from 'typeorm';
 import { Cursor, Page, encodeCursor } from '../common/cursor';
-import { CallStatus, Direction } from '../twilio/twilio.types';
+import { CallSnapshot, CallStatus, Direction } from '../twilio/twilio.types';
 import { CallRecordEntity } from './call-record.entity';
 import { StatusEventEntity, StatusEventSource } from './status-event.entity';
 import { callStatusAdvances } from './status-rank';
@@ -196,6 +196,20 @@ export class CallRecordRepository {
       .getRepository(StatusEventEntity)
       .find({ where: { resourceType: 'call', resourceSid: sid }, order: { occurredAt: 'ASC', sequenceNumber: 'ASC' } });
   }
+}
+
+/** What Twilio's Call resource says, in the record's own fields: an observation, or insert data. */
+export function callFactsOfSnapshot(s: CallSnapshot) {
+  return {
+    status: s.status,
+    startTime: s.startTime,
+    endTime: s.endTime,
+    durationSeconds: s.durationSeconds,
+    price: s.price,
+    priceUnit: s.priceUnit,
+    answeredBy: s.answeredBy,
+    queueTimeMs: s.queueTimeMs,
+  };
 }
 
 const CLAIM_CONDITIONS = {

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Brackets, Repository } from 'typeorm';
 import { Cursor, Page, encodeCursor } from '../common/cursor';
-import { Direction, MessageStatus } from '../twilio/twilio.types';
+import { Direction, MessageSnapshot, MessageStatus } from '../twilio/twilio.types';
 import { claimRows, isUniqueViolation, recordStatusEvent, sameValue } from './call-record.repository';
 import { MessageRecordEntity } from './message-record.entity';
 import { StatusEventEntity, StatusEventSource } from './status-event.entity';
@@ -31,6 +31,19 @@ export interface MessageObservation {
 
 /** What only the API request knows about a sent message. */
 const SENT_REQUEST_FIELDS = ['body', 'mediaUrls', 'agentName', 'createdBy'] as const;
+
+/** What Twilio's Message resource says, in the record's own fields: an observation, or insert data. */
+export function messageFactsOfSnapshot(s: MessageSnapshot) {
+  return {
+    status: s.status,
+    segments: s.segments,
+    errorCode: s.errorCode,
+    errorMessage: s.errorMessage,
+    price: s.price,
+    priceUnit: s.priceUnit,
+    sentAt: s.dateSent,
+  };
+}
 
 const FACT_FIELDS = ['segments', 'errorCode', 'errorMessage', 'price', 'priceUnit', 'sentAt'] as const;
 

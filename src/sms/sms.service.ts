@@ -5,12 +5,12 @@ import { appLogger } from '../common/logger';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { MessageRecordEntity } from '../records/message-record.entity';
-import { MessageObservation, MessageRecordRepository } from '../records/message-record.repository';
+import { MessageRecordRepository, messageFactsOfSnapshot } from '../records/message-record.repository';
 import { OptOutRepository } from '../records/opt-out.repository';
 import { WebhookInboxService } from '../webhooks/webhook-inbox.service';
 import { StatusEventEntity } from '../records/status-event.entity';
 import { TwilioGateway } from '../twilio/twilio.gateway';
-import { MessageSnapshot, isTerminalMessageStatus } from '../twilio/twilio.types';
+import { isTerminalMessageStatus } from '../twilio/twilio.types';
 import { MessageDto, MessageHistoryDto, MessageTimelineEntryDto, SendSmsDto, SmsHistoryQueryDto } from './sms.dto';
 
 const DEFAULT_PAGE_SIZE = 20;
@@ -47,19 +47,13 @@ export class SmsService {
         fromNumber: snapshot.from || from,
         toNumber: snapshot.to || request.to,
         body: request.message ?? '',
-        segments: snapshot.segments,
+        ...messageFactsOfSnapshot(snapshot),
         mediaUrls,
-        status: snapshot.status,
         agentName: request.agent_name ?? null,
         createdBy,
-        errorCode: snapshot.errorCode,
-        errorMessage: snapshot.errorMessage,
-        price: snapshot.price,
-        priceUnit: snapshot.priceUnit,
-        sentAt: snapshot.dateSent,
         syncedAt: new Date(),
       },
-      observationOf(snapshot),
+      messageFactsOfSnapshot(snapshot),
     );
     // status callbacks that beat this insert are waiting in the inbox
     if ((await this.inbox.applyPending(stored.sid)) === 0) return toMessageDto(stored);
@@ -111,7 +105,7 @@ export class SmsService {
   private async refresh(record: MessageRecordEntity): Promise<MessageRecordEntity | null> {
     try {
       const snapshot = await this.twilio.fetchMessage(record.sid);
-      return await this.messages.applyObservation(record.sid, observationOf(snapshot), 'refresh');
+      return await this.messages.applyObservation(record.sid, messageFactsOfSnapshot(snapshot), 'refresh');
     } catch (error) {
       appLogger().event('warn', 'message_refresh_failed', {
         message_sid: record.sid,
@@ -120,19 +114,6 @@ export class SmsService {
       return null;
     }
   }
-}
-
-export function observationOf(snapshot: MessageSnapshot): MessageObservation {
-  return {
-    status: snapshot.status,
-    occurredAt: new Date(),
-    segments: snapshot.segments,
-    errorCode: snapshot.errorCode,
-    errorMessage: snapshot.errorMessage,
-    price: snapshot.price,
-    priceUnit: snapshot.priceUnit,
-    sentAt: snapshot.dateSent,
-  };
 }
 
 export function toMessageDto(record: MessageRecordEntity): MessageDto {

@@ -3,8 +3,8 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { appLogger } from '../common/logger';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
-import { CallObservation, CallRecordRepository, isUniqueViolation } from '../records/call-record.repository';
-import { MessageObservation, MessageRecordRepository } from '../records/message-record.repository';
+import { CallRecordRepository, callFactsOfSnapshot, isUniqueViolation } from '../records/call-record.repository';
+import { MessageRecordRepository, messageFactsOfSnapshot } from '../records/message-record.repository';
 import { RecordingRepository } from '../records/recording.repository';
 import { WebhookEventRepository } from '../records/webhook-event.repository';
 import { TwilioGatewayError } from '../twilio/twilio.errors';
@@ -31,31 +31,6 @@ export interface ReconcileReport {
   messages_refreshed: number;
   recordings_synced: number;
   failures: number;
-}
-
-export function callObservationOfSnapshot(s: CallSnapshot): CallObservation {
-  return {
-    status: s.status,
-    startTime: s.startTime,
-    endTime: s.endTime,
-    durationSeconds: s.durationSeconds,
-    price: s.price,
-    priceUnit: s.priceUnit,
-    answeredBy: s.answeredBy,
-    queueTimeMs: s.queueTimeMs,
-  };
-}
-
-export function messageObservationOfSnapshot(s: MessageSnapshot): MessageObservation {
-  return {
-    status: s.status,
-    segments: s.segments,
-    errorCode: s.errorCode,
-    errorMessage: s.errorMessage,
-    price: s.price,
-    priceUnit: s.priceUnit,
-    sentAt: s.dateSent,
-  };
 }
 
 /**
@@ -172,15 +147,8 @@ export class ReconcileService implements OnApplicationBootstrap, OnModuleDestroy
           direction: snapshot.direction,
           fromNumber: snapshot.from,
           toNumber: snapshot.to,
-          status: snapshot.status,
+          ...callFactsOfSnapshot(snapshot),
           createdBy: null,
-          startTime: snapshot.startTime,
-          endTime: snapshot.endTime,
-          durationSeconds: snapshot.durationSeconds,
-          price: snapshot.price,
-          priceUnit: snapshot.priceUnit,
-          answeredBy: snapshot.answeredBy,
-          queueTimeMs: snapshot.queueTimeMs,
           syncedAt: new Date(),
         },
         'reconcile',
@@ -202,15 +170,9 @@ export class ReconcileService implements OnApplicationBootstrap, OnModuleDestroy
           fromNumber: s.from,
           toNumber: s.to,
           body: s.body,
-          segments: s.segments,
+          ...messageFactsOfSnapshot(s),
           mediaUrls: [],
-          status: s.status,
           createdBy: null,
-          errorCode: s.errorCode,
-          errorMessage: s.errorMessage,
-          price: s.price,
-          priceUnit: s.priceUnit,
-          sentAt: s.dateSent,
           syncedAt: new Date(),
         },
         'reconcile',
@@ -224,14 +186,14 @@ export class ReconcileService implements OnApplicationBootstrap, OnModuleDestroy
 
   private async refreshCall(sid: string, report: ReconcileReport): Promise<CallSnapshot> {
     const snapshot = await this.twilio.fetchCall(sid);
-    await this.calls.applyObservation(sid, callObservationOfSnapshot(snapshot), 'reconcile');
+    await this.calls.applyObservation(sid, callFactsOfSnapshot(snapshot), 'reconcile');
     report.calls_refreshed++;
     return snapshot;
   }
 
   private async refreshMessage(sid: string, report: ReconcileReport): Promise<void> {
     const snapshot = await this.twilio.fetchMessage(sid);
-    await this.messages.applyObservation(sid, messageObservationOfSnapshot(snapshot), 'reconcile');
+    await this.messages.applyObservation(sid, messageFactsOfSnapshot(snapshot), 'reconcile');
     report.messages_refreshed++;
   }
 
