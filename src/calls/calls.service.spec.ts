@@ -104,7 +104,6 @@ async function failure(promise: Promise<unknown>): Promise<AppError> {
     await promise;
   } catch (error) {
     if (error instanceof AppError) return error;
-    if (error instanceof TwilioGatewayError) return error.toAppError();
     throw error;
   }
   throw new Error('expected a failure');

@@ -1,7 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
 import type { Response } from 'express';
-import { TwilioGatewayError } from '../twilio/twilio.errors';
 import { AppError, ErrorCode, ErrorDetail } from './app-error';
 import { ErrorResponseDto } from './error-response.dto';
 import { appLogger } from './logger';
@@ -57,7 +56,6 @@ export class AllExceptionsFilter implements ExceptionFilter {
 
 export function toAppError(exception: unknown): AppError {
   if (exception instanceof AppError) return exception;
-  if (exception instanceof TwilioGatewayError) return exception.toAppError();
   const bodyParserFailure = bodyParserFailureOf(exception);
   if (bodyParserFailure) return bodyParserFailure;
   if (exception instanceof HttpException) {

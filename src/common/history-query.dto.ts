@@ -1,10 +1,10 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsIn, IsISO8601, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
-import type { Direction } from '../twilio/twilio.types';
 import { IsE164 } from './phone-number';
 
-export const DIRECTIONS: readonly Direction[] = ['inbound', 'outbound'];
+export const DIRECTIONS = ['inbound', 'outbound'] as const;
+type Direction = (typeof DIRECTIONS)[number];
 
 /** In a query string an unencoded `+` arrives as a space; give E.164 numbers their `+` back. */
 export function restorePlus({ value }: { value: unknown }): unknown {

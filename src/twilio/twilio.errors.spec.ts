@@ -12,7 +12,7 @@ describe('classifyTwilioError', () => {
     [500, undefined, 502, 'twilio_unavailable', undefined],
     [503, undefined, 502, 'twilio_unavailable', undefined],
   ])('HTTP %s code %s → %s %s', (httpStatus, code, status, errorCode, field) => {
-    const appError = classifyTwilioError(httpStatus, code, 'msg').toAppError();
+    const appError = classifyTwilioError(httpStatus, code, 'msg');
     expect(appError.status).toBe(status);
     expect(appError.code).toBe(errorCode);
     expect(appError.twilioCode).toBe(code);
@@ -20,6 +20,6 @@ describe('classifyTwilioError', () => {
   });
 
   it('asks a rate-limited client to retry after a second', () => {
-    expect(classifyTwilioError(429, 20429, 'slow down').toAppError().retryAfterSeconds).toBe(1);
+    expect(classifyTwilioError(429, 20429, 'slow down').retryAfterSeconds).toBe(1);
   });
 });

@@ -23,23 +23,21 @@ const HTTP_BY_KIND: Record<TwilioFailureKind, [HttpStatus, ErrorCode]> = {
   timeout: [HttpStatus.GATEWAY_TIMEOUT, 'twilio_timeout'],
 };
 
-/** Twilio refused or failed a request; carries Twilio's code when it gave one. */
-export class TwilioGatewayError extends Error {
+/**
+ * Twilio refused or failed a request; carries Twilio's code when it gave one. It is an AppError, so
+ * the global filter renders it with the HTTP status and code its kind maps to.
+ */
+export class TwilioGatewayError extends AppError {
   constructor(
     readonly kind: TwilioFailureKind,
     message: string,
-    readonly twilioCode?: number,
+    twilioCode?: number,
     readonly field?: string,
   ) {
-    super(message);
+    const [status, code] = HTTP_BY_KIND[kind];
+    const details = field ? [{ field, message }] : undefined;
+    super(status, code, message, details, twilioCode, kind === 'rate_limited' ? 1 : undefined);
     this.name = 'TwilioGatewayError';
-  }
-
-  toAppError(): AppError {
-    const [status, code] = HTTP_BY_KIND[this.kind];
-    const details = this.field ? [{ field: this.field, message: this.message }] : undefined;
-    const retryAfter = this.kind === 'rate_limited' ? 1 : undefined;
-    return new AppError(status, code, this.message, details, this.twilioCode, retryAfter);
   }
 }
 
