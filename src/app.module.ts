@@ -11,7 +11,6 @@ import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './db/database.module';
 import { HealthModule } from './health/health.module';
 import { NumbersModule } from './numbers/numbers.module';
-import { RecordsModule } from './records/records.module';
 import { SmsModule } from './sms/sms.module';
 import { TwilioModule } from './twilio/twilio.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
@@ -25,7 +24,6 @@ export class AppModule implements NestModule {
         ConfigModule.forRoot(config),
         ScheduleModule.forRoot(),
         DatabaseModule,
-        RecordsModule,
         TwilioModule,
         AuthModule,
         NumbersModule,

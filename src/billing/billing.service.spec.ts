@@ -1,44 +1,43 @@
 import { AppError } from '../common/app-error';
 import type { AppConfig } from '../config/app-config';
-import type { PhoneNumberRepository } from '../records/phone-number.repository';
-import type { PeriodTotals, StatsRepository } from '../records/stats.repository';
+import type { CallRecordsService } from '../calls/call-records.service';
+import type { CallUsageTotals } from '../calls/call-record.repository';
+import type { NumbersService } from '../numbers/numbers.service';
+import type { MessageRecordsService } from '../sms/message-records.service';
+import type { MessageUsageTotals } from '../sms/message-record.repository';
 import type { TwilioGateway } from '../twilio/twilio.gateway';
 import { BillingService, DEFAULT_PERIOD_MS } from './billing.service';
 
-const EMPTY: PeriodTotals = {
-  calls: 0,
-  callsInbound: 0,
-  callsOutbound: 0,
-  billableMinutes: 0,
-  callsCost: '0.00000',
-  unpricedCalls: 0,
-  smsOutbound: 0,
-  smsInbound: 0,
-  segmentsOutbound: 0,
-  segmentsInbound: 0,
-  smsCost: '0.00000',
-  unpricedMessages: 0,
-  totalCost: '0.00000',
-};
+const NO_CALLS: CallUsageTotals = { calls: 0, inbound: 0, outbound: 0, billableMinutes: 0, cost: '0.00000', unpriced: 0 };
+const NO_MESSAGES: MessageUsageTotals = { outbound: 0, inbound: 0, segmentsOutbound: 0, segmentsInbound: 0, cost: '0.00000', unpriced: 0 };
 
-function setup(totals: Partial<PeriodTotals> = {}, numbersOwned = 0) {
-  const stats = {
-    periodTotals: vi.fn(async () => ({ ...EMPTY, ...totals })),
-    callsByStatus: vi.fn(async () => ({ completed: 3, busy: 1 })),
-    daily: vi.fn(async () => [
-      { date: '2026-11-20', calls: 4, billableMinutes: 7, smsOutbound: 2, smsInbound: 1, segments: 4, costActual: '0.08950' },
+function setup(totals: { calls?: Partial<CallUsageTotals>; sms?: Partial<MessageUsageTotals> } = {}, numbersOwned = 0) {
+  const calls = {
+    usageTotals: vi.fn(async () => ({ ...NO_CALLS, ...totals.calls })),
+    countByStatus: vi.fn(async () => ({ completed: 3, busy: 1 })),
+    dailyUsage: vi.fn(async () => [
+      { date: '2026-11-20', calls: 4, billableMinutes: 7, cost: '0.05950' },
+      { date: '2026-11-22', calls: 1, billableMinutes: 0, cost: '0.00000' },
     ]),
   };
-  const numbers = { countActive: vi.fn(async () => numbersOwned) };
+  const messages = {
+    usageTotals: vi.fn(async () => ({ ...NO_MESSAGES, ...totals.sms })),
+    dailyUsage: vi.fn(async () => [
+      { date: '2026-11-20', outbound: 2, inbound: 1, segments: 4, cost: '0.03000' },
+      { date: '2026-11-21', outbound: 1, inbound: 0, segments: 1, cost: '0.00750' },
+    ]),
+  };
+  const numbers = { countOwnedNumbers: vi.fn(async () => numbersOwned) };
   const gateway = { fetchBalance: vi.fn(async () => ({ balance: '19.99', currency: 'USD' })) };
   const config = { pricing: { voicePerMinute: '0.0085', smsPerSegment: '0.0075', numberPerMonth: '1.00' } } as AppConfig;
   const service = new BillingService(
     gateway as unknown as TwilioGateway,
-    stats as unknown as StatsRepository,
-    numbers as unknown as PhoneNumberRepository,
+    calls as unknown as CallRecordsService,
+    messages as unknown as MessageRecordsService,
+    numbers as unknown as NumbersService,
     config,
   );
-  return { service, stats, gateway };
+  return { service, calls, gateway };
 }
 
 const NOW = new Date('2026-11-24T12:00:00.000Z');
@@ -50,10 +49,10 @@ describe('BillingService', () => {
   });
 
   it('defaults to the 30 days before now', async () => {
-    const { service, stats } = setup();
+    const { service, calls } = setup();
     const result = await service.getStats({}, NOW);
     expect(result.period).toEqual({ since: '2026-10-25T12:00:00.000Z', until: '2026-11-24T12:00:00.000Z' });
-    expect(stats.periodTotals).toHaveBeenCalledWith(new Date(NOW.getTime() - DEFAULT_PERIOD_MS), NOW);
+    expect(calls.usageTotals).toHaveBeenCalledWith(new Date(NOW.getTime() - DEFAULT_PERIOD_MS), NOW);
   });
 
   it('takes 30 days before a given until when since is missing', async () => {
@@ -63,16 +62,16 @@ describe('BillingService', () => {
   });
 
   it('refuses since after until, naming since', async () => {
-    const { service, stats } = setup();
+    const { service, calls } = setup();
     const error = await service.getStats({ since: '2026-11-02T00:00:00Z', until: '2026-11-01T00:00:00Z' }, NOW).catch((e) => e);
     expect(error).toBeInstanceOf(AppError);
     expect(error.status).toBe(400);
     expect(error.details[0].field).toBe('since');
-    expect(stats.periodTotals).not.toHaveBeenCalled();
+    expect(calls.usageTotals).not.toHaveBeenCalled();
   });
 
   it('estimates from the price list: minutes × voice, all segments × sms, numbers × months', async () => {
-    const { service } = setup({ billableMinutes: 23, segmentsOutbound: 52, segmentsInbound: 7 }, 2);
+    const { service } = setup({ calls: { billableMinutes: 23 }, sms: { segmentsOutbound: 52, segmentsInbound: 7 } }, 2);
     const { cost } = await service.getStats({}, NOW);
     // 23 × 0.0085 = 0.1955; 59 × 0.0075 = 0.4425; 2 numbers × 1.00 × 1 month (30 days) = 2.00
     expect(cost.estimated).toEqual({ calls: '0.19550', sms: '0.44250', numbers: '2.00000', total: '2.63800', currency: 'USD' });
@@ -90,28 +89,21 @@ describe('BillingService', () => {
     expect(empty.cost.estimated.numbers).toBe('0.00000');
   });
 
-  it('passes the SQL totals and daily rows through in the documented shape', async () => {
+  it('composes the call and message totals, and one daily row per day with either', async () => {
     const { service } = setup({
-      calls: 4,
-      callsInbound: 1,
-      callsOutbound: 3,
-      billableMinutes: 7,
-      callsCost: '0.05950',
-      unpricedCalls: 1,
-      smsOutbound: 2,
-      smsInbound: 1,
-      segmentsOutbound: 3,
-      segmentsInbound: 1,
-      smsCost: '0.03000',
-      totalCost: '0.08950',
+      calls: { calls: 4, inbound: 1, outbound: 3, billableMinutes: 7, cost: '0.05950', unpriced: 1 },
+      sms: { outbound: 2, inbound: 1, segmentsOutbound: 3, segmentsInbound: 1, cost: '0.03000', unpriced: 2 },
     });
     const result = await service.getStats({}, NOW);
     expect(result.calls).toEqual({ total: 4, by_status: { completed: 3, busy: 1 }, by_direction: { inbound: 1, outbound: 3 }, billable_minutes: 7 });
     expect(result.sms).toEqual({ outbound: 2, inbound: 1, segments_outbound: 3, segments_inbound: 1 });
     expect(result.cost.actual).toEqual({ calls: '0.05950', sms: '0.03000', total: '0.08950', currency: 'USD' });
     expect(result.cost.unpriced_calls).toBe(1);
+    expect(result.cost.unpriced_messages).toBe(2);
     expect(result.daily).toEqual([
       { date: '2026-11-20', calls: 4, billable_minutes: 7, sms_outbound: 2, sms_inbound: 1, segments: 4, cost_actual: '0.08950' },
+      { date: '2026-11-21', calls: 0, billable_minutes: 0, sms_outbound: 1, sms_inbound: 0, segments: 1, cost_actual: '0.00750' },
+      { date: '2026-11-22', calls: 1, billable_minutes: 0, sms_outbound: 0, sms_inbound: 0, segments: 0, cost_actual: '0.00000' },
     ]);
   });
 });

@@ -2,10 +2,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AppError } from '../common/app-error';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
-import { PhoneNumberRepository } from '../records/phone-number.repository';
-import { StatsRepository } from '../records/stats.repository';
+import { CallRecordsService } from '../calls/call-records.service';
+import { NumbersService } from '../numbers/numbers.service';
+import { MessageRecordsService } from '../sms/message-records.service';
 import { TwilioGateway } from '../twilio/twilio.gateway';
-import { BalanceDto, StatsDto, StatsQueryDto } from './billing.dto';
+import { BalanceDto, DailyStatsDto, StatsDto, StatsQueryDto } from './billing.dto';
 import { formatMoney, mulDiv, parseMoney } from './money';
 
 const DAY_MS = 86_400_000;
@@ -18,8 +19,9 @@ const CURRENCY = 'USD';
 export class BillingService {
   constructor(
     private readonly gateway: TwilioGateway,
-    private readonly stats: StatsRepository,
-    private readonly numbers: PhoneNumberRepository,
+    private readonly calls: CallRecordsService,
+    private readonly messages: MessageRecordsService,
+    private readonly numbers: NumbersService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -34,16 +36,18 @@ export class BillingService {
     if (since.getTime() > until.getTime()) {
       throw AppError.invalidField('since', 'since must not be after until');
     }
-    const [totals, byStatus, daily, numbersOwned] = await Promise.all([
-      this.stats.periodTotals(since, until),
-      this.stats.callsByStatus(since, until),
-      this.stats.daily(since, until),
-      this.numbers.countActive(),
+    const [calls, byStatus, callsDaily, sms, smsDaily, numbersOwned] = await Promise.all([
+      this.calls.usageTotals(since, until),
+      this.calls.countByStatus(since, until),
+      this.calls.dailyUsage(since, until),
+      this.messages.usageTotals(since, until),
+      this.messages.dailyUsage(since, until),
+      this.numbers.countOwnedNumbers(),
     ]);
 
     const pricing = this.config.pricing;
-    const segments = totals.segmentsOutbound + totals.segmentsInbound;
-    const estCalls = parseMoney(pricing.voicePerMinute) * BigInt(totals.billableMinutes);
+    const segments = sms.segmentsOutbound + sms.segmentsInbound;
+    const estCalls = parseMoney(pricing.voicePerMinute) * BigInt(calls.billableMinutes);
     const estSms = parseMoney(pricing.smsPerSegment) * BigInt(segments);
     const periodMs = BigInt(until.getTime() - since.getTime());
     const estNumbers = mulDiv(parseMoney(pricing.numberPerMonth) * BigInt(numbersOwned), periodMs, BigInt(MONTH_MS));
@@ -51,20 +55,20 @@ export class BillingService {
     return {
       period: { since: since.toISOString(), until: until.toISOString() },
       calls: {
-        total: totals.calls,
+        total: calls.calls,
         by_status: byStatus,
-        by_direction: { inbound: totals.callsInbound, outbound: totals.callsOutbound },
-        billable_minutes: totals.billableMinutes,
+        by_direction: { inbound: calls.inbound, outbound: calls.outbound },
+        billable_minutes: calls.billableMinutes,
       },
       sms: {
-        outbound: totals.smsOutbound,
-        inbound: totals.smsInbound,
-        segments_outbound: totals.segmentsOutbound,
-        segments_inbound: totals.segmentsInbound,
+        outbound: sms.outbound,
+        inbound: sms.inbound,
+        segments_outbound: sms.segmentsOutbound,
+        segments_inbound: sms.segmentsInbound,
       },
       numbers_owned: numbersOwned,
       cost: {
-        actual: { calls: totals.callsCost, sms: totals.smsCost, total: totals.totalCost, currency: CURRENCY },
+        actual: { calls: calls.cost, sms: sms.cost, total: formatMoney(parseMoney(calls.cost) + parseMoney(sms.cost)), currency: CURRENCY },
         estimated: {
           calls: formatMoney(estCalls),
           sms: formatMoney(estSms),
@@ -72,18 +76,40 @@ export class BillingService {
           total: formatMoney(estCalls + estSms + estNumbers),
           currency: CURRENCY,
         },
-        unpriced_calls: totals.unpricedCalls,
-        unpriced_messages: totals.unpricedMessages,
+        unpriced_calls: calls.unpriced,
+        unpriced_messages: sms.unpriced,
       },
-      daily: daily.map((d) => ({
-        date: d.date,
-        calls: d.calls,
-        billable_minutes: d.billableMinutes,
-        sms_outbound: d.smsOutbound,
-        sms_inbound: d.smsInbound,
-        segments: d.segments,
-        cost_actual: d.costActual,
-      })),
+      daily: mergeDaily(callsDaily, smsDaily),
     };
   }
+}
+
+/** One row per UTC day with calls or messages, oldest first. */
+function mergeDaily(
+  calls: Array<{ date: string; calls: number; billableMinutes: number; cost: string }>,
+  messages: Array<{ date: string; outbound: number; inbound: number; segments: number; cost: string }>,
+): DailyStatsDto[] {
+  const days = new Map<string, DailyStatsDto>();
+  const day = (date: string): DailyStatsDto => {
+    let row = days.get(date);
+    if (!row) {
+      row = { date, calls: 0, billable_minutes: 0, sms_outbound: 0, sms_inbound: 0, segments: 0, cost_actual: formatMoney(0n) };
+      days.set(date, row);
+    }
+    return row;
+  };
+  for (const c of calls) {
+    const row = day(c.date);
+    row.calls = c.calls;
+    row.billable_minutes = c.billableMinutes;
+    row.cost_actual = formatMoney(parseMoney(row.cost_actual) + parseMoney(c.cost));
+  }
+  for (const m of messages) {
+    const row = day(m.date);
+    row.sms_outbound = m.outbound;
+    row.sms_inbound = m.inbound;
+    row.segments = m.segments;
+    row.cost_actual = formatMoney(parseMoney(row.cost_actual) + parseMoney(m.cost));
+  }
+  return [...days.values()].sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
 }

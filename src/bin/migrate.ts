@@ -1,9 +1,13 @@
 import 'reflect-metadata';
+import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { ConfigError, loadConfig } from '../config/app-config';
 import { dataSourceOptions } from '../db/data-source-options';
 import { EmbeddedPostgres } from '../db/embedded-postgres';
 import { writeMigration } from './migration-writer';
+
+/** Every entity of every module, as the app registers them (each module's TypeOrmModule.forFeature). */
+const ENTITY_FILES = join(__dirname, '..', '**', '*.entity.{js,ts}');
 
 /**
  * `npm run migration:run`: applies pending migrations to DATABASE_URL, or to the embedded PGlite.
@@ -15,10 +19,11 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const embedded = config.database.url ? null : await EmbeddedPostgres.start(config.database.pgliteDataDir);
   const source = new DataSource(
-    dataSourceOptions(config.database.url ? { url: config.database.url } : { embeddedPort: embedded!.port }),
+    dataSourceOptions(config.database.url ? { url: config.database.url } : { embeddedPort: embedded!.port }, [ENTITY_FILES]),
   );
   try {
     await source.initialize();
+    if (source.entityMetadatas.length === 0) throw new Error(`no entities found at ${ENTITY_FILES}`);
     const applied = await source.runMigrations({ transaction: 'each' });
     process.stdout.write(applied.length ? `applied: ${applied.map((m) => m.name).join(', ')}\n` : 'no pending migrations\n');
     if (args[0] === '--check' || args[0] === '--generate') {

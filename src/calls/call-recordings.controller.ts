@@ -3,9 +3,8 @@ import { ApiResponse, ApiTags } from '@nestjs/swagger';
 import { RequirePermission } from '../auth/auth.decorators';
 import { Permission } from '../auth/permission';
 import { ErrorResponseDto } from '../common/error-response.dto';
-import { CallRecordingsService } from '../webhooks/call-recordings.service';
-import { RecordingListDto } from '../webhooks/webhooks.dto';
-import { CallSidParamsDto } from './calls.dto';
+import { CallRecordingsService } from './call-recordings.service';
+import { CallSidParamsDto, RecordingListDto } from './calls.dto';
 
 @ApiTags('calls')
 @Controller('api/phone')

@@ -1,11 +1,23 @@
 import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { SmsModule } from '../sms/sms.module';
+import { TimelineModule } from '../timeline/timeline.module';
+import { TwilioModule } from '../twilio/twilio.module';
+import { CallRecordEntity } from './call-record.entity';
+import { CallRecordRepository } from './call-record.repository';
 import { CallRecordingsController } from './call-recordings.controller';
+import { CallRecordingsService } from './call-recordings.service';
+import { CallRecordsService } from './call-records.service';
 import { CallsController } from './calls.controller';
 import { CallsService } from './calls.service';
+import { RecordingEntity } from './recording.entity';
+import { RecordingRepository } from './recording.repository';
 
-/** Outbound calls: place, list, inspect, hang up. */
+/** Calls: place, list, inspect, hang up; owns call records, their recordings and status rules. */
 @Module({
+  imports: [TypeOrmModule.forFeature([CallRecordEntity, RecordingEntity]), TimelineModule, TwilioModule, SmsModule],
   controllers: [CallsController, CallRecordingsController],
-  providers: [CallsService],
+  providers: [CallRecordRepository, RecordingRepository, CallsService, CallRecordsService, CallRecordingsService],
+  exports: [CallRecordsService],
 })
 export class CallsModule {}

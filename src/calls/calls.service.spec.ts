@@ -1,14 +1,15 @@
 import { AppError } from '../common/app-error';
 import { AppConfig, loadConfig } from '../config/app-config';
-import { CallRecordEntity } from '../records/call-record.entity';
-import { CallRecordRepository } from '../records/call-record.repository';
-import { OptOutRepository } from '../records/opt-out.repository';
-import { WebhookInboxService } from '../webhooks/webhook-inbox.service';
+import type { OptOutsService } from '../sms/opt-outs.service';
 import { TwilioGatewayError } from '../twilio/twilio.errors';
 import { TwilioGateway } from '../twilio/twilio.gateway';
 import { CallSnapshot, CallStatus, PlaceCallInput } from '../twilio/twilio.types';
+import { CallRecordEntity } from './call-record.entity';
+import { CallRecordRepository } from './call-record.repository';
+import { CallRecordsService } from './call-records.service';
 import { PlaceCallDto } from './calls.dto';
 import { CallsService } from './calls.service';
+import type { RecordingRepository } from './recording.repository';
 
 const SID = `CA${'a'.repeat(32)}`;
 
@@ -88,13 +89,16 @@ function setup(options: { optedOut?: boolean; refreshAfterSeconds?: number; stor
     listPage: vi.fn(async () => ({ items: [record()], nextCursor: null })),
   };
   const optOuts = { isOptedOut: vi.fn(async () => options.optedOut ?? false) };
-  const inbox = { applyPending: vi.fn(async () => 0) };
+  // what the webhook inbox registers: apply the callbacks that arrived before the record
+  const inbox = { applyPending: vi.fn(async (_sid: string) => 0) };
+  const records = new CallRecordsService(calls as unknown as CallRecordRepository, {} as RecordingRepository);
+  records.onRecordStored((sid) => inbox.applyPending(sid));
   const service = new CallsService(
     config,
     gateway as unknown as TwilioGateway,
     calls as unknown as CallRecordRepository,
-    optOuts as unknown as OptOutRepository,
-    inbox as unknown as WebhookInboxService,
+    records,
+    optOuts as unknown as OptOutsService,
   );
   return { service, gateway, calls, optOuts, config, inbox };
 }

@@ -4,16 +4,18 @@ import { decodeCursor } from '../common/cursor';
 import { appLogger } from '../common/logger';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
-import { CallRecordEntity } from '../records/call-record.entity';
-import { CallRecordRepository, callFactsOfSnapshot } from '../records/call-record.repository';
-import { OptOutRepository } from '../records/opt-out.repository';
-import { WebhookInboxService } from '../webhooks/webhook-inbox.service';
-import { StatusEventEntity } from '../records/status-event.entity';
+import { OptOutsService } from '../sms/opt-outs.service';
+import type { TimelineEntry } from '../timeline/timeline.service';
 import { TwilioGatewayError } from '../twilio/twilio.errors';
 import { TwilioGateway } from '../twilio/twilio.gateway';
 import { CallSnapshot, isTerminalCallStatus } from '../twilio/twilio.types';
-import { MAX_TWIML_LENGTH, playTwiml, sayTwiml, twimlProblem } from '../twilio/twiml';
+import { MAX_TWIML_LENGTH, twimlProblem } from '../twilio/twiml';
+import { callFactsOfSnapshot } from './call-observation';
+import { CallRecordEntity } from './call-record.entity';
+import { CallRecordRepository } from './call-record.repository';
+import { CallRecordsService } from './call-records.service';
 import { CallDto, CallHistoryDto, CallHistoryQueryDto, CallTimelineEntryDto, PlaceCallDto } from './calls.dto';
+import { placedCallTwiml } from './placed-call.twiml';
 
 const CONTENT_FIELDS = ['message', 'audio_url', 'twiml'] as const;
 const DEFAULT_VOICE = 'alice';
@@ -28,8 +30,8 @@ export class CallsService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly twilio: TwilioGateway,
     private readonly calls: CallRecordRepository,
-    private readonly optOuts: OptOutRepository,
-    private readonly inbox: WebhookInboxService,
+    private readonly records: CallRecordsService,
+    private readonly optOuts: OptOutsService,
   ) {}
 
   async placeCall(request: PlaceCallDto, createdBy: string): Promise<CallDto> {
@@ -53,7 +55,7 @@ export class CallsService {
       timeoutSeconds: request.timeout,
       machineDetection: request.machine_detection,
     });
-    const stored = await this.calls.upsertPlaced(
+    const stored = await this.records.storePlaced(
       {
         sid: snapshot.sid,
         direction: 'outbound',
@@ -76,9 +78,7 @@ export class CallsService {
       },
       callFactsOfSnapshot(snapshot),
     );
-    // status callbacks that beat this insert are waiting in the inbox
-    if ((await this.inbox.applyPending(stored.sid)) === 0) return toCallDto(stored);
-    return toCallDto((await this.calls.findBySid(stored.sid)) ?? stored);
+    return toCallDto(stored);
   }
 
   async getCallHistory(query: CallHistoryQueryDto): Promise<CallHistoryDto> {
@@ -155,11 +155,11 @@ export class CallsService {
       return request.twiml;
     }
     if (request.audio_url !== undefined) {
-      const document = playTwiml(request.audio_url);
+      const document = placedCallTwiml({ audioUrl: request.audio_url });
       if (document.length > MAX_TWIML_LENGTH) throw AppError.invalidField('audio_url', 'audio_url is too long');
       return document;
     }
-    return sayTwiml(request.message!, { voice, language });
+    return placedCallTwiml({ message: request.message, voice, language });
   }
 
   private async findOrFail(sid: string): Promise<CallRecordEntity> {
@@ -234,7 +234,7 @@ export function toCallDto(record: CallRecordEntity): CallDto {
   };
 }
 
-function toTimelineEntry(event: StatusEventEntity): CallTimelineEntryDto {
+function toTimelineEntry(event: TimelineEntry): CallTimelineEntryDto {
   return {
     status: event.status as CallTimelineEntryDto['status'],
     sequence_number: event.sequenceNumber,

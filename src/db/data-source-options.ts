@@ -1,12 +1,17 @@
 import type { DataSourceOptions } from 'typeorm';
 import { MIGRATIONS } from '../../migrations';
-import { ENTITIES } from '../records/entities';
 
-/** Connection options for real Postgres (url) or the embedded one (port on 127.0.0.1). */
-export function dataSourceOptions(target: { url: string } | { embeddedPort: number }): DataSourceOptions {
+/**
+ * Connection options for real Postgres (url) or the embedded one (port on 127.0.0.1). The app
+ * registers each module's entities itself (autoLoadEntities); the migration CLI passes them here.
+ */
+export function dataSourceOptions(
+  target: { url: string } | { embeddedPort: number },
+  entities: NonNullable<DataSourceOptions['entities']> = [],
+): DataSourceOptions {
   const common = {
     type: 'postgres' as const,
-    entities: ENTITIES,
+    entities,
     migrations: MIGRATIONS,
     migrationsTransactionMode: 'each' as const,
     synchronize: false,

@@ -36,6 +36,7 @@ class EmbeddedPostgresModule {}
       inject: [APP_CONFIG, EMBEDDED_POSTGRES],
       useFactory: (config: AppConfig, embedded: EmbeddedPostgres | null) => ({
         ...dataSourceOptions(config.database.url ? { url: config.database.url } : { embeddedPort: embedded!.port }),
+        autoLoadEntities: true,
         migrationsRun: config.database.runMigrations,
         logging: false,
       }),

@@ -1,11 +1,13 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import { TwilioModule } from '../twilio/twilio.module';
+import { WebhooksModule } from '../webhooks/webhooks.module';
 import { HealthController } from './health.controller';
 import { HealthService } from './health.service';
 import { TwilioHealthIndicator } from './twilio.health';
 
 @Module({
-  imports: [TerminusModule],
+  imports: [TerminusModule, TwilioModule, WebhooksModule],
   controllers: [HealthController],
   providers: [HealthService, TwilioHealthIndicator],
 })

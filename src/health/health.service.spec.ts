@@ -6,6 +6,7 @@ import { TwilioGatewayError } from '../twilio/twilio.errors';
 import type { TwilioGateway } from '../twilio/twilio.gateway';
 import { HealthService } from './health.service';
 import { TwilioHealthIndicator } from './twilio.health';
+import { WebhookMetricsService } from '../webhooks/webhook-metrics.service';
 
 const indicators = new HealthIndicatorService();
 
@@ -33,7 +34,7 @@ function setup(options: { dbUp?: boolean; fetchAccount?: () => Promise<unknown>;
     twilio: { requestTimeoutMs: 15000 },
   } as unknown as AppConfig;
   const twilio = new TwilioHealthIndicator(gateway as unknown as TwilioGateway, indicators);
-  const service = new HealthService(database as unknown as TypeOrmHealthIndicator, twilio, gateway as unknown as TwilioGateway, config);
+  const service = new HealthService(database as unknown as TypeOrmHealthIndicator, twilio, gateway as unknown as TwilioGateway, config, new WebhookMetricsService());
   return { service, gateway, database };
 }
 

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorResult, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { AuthenticatedUser } from '../auth/authenticated-user';
 import { Permission } from '../auth/permission';
@@ -27,7 +27,7 @@ export class HealthService {
     private readonly twilio: TwilioHealthIndicator,
     private readonly gateway: TwilioGateway,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Optional() private readonly webhooks?: WebhookMetricsService,
+    private readonly webhooks: WebhookMetricsService,
   ) {}
 
   /** Everyone learns ok/error; a caller holding phone:view also sees why. */
@@ -62,7 +62,7 @@ export class HealthService {
       },
       version: this.config.version,
       uptime_seconds: Math.floor((Date.now() - this.startedAt) / 1000),
-      ...(this.webhooks ? { webhooks: this.webhooks.snapshot() } : {}),
+      webhooks: this.webhooks.snapshot(),
     };
   }
 

@@ -1,9 +1,16 @@
 import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { TwilioModule } from '../twilio/twilio.module';
 import { NumbersController } from './numbers.controller';
 import { NumbersService } from './numbers.service';
+import { PhoneNumberEntity } from './phone-number.entity';
+import { PhoneNumberRepository } from './phone-number.repository';
 
+/** Twilio phone numbers: search, buy, list, update, release; owns the numbers we hold. */
 @Module({
+  imports: [TypeOrmModule.forFeature([PhoneNumberEntity]), TwilioModule],
   controllers: [NumbersController],
-  providers: [NumbersService],
+  providers: [PhoneNumberRepository, NumbersService],
+  exports: [NumbersService],
 })
 export class NumbersModule {}

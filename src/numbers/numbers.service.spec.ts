@@ -1,7 +1,7 @@
 import { AppError } from '../common/app-error';
 import type { AppConfig } from '../config/app-config';
-import type { PhoneNumberEntity } from '../records/phone-number.entity';
-import type { PhoneNumberRepository } from '../records/phone-number.repository';
+import type { PhoneNumberEntity } from './phone-number.entity';
+import type { PhoneNumberRepository } from './phone-number.repository';
 import { TwilioGatewayError } from '../twilio/twilio.errors';
 import type { TwilioGateway } from '../twilio/twilio.gateway';
 import type { OwnedNumber } from '../twilio/twilio.types';

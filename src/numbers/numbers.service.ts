@@ -4,8 +4,6 @@ import { appLogger } from '../common/logger';
 import { maskPhoneNumber } from '../common/phone-number';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
-import { PhoneNumberEntity } from '../records/phone-number.entity';
-import { PhoneNumberRepository } from '../records/phone-number.repository';
 import { TwilioGatewayError } from '../twilio/twilio.errors';
 import { TwilioGateway } from '../twilio/twilio.gateway';
 import { AvailableNumber, NumberType, NumberWebhooks, OwnedNumber } from '../twilio/twilio.types';
@@ -19,6 +17,8 @@ import {
   SearchNumbersResponseDto,
   UpdateNumberDto,
 } from './numbers.dto';
+import { PhoneNumberEntity } from './phone-number.entity';
+import { PhoneNumberRepository } from './phone-number.repository';
 
 const AREA_CODE_COUNTRIES = ['US', 'CA'];
 
@@ -151,6 +151,11 @@ export class NumbersService {
       }
       throw error;
     }
+  }
+
+  /** How many numbers we hold now (not released). */
+  countOwnedNumbers(): Promise<number> {
+    return this.numbers.countActive();
   }
 
   private async reconcile(owned: OwnedNumber[]): Promise<void> {

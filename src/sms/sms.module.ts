@@ -1,10 +1,21 @@
 import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { TimelineModule } from '../timeline/timeline.module';
+import { TwilioModule } from '../twilio/twilio.module';
+import { MessageRecordEntity } from './message-record.entity';
+import { MessageRecordRepository } from './message-record.repository';
+import { MessageRecordsService } from './message-records.service';
+import { OptOutEntity } from './opt-out.entity';
+import { OptOutRepository } from './opt-out.repository';
+import { OptOutsService } from './opt-outs.service';
 import { SmsController } from './sms.controller';
 import { SmsService } from './sms.service';
 
-/** Outbound SMS/MMS: send, list, inspect. */
+/** SMS/MMS: send, list, inspect; owns message records and opt-outs. */
 @Module({
+  imports: [TypeOrmModule.forFeature([MessageRecordEntity, OptOutEntity]), TimelineModule, TwilioModule],
   controllers: [SmsController],
-  providers: [SmsService],
+  providers: [MessageRecordRepository, OptOutRepository, SmsService, MessageRecordsService, OptOutsService],
+  exports: [MessageRecordsService, OptOutsService],
 })
 export class SmsModule {}

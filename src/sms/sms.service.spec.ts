@@ -1,9 +1,9 @@
 import { AppError } from '../common/app-error';
 import { AppConfig, loadConfig } from '../config/app-config';
-import { MessageRecordEntity } from '../records/message-record.entity';
-import { MessageRecordRepository } from '../records/message-record.repository';
-import { OptOutRepository } from '../records/opt-out.repository';
-import { WebhookInboxService } from '../webhooks/webhook-inbox.service';
+import { MessageRecordEntity } from './message-record.entity';
+import { MessageRecordRepository } from './message-record.repository';
+import { MessageRecordsService } from './message-records.service';
+import type { OptOutsService } from './opt-outs.service';
 import { TwilioGatewayError } from '../twilio/twilio.errors';
 import { TwilioGateway } from '../twilio/twilio.gateway';
 import { MessageSnapshot, MessageStatus, SendMessageInput } from '../twilio/twilio.types';
@@ -73,15 +73,18 @@ function setup(options: { optedOut?: boolean; refreshAfterSeconds?: number; stor
     listPage: vi.fn(async () => ({ items: [record()], nextCursor: 'next' })),
   };
   const optOuts = { isOptedOut: vi.fn(async () => options.optedOut ?? false) };
-  const inbox = { applyPending: vi.fn(async () => 0) };
+  // what the webhook inbox registers: apply the callbacks that arrived before the record
+  const inbox = { applyPending: vi.fn(async (_sid: string) => 0) };
+  const records = new MessageRecordsService(messages as unknown as MessageRecordRepository);
+  records.onRecordStored((sid) => inbox.applyPending(sid));
   const service = new SmsService(
     config,
     gateway as unknown as TwilioGateway,
     messages as unknown as MessageRecordRepository,
-    optOuts as unknown as OptOutRepository,
-    inbox as unknown as WebhookInboxService,
+    records,
+    optOuts as unknown as OptOutsService,
   );
-  return { service, gateway, messages, optOuts };
+  return { service, gateway, messages, optOuts, inbox };
 }
 
 async function failure(promise: Promise<unknown>): Promise<AppError> {
@@ -95,6 +98,15 @@ async function failure(promise: Promise<unknown>): Promise<AppError> {
 }
 
 describe('SmsService.sendSms', () => {
+  it('applies status callbacks that reached the inbox before the message was stored, and answers the updated record', async () => {
+    const { service, messages, inbox } = setup();
+    inbox.applyPending.mockResolvedValueOnce(1);
+    messages.findBySid.mockResolvedValueOnce(record({ sid: SID, status: 'delivered' }));
+    const dto = await service.sendSms({ to: '+14155550100', message: 'hi' }, 'user-1');
+    expect(inbox.applyPending).toHaveBeenCalledWith(SID);
+    expect(dto.status).toBe('delivered');
+  });
+
   it('sends from the configured number with the status callback and stores the segments Twilio reports', async () => {
     const { service, gateway, messages } = setup();
     const dto = await service.sendSms({ to: '+14155550100', message: 'hi', agent_name: 'Bot' }, 'user-1');

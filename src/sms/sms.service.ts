@@ -4,13 +4,14 @@ import { decodeCursor } from '../common/cursor';
 import { appLogger } from '../common/logger';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
-import { MessageRecordEntity } from '../records/message-record.entity';
-import { MessageRecordRepository, messageFactsOfSnapshot } from '../records/message-record.repository';
-import { OptOutRepository } from '../records/opt-out.repository';
-import { WebhookInboxService } from '../webhooks/webhook-inbox.service';
-import { StatusEventEntity } from '../records/status-event.entity';
+import type { TimelineEntry } from '../timeline/timeline.service';
 import { TwilioGateway } from '../twilio/twilio.gateway';
 import { isTerminalMessageStatus } from '../twilio/twilio.types';
+import { messageFactsOfSnapshot } from './message-observation';
+import { MessageRecordEntity } from './message-record.entity';
+import { MessageRecordRepository } from './message-record.repository';
+import { MessageRecordsService } from './message-records.service';
+import { OptOutsService } from './opt-outs.service';
 import { MessageDto, MessageHistoryDto, MessageTimelineEntryDto, SendSmsDto, SmsHistoryQueryDto } from './sms.dto';
 
 const DEFAULT_PAGE_SIZE = 20;
@@ -23,8 +24,8 @@ export class SmsService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly twilio: TwilioGateway,
     private readonly messages: MessageRecordRepository,
-    private readonly optOuts: OptOutRepository,
-    private readonly inbox: WebhookInboxService,
+    private readonly records: MessageRecordsService,
+    private readonly optOuts: OptOutsService,
   ) {}
 
   async sendSms(request: SendSmsDto, createdBy: string): Promise<MessageDto> {
@@ -40,7 +41,7 @@ export class SmsService {
       mediaUrls,
       statusCallbackUrl: `${this.config.twilio.webhookBaseUrl}/status`,
     });
-    const stored = await this.messages.upsertSent(
+    const stored = await this.records.storeSent(
       {
         sid: snapshot.sid,
         direction: 'outbound',
@@ -55,9 +56,7 @@ export class SmsService {
       },
       messageFactsOfSnapshot(snapshot),
     );
-    // status callbacks that beat this insert are waiting in the inbox
-    if ((await this.inbox.applyPending(stored.sid)) === 0) return toMessageDto(stored);
-    return toMessageDto((await this.messages.findBySid(stored.sid)) ?? stored);
+    return toMessageDto(stored);
   }
 
   async getSmsHistory(query: SmsHistoryQueryDto): Promise<MessageHistoryDto> {
@@ -138,7 +137,7 @@ export function toMessageDto(record: MessageRecordEntity): MessageDto {
   };
 }
 
-function toTimelineEntry(event: StatusEventEntity): MessageTimelineEntryDto {
+function toTimelineEntry(event: TimelineEntry): MessageTimelineEntryDto {
   return {
     status: event.status as MessageTimelineEntryDto['status'],
     sequence_number: event.sequenceNumber,

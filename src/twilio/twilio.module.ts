@@ -1,4 +1,4 @@
-import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { TwilioSandbox } from '../sandbox/twilio-sandbox';
@@ -24,7 +24,6 @@ export function remoteTarget(apiBaseUrl: string | null): TwilioTarget {
   return { mode: host === 'twilio.com' || host.endsWith('.twilio.com') ? 'live' : 'sandbox', baseUrl };
 }
 
-@Global()
 @Module({
   providers: [
     {

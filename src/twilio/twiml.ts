@@ -40,6 +40,13 @@ function sayParts(message: string): string[] {
   return parts;
 }
 
+/** `<Response><Hangup/>`. */
+export function hangupTwiml(): string {
+  const response = new VoiceResponse();
+  response.hangup();
+  return response.toString();
+}
+
 /** `<Response><Play>`. */
 export function playTwiml(audioUrl: string): string {
   const response = new VoiceResponse();

@@ -1,15 +1,14 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
+import { CallRecordsService } from '../calls/call-records.service';
 import { appLogger } from '../common/logger';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
-import { CallRecordRepository, callFactsOfSnapshot, isUniqueViolation } from '../records/call-record.repository';
-import { MessageRecordRepository, messageFactsOfSnapshot } from '../records/message-record.repository';
-import { RecordingRepository } from '../records/recording.repository';
-import { WebhookEventRepository } from '../records/webhook-event.repository';
+import { MessageRecordsService } from '../sms/message-records.service';
 import { TwilioGatewayError } from '../twilio/twilio.errors';
 import { TwilioGateway } from '../twilio/twilio.gateway';
-import { CallSnapshot, MessageSnapshot, isTerminalCallStatus } from '../twilio/twilio.types';
+import { CallSnapshot, isTerminalCallStatus } from '../twilio/twilio.types';
+import { WebhookEventRepository } from './webhook-event.repository';
 import { WebhookInboxService } from './webhook-inbox.service';
 
 export const RECONCILE_INTERVAL = 'webhooks-reconcile';
@@ -47,9 +46,8 @@ export class ReconcileService implements OnApplicationBootstrap, OnModuleDestroy
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly twilio: TwilioGateway,
-    private readonly calls: CallRecordRepository,
-    private readonly messages: MessageRecordRepository,
-    private readonly recordings: RecordingRepository,
+    private readonly calls: CallRecordsService,
+    private readonly messages: MessageRecordsService,
     private readonly events: WebhookEventRepository,
     private readonly inbox: WebhookInboxService,
     private readonly scheduler: SchedulerRegistry,
@@ -112,7 +110,7 @@ export class ReconcileService implements OnApplicationBootstrap, OnModuleDestroy
     for (const sid of await this.calls.claimForReconcile('unrecorded', before, BATCH)) {
       await this.guard(report, 'call', sid, () => this.syncRecordings(sid, report));
     }
-    for (const callSid of await this.recordings.callsWithStaleRecordings(before, BATCH)) {
+    for (const callSid of await this.calls.callsWithStaleRecordings(before, BATCH)) {
       await this.guard(report, 'call', callSid, () => this.syncRecordings(callSid, report));
     }
 
@@ -139,67 +137,30 @@ export class ReconcileService implements OnApplicationBootstrap, OnModuleDestroy
 
   /** A call we never stored (placed elsewhere, or its create failed after Twilio accepted it). */
   private async adoptCall(sid: string, report: ReconcileReport): Promise<void> {
-    const snapshot = await this.twilio.fetchCall(sid);
-    try {
-      await this.calls.insert(
-        {
-          sid,
-          direction: snapshot.direction,
-          fromNumber: snapshot.from,
-          toNumber: snapshot.to,
-          ...callFactsOfSnapshot(snapshot),
-          createdBy: null,
-          syncedAt: new Date(),
-        },
-        'reconcile',
-      );
-      report.records_created++;
-    } catch (error) {
-      if (!isUniqueViolation(error)) throw error;
-    }
+    if (await this.calls.adopt(await this.twilio.fetchCall(sid))) report.records_created++;
     report.pending_applied += await this.inbox.applyPending(sid);
   }
 
   private async adoptMessage(sid: string, report: ReconcileReport): Promise<void> {
-    const s = await this.twilio.fetchMessage(sid);
-    try {
-      await this.messages.insert(
-        {
-          sid,
-          direction: s.direction,
-          fromNumber: s.from,
-          toNumber: s.to,
-          body: s.body,
-          ...messageFactsOfSnapshot(s),
-          mediaUrls: [],
-          createdBy: null,
-          syncedAt: new Date(),
-        },
-        'reconcile',
-      );
-      report.records_created++;
-    } catch (error) {
-      if (!isUniqueViolation(error)) throw error;
-    }
+    if (await this.messages.adopt(await this.twilio.fetchMessage(sid))) report.records_created++;
     report.pending_applied += await this.inbox.applyPending(sid);
   }
 
   private async refreshCall(sid: string, report: ReconcileReport): Promise<CallSnapshot> {
     const snapshot = await this.twilio.fetchCall(sid);
-    await this.calls.applyObservation(sid, callFactsOfSnapshot(snapshot), 'reconcile');
+    await this.calls.observeSnapshot(snapshot, 'reconcile');
     report.calls_refreshed++;
     return snapshot;
   }
 
   private async refreshMessage(sid: string, report: ReconcileReport): Promise<void> {
-    const snapshot = await this.twilio.fetchMessage(sid);
-    await this.messages.applyObservation(sid, messageFactsOfSnapshot(snapshot), 'reconcile');
+    await this.messages.observeSnapshot(await this.twilio.fetchMessage(sid), 'reconcile');
     report.messages_refreshed++;
   }
 
   private async syncRecordings(callSid: string, report: ReconcileReport): Promise<void> {
     for (const r of await this.twilio.listCallRecordings(callSid)) {
-      await this.recordings.upsert({
+      await this.calls.recordRecording({
         sid: r.sid,
         callSid: r.callSid || callSid,
         status: r.status,

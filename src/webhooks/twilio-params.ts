@@ -1,8 +1,7 @@
-import type { CallObservation } from '../records/call-record.repository';
-import type { MessageObservation } from '../records/message-record.repository';
-import type { RecordingUpsert } from '../records/recording.repository';
-import type { WebhookKind } from '../records/webhook-event.entity';
+import type { CallObservation, RecordingUpsert } from '../calls/call-observation';
+import type { MessageObservation } from '../sms/message-observation';
 import { CALL_STATUSES, CallStatus, MESSAGE_STATUSES, MessageStatus, isTerminalCallStatus } from '../twilio/twilio.types';
+import type { WebhookKind } from './webhook-event.entity';
 
 /** A webhook body as Express parsed it: repeated keys become arrays. Twilio may add keys at any time. */
 export type TwilioParams = Record<string, string | string[]>;

@@ -1,11 +1,8 @@
 import { Injectable } from '@nestjs/common';
+import { CallRecordsService } from '../calls/call-records.service';
 import { appLogger } from '../common/logger';
-import { CallRecordRepository, isUniqueViolation } from '../records/call-record.repository';
-import { MessageRecordRepository } from '../records/message-record.repository';
-import { OptOutRepository } from '../records/opt-out.repository';
-import { RecordingRepository } from '../records/recording.repository';
-import { WebhookEventEntity } from '../records/webhook-event.entity';
-import { NewWebhookEvent, WebhookEventRepository } from '../records/webhook-event.repository';
+import { MessageRecordsService } from '../sms/message-records.service';
+import { OptOutsService } from '../sms/opt-outs.service';
 import {
   TwilioParams,
   asCallStatus,
@@ -18,25 +15,30 @@ import {
   messageObservationOf,
   recordingOf,
 } from './twilio-params';
+import { WebhookEventEntity } from './webhook-event.entity';
+import { NewWebhookEvent, WebhookEventRepository } from './webhook-event.repository';
 import { WebhookMetricsService } from './webhook-metrics.service';
 
 export type ReceiveOutcome = 'applied' | 'deferred' | 'duplicate' | 'ignored';
 
 /**
  * The inbox: every authentic webhook is kept (webhook_events, deduplicated on its dedupe key),
- * then applied to its record. An event about a record that does not exist yet stays pending and is
- * applied by applyPending(sid) once the record is created, or by reconciliation.
+ * then handed to the module that owns its record. An event about a record that does not exist yet
+ * stays pending and is applied by applyPending(sid) once the record is created (calls and SMS
+ * announce the records their API stores), or by reconciliation.
  */
 @Injectable()
 export class WebhookInboxService {
   constructor(
     private readonly events: WebhookEventRepository,
-    private readonly calls: CallRecordRepository,
-    private readonly messages: MessageRecordRepository,
-    private readonly recordings: RecordingRepository,
-    private readonly optOuts: OptOutRepository,
+    private readonly calls: CallRecordsService,
+    private readonly messages: MessageRecordsService,
+    private readonly optOuts: OptOutsService,
     private readonly metrics: WebhookMetricsService,
-  ) {}
+  ) {
+    calls.onRecordStored((sid) => this.applyPending(sid));
+    messages.onRecordStored((sid) => this.applyPending(sid));
+  }
 
   /** Keeps the event; null when an identical one is already in the inbox. */
   async keep(event: NewWebhookEvent): Promise<WebhookEventEntity | null> {
@@ -85,19 +87,24 @@ export class WebhookInboxService {
     let applied = false;
     switch (event.kind) {
       case 'call_status':
-        applied = (await this.calls.applyObservation(event.sid, callObservationOf(params), 'webhook')) !== null;
+        applied = await this.calls.observe(event.sid, callObservationOf(params), 'webhook');
         break;
       case 'message_status':
-        applied = (await this.messages.applyObservation(event.sid, messageObservationOf(params), 'webhook')) !== null;
+        applied = await this.messages.observe(event.sid, messageObservationOf(params), 'webhook');
         break;
       case 'recording_status': {
         const recording = recordingOf(params);
-        if (recording) await this.recordings.upsert(recording);
+        if (recording) await this.calls.recordRecording(recording);
         applied = true;
         break;
       }
       case 'inbound_call':
-        await this.storeInboundCall(event.sid, params);
+        await this.calls.recordInbound({
+          sid: event.sid,
+          from: (param(params, 'From') ?? '').slice(0, 32),
+          to: (param(params, 'To') ?? '').slice(0, 32),
+          status: asCallStatus(param(params, 'CallStatus')) ?? 'ringing',
+        });
         await this.events.markApplied(event.id);
         await this.applyPending(event.sid);
         applied = true;
@@ -114,53 +121,21 @@ export class WebhookInboxService {
     return applied;
   }
 
-  /** An inbound call creates its record once, whatever the retries. */
-  private async storeInboundCall(sid: string, params: TwilioParams): Promise<void> {
-    if (await this.calls.findBySid(sid)) return;
-    try {
-      await this.calls.insert(
-        {
-          sid,
-          direction: 'inbound',
-          fromNumber: (param(params, 'From') ?? '').slice(0, 32),
-          toNumber: (param(params, 'To') ?? '').slice(0, 32),
-          status: asCallStatus(param(params, 'CallStatus')) ?? 'ringing',
-          createdBy: null,
-        },
-        'webhook',
-      );
-    } catch (error) {
-      if (!isUniqueViolation(error)) throw error;
-    }
-  }
-
   /** An inbound SMS is stored once, and STOP/START change the sender's opt-out state. */
   private async storeInboundSms(sid: string, params: TwilioParams, receivedAt: Date): Promise<void> {
     const from = (param(params, 'From') ?? '').slice(0, 32);
     const body = typeof params.Body === 'string' ? params.Body : (param(params, 'Body') ?? '');
-    if (!(await this.messages.findBySid(sid))) {
-      try {
-        await this.messages.insert(
-          {
-            sid,
-            direction: 'inbound',
-            fromNumber: from,
-            toNumber: (param(params, 'To') ?? '').slice(0, 32),
-            body,
-            segments: intParam(params, 'NumSegments') ?? 1,
-            mediaUrls: mediaUrlsOf(params),
-            status: 'received',
-            createdBy: null,
-          },
-          'webhook',
-        );
-      } catch (error) {
-        if (!isUniqueViolation(error)) throw error;
-      }
-    }
+    await this.messages.recordInbound({
+      sid,
+      from,
+      to: (param(params, 'To') ?? '').slice(0, 32),
+      body,
+      segments: intParam(params, 'NumSegments') ?? 1,
+      mediaUrls: mediaUrlsOf(params),
+    });
     const keyword = smsKeyword(body);
     if (from && (keyword?.action === 'stop' || keyword?.action === 'start')) {
-      await this.optOuts.set(from, keyword.action === 'stop', keyword.word, receivedAt);
+      await this.optOuts.setOptOut(from, keyword.action === 'stop', keyword.word, receivedAt);
     }
   }
 }

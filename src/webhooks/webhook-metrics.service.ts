@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { WebhookKind } from '../records/webhook-event.entity';
+import type { WebhookKind } from './webhook-event.entity';
 
 export interface WebhookCounts {
   /** Authentic webhooks kept in the inbox, per kind. */

@@ -83,33 +83,6 @@ export class TwilioStatusCallbackDto {
   RecordingStartTime?: string;
 }
 
-/** One recording of a call. */
-export class RecordingDto {
-  /** Twilio's recording sid. @example RE0123456789abcdef0123456789abcdef */
-  sid: string;
-  /** The call it belongs to. @example CA0123456789abcdef0123456789abcdef */
-  call_sid: string;
-  /** Media URL (append .mp3 for MP3; Twilio may require account credentials). */
-  url: string | null;
-  /** in-progress, completed, absent or failed. @example completed */
-  status: string;
-  /** Length in seconds. @example 12 */
-  duration: number | null;
-  /** 1 (mono) or 2 (dual). @example 1 */
-  channels: number | null;
-  /** What started the recording, e.g. OutboundAPI (record=true) or RecordVerb (voicemail). @example OutboundAPI */
-  source: string | null;
-  /** When the recording started (ISO 8601). */
-  started_at: string | null;
-  /** When we first heard of it (ISO 8601). */
-  created_at: string;
-}
-
-/** The recordings of one call, oldest first. */
-export class RecordingListDto {
-  recordings: RecordingDto[];
-}
-
 /** Webhook counters of this instance since it started (health, for phone:view). */
 export class WebhookHealthDto {
   /** Authentic webhooks kept, per kind (inbound_call, inbound_sms, call_status, message_status, recording_status, call_twiml). */

@@ -1,20 +1,25 @@
-import { Global, Module } from '@nestjs/common';
-import { CallRecordingsService } from './call-recordings.service';
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { CallsModule } from '../calls/calls.module';
+import { SmsModule } from '../sms/sms.module';
+import { TwilioModule } from '../twilio/twilio.module';
 import { InboundService } from './inbound.service';
 import { ReconcileService } from './reconcile.service';
 import { TwilioSignatureGuard } from './twilio-signature.guard';
+import { WebhookEventEntity } from './webhook-event.entity';
+import { WebhookEventRepository } from './webhook-event.repository';
 import { WebhookInboxService } from './webhook-inbox.service';
 import { WebhookMetricsService } from './webhook-metrics.service';
 import { WebhooksController } from './webhooks.controller';
 
 /**
- * Twilio's webhooks, the inbox behind them and reconciliation. Global so that Calls/Sms can call
- * WebhookInboxService.applyPending after storing a record and health can read the counters.
+ * Twilio's webhooks: verified, kept in the inbox, dispatched to the services calls and SMS export;
+ * and reconciliation, which asks Twilio about what the callbacks left open.
  */
-@Global()
 @Module({
+  imports: [TypeOrmModule.forFeature([WebhookEventEntity]), TwilioModule, CallsModule, SmsModule],
   controllers: [WebhooksController],
-  providers: [WebhookMetricsService, TwilioSignatureGuard, WebhookInboxService, InboundService, ReconcileService, CallRecordingsService],
-  exports: [WebhookInboxService, WebhookMetricsService, ReconcileService, CallRecordingsService],
+  providers: [WebhookEventRepository, WebhookMetricsService, TwilioSignatureGuard, WebhookInboxService, InboundService, ReconcileService],
+  exports: [WebhookMetricsService],
 })
 export class WebhooksModule {}

@@ -1,8 +1,8 @@
 import { parseMoney } from '../../src/billing/money';
-import { CallRecordEntity } from '../../src/records/call-record.entity';
-import { CallRecordRepository } from '../../src/records/call-record.repository';
-import { MessageRecordEntity } from '../../src/records/message-record.entity';
-import { MessageRecordRepository } from '../../src/records/message-record.repository';
+import { CallRecordEntity } from '../../src/calls/call-record.entity';
+import { CallRecordRepository } from '../../src/calls/call-record.repository';
+import { MessageRecordEntity } from '../../src/sms/message-record.entity';
+import { MessageRecordRepository } from '../../src/sms/message-record.repository';
 import { fieldsOf, request } from '../support/http';
 import { TestApp, startTestApp } from '../support/test-app';
 

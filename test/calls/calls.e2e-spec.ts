@@ -1,5 +1,5 @@
-import { CallRecordRepository } from '../../src/records/call-record.repository';
-import { OptOutRepository } from '../../src/records/opt-out.repository';
+import { CallRecordRepository } from '../../src/calls/call-record.repository';
+import { OptOutRepository } from '../../src/sms/opt-out.repository';
 import { Reply, fieldsOf, request } from '../support/http';
 import { TestApp, eventually, startTestApp } from '../support/test-app';
 

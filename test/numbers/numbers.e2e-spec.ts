@@ -1,4 +1,4 @@
-import { PhoneNumberRepository } from '../../src/records/phone-number.repository';
+import { PhoneNumberRepository } from '../../src/numbers/phone-number.repository';
 import { TwilioGateway } from '../../src/twilio/twilio.gateway';
 import { fieldsOf, request } from '../support/http';
 import { TestApp, startTestApp } from '../support/test-app';

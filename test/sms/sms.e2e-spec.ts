@@ -1,5 +1,5 @@
-import { MessageRecordRepository } from '../../src/records/message-record.repository';
-import { OptOutRepository } from '../../src/records/opt-out.repository';
+import { MessageRecordRepository } from '../../src/sms/message-record.repository';
+import { OptOutRepository } from '../../src/sms/opt-out.repository';
 import { Reply, fieldsOf, request } from '../support/http';
 import { TestApp, eventually, startTestApp } from '../support/test-app';
 

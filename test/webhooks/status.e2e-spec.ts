@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { startTestApp, type TestApp } from '../support/test-app';
-import { CallRecordRepository } from '../../src/records/call-record.repository';
+import { CallRecordRepository } from '../../src/calls/call-record.repository';
 import { TwilioGateway } from '../../src/twilio/twilio.gateway';
 import { ReconcileService } from '../../src/webhooks/reconcile.service';
 import { api, count, db, fakeSid, postWebhook, wireNumber } from './webhook-helpers';

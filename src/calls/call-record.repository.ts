@@ -2,10 +2,15 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Brackets, EntityManager, Repository } from 'typeorm';
 import { Cursor, Page, encodeCursor } from '../common/cursor';
-import { CallSnapshot, CallStatus, Direction } from '../twilio/twilio.types';
+import { sameValue } from '../common/same-value';
+import { claimRows } from '../db/claim-rows';
+import { isUniqueViolation } from '../db/postgres-errors';
+import type { StatusEventSource } from '../timeline/status-event.entity';
+import { TimelineService } from '../timeline/timeline.service';
+import { CallStatus, Direction, TERMINAL_CALL_STATUSES } from '../twilio/twilio.types';
+import { CallObservation } from './call-observation';
 import { CallRecordEntity } from './call-record.entity';
-import { StatusEventEntity, StatusEventSource } from './status-event.entity';
-import { callStatusAdvances } from './status-rank';
+import { callStatusAdvances } from './call-status.rules';
 
 export interface CallHistoryFilter {
   status?: CallStatus;
@@ -16,23 +21,6 @@ export interface CallHistoryFilter {
   workflowId?: string;
   since?: Date;
   until?: Date;
-}
-
-/** What Twilio told us about a call: a status (with its callback sequence, if any) and facts. */
-export interface CallObservation {
-  status?: CallStatus;
-  /** SequenceNumber of a status callback; undefined for API snapshots. */
-  sequence?: number;
-  occurredAt?: Date;
-  startTime?: Date | null;
-  endTime?: Date | null;
-  durationSeconds?: number | null;
-  price?: string | null;
-  priceUnit?: string | null;
-  answeredBy?: string | null;
-  queueTimeMs?: number | null;
-  errorCode?: number | null;
-  errorMessage?: string | null;
 }
 
 const FACT_FIELDS = [
@@ -63,16 +51,79 @@ const PLACED_REQUEST_FIELDS = [
   'createdBy',
 ] as const;
 
+/** Calls created in [since, until); cost is a decimal string (numeric, 5 decimals). */
+export interface CallUsageTotals {
+  calls: number;
+  inbound: number;
+  outbound: number;
+  billableMinutes: number;
+  cost: string;
+  unpriced: number;
+}
+
+export interface CallDailyUsage {
+  /** YYYY-MM-DD, UTC. */
+  date: string;
+  calls: number;
+  billableMinutes: number;
+  cost: string;
+}
+
+// Twilio reports charges as negative prices; we sum their absolute values. A completed call is
+// billed per started minute.
+const BILLABLE_MINUTES = `COALESCE(SUM((duration_seconds + 59) / 60) FILTER (WHERE status = 'completed' AND duration_seconds > 0), 0)`;
+
+const TOTALS_SQL = `
+SELECT COUNT(*)::int AS calls,
+       COUNT(*) FILTER (WHERE direction = 'inbound')::int AS calls_inbound,
+       COUNT(*) FILTER (WHERE direction = 'outbound')::int AS calls_outbound,
+       ${BILLABLE_MINUTES}::int AS billable_minutes,
+       ROUND(COALESCE(SUM(ABS(price)), 0)::numeric, 5)::text AS cost,
+       COUNT(*) FILTER (WHERE price IS NULL)::int AS unpriced
+FROM call_records WHERE created_at >= $1 AND created_at < $2`;
+
+const BY_STATUS_SQL = `
+SELECT status, COUNT(*)::int AS n FROM call_records
+WHERE created_at >= $1 AND created_at < $2
+GROUP BY status ORDER BY status`;
+
+const DAILY_SQL = `
+SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day,
+       COUNT(*)::int AS calls,
+       ${BILLABLE_MINUTES}::int AS billable_minutes,
+       ROUND(COALESCE(SUM(ABS(price)), 0)::numeric, 5)::text AS cost
+FROM call_records WHERE created_at >= $1 AND created_at < $2
+GROUP BY 1 ORDER BY 1`;
+
 @Injectable()
 export class CallRecordRepository {
-  constructor(@InjectRepository(CallRecordEntity) private readonly repo: Repository<CallRecordEntity>) {}
+  constructor(
+    @InjectRepository(CallRecordEntity) private readonly repo: Repository<CallRecordEntity>,
+    private readonly timelines: TimelineService,
+  ) {}
 
   async insert(data: Partial<CallRecordEntity>, source: StatusEventSource = 'api'): Promise<CallRecordEntity> {
     return this.repo.manager.transaction(async (tx) => {
       const saved = await tx.getRepository(CallRecordEntity).save(tx.getRepository(CallRecordEntity).create(data));
-      await recordStatusEvent(tx, 'call', saved.sid, saved.status, -1, source, saved.createdAt, saved.errorCode);
+      await this.recordStatus(tx, saved.sid, saved.status, -1, source, saved.createdAt, saved.errorCode);
       return saved;
     });
+  }
+
+  /** Inserts the record unless one with its sid exists; true when this call inserted it. */
+  async insertIfAbsent(data: Partial<CallRecordEntity> & { sid: string }, source: StatusEventSource): Promise<boolean> {
+    if (await this.findBySid(data.sid)) return false;
+    try {
+      await this.insert(data, source);
+      return true;
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      return false;
+    }
+  }
+
+  async exists(sid: string): Promise<boolean> {
+    return (await this.repo.count({ where: { sid } })) > 0;
   }
 
   findBySid(sid: string): Promise<CallRecordEntity | null> {
@@ -149,7 +200,7 @@ export class CallRecordRepository {
         }
       }
       if (seen.status) {
-        await recordStatusEvent(tx, 'call', sid, seen.status, seen.sequence ?? -1, source, seen.occurredAt ?? new Date(), seen.errorCode ?? null);
+        await this.recordStatus(tx, sid, seen.status, seen.sequence ?? -1, source, seen.occurredAt ?? new Date(), seen.errorCode ?? null);
       }
       if (source !== 'webhook') patch.syncedAt = new Date();
       if (Object.keys(patch).length === 0) return record;
@@ -158,121 +209,63 @@ export class CallRecordRepository {
     });
   }
 
-  /** Non-terminal calls not heard of for a while, oldest first, for reconciliation. */
-  findStale(olderThan: Date, limit: number): Promise<CallRecordEntity[]> {
-    return this.repo
-      .createQueryBuilder('c')
-      .where("c.status IN ('queued','initiated','ringing','in-progress')")
-      .andWhere('c.updated_at < :olderThan', { olderThan })
-      .orderBy('c.updated_at', 'ASC')
-      .limit(limit)
-      .getMany();
-  }
-
-  /** Terminal calls whose price Twilio has not reported yet. */
-  findUnpriced(endedBefore: Date, limit: number): Promise<CallRecordEntity[]> {
-    return this.repo
-      .createQueryBuilder('c')
-      .where("c.status IN ('completed','busy','no-answer','failed','canceled')")
-      .andWhere('c.price IS NULL')
-      .andWhere('c.updated_at < :endedBefore', { endedBefore })
-      .orderBy('c.updated_at', 'ASC')
-      .limit(limit)
-      .getMany();
-  }
-
   /**
-   * Claims up to `limit` calls for reconciliation and returns their sids: non-terminal ones (`stale`)
-   * or terminal ones without a price (`unpriced`), neither updated nor compared with Twilio since
-   * `before`. Claiming stamps synced_at in the same statement, with SKIP LOCKED, so concurrent
-   * instances never claim the same call twice.
+   * Claims up to `limit` calls for reconciliation and returns their sids: non-terminal ones (`stale`),
+   * terminal ones without a price (`unpriced`) or answered record=true calls without any recording
+   * (`unrecorded`), neither updated nor compared with Twilio since `before`.
    */
   claimForReconcile(which: 'stale' | 'unpriced' | 'unrecorded', before: Date, limit: number): Promise<string[]> {
-    return claimRows(this.repo.manager, 'call_records', CLAIM_CONDITIONS[which], before, limit);
+    const [condition, params] = CLAIM_CONDITIONS[which];
+    return claimRows(this.repo.manager, 'call_records', condition, params, before, limit);
   }
 
-  timeline(sid: string): Promise<StatusEventEntity[]> {
-    return this.repo.manager
-      .getRepository(StatusEventEntity)
-      .find({ where: { resourceType: 'call', resourceSid: sid }, order: { occurredAt: 'ASC', sequenceNumber: 'ASC' } });
+  timeline(sid: string) {
+    return this.timelines.list('call', sid);
+  }
+
+  async usageTotals(since: Date, until: Date): Promise<CallUsageTotals> {
+    const [row] = (await this.repo.query(TOTALS_SQL, [since, until])) as Record<string, string | number>[];
+    return {
+      calls: Number(row.calls),
+      inbound: Number(row.calls_inbound),
+      outbound: Number(row.calls_outbound),
+      billableMinutes: Number(row.billable_minutes),
+      cost: String(row.cost),
+      unpriced: Number(row.unpriced),
+    };
+  }
+
+  async countByStatus(since: Date, until: Date): Promise<Record<string, number>> {
+    const rows = (await this.repo.query(BY_STATUS_SQL, [since, until])) as { status: string; n: number }[];
+    return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+  }
+
+  async dailyUsage(since: Date, until: Date): Promise<CallDailyUsage[]> {
+    const rows = (await this.repo.query(DAILY_SQL, [since, until])) as Record<string, string | number>[];
+    return rows.map((r) => ({ date: String(r.day), calls: Number(r.calls), billableMinutes: Number(r.billable_minutes), cost: String(r.cost) }));
+  }
+
+  private recordStatus(
+    tx: EntityManager,
+    sid: string,
+    status: CallStatus,
+    sequenceNumber: number,
+    source: StatusEventSource,
+    occurredAt: Date,
+    errorCode: number | null,
+  ): Promise<void> {
+    return this.timelines.record(tx, 'call', sid, { status, sequenceNumber, source, occurredAt, errorCode });
   }
 }
 
-/** What Twilio's Call resource says, in the record's own fields: an observation, or insert data. */
-export function callFactsOfSnapshot(s: CallSnapshot) {
-  return {
-    status: s.status,
-    startTime: s.startTime,
-    endTime: s.endTime,
-    durationSeconds: s.durationSeconds,
-    price: s.price,
-    priceUnit: s.priceUnit,
-    answeredBy: s.answeredBy,
-    queueTimeMs: s.queueTimeMs,
-  };
-}
 
-const CLAIM_CONDITIONS = {
-  stale: "status IN ('queued','initiated','ringing','in-progress')",
-  unpriced: "status IN ('completed','busy','no-answer','failed','canceled') AND price IS NULL",
+const CLAIM_CONDITIONS: Record<'stale' | 'unpriced' | 'unrecorded', [string, unknown[]]> = {
+  stale: ['status <> ALL($4)', [TERMINAL_CALL_STATUSES]],
+  unpriced: ['status = ANY($4) AND price IS NULL', [TERMINAL_CALL_STATUSES]],
   // asked to record, answered, and no recording heard of in the day since: its callback may have been lost
-  unrecorded:
+  unrecorded: [
     "record AND status = 'completed' AND created_at > now() - interval '1 day' " +
-    'AND NOT EXISTS (SELECT 1 FROM recordings r WHERE r.call_sid = call_records.sid)',
+      'AND NOT EXISTS (SELECT 1 FROM recordings r WHERE r.call_sid = call_records.sid)',
+    [],
+  ],
 };
-
-export function sameValue(a: unknown, b: unknown): boolean {
-  if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime();
-  if (typeof a === 'string' && typeof b === 'string' && /^-?\d+(\.\d+)?$/.test(a) && /^-?\d+(\.\d+)?$/.test(b)) {
-    return Number(a) === Number(b);
-  }
-  return a === b;
-}
-
-/** Adds one entry to a record's timeline; the same status and sequence is kept once. */
-export async function recordStatusEvent(
-  tx: EntityManager,
-  resourceType: 'call' | 'message',
-  resourceSid: string,
-  status: string,
-  sequenceNumber: number,
-  source: StatusEventSource,
-  occurredAt: Date,
-  errorCode: number | null,
-): Promise<void> {
-  await tx
-    .createQueryBuilder()
-    .insert()
-    .into(StatusEventEntity)
-    .values({ resourceType, resourceSid, status, sequenceNumber, source, occurredAt, errorCode })
-    .orIgnore()
-    .execute();
-}
-
-/** A Postgres unique_violation (23505), as TypeORM surfaces it. */
-export function isUniqueViolation(error: unknown): boolean {
-  const e = error as { code?: unknown; driverError?: { code?: unknown } } | null;
-  return e?.code === '23505' || e?.driverError?.code === '23505';
-}
-
-/** The claim statement behind claimForReconcile, for call_records and message_records. */
-export async function claimRows(
-  manager: EntityManager,
-  table: 'call_records' | 'message_records',
-  condition: string,
-  before: Date,
-  limit: number,
-): Promise<string[]> {
-  const result = (await manager.query(
-    `UPDATE ${table} SET synced_at = $3
-     WHERE id IN (
-       SELECT id FROM ${table}
-       WHERE ${condition} AND updated_at < $1 AND COALESCE(synced_at, updated_at) < $1
-       ORDER BY updated_at ASC
-       LIMIT $2
-       FOR UPDATE SKIP LOCKED)
-     RETURNING sid`,
-    [before, limit, new Date()],
-  )) as [Array<{ sid: string }>, number];
-  return result[0].map((row) => row.sid);
-}

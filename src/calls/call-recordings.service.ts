@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { AppError } from '../common/app-error';
-import { CallRecordRepository } from '../records/call-record.repository';
-import { RecordingEntity } from '../records/recording.entity';
-import { RecordingRepository } from '../records/recording.repository';
-import { RecordingDto, RecordingListDto } from './webhooks.dto';
+import { CallRecordRepository } from './call-record.repository';
+import { RecordingDto, RecordingListDto } from './calls.dto';
+import { RecordingEntity } from './recording.entity';
+import { RecordingRepository } from './recording.repository';
 
 @Injectable()
 export class CallRecordingsService {
@@ -13,7 +13,7 @@ export class CallRecordingsService {
   ) {}
 
   async listRecordings(callSid: string): Promise<RecordingListDto> {
-    if (!(await this.calls.findBySid(callSid))) throw AppError.notFound('Call', callSid);
+    if (!(await this.calls.exists(callSid))) throw AppError.notFound('Call', callSid);
     const rows = await this.recordings.listByCall(callSid);
     return { recordings: rows.map(toRecordingDto) };
   }

@@ -1,19 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
+import { RecordingUpsert } from './call-observation';
 import { RecordingEntity } from './recording.entity';
-
-/** What Twilio reported about one recording. */
-export interface RecordingUpsert {
-  sid: string;
-  callSid: string;
-  status: string;
-  url: string | null;
-  durationSeconds: number | null;
-  channels: number | null;
-  source: string | null;
-  startedAt: Date | null;
-}
 
 const FINAL = "('completed','absent','failed','deleted')";
 
@@ -43,10 +32,6 @@ export class RecordingRepository {
 
   listByCall(callSid: string): Promise<RecordingEntity[]> {
     return this.repo.find({ where: { callSid }, order: { createdAt: 'ASC', sid: 'ASC' } });
-  }
-
-  findBySid(sid: string): Promise<RecordingEntity | null> {
-    return this.repo.findOne({ where: { sid } });
   }
 
   /** Call sids with a recording still in progress since before `olderThan`, for reconciliation. */

@@ -1,16 +1,4 @@
-import { CallStatus, MessageStatus, isTerminalCallStatus, isTerminalMessageStatus } from '../twilio/twilio.types';
-
-const CALL_RANK: Record<CallStatus, number> = {
-  queued: 0,
-  initiated: 1,
-  ringing: 2,
-  'in-progress': 3,
-  completed: 4,
-  busy: 4,
-  'no-answer': 4,
-  failed: 4,
-  canceled: 4,
-};
+import { MessageStatus, isTerminalMessageStatus } from '../twilio/twilio.types';
 
 const MESSAGE_RANK: Record<MessageStatus, number> = {
   accepted: 0,
@@ -26,12 +14,6 @@ const MESSAGE_RANK: Record<MessageStatus, number> = {
   canceled: 4,
   read: 5,
 };
-
-/** Whether a call may move from `current` to `next`; a terminal status is final. */
-export function callStatusAdvances(current: CallStatus, next: CallStatus): boolean {
-  if (isTerminalCallStatus(current)) return false;
-  return CALL_RANK[next] > CALL_RANK[current];
-}
 
 /** Whether a message may move from `current` to `next`; only `read` may follow `delivered`. */
 export function messageStatusAdvances(current: MessageStatus, next: MessageStatus): boolean {

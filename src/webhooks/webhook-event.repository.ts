@@ -48,13 +48,4 @@ export class WebhookEventRepository {
       take: limit,
     });
   }
-
-  countPending(): Promise<number> {
-    return this.repo.count({ where: { appliedAt: IsNull() } });
-  }
-
-  /** Every event about `sid`, oldest first (audit and replay). */
-  listForSid(sid: string): Promise<WebhookEventEntity[]> {
-    return this.repo.find({ where: { sid }, order: { receivedAt: 'ASC' } });
-  }
 }

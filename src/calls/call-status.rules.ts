@@ -1,0 +1,19 @@
+import { CallStatus, isTerminalCallStatus } from '../twilio/twilio.types';
+
+const CALL_RANK: Record<CallStatus, number> = {
+  queued: 0,
+  initiated: 1,
+  ringing: 2,
+  'in-progress': 3,
+  completed: 4,
+  busy: 4,
+  'no-answer': 4,
+  failed: 4,
+  canceled: 4,
+};
+
+/** Whether a call may move from `current` to `next`; a terminal status is final. */
+export function callStatusAdvances(current: CallStatus, next: CallStatus): boolean {
+  if (isTerminalCallStatus(current)) return false;
+  return CALL_RANK[next] > CALL_RANK[current];
+}

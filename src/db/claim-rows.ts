@@ -1,0 +1,28 @@
+import type { EntityManager } from 'typeorm';
+
+/**
+ * Claims up to `limit` rows of `table` matching `condition` (with `$4` onwards bound to `params`),
+ * neither updated nor compared with Twilio since `before`, and returns their sids. Claiming stamps
+ * synced_at in the same statement, with SKIP LOCKED, so concurrent instances never claim a row twice.
+ */
+export async function claimRows(
+  manager: EntityManager,
+  table: string,
+  condition: string,
+  params: unknown[],
+  before: Date,
+  limit: number,
+): Promise<string[]> {
+  const result = (await manager.query(
+    `UPDATE ${table} SET synced_at = $3
+     WHERE id IN (
+       SELECT id FROM ${table}
+       WHERE ${condition} AND updated_at < $1 AND COALESCE(synced_at, updated_at) < $1
+       ORDER BY updated_at ASC
+       LIMIT $2
+       FOR UPDATE SKIP LOCKED)
+     RETURNING sid`,
+    [before, limit, new Date(), ...params],
+  )) as [Array<{ sid: string }>, number];
+  return result[0].map((row) => row.sid);
+}

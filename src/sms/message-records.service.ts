@@ -1,0 +1,104 @@
+import { Injectable } from '@nestjs/common';
+import { RecordStoredListener, RecordStoredListeners } from '../common/record-stored.listeners';
+import type { StatusEventSource } from '../timeline/status-event.entity';
+import { MessageSnapshot } from '../twilio/twilio.types';
+import { MessageObservation, messageFactsOfSnapshot } from './message-observation';
+import { MessageRecordEntity } from './message-record.entity';
+import { MessageDailyUsage, MessageRecordRepository, MessageUsageTotals } from './message-record.repository';
+
+export interface InboundMessage {
+  sid: string;
+  from: string;
+  to: string;
+  body: string;
+  segments: number;
+  mediaUrls: string[];
+}
+
+/**
+ * What other modules may do with message records: the webhook inbox and reconciliation report what
+ * Twilio said, billing reads usage. Every write to message_records goes through here or SmsService.
+ */
+@Injectable()
+export class MessageRecordsService {
+  private readonly stored = new RecordStoredListeners();
+
+  constructor(private readonly messages: MessageRecordRepository) {}
+
+  /**
+   * Runs `listener` after the API stores a message it sent. Records stored at another module's
+   * request (recordInbound, adopt) are not announced: that module applies what waits for them.
+   */
+  onRecordStored(listener: RecordStoredListener): void {
+    this.stored.add(listener);
+  }
+
+  /**
+   * Stores a message the API just sent, then lets the listeners apply what arrived before it;
+   * returns the record as it stands after that.
+   */
+  async storeSent(data: Partial<MessageRecordEntity> & { sid: string }, seen: MessageObservation): Promise<MessageRecordEntity> {
+    const stored = await this.messages.upsertSent(data, seen);
+    if ((await this.stored.notify(stored.sid)) === 0) return stored;
+    return (await this.messages.findBySid(stored.sid)) ?? stored;
+  }
+
+  /** Applies a status or facts Twilio reported; false when the message is not stored (yet). */
+  async observe(sid: string, seen: MessageObservation, source: StatusEventSource): Promise<boolean> {
+    return (await this.messages.applyObservation(sid, seen, source)) !== null;
+  }
+
+  /** Applies Twilio's current view of a message to its record; false when it is not stored. */
+  observeSnapshot(snapshot: MessageSnapshot, source: StatusEventSource): Promise<boolean> {
+    return this.observe(snapshot.sid, messageFactsOfSnapshot(snapshot), source);
+  }
+
+  /** Stores an inbound message once, whatever the retries; true when this call stored it. */
+  recordInbound(message: InboundMessage): Promise<boolean> {
+    return this.messages.insertIfAbsent(
+      {
+        sid: message.sid,
+        direction: 'inbound',
+        fromNumber: message.from,
+        toNumber: message.to,
+        body: message.body,
+        segments: message.segments,
+        mediaUrls: message.mediaUrls,
+        status: 'received',
+        createdBy: null,
+      },
+      'webhook',
+    );
+  }
+
+  /** Stores a message we never stored, from Twilio's snapshot; true when this call stored it. */
+  adopt(s: MessageSnapshot): Promise<boolean> {
+    return this.messages.insertIfAbsent(
+      {
+        sid: s.sid,
+        direction: s.direction,
+        fromNumber: s.from,
+        toNumber: s.to,
+        body: s.body,
+        ...messageFactsOfSnapshot(s),
+        mediaUrls: [],
+        createdBy: null,
+        syncedAt: new Date(),
+      },
+      'reconcile',
+    );
+  }
+
+  /** Claims messages for reconciliation (see MessageRecordRepository.claimForReconcile). */
+  claimForReconcile(which: 'stale' | 'unpriced', before: Date, limit: number): Promise<string[]> {
+    return this.messages.claimForReconcile(which, before, limit);
+  }
+
+  usageTotals(since: Date, until: Date): Promise<MessageUsageTotals> {
+    return this.messages.usageTotals(since, until);
+  }
+
+  dailyUsage(since: Date, until: Date): Promise<MessageDailyUsage[]> {
+    return this.messages.dailyUsage(since, until);
+  }
+}

@@ -1,0 +1,17 @@
+import { Injectable } from '@nestjs/common';
+import { OptOutRepository } from './opt-out.repository';
+
+/** Who replied STOP: checked before any call or text, changed by inbound STOP/START messages. */
+@Injectable()
+export class OptOutsService {
+  constructor(private readonly optOuts: OptOutRepository) {}
+
+  isOptedOut(phoneNumber: string): Promise<boolean> {
+    return this.optOuts.isOptedOut(phoneNumber);
+  }
+
+  /** Records that `phoneNumber` sent a STOP (optedOut) or START keyword at `at`. */
+  setOptOut(phoneNumber: string, optedOut: boolean, keyword: string, at: Date): Promise<void> {
+    return this.optOuts.set(phoneNumber, optedOut, keyword, at);
+  }
+}
