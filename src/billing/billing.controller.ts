@@ -7,7 +7,7 @@ import { BalanceDto, StatsDto, StatsQueryDto } from './billing.dto';
 import { BillingService } from './billing.service';
 
 @ApiTags('billing')
-@Controller('api/phone')
+@Controller()
 export class BillingController {
   constructor(private readonly billing: BillingService) {}
 

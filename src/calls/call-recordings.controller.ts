@@ -7,7 +7,7 @@ import { CallRecordingsService } from './call-recordings.service';
 import { CallSidParamsDto, RecordingListDto } from './calls.dto';
 
 @ApiTags('calls')
-@Controller('api/phone')
+@Controller()
 export class CallRecordingsController {
   constructor(private readonly recordings: CallRecordingsService) {}
 

@@ -9,7 +9,7 @@ import { CallDto, CallHistoryDto, CallHistoryQueryDto, CallSidParamsDto, PlaceCa
 import { CallsService } from './calls.service';
 
 @ApiTags('calls')
-@Controller('api/phone')
+@Controller()
 export class CallsController {
   constructor(private readonly calls: CallsService) {}
 

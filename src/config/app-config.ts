@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
+import { API_PREFIX, WEBHOOK_ROUTE } from '../common/api-routes';
 import { normalizeE164 } from '../common/phone-number';
 
 export const DEV_JWT_SECRET = 'samsaek-dev-secret-change-me-0123456789';
@@ -251,7 +252,7 @@ export function loadConfig(env: Env = readEnvFiles()): AppConfig {
       authToken: authToken ?? SANDBOX_AUTH_TOKEN,
       apiBaseUrl,
       phoneNumber: r.phone('SAMSAEK_TWILIO_PHONE_NUMBER', SANDBOX_DEFAULT_NUMBER),
-      webhookBaseUrl: r.url('SAMSAEK_TWILIO_WEBHOOK_URL', `http://localhost:${port}/api/phone/webhook`)!,
+      webhookBaseUrl: r.url('SAMSAEK_TWILIO_WEBHOOK_URL', `http://localhost:${port}/${API_PREFIX}/${WEBHOOK_ROUTE}`)!,
       requestTimeoutMs: r.int('TWILIO_TIMEOUT_MS', 15000, 100, 120000),
       sandboxSpeed: r.number('SANDBOX_SPEED', 1, 0.01),
       sandboxPort: r.int('SANDBOX_PORT', 0, 0, 65535),

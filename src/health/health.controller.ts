@@ -9,7 +9,7 @@ import { HealthDto } from './health.dto';
 import { HealthService } from './health.service';
 
 @ApiTags('health')
-@Controller('api/phone')
+@Controller()
 export class HealthController {
   constructor(private readonly health: HealthService) {}
 

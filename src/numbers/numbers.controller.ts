@@ -17,7 +17,7 @@ import {
 import { NumbersService } from './numbers.service';
 
 @ApiTags('numbers')
-@Controller('api/phone/numbers')
+@Controller('numbers')
 export class NumbersController {
   constructor(private readonly numbers: NumbersService) {}
 

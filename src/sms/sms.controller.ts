@@ -9,7 +9,7 @@ import { MessageDto, MessageHistoryDto, MessageSidParamsDto, SendSmsDto, SmsHist
 import { SmsService } from './sms.service';
 
 @ApiTags('sms')
-@Controller('api/phone')
+@Controller()
 export class SmsController {
   constructor(private readonly sms: SmsService) {}
 

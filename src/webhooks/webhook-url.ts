@@ -1,7 +1,8 @@
 import type { Request } from 'express';
+import { API_PREFIX, WEBHOOK_ROUTE } from '../common/api-routes';
 
 /** Where the webhook routes live in this app; what follows is the route suffix (`/status`). */
-export const WEBHOOK_PATH = '/api/phone/webhook';
+export const WEBHOOK_PATH = `/${API_PREFIX}/${WEBHOOK_ROUTE}`;
 
 export interface WebhookUrlOptions {
   /** SAMSAEK_TWILIO_WEBHOOK_URL: the public URL Twilio is told to call, e.g. https://example.com/api/phone/webhook. */

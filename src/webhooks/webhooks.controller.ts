@@ -11,6 +11,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { Public } from '../auth/auth.decorators';
+import { WEBHOOK_ROUTE } from '../common/api-routes';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { InboundService } from './inbound.service';
 import { TwilioSignatureGuard } from './twilio-signature.guard';
@@ -36,7 +37,7 @@ const TWIML = { description: 'TwiML', content: { 'text/xml': { schema: { type: '
 @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
 @ApiExtraModels(TwilioVoiceWebhookDto, TwilioSmsWebhookDto, TwilioStatusCallbackDto)
 @ApiResponse({ status: 403, type: ErrorResponseDto, description: 'Missing or invalid X-Twilio-Signature (code invalid_signature); nothing is stored' })
-@Controller('api/phone/webhook')
+@Controller(WEBHOOK_ROUTE)
 export class WebhooksController {
   constructor(
     private readonly inbound: InboundService,

@@ -57,6 +57,13 @@ describe('bearer authentication (HS256)', () => {
     expect(((await res.json()) as { request_id: string }).request_id).toBe('trace-123');
   });
 
+  it('gives requests outside the API prefix a request id too', async () => {
+    for (const path of ['/nothing-here', '/api/docs-json']) {
+      const res = await fetch(`${t.baseUrl}${path}`, { headers: { 'X-Request-Id': 'trace-456' } });
+      expect(res.headers.get('x-request-id')).toBe('trace-456');
+    }
+  });
+
   it('answers unknown routes with 404 in the error shape', async () => {
     const res = await get(t, '/api/phone/nothing-here', t.token(['phone:admin']));
     expect(res.status).toBe(404);
