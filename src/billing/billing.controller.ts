@@ -2,6 +2,7 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { ApiResponse, ApiTags } from '@nestjs/swagger';
 import { RequirePermission } from '../auth/auth.decorators';
 import { Permission } from '../auth/permission';
+import { ApiTwilioErrors } from '../common/api-twilio-errors.decorator';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { BalanceDto, StatsDto, StatsQueryDto } from './billing.dto';
 import { BillingService } from './billing.service';
@@ -14,8 +15,7 @@ export class BillingController {
   /** The Twilio account's balance. */
   @Get('balance')
   @RequirePermission(Permission.View)
-  @ApiResponse({ status: 502, description: 'Twilio failed', type: ErrorResponseDto })
-  @ApiResponse({ status: 504, description: 'Twilio timed out', type: ErrorResponseDto })
+  @ApiTwilioErrors()
   getBalance(): Promise<BalanceDto> {
     return this.billing.getBalance();
   }

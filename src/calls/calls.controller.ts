@@ -4,6 +4,7 @@ import { RequirePermission } from '../auth/auth.decorators';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { CurrentUser } from '../auth/authenticated-user';
 import { Permission } from '../auth/permission';
+import { ApiTwilioErrors } from '../common/api-twilio-errors.decorator';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { CallDto, CallHistoryDto, CallHistoryQueryDto, CallSidParamsDto, PlaceCallDto } from './calls.dto';
 import { CallsService } from './calls.service';
@@ -17,10 +18,7 @@ export class CallsController {
   @Post('call')
   @RequirePermission(Permission.Call)
   @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'Invalid request, opted-out recipient, or Twilio refused the call' })
-  @ApiResponse({ status: 402, type: ErrorResponseDto, description: 'The Twilio account has insufficient funds' })
-  @ApiResponse({ status: 429, type: ErrorResponseDto, description: 'Twilio rate limit reached' })
-  @ApiResponse({ status: 502, type: ErrorResponseDto, description: 'Twilio failed or rejected the service credentials' })
-  @ApiResponse({ status: 504, type: ErrorResponseDto, description: 'Twilio did not answer in time' })
+  @ApiTwilioErrors({ charges: true })
   placeCall(@Body() body: PlaceCallDto, @CurrentUser() user: AuthenticatedUser): Promise<CallDto> {
     return this.calls.placeCall(body, user.sub);
   }
@@ -49,9 +47,7 @@ export class CallsController {
   @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'sid is not a call SID' })
   @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'No such call' })
   @ApiResponse({ status: 409, type: ErrorResponseDto, description: 'The call has already ended (code call_already_ended)' })
-  @ApiResponse({ status: 429, type: ErrorResponseDto, description: 'Twilio rate limit reached' })
-  @ApiResponse({ status: 502, type: ErrorResponseDto, description: 'Twilio failed' })
-  @ApiResponse({ status: 504, type: ErrorResponseDto, description: 'Twilio did not answer in time' })
+  @ApiTwilioErrors()
   hangupCall(@Param() params: CallSidParamsDto): Promise<CallDto> {
     return this.calls.hangupCall(params.sid);
   }

@@ -4,6 +4,7 @@ import { CurrentUser } from '../auth/authenticated-user';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { RequirePermission } from '../auth/auth.decorators';
 import { Permission } from '../auth/permission';
+import { ApiTwilioErrors } from '../common/api-twilio-errors.decorator';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import {
   NumberSidParamsDto,
@@ -25,8 +26,7 @@ export class NumbersController {
   @Get('search')
   @RequirePermission(Permission.View)
   @ApiResponse({ status: 400, description: 'Invalid filter', type: ErrorResponseDto })
-  @ApiResponse({ status: 502, description: 'Twilio failed', type: ErrorResponseDto })
-  @ApiResponse({ status: 504, description: 'Twilio timed out', type: ErrorResponseDto })
+  @ApiTwilioErrors()
   searchNumbers(@Query() query: SearchNumbersQueryDto): Promise<SearchNumbersResponseDto> {
     return this.numbers.searchNumbers(query);
   }
@@ -35,11 +35,8 @@ export class NumbersController {
   @Post('purchase')
   @RequirePermission(Permission.Admin)
   @ApiResponse({ status: 400, description: 'Invalid input, or Twilio refused the number (twilio_code 21421/21422)', type: ErrorResponseDto })
-  @ApiResponse({ status: 402, description: 'The Twilio account has insufficient funds', type: ErrorResponseDto })
+  @ApiTwilioErrors({ charges: true })
   @ApiResponse({ status: 409, description: 'This service already owns the number', type: ErrorResponseDto })
-  @ApiResponse({ status: 429, description: 'Twilio rate limit', type: ErrorResponseDto })
-  @ApiResponse({ status: 502, description: 'Twilio failed', type: ErrorResponseDto })
-  @ApiResponse({ status: 504, description: 'Twilio timed out', type: ErrorResponseDto })
   purchaseNumber(@Body() body: PurchaseNumberDto, @CurrentUser() user: AuthenticatedUser): Promise<PhoneNumberDto> {
     return this.numbers.purchaseNumber(body, user.sub);
   }
@@ -56,7 +53,7 @@ export class NumbersController {
   @RequirePermission(Permission.Admin)
   @ApiResponse({ status: 400, description: 'Invalid input', type: ErrorResponseDto })
   @ApiResponse({ status: 404, description: 'Not a number this service owns', type: ErrorResponseDto })
-  @ApiResponse({ status: 502, description: 'Twilio failed', type: ErrorResponseDto })
+  @ApiTwilioErrors()
   updateNumber(@Param() params: NumberSidParamsDto, @Body() body: UpdateNumberDto): Promise<PhoneNumberDto> {
     return this.numbers.updateNumber(params.sid, body);
   }
@@ -67,7 +64,7 @@ export class NumbersController {
   @RequirePermission(Permission.Admin)
   @ApiResponse({ status: 400, description: 'Invalid sid', type: ErrorResponseDto })
   @ApiResponse({ status: 404, description: 'Unknown or already released', type: ErrorResponseDto })
-  @ApiResponse({ status: 502, description: 'Twilio failed', type: ErrorResponseDto })
+  @ApiTwilioErrors()
   releaseNumber(@Param() params: NumberSidParamsDto): Promise<PhoneNumberDto> {
     return this.numbers.releaseNumber(params.sid);
   }

@@ -4,6 +4,7 @@ import { RequirePermission } from '../auth/auth.decorators';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { CurrentUser } from '../auth/authenticated-user';
 import { Permission } from '../auth/permission';
+import { ApiTwilioErrors } from '../common/api-twilio-errors.decorator';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { MessageDto, MessageHistoryDto, MessageSidParamsDto, SendSmsDto, SmsHistoryQueryDto } from './sms.dto';
 import { SmsService } from './sms.service';
@@ -17,10 +18,7 @@ export class SmsController {
   @Post('sms')
   @RequirePermission(Permission.Sms)
   @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'Invalid request, opted-out recipient, or Twilio refused the message' })
-  @ApiResponse({ status: 402, type: ErrorResponseDto, description: 'The Twilio account has insufficient funds' })
-  @ApiResponse({ status: 429, type: ErrorResponseDto, description: 'Twilio rate limit reached' })
-  @ApiResponse({ status: 502, type: ErrorResponseDto, description: 'Twilio failed or rejected the service credentials' })
-  @ApiResponse({ status: 504, type: ErrorResponseDto, description: 'Twilio did not answer in time' })
+  @ApiTwilioErrors({ charges: true })
   sendSms(@Body() body: SendSmsDto, @CurrentUser() user: AuthenticatedUser): Promise<MessageDto> {
     return this.sms.sendSms(body, user.sub);
   }

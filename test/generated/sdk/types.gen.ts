@@ -972,11 +972,15 @@ export type GetBalanceErrors = {
      */
     403: ErrorResponseDto;
     /**
-     * Twilio failed
+     * Twilio rate limit reached
+     */
+    429: ErrorResponseDto;
+    /**
+     * Twilio failed or rejected the service credentials
      */
     502: ErrorResponseDto;
     /**
-     * Twilio timed out
+     * Twilio did not answer in time
      */
     504: ErrorResponseDto;
 };
@@ -1183,7 +1187,7 @@ export type HangupCallErrors = {
      */
     429: ErrorResponseDto;
     /**
-     * Twilio failed
+     * Twilio failed or rejected the service credentials
      */
     502: ErrorResponseDto;
     /**
@@ -1323,15 +1327,15 @@ export type PurchaseNumberErrors = {
      */
     409: ErrorResponseDto;
     /**
-     * Twilio rate limit
+     * Twilio rate limit reached
      */
     429: ErrorResponseDto;
     /**
-     * Twilio failed
+     * Twilio failed or rejected the service credentials
      */
     502: ErrorResponseDto;
     /**
-     * Twilio timed out
+     * Twilio did not answer in time
      */
     504: ErrorResponseDto;
 };
@@ -1398,11 +1402,15 @@ export type SearchNumbersErrors = {
      */
     403: ErrorResponseDto;
     /**
-     * Twilio failed
+     * Twilio rate limit reached
+     */
+    429: ErrorResponseDto;
+    /**
+     * Twilio failed or rejected the service credentials
      */
     502: ErrorResponseDto;
     /**
-     * Twilio timed out
+     * Twilio did not answer in time
      */
     504: ErrorResponseDto;
 };
@@ -1445,9 +1453,17 @@ export type ReleaseNumberErrors = {
      */
     404: ErrorResponseDto;
     /**
-     * Twilio failed
+     * Twilio rate limit reached
+     */
+    429: ErrorResponseDto;
+    /**
+     * Twilio failed or rejected the service credentials
      */
     502: ErrorResponseDto;
+    /**
+     * Twilio did not answer in time
+     */
+    504: ErrorResponseDto;
 };
 
 export type ReleaseNumberError = ReleaseNumberErrors[keyof ReleaseNumberErrors];
@@ -1488,9 +1504,17 @@ export type UpdateNumberErrors = {
      */
     404: ErrorResponseDto;
     /**
-     * Twilio failed
+     * Twilio rate limit reached
+     */
+    429: ErrorResponseDto;
+    /**
+     * Twilio failed or rejected the service credentials
      */
     502: ErrorResponseDto;
+    /**
+     * Twilio did not answer in time
+     */
+    504: ErrorResponseDto;
 };
 
 export type UpdateNumberError = UpdateNumberErrors[keyof UpdateNumberErrors];

@@ -1,0 +1,17 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiResponse } from '@nestjs/swagger';
+import { ErrorResponseDto } from './error-response.dto';
+
+/**
+ * Documents the errors a route answers when the Twilio request behind it fails (see the failure
+ * kinds in src/twilio/twilio.errors.ts). `charges`: the route spends money at Twilio, so an
+ * account without funds is refused with 402.
+ */
+export function ApiTwilioErrors(options: { charges?: boolean } = {}): MethodDecorator & ClassDecorator {
+  return applyDecorators(
+    ...(options.charges ? [ApiResponse({ status: 402, type: ErrorResponseDto, description: 'The Twilio account has insufficient funds' })] : []),
+    ApiResponse({ status: 429, type: ErrorResponseDto, description: 'Twilio rate limit reached' }),
+    ApiResponse({ status: 502, type: ErrorResponseDto, description: 'Twilio failed or rejected the service credentials' }),
+    ApiResponse({ status: 504, type: ErrorResponseDto, description: 'Twilio did not answer in time' }),
+  );
+}
