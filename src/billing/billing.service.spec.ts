@@ -1,10 +1,8 @@
 import { AppError } from '../common/app-error';
 import type { AppConfig } from '../config/app-config';
-import type { CallRecordsService } from '../calls/call-records.service';
-import type { CallUsageTotals } from '../calls/call-record.repository';
+import type { CallRecordsService, CallUsageTotals } from '../calls/call-records.service';
 import type { NumbersService } from '../numbers/numbers.service';
-import type { MessageRecordsService } from '../sms/message-records.service';
-import type { MessageUsageTotals } from '../sms/message-record.repository';
+import type { MessageRecordsService, MessageUsageTotals } from '../sms/message-records.service';
 import type { TwilioGateway } from '../twilio/twilio.gateway';
 import { BillingService, DEFAULT_PERIOD_MS } from './billing.service';
 

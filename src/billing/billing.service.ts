@@ -2,9 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AppError } from '../common/app-error';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
-import { CallRecordsService } from '../calls/call-records.service';
+import { CallDailyUsage, CallRecordsService } from '../calls/call-records.service';
 import { NumbersService } from '../numbers/numbers.service';
-import { MessageRecordsService } from '../sms/message-records.service';
+import { MessageDailyUsage, MessageRecordsService } from '../sms/message-records.service';
 import { TwilioGateway } from '../twilio/twilio.gateway';
 import { BalanceDto, DailyStatsDto, StatsDto, StatsQueryDto } from './billing.dto';
 import { formatMoney, mulDiv, parseMoney } from './money';
@@ -85,10 +85,7 @@ export class BillingService {
 }
 
 /** One row per UTC day with calls or messages, oldest first. */
-function mergeDaily(
-  calls: Array<{ date: string; calls: number; billableMinutes: number; cost: string }>,
-  messages: Array<{ date: string; outbound: number; inbound: number; segments: number; cost: string }>,
-): DailyStatsDto[] {
+function mergeDaily(calls: CallDailyUsage[], messages: MessageDailyUsage[]): DailyStatsDto[] {
   const days = new Map<string, DailyStatsDto>();
   const day = (date: string): DailyStatsDto => {
     let row = days.get(date);

@@ -5,8 +5,7 @@ import { Cursor, Page, encodeCursor } from '../common/cursor';
 import { sameValue } from '../common/same-value';
 import { claimRows } from '../db/claim-rows';
 import { isUniqueViolation } from '../db/postgres-errors';
-import type { StatusEventSource } from '../timeline/status-event.entity';
-import { TimelineService } from '../timeline/timeline.service';
+import { StatusEventSource, TimelineService } from '../timeline/timeline.service';
 import { CallStatus, Direction, TERMINAL_CALL_STATUSES } from '../twilio/twilio.types';
 import { CallObservation } from './call-observation';
 import { CallRecordEntity } from './call-record.entity';
@@ -257,7 +256,6 @@ export class CallRecordRepository {
     return this.timelines.record(tx, 'call', sid, { status, sequenceNumber, source, occurredAt, errorCode });
   }
 }
-
 
 const CLAIM_CONDITIONS: Record<'stale' | 'unpriced' | 'unrecorded', [string, unknown[]]> = {
   stale: ['status <> ALL($4)', [TERMINAL_CALL_STATUSES]],

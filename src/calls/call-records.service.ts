@@ -1,12 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { RecordStoredListener, RecordStoredListeners } from '../common/record-stored.listeners';
-import type { StatusEventSource } from '../timeline/status-event.entity';
+import type { StatusEventSource } from '../timeline/timeline.service';
 import { CallSnapshot, CallStatus } from '../twilio/twilio.types';
 import { CallObservation, RecordingUpsert, callFactsOfSnapshot } from './call-observation';
 import { CallRecordEntity } from './call-record.entity';
 import { CallDailyUsage, CallRecordRepository, CallUsageTotals } from './call-record.repository';
 import { placedCallTwiml } from './placed-call.twiml';
 import { RecordingRepository } from './recording.repository';
+
+export type { CallDailyUsage, CallUsageTotals } from './call-record.repository';
 
 /** How long a TwiML fetch for a call we placed waits for the call's record (the fetch can beat the insert). */
 export const TWIML_WAIT_MS = 3000;

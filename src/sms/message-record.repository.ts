@@ -5,8 +5,7 @@ import { Cursor, Page, encodeCursor } from '../common/cursor';
 import { sameValue } from '../common/same-value';
 import { claimRows } from '../db/claim-rows';
 import { isUniqueViolation } from '../db/postgres-errors';
-import type { StatusEventSource } from '../timeline/status-event.entity';
-import { TimelineService } from '../timeline/timeline.service';
+import { StatusEventSource, TimelineService } from '../timeline/timeline.service';
 import { Direction, MessageStatus, TERMINAL_MESSAGE_STATUSES } from '../twilio/twilio.types';
 import { MessageRecordEntity } from './message-record.entity';
 import { MessageObservation } from './message-observation';
@@ -22,10 +21,8 @@ export interface MessageHistoryFilter {
   until?: Date;
 }
 
-
 /** What only the API request knows about a sent message. */
 const SENT_REQUEST_FIELDS = ['body', 'mediaUrls', 'agentName', 'createdBy'] as const;
-
 
 const FACT_FIELDS = ['segments', 'errorCode', 'errorMessage', 'price', 'priceUnit', 'sentAt'] as const;
 

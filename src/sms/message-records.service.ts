@@ -1,10 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { RecordStoredListener, RecordStoredListeners } from '../common/record-stored.listeners';
-import type { StatusEventSource } from '../timeline/status-event.entity';
+import type { StatusEventSource } from '../timeline/timeline.service';
 import { MessageSnapshot } from '../twilio/twilio.types';
 import { MessageObservation, messageFactsOfSnapshot } from './message-observation';
 import { MessageRecordEntity } from './message-record.entity';
 import { MessageDailyUsage, MessageRecordRepository, MessageUsageTotals } from './message-record.repository';
+
+export type { MessageDailyUsage, MessageUsageTotals } from './message-record.repository';
 
 export interface InboundMessage {
   sid: string;

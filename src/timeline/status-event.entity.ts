@@ -1,7 +1,5 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
-export type StatusEventSource = 'api' | 'webhook' | 'reconcile' | 'refresh';
-
 /** A record's timeline: each status it was seen in, once. */
 @Entity('status_events')
 @Index('uq_status_events_resource_status', ['resourceSid', 'status', 'sequenceNumber'], { unique: true })

@@ -1,7 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
-import { StatusEventEntity, StatusEventSource } from './status-event.entity';
+import { StatusEventEntity } from './status-event.entity';
+
+/** Who saw a status: the API request, a webhook, reconciliation, or a read that refreshed the record. */
+export type StatusEventSource = 'api' | 'webhook' | 'reconcile' | 'refresh';
 
 export interface TimelineEntry {
   status: string;
