@@ -1,12 +1,17 @@
-# Build stage: compile with the Nest CLI (runs the swagger plugin).
+# Build stage: compile with the Nest CLI (runs the swagger plugin). The service's types refer to
+# the sandbox package, so it is built here too; it never reaches the runtime stage.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY packages/twilio-sandbox/package.json ./packages/twilio-sandbox/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json nest-cli.json ./
+COPY packages/twilio-sandbox/tsconfig.json ./packages/twilio-sandbox/
+COPY packages/twilio-sandbox/src ./packages/twilio-sandbox/src
 COPY src ./src
 COPY migrations ./migrations
-RUN npx nest build && npm prune --omit=dev
+# --workspaces=false: a plain prune keeps the workspace packages linked into node_modules.
+RUN npm run build && npm prune --omit=dev --workspaces=false --no-audit --no-fund
 
 # Runtime stage: compiled code and production dependencies only.
 FROM node:20-bookworm-slim

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import swc from 'unplugin-swc';
 import { defineConfig } from 'vitest/config';
 
@@ -5,13 +6,17 @@ export default defineConfig({
   test: {
     globals: true,
     root: './',
-    include: ['test/**/*.e2e-spec.ts', 'src/**/*.spec.ts'],
+    include: ['test/**/*.e2e-spec.ts', 'src/**/*.spec.ts', 'packages/*/test/**/*.e2e-spec.ts'],
     environment: 'node',
     globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
     fileParallelism: false,
+  },
+  resolve: {
+    // Tests run the sandbox from its sources, so they need no build of the package first.
+    alias: { '@samsaek/twilio-sandbox': fileURLToPath(new URL('./packages/twilio-sandbox/src/index.ts', import.meta.url)) },
   },
   plugins: [
     swc.vite({

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { API_PREFIX, createApp } from './app.factory';
 import { ConfigError, loadConfig } from './config/app-config';
 import { mintToken } from './auth/token';
-import type { TwilioSandbox } from './sandbox/twilio-sandbox';
+import type { TwilioSandbox } from '@samsaek/twilio-sandbox';
 import { IN_PROCESS_SANDBOX } from './twilio/twilio.module';
 
 async function main(): Promise<void> {

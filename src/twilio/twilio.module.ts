@@ -1,12 +1,15 @@
 import { Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
-import { TwilioSandbox } from '../sandbox/twilio-sandbox';
+import type { TwilioSandbox } from '@samsaek/twilio-sandbox';
 import { TwilioGateway } from './twilio.gateway';
 import { TwilioSdkGateway } from './twilio-sdk.gateway';
 import type { TwilioTarget } from './twilio.types';
 
-/** The in-process sandbox when the service runs without Twilio credentials; null otherwise. */
+/**
+ * The in-process sandbox when the service runs without Twilio credentials; null otherwise. The
+ * sandbox package is loaded only then, so a live deployment runs without it installed.
+ */
 export const IN_PROCESS_SANDBOX = Symbol('IN_PROCESS_SANDBOX');
 
 class SandboxLifecycle implements OnApplicationShutdown {
@@ -29,17 +32,18 @@ export function remoteTarget(apiBaseUrl: string | null): TwilioTarget {
     {
       provide: IN_PROCESS_SANDBOX,
       inject: [APP_CONFIG],
-      useFactory: async (config: AppConfig) =>
-        config.twilio.mode === 'sandbox'
-          ? TwilioSandbox.start({
-              port: config.twilio.sandboxPort,
-              host: '127.0.0.1',
-              accountSid: config.twilio.accountSid,
-              authToken: config.twilio.authToken,
-              speed: config.twilio.sandboxSpeed,
-              ownedNumbers: [config.twilio.phoneNumber],
-            })
-          : null,
+      useFactory: async (config: AppConfig) => {
+        if (config.twilio.mode !== 'sandbox') return null;
+        const { TwilioSandbox } = await import('@samsaek/twilio-sandbox');
+        return TwilioSandbox.start({
+          port: config.twilio.sandboxPort,
+          host: '127.0.0.1',
+          accountSid: config.twilio.accountSid,
+          authToken: config.twilio.authToken,
+          speed: config.twilio.sandboxSpeed,
+          ownedNumbers: [config.twilio.phoneNumber],
+        });
+      },
     },
     {
       provide: TwilioGateway,

@@ -5,7 +5,7 @@ import { Client } from 'pg';
 import { createApp } from '../../src/app.factory';
 import { mintToken } from '../../src/auth/token';
 import { AppConfig, loadConfig } from '../../src/config/app-config';
-import type { TwilioSandbox } from '../../src/sandbox/twilio-sandbox';
+import type { TwilioSandbox } from '@samsaek/twilio-sandbox';
 import { IN_PROCESS_SANDBOX } from '../../src/twilio/twilio.module';
 
 export const TEST_JWT_SECRET = 'test-secret-0123456789-0123456789-abcdef';

@@ -1,4 +1,4 @@
-import type { TwilioSandbox } from '../../src/sandbox/twilio-sandbox';
+import type { TwilioSandbox } from '../src';
 import { CUSTOMER, OWNED, WebhookReceiver, param, sdkFor, startSandbox, useSandboxWithReceiver } from './sandbox-helpers';
 
 describe('messages: segments and lifecycle', () => {

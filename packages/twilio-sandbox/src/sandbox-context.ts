@@ -6,6 +6,7 @@ import type { PhoneInventory } from './phone-inventory';
 import type { ResourceViews } from './resources';
 import type { Pricing, SandboxState } from './sandbox-state';
 import type { Scheduler } from './scheduler';
+import { ApiError } from './wire';
 
 /** What the route handlers share. */
 export interface SandboxContext {
@@ -20,4 +21,9 @@ export interface SandboxContext {
   faults: Faults;
   pricing: Pricing;
   publicBaseUrl: () => string;
+}
+
+/** Twilio refuses new calls and messages once the balance is used up. */
+export function assertFunds(ctx: SandboxContext): void {
+  if (ctx.state.balance <= 0) throw new ApiError(403, 20005, 'Account not active');
 }

@@ -1,5 +1,5 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
-import type { TwilioSandbox } from '../../src/sandbox/twilio-sandbox';
+import type { TwilioSandbox } from '../src';
 import { OWNED, expectListSchema, expectRestError, expectSchema, sdkFor, startSandbox } from './sandbox-helpers';
 
 describe('phone numbers', () => {

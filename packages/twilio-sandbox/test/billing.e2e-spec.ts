@@ -1,4 +1,4 @@
-import type { TwilioSandbox } from '../../src/sandbox/twilio-sandbox';
+import type { TwilioSandbox } from '../src';
 import { CUSTOMER, OWNED, expectListSchema, expectRestError, expectSchema, sdkFor, startSandbox } from './sandbox-helpers';
 
 describe('balance, prices and usage records', () => {

@@ -1,6 +1,7 @@
-import { TwilioSandbox } from '../sandbox/twilio-sandbox';
+#!/usr/bin/env node
+import { TwilioSandbox } from '../twilio-sandbox';
 
-/** Standalone sandbox: `npm run sandbox`. Reads only its own SANDBOX_* / TWILIO_* variables. */
+/** Standalone sandbox: the `twilio-sandbox` bin (`npm run sandbox` in the service). Reads only its own SANDBOX_* / TWILIO_* variables. */
 function numberFrom(name: string, fallback: number, min: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;

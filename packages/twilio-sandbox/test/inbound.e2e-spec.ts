@@ -1,4 +1,4 @@
-import type { TwilioSandbox } from '../../src/sandbox/twilio-sandbox';
+import type { TwilioSandbox } from '../src';
 import { CUSTOMER, OWNED, type WebhookReceiver, param, sdkFor, useSandboxWithReceiver } from './sandbox-helpers';
 
 describe('inbound calls and SMS on demand', () => {

@@ -1,11 +1,10 @@
 import { Router } from 'express';
-import { bodyOf, assertFunds } from './calls.routes';
 import { isMagic, MAGIC_SUCCESS, magicSmsFrom, magicSmsTo } from './magic-numbers';
 import { isValidNumber } from './phone-inventory';
-import type { SandboxContext } from './sandbox-context';
+import { assertFunds, type SandboxContext } from './sandbox-context';
 import type { SandboxMessage } from './sandbox-state';
 import { countSegments } from './segments';
-import { ApiError, dateFilter, many, newSid, notFound, one, page, queryOf } from './wire';
+import { ApiError, bodyOf, dateFilter, many, newSid, notFound, one, page, queryOf } from './wire';
 
 export interface NewMessage {
   to: string;

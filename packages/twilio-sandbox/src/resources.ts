@@ -1,5 +1,5 @@
 import { friendlyName } from './phone-inventory';
-import type { SandboxCall, SandboxMessage, SandboxNumber, SandboxRecording } from './sandbox-state';
+import { TERMINAL_CALL_STATUSES, type SandboxCall, type SandboxMessage, type SandboxNumber, type SandboxRecording } from './sandbox-state';
 import { API_VERSION, formatPrice, rfc2822 } from './wire';
 
 /** The JSON representations, field for field as the 2010 API sends them. */
@@ -12,7 +12,7 @@ export class ResourceViews {
 
   call(call: SandboxCall): Record<string, unknown> {
     const uri = `${this.root}/Calls/${call.sid}`;
-    const terminal = ['completed', 'busy', 'no-answer', 'failed', 'canceled'].includes(call.status);
+    const terminal = TERMINAL_CALL_STATUSES.includes(call.status);
     return {
       sid: call.sid,
       date_created: rfc2822(call.dateCreated),

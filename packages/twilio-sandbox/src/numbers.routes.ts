@@ -1,10 +1,9 @@
 import { Router } from 'express';
-import { bodyOf } from './calls.routes';
 import { MAGIC_SUCCESS, isMagic } from './magic-numbers';
 import { containsMatcher, friendlyName, isValidNumber, placeForAreaCode, type AvailableNumber, type NumberType } from './phone-inventory';
 import type { SandboxContext } from './sandbox-context';
 import type { SandboxNumber } from './sandbox-state';
-import { ApiError, bool, newSid, notFound, one, page, queryOf, type Form } from './wire';
+import { ApiError, bodyOf, bool, newSid, notFound, one, page, queryOf, type Form } from './wire';
 
 const TYPES: Record<string, NumberType> = { 'Local.json': 'Local', 'TollFree.json': 'TollFree', 'Mobile.json': 'Mobile' };
 

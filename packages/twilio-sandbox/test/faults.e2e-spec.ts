@@ -1,5 +1,5 @@
 import twilio from 'twilio';
-import type { TwilioSandbox } from '../../src/sandbox/twilio-sandbox';
+import type { TwilioSandbox } from '../src';
 import { CUSTOMER, OWNED, WebhookReceiver, expectRestError, param, sdkFor, startSandbox, useSandboxWithReceiver } from './sandbox-helpers';
 
 describe('faults on demand', () => {

@@ -12,7 +12,9 @@ export type CallStatus =
   | 'canceled';
 export type MessageStatus = 'queued' | 'sending' | 'sent' | 'delivered' | 'undelivered' | 'failed' | 'received';
 
-export const TERMINAL_CALL_STATUSES: CallStatus[] = ['completed', 'busy', 'no-answer', 'failed', 'canceled'];
+/** Twilio's final statuses: once a call or message has one, it never changes again. */
+export const TERMINAL_CALL_STATUSES: readonly CallStatus[] = ['completed', 'busy', 'no-answer', 'failed', 'canceled'];
+export const TERMINAL_MESSAGE_STATUSES: readonly MessageStatus[] = ['delivered', 'undelivered', 'failed', 'received'];
 
 /** One TwiML verb as the sandbox executed it, with the talk time it took. */
 export interface ExecutedVerb {

@@ -1,13 +1,9 @@
-import { Router, type Request } from 'express';
+import { Router } from 'express';
 import { isMagic, MAGIC_SUCCESS, magicCallFrom, magicCallTo } from './magic-numbers';
 import { isValidNumber } from './phone-inventory';
-import type { SandboxContext } from './sandbox-context';
-import type { SandboxCall } from './sandbox-state';
-import { ApiError, bool, dateFilter, int, many, newSid, notFound, one, page, parseForm, queryOf } from './wire';
-
-export function bodyOf(req: Request) {
-  return parseForm(typeof req.body === 'string' ? req.body : '');
-}
+import { assertFunds, type SandboxContext } from './sandbox-context';
+import { TERMINAL_CALL_STATUSES, type SandboxCall } from './sandbox-state';
+import { ApiError, bodyOf, bool, dateFilter, int, many, newSid, notFound, one, page, queryOf } from './wire';
 
 function absoluteUrl(value: string | undefined, code = 21205): string | null {
   if (value === undefined || value === '') return null;
@@ -22,10 +18,6 @@ function absoluteUrl(value: string | undefined, code = 21205): string | null {
 
 function method(value: string | undefined): string {
   return (value ?? 'POST').toUpperCase() === 'GET' ? 'GET' : 'POST';
-}
-
-export function assertFunds(ctx: SandboxContext): void {
-  if (ctx.state.balance <= 0) throw new ApiError(403, 20005, 'Account not active');
 }
 
 export function callsRoutes(ctx: SandboxContext): Router {
@@ -128,7 +120,7 @@ export function callsRoutes(ctx: SandboxContext): Router {
     if (status && status !== 'completed' && status !== 'canceled') {
       throw new ApiError(400, 20001, `Invalid value for Status: ${status}`);
     }
-    const terminal = ['completed', 'busy', 'no-answer', 'failed', 'canceled'].includes(call.status);
+    const terminal = TERMINAL_CALL_STATUSES.includes(call.status);
     if ((url || twiml) && terminal) throw new ApiError(400, 21220, 'Call is not in-progress. Cannot redirect.');
     const callback = absoluteUrl(one(form, 'StatusCallback'), 21609);
     if (callback) call.statusCallback = callback;
@@ -146,7 +138,7 @@ export function callsRoutes(ctx: SandboxContext): Router {
 
   router.delete('/Calls/:sid', (req, res) => {
     const call = find(String(req.params.sid));
-    if (!['completed', 'busy', 'no-answer', 'failed', 'canceled'].includes(call.status)) {
+    if (!TERMINAL_CALL_STATUSES.includes(call.status)) {
       throw new ApiError(400, 21220, 'Cannot delete a call that is not finished.');
     }
     ctx.state.calls.delete(call.sid);

@@ -1,6 +1,6 @@
 import twilio from 'twilio';
-import { splitConnectionOverrides } from '../../src/sandbox/callback-sender';
-import type { TwilioSandbox } from '../../src/sandbox/twilio-sandbox';
+import { splitConnectionOverrides } from '../src/callback-sender';
+import type { TwilioSandbox } from '../src';
 import { CUSTOMER, OWNED, type WebhookReceiver, param, sdkFor, useSandboxWithReceiver } from './sandbox-helpers';
 
 describe('webhooks sent by the sandbox', () => {

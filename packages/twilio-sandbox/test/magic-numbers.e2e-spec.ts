@@ -1,4 +1,4 @@
-import type { TwilioSandbox } from '../../src/sandbox/twilio-sandbox';
+import type { TwilioSandbox } from '../src';
 import { CUSTOMER, OWNED, expectRestError, sdkFor, startSandbox } from './sandbox-helpers';
 
 const MAGIC_OK = '+15005550006';

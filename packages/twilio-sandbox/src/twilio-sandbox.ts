@@ -1,7 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN, SANDBOX_DEFAULT_NUMBER } from '../config/app-config';
 import { CallLifecycle } from './call-lifecycle';
 import { callsRoutes } from './calls.routes';
 import { CallbackSender } from './callback-sender';
@@ -53,8 +52,10 @@ export interface TwilioSandboxOptions {
 export type SandboxCallView = Omit<SandboxCall, 'talkSeconds'>;
 export type { CallbackDelivery, FaultOptions, FaultSettings, InboundCallInput, InboundSmsInput, SandboxMessage };
 
-export const DEFAULT_SANDBOX_ACCOUNT_SID = SANDBOX_ACCOUNT_SID;
-export const DEFAULT_SANDBOX_AUTH_TOKEN = SANDBOX_AUTH_TOKEN;
+/** The credentials and number a sandbox started without options uses; the standalone bin prints them. */
+export const DEFAULT_SANDBOX_ACCOUNT_SID = 'AC5a4db0c5a4db0c5a4db0c5a4db0c5a4d';
+export const DEFAULT_SANDBOX_AUTH_TOKEN = 'sandbox-auth-token-0000000000000000';
+export const DEFAULT_SANDBOX_NUMBER = '+14155550199';
 
 /** A Twilio-compatible 2010-04-01 API on a local HTTP server, driven by the real twilio SDK. */
 export class TwilioSandbox {
@@ -71,11 +72,11 @@ export class TwilioSandbox {
   private readonly publicBase: string | undefined;
 
   private constructor(private readonly options: TwilioSandboxOptions) {
-    this.accountSid = options.accountSid ?? SANDBOX_ACCOUNT_SID;
-    this.authToken = options.authToken ?? SANDBOX_AUTH_TOKEN;
+    this.accountSid = options.accountSid ?? DEFAULT_SANDBOX_ACCOUNT_SID;
+    this.authToken = options.authToken ?? DEFAULT_SANDBOX_AUTH_TOKEN;
     if (!/^AC[0-9a-fA-F]{32}$/.test(this.accountSid)) throw new Error('accountSid must match ^AC[0-9a-fA-F]{32}$');
     this.publicBase = options.publicBaseUrl?.replace(/\/$/, '');
-    this.ownedNumbers = options.ownedNumbers ?? [SANDBOX_DEFAULT_NUMBER];
+    this.ownedNumbers = options.ownedNumbers ?? [DEFAULT_SANDBOX_NUMBER];
     const seed = options.seed ?? 1;
     const scheduler = new Scheduler(options.speed ?? 1);
     const state = new SandboxState(parseAmount(options.balance ?? '20.00'), scheduler.now());

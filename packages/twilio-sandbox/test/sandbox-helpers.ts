@@ -3,8 +3,7 @@ import type { AddressInfo } from 'node:net';
 import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import twilio from 'twilio';
-import { BaseUrlRequestClient } from '../../src/twilio/twilio-http-client';
-import { TwilioSandbox, type TwilioSandboxOptions } from '../../src/sandbox/twilio-sandbox';
+import { TwilioSandbox, type TwilioSandboxOptions } from '../src';
 import schemas from './schemas/twilio-api-v2010.json';
 
 export const OWNED = '+14155550199';
@@ -23,12 +22,26 @@ export interface RawExchange {
   params?: unknown;
 }
 
-/** The SDK's own request client, also keeping every raw exchange so tests can see status codes and bodies. */
-export class RecordingRequestClient extends BaseUrlRequestClient {
-  readonly exchanges: RawExchange[] = [];
+type RequestOptions<TData> = Parameters<twilio.RequestClient['request']>[0] & { data?: TData };
 
-  override async request<TData>(opts: Parameters<BaseUrlRequestClient['request']>[0] & { data?: TData }) {
-    const response = await super.request<TData>(opts);
+/**
+ * The SDK's own request client, sending what it would send to api.twilio.com to the sandbox instead
+ * (path and query kept, also for next-page links), and keeping every raw exchange so tests can see
+ * status codes and bodies.
+ */
+export class RecordingRequestClient extends twilio.RequestClient {
+  readonly exchanges: RawExchange[] = [];
+  private readonly target: URL;
+
+  constructor(baseUrl: string, opts: ConstructorParameters<typeof twilio.RequestClient>[0]) {
+    super(opts);
+    this.target = new URL(baseUrl);
+  }
+
+  override async request<TData>(opts: RequestOptions<TData>) {
+    const original = new URL(opts.uri);
+    const uri = `${this.target.origin}${original.pathname}${original.search}`;
+    const response = await super.request<TData>({ ...opts, uri });
     const body = typeof response.body === 'string' && response.body ? JSON.parse(response.body) : response.body;
     this.exchanges.push({ method: opts.method, uri: opts.uri, statusCode: response.statusCode, body, data: opts.data, params: opts.params });
     return response;
@@ -41,10 +54,14 @@ export class RecordingRequestClient extends BaseUrlRequestClient {
   }
 }
 
-export function sdkFor(
-  sandbox: TwilioSandbox,
-  opts: { authToken?: string; timeoutMs?: number; autoRetry?: boolean; maxRetries?: number } = {},
-) {
+export interface SdkOptions {
+  authToken?: string;
+  timeoutMs?: number;
+  autoRetry?: boolean;
+  maxRetries?: number;
+}
+
+export function sdkFor(sandbox: Pick<TwilioSandbox, 'accountSid' | 'authToken' | 'baseUrl'>, opts: SdkOptions = {}) {
   const http = new RecordingRequestClient(sandbox.baseUrl, {
     timeout: opts.timeoutMs,
     autoRetry: opts.autoRetry,

@@ -72,6 +72,10 @@ export function parseForm(text: string): Form {
   return form;
 }
 
+export function bodyOf(req: Request): Form {
+  return parseForm(typeof req.body === 'string' ? req.body : '');
+}
+
 export function queryOf(req: Request): Form {
   const at = req.originalUrl.indexOf('?');
   return at < 0 ? {} : parseForm(req.originalUrl.slice(at + 1));
