@@ -1,6 +1,6 @@
 import { eventually, TestApp, startTestApp } from '../support/test-app';
-import { createClient } from '../generated/sdk/client';
-import type { Client } from '../generated/sdk/client';
+import { createClient } from '@samsaek/phone-sdk/client';
+import type { Client } from '@samsaek/phone-sdk/client';
 import {
   getBalance,
   getCall,
@@ -14,12 +14,12 @@ import {
   purchaseNumber,
   searchNumbers,
   sendSms,
-} from '../generated/sdk';
-import type { CallDto, ErrorResponseDto, MessageDto } from '../generated/sdk';
+} from '@samsaek/phone-sdk';
+import type { CallDto, ErrorResponseDto, MessageDto } from '@samsaek/phone-sdk';
 
 /**
- * The client generated from openapi.yaml by @hey-api/openapi-ts (test/generated/sdk), used the way
- * an integrator would: every type here comes from the generated code.
+ * The client generated from openapi.yaml by @hey-api/openapi-ts (the @samsaek/phone-sdk package), used
+ * the way an integrator would: every type here comes from the generated code.
  */
 describe('generated SDK against the running service', () => {
   let t: TestApp;
