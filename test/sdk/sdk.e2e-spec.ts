@@ -16,6 +16,7 @@ import {
   sendSms,
 } from '@samsaek/phone-sdk';
 import type { CallDto, ErrorResponseDto, MessageDto } from '@samsaek/phone-sdk';
+import { quickstart } from '../../packages/sdk/examples/quickstart';
 
 /**
  * The client generated from openapi.yaml by @hey-api/openapi-ts (the @samsaek/phone-sdk package), used
@@ -100,6 +101,16 @@ describe('generated SDK against the running service', () => {
     const page2 = await getSmsHistory({ client: viewer, query: { agent_name: 'SDK Bot', limit: 2, cursor: page1.data!.next_cursor! } });
     expect(page2.data!.messages.map((m) => m.body)).toEqual(['SDK first']);
     expect(page2.data!.next_cursor).toBeNull();
+  });
+
+  it("runs the package README's quickstart: places a call, sends an SMS, reads the workflow's call history", async () => {
+    const { call, sms, calls, nextCursor } = await quickstart(t.baseUrl, t.token(['phone:call', 'phone:sms', 'phone:view'], 'sdk-quickstart'));
+    expect(call).toMatchObject({ to: '+14155550100', direction: 'outbound', agent_name: 'Concierge', workflow_id: 'wf_123' });
+    expect(sms).toMatchObject({ to: '+14155550100', body: 'Your table is ready.', agent_name: 'Concierge' });
+    expect(calls.map((c) => c.sid)).toEqual([call.sid]);
+    expect(nextCursor).toBeNull();
+
+    await expect(quickstart(t.baseUrl, t.token(['phone:view'], 'sdk-quickstart'))).rejects.toMatchObject({ statusCode: 403, code: 'forbidden' });
   });
 
   it('reads the balance and the stats', async () => {
