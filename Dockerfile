@@ -3,7 +3,9 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+# npm workspaces: each package's manifest, so that `npm ci` matches the lockfile.
 COPY packages/twilio-sandbox/package.json ./packages/twilio-sandbox/
+COPY packages/sdk/package.json ./packages/sdk/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json nest-cli.json ./
 COPY packages/twilio-sandbox/tsconfig.json ./packages/twilio-sandbox/

@@ -2,7 +2,12 @@ import { fileURLToPath } from 'node:url';
 import swc from 'unplugin-swc';
 import { defineConfig } from 'vitest/config';
 
+// Workspace packages resolve to their TypeScript sources in tests (the `@samsaek/source` export
+// condition), so the suite needs no build step; the rest are Vite's default server conditions.
+const conditions = ['@samsaek/source', 'node', 'development|production'];
+
 export default defineConfig({
+  ssr: { resolve: { conditions } },
   test: {
     globals: true,
     root: './',

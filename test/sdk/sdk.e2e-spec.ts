@@ -1,6 +1,6 @@
 import { eventually, TestApp, startTestApp } from '../support/test-app';
-import { createClient } from '../generated/sdk/client';
-import type { Client } from '../generated/sdk/client';
+import { createClient } from '@samsaek/phone-sdk/client';
+import type { Client } from '@samsaek/phone-sdk/client';
 import {
   getBalance,
   getCall,
@@ -14,12 +14,13 @@ import {
   purchaseNumber,
   searchNumbers,
   sendSms,
-} from '../generated/sdk';
-import type { CallDto, ErrorResponseDto, MessageDto } from '../generated/sdk';
+} from '@samsaek/phone-sdk';
+import type { CallDto, ErrorResponseDto, MessageDto } from '@samsaek/phone-sdk';
+import { quickstart } from '../../packages/sdk/examples/quickstart';
 
 /**
- * The client generated from openapi.yaml by @hey-api/openapi-ts (test/generated/sdk), used the way
- * an integrator would: every type here comes from the generated code.
+ * The client generated from openapi.yaml by @hey-api/openapi-ts (the @samsaek/phone-sdk package), used
+ * the way an integrator would: every type here comes from the generated code.
  */
 describe('generated SDK against the running service', () => {
   let t: TestApp;
@@ -100,6 +101,16 @@ describe('generated SDK against the running service', () => {
     const page2 = await getSmsHistory({ client: viewer, query: { agent_name: 'SDK Bot', limit: 2, cursor: page1.data!.next_cursor! } });
     expect(page2.data!.messages.map((m) => m.body)).toEqual(['SDK first']);
     expect(page2.data!.next_cursor).toBeNull();
+  });
+
+  it("runs the package README's quickstart: places a call, sends an SMS, reads the workflow's call history", async () => {
+    const { call, sms, calls, nextCursor } = await quickstart(t.baseUrl, t.token(['phone:call', 'phone:sms', 'phone:view'], 'sdk-quickstart'));
+    expect(call).toMatchObject({ to: '+14155550100', direction: 'outbound', agent_name: 'Concierge', workflow_id: 'wf_123' });
+    expect(sms).toMatchObject({ to: '+14155550100', body: 'Your table is ready.', agent_name: 'Concierge' });
+    expect(calls.map((c) => c.sid)).toEqual([call.sid]);
+    expect(nextCursor).toBeNull();
+
+    await expect(quickstart(t.baseUrl, t.token(['phone:view'], 'sdk-quickstart'))).rejects.toMatchObject({ statusCode: 403, code: 'forbidden' });
   });
 
   it('reads the balance and the stats', async () => {

@@ -1,4 +1,4 @@
-// Generates the TypeScript client in test/generated/sdk from openapi.yaml with @hey-api/openapi-ts.
+// Generates the TypeScript client in src/ from the service's openapi.yaml with @hey-api/openapi-ts.
 // `--check`: generates into a temporary folder and exits 1 when the committed client differs.
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,14 +6,16 @@ import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClient } from '@hey-api/openapi-ts';
 
-const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
-export const SDK_DIR = join(root, 'test/generated/sdk');
+const pkg = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
+const root = resolve(pkg, '../..');
+export const SPEC = join(root, 'openapi.yaml');
+export const SDK_DIR = join(pkg, 'src');
 
 export async function generateSdk(outDir) {
   await createClient({
-    input: join(root, 'openapi.yaml'),
-    output: { path: outDir, tsConfigPath: join(root, 'tsconfig.json') },
-    plugins: ['@hey-api/client-fetch', '@hey-api/typescript', '@hey-api/sdk'],
+    input: SPEC,
+    output: { path: outDir, tsConfigPath: join(pkg, 'tsconfig.json') },
+    plugins: [{ name: '@hey-api/client-fetch', includeInEntry: true }, '@hey-api/typescript', '@hey-api/sdk'],
     logs: { level: 'silent', file: false },
   });
 }
@@ -33,22 +35,23 @@ export function compareDirs(a, b) {
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const shown = relative(root, SDK_DIR);
   if (process.argv.includes('--check')) {
     const tmp = mkdtempSync(join(tmpdir(), 'sdk-'));
     try {
       await generateSdk(tmp);
       const differ = compareDirs(SDK_DIR, tmp);
       if (differ.length) {
-        process.stderr.write(`test/generated/sdk is out of date with openapi.yaml; run \`npm run sdk\`. Differing files:\n${differ.map((f) => `  ${f}\n`).join('')}`);
+        process.stderr.write(`${shown} is out of date with openapi.yaml; run \`npm run sdk\`. Differing files:\n${differ.map((f) => `  ${f}\n`).join('')}`);
         process.exitCode = 1;
       } else {
-        process.stdout.write('test/generated/sdk matches openapi.yaml\n');
+        process.stdout.write(`${shown} matches openapi.yaml\n`);
       }
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }
   } else {
     await generateSdk(SDK_DIR);
-    process.stdout.write(`wrote ${relative(root, SDK_DIR)}\n`);
+    process.stdout.write(`wrote ${shown}\n`);
   }
 }
