@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import swc from 'unplugin-swc';
 import { defineConfig } from 'vitest/config';
 
@@ -18,10 +17,6 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     fileParallelism: false,
-  },
-  resolve: {
-    // Tests run the sandbox from its sources, so they need no build of the package first.
-    alias: { '@samsaek/twilio-sandbox': fileURLToPath(new URL('./packages/twilio-sandbox/src/index.ts', import.meta.url)) },
   },
   plugins: [
     swc.vite({
