@@ -71,7 +71,7 @@ describe('production image', () => {
   }, 600_000);
   afterAll(() => {
     if (app) rmSync(app, { recursive: true, force: true });
-  });
+  }, 180_000);
 
   it('takes node_modules and dist from the build stage, and no workspace package', () => {
     const runtime = stages()[1];

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -30,7 +30,9 @@ describe('npm run openapi:check', () => {
       cpSync(join(ROOT, entry), join(dir, entry), { recursive: true, filter: (from) => !/src\/metadata(\.tmp-\d+)?\.ts$/.test(from) });
     }
     symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
-  });
+    // The service's types and its sandbox mode need the built sandbox package, as `npm run build` makes it.
+    execFileSync('npm', ['run', '-s', 'build:sandbox'], { cwd: ROOT, stdio: 'pipe' });
+  }, 180_000);
 
   afterAll(() => {
     if (dir) rmSync(dir, { recursive: true, force: true });
