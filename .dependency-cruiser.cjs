@@ -79,7 +79,7 @@ module.exports = {
     tsConfig: { fileName: 'tsconfig.check.json' },
     enhancedResolveOptions: {
       exportsFields: ['exports'],
-      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+      conditionNames: ['@samsaek/source', 'import', 'require', 'node', 'default', 'types'],
       extensions: ['.ts', '.mts', '.cts', '.d.ts', '.js', '.mjs', '.cjs', '.json'],
       mainFields: ['module', 'main', 'types', 'typings'],
     },

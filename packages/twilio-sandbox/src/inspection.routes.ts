@@ -1,9 +1,26 @@
 import express, { Router } from 'express';
-import type { TwilioSandbox } from './twilio-sandbox';
+import type { FaultOptions, FaultSettings } from './faults';
+import type { InboundCallInput, InboundSmsInput } from './inbound';
+import type { CallbackDelivery, SandboxCall, SandboxMessage } from './sandbox-state';
 import { ApiError } from './wire';
 
 /** The sandbox's own API (no Twilio auth): what really happened, and the knobs. */
-export function inspectionRoutes(sandbox: TwilioSandbox): Router {
+/** What the inspection routes read and drive; the sandbox itself provides it. */
+export interface InspectableSandbox {
+  readonly accountSid: string;
+  readonly baseUrl: string;
+  readonly pending: number;
+  readonly apiRequestCount: number;
+  calls(): Array<Omit<SandboxCall, 'talkSeconds'>>;
+  messages(): SandboxMessage[];
+  callbacks(): CallbackDelivery[];
+  reset(): void;
+  setFaults(options: FaultOptions): FaultSettings;
+  deliverInboundCall(input: InboundCallInput): Promise<string>;
+  deliverInboundSms(input: InboundSmsInput): Promise<string>;
+}
+
+export function inspectionRoutes(sandbox: InspectableSandbox): Router {
   const router = Router();
   router.use(express.json());
   const str = (value: unknown, key: string): string => {
