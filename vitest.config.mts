@@ -5,18 +5,28 @@ import { defineConfig } from 'vitest/config';
 // condition), so the suite needs no build step; the rest are Vite's default server conditions.
 const conditions = ['@samsaek/source', 'node', 'development|production'];
 
+// The API contract as clients and operators see it: the spec, the generated SDK, Swagger UI in a
+// browser, the production image and the boundary rules.
+const CONTRACT = ['test/openapi/**/*.e2e-spec.ts', 'test/sdk/**/*.e2e-spec.ts', 'test/browser/**/*.e2e-spec.ts', 'test/image/**/*.e2e-spec.ts', 'test/tooling/**/*.e2e-spec.ts'];
+
 export default defineConfig({
   ssr: { resolve: { conditions } },
   test: {
     globals: true,
     root: './',
-    include: ['test/**/*.e2e-spec.ts', 'src/**/*.spec.ts', 'packages/*/test/**/*.e2e-spec.ts'],
     environment: 'node',
     globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
     fileParallelism: false,
+    // Tiers: `npm run test:unit` runs one in seconds; `npm test` runs them all.
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['src/**/*.spec.ts', 'packages/*/src/**/*.spec.ts'] } },
+      { extends: true, test: { name: 'e2e', include: ['test/**/*.e2e-spec.ts'], exclude: CONTRACT } },
+      { extends: true, test: { name: 'contract', include: CONTRACT } },
+      { extends: true, test: { name: 'sandbox', include: ['packages/twilio-sandbox/test/**/*.e2e-spec.ts'] } },
+    ],
   },
   plugins: [
     swc.vite({
