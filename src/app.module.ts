@@ -13,6 +13,7 @@ import { HealthModule } from './health/health.module';
 import { NumbersModule } from './numbers/numbers.module';
 import { RecordsModule } from './records/records.module';
 import { SmsModule } from './sms/sms.module';
+import { ThrottlingModule } from './throttling/throttling.module';
 import { TwilioModule } from './twilio/twilio.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
@@ -25,6 +26,7 @@ export class AppModule implements NestModule {
         ConfigModule.forRoot(config),
         ScheduleModule.forRoot(),
         DatabaseModule,
+        ThrottlingModule,
         RecordsModule,
         TwilioModule,
         AuthModule,

@@ -5,6 +5,7 @@ import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { CurrentUser } from '../auth/authenticated-user';
 import { Permission } from '../auth/permission';
 import { ErrorResponseDto } from '../common/error-response.dto';
+import { RateLimit } from '../throttling/rate-limit.guard';
 import { CallDto, CallHistoryDto, CallHistoryQueryDto, CallSidParamsDto, PlaceCallDto } from './calls.dto';
 import { CallsService } from './calls.service';
 
@@ -16,9 +17,15 @@ export class CallsController {
   /** Places an outbound call that speaks a message, plays an audio file or runs TwiML. */
   @Post('call')
   @RequirePermission(Permission.Call)
+  @RateLimit('calls')
   @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'Invalid request, opted-out recipient, or Twilio refused the call' })
   @ApiResponse({ status: 402, type: ErrorResponseDto, description: 'The Twilio account has insufficient funds' })
-  @ApiResponse({ status: 429, type: ErrorResponseDto, description: 'Twilio rate limit reached' })
+  @ApiResponse({
+    status: 429,
+    type: ErrorResponseDto,
+    description: 'This caller sent too many requests in the rate-limit window (code rate_limited), or Twilio\'s rate limit was reached',
+    headers: { 'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer' } } },
+  })
   @ApiResponse({ status: 502, type: ErrorResponseDto, description: 'Twilio failed or rejected the service credentials' })
   @ApiResponse({ status: 504, type: ErrorResponseDto, description: 'Twilio did not answer in time' })
   placeCall(@Body() body: PlaceCallDto, @CurrentUser() user: AuthenticatedUser): Promise<CallDto> {

@@ -5,6 +5,7 @@ import { PhoneNumberEntity } from './phone-number.entity';
 import { RecordingEntity } from './recording.entity';
 import { StatusEventEntity } from './status-event.entity';
 import { WebhookEventEntity } from './webhook-event.entity';
+import { ThrottleCounterEntity } from '../throttling/throttle-counter.entity';
 
 export const ENTITIES = [
   CallRecordEntity,
@@ -14,4 +15,5 @@ export const ENTITIES = [
   StatusEventEntity,
   RecordingEntity,
   OptOutEntity,
+  ThrottleCounterEntity,
 ];

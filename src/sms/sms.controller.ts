@@ -5,6 +5,7 @@ import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { CurrentUser } from '../auth/authenticated-user';
 import { Permission } from '../auth/permission';
 import { ErrorResponseDto } from '../common/error-response.dto';
+import { RateLimit } from '../throttling/rate-limit.guard';
 import { MessageDto, MessageHistoryDto, MessageSidParamsDto, SendSmsDto, SmsHistoryQueryDto } from './sms.dto';
 import { SmsService } from './sms.service';
 
@@ -16,9 +17,15 @@ export class SmsController {
   /** Sends an SMS, or an MMS when media is attached. */
   @Post('sms')
   @RequirePermission(Permission.Sms)
+  @RateLimit('sms')
   @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'Invalid request, opted-out recipient, or Twilio refused the message' })
   @ApiResponse({ status: 402, type: ErrorResponseDto, description: 'The Twilio account has insufficient funds' })
-  @ApiResponse({ status: 429, type: ErrorResponseDto, description: 'Twilio rate limit reached' })
+  @ApiResponse({
+    status: 429,
+    type: ErrorResponseDto,
+    description: 'This caller sent too many requests in the rate-limit window (code rate_limited), or Twilio\'s rate limit was reached',
+    headers: { 'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer' } } },
+  })
   @ApiResponse({ status: 502, type: ErrorResponseDto, description: 'Twilio failed or rejected the service credentials' })
   @ApiResponse({ status: 504, type: ErrorResponseDto, description: 'Twilio did not answer in time' })
   sendSms(@Body() body: SendSmsDto, @CurrentUser() user: AuthenticatedUser): Promise<MessageDto> {
