@@ -1,3 +1,4 @@
+import { ThrottleCounters1796167045384 } from './1796167045384-throttle-counters';
 import { Init1795523155463 } from './1795523155463-init';
 /** Every migration, in order; the app and the CLI both run this list. */
-export const MIGRATIONS: Function[] = [Init1795523155463];
+export const MIGRATIONS: Function[] = [Init1795523155463, ThrottleCounters1796167045384];

@@ -11,6 +11,7 @@ import { DatabaseModule } from './db/database.module';
 import { HealthModule } from './health/health.module';
 import { NumbersModule } from './numbers/numbers.module';
 import { SmsModule } from './sms/sms.module';
+import { ThrottlingModule } from './throttling/throttling.module';
 import { TwilioModule } from './twilio/twilio.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
@@ -23,6 +24,7 @@ export class AppModule {
         ConfigModule.forRoot(config),
         ScheduleModule.forRoot(),
         DatabaseModule,
+        ThrottlingModule,
         TwilioModule,
         AuthModule,
         NumbersModule,

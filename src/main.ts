@@ -25,8 +25,8 @@ async function main(): Promise<void> {
     `Twilio: ${sandbox ? `built-in sandbox at ${sandbox.baseUrl} (no Twilio account needed; inspect it at ${sandbox.baseUrl}/sandbox/calls)` : config.twilio.apiBaseUrl ?? 'api.twilio.com'}`,
     `Database: ${config.database.url ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.database.pgliteDataDir}`}`,
   ];
+  if (config.security.swaggerEnabled) lines.push(`API docs: ${base}/api/docs`);
   if (config.env !== 'production') {
-    lines.push(`API docs: ${base}/api/docs`);
     lines.push('Get a token: npm run token -- --sub alice --permissions phone:admin --ttl 1h');
     if (config.jwt.usingDevSecret) {
       const token = mintToken(config, { sub: 'dev', permissions: ['phone:admin'], ttl: '12h' });

@@ -1,7 +1,11 @@
 import { ExecutionContext, HttpStatus, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
+import { TokenExpiredError } from 'jsonwebtoken';
 import { AppError } from '../common/app-error';
+import { appLogger } from '../common/logger';
+import { RequestWithId, requestIdOf } from '../common/request-id.middleware';
+import { AuthFailureLimiter } from '../throttling/auth-failure-limiter';
 import { PERMISSION_KEY, PUBLIC_KEY } from './auth.decorators';
 import { AuthenticatedUser } from './authenticated-user';
 import { Permission } from './permission';
@@ -12,7 +16,10 @@ import { Permission } from './permission';
  */
 @Injectable()
 export class PermissionsGuard extends AuthGuard('jwt') {
-  constructor(private readonly reflector: Reflector) {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly authFailures: AuthFailureLimiter,
+  ) {
     super();
   }
 
@@ -20,13 +27,21 @@ export class PermissionsGuard extends AuthGuard('jwt') {
     const targets = [context.getHandler(), context.getClass()];
     const isPublic = this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets);
     const required = this.reflector.getAllAndOverride<Permission | undefined>(PERMISSION_KEY, targets);
-    const request = context.switchToHttp().getRequest<{ headers: Record<string, string | undefined> }>();
+    const request = context.switchToHttp().getRequest<{ headers: Record<string, string | undefined>; ip?: string }>();
 
     if (isPublic && !request.headers.authorization) return true;
     if (!isPublic && !required) {
       throw new AppError(HttpStatus.FORBIDDEN, 'forbidden', 'This route is not open to any permission');
     }
-    await (super.canActivate(context) as Promise<boolean>);
+    try {
+      await (super.canActivate(context) as Promise<boolean>);
+    } catch (error) {
+      // Only a token that was sent and refused counts: a missing one guesses nothing.
+      if (request.headers.authorization && error instanceof AppError && error.status === HttpStatus.UNAUTHORIZED) {
+        throw (await this.authFailures.recordFailure(request.ip)) ?? error;
+      }
+      throw error;
+    }
     if (isPublic) return true;
     const user = context.switchToHttp().getRequest<{ user: AuthenticatedUser }>().user;
     if (!user.permissions.has(required!)) {
@@ -35,10 +50,18 @@ export class PermissionsGuard extends AuthGuard('jwt') {
     return true;
   }
 
-  handleRequest<TUser>(err: unknown, user: TUser | false, info: unknown): TUser {
+  /** The reason goes to the log; the client learns only missing, expired or invalid, never what was expected. */
+  handleRequest<TUser>(err: unknown, user: TUser | false, info: unknown, context: ExecutionContext): TUser {
     if (err || !user) {
-      const reason = info instanceof Error ? info.message : 'missing or invalid bearer token';
-      throw new AppError(HttpStatus.UNAUTHORIZED, 'unauthorized', `Authentication failed: ${reason}`);
+      const request = context.switchToHttp().getRequest<RequestWithId>();
+      const reason = err instanceof Error ? err.message : info instanceof Error ? info.message : 'no user';
+      appLogger().event('info', 'authentication_failed', { request_id: requestIdOf(request), reason });
+      const message = !request.headers.authorization
+        ? 'missing bearer token'
+        : info instanceof TokenExpiredError
+          ? 'the bearer token has expired'
+          : 'invalid bearer token';
+      throw new AppError(HttpStatus.UNAUTHORIZED, 'unauthorized', `Authentication failed: ${message}`);
     }
     return user;
   }

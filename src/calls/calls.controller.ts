@@ -6,6 +6,7 @@ import { CurrentUser } from '../auth/authenticated-user';
 import { Permission } from '../auth/permission';
 import { ApiTwilioErrors } from '../common/api-twilio-errors.decorator';
 import { ErrorResponseDto } from '../common/error-response.dto';
+import { RateLimit } from '../throttling/rate-limit.guard';
 import { CallDto, CallHistoryDto, CallHistoryQueryDto, CallSidParamsDto, PlaceCallDto } from './calls.dto';
 import { CallsService } from './calls.service';
 
@@ -17,8 +18,9 @@ export class CallsController {
   /** Places an outbound call that speaks a message, plays an audio file or runs TwiML. */
   @Post('call')
   @RequirePermission(Permission.Call)
+  @RateLimit('calls')
   @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'Invalid request, opted-out recipient, or Twilio refused the call' })
-  @ApiTwilioErrors({ charges: true })
+  @ApiTwilioErrors({ charges: true, rateLimited: true })
   placeCall(@Body() body: PlaceCallDto, @CurrentUser() user: AuthenticatedUser): Promise<CallDto> {
     return this.calls.placeCall(body, user.sub);
   }

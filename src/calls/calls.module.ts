@@ -12,10 +12,11 @@ import { CallsController } from './calls.controller';
 import { CallsService } from './calls.service';
 import { RecordingEntity } from './recording.entity';
 import { RecordingRepository } from './recording.repository';
+import { ThrottlingModule } from '../throttling/throttling.module';
 
 /** Calls: place, list, inspect, hang up; owns call records, their recordings and status rules. */
 @Module({
-  imports: [TypeOrmModule.forFeature([CallRecordEntity, RecordingEntity]), TimelineModule, TwilioModule, SmsModule],
+  imports: [ThrottlingModule, TypeOrmModule.forFeature([CallRecordEntity, RecordingEntity]), TimelineModule, TwilioModule, SmsModule],
   controllers: [CallsController, CallRecordingsController],
   providers: [CallRecordRepository, RecordingRepository, CallsService, CallRecordsService, CallRecordingsService],
   exports: [CallRecordsService],

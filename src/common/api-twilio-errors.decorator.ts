@@ -5,12 +5,20 @@ import { ErrorResponseDto } from './error-response.dto';
 /**
  * Documents the errors a route answers when the Twilio request behind it fails (see the failure
  * kinds in src/twilio/twilio.errors.ts). `charges`: the route spends money at Twilio, so an
- * account without funds is refused with 402.
+ * account without funds is refused with 402. `rateLimited`: the route also counts against the
+ * caller's own rate limit (code rate_limited).
  */
-export function ApiTwilioErrors(options: { charges?: boolean } = {}): MethodDecorator & ClassDecorator {
+export function ApiTwilioErrors(options: { charges?: boolean; rateLimited?: boolean } = {}): MethodDecorator & ClassDecorator {
   return applyDecorators(
     ...(options.charges ? [ApiResponse({ status: 402, type: ErrorResponseDto, description: 'The Twilio account has insufficient funds' })] : []),
-    ApiResponse({ status: 429, type: ErrorResponseDto, description: 'Twilio rate limit reached' }),
+    options.rateLimited
+      ? ApiResponse({
+          status: 429,
+          type: ErrorResponseDto,
+          description: "This caller sent too many requests in the rate-limit window (code rate_limited), or Twilio's rate limit was reached",
+          headers: { 'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer' } } },
+        })
+      : ApiResponse({ status: 429, type: ErrorResponseDto, description: 'Twilio rate limit reached' }),
     ApiResponse({ status: 502, type: ErrorResponseDto, description: 'Twilio failed or rejected the service credentials' }),
     ApiResponse({ status: 504, type: ErrorResponseDto, description: 'Twilio did not answer in time' }),
   );

@@ -73,6 +73,54 @@ describe('loadConfig', () => {
     expect(problems.some((p) => p.startsWith('JWT_PUBLIC_KEY'))).toBe(true);
     expect(problems.some((p) => p.startsWith('INBOUND_FORWARD_TO'))).toBe(true);
   });
+
+  it('reads each secret from <KEY>_FILE, trailing newline trimmed', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'samsaek-secrets-'));
+    const secret = 'file-secret-0123456789-0123456789-abcdef';
+    writeFileSync(join(dir, 'jwt'), `${secret}\n`);
+    writeFileSync(join(dir, 'twilio'), 'twilio-token-from-file\n');
+    writeFileSync(join(dir, 'db'), 'postgres://svc:p%40ss@db.example.com:5432/phone\n');
+    const config = loadConfig({
+      JWT_SECRET_FILE: join(dir, 'jwt'),
+      TWILIO_ACCOUNT_SID: `AC${'a'.repeat(32)}`,
+      TWILIO_AUTH_TOKEN_FILE: join(dir, 'twilio'),
+      DATABASE_URL_FILE: join(dir, 'db'),
+    });
+    expect(config.jwt).toMatchObject({ verifyKey: secret, usingDevSecret: false });
+    expect(config.twilio.authToken).toBe('twilio-token-from-file');
+    expect(config.database.url).toBe('postgres://svc:p%40ss@db.example.com:5432/phone');
+  });
+
+  it('refuses a secret set both directly and as a file, and a file that cannot be read, naming the key', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'samsaek-secrets-'));
+    writeFileSync(join(dir, 'jwt'), 'x'.repeat(40));
+    const problems = problemsOf({
+      JWT_SECRET: 'y'.repeat(40),
+      JWT_SECRET_FILE: join(dir, 'jwt'),
+      TWILIO_AUTH_TOKEN_FILE: join(dir, 'missing'),
+    });
+    expect(problems).toEqual([
+      'TWILIO_AUTH_TOKEN_FILE names a file that cannot be read (ENOENT: ' + join(dir, 'missing') + ')',
+      'JWT_SECRET and JWT_SECRET_FILE are both set; set only one',
+    ]);
+  });
+
+  it('closes CORS and keeps Swagger off in production unless configured', () => {
+    const production = { NODE_ENV: 'production', ALLOW_SANDBOX_IN_PRODUCTION: 'true', ALLOW_PGLITE_IN_PRODUCTION: 'true', JWT_SECRET: 'z'.repeat(40) };
+    expect(loadConfig(production).security).toEqual({ corsOrigins: [], swaggerEnabled: false });
+    expect(loadConfig({}).security).toEqual({ corsOrigins: [], swaggerEnabled: true });
+    const open = loadConfig({ ...production, SWAGGER_ENABLED: 'true', CORS_ORIGINS: 'https://app.example.com, http://localhost:3000/' });
+    expect(open.security).toEqual({ corsOrigins: ['https://app.example.com', 'http://localhost:3000'], swaggerEnabled: true });
+    expect(problemsOf({ CORS_ORIGINS: 'https://app.example.com/path,ftp://x.example.com,*' })).toEqual([
+      'CORS_ORIGINS must be * or a comma-separated list of origins like https://app.example.com (bad: https://app.example.com/path, ftp://x.example.com, *)',
+    ]);
+  });
+
+  it('has rate limits that hold back a runaway client and can be raised', () => {
+    expect(loadConfig({}).rateLimits).toEqual({ calls: 30, sms: 60, windowSeconds: 60, authFailures: 20, authFailureWindowSeconds: 60 });
+    expect(loadConfig({ RATE_LIMIT_CALLS: '500', AUTH_FAILURE_LIMIT: '1000' }).rateLimits).toMatchObject({ calls: 500, authFailures: 1000 });
+    expect(problemsOf({ RATE_LIMIT_SMS: '0' })).toEqual(['RATE_LIMIT_SMS must be an integer between 1 and 1000000 (got "0")']);
+  });
 });
 
 describe('readEnvFiles', () => {

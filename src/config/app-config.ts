@@ -75,6 +75,21 @@ export interface AppConfig {
     refreshAfterSeconds: number;
   };
   pricing: Pricing;
+  security: {
+    /** Origins allowed to call the API from a browser; empty: no CORS headers at all. */
+    corsOrigins: string[];
+    /** Serve Swagger UI at /api/docs and the document at /api/docs-json. */
+    swaggerEnabled: boolean;
+  };
+  rateLimits: {
+    /** Per JWT subject: at most `calls` placed calls and `sms` sent messages per window. */
+    calls: number;
+    sms: number;
+    windowSeconds: number;
+    /** Per client IP: at most `authFailures` rejected bearer tokens per window, then 429. */
+    authFailures: number;
+    authFailureWindowSeconds: number;
+  };
 }
 
 type Env = Record<string, string | undefined>;
@@ -93,9 +108,31 @@ export class ConfigError extends Error {
   }
 }
 
+/** Secrets that may instead be read from a file named by `<KEY>_FILE` (Docker/Kubernetes secrets). */
+export const SECRET_KEYS = ['DATABASE_URL', 'TWILIO_AUTH_TOKEN', 'JWT_SECRET', 'JWT_PUBLIC_KEY', 'JWT_PRIVATE_KEY'] as const;
+
 class Reader {
   readonly problems: string[] = [];
-  constructor(private readonly env: Env) {}
+  private readonly env: Env;
+
+  constructor(env: Env) {
+    this.env = { ...env };
+    for (const key of SECRET_KEYS) this.readSecretFile(key);
+  }
+
+  private readSecretFile(key: string): void {
+    const file = this.env[`${key}_FILE`];
+    if (file === undefined || file.trim() === '') return;
+    if (this.env[key] !== undefined && this.env[key]!.trim() !== '') {
+      this.problems.push(`${key} and ${key}_FILE are both set; set only one`);
+      return;
+    }
+    try {
+      this.env[key] = readFileSync(file.trim(), 'utf8').replace(/\r?\n$/, '');
+    } catch (error) {
+      this.problems.push(`${key}_FILE names a file that cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}: ${file.trim()})`);
+    }
+  }
 
   raw(key: string): string | undefined {
     const value = this.env[key];
@@ -169,6 +206,27 @@ class Reader {
       return fallback;
     }
     return normalized;
+  }
+
+  /** A comma-separated list of browser origins (scheme://host[:port]), or `*` alone for any origin. */
+  origins(key: string): string[] {
+    const value = this.raw(key);
+    if (value === undefined) return [];
+    const items = value.split(',').map((item) => item.trim().replace(/\/+$/, '')).filter(Boolean);
+    if (items.length === 1 && items[0] === '*') return items;
+    const bad = items.filter((item) => {
+      try {
+        const url = new URL(item);
+        return !['http:', 'https:'].includes(url.protocol) || url.origin !== item;
+      } catch {
+        return true;
+      }
+    });
+    if (bad.length) {
+      this.problems.push(`${key} must be * or a comma-separated list of origins like https://app.example.com (bad: ${bad.join(', ')})`);
+      return [];
+    }
+    return items;
   }
 
   money(key: string, fallback: string): string {
@@ -288,6 +346,17 @@ export function loadConfig(env: Env = readEnvFiles()): AppConfig {
       voicePerMinute: r.money('PRICE_VOICE_PER_MINUTE', '0.0085'),
       smsPerSegment: r.money('PRICE_SMS_PER_SEGMENT', '0.0075'),
       numberPerMonth: r.money('PRICE_NUMBER_PER_MONTH', '1.00'),
+    },
+    security: {
+      corsOrigins: r.origins('CORS_ORIGINS'),
+      swaggerEnabled: r.bool('SWAGGER_ENABLED', !production),
+    },
+    rateLimits: {
+      calls: r.int('RATE_LIMIT_CALLS', 30, 1, 1_000_000),
+      sms: r.int('RATE_LIMIT_SMS', 60, 1, 1_000_000),
+      windowSeconds: r.int('RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86400),
+      authFailures: r.int('AUTH_FAILURE_LIMIT', 20, 1, 1_000_000),
+      authFailureWindowSeconds: r.int('AUTH_FAILURE_WINDOW_SECONDS', 60, 1, 86400),
     },
   };
   if (config.webhooks.inboundAction === 'forward' && !config.webhooks.forwardTo) {

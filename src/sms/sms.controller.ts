@@ -6,6 +6,7 @@ import { CurrentUser } from '../auth/authenticated-user';
 import { Permission } from '../auth/permission';
 import { ApiTwilioErrors } from '../common/api-twilio-errors.decorator';
 import { ErrorResponseDto } from '../common/error-response.dto';
+import { RateLimit } from '../throttling/rate-limit.guard';
 import { MessageDto, MessageHistoryDto, MessageSidParamsDto, SendSmsDto, SmsHistoryQueryDto } from './sms.dto';
 import { SmsService } from './sms.service';
 
@@ -17,8 +18,9 @@ export class SmsController {
   /** Sends an SMS, or an MMS when media is attached. */
   @Post('sms')
   @RequirePermission(Permission.Sms)
+  @RateLimit('sms')
   @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'Invalid request, opted-out recipient, or Twilio refused the message' })
-  @ApiTwilioErrors({ charges: true })
+  @ApiTwilioErrors({ charges: true, rateLimited: true })
   sendSms(@Body() body: SendSmsDto, @CurrentUser() user: AuthenticatedUser): Promise<MessageDto> {
     return this.sms.sendSms(body, user.sub);
   }

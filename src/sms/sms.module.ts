@@ -10,10 +10,11 @@ import { OptOutRepository } from './opt-out.repository';
 import { OptOutsService } from './opt-outs.service';
 import { SmsController } from './sms.controller';
 import { SmsService } from './sms.service';
+import { ThrottlingModule } from '../throttling/throttling.module';
 
 /** SMS/MMS: send, list, inspect; owns message records and opt-outs. */
 @Module({
-  imports: [TypeOrmModule.forFeature([MessageRecordEntity, OptOutEntity]), TimelineModule, TwilioModule],
+  imports: [ThrottlingModule, TypeOrmModule.forFeature([MessageRecordEntity, OptOutEntity]), TimelineModule, TwilioModule],
   controllers: [SmsController],
   providers: [MessageRecordRepository, OptOutRepository, SmsService, MessageRecordsService, OptOutsService],
   exports: [MessageRecordsService, OptOutsService],

@@ -115,6 +115,12 @@ describe('bearer authentication (RS256 with issuer and audience)', () => {
       { permissions: ['phone:view'], iss: 'https://auth.example.com/', aud: 'samsaek-phone', sub: 'x', exp: Math.floor(Date.now() / 1000) + 300 },
       pub,
     );
-    for (const token of [wrongIssuer, wrongAudience, confused]) expect((await get(t, HISTORY, token)).status).toBe(401);
+    for (const token of [wrongIssuer, wrongAudience, confused]) {
+      const res = await get(t, HISTORY, token);
+      expect(res.status).toBe(401);
+      // The body says the token was refused, never what the service expects instead.
+      expect(res.body).toMatchObject({ code: 'unauthorized', message: 'Authentication failed: invalid bearer token' });
+      expect(JSON.stringify(res.body)).not.toMatch(/auth\.example\.com|samsaek-phone|RS256|expected/i);
+    }
   });
 });

@@ -18,7 +18,8 @@ describe('spec-driven auth matrix', () => {
   let fx: Fixtures;
 
   beforeAll(async () => {
-    t = await startTestApp();
+    // Every operation is tried with rejected tokens, more than one client may send per minute by default.
+    t = await startTestApp({ AUTH_FAILURE_LIMIT: '1000' });
     fx = new Fixtures(t);
   });
 

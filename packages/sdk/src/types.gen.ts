@@ -1018,7 +1018,7 @@ export type PlaceCallErrors = {
      */
     403: ErrorResponseDto;
     /**
-     * Twilio rate limit reached
+     * This caller sent too many requests in the rate-limit window (code rate_limited), or Twilio's rate limit was reached
      */
     429: ErrorResponseDto;
     /**
@@ -1550,7 +1550,7 @@ export type SendSmsErrors = {
      */
     403: ErrorResponseDto;
     /**
-     * Twilio rate limit reached
+     * This caller sent too many requests in the rate-limit window (code rate_limited), or Twilio's rate limit was reached
      */
     429: ErrorResponseDto;
     /**

@@ -1,0 +1,106 @@
+import { INestApplication } from '@nestjs/common';
+import { createApp } from '../../src/app.factory';
+import { loadConfig } from '../../src/config/app-config';
+import { request } from '../support/http';
+import { TEST_JWT_SECRET, TestApp, freePort, startTestApp } from '../support/test-app';
+
+const LIMITS = { RATE_LIMIT_CALLS: '3', RATE_LIMIT_SMS: '2', AUTH_FAILURE_LIMIT: '4' };
+const CALL = { to: '+14155550100', message: 'rate limit test' };
+const SMS = { to: '+14155550100', message: 'rate limit test' };
+const FORGED = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl';
+
+function expectRateLimited(res: { status: number; body: any; headers: Headers }): void {
+  expect(res.status).toBe(429);
+  expect(res.body).toMatchObject({ statusCode: 429, error: 'Too Many Requests', code: 'rate_limited' });
+  expect(typeof res.body.request_id).toBe('string');
+  const retryAfter = Number(res.headers.get('retry-after'));
+  expect(Number.isInteger(retryAfter) && retryAfter > 0 && retryAfter <= 60).toBe(true);
+}
+
+describe('rate limits', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp(LIMITS);
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('refuses the call past the limit for one subject before Twilio is asked; another subject is not affected', async () => {
+    const alice = t.token(['phone:call'], 'alice');
+    for (let i = 0; i < 3; i++) expect((await request(t, 'POST', '/api/phone/call', { token: alice, body: CALL })).status).toBe(201);
+    const calls = t.sandbox.calls().length;
+    const twilioRequests = t.sandbox.apiRequestCount;
+    const refused = await request(t, 'POST', '/api/phone/call', { token: alice, body: CALL });
+    expectRateLimited(refused);
+    expect(refused.body.message).toMatch(/at most 3 calls placed per 60 s/);
+    expect(t.sandbox.calls().length).toBe(calls);
+    expect(t.sandbox.apiRequestCount).toBe(twilioRequests);
+    expect((await request(t, 'POST', '/api/phone/call', { token: t.token(['phone:call'], 'bob'), body: CALL })).status).toBe(201);
+  });
+
+  it('counts SMS apart from calls, with its own limit', async () => {
+    const carol = t.token(['phone:call', 'phone:sms'], 'carol');
+    for (let i = 0; i < 2; i++) expect((await request(t, 'POST', '/api/phone/sms', { token: carol, body: SMS })).status).toBe(201);
+    const messages = t.sandbox.messages().length;
+    expectRateLimited(await request(t, 'POST', '/api/phone/sms', { token: carol, body: SMS }));
+    expect(t.sandbox.messages().length).toBe(messages);
+    expect((await request(t, 'POST', '/api/phone/call', { token: carol, body: CALL })).status).toBe(201);
+  });
+
+  it('answers 429 to a client that keeps sending rejected tokens; a valid token still works', async () => {
+    for (let i = 0; i < 4; i++) expect((await request(t, 'GET', '/api/phone/calls/history', { token: FORGED })).status).toBe(401);
+    const refused = await request(t, 'GET', '/api/phone/calls/history', { token: FORGED });
+    expectRateLimited(refused);
+    expect(refused.body.message).toMatch(/failed authentication/);
+    expect((await request(t, 'GET', '/api/phone/calls/history', { token: t.token(['phone:view']) })).status).toBe(200);
+    // Requests without a token guess nothing and are not counted.
+    expect((await request(t, 'GET', '/api/phone/calls/history')).status).toBe(401);
+  });
+});
+
+describe.skipIf(!process.env.DATABASE_URL)('rate limits across two instances on one PostgreSQL database', () => {
+  let a: TestApp;
+  let b: INestApplication;
+  let bBase: string;
+
+  beforeAll(async () => {
+    a = await startTestApp(LIMITS);
+    const port = await freePort();
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      JWT_SECRET: TEST_JWT_SECRET,
+      RECONCILE_ENABLED: 'false',
+      LOG_LEVEL: 'error',
+      DATABASE_URL: a.config.database.url!,
+      TWILIO_ACCOUNT_SID: a.sandbox.accountSid,
+      TWILIO_AUTH_TOKEN: a.sandbox.authToken,
+      TWILIO_API_BASE_URL: a.sandbox.baseUrl,
+      ...LIMITS,
+    });
+    b = await createApp(config);
+    await b.listen(port, '127.0.0.1');
+    bBase = `http://127.0.0.1:${port}`;
+  });
+
+  afterAll(async () => {
+    await b?.close();
+    await a?.close();
+  });
+
+  it('shares one subject\'s limit and one client\'s failed authentications', async () => {
+    const dave = a.token(['phone:call'], 'dave');
+    const instances = [{ baseUrl: a.baseUrl }, { baseUrl: bBase }];
+    for (let i = 0; i < 3; i++) expect((await request(instances[i % 2], 'POST', '/api/phone/call', { token: dave, body: CALL })).status).toBe(201);
+    const calls = a.sandbox.calls().length;
+    expectRateLimited(await request(instances[1], 'POST', '/api/phone/call', { token: dave, body: CALL }));
+    expectRateLimited(await request(instances[0], 'POST', '/api/phone/call', { token: dave, body: CALL }));
+    expect(a.sandbox.calls().length).toBe(calls);
+    expect((await request(instances[1], 'POST', '/api/phone/call', { token: a.token(['phone:call'], 'erin'), body: CALL })).status).toBe(201);
+
+    for (let i = 0; i < 4; i++) expect((await request(instances[i % 2], 'GET', '/api/phone/calls/history', { token: FORGED })).status).toBe(401);
+    expectRateLimited(await request(instances[0], 'GET', '/api/phone/calls/history', { token: FORGED }));
+  });
+});
