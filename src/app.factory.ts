@@ -2,6 +2,7 @@ import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
+import { jsonDepthLimit } from './common/json-depth.middleware';
 import { createValidationPipe } from './common/validation.pipe';
 import { JsonLogger, setAppLogger } from './common/logger';
 import { AppConfig } from './config/app-config';
@@ -23,6 +24,7 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
   app.disable('x-powered-by');
   app.useBodyParser('json', { limit: '100kb' });
   app.useBodyParser('urlencoded', { limit: '100kb', extended: false });
+  app.use(jsonDepthLimit());
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();
   await setupSwagger(app);

@@ -36,6 +36,7 @@ export class PermissionsGuard extends AuthGuard('jwt') {
   }
 
   handleRequest<TUser>(err: unknown, user: TUser | false, info: unknown): TUser {
+    if (err instanceof AppError) throw err;
     if (err || !user) {
       const reason = info instanceof Error ? info.message : 'missing or invalid bearer token';
       throw new AppError(HttpStatus.UNAUTHORIZED, 'unauthorized', `Authentication failed: ${reason}`);
