@@ -6,6 +6,7 @@ import helmet from 'helmet';
 import { AppModule } from './app.module';
 import { API_PREFIX } from './common/api-routes';
 import { requestIdMiddleware } from './common/request-id.middleware';
+import { jsonDepthLimit } from './common/json-depth.middleware';
 import { createValidationPipe } from './common/validation.pipe';
 import { JsonLogger, setAppLogger } from './common/logger';
 import { AppConfig } from './config/app-config';
@@ -75,6 +76,7 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
   app.useBodyParser('json', { limit: '100kb' });
   app.useBodyParser('urlencoded', { limit: '100kb', extended: false });
   app.setGlobalPrefix(API_PREFIX);
+  app.use(jsonDepthLimit());
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();
   if (config.security.swaggerEnabled) await setupSwagger(app);

@@ -52,6 +52,7 @@ export class PermissionsGuard extends AuthGuard('jwt') {
 
   /** The reason goes to the log; the client learns only missing, expired or invalid, never what was expected. */
   handleRequest<TUser>(err: unknown, user: TUser | false, info: unknown, context: ExecutionContext): TUser {
+    if (err instanceof AppError) throw err;
     if (err || !user) {
       const request = context.switchToHttp().getRequest<RequestWithId>();
       const reason = err instanceof Error ? err.message : info instanceof Error ? info.message : 'no user';

@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsISO8601, IsOptional } from 'class-validator';
+import { IsOptional } from 'class-validator';
+import { IsInstant } from '../common/instant';
 
 /** The Twilio account's balance. */
 export class BalanceDto {
@@ -16,7 +17,7 @@ export class StatsQueryDto {
    * @example 2026-11-01T00:00:00Z
    */
   @IsOptional()
-  @IsISO8601({ strict: true }, { message: 'since must be an ISO 8601 date-time, e.g. 2026-11-01T00:00:00Z' })
+  @IsInstant()
   since?: string;
 
   /**
@@ -24,7 +25,7 @@ export class StatsQueryDto {
    * @example 2026-12-01T00:00:00Z
    */
   @IsOptional()
-  @IsISO8601({ strict: true }, { message: 'until must be an ISO 8601 date-time, e.g. 2026-12-01T00:00:00Z' })
+  @IsInstant()
   until?: string;
 }
 

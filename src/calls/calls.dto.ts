@@ -11,12 +11,24 @@ import {
   Max,
   MaxLength,
   Min,
+  ValidateBy,
 } from 'class-validator';
 import { DIRECTIONS, HistoryQueryDto } from '../common/history-query.dto';
 import { IsE164 } from '../common/phone-number';
 import { SID_PARAM_PATTERN } from '../common/sid-param';
 import { CALL_STATUSES } from '../twilio/twilio.types';
 import type { CallStatus, Direction } from '../twilio/twilio.types';
+
+/** Text that fits in a TwiML document: XML 1.0 has no place for most control characters. */
+function IsXmlText(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isXmlText',
+    validator: {
+      validate: (value) => typeof value !== 'string' || !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/.test(value),
+      defaultMessage: (args) => `${args?.property} must not contain control characters other than tab and line breaks`,
+    },
+  });
+}
 
 /** Places an outbound call that speaks a message, plays audio or runs TwiML. */
 export class PlaceCallDto {
@@ -36,6 +48,7 @@ export class PlaceCallDto {
   @IsString()
   @IsNotEmpty()
   @MaxLength(20000)
+  @IsXmlText()
   message?: string;
 
   /**

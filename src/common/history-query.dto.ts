@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { IsIn, IsISO8601, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsInstant } from './instant';
 import { IsE164 } from './phone-number';
 
 export const DIRECTIONS = ['inbound', 'outbound'] as const;
@@ -68,7 +69,7 @@ export class HistoryQueryDto {
    * @example 2025-01-01T00:00:00Z
    */
   @IsOptional()
-  @IsISO8601({ strict: true }, { message: 'since must be an ISO 8601 date-time' })
+  @IsInstant()
   since?: string;
 
   /**
@@ -76,6 +77,6 @@ export class HistoryQueryDto {
    * @example 2025-02-01T00:00:00Z
    */
   @IsOptional()
-  @IsISO8601({ strict: true }, { message: 'until must be an ISO 8601 date-time' })
+  @IsInstant()
   until?: string;
 }

@@ -1,5 +1,6 @@
-import { HttpStatus, ValidationError, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, HttpStatus, ValidationError, ValidationPipe } from '@nestjs/common';
 import { AppError, ErrorDetail } from './app-error';
+import { hasUnstorableChar } from './storable-text';
 
 function flatten(errors: ValidationError[], parent = ''): ErrorDetail[] {
   return errors.flatMap((error) => {
@@ -9,22 +10,61 @@ function flatten(errors: ValidationError[], parent = ''): ErrorDetail[] {
   });
 }
 
+/**
+ * What no DTO field accepts, whatever its own rules: characters the database cannot store, anywhere
+ * in a body, query or path; and null in a body (an absent field is left out, not sent as null).
+ */
+export function inputProblems(value: unknown, where: ArgumentMetadata['type']): ErrorDetail[] {
+  const problems: ErrorDetail[] = [];
+  const stack: Array<{ value: unknown; field: string }> = [{ value, field: '' }];
+  while (stack.length) {
+    const { value: current, field } = stack.pop()!;
+    if (typeof current === 'string') {
+      if (hasUnstorableChar(current)) {
+        const name = field || where;
+        problems.push({ field: name, message: `${name} must not contain NUL characters or unpaired surrogates` });
+      }
+    } else if (current === null) {
+      if (where === 'body' && field) problems.push({ field, message: `${field} must not be null; leave the field out instead` });
+    } else if (Array.isArray(current)) {
+      for (const item of current) stack.push({ value: item, field });
+    } else if (typeof current === 'object') {
+      for (const [key, item] of Object.entries(current as Record<string, unknown>)) {
+        if (hasUnstorableChar(key)) problems.push({ field: field || where, message: `${field || where} has a key with NUL characters or unpaired surrogates` });
+        else stack.push({ value: item, field: field ? `${field}.${key}` : key });
+      }
+    }
+  }
+  return problems.reverse();
+}
+
+function validationFailed(details: ErrorDetail[]): AppError {
+  const phoneOnly = details.length > 0 && details.every((d) => d.message.includes('E.164'));
+  return new AppError(
+    HttpStatus.BAD_REQUEST,
+    phoneOnly ? 'invalid_phone_number' : 'validation_failed',
+    details.map((d) => d.message).join('; '),
+    details,
+  );
+}
+
 /** Whitelisting validation whose failures name every bad field in the documented error shape. */
+class AppValidationPipe extends ValidationPipe {
+  async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type !== 'custom' && this.toValidate(metadata)) {
+      const problems = inputProblems(value, metadata.type);
+      if (problems.length) throw validationFailed(problems);
+    }
+    return super.transform(value, metadata);
+  }
+}
+
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new AppValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,
     transformOptions: { enableImplicitConversion: false },
-    exceptionFactory: (errors) => {
-      const details = flatten(errors);
-      const phoneOnly = details.length > 0 && details.every((d) => d.message.includes('E.164'));
-      return new AppError(
-        HttpStatus.BAD_REQUEST,
-        phoneOnly ? 'invalid_phone_number' : 'validation_failed',
-        details.map((d) => d.message).join('; '),
-        details,
-      );
-    },
+    exceptionFactory: (errors) => validationFailed(flatten(errors)),
   });
 }

@@ -1,4 +1,4 @@
-import { classifyStatusCallback, callObservationOf, mediaUrlsOf, normalizeParams, recordingOf, smsKeyword } from './twilio-params';
+import { classifyStatusCallback, callObservationOf, intParam, mediaUrlsOf, messageObservationOf, normalizeParams, recordingOf, smsKeyword } from './twilio-params';
 
 describe('classifyStatusCallback', () => {
   it('tells recording, message and call callbacks apart by their parameters', () => {
@@ -60,6 +60,38 @@ describe('observations', () => {
   it('turns a JSON body into string parameters', () => {
     expect(normalizeParams({ A: 1, B: true, C: 'x', D: null, E: ['1', 2] })).toEqual({ A: '1', B: 'true', C: 'x', E: ['1', '2'] });
     expect(normalizeParams(undefined)).toEqual({});
+  });
+
+  it('replaces characters the database cannot store, in names and values', () => {
+    expect(normalizeParams({ Body: 'a\u0000b\ud800', 'X\u0000': 'y', E: ['\udc00'] })).toEqual({ Body: 'a\ufffdb\ufffd', 'X\ufffd': 'y', E: ['\ufffd'] });
+  });
+});
+
+describe('integers that do not fit their columns', () => {
+  it.each(['99999999999999999999', '2147483648', '-1', '1e20', '12abc', '9007199254740993'])('%s is dropped', (value) => {
+    expect(intParam({ N: value }, 'N')).toBeUndefined();
+  });
+
+  it('keeps the ones that fit', () => {
+    expect(intParam({ N: '2147483647' }, 'N')).toBe(2_147_483_647);
+    expect(intParam({ N: ' 0 ' }, 'N')).toBe(0);
+    expect(intParam({ N: '-1' }, 'N', { min: -1, max: 10 })).toBe(-1);
+  });
+
+  it('leaves the rest of the callback readable', () => {
+    const huge = '99999999999999999999';
+    expect(callObservationOf({ CallStatus: 'completed', SequenceNumber: huge, CallDuration: huge, ErrorCode: huge })).toMatchObject({
+      status: 'completed',
+      sequence: undefined,
+      durationSeconds: undefined,
+      errorCode: undefined,
+    });
+    expect(messageObservationOf({ MessageStatus: 'failed', ErrorCode: huge })).toMatchObject({ status: 'failed', errorCode: undefined });
+    expect(recordingOf({ CallSid: 'CA1', RecordingSid: 'RE1', RecordingStatus: 'in-progress', RecordingDuration: '-1', RecordingChannels: huge })).toMatchObject({
+      durationSeconds: null,
+      channels: null,
+    });
+    expect(mediaUrlsOf({ NumMedia: huge, MediaUrl0: 'a' })).toEqual(['a']);
   });
 });
 

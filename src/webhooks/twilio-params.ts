@@ -1,5 +1,7 @@
 import type { CallObservation, RecordingUpsert } from '../calls/call-observation';
 import type { MessageObservation } from '../sms/message-observation';
+import { appLogger } from '../common/logger';
+import { hasUnstorableChar, replaceUnstorableChars } from '../common/storable-text';
 import { CALL_STATUSES, CallStatus, MESSAGE_STATUSES, MessageStatus, isTerminalCallStatus } from '../twilio/twilio.types';
 import type { WebhookKind } from './webhook-event.entity';
 
@@ -19,10 +21,25 @@ export function sidParam(params: TwilioParams, name: string): string | undefined
   return value !== undefined && /^[A-Za-z0-9]{1,34}$/.test(value) ? value : undefined;
 }
 
-export function intParam(params: TwilioParams, name: string): number | undefined {
+/** What fits the integer columns the parameters end up in. */
+const INT_COLUMN = { min: 0, max: 2_147_483_647 };
+
+/**
+ * An integer parameter, or undefined when it is absent, not an integer or outside [min, max]: a value
+ * a column cannot hold is dropped (with a log line) rather than failing the event on every retry.
+ */
+export function intParam(params: TwilioParams, name: string, range: { min: number; max: number } = INT_COLUMN): number | undefined {
   const value = param(params, name);
-  if (value === undefined || !/^-?\d+$/.test(value.trim())) return undefined;
-  return Number(value);
+  if (value === undefined) return undefined;
+  const parsed = /^-?\d+$/.test(value.trim()) ? Number(value) : NaN;
+  if (Number.isSafeInteger(parsed) && parsed >= range.min && parsed <= range.max) return parsed;
+  appLogger().event('warn', 'webhook_param_dropped', {
+    param: name,
+    value: value.slice(0, 40),
+    reason: Number.isNaN(parsed) ? 'not an integer' : `outside ${range.min}..${range.max}`,
+    sid: sidOf(params),
+  });
+  return undefined;
 }
 
 export function dateParam(params: TwilioParams, name: string): Date | undefined {
@@ -131,7 +148,7 @@ export function recordingOf(params: TwilioParams): RecordingUpsert | null {
   const status = param(params, 'RecordingStatus');
   // Only statuses Twilio documents: anything else is not a recording event we can store.
   if (!sid || !callSid || !status || !RECORDING_STATUSES.includes(status)) return null;
-  const duration = intParam(params, 'RecordingDuration');
+  const duration = intParam(params, 'RecordingDuration', { min: -1, max: INT_COLUMN.max });
   return {
     sid,
     callSid,
@@ -162,14 +179,28 @@ export function sidOf(params: TwilioParams): string | undefined {
   return param(params, 'RecordingSid') ?? param(params, 'MessageSid') ?? param(params, 'SmsSid') ?? param(params, 'CallSid');
 }
 
-/** Webhook parameters as strings, whether they came form-encoded or as a flat JSON object. */
+/**
+ * Webhook parameters as strings, whether they came form-encoded or as a flat JSON object. Characters
+ * PostgreSQL cannot store (NUL, lone surrogates) become U+FFFD: Twilio has already delivered the
+ * message, so it is kept as faithfully as the database allows rather than refused.
+ */
 export function normalizeParams(body: unknown): TwilioParams {
   if (!body || typeof body !== 'object' || Array.isArray(body)) return {};
   const params: TwilioParams = {};
-  for (const [name, value] of Object.entries(body as Record<string, unknown>)) {
+  const replaced = new Set<string>();
+  const storable = (name: string, text: string): string => {
+    if (!hasUnstorableChar(text)) return text;
+    replaced.add(name);
+    return replaceUnstorableChars(text);
+  };
+  for (const [rawName, value] of Object.entries(body as Record<string, unknown>)) {
     if (value === null || value === undefined) continue;
-    if (Array.isArray(value)) params[name] = value.map((v) => (typeof v === 'string' ? v : JSON.stringify(v)));
-    else params[name] = typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
+    const name = storable(rawName, rawName);
+    if (Array.isArray(value)) params[name] = value.map((v) => storable(name, typeof v === 'string' ? v : JSON.stringify(v)));
+    else params[name] = storable(name, typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value));
+  }
+  if (replaced.size) {
+    appLogger().event('warn', 'webhook_param_replaced', { params: [...replaced].sort(), reason: 'characters the database cannot store', sid: sidOf(params) });
   }
   return params;
 }

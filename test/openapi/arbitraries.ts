@@ -93,9 +93,45 @@ function wrongType(s: Schema): fc.Arbitrary<unknown> {
   return fc.oneof(...others);
 }
 
+/** Text PostgreSQL cannot store (NUL, unpaired surrogates) or XML cannot hold (control characters). */
+export const hostileString: fc.Arbitrary<string> = fc
+  .tuple(
+    fc.string({ maxLength: 8 }),
+    fc.constantFrom('\u0000', '\ud800', '\udfff', '\u0001', '\u001b', '\u000b', '\ufffe'),
+    fc.string({ maxLength: 8 }),
+  )
+  .map(([a, bad, b]) => `${a}${bad}${b}`);
+
+/** Dates in ISO 8601 forms that are not one unambiguous instant, or not a real date. */
+export const oddDate: fc.Arbitrary<string> = fc.oneof(
+  fc.constantFrom('20250101T000000Z', '2025-W01-1', '2025-001', '20250101', '2025-01-01T00:00:00', '2025-02-30', '2025-01-01T24:00:00Z', '2025-01-01T00:00:00+0200'),
+  fc.date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2030-01-01T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '')),
+  fc.integer({ min: 1, max: 53 }).map((w) => `2025-W${String(w).padStart(2, '0')}`),
+);
+
+const UUID_LIKE = '6f1c2a7e-1d2b-4c55-9f1e-3a2b1c0d9e8f';
+const asCursor = (text: string) => Buffer.from(text, 'utf8').toString('base64url');
+
+/** Cursors this API could not have written: bad base64, JSON, ids that are not UUIDs, dates out of range. */
+export const malformedCursor: fc.Arbitrary<string> = fc.oneof(
+  fc.constantFrom('!!!', '%%%', asCursor('{"id":1}'), asCursor(`2026-01-01T00:00:00.000Z|${'-'.repeat(36)}`), asCursor(`-271821-04-20T00:00:00.000Z|${UUID_LIKE}`)),
+  fc.string({ maxLength: 36 }).map((id) => asCursor(`2026-01-01T00:00:00.000Z|${id}`)),
+  fc.integer({ min: -8_640_000_000_000_000, max: 8_640_000_000_000_000 }).map((ms) => asCursor(`${new Date(ms).toISOString()}|${UUID_LIKE}`)),
+  fc.string({ maxLength: 40 }).map(asCursor),
+);
+
+/** JSON nested deeper than any request needs (the service refuses more than 32 levels); shallow enough to fit in a URL. */
+export const deepJson: fc.Arbitrary<unknown> = fc.tuple(fc.integer({ min: 33, max: 400 }), fc.boolean()).map(([depth, arrays]) => {
+  let value: unknown = 1;
+  for (let i = 0; i < depth; i++) value = arrays ? [value] : { a: value };
+  return value;
+});
+
 /** A value of the right type that breaks one documented constraint, when the schema has one. */
 function outOfBounds(s: Schema): fc.Arbitrary<unknown> | null {
   const options: fc.Arbitrary<unknown>[] = [];
+  if (s.type === 'string' && !s.enum?.length) options.push(hostileString);
+  if (typeof s.example === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(s.example)) options.push(oddDate);
   if (s.maxLength !== undefined) options.push(fc.constant('x'.repeat(s.maxLength + 1)));
   if (s.minLength !== undefined && s.minLength > 0) options.push(fc.constant('x'.repeat(s.minLength - 1)));
   if (s.maximum !== undefined) options.push(fc.constant(s.maximum + 1));
@@ -121,6 +157,7 @@ export function invalidObjectArbitrary(doc: OpenApiDocument, schema: Schema | un
   const mutations: fc.Arbitrary<unknown>[] = [
     base.map((v) => ({ ...v, unexpected_field: 'x' })),
     fc.constantFrom<unknown>(null, [], 'a string', 42, true, [{}]),
+    deepJson,
   ];
   if (required.length) {
     mutations.push(
@@ -136,7 +173,8 @@ export function invalidObjectArbitrary(doc: OpenApiDocument, schema: Schema | un
     mutations.push(
       fc.constantFrom(...names).chain((name) => {
         const prop = deref(doc, props[name]);
-        const broken = [wrongType(prop)];
+        const broken = [wrongType(prop), deepJson.map((deep) => ({ nested: deep }))];
+        if (name === 'cursor') broken.push(malformedCursor);
         const bounds = outOfBounds(prop);
         if (bounds) broken.push(bounds);
         return fc.tuple(base, fc.oneof(...broken)).map(([v, bad]) => ({ ...v, [name]: bad }));

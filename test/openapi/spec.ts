@@ -173,7 +173,8 @@ export async function rowCounts(t: TestApp): Promise<Record<string, number>> {
 export function fillPath(path: string, params: Record<string, string>): string {
   return path.replace(/\{([^}]+)\}/g, (_m, name: string) => {
     if (!(name in params)) throw new Error(`no value for path parameter ${name} of ${path}`);
-    return encodeURIComponent(params[name]);
+    // as URLSearchParams (and any HTTP client) would: an unpaired surrogate has no UTF-8 form, it becomes U+FFFD
+    return encodeURIComponent(params[name].replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd'));
   });
 }
 
