@@ -7,7 +7,13 @@ const conditions = ['@samsaek/source', 'node', 'development|production'];
 
 // The API contract as clients and operators see it: the spec, the generated SDK, Swagger UI in a
 // browser, the production image and the boundary rules.
-const CONTRACT = ['test/openapi/**/*.e2e-spec.ts', 'test/sdk/**/*.e2e-spec.ts', 'test/browser/**/*.e2e-spec.ts', 'test/image/**/*.e2e-spec.ts', 'test/tooling/**/*.e2e-spec.ts'];
+const CONTRACT = [
+  'test/openapi/**/*.e2e-spec.ts',
+  'test/sdk/**/*.e2e-spec.ts',
+  'test/browser/**/*.e2e-spec.ts',
+  'test/image/**/*.e2e-spec.ts',
+  'test/tooling/**/*.e2e-spec.ts',
+];
 
 export default defineConfig({
   ssr: { resolve: { conditions } },

@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   const base = `http://localhost:${config.port}`;
   const lines = [
     `Samsaek Phone Service ${config.version} listening on ${base}/${API_PREFIX}`,
-    `Twilio: ${sandbox ? `built-in sandbox at ${sandbox.baseUrl} (no Twilio account needed; inspect it at ${sandbox.baseUrl}/sandbox/calls)` : config.twilio.apiBaseUrl ?? 'api.twilio.com'}`,
+    `Twilio: ${sandbox ? `built-in sandbox at ${sandbox.baseUrl} (no Twilio account needed; inspect it at ${sandbox.baseUrl}/sandbox/calls)` : (config.twilio.apiBaseUrl ?? 'api.twilio.com')}`,
     `Database: ${config.database.url ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.database.pgliteDataDir}`}`,
   ];
   if (config.security.swaggerEnabled) lines.push(`API docs: ${base}/api/docs`);

@@ -88,7 +88,9 @@ export function normalizeOpenApiDocument(document: OpenAPIObject): OpenAPIObject
   ordered.paths = paths;
   ordered.components = components;
   for (const [key, value] of Object.entries(rest)) if (key !== 'tags' && value !== undefined) ordered[key] = value;
-  return Object.fromEntries(Object.entries(ordered).map(([k, v]) => [k, k === 'openapi' || k === 'tags' ? v : sortDeep(v)])) as unknown as OpenAPIObject;
+  return Object.fromEntries(
+    Object.entries(ordered).map(([k, v]) => [k, k === 'openapi' || k === 'tags' ? v : sortDeep(v)]),
+  ) as unknown as OpenAPIObject;
 }
 
 interface OperationLike {

@@ -93,7 +93,12 @@ describe('BillingService', () => {
       sms: { outbound: 2, inbound: 1, segmentsOutbound: 3, segmentsInbound: 1, cost: '0.03000', unpriced: 2 },
     });
     const result = await service.getStats({}, NOW);
-    expect(result.calls).toEqual({ total: 4, by_status: { completed: 3, busy: 1 }, by_direction: { inbound: 1, outbound: 3 }, billable_minutes: 7 });
+    expect(result.calls).toEqual({
+      total: 4,
+      by_status: { completed: 3, busy: 1 },
+      by_direction: { inbound: 1, outbound: 3 },
+      billable_minutes: 7,
+    });
     expect(result.sms).toEqual({ outbound: 2, inbound: 1, segments_outbound: 3, segments_inbound: 1 });
     expect(result.cost.actual).toEqual({ calls: '0.05950', sms: '0.03000', total: '0.08950', currency: 'USD' });
     expect(result.cost.unpriced_calls).toBe(1);

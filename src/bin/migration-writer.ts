@@ -13,10 +13,15 @@ export function writeMigration(name: string, up: Query[], down: Query[]): string
   if (!up.length) return null;
   const timestamp = Date.now();
   const className = `${name.replace(/[^A-Za-z0-9]/g, '')}${timestamp}`;
-  const fileBase = `${timestamp}-${name.replace(/[^A-Za-z0-9]+/g, '-').replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase()}`;
+  const fileBase = `${timestamp}-${name
+    .replace(/[^A-Za-z0-9]+/g, '-')
+    .replace(/([a-z])([A-Z])/g, '$1-$2')
+    .toLowerCase()}`;
   const render = (queries: Query[]) =>
     queries
-      .map((q) => `    await queryRunner.query(${JSON.stringify(q.query)}${q.parameters?.length ? `, ${JSON.stringify(q.parameters)}` : ''});`)
+      .map(
+        (q) => `    await queryRunner.query(${JSON.stringify(q.query)}${q.parameters?.length ? `, ${JSON.stringify(q.parameters)}` : ''});`,
+      )
       .join('\n');
   const source = `import { MigrationInterface, QueryRunner } from 'typeorm';
 
@@ -35,12 +40,17 @@ ${render([...down].reverse())}
   const file = resolve(ROOT, 'migrations', `${fileBase}.ts`);
   writeFileSync(file, source);
   const indexFile = resolve(ROOT, 'migrations', 'index.ts');
-  const index = readFileSync(indexFile, 'utf8')
-    .replace(/(export const MIGRATIONS: Function\[\] = \[)([\s\S]*?)(\];)/, (_m, open: string, body: string, close: string) => {
-      const entries = body.split(',').map((s) => s.trim()).filter(Boolean);
+  const index = readFileSync(indexFile, 'utf8').replace(
+    /(export const MIGRATIONS: Function\[\] = \[)([\s\S]*?)(\];)/,
+    (_m, open: string, body: string, close: string) => {
+      const entries = body
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       entries.push(className);
       return `${open}${entries.join(', ')}${close}`;
-    });
+    },
+  );
   writeFileSync(indexFile, `import { ${className} } from './${fileBase}';\n${index}`);
   return file;
 }

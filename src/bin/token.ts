@@ -18,7 +18,10 @@ function main(): void {
     process.stdout.write(`${USAGE}\npermissions: ${ALL_PERMISSIONS.join(', ')}\n`);
     return;
   }
-  const permissions = values.permissions.split(',').map((p) => p.trim()).filter(Boolean);
+  const permissions = values.permissions
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
   const unknown = permissions.filter((p) => !(ALL_PERMISSIONS as readonly string[]).includes(p));
   if (unknown.length) throw new Error(`unknown permission(s): ${unknown.join(', ')}; known: ${ALL_PERMISSIONS.join(', ')}`);
   if (!/^\d+[smhd]?$/.test(values.ttl)) throw new Error(`--ttl must look like 900, 15m, 1h or 7d (got "${values.ttl}")`);

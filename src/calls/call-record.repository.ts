@@ -171,7 +171,11 @@ export class CallRecordRepository {
         ),
       );
     }
-    const rows = await q.orderBy('c.created_at', 'DESC').addOrderBy('c.id', 'DESC').limit(limit + 1).getMany();
+    const rows = await q
+      .orderBy('c.created_at', 'DESC')
+      .addOrderBy('c.id', 'DESC')
+      .limit(limit + 1)
+      .getMany();
     const items = rows.slice(0, limit);
     return { items, nextCursor: rows.length > limit ? encodeCursor(items[items.length - 1]) : null };
   }
@@ -241,7 +245,12 @@ export class CallRecordRepository {
 
   async dailyUsage(since: Date, until: Date): Promise<CallDailyUsage[]> {
     const rows = (await this.repo.query(DAILY_SQL, [since, until])) as Record<string, string | number>[];
-    return rows.map((r) => ({ date: String(r.day), calls: Number(r.calls), billableMinutes: Number(r.billable_minutes), cost: String(r.cost) }));
+    return rows.map((r) => ({
+      date: String(r.day),
+      calls: Number(r.calls),
+      billableMinutes: Number(r.billable_minutes),
+      cost: String(r.cost),
+    }));
   }
 
   private recordStatus(

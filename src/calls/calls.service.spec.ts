@@ -82,10 +82,10 @@ function setup(options: { optedOut?: boolean; refreshAfterSeconds?: number; stor
   const calls = {
     upsertPlaced: vi.fn(async (data: Partial<CallRecordEntity>) => record(data)),
     findBySid: vi.fn(async () => stored),
-    applyObservation: vi.fn(async (_sid: string, seen: { status?: CallStatus }) => record({ ...stored, status: seen.status ?? stored?.status })),
-    timeline: vi.fn(async () => [
-      { status: 'queued', sequenceNumber: -1, source: 'api', occurredAt: new Date(), errorCode: null },
-    ]),
+    applyObservation: vi.fn(async (_sid: string, seen: { status?: CallStatus }) =>
+      record({ ...stored, status: seen.status ?? stored?.status }),
+    ),
+    timeline: vi.fn(async () => [{ status: 'queued', sequenceNumber: -1, source: 'api', occurredAt: new Date(), errorCode: null }]),
     listPage: vi.fn(async () => ({ items: [record()], nextCursor: null })),
   };
   const optOuts = { isOptedOut: vi.fn(async () => options.optedOut ?? false) };
@@ -121,13 +121,22 @@ describe('CallsService.placeCall', () => {
     const dto = await service.placeCall({ ...base, message: 'Hello & welcome', agent_name: 'Bot' }, 'user-1');
 
     const input = gateway.placeCall.mock.calls[0][0];
-    expect(input.twiml).toBe('<?xml version="1.0" encoding="UTF-8"?><Response><Say voice="alice" language="en-US">Hello &amp; welcome</Say></Response>');
+    expect(input.twiml).toBe(
+      '<?xml version="1.0" encoding="UTF-8"?><Response><Say voice="alice" language="en-US">Hello &amp; welcome</Say></Response>',
+    );
     expect(input.from).toBe('+14155550199');
     expect(input.statusCallbackUrl).toBe('https://hooks.example.com/api/phone/webhook/status');
     expect(input.record).toBe(false);
     expect(input.recordingStatusCallbackUrl).toBeUndefined();
     const [data] = calls.upsertPlaced.mock.calls[0];
-    expect(data).toMatchObject({ sid: SID, direction: 'outbound', createdBy: 'user-1', agentName: 'Bot', message: 'Hello & welcome', status: 'queued' });
+    expect(data).toMatchObject({
+      sid: SID,
+      direction: 'outbound',
+      createdBy: 'user-1',
+      agentName: 'Bot',
+      message: 'Hello & welcome',
+      status: 'queued',
+    });
     expect(dto).toMatchObject({ sid: SID, status: 'queued', created_by: 'user-1', agent_name: 'Bot', voice: 'alice', language: 'en-US' });
   });
 
@@ -171,16 +180,18 @@ describe('CallsService.placeCall', () => {
     expect(gateway.placeCall).not.toHaveBeenCalled();
   });
 
-  it.each(['<Response><Say>unclosed</Response>', '<Say>x</Say>', '<Response/><Response/>', `<Response><Say>${'x'.repeat(4000)}</Say></Response>`])(
-    'refuses bad TwiML #%$ naming twiml',
-    async (twiml) => {
-      const { service, gateway } = setup();
-      const error = await failure(service.placeCall({ ...base, twiml }, 'u'));
-      expect(error.status).toBe(400);
-      expect(error.details?.[0].field).toBe('twiml');
-      expect(gateway.placeCall).not.toHaveBeenCalled();
-    },
-  );
+  it.each([
+    '<Response><Say>unclosed</Response>',
+    '<Say>x</Say>',
+    '<Response/><Response/>',
+    `<Response><Say>${'x'.repeat(4000)}</Say></Response>`,
+  ])('refuses bad TwiML #%$ naming twiml', async (twiml) => {
+    const { service, gateway } = setup();
+    const error = await failure(service.placeCall({ ...base, twiml }, 'u'));
+    expect(error.status).toBe(400);
+    expect(error.details?.[0].field).toBe('twiml');
+    expect(gateway.placeCall).not.toHaveBeenCalled();
+  });
 
   it('places a message whose TwiML exceeds 4000 characters with the voice webhook as its TwiML URL', async () => {
     const { service, gateway, calls } = setup();
@@ -204,7 +215,9 @@ describe('CallsService.placeCall', () => {
 
   it('stores nothing when Twilio refuses the call, and the mapped error propagates', async () => {
     const { service, gateway, calls } = setup();
-    gateway.placeCall.mockRejectedValueOnce(new TwilioGatewayError('invalid_request', 'The phone number you are attempting to call, +15005550001, is not valid.', 21217, 'to'));
+    gateway.placeCall.mockRejectedValueOnce(
+      new TwilioGatewayError('invalid_request', 'The phone number you are attempting to call, +15005550001, is not valid.', 21217, 'to'),
+    );
     const error = await failure(service.placeCall({ ...base, message: 'hi' }, 'u'));
     expect(error.status).toBe(400);
     expect(error.twilioCode).toBe(21217);
@@ -239,7 +252,11 @@ describe('CallsService.getCall', () => {
     const { service, gateway, calls } = setup({ stored: record({ status: 'ringing', syncedAt: old, createdAt: old }) });
     const dto = await service.getCall(SID);
     expect(gateway.fetchCall).toHaveBeenCalledWith(SID);
-    expect(calls.applyObservation).toHaveBeenCalledWith(SID, expect.objectContaining({ status: 'completed', price: '-0.00850' }), 'refresh');
+    expect(calls.applyObservation).toHaveBeenCalledWith(
+      SID,
+      expect.objectContaining({ status: 'completed', price: '-0.00850' }),
+      'refresh',
+    );
     expect(dto.status).toBe('completed');
   });
 
@@ -316,13 +333,16 @@ describe('CallsService.hangupCall', () => {
     expect(dto.status).toBe('completed');
   });
 
-  it.each<CallStatus>(['completed', 'busy', 'no-answer', 'failed', 'canceled'])('answers 409 for a call stored as %s, without asking Twilio', async (status) => {
-    const { service, gateway } = setup({ stored: record({ status }) });
-    const error = await failure(service.hangupCall(SID));
-    expect(error.status).toBe(409);
-    expect(error.code).toBe('call_already_ended');
-    expect(gateway.endCall).not.toHaveBeenCalled();
-  });
+  it.each<CallStatus>(['completed', 'busy', 'no-answer', 'failed', 'canceled'])(
+    'answers 409 for a call stored as %s, without asking Twilio',
+    async (status) => {
+      const { service, gateway } = setup({ stored: record({ status }) });
+      const error = await failure(service.hangupCall(SID));
+      expect(error.status).toBe(409);
+      expect(error.code).toBe('call_already_ended');
+      expect(gateway.endCall).not.toHaveBeenCalled();
+    },
+  );
 
   it('answers 409 when Twilio reports that the call ended on its own meanwhile', async () => {
     const { service, gateway, calls } = setup({ stored: record({ status: 'ringing' }) });

@@ -61,7 +61,7 @@ export function toAppError(exception: unknown): AppError {
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
     const response = exception.getResponse();
-    const message = typeof response === 'string' ? response : messageOf(response) ?? exception.message;
+    const message = typeof response === 'string' ? response : (messageOf(response) ?? exception.message);
     const details = detailsOf(response);
     return new AppError(status, CODE_BY_STATUS[status] ?? (status >= 500 ? 'internal_error' : 'validation_failed'), message, details);
   }

@@ -10,12 +10,15 @@ import { ErrorResponseDto } from './error-response.dto';
  */
 export function ApiTwilioErrors(options: { charges?: boolean; rateLimited?: boolean } = {}): MethodDecorator & ClassDecorator {
   return applyDecorators(
-    ...(options.charges ? [ApiResponse({ status: 402, type: ErrorResponseDto, description: 'The Twilio account has insufficient funds' })] : []),
+    ...(options.charges
+      ? [ApiResponse({ status: 402, type: ErrorResponseDto, description: 'The Twilio account has insufficient funds' })]
+      : []),
     options.rateLimited
       ? ApiResponse({
           status: 429,
           type: ErrorResponseDto,
-          description: "This caller sent too many requests in the rate-limit window (code rate_limited), or Twilio's rate limit was reached",
+          description:
+            "This caller sent too many requests in the rate-limit window (code rate_limited), or Twilio's rate limit was reached",
           headers: { 'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer' } } },
         })
       : ApiResponse({ status: 429, type: ErrorResponseDto, description: 'Twilio rate limit reached' }),

@@ -16,8 +16,10 @@ export function parseInstant(value: unknown): Date | null {
   const [, year, month, day, hour = '0', minute = '0', second = '0', , offsetHour = '0', offsetMinute = '0'] = m;
   const calendar = new Date(Date.UTC(Number(year), Number(month) - 1, Number(day)));
   calendar.setUTCFullYear(Number(year));
-  const realDate = calendar.getUTCFullYear() === Number(year) && calendar.getUTCMonth() === Number(month) - 1 && calendar.getUTCDate() === Number(day);
-  if (!realDate || Number(hour) > 23 || Number(minute) > 59 || Number(second) > 59 || Number(offsetHour) > 23 || Number(offsetMinute) > 59) return null;
+  const realDate =
+    calendar.getUTCFullYear() === Number(year) && calendar.getUTCMonth() === Number(month) - 1 && calendar.getUTCDate() === Number(day);
+  if (!realDate || Number(hour) > 23 || Number(minute) > 59 || Number(second) > 59 || Number(offsetHour) > 23 || Number(offsetMinute) > 59)
+    return null;
   const instant = new Date(value);
   return Number.isNaN(instant.getTime()) ? null : instant;
 }

@@ -23,10 +23,7 @@ export function IsE164(options?: ValidationOptions): PropertyDecorator {
       name: 'isE164',
       validator: {
         validate: (value) => normalizeE164(value) !== null,
-        defaultMessage: buildMessage(
-          (each) => `${each}$property must be a valid E.164 phone number, e.g. ${E164_EXAMPLE}`,
-          options,
-        ),
+        defaultMessage: buildMessage((each) => `${each}$property must be a valid E.164 phone number, e.g. ${E164_EXAMPLE}`, options),
       },
     },
     options,

@@ -30,7 +30,8 @@ export function inputProblems(value: unknown, where: ArgumentMetadata['type']): 
       for (const item of current) stack.push({ value: item, field });
     } else if (typeof current === 'object') {
       for (const [key, item] of Object.entries(current as Record<string, unknown>)) {
-        if (hasUnstorableChar(key)) problems.push({ field: field || where, message: `${field || where} has a key with NUL characters or unpaired surrogates` });
+        if (hasUnstorableChar(key))
+          problems.push({ field: field || where, message: `${field || where} has a key with NUL characters or unpaired surrogates` });
         else stack.push({ value: item, field: field ? `${field}.${key}` : key });
       }
     }

@@ -48,7 +48,15 @@ describe('loadConfig', () => {
       DB_RUN_MIGRATIONS: 'maybe',
       PRICE_SMS_PER_SEGMENT: '-1',
     });
-    const keys = ['PORT', 'TWILIO_ACCOUNT_SID', 'SAMSAEK_TWILIO_PHONE_NUMBER', 'SAMSAEK_TWILIO_WEBHOOK_URL', 'JWT_SECRET', 'DB_RUN_MIGRATIONS', 'PRICE_SMS_PER_SEGMENT'];
+    const keys = [
+      'PORT',
+      'TWILIO_ACCOUNT_SID',
+      'SAMSAEK_TWILIO_PHONE_NUMBER',
+      'SAMSAEK_TWILIO_WEBHOOK_URL',
+      'JWT_SECRET',
+      'DB_RUN_MIGRATIONS',
+      'PRICE_SMS_PER_SEGMENT',
+    ];
     for (const key of keys) expect(problems.some((p) => p.startsWith(key))).toBe(true);
     expect(problems.some((p) => p.includes('TWILIO_AUTH_TOKEN'))).toBe(true);
   });
@@ -106,7 +114,12 @@ describe('loadConfig', () => {
   });
 
   it('closes CORS and keeps Swagger off in production unless configured', () => {
-    const production = { NODE_ENV: 'production', ALLOW_SANDBOX_IN_PRODUCTION: 'true', ALLOW_PGLITE_IN_PRODUCTION: 'true', JWT_SECRET: 'z'.repeat(40) };
+    const production = {
+      NODE_ENV: 'production',
+      ALLOW_SANDBOX_IN_PRODUCTION: 'true',
+      ALLOW_PGLITE_IN_PRODUCTION: 'true',
+      JWT_SECRET: 'z'.repeat(40),
+    };
     expect(loadConfig(production).security).toEqual({ corsOrigins: [], swaggerEnabled: false });
     expect(loadConfig({}).security).toEqual({ corsOrigins: [], swaggerEnabled: true });
     const open = loadConfig({ ...production, SWAGGER_ENABLED: 'true', CORS_ORIGINS: 'https://app.example.com, http://localhost:3000/' });
@@ -118,7 +131,10 @@ describe('loadConfig', () => {
 
   it('has rate limits that hold back a runaway client and can be raised', () => {
     expect(loadConfig({}).rateLimits).toEqual({ calls: 30, sms: 60, windowSeconds: 60, authFailures: 20, authFailureWindowSeconds: 60 });
-    expect(loadConfig({ RATE_LIMIT_CALLS: '500', AUTH_FAILURE_LIMIT: '1000' }).rateLimits).toMatchObject({ calls: 500, authFailures: 1000 });
+    expect(loadConfig({ RATE_LIMIT_CALLS: '500', AUTH_FAILURE_LIMIT: '1000' }).rateLimits).toMatchObject({
+      calls: 500,
+      authFailures: 1000,
+    });
     expect(problemsOf({ RATE_LIMIT_SMS: '0' })).toEqual(['RATE_LIMIT_SMS must be an integer between 1 and 1000000 (got "0")']);
   });
 });

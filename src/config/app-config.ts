@@ -130,7 +130,9 @@ class Reader {
     try {
       this.env[key] = readFileSync(file.trim(), 'utf8').replace(/\r?\n$/, '');
     } catch (error) {
-      this.problems.push(`${key}_FILE names a file that cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}: ${file.trim()})`);
+      this.problems.push(
+        `${key}_FILE names a file that cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}: ${file.trim()})`,
+      );
     }
   }
 
@@ -212,7 +214,10 @@ class Reader {
   origins(key: string): string[] {
     const value = this.raw(key);
     if (value === undefined) return [];
-    const items = value.split(',').map((item) => item.trim().replace(/\/+$/, '')).filter(Boolean);
+    const items = value
+      .split(',')
+      .map((item) => item.trim().replace(/\/+$/, ''))
+      .filter(Boolean);
     if (items.length === 1 && items[0] === '*') return items;
     const bad = items.filter((item) => {
       try {

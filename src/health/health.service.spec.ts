@@ -19,7 +19,9 @@ function setup(options: { dbUp?: boolean; fetchAccount?: () => Promise<unknown>;
   const database = {
     pingCheck: vi.fn((key: string) => {
       const result = Promise.resolve(
-        options.dbUp === false ? indicators.check(key).down({ message: 'connection refused', responseTime: 3 }) : indicators.check(key).up({ responseTime: 2 }),
+        options.dbUp === false
+          ? indicators.check(key).down({ message: 'connection refused', responseTime: 3 })
+          : indicators.check(key).up({ responseTime: 2 }),
       );
       return Object.assign(result, { withTimeout: () => result });
     }),
@@ -34,7 +36,13 @@ function setup(options: { dbUp?: boolean; fetchAccount?: () => Promise<unknown>;
     twilio: { requestTimeoutMs: 15000 },
   } as unknown as AppConfig;
   const twilio = new TwilioHealthIndicator(gateway as unknown as TwilioGateway, indicators);
-  const service = new HealthService(database as unknown as TypeOrmHealthIndicator, twilio, gateway as unknown as TwilioGateway, config, new WebhookMetricsService());
+  const service = new HealthService(
+    database as unknown as TypeOrmHealthIndicator,
+    twilio,
+    gateway as unknown as TwilioGateway,
+    config,
+    new WebhookMetricsService(),
+  );
   return { service, gateway, database };
 }
 
@@ -78,7 +86,9 @@ describe('HealthService', () => {
   });
 
   it('is error when Twilio cannot be reached', async () => {
-    const { service } = setup({ fetchAccount: async () => Promise.reject(new TwilioGatewayError('unavailable', 'Twilio could not be reached: ECONNREFUSED')) });
+    const { service } = setup({
+      fetchAccount: async () => Promise.reject(new TwilioGatewayError('unavailable', 'Twilio could not be reached: ECONNREFUSED')),
+    });
     const health = await service.getHealth(user(Permission.View));
     expect(health.status).toBe('error');
     expect(health.twilio).toMatchObject({ status: 'down', reachable: false, account_status: null });
@@ -86,7 +96,9 @@ describe('HealthService', () => {
   });
 
   it('marks Twilio reachable but down when it refuses our credentials', async () => {
-    const { service } = setup({ fetchAccount: async () => Promise.reject(new TwilioGatewayError('auth_failed', 'Twilio rejected the service credentials', 20003)) });
+    const { service } = setup({
+      fetchAccount: async () => Promise.reject(new TwilioGatewayError('auth_failed', 'Twilio rejected the service credentials', 20003)),
+    });
     const health = await service.getHealth(user(Permission.View));
     expect(health.twilio).toMatchObject({ status: 'down', reachable: true });
   });

@@ -34,7 +34,11 @@ export class NumbersController {
   /** Buy a number and point its voice, SMS and status webhooks at this service. */
   @Post('purchase')
   @RequirePermission(Permission.Admin)
-  @ApiResponse({ status: 400, description: 'Invalid input, or Twilio refused the number (twilio_code 21421/21422)', type: ErrorResponseDto })
+  @ApiResponse({
+    status: 400,
+    description: 'Invalid input, or Twilio refused the number (twilio_code 21421/21422)',
+    type: ErrorResponseDto,
+  })
   @ApiTwilioErrors({ charges: true })
   @ApiResponse({ status: 409, description: 'This service already owns the number', type: ErrorResponseDto })
   purchaseNumber(@Body() body: PurchaseNumberDto, @CurrentUser() user: AuthenticatedUser): Promise<PhoneNumberDto> {

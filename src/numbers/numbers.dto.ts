@@ -7,7 +7,6 @@ import { IsE164 } from '../common/phone-number';
 export const NUMBER_TYPES = ['local', 'toll_free', 'mobile'] as const;
 export type NumberTypeParam = (typeof NUMBER_TYPES)[number];
 
-
 /** Query strings carry booleans as text; anything but true/false is left as is so validation names it. */
 function toBoolean({ value }: { value: unknown }): unknown {
   if (value === 'true') return true;

@@ -30,7 +30,13 @@ function owned(overrides: Partial<OwnedNumber> = {}): OwnedNumber {
 class FakeNumbers {
   rows: PhoneNumberEntity[] = [];
   async insert(data: Partial<PhoneNumberEntity>) {
-    const row = { id: String(this.rows.length + 1), createdAt: new Date(), updatedAt: new Date(), releasedAt: null, ...data } as PhoneNumberEntity;
+    const row = {
+      id: String(this.rows.length + 1),
+      createdAt: new Date(),
+      updatedAt: new Date(),
+      releasedAt: null,
+      ...data,
+    } as PhoneNumberEntity;
     this.rows.push(row);
     return row;
   }
@@ -65,7 +71,13 @@ function setup(gatewayOverrides: Partial<Record<keyof TwilioGateway, unknown>> =
   const gateway = {
     searchAvailableNumbers: vi.fn(async () => []),
     purchaseNumber: vi.fn(async (phoneNumber: string, friendlyName: string | undefined, webhooks: Record<string, string>) =>
-      owned({ phoneNumber, friendlyName: friendlyName ?? '(415) 555-0123', voiceUrl: webhooks.voiceUrl, smsUrl: webhooks.smsUrl, statusCallbackUrl: webhooks.statusCallbackUrl }),
+      owned({
+        phoneNumber,
+        friendlyName: friendlyName ?? '(415) 555-0123',
+        voiceUrl: webhooks.voiceUrl,
+        smsUrl: webhooks.smsUrl,
+        statusCallbackUrl: webhooks.statusCallbackUrl,
+      }),
     ),
     listOwnedNumbers: vi.fn(async () => [] as OwnedNumber[]),
     updateNumberWebhooks: vi.fn(async (sid: string, webhooks: Record<string, string>, friendlyName?: string) =>
@@ -94,20 +106,40 @@ describe('NumbersService', () => {
   it('searches with the mapped filters and maps the result', async () => {
     const { gateway, service } = setup({
       searchAvailableNumbers: vi.fn(async () => [
-        { phoneNumber: '+14155550100', friendlyName: '(415) 555-0100', locality: 'San Francisco', region: 'CA', postalCode: '94103', isoCountry: 'US', capabilities: CAPS },
+        {
+          phoneNumber: '+14155550100',
+          friendlyName: '(415) 555-0100',
+          locality: 'San Francisco',
+          region: 'CA',
+          postalCode: '94103',
+          isoCountry: 'US',
+          capabilities: CAPS,
+        },
       ]),
     });
     const result = await service.searchNumbers({ area_code: '415', country: 'US', type: 'toll_free', limit: 5, sms_enabled: true });
-    expect(gateway.searchAvailableNumbers).toHaveBeenCalledWith(expect.objectContaining({ country: 'US', type: 'toll_free', areaCode: 415, limit: 5, smsEnabled: true }));
+    expect(gateway.searchAvailableNumbers).toHaveBeenCalledWith(
+      expect.objectContaining({ country: 'US', type: 'toll_free', areaCode: 415, limit: 5, smsEnabled: true }),
+    );
     expect(result.numbers).toEqual([
-      { phone_number: '+14155550100', friendly_name: '(415) 555-0100', locality: 'San Francisco', region: 'CA', postal_code: '94103', iso_country: 'US', capabilities: CAPS },
+      {
+        phone_number: '+14155550100',
+        friendly_name: '(415) 555-0100',
+        locality: 'San Francisco',
+        region: 'CA',
+        postal_code: '94103',
+        iso_country: 'US',
+        capabilities: CAPS,
+      },
     ]);
   });
 
   it('searches local US numbers, 20 at most, by default', async () => {
     const { gateway, service } = setup();
     await service.searchNumbers({});
-    expect(gateway.searchAvailableNumbers).toHaveBeenCalledWith(expect.objectContaining({ country: 'US', type: 'local', limit: 20, areaCode: undefined }));
+    expect(gateway.searchAvailableNumbers).toHaveBeenCalledWith(
+      expect.objectContaining({ country: 'US', type: 'local', limit: 20, areaCode: undefined }),
+    );
   });
 
   it('refuses an area code outside US/CA, naming area_code', async () => {
@@ -120,13 +152,22 @@ describe('NumbersService', () => {
 
   it('purchases with URLs derived from webhook_url and stores the buyer', async () => {
     const { gateway, repo, service } = setup();
-    const dto = await service.purchaseNumber({ phone_number: '+14155550123', friendly_name: 'Samsaek Main Line', webhook_url: 'https://yourdomain.com/api/phone/webhook' }, 'user-1');
+    const dto = await service.purchaseNumber(
+      { phone_number: '+14155550123', friendly_name: 'Samsaek Main Line', webhook_url: 'https://yourdomain.com/api/phone/webhook' },
+      'user-1',
+    );
     expect(gateway.purchaseNumber).toHaveBeenCalledWith('+14155550123', 'Samsaek Main Line', {
       voiceUrl: 'https://yourdomain.com/api/phone/webhook/call',
       smsUrl: 'https://yourdomain.com/api/phone/webhook/sms',
       statusCallbackUrl: 'https://yourdomain.com/api/phone/webhook/status',
     });
-    expect(dto).toMatchObject({ sid: SID_A, phone_number: '+14155550123', friendly_name: 'Samsaek Main Line', purchased_by: 'user-1', released_at: null });
+    expect(dto).toMatchObject({
+      sid: SID_A,
+      phone_number: '+14155550123',
+      friendly_name: 'Samsaek Main Line',
+      purchased_by: 'user-1',
+      released_at: null,
+    });
     expect(dto.voice_url).toBe('https://yourdomain.com/api/phone/webhook/call');
     expect(repo.rows).toHaveLength(1);
   });
@@ -156,7 +197,10 @@ describe('NumbersService', () => {
 
   it('reconciles the list with Twilio: adds numbers bought elsewhere, releases numbers gone, refreshes changed ones', async () => {
     const { repo, service } = setup({
-      listOwnedNumbers: vi.fn(async () => [owned({ sid: SID_A, friendlyName: 'Renamed in console' }), owned({ sid: SID_C, phoneNumber: '+14155550199' })]),
+      listOwnedNumbers: vi.fn(async () => [
+        owned({ sid: SID_A, friendlyName: 'Renamed in console' }),
+        owned({ sid: SID_C, phoneNumber: '+14155550199' }),
+      ]),
     });
     await repo.insert({ ...owned({ sid: SID_A }), purchasedBy: 'u1' });
     await repo.insert({ ...owned({ sid: SID_B, phoneNumber: '+14155550111' }), purchasedBy: 'u1' });
@@ -187,7 +231,11 @@ describe('NumbersService', () => {
     await repo.insert({ ...owned() });
     const dto = await service.updateNumber(SID_A, { friendly_name: 'Support', webhook_url: 'https://new.test/hooks/' });
     expect(gateway.updateNumberWebhooks).toHaveBeenCalledWith(SID_A, webhooksFor('https://new.test/hooks'), 'Support');
-    expect(dto).toMatchObject({ friendly_name: 'Support', voice_url: 'https://new.test/hooks/call', status_callback_url: 'https://new.test/hooks/status' });
+    expect(dto).toMatchObject({
+      friendly_name: 'Support',
+      voice_url: 'https://new.test/hooks/call',
+      status_callback_url: 'https://new.test/hooks/status',
+    });
     expect((await repo.findBySid(SID_A))!.smsUrl).toBe('https://new.test/hooks/sms');
   });
 

@@ -68,7 +68,9 @@ function setup(options: { optedOut?: boolean; refreshAfterSeconds?: number; stor
   const messages = {
     upsertSent: vi.fn(async (data: Partial<MessageRecordEntity>) => record(data)),
     findBySid: vi.fn(async () => stored),
-    applyObservation: vi.fn(async (_sid: string, seen: { status?: MessageStatus }) => record({ ...stored, status: seen.status ?? stored?.status })),
+    applyObservation: vi.fn(async (_sid: string, seen: { status?: MessageStatus }) =>
+      record({ ...stored, status: seen.status ?? stored?.status }),
+    ),
     timeline: vi.fn(async () => [{ status: 'queued', sequenceNumber: -1, source: 'api', occurredAt: new Date(), errorCode: null }]),
     listPage: vi.fn(async () => ({ items: [record()], nextCursor: 'next' })),
   };
@@ -117,7 +119,13 @@ describe('SmsService.sendSms', () => {
       mediaUrls: [],
       statusCallbackUrl: 'https://hooks.example.com/api/phone/webhook/status',
     });
-    expect(messages.upsertSent.mock.calls[0][0]).toMatchObject({ sid: SID, segments: 2, createdBy: 'user-1', agentName: 'Bot', body: 'hi' });
+    expect(messages.upsertSent.mock.calls[0][0]).toMatchObject({
+      sid: SID,
+      segments: 2,
+      createdBy: 'user-1',
+      agentName: 'Bot',
+      body: 'hi',
+    });
     expect(dto).toMatchObject({ sid: SID, segments: 2, status: 'queued', created_by: 'user-1', media_urls: [] });
   });
 

@@ -20,7 +20,9 @@ export class AuthFailureLimiter {
   async recordFailure(clientIp: string | undefined): Promise<AppError | null> {
     const { authFailures, authFailureWindowSeconds } = this.config.rateLimits;
     const windowMs = authFailureWindowSeconds * 1000;
-    const key = createHash('sha256').update(`auth-failure:${clientIp ?? 'unknown'}`).digest('hex');
+    const key = createHash('sha256')
+      .update(`auth-failure:${clientIp ?? 'unknown'}`)
+      .digest('hex');
     const record = await this.storage.increment(key, windowMs, authFailures, windowMs, 'auth-failures');
     if (!record.isBlocked) return null;
     return new AppError(

@@ -29,11 +29,7 @@ export class BaseUrlRequestClient extends twilio.RequestClient {
   }
 }
 
-export function createTwilioClient(
-  accountSid: string,
-  authToken: string,
-  opts: TwilioClientOptions | string = {},
-): TwilioClient {
+export function createTwilioClient(accountSid: string, authToken: string, opts: TwilioClientOptions | string = {}): TwilioClient {
   const options = typeof opts === 'string' ? { baseUrl: opts } : opts;
   const clientOptions = {
     timeout: options.timeoutMs,

@@ -3,14 +3,7 @@ import { AppError, ErrorCode } from '../common/app-error';
 
 /** Why a Twilio request failed, in our own terms. */
 export type TwilioFailureKind =
-  | 'invalid_request'
-  | 'refused_recipient'
-  | 'insufficient_funds'
-  | 'rate_limited'
-  | 'auth_failed'
-  | 'not_found'
-  | 'unavailable'
-  | 'timeout';
+  'invalid_request' | 'refused_recipient' | 'insufficient_funds' | 'rate_limited' | 'auth_failed' | 'not_found' | 'unavailable' | 'timeout';
 
 const HTTP_BY_KIND: Record<TwilioFailureKind, [HttpStatus, ErrorCode]> = {
   invalid_request: [HttpStatus.BAD_REQUEST, 'twilio_invalid_request'],

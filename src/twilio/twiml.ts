@@ -3,10 +3,14 @@ import { XMLValidator, XMLParser } from 'fast-xml-parser';
 
 const { VoiceResponse, MessagingResponse } = twilio.twiml;
 type SayVoice = Parameters<InstanceType<typeof VoiceResponse>['say']>[0] extends infer A
-  ? A extends { voice?: infer V } ? V : never
+  ? A extends { voice?: infer V }
+    ? V
+    : never
   : never;
 type SayLanguage = Parameters<InstanceType<typeof VoiceResponse>['say']>[0] extends infer A
-  ? A extends { language?: infer L } ? L : never
+  ? A extends { language?: infer L }
+    ? L
+    : never
   : never;
 
 export interface SayOptions {

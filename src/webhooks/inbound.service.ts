@@ -52,10 +52,7 @@ export class InboundService {
     const response = voiceResponse();
     if (webhooks.inboundAudioUrl) response.play(webhooks.inboundAudioUrl);
     else {
-      response.say(
-        { voice: webhooks.inboundVoice, language: webhooks.inboundLanguage } as SayAttributes,
-        webhooks.inboundGreeting,
-      );
+      response.say({ voice: webhooks.inboundVoice, language: webhooks.inboundLanguage } as SayAttributes, webhooks.inboundGreeting);
     }
     const base = this.config.twilio.webhookBaseUrl;
     switch (webhooks.inboundAction) {

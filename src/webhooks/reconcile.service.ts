@@ -68,7 +68,9 @@ export class ReconcileService implements OnApplicationBootstrap, OnModuleDestroy
   private tick(): void {
     if (this.running) return;
     this.running = this.runOnce()
-      .catch((error: unknown) => appLogger().event('error', 'reconcile_failed', { error: error instanceof Error ? error.message : String(error) }))
+      .catch((error: unknown) =>
+        appLogger().event('error', 'reconcile_failed', { error: error instanceof Error ? error.message : String(error) }),
+      )
       .finally(() => {
         this.running = null;
       });

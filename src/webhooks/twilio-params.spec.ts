@@ -1,4 +1,13 @@
-import { classifyStatusCallback, callObservationOf, intParam, mediaUrlsOf, messageObservationOf, normalizeParams, recordingOf, smsKeyword } from './twilio-params';
+import {
+  classifyStatusCallback,
+  callObservationOf,
+  intParam,
+  mediaUrlsOf,
+  messageObservationOf,
+  normalizeParams,
+  recordingOf,
+  smsKeyword,
+} from './twilio-params';
 
 describe('classifyStatusCallback', () => {
   it('tells recording, message and call callbacks apart by their parameters', () => {
@@ -47,8 +56,25 @@ describe('observations', () => {
 
   it('reads a recording callback', () => {
     expect(
-      recordingOf({ CallSid: 'CA1', RecordingSid: 'RE1', RecordingStatus: 'completed', RecordingDuration: '7', RecordingChannels: '2', RecordingUrl: 'https://x/RE1', RecordingSource: 'OutboundAPI' }),
-    ).toMatchObject({ sid: 'RE1', callSid: 'CA1', status: 'completed', durationSeconds: 7, channels: 2, url: 'https://x/RE1', source: 'OutboundAPI', startedAt: null });
+      recordingOf({
+        CallSid: 'CA1',
+        RecordingSid: 'RE1',
+        RecordingStatus: 'completed',
+        RecordingDuration: '7',
+        RecordingChannels: '2',
+        RecordingUrl: 'https://x/RE1',
+        RecordingSource: 'OutboundAPI',
+      }),
+    ).toMatchObject({
+      sid: 'RE1',
+      callSid: 'CA1',
+      status: 'completed',
+      durationSeconds: 7,
+      channels: 2,
+      url: 'https://x/RE1',
+      source: 'OutboundAPI',
+      startedAt: null,
+    });
     expect(recordingOf({ RecordingSid: 'RE1' })).toBeNull();
   });
 
@@ -63,7 +89,11 @@ describe('observations', () => {
   });
 
   it('replaces characters the database cannot store, in names and values', () => {
-    expect(normalizeParams({ Body: 'a\u0000b\ud800', 'X\u0000': 'y', E: ['\udc00'] })).toEqual({ Body: 'a\ufffdb\ufffd', 'X\ufffd': 'y', E: ['\ufffd'] });
+    expect(normalizeParams({ Body: 'a\u0000b\ud800', 'X\u0000': 'y', E: ['\udc00'] })).toEqual({
+      Body: 'a\ufffdb\ufffd',
+      'X\ufffd': 'y',
+      E: ['\ufffd'],
+    });
   });
 });
 
@@ -87,7 +117,15 @@ describe('integers that do not fit their columns', () => {
       errorCode: undefined,
     });
     expect(messageObservationOf({ MessageStatus: 'failed', ErrorCode: huge })).toMatchObject({ status: 'failed', errorCode: undefined });
-    expect(recordingOf({ CallSid: 'CA1', RecordingSid: 'RE1', RecordingStatus: 'in-progress', RecordingDuration: '-1', RecordingChannels: huge })).toMatchObject({
+    expect(
+      recordingOf({
+        CallSid: 'CA1',
+        RecordingSid: 'RE1',
+        RecordingStatus: 'in-progress',
+        RecordingDuration: '-1',
+        RecordingChannels: huge,
+      }),
+    ).toMatchObject({
       durationSeconds: null,
       channels: null,
     });

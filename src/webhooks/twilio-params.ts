@@ -197,10 +197,15 @@ export function normalizeParams(body: unknown): TwilioParams {
     if (value === null || value === undefined) continue;
     const name = storable(rawName, rawName);
     if (Array.isArray(value)) params[name] = value.map((v) => storable(name, typeof v === 'string' ? v : JSON.stringify(v)));
-    else params[name] = storable(name, typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value));
+    else
+      params[name] = storable(name, typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value));
   }
   if (replaced.size) {
-    appLogger().event('warn', 'webhook_param_replaced', { params: [...replaced].sort(), reason: 'characters the database cannot store', sid: sidOf(params) });
+    appLogger().event('warn', 'webhook_param_replaced', {
+      params: [...replaced].sort(),
+      reason: 'characters the database cannot store',
+      sid: sidOf(params),
+    });
   }
   return params;
 }

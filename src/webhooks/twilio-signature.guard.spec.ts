@@ -23,7 +23,12 @@ function makeGuard() {
 }
 
 function context(req: { originalUrl: string; headers: Record<string, string>; body?: unknown; rawBody?: Buffer; json?: boolean }) {
-  const full = { protocol: 'http', path: req.originalUrl.split('?')[0], is: (t: string) => (req.json && t === 'application/json' ? t : false), ...req };
+  const full = {
+    protocol: 'http',
+    path: req.originalUrl.split('?')[0],
+    is: (t: string) => (req.json && t === 'application/json' ? t : false),
+    ...req,
+  };
   return { switchToHttp: () => ({ getRequest: () => full }) } as never;
 }
 
@@ -35,7 +40,9 @@ describe('TwilioSignatureGuard', () => {
   it('accepts a request signed over the public URL and every parameter', () => {
     const { guard } = makeGuard();
     const sig = signed(`${BASE}/status?x=1`, params);
-    expect(guard.canActivate(context({ originalUrl: '/api/phone/webhook/status?x=1', headers: { 'x-twilio-signature': sig }, body: params }))).toBe(true);
+    expect(
+      guard.canActivate(context({ originalUrl: '/api/phone/webhook/status?x=1', headers: { 'x-twilio-signature': sig }, body: params })),
+    ).toBe(true);
   });
 
   it.each([
@@ -48,7 +55,9 @@ describe('TwilioSignatureGuard', () => {
     const { guard, metrics } = makeGuard();
     let thrown: unknown;
     try {
-      guard.canActivate(context({ originalUrl: '/api/phone/webhook/status?x=1', headers: headers() as Record<string, string>, body: params }));
+      guard.canActivate(
+        context({ originalUrl: '/api/phone/webhook/status?x=1', headers: headers() as Record<string, string>, body: params }),
+      );
     } catch (error) {
       thrown = error;
     }
@@ -64,12 +73,30 @@ describe('TwilioSignatureGuard', () => {
     const hash = createHash('sha256').update(raw).digest('hex');
     const path = `/api/phone/webhook/status?bodySHA256=${hash}`;
     const sig = signed(`${BASE}/status?bodySHA256=${hash}`, {});
-    const ok = context({ originalUrl: path, headers: { 'x-twilio-signature': sig }, body: JSON.parse(raw), rawBody: Buffer.from(raw), json: true });
+    const ok = context({
+      originalUrl: path,
+      headers: { 'x-twilio-signature': sig },
+      body: JSON.parse(raw),
+      rawBody: Buffer.from(raw),
+      json: true,
+    });
     expect(guard.canActivate(ok)).toBe(true);
     const altered = '{"CallSid":"CA1","CallStatus":"busy"}';
-    const bad = context({ originalUrl: path, headers: { 'x-twilio-signature': sig }, body: JSON.parse(altered), rawBody: Buffer.from(altered), json: true });
+    const bad = context({
+      originalUrl: path,
+      headers: { 'x-twilio-signature': sig },
+      body: JSON.parse(altered),
+      rawBody: Buffer.from(altered),
+      json: true,
+    });
     expect(() => guard.canActivate(bad)).toThrow(AppError);
-    const noHash = context({ originalUrl: '/api/phone/webhook/status', headers: { 'x-twilio-signature': signed(`${BASE}/status`, {}) }, body: {}, rawBody: Buffer.from('{}'), json: true });
+    const noHash = context({
+      originalUrl: '/api/phone/webhook/status',
+      headers: { 'x-twilio-signature': signed(`${BASE}/status`, {}) },
+      body: {},
+      rawBody: Buffer.from('{}'),
+      json: true,
+    });
     expect(() => guard.canActivate(noHash)).toThrow(AppError);
   });
 });

@@ -48,7 +48,11 @@ export class TwilioSignatureGuard implements CanActivate {
       from: maskPhoneNumber(param(params, 'From')),
       to: maskPhoneNumber(param(params, 'To')),
     });
-    throw new AppError(HttpStatus.FORBIDDEN, 'invalid_signature', 'The X-Twilio-Signature header is missing or does not match this request');
+    throw new AppError(
+      HttpStatus.FORBIDDEN,
+      'invalid_signature',
+      'The X-Twilio-Signature header is missing or does not match this request',
+    );
   }
 
   private problem(req: WebhookRequest, url: string): string | null {

@@ -52,7 +52,10 @@ export class WebhookInboxService {
   async receiveStatus(params: TwilioParams, idempotencyToken: string | null): Promise<ReceiveOutcome> {
     const classified = classifyStatusCallback(params);
     if (!classified) {
-      appLogger().event('warn', 'webhook_ignored', { reason: 'not a call, message or recording status callback', keys: Object.keys(params).sort() });
+      appLogger().event('warn', 'webhook_ignored', {
+        reason: 'not a call, message or recording status callback',
+        keys: Object.keys(params).sort(),
+      });
       return 'ignored';
     }
     const event = await this.keep({ ...classified, idempotencyToken, payload: params });

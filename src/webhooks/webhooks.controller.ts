@@ -36,7 +36,11 @@ const TWIML = { description: 'TwiML', content: { 'text/xml': { schema: { type: '
 @ApiHeader({ name: 'I-Twilio-Idempotency-Token', required: false, description: 'Kept with the event for audit' })
 @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
 @ApiExtraModels(TwilioVoiceWebhookDto, TwilioSmsWebhookDto, TwilioStatusCallbackDto)
-@ApiResponse({ status: 403, type: ErrorResponseDto, description: 'Missing or invalid X-Twilio-Signature (code invalid_signature); nothing is stored' })
+@ApiResponse({
+  status: 403,
+  type: ErrorResponseDto,
+  description: 'Missing or invalid X-Twilio-Signature (code invalid_signature); nothing is stored',
+})
 @Controller(WEBHOOK_ROUTE)
 export class WebhooksController {
   constructor(

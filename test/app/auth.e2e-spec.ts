@@ -103,16 +103,31 @@ describe('bearer authentication (RS256 with issuer and audience)', () => {
     jwt.sign(claims, key, { subject: 'bob', expiresIn: '5m', ...options });
 
   it('accepts an RS256 token from the configured issuer for the configured audience', async () => {
-    const token = sign({ permissions: ['phone:view'] }, { algorithm: 'RS256', issuer: 'https://auth.example.com/', audience: 'samsaek-phone' });
+    const token = sign(
+      { permissions: ['phone:view'] },
+      { algorithm: 'RS256', issuer: 'https://auth.example.com/', audience: 'samsaek-phone' },
+    );
     expect((await get(t, HISTORY, token)).status).toBe(200);
   });
 
   it('rejects another issuer, another audience, and an HS256 token signed with the public key', async () => {
-    const wrongIssuer = sign({ permissions: ['phone:view'] }, { algorithm: 'RS256', issuer: 'https://evil.example.com/', audience: 'samsaek-phone' });
-    const wrongAudience = sign({ permissions: ['phone:view'] }, { algorithm: 'RS256', issuer: 'https://auth.example.com/', audience: 'other' });
+    const wrongIssuer = sign(
+      { permissions: ['phone:view'] },
+      { algorithm: 'RS256', issuer: 'https://evil.example.com/', audience: 'samsaek-phone' },
+    );
+    const wrongAudience = sign(
+      { permissions: ['phone:view'] },
+      { algorithm: 'RS256', issuer: 'https://auth.example.com/', audience: 'other' },
+    );
     const confused = handMade(
       { alg: 'HS256', typ: 'JWT' },
-      { permissions: ['phone:view'], iss: 'https://auth.example.com/', aud: 'samsaek-phone', sub: 'x', exp: Math.floor(Date.now() / 1000) + 300 },
+      {
+        permissions: ['phone:view'],
+        iss: 'https://auth.example.com/',
+        aud: 'samsaek-phone',
+        sub: 'x',
+        exp: Math.floor(Date.now() / 1000) + 300,
+      },
       pub,
     );
     for (const token of [wrongIssuer, wrongAudience, confused]) {

@@ -2,11 +2,21 @@ import jwt from 'jsonwebtoken';
 import { fieldsOf, request } from '../support/http';
 import { TEST_JWT_SECRET, type TestApp, startTestApp } from '../support/test-app';
 
-type ErrorBody = { statusCode: number; code: string; message: string; details?: Array<{ field?: string; message: string }>; request_id: string };
+type ErrorBody = {
+  statusCode: number;
+  code: string;
+  message: string;
+  details?: Array<{ field?: string; message: string }>;
+  request_id: string;
+};
 
 /** The request as a client would send it: a raw JSON text, for bodies JSON.stringify cannot produce. */
 async function rawJson(t: TestApp, path: string, text: string, token: string): Promise<{ status: number; body: ErrorBody }> {
-  const res = await fetch(`${t.baseUrl}${path}`, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: text });
+  const res = await fetch(`${t.baseUrl}${path}`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: text,
+  });
   return { status: res.status, body: (await res.json()) as ErrorBody };
 }
 
@@ -41,8 +51,17 @@ describe('input the database cannot store, or the service cannot read, is a 400 
 
     it('an SMS whose body has a NUL is refused and nothing is sent', async () => {
       const before = t.sandbox.messages().length;
-      expect400(await request<ErrorBody>(t, 'POST', '/api/phone/sms', { token: admin, body: { to: '+14155550100', message: 'pay \u0000 now' } }), 'message');
-      expect400(await request<ErrorBody>(t, 'POST', '/api/phone/sms', { token: admin, body: { to: '+14155550100', message: 'x', agent_name: 'a\u0000' } }), 'agent_name');
+      expect400(
+        await request<ErrorBody>(t, 'POST', '/api/phone/sms', { token: admin, body: { to: '+14155550100', message: 'pay \u0000 now' } }),
+        'message',
+      );
+      expect400(
+        await request<ErrorBody>(t, 'POST', '/api/phone/sms', {
+          token: admin,
+          body: { to: '+14155550100', message: 'x', agent_name: 'a\u0000' },
+        }),
+        'agent_name',
+      );
       expect(t.sandbox.messages()).toHaveLength(before);
       const history = await request<{ messages: unknown[] }>(t, 'GET', '/api/phone/sms/history', { token: admin });
       expect(history.body.messages).toHaveLength(0);
@@ -57,23 +76,41 @@ describe('input the database cannot store, or the service cannot read, is a 400 
     });
 
     it('a number label with a NUL', async () => {
-      expect400(await request<ErrorBody>(t, 'POST', '/api/phone/numbers/purchase', { token: admin, body: { phone_number: '+14155550123', friendly_name: 'x\u0000' } }), 'friendly_name');
+      expect400(
+        await request<ErrorBody>(t, 'POST', '/api/phone/numbers/purchase', {
+          token: admin,
+          body: { phone_number: '+14155550123', friendly_name: 'x\u0000' },
+        }),
+        'friendly_name',
+      );
     });
   });
 
   describe('null where a value is expected', () => {
     it('"message": null on POST call', async () => {
       const before = t.sandbox.calls().length;
-      expect400(await request<ErrorBody>(t, 'POST', '/api/phone/call', { token: admin, body: { to: '+14155550100', message: null } }), 'message');
       expect400(
-        await request<ErrorBody>(t, 'POST', '/api/phone/call', { token: admin, body: { to: '+14155550100', message: null, twiml: '<Response><Say>hi</Say></Response>' } }),
+        await request<ErrorBody>(t, 'POST', '/api/phone/call', { token: admin, body: { to: '+14155550100', message: null } }),
+        'message',
+      );
+      expect400(
+        await request<ErrorBody>(t, 'POST', '/api/phone/call', {
+          token: admin,
+          body: { to: '+14155550100', message: null, twiml: '<Response><Say>hi</Say></Response>' },
+        }),
         'message',
       );
       expect(t.sandbox.calls()).toHaveLength(before);
     });
 
     it('"agent_name": null on POST sms', async () => {
-      expect400(await request<ErrorBody>(t, 'POST', '/api/phone/sms', { token: admin, body: { to: '+14155550100', message: 'x', agent_name: null } }), 'agent_name');
+      expect400(
+        await request<ErrorBody>(t, 'POST', '/api/phone/sms', {
+          token: admin,
+          body: { to: '+14155550100', message: 'x', agent_name: null },
+        }),
+        'agent_name',
+      );
     });
   });
 
@@ -93,7 +130,16 @@ describe('input the database cannot store, or the service cannot read, is a 400 
     });
 
     it('a body of ordinary depth with brackets inside strings still passes the check', async () => {
-      const res = await rawJson(t, '/api/phone/call', JSON.stringify({ to: '+14155550100', timeout: 1, message: '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{' }), admin);
+      const res = await rawJson(
+        t,
+        '/api/phone/call',
+        JSON.stringify({
+          to: '+14155550100',
+          timeout: 1,
+          message: '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{',
+        }),
+        admin,
+      );
       expect400(res, 'timeout');
     });
   });
@@ -128,16 +174,20 @@ describe('input the database cannot store, or the service cannot read, is a 400 
       }
     });
 
-    it.each(['2025-01-01', '2025-01-01T00:00:00Z', '2025-01-01T00:00:00.123Z', '2025-01-01T02:00:00+02:00', '2025-01-01T00:00Z'])('accepts %s', async (value) => {
-      for (const path of ['/api/phone/calls/history', '/api/phone/sms/history', '/api/phone/stats']) {
-        const res = await request(t, 'GET', `${path}?since=${encodeURIComponent(value)}`, { token: admin });
-        expect(res.status, `${path} ${JSON.stringify(res.body)}`).toBe(200);
-      }
-    });
+    it.each(['2025-01-01', '2025-01-01T00:00:00Z', '2025-01-01T00:00:00.123Z', '2025-01-01T02:00:00+02:00', '2025-01-01T00:00Z'])(
+      'accepts %s',
+      async (value) => {
+        for (const path of ['/api/phone/calls/history', '/api/phone/sms/history', '/api/phone/stats']) {
+          const res = await request(t, 'GET', `${path}?since=${encodeURIComponent(value)}`, { token: admin });
+          expect(res.status, `${path} ${JSON.stringify(res.body)}`).toBe(200);
+        }
+      },
+    );
   });
 
   describe('claims of the bearer token the service stores', () => {
-    const tokenWith = (sub: string) => jwt.sign({ sub, permissions: ['phone:admin'] }, TEST_JWT_SECRET, { algorithm: 'HS256', expiresIn: '1h' });
+    const tokenWith = (sub: string) =>
+      jwt.sign({ sub, permissions: ['phone:admin'] }, TEST_JWT_SECRET, { algorithm: 'HS256', expiresIn: '1h' });
 
     it('a sub longer than 200 characters is a 400 naming the claim, before Twilio is asked', async () => {
       const calls = t.sandbox.calls().length;

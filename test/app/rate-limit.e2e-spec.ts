@@ -90,17 +90,21 @@ describe.skipIf(!process.env.DATABASE_URL)('rate limits across two instances on 
     await a?.close();
   });
 
-  it('shares one subject\'s limit and one client\'s failed authentications', async () => {
+  it("shares one subject's limit and one client's failed authentications", async () => {
     const dave = a.token(['phone:call'], 'dave');
     const instances = [{ baseUrl: a.baseUrl }, { baseUrl: bBase }];
-    for (let i = 0; i < 3; i++) expect((await request(instances[i % 2], 'POST', '/api/phone/call', { token: dave, body: CALL })).status).toBe(201);
+    for (let i = 0; i < 3; i++)
+      expect((await request(instances[i % 2], 'POST', '/api/phone/call', { token: dave, body: CALL })).status).toBe(201);
     const calls = a.sandbox.calls().length;
     expectRateLimited(await request(instances[1], 'POST', '/api/phone/call', { token: dave, body: CALL }));
     expectRateLimited(await request(instances[0], 'POST', '/api/phone/call', { token: dave, body: CALL }));
     expect(a.sandbox.calls().length).toBe(calls);
-    expect((await request(instances[1], 'POST', '/api/phone/call', { token: a.token(['phone:call'], 'erin'), body: CALL })).status).toBe(201);
+    expect((await request(instances[1], 'POST', '/api/phone/call', { token: a.token(['phone:call'], 'erin'), body: CALL })).status).toBe(
+      201,
+    );
 
-    for (let i = 0; i < 4; i++) expect((await request(instances[i % 2], 'GET', '/api/phone/calls/history', { token: FORGED })).status).toBe(401);
+    for (let i = 0; i < 4; i++)
+      expect((await request(instances[i % 2], 'GET', '/api/phone/calls/history', { token: FORGED })).status).toBe(401);
     expectRateLimited(await request(instances[0], 'GET', '/api/phone/calls/history', { token: FORGED }));
   });
 });

@@ -13,7 +13,10 @@ describe('security headers, CORS and API docs (development defaults)', () => {
   });
 
   it('sends HSTS, nosniff, no framing and a CSP that allows nothing on API responses, errors included', async () => {
-    for (const res of [await fetch(`${t.baseUrl}${HISTORY}`, { headers: { Authorization: `Bearer ${t.token(['phone:view'])}` } }), await fetch(`${t.baseUrl}${HISTORY}`)]) {
+    for (const res of [
+      await fetch(`${t.baseUrl}${HISTORY}`, { headers: { Authorization: `Bearer ${t.token(['phone:view'])}` } }),
+      await fetch(`${t.baseUrl}${HISTORY}`),
+    ]) {
       expect(res.headers.get('strict-transport-security')).toBe('max-age=31536000; includeSubDomains');
       expect(res.headers.get('x-content-type-options')).toBe('nosniff');
       expect(res.headers.get('x-frame-options')).toBe('DENY');
@@ -35,7 +38,11 @@ describe('security headers, CORS and API docs (development defaults)', () => {
   it('answers no CORS headers when no origin is configured', async () => {
     const preflight = await fetch(`${t.baseUrl}${HISTORY}`, {
       method: 'OPTIONS',
-      headers: { Origin: 'https://evil.example.com', 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'authorization' },
+      headers: {
+        Origin: 'https://evil.example.com',
+        'Access-Control-Request-Method': 'GET',
+        'Access-Control-Request-Headers': 'authorization',
+      },
     });
     expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
     const get = await fetch(`${t.baseUrl}${HISTORY}`, { headers: { Origin: 'https://evil.example.com' } });
@@ -56,14 +63,20 @@ describe('CORS with configured origins', () => {
     const preflight = (origin: string) =>
       fetch(`${t.baseUrl}/api/phone/call`, {
         method: 'OPTIONS',
-        headers: { Origin: origin, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization,content-type' },
+        headers: {
+          Origin: origin,
+          'Access-Control-Request-Method': 'POST',
+          'Access-Control-Request-Headers': 'authorization,content-type',
+        },
       });
     const allowed = await preflight('https://app.example.com');
     expect(allowed.status).toBe(204);
     expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
     expect(allowed.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('authorization');
     expect((await preflight('https://evil.example.com')).headers.get('access-control-allow-origin')).toBeNull();
-    const get = await fetch(`${t.baseUrl}${HISTORY}`, { headers: { Origin: 'https://app.example.com', Authorization: `Bearer ${t.token(['phone:view'])}` } });
+    const get = await fetch(`${t.baseUrl}${HISTORY}`, {
+      headers: { Origin: 'https://app.example.com', Authorization: `Bearer ${t.token(['phone:view'])}` },
+    });
     expect(get.status).toBe(200);
     expect(get.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
     expect(get.headers.get('access-control-expose-headers')).toContain('Retry-After');

@@ -89,12 +89,28 @@ describe('billing', () => {
       expect(until - since).toBe(30 * 86_400_000);
       expect(Math.abs(until - Date.now())).toBeLessThan(60_000);
       expect(res.body).toMatchObject({
-        calls: { total: expect.any(Number), by_status: expect.any(Object), by_direction: { inbound: expect.any(Number), outbound: expect.any(Number) }, billable_minutes: expect.any(Number) },
-        sms: { outbound: expect.any(Number), inbound: expect.any(Number), segments_outbound: expect.any(Number), segments_inbound: expect.any(Number) },
+        calls: {
+          total: expect.any(Number),
+          by_status: expect.any(Object),
+          by_direction: { inbound: expect.any(Number), outbound: expect.any(Number) },
+          billable_minutes: expect.any(Number),
+        },
+        sms: {
+          outbound: expect.any(Number),
+          inbound: expect.any(Number),
+          segments_outbound: expect.any(Number),
+          segments_inbound: expect.any(Number),
+        },
         numbers_owned: expect.any(Number),
         cost: {
           actual: { calls: expect.any(String), sms: expect.any(String), total: expect.any(String), currency: 'USD' },
-          estimated: { calls: expect.any(String), sms: expect.any(String), numbers: expect.any(String), total: expect.any(String), currency: 'USD' },
+          estimated: {
+            calls: expect.any(String),
+            sms: expect.any(String),
+            numbers: expect.any(String),
+            total: expect.any(String),
+            currency: 'USD',
+          },
           unpriced_calls: expect.any(Number),
           unpriced_messages: expect.any(Number),
         },
@@ -120,7 +136,13 @@ describe('billing', () => {
       await addCall(t, '2026-01-09T23:59:59Z', { durationSeconds: 600, price: '-0.08500' });
       await addCall(t, '2026-01-13T00:00:00Z', { durationSeconds: 600, price: '-0.08500' });
       await addMessage(t, '2026-01-10T12:00:00Z', { segments: 2, price: '-0.01500', priceUnit: 'USD' });
-      await addMessage(t, '2026-01-11T12:00:00Z', { direction: 'inbound', status: 'received', segments: 1, price: '-0.00750', priceUnit: 'USD' });
+      await addMessage(t, '2026-01-11T12:00:00Z', {
+        direction: 'inbound',
+        status: 'received',
+        segments: 1,
+        price: '-0.00750',
+        priceUnit: 'USD',
+      });
       await addMessage(t, '2026-01-11T13:00:00Z', { status: 'queued', segments: 1 });
       await addMessage(t, '2026-01-13T00:00:01Z', { segments: 5, price: '-0.03750' });
 
@@ -165,9 +187,15 @@ describe('billing', () => {
 
     it('counts calls and messages created through the API', async () => {
       const before = (await request(t, 'GET', '/api/phone/stats', { token: view })).body;
-      const call = await request(t, 'POST', '/api/phone/call', { token: t.token(['phone:call']), body: { to: '+14155551234', message: 'Hello from the stats test' } });
+      const call = await request(t, 'POST', '/api/phone/call', {
+        token: t.token(['phone:call']),
+        body: { to: '+14155551234', message: 'Hello from the stats test' },
+      });
       expect(call.status).toBe(201);
-      const sms = await request(t, 'POST', '/api/phone/sms', { token: t.token(['phone:sms']), body: { to: '+14155551234', message: 'Hello from the stats test' } });
+      const sms = await request(t, 'POST', '/api/phone/sms', {
+        token: t.token(['phone:sms']),
+        body: { to: '+14155551234', message: 'Hello from the stats test' },
+      });
       expect(sms.status).toBe(201);
       const after = (await request(t, 'GET', '/api/phone/stats', { token: view })).body;
       expect(after.calls.total).toBe(before.calls.total + 1);
@@ -200,15 +228,18 @@ describe('billing', () => {
   });
 
   describe('permissions', () => {
-    it.each(['/api/phone/balance', '/api/phone/stats'])('GET %s: 401 without a token, 403 without phone:view, 200 with phone:view or phone:admin', async (path) => {
-      const anonymous = await request(t, 'GET', path);
-      expect(anonymous.status).toBe(401);
-      expect(anonymous.body.code).toBe('unauthorized');
-      const lacking = await request(t, 'GET', path, { token: t.token(['phone:call', 'phone:sms']) });
-      expect(lacking.status).toBe(403);
-      expect(lacking.body.message).toContain('phone:view');
-      expect((await request(t, 'GET', path, { token: view })).status).toBe(200);
-      expect((await request(t, 'GET', path, { token: t.token(['phone:admin']) })).status).toBe(200);
-    });
+    it.each(['/api/phone/balance', '/api/phone/stats'])(
+      'GET %s: 401 without a token, 403 without phone:view, 200 with phone:view or phone:admin',
+      async (path) => {
+        const anonymous = await request(t, 'GET', path);
+        expect(anonymous.status).toBe(401);
+        expect(anonymous.body.code).toBe('unauthorized');
+        const lacking = await request(t, 'GET', path, { token: t.token(['phone:call', 'phone:sms']) });
+        expect(lacking.status).toBe(403);
+        expect(lacking.body.message).toContain('phone:view');
+        expect((await request(t, 'GET', path, { token: view })).status).toBe(200);
+        expect((await request(t, 'GET', path, { token: t.token(['phone:admin']) })).status).toBe(200);
+      },
+    );
   });
 });

@@ -51,7 +51,11 @@ describe.skipIf(!existsSync(CHROMIUM))(`Swagger UI in Chromium (skipped when ${C
   it('serves the document at /api/docs-json', async () => {
     const res = await fetch(`${t.baseUrl}/api/docs-json`);
     expect(res.status).toBe(200);
-    const doc = (await res.json()) as { openapi: string; paths: Record<string, unknown>; components: { securitySchemes: Record<string, unknown> } };
+    const doc = (await res.json()) as {
+      openapi: string;
+      paths: Record<string, unknown>;
+      components: { securitySchemes: Record<string, unknown> };
+    };
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths)).toContain('/api/phone/call');
     expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
@@ -85,7 +89,10 @@ describe.skipIf(!existsSync(CHROMIUM))(`Swagger UI in Chromium (skipped when ${C
 
     await page.locator('.auth-wrapper button.authorize').click();
     const modal = page.locator('.modal-ux');
-    await modal.locator('input').first().fill(t.token(['phone:view', 'phone:call']));
+    await modal
+      .locator('input')
+      .first()
+      .fill(t.token(['phone:view', 'phone:call']));
     await modal.locator('button.authorize').click();
     await modal.getByRole('button', { name: 'Remove authorization' }).waitFor({ timeout: 5_000 });
     await modal.locator('button.btn-done').click();

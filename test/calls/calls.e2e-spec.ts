@@ -31,10 +31,14 @@ async function getCall(sid: string): Promise<any> {
 
 /** Reads the call until `until` holds (each read refreshes it from Twilio). */
 function waitForCall(sid: string, until: (call: any) => boolean, timeoutMs = 15_000): Promise<any> {
-  return eventually(async () => {
-    const call = await getCall(sid);
-    return until(call) ? call : null;
-  }, timeoutMs, 100);
+  return eventually(
+    async () => {
+      const call = await getCall(sid);
+      return until(call) ? call : null;
+    },
+    timeoutMs,
+    100,
+  );
 }
 
 async function history(query: string, token = viewToken): Promise<Reply> {
@@ -54,7 +58,7 @@ afterAll(async () => {
   await t?.close();
 });
 
-describe('the guide\'s curls', () => {
+describe("the guide's curls", () => {
   it('Basic Call (with a valid number) places a recorded call and answers 201 with the call', async () => {
     const res = await api('POST', '/api/phone/call', {
       body: { to: '+14155550100', message: 'Hello! This is Samsaek AI Assistant calling.', agent_name: 'Samsaek Assistant', record: true },
@@ -92,10 +96,16 @@ describe('the guide\'s curls', () => {
       },
     });
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ language: 'en', voice: 'alice', call_purpose: 'customer_support', workflow_id: 'support_001', record: false });
+    expect(res.body).toMatchObject({
+      language: 'en',
+      voice: 'alice',
+      call_purpose: 'customer_support',
+      workflow_id: 'support_001',
+      record: false,
+    });
   });
 
-  it.each(['/api/phone/call'])('the guide\'s placeholder +1987654321 is refused with 400 naming to (%s)', async (path) => {
+  it.each(['/api/phone/call'])("the guide's placeholder +1987654321 is refused with 400 naming to (%s)", async (path) => {
     const res = await api('POST', path, { body: { to: '+1987654321', message: 'Hello! This is Samsaek AI Assistant calling.' } });
     expect(res.status).toBe(400);
     expect(res.body.code).toBe('invalid_phone_number');
@@ -137,7 +147,11 @@ describe('POST /api/phone/call', () => {
     // Callbacks carry the sandbox's accelerated clock, so only membership is compared, not order.
     const statuses = done.timeline.map((e: { status: string }) => e.status);
     expect(statuses).toEqual(expect.arrayContaining(['queued', 'completed']));
-    expect(done.timeline.find((e: { status: string }) => e.status === 'queued')).toMatchObject({ source: 'api', sequence_number: -1, error_code: null });
+    expect(done.timeline.find((e: { status: string }) => e.status === 'queued')).toMatchObject({
+      source: 'api',
+      sequence_number: -1,
+      error_code: null,
+    });
     const truth = t.sandbox.calls().find((c) => c.sid === placed.sid)!;
     expect(truth.status).toBe('completed');
     expect(done.duration).toBe(truth.duration);
@@ -181,7 +195,13 @@ describe('POST /api/phone/call', () => {
   });
 
   it('plays audio_url with <Play> and passes timeout and machine detection on', async () => {
-    const placed = await placeCall({ message: undefined, to: '+14155554444', audio_url: 'https://cdn.example.com/welcome.mp3', timeout: 15, machine_detection: true });
+    const placed = await placeCall({
+      message: undefined,
+      to: '+14155554444',
+      audio_url: 'https://cdn.example.com/welcome.mp3',
+      timeout: 15,
+      machine_detection: true,
+    });
     expect(placed).toMatchObject({ audio_url: 'https://cdn.example.com/welcome.mp3', message: null, voice: null });
     const truth = t.sandbox.calls().find((c) => c.sid === placed.sid)!;
     expect(truth.twiml).toContain('<Play>https://cdn.example.com/welcome.mp3</Play>');
@@ -192,7 +212,8 @@ describe('POST /api/phone/call', () => {
   });
 
   it('runs custom TwiML as given', async () => {
-    const twiml = '<Response><Play>https://cdn.example.com/a.mp3</Play><Pause length="2"/><Say voice="alice">How can I help you today?</Say></Response>';
+    const twiml =
+      '<Response><Play>https://cdn.example.com/a.mp3</Play><Pause length="2"/><Say voice="alice">How can I help you today?</Say></Response>';
     const placed = await placeCall({ message: undefined, to: '+14155550104', twiml });
     expect(placed.twiml).toBe(twiml);
     expect(t.sandbox.calls().find((c) => c.sid === placed.sid)!.twiml).toBe(twiml);
@@ -413,9 +434,22 @@ describe('storing a call whose status callback arrived first', () => {
   it('merges the API request into the record the callback created', async () => {
     const calls = t.app.get(CallRecordRepository);
     const sid = `CA${'e'.repeat(32)}`;
-    await calls.insert({ sid, direction: 'outbound', fromNumber: '+14155550199', toNumber: '+14155550100', status: 'ringing', statusSequence: 1 }, 'webhook');
+    await calls.insert(
+      { sid, direction: 'outbound', fromNumber: '+14155550199', toNumber: '+14155550100', status: 'ringing', statusSequence: 1 },
+      'webhook',
+    );
     const merged = await calls.upsertPlaced(
-      { sid, direction: 'outbound', fromNumber: '+14155550199', toNumber: '+14155550100', status: 'queued', agentName: 'late', message: 'hi', createdBy: 'caller-1', queueTimeMs: 0 },
+      {
+        sid,
+        direction: 'outbound',
+        fromNumber: '+14155550199',
+        toNumber: '+14155550100',
+        status: 'queued',
+        agentName: 'late',
+        message: 'hi',
+        createdBy: 'caller-1',
+        queueTimeMs: 0,
+      },
       { status: 'queued', queueTimeMs: 0 },
     );
     expect(merged).toMatchObject({ sid, status: 'ringing', agentName: 'late', message: 'hi', createdBy: 'caller-1', queueTimeMs: 0 });
@@ -426,7 +460,14 @@ describe('storing a call whose status callback arrived first', () => {
 
 describe('permissions', () => {
   const endpoints: Array<{ name: string; method: string; path: () => string; body?: unknown; needs: string; ok: number[] }> = [
-    { name: 'placeCall', method: 'POST', path: () => '/api/phone/call', body: { to: '+14155550120', message: 'hi' }, needs: 'phone:call', ok: [201] },
+    {
+      name: 'placeCall',
+      method: 'POST',
+      path: () => '/api/phone/call',
+      body: { to: '+14155550120', message: 'hi' },
+      needs: 'phone:call',
+      ok: [201],
+    },
     { name: 'getCallHistory', method: 'GET', path: () => '/api/phone/calls/history', needs: 'phone:view', ok: [200] },
     { name: 'getCall', method: 'GET', path: () => `/api/phone/calls/${UNKNOWN_SID}`, needs: 'phone:view', ok: [404] },
     { name: 'hangupCall', method: 'POST', path: () => `/api/phone/calls/${UNKNOWN_SID}/hangup`, needs: 'phone:call', ok: [404] },

@@ -62,9 +62,7 @@ describe('production image', () => {
         cpSync(join(ROOT, source), target, { recursive: true });
       }
     }
-    const prune = build.runs
-      .flatMap((run) => run.split('&&').map((part) => part.trim()))
-      .find((part) => part.startsWith('npm prune'));
+    const prune = build.runs.flatMap((run) => run.split('&&').map((part) => part.trim())).find((part) => part.startsWith('npm prune'));
     if (!prune) throw new Error('the build stage has no npm prune step');
     const env = { ...process.env, npm_config_prefer_offline: 'true', npm_config_loglevel: 'error' };
     for (const command of [ci, prune]) execFileSync('sh', ['-c', command], { cwd: app, env, stdio: 'pipe' });

@@ -35,7 +35,15 @@ describe('numbers', () => {
       for (const n of res.body.numbers) {
         expect(n.phone_number).toMatch(/^\+1415\d{7}$/);
         expect(n.iso_country).toBe('US');
-        expect(Object.keys(n).sort()).toEqual(['capabilities', 'friendly_name', 'iso_country', 'locality', 'phone_number', 'postal_code', 'region']);
+        expect(Object.keys(n).sort()).toEqual([
+          'capabilities',
+          'friendly_name',
+          'iso_country',
+          'locality',
+          'phone_number',
+          'postal_code',
+          'region',
+        ]);
         expect(Object.keys(n.capabilities).sort()).toEqual(['mms', 'sms', 'voice']);
       }
       expect(res.body.numbers[0].locality).toBe('San Francisco');
@@ -44,7 +52,9 @@ describe('numbers', () => {
     it('applies limit, capability filters, contains and type', async () => {
       const limited = await request(t, 'GET', '/api/phone/numbers/search?area_code=415&limit=3', { token: view });
       expect(limited.body.numbers).toHaveLength(3);
-      const sms = await request(t, 'GET', '/api/phone/numbers/search?area_code=415&sms_enabled=true&mms_enabled=true&limit=50', { token: view });
+      const sms = await request(t, 'GET', '/api/phone/numbers/search?area_code=415&sms_enabled=true&mms_enabled=true&limit=50', {
+        token: view,
+      });
       expect(sms.status).toBe(200);
       expect(sms.body.numbers.length).toBeGreaterThan(0);
       expect(sms.body.numbers.every((n: Body) => n.capabilities.sms && n.capabilities.mms)).toBe(true);
@@ -139,7 +149,10 @@ describe('numbers', () => {
 
     it('marks a number released in the Twilio console as released when listing', async () => {
       const search = await request(t, 'GET', '/api/phone/numbers/search?area_code=212&limit=1', { token: view });
-      const bought = await request(t, 'POST', '/api/phone/numbers/purchase', { token: admin, body: { phone_number: search.body.numbers[0].phone_number } });
+      const bought = await request(t, 'POST', '/api/phone/numbers/purchase', {
+        token: admin,
+        body: { phone_number: search.body.numbers[0].phone_number },
+      });
       await t.app.get(TwilioGateway).releaseNumber(bought.body.sid);
       const list = await request(t, 'GET', '/api/phone/numbers', { token: view });
       expect(list.body.numbers.map((n: Body) => n.sid)).not.toContain(bought.body.sid);
@@ -180,11 +193,16 @@ describe('numbers', () => {
 
     it('answers 404 for an unknown sid and 400 for one that cannot be a sid', async () => {
       for (const unknown of [`PN${'0'.repeat(32)}`, 'CA123']) {
-        expect((await request(t, 'PATCH', `/api/phone/numbers/${unknown}`, { token: admin, body: { friendly_name: 'x' } })).status).toBe(404);
+        expect((await request(t, 'PATCH', `/api/phone/numbers/${unknown}`, { token: admin, body: { friendly_name: 'x' } })).status).toBe(
+          404,
+        );
         expect((await request(t, 'DELETE', `/api/phone/numbers/${unknown}`, { token: admin })).status).toBe(404);
       }
       for (const method of ['PATCH', 'DELETE']) {
-        const res = await request(t, method, '/api/phone/numbers/PN-123', { token: admin, body: method === 'PATCH' ? { friendly_name: 'x' } : undefined });
+        const res = await request(t, method, '/api/phone/numbers/PN-123', {
+          token: admin,
+          body: method === 'PATCH' ? { friendly_name: 'x' } : undefined,
+        });
         expect(res.status).toBe(400);
         expect(fieldsOf(res.body)).toContain('sid');
       }
@@ -230,22 +248,25 @@ describe('numbers', () => {
       ['DELETE', `/api/phone/numbers/${sid}`, 'phone:admin'],
     ];
 
-    it.each(routes)('%s %s: 401 without a token, 403 without %s, allowed with it and with phone:admin', async (method, path, permission, body) => {
-      const anonymous = await request(t, method, path, { body });
-      expect(anonymous.status).toBe(401);
-      expect(anonymous.body.code).toBe('unauthorized');
+    it.each(routes)(
+      '%s %s: 401 without a token, 403 without %s, allowed with it and with phone:admin',
+      async (method, path, permission, body) => {
+        const anonymous = await request(t, method, path, { body });
+        expect(anonymous.status).toBe(401);
+        expect(anonymous.body.code).toBe('unauthorized');
 
-      const others = ['phone:view', 'phone:call', 'phone:sms'].filter((p) => p !== permission);
-      const lacking = await request(t, method, path, { token: t.token(others), body });
-      expect(lacking.status).toBe(403);
-      expect(lacking.body).toMatchObject({ code: 'forbidden', message: expect.stringContaining(permission) });
+        const others = ['phone:view', 'phone:call', 'phone:sms'].filter((p) => p !== permission);
+        const lacking = await request(t, method, path, { token: t.token(others), body });
+        expect(lacking.status).toBe(403);
+        expect(lacking.body).toMatchObject({ code: 'forbidden', message: expect.stringContaining(permission) });
 
-      // allowed: past the guard (the magic number and unknown sid give 400/404 from the service)
-      for (const token of [t.token([permission]), t.token(['phone:admin'])]) {
-        const res = await request(t, method, path, { token, body });
-        expect([200, 400, 404]).toContain(res.status);
-        expect(res.body.code ?? 'ok').not.toMatch(/unauthorized|forbidden/);
-      }
-    });
+        // allowed: past the guard (the magic number and unknown sid give 400/404 from the service)
+        for (const token of [t.token([permission]), t.token(['phone:admin'])]) {
+          const res = await request(t, method, path, { token, body });
+          expect([200, 400, 404]).toContain(res.status);
+          expect(res.body.code ?? 'ok').not.toMatch(/unauthorized|forbidden/);
+        }
+      },
+    );
   });
 });

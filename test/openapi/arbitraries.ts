@@ -24,12 +24,14 @@ function stringArbitrary(s: Schema): fc.Arbitrary<string> {
   if (s.pattern) {
     const re = new RegExp(s.pattern);
     options.push(
-      fc
-        .stringMatching(re)
-        .filter((v) => v.length >= minLength && (s.maxLength === undefined || v.length <= s.maxLength) && re.test(v)),
+      fc.stringMatching(re).filter((v) => v.length >= minLength && (s.maxLength === undefined || v.length <= s.maxLength) && re.test(v)),
     );
   } else if (s.format === 'date-time') {
-    options.push(fc.date({ min: new Date('2020-01-01T00:00:00Z'), max: new Date('2030-01-01T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString()));
+    options.push(
+      fc
+        .date({ min: new Date('2020-01-01T00:00:00Z'), max: new Date('2030-01-01T00:00:00Z'), noInvalidDate: true })
+        .map((d) => d.toISOString()),
+    );
   } else if (s.format === 'uri' || s.format === 'url' || (typeof s.example === 'string' && /^https?:\/\//.test(s.example))) {
     options.push(fc.webUrl({ validSchemes: ['https'] }).filter((u) => u.length <= (s.maxLength ?? 2000)));
   } else if (typeof s.example === 'string' && E164_LIKE.test(s.example)) {
@@ -104,8 +106,19 @@ export const hostileString: fc.Arbitrary<string> = fc
 
 /** Dates in ISO 8601 forms that are not one unambiguous instant, or not a real date. */
 export const oddDate: fc.Arbitrary<string> = fc.oneof(
-  fc.constantFrom('20250101T000000Z', '2025-W01-1', '2025-001', '20250101', '2025-01-01T00:00:00', '2025-02-30', '2025-01-01T24:00:00Z', '2025-01-01T00:00:00+0200'),
-  fc.date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2030-01-01T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '')),
+  fc.constantFrom(
+    '20250101T000000Z',
+    '2025-W01-1',
+    '2025-001',
+    '20250101',
+    '2025-01-01T00:00:00',
+    '2025-02-30',
+    '2025-01-01T24:00:00Z',
+    '2025-01-01T00:00:00+0200',
+  ),
+  fc
+    .date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2030-01-01T00:00:00Z'), noInvalidDate: true })
+    .map((d) => d.toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '')),
   fc.integer({ min: 1, max: 53 }).map((w) => `2025-W${String(w).padStart(2, '0')}`),
 );
 
@@ -114,9 +127,17 @@ const asCursor = (text: string) => Buffer.from(text, 'utf8').toString('base64url
 
 /** Cursors this API could not have written: bad base64, JSON, ids that are not UUIDs, dates out of range. */
 export const malformedCursor: fc.Arbitrary<string> = fc.oneof(
-  fc.constantFrom('!!!', '%%%', asCursor('{"id":1}'), asCursor(`2026-01-01T00:00:00.000Z|${'-'.repeat(36)}`), asCursor(`-271821-04-20T00:00:00.000Z|${UUID_LIKE}`)),
+  fc.constantFrom(
+    '!!!',
+    '%%%',
+    asCursor('{"id":1}'),
+    asCursor(`2026-01-01T00:00:00.000Z|${'-'.repeat(36)}`),
+    asCursor(`-271821-04-20T00:00:00.000Z|${UUID_LIKE}`),
+  ),
   fc.string({ maxLength: 36 }).map((id) => asCursor(`2026-01-01T00:00:00.000Z|${id}`)),
-  fc.integer({ min: -8_640_000_000_000_000, max: 8_640_000_000_000_000 }).map((ms) => asCursor(`${new Date(ms).toISOString()}|${UUID_LIKE}`)),
+  fc
+    .integer({ min: -8_640_000_000_000_000, max: 8_640_000_000_000_000 })
+    .map((ms) => asCursor(`${new Date(ms).toISOString()}|${UUID_LIKE}`)),
   fc.string({ maxLength: 40 }).map(asCursor),
 );
 
@@ -201,7 +222,9 @@ export function parameterArbitraries(
   if (!selected.length) return fc.constant({});
   const asObject: Schema = {
     type: 'object',
-    properties: Object.fromEntries(selected.map((p) => [p.name, { ...deref(doc, p.schema), ...(p.example !== undefined ? { example: p.example } : {}) }])),
+    properties: Object.fromEntries(
+      selected.map((p) => [p.name, { ...deref(doc, p.schema), ...(p.example !== undefined ? { example: p.example } : {}) }]),
+    ),
     required: selected.filter((p) => p.required || p.in === 'path').map((p) => p.name),
   };
   const arb = mode === 'valid' ? validArbitrary(doc, asObject) : invalidObjectArbitrary(doc, asObject);

@@ -98,8 +98,17 @@ describe('spec-driven auth matrix', () => {
         await settle(t);
         const before = await rowCounts(t);
         expectError(await send(t.baseUrl, req), 401, 'unauthorized');
-        expectError(await send(t.baseUrl, { ...req, token: jwt.sign({ permissions: ['phone:admin'] }, 'another-secret-0123456789-0123456789', { subject: 'x' }) }), 401, 'unauthorized');
-        const expired = jwt.sign({ permissions: ['phone:admin'], exp: Math.floor(Date.now() / 1000) - 60 }, t.config.jwt.signKey!, { subject: 'x' });
+        expectError(
+          await send(t.baseUrl, {
+            ...req,
+            token: jwt.sign({ permissions: ['phone:admin'] }, 'another-secret-0123456789-0123456789', { subject: 'x' }),
+          }),
+          401,
+          'unauthorized',
+        );
+        const expired = jwt.sign({ permissions: ['phone:admin'], exp: Math.floor(Date.now() / 1000) - 60 }, t.config.jwt.signKey!, {
+          subject: 'x',
+        });
         expectError(await send(t.baseUrl, { ...req, token: expired }), 401, 'unauthorized');
         expect(await rowCounts(t)).toEqual(before);
       });

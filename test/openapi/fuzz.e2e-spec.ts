@@ -18,8 +18,7 @@ import { Operation, RequestSpec, ResponseValidator, deref, fillPath, loadSpec, o
  * reproducible; FUZZ_SEED=<n> replays another run and FUZZ_SEED=random explores new inputs.
  */
 const RUNS = Number(process.env.FUZZ_RUNS ?? 24);
-const SEED =
-  process.env.FUZZ_SEED === 'random' ? Date.now() % 2_147_483_647 : Number(process.env.FUZZ_SEED ?? 20_261_124);
+const SEED = process.env.FUZZ_SEED === 'random' ? Date.now() % 2_147_483_647 : Number(process.env.FUZZ_SEED ?? 20_261_124);
 const doc = loadSpec();
 const operations = operationsOf(doc);
 const validator = new ResponseValidator(doc);
@@ -53,7 +52,9 @@ function caseArbitrary(op: Operation, liveSids: Record<string, string>): fc.Arbi
     ...(hasQuery ? (['query'] as const) : []),
     ...(bodySchema ? (['body'] as const) : []),
   ];
-  const valid = fc.record({ path: livePath, query: validQuery, body: validBody }).map((v): Case => ({ mode: 'valid', broken: 'none', ...v }));
+  const valid = fc
+    .record({ path: livePath, query: validQuery, body: validBody })
+    .map((v): Case => ({ mode: 'valid', broken: 'none', ...v }));
   if (!breakable.length) return valid;
   const invalid = fc.constantFrom(...breakable).chain((broken) =>
     fc
@@ -88,30 +89,94 @@ const HUGE = '99999999999999999999';
  * a 400 naming `field` (or, for Twilio's callbacks, be taken without a 5xx), and write nothing.
  */
 const FIXED_EXAMPLES: Array<{ name: string; req: Omit<RequestSpec, 'token'>; field?: string; sub?: string }> = [
-  { name: 'NUL in agent_name', req: { method: 'post', path: '/api/phone/call', body: { to: '+14155550100', message: 'hi', agent_name: 'a\u0000' } }, field: 'agent_name' },
-  { name: 'NUL in call_purpose', req: { method: 'post', path: '/api/phone/call', body: { to: '+14155550100', message: 'hi', call_purpose: '\u0000' } }, field: 'call_purpose' },
-  { name: 'NUL in workflow_id', req: { method: 'post', path: '/api/phone/call', body: { to: '+14155550100', message: 'hi', workflow_id: 'w\u0000' } }, field: 'workflow_id' },
-  { name: 'NUL in a call message', req: { method: 'post', path: '/api/phone/call', body: { to: '+14155550100', message: 'a\u0000b' } }, field: 'message' },
-  { name: 'NUL in an SMS', req: { method: 'post', path: '/api/phone/sms', body: { to: '+14155550100', message: 'a\u0000b' } }, field: 'message' },
-  { name: 'lone surrogate in an SMS', req: { method: 'post', path: '/api/phone/sms', body: { to: '+14155550100', message: 'a\ud800' } }, field: 'message' },
-  { name: 'NUL in a history filter', req: { method: 'get', path: '/api/phone/calls/history', query: { agent_name: '\u0000' } }, field: 'agent_name' },
-  { name: 'NUL in an SMS history filter', req: { method: 'get', path: '/api/phone/sms/history', query: { agent_name: '\u0000' } }, field: 'agent_name' },
-  { name: '"message": null', req: { method: 'post', path: '/api/phone/call', body: { to: '+14155550100', message: null } }, field: 'message' },
+  {
+    name: 'NUL in agent_name',
+    req: { method: 'post', path: '/api/phone/call', body: { to: '+14155550100', message: 'hi', agent_name: 'a\u0000' } },
+    field: 'agent_name',
+  },
+  {
+    name: 'NUL in call_purpose',
+    req: { method: 'post', path: '/api/phone/call', body: { to: '+14155550100', message: 'hi', call_purpose: '\u0000' } },
+    field: 'call_purpose',
+  },
+  {
+    name: 'NUL in workflow_id',
+    req: { method: 'post', path: '/api/phone/call', body: { to: '+14155550100', message: 'hi', workflow_id: 'w\u0000' } },
+    field: 'workflow_id',
+  },
+  {
+    name: 'NUL in a call message',
+    req: { method: 'post', path: '/api/phone/call', body: { to: '+14155550100', message: 'a\u0000b' } },
+    field: 'message',
+  },
+  {
+    name: 'NUL in an SMS',
+    req: { method: 'post', path: '/api/phone/sms', body: { to: '+14155550100', message: 'a\u0000b' } },
+    field: 'message',
+  },
+  {
+    name: 'lone surrogate in an SMS',
+    req: { method: 'post', path: '/api/phone/sms', body: { to: '+14155550100', message: 'a\ud800' } },
+    field: 'message',
+  },
+  {
+    name: 'NUL in a history filter',
+    req: { method: 'get', path: '/api/phone/calls/history', query: { agent_name: '\u0000' } },
+    field: 'agent_name',
+  },
+  {
+    name: 'NUL in an SMS history filter',
+    req: { method: 'get', path: '/api/phone/sms/history', query: { agent_name: '\u0000' } },
+    field: 'agent_name',
+  },
+  {
+    name: '"message": null',
+    req: { method: 'post', path: '/api/phone/call', body: { to: '+14155550100', message: null } },
+    field: 'message',
+  },
   {
     name: 'JSON nested 10,000 deep',
-    req: { method: 'post', path: '/api/phone/call', encoding: 'raw', headers: { 'content-type': 'application/json' }, body: `{"to":"+14155550100","message":${'['.repeat(10_000)}${']'.repeat(10_000)}}` },
+    req: {
+      method: 'post',
+      path: '/api/phone/call',
+      encoding: 'raw',
+      headers: { 'content-type': 'application/json' },
+      body: `{"to":"+14155550100","message":${'['.repeat(10_000)}${']'.repeat(10_000)}}`,
+    },
   },
-  { name: 'cursor id not a UUID', req: { method: 'get', path: '/api/phone/calls/history', query: { cursor: cursorOf(`2026-01-01T00:00:00.000Z|${'-'.repeat(36)}`) } }, field: 'cursor' },
   {
-    name: 'cursor date out of range',
-    req: { method: 'get', path: '/api/phone/sms/history', query: { cursor: cursorOf('-271821-04-20T00:00:00.000Z|6f1c2a7e-1d2b-4c55-9f1e-3a2b1c0d9e8f') } },
+    name: 'cursor id not a UUID',
+    req: { method: 'get', path: '/api/phone/calls/history', query: { cursor: cursorOf(`2026-01-01T00:00:00.000Z|${'-'.repeat(36)}`) } },
     field: 'cursor',
   },
-  { name: 'since in basic format', req: { method: 'get', path: '/api/phone/calls/history', query: { since: '20250101T000000Z' } }, field: 'since' },
+  {
+    name: 'cursor date out of range',
+    req: {
+      method: 'get',
+      path: '/api/phone/sms/history',
+      query: { cursor: cursorOf('-271821-04-20T00:00:00.000Z|6f1c2a7e-1d2b-4c55-9f1e-3a2b1c0d9e8f') },
+    },
+    field: 'cursor',
+  },
+  {
+    name: 'since in basic format',
+    req: { method: 'get', path: '/api/phone/calls/history', query: { since: '20250101T000000Z' } },
+    field: 'since',
+  },
   { name: 'since as a week date', req: { method: 'get', path: '/api/phone/sms/history', query: { since: '2025-W01-1' } }, field: 'since' },
   { name: 'stats since as a week date', req: { method: 'get', path: '/api/phone/stats', query: { since: '2025-W01-1' } }, field: 'since' },
-  { name: 'sub longer than 200 characters on a call', req: { method: 'post', path: '/api/phone/call', body: { to: '+14155550100', message: 'hi' } }, field: 'sub', sub: 's'.repeat(201) },
-  { name: 'sub longer than 200 characters on an SMS', req: { method: 'post', path: '/api/phone/sms', body: { to: '+14155550100', message: 'hi' } }, field: 'sub', sub: 's'.repeat(201) },
+  {
+    name: 'sub longer than 200 characters on a call',
+    req: { method: 'post', path: '/api/phone/call', body: { to: '+14155550100', message: 'hi' } },
+    field: 'sub',
+    sub: 's'.repeat(201),
+  },
+  {
+    name: 'sub longer than 200 characters on an SMS',
+    req: { method: 'post', path: '/api/phone/sms', body: { to: '+14155550100', message: 'hi' } },
+    field: 'sub',
+    sub: 's'.repeat(201),
+  },
   {
     name: 'sub longer than 200 characters on a purchase',
     req: { method: 'post', path: '/api/phone/numbers/purchase', body: { phone_number: '+14155550123' } },
@@ -120,15 +185,30 @@ const FIXED_EXAMPLES: Array<{ name: string; req: Omit<RequestSpec, 'token'>; fie
   },
   {
     name: 'callback with a huge SequenceNumber',
-    req: { method: 'post', path: '/api/phone/webhook/status', encoding: 'form', body: { CallSid: `CA${'a'.repeat(32)}`, CallStatus: 'ringing', SequenceNumber: HUGE } },
+    req: {
+      method: 'post',
+      path: '/api/phone/webhook/status',
+      encoding: 'form',
+      body: { CallSid: `CA${'a'.repeat(32)}`, CallStatus: 'ringing', SequenceNumber: HUGE },
+    },
   },
   {
     name: 'callback with a huge CallDuration and ErrorCode',
-    req: { method: 'post', path: '/api/phone/webhook/status', encoding: 'form', body: { CallSid: `CA${'b'.repeat(32)}`, CallStatus: 'completed', CallDuration: HUGE, ErrorCode: '1e20' } },
+    req: {
+      method: 'post',
+      path: '/api/phone/webhook/status',
+      encoding: 'form',
+      body: { CallSid: `CA${'b'.repeat(32)}`, CallStatus: 'completed', CallDuration: HUGE, ErrorCode: '1e20' },
+    },
   },
   {
     name: 'inbound SMS with a NUL in its body',
-    req: { method: 'post', path: '/api/phone/webhook/sms', encoding: 'form', body: { MessageSid: `SM${'c'.repeat(32)}`, From: '+14155550177', To: '+14155550100', Body: 'a\u0000b', NumSegments: HUGE } },
+    req: {
+      method: 'post',
+      path: '/api/phone/webhook/sms',
+      encoding: 'form',
+      body: { MessageSid: `SM${'c'.repeat(32)}`, From: '+14155550177', To: '+14155550100', Body: 'a\u0000b', NumSegments: HUGE },
+    },
   },
 ];
 
@@ -149,65 +229,78 @@ describe('spec-driven fuzzing', () => {
     const report = { seed: SEED, runs_per_operation: RUNS, operations: operations.length, ...stats };
     mkdirSync(resolve(__dirname, '../../test-output'), { recursive: true });
     writeFileSync(resolve(__dirname, '../../test-output/fuzz-report.json'), `${JSON.stringify(report, null, 2)}\n`);
-    process.stdout.write(`fuzz: ${stats.cases} generated cases over ${operations.length} operations (seed ${SEED}); statuses ${JSON.stringify(stats.byStatus)}\n`);
+    process.stdout.write(
+      `fuzz: ${stats.cases} generated cases over ${operations.length} operations (seed ${SEED}); statuses ${JSON.stringify(stats.byStatus)}\n`,
+    );
   });
 
   it.each(FIXED_EXAMPLES)('fixed example: $name', async ({ req, field, sub }) => {
     const op = operations.find((o) => o.method === req.method && fillPath(o.path, { sid: 'x' }) === req.path);
     const before = await rowCounts(t);
-    const token = sub ? jwt.sign({ sub, permissions: ADMIN }, TEST_JWT_SECRET, { algorithm: 'HS256', expiresIn: '1h' }) : t.token(ADMIN, 'fuzzer');
+    const token = sub
+      ? jwt.sign({ sub, permissions: ADMIN }, TEST_JWT_SECRET, { algorithm: 'HS256', expiresIn: '1h' })
+      : t.token(ADMIN, 'fuzzer');
     const res = op ? await sendAs(t, { ...req, op }, token) : await send(t.baseUrl, { ...req, token });
     const where = `${req.method.toUpperCase()} ${req.path} -> ${res.status} ${res.text.slice(0, 300)}`;
     expect(res.status, where).toBeLessThan(500);
     if (op?.isWebhook) return;
     expect(res.status, where).toBe(400);
     expect(validator.check(validator.errorSchema, res.body), where).toBeNull();
-    if (field) expect((res.body as { details?: Array<{ field?: string }> }).details?.map((d) => d.field), where).toContain(field);
+    if (field)
+      expect(
+        (res.body as { details?: Array<{ field?: string }> }).details?.map((d) => d.field),
+        where,
+      ).toContain(field);
     expect(await rowCounts(t), where).toEqual(before);
   });
 
   for (const op of operations) {
-    it(`${op.operationId} (${op.method.toUpperCase()} ${op.path}): no 5xx, documented bodies, rejected input writes nothing`, { timeout: 240_000 }, async () => {
-      await topUpWhenLow(t);
-      const liveSids: Record<string, string> = {};
-      for (const p of op.parameters.filter((x) => x.in === 'path')) {
-        const sid = await fx.forParameter(deref(doc, p.schema));
-        if (sid) liveSids[p.name] = sid;
-      }
-      const token = t.token(ADMIN, 'fuzzer');
-      await fc.assert(
-        fc.asyncProperty(caseArbitrary(op, liveSids), async (c) => {
-          const req: BuiltRequest = {
-            op,
-            method: op.method,
-            path: fillPath(op.path, pathFallback(c.path, op)),
-            query: c.query,
-            body: c.body,
-            encoding: op.requestBody?.content['application/x-www-form-urlencoded'] ? 'form' : 'json',
-          };
-          await settle(t);
-          const before = await rowCounts(t);
-          const res = await sendAs(t, req, token);
-          stats.cases += 1;
-          stats.byStatus[res.status] = (stats.byStatus[res.status] ?? 0) + 1;
-          stats.byOperation[op.operationId] = (stats.byOperation[op.operationId] ?? 0) + 1;
-          const where = `${op.operationId} ${c.mode}/${c.broken} ${req.method.toUpperCase()} ${req.path} query=${JSON.stringify(c.query)} body=${JSON.stringify(c.body)} -> ${res.status} ${res.text.slice(0, 300)}`;
-
-          expect(res.status, where).toBeLessThan(500);
-          const documented = op.responses[String(res.status)];
-          if (res.status >= 200 && res.status < 300) {
-            expect(Object.keys(op.responses), `undocumented status: ${where}`).toContain(String(res.status));
-            if (documented && res.headers.get('content-type')?.includes('json')) expect(validator.check(documented, res.body), where).toBeNull();
-          } else {
-            expect(Object.keys(op.responses), `undocumented error status: ${where}`).toContain(String(res.status));
-            expect(validator.check(documented ?? validator.errorSchema, res.body), where).toBeNull();
+    it(
+      `${op.operationId} (${op.method.toUpperCase()} ${op.path}): no 5xx, documented bodies, rejected input writes nothing`,
+      { timeout: 240_000 },
+      async () => {
+        await topUpWhenLow(t);
+        const liveSids: Record<string, string> = {};
+        for (const p of op.parameters.filter((x) => x.in === 'path')) {
+          const sid = await fx.forParameter(deref(doc, p.schema));
+          if (sid) liveSids[p.name] = sid;
+        }
+        const token = t.token(ADMIN, 'fuzzer');
+        await fc.assert(
+          fc.asyncProperty(caseArbitrary(op, liveSids), async (c) => {
+            const req: BuiltRequest = {
+              op,
+              method: op.method,
+              path: fillPath(op.path, pathFallback(c.path, op)),
+              query: c.query,
+              body: c.body,
+              encoding: op.requestBody?.content['application/x-www-form-urlencoded'] ? 'form' : 'json',
+            };
             await settle(t);
-            expect(await rowCounts(t), `rejected request wrote rows: ${where}`).toEqual(before);
-          }
-        }),
-        { numRuns: RUNS, seed: SEED, endOnFailure: true },
-      );
-      await fx.cleanup();
-    });
+            const before = await rowCounts(t);
+            const res = await sendAs(t, req, token);
+            stats.cases += 1;
+            stats.byStatus[res.status] = (stats.byStatus[res.status] ?? 0) + 1;
+            stats.byOperation[op.operationId] = (stats.byOperation[op.operationId] ?? 0) + 1;
+            const where = `${op.operationId} ${c.mode}/${c.broken} ${req.method.toUpperCase()} ${req.path} query=${JSON.stringify(c.query)} body=${JSON.stringify(c.body)} -> ${res.status} ${res.text.slice(0, 300)}`;
+
+            expect(res.status, where).toBeLessThan(500);
+            const documented = op.responses[String(res.status)];
+            if (res.status >= 200 && res.status < 300) {
+              expect(Object.keys(op.responses), `undocumented status: ${where}`).toContain(String(res.status));
+              if (documented && res.headers.get('content-type')?.includes('json'))
+                expect(validator.check(documented, res.body), where).toBeNull();
+            } else {
+              expect(Object.keys(op.responses), `undocumented error status: ${where}`).toContain(String(res.status));
+              expect(validator.check(documented ?? validator.errorSchema, res.body), where).toBeNull();
+              await settle(t);
+              expect(await rowCounts(t), `rejected request wrote rows: ${where}`).toEqual(before);
+            }
+          }),
+          { numRuns: RUNS, seed: SEED, endOnFailure: true },
+        );
+        await fx.cleanup();
+      },
+    );
   }
 });

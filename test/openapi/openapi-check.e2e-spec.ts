@@ -52,7 +52,10 @@ describe('npm run openapi:check', () => {
 
     const dto = join(dir, 'src/common/error-response.dto.ts');
     const source = readFileSync(dto, 'utf8');
-    writeFileSync(dto, source.replace(/\n}\s*$/, '\n  /** A field added without regenerating openapi.yaml. @example "x" */\n  drift_probe?: string;\n}\n'));
+    writeFileSync(
+      dto,
+      source.replace(/\n}\s*$/, '\n  /** A field added without regenerating openapi.yaml. @example "x" */\n  drift_probe?: string;\n}\n'),
+    );
     const drifted = await check();
     expect(drifted.code).toBe(1);
     expect(drifted.stderr).toContain('is out of date; run `npm run openapi`');

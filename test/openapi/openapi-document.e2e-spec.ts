@@ -45,11 +45,17 @@ describe('openapi.yaml', () => {
   });
 
   it('passes redocly lint with no errors and no warnings', { timeout: 60_000 }, async () => {
-    const { stdout, stderr } = await run(resolve(ROOT, 'node_modules/.bin/redocly'), ['lint', 'openapi.yaml', '--format', 'json'], { cwd: ROOT }).catch(
-      (e: { stdout: string; stderr: string }) => e,
-    );
-    const report = JSON.parse(stdout) as { totals: { errors: number; warnings: number }; problems: Array<{ ruleId: string; message: string }> };
-    expect(report.problems.map((p) => `${p.ruleId}: ${p.message}`), stderr).toEqual([]);
+    const { stdout, stderr } = await run(resolve(ROOT, 'node_modules/.bin/redocly'), ['lint', 'openapi.yaml', '--format', 'json'], {
+      cwd: ROOT,
+    }).catch((e: { stdout: string; stderr: string }) => e);
+    const report = JSON.parse(stdout) as {
+      totals: { errors: number; warnings: number };
+      problems: Array<{ ruleId: string; message: string }>;
+    };
+    expect(
+      report.problems.map((p) => `${p.ruleId}: ${p.message}`),
+      stderr,
+    ).toEqual([]);
     expect(report.totals).toMatchObject({ errors: 0, warnings: 0 });
   });
 
@@ -66,7 +72,9 @@ describe('openapi.yaml', () => {
     const ids = operations.map((o) => o.operationId);
     expect(new Set(ids).size).toBe(ids.length);
     for (const op of operations) {
-      expect(op.operationId, op.path).toMatch(/^(get|list|search|purchase|release|update|place|hangup|send|handle|create|delete|cancel)[A-Z][A-Za-z]*$/);
+      expect(op.operationId, op.path).toMatch(
+        /^(get|list|search|purchase|release|update|place|hangup|send|handle|create|delete|cancel)[A-Z][A-Za-z]*$/,
+      );
       expect(op.tags, op.operationId).toHaveLength(1);
       expect(doc.tags?.map((t) => t.name)).toContain(op.tags[0]);
     }
@@ -103,7 +111,9 @@ describe('openapi.yaml', () => {
       if (op.isWebhook) continue;
       const [, schema] = success[0];
       expect(schema?.$ref, op.operationId).toMatch(/^#\/components\/schemas\//);
-      const withExamples = Object.values(deref(doc, schema).properties ?? {}).filter((p: Schema) => p.example !== undefined || p.$ref || p.items);
+      const withExamples = Object.values(deref(doc, schema).properties ?? {}).filter(
+        (p: Schema) => p.example !== undefined || p.$ref || p.items,
+      );
       expect(withExamples.length, `${op.operationId}: response properties with examples`).toBeGreaterThan(0);
     }
   });

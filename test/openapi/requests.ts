@@ -102,7 +102,13 @@ export class Fixtures {
     const fromExample = /^[A-Z]{2}[0-9a-fA-F]{32}$/.test(example) ? example.slice(0, 2) : undefined;
     if (fromExample && makers[fromExample] && (!re || re.test(example))) return makers[fromExample]();
     if (!re) return undefined;
-    const accepted = [...new Set(Object.keys(makers).filter((p) => re.test(`${p}${'0'.repeat(32)}`)).map((p) => (p === 'MM' ? 'SM' : p)))];
+    const accepted = [
+      ...new Set(
+        Object.keys(makers)
+          .filter((p) => re.test(`${p}${'0'.repeat(32)}`))
+          .map((p) => (p === 'MM' ? 'SM' : p)),
+      ),
+    ];
     return accepted.length === 1 ? makers[accepted[0]]() : undefined;
   }
 
@@ -132,7 +138,11 @@ function isForm(op: Operation): boolean {
 
 function bodySchema(op: Operation): Schema | undefined {
   if (!op.requestBody) return undefined;
-  return op.requestBody.content['application/json'] ?? op.requestBody.content['application/x-www-form-urlencoded'] ?? Object.values(op.requestBody.content)[0];
+  return (
+    op.requestBody.content['application/json'] ??
+    op.requestBody.content['application/x-www-form-urlencoded'] ??
+    Object.values(op.requestBody.content)[0]
+  );
 }
 
 /**
@@ -195,7 +205,13 @@ export async function sendAs(t: TestApp, req: BuiltRequest, token: string | unde
 }
 
 /** The first candidate that succeeds, with the response; throws naming the operation when none does. */
-export async function succeed(t: TestApp, doc: OpenApiDocument, op: Operation, fx: Fixtures, token: string): Promise<{ req: BuiltRequest; res: HttpResult }> {
+export async function succeed(
+  t: TestApp,
+  doc: OpenApiDocument,
+  op: Operation,
+  fx: Fixtures,
+  token: string,
+): Promise<{ req: BuiltRequest; res: HttpResult }> {
   const tried: string[] = [];
   for (const req of await candidateRequests(doc, op, fx)) {
     const res = await sendAs(t, req, token);

@@ -97,7 +97,9 @@ export function operationsOf(doc: OpenApiDocument): Operation[] {
           : undefined,
         responses,
         security: raw.security ?? [],
-        isWebhook: raw['x-permission'] === 'public' && (raw.parameters ?? []).some((p: Parameter) => p.in === 'header' && p.name.toLowerCase() === 'x-twilio-signature'),
+        isWebhook:
+          raw['x-permission'] === 'public' &&
+          (raw.parameters ?? []).some((p: Parameter) => p.in === 'header' && p.name.toLowerCase() === 'x-twilio-signature'),
       });
     }
   }

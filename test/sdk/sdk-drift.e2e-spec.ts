@@ -5,13 +5,17 @@ import { join } from 'node:path';
 import { SDK_DIR, compareDirs, generateSdk } from '../../packages/sdk/scripts/generate.mjs';
 
 describe('packages/sdk/src', () => {
-  it('is what @hey-api/openapi-ts generates from the committed openapi.yaml (run `npm run sdk` when not)', { timeout: 60_000 }, async () => {
-    const tmp = mkdtempSync(join(tmpdir(), 'sdk-'));
-    try {
-      await generateSdk(tmp);
-      expect(compareDirs(SDK_DIR, tmp)).toEqual([]);
-    } finally {
-      rmSync(tmp, { recursive: true, force: true });
-    }
-  });
+  it(
+    'is what @hey-api/openapi-ts generates from the committed openapi.yaml (run `npm run sdk` when not)',
+    { timeout: 60_000 },
+    async () => {
+      const tmp = mkdtempSync(join(tmpdir(), 'sdk-'));
+      try {
+        await generateSdk(tmp);
+        expect(compareDirs(SDK_DIR, tmp)).toEqual([]);
+      } finally {
+        rmSync(tmp, { recursive: true, force: true });
+      }
+    },
+  );
 });

@@ -9,7 +9,9 @@ const pkgDir = join(root, 'packages/sdk');
 
 /** operationIds of openapi.yaml: the functions the SDK must export. */
 function operationIds(): string[] {
-  const spec = parse(readFileSync(join(root, 'openapi.yaml'), 'utf8')) as { paths: Record<string, Record<string, { operationId?: string }>> };
+  const spec = parse(readFileSync(join(root, 'openapi.yaml'), 'utf8')) as {
+    paths: Record<string, Record<string, { operationId?: string }>>;
+  };
   return Object.values(spec.paths)
     .flatMap((item) => Object.values(item).map((op) => op.operationId))
     .filter((id): id is string => typeof id === 'string')
@@ -49,7 +51,17 @@ describe('@samsaek/phone-sdk as a packed package', () => {
   it('ships built JavaScript with declarations, the README and the example, but not the generator', () => {
     const files = packed.files.map((f) => f.path);
     expect(files).toEqual(
-      expect.arrayContaining(['package.json', 'README.md', 'examples/quickstart.ts', 'dist/index.js', 'dist/index.d.ts', 'dist/client/index.js', 'dist/client/index.d.ts', 'dist/sdk.gen.js', 'dist/types.gen.d.ts']),
+      expect.arrayContaining([
+        'package.json',
+        'README.md',
+        'examples/quickstart.ts',
+        'dist/index.js',
+        'dist/index.d.ts',
+        'dist/client/index.js',
+        'dist/client/index.d.ts',
+        'dist/sdk.gen.js',
+        'dist/types.gen.d.ts',
+      ]),
     );
     expect(files.filter((f) => f.startsWith('scripts/'))).toEqual([]);
   });
@@ -63,13 +75,30 @@ describe('@samsaek/phone-sdk as a packed package', () => {
         client: names(client, ['createClient', 'createConfig']),
         defaultClient: typeof sdk.client?.setConfig,
       });`;
-    const esm = run('node', ['--input-type=module', '-e', `${probe}
+    const esm = run(
+      'node',
+      [
+        '--input-type=module',
+        '-e',
+        `${probe}
       const sdk = await import('@samsaek/phone-sdk'); const client = await import('@samsaek/phone-sdk/client');
-      console.log(report(sdk, client));`], consumer);
+      console.log(report(sdk, client));`,
+      ],
+      consumer,
+    );
     expect(JSON.parse(esm)).toEqual({ ...expected, defaultClient: 'function' });
 
-    const cjs = run('node', ['--input-type=commonjs', '--no-warnings', '-e', `${probe}
-      console.log(report(require('@samsaek/phone-sdk'), require('@samsaek/phone-sdk/client')));`], consumer);
+    const cjs = run(
+      'node',
+      [
+        '--input-type=commonjs',
+        '--no-warnings',
+        '-e',
+        `${probe}
+      console.log(report(require('@samsaek/phone-sdk'), require('@samsaek/phone-sdk/client')));`,
+      ],
+      consumer,
+    );
     expect(JSON.parse(cjs)).toEqual({ ...expected, defaultClient: 'function' });
   });
 
@@ -83,7 +112,7 @@ describe('@samsaek/phone-sdk as a packed package', () => {
         "const client = createClient({ baseUrl: 'http://localhost:3000' });",
         '// @ts-expect-error `to` is required',
         "void placeCall({ client, body: { message: 'no recipient' } });",
-        "// @ts-expect-error the status is a closed union",
+        '// @ts-expect-error the status is a closed union',
         "export const status: CallDto['status'] = 'on-hold';",
         "export const code: ErrorResponseDto['code'] = 'not_found';",
         '',

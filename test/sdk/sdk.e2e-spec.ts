@@ -66,13 +66,22 @@ describe('generated SDK against the running service', () => {
     expect(placed.error).toBeUndefined();
     expect(placed.response.status).toBe(201);
     const call: CallDto = placed.data!;
-    expect(call).toMatchObject({ to: '+14155550100', direction: 'outbound', agent_name: 'SDK Agent', message: 'Hello from the generated SDK' });
+    expect(call).toMatchObject({
+      to: '+14155550100',
+      direction: 'outbound',
+      agent_name: 'SDK Agent',
+      message: 'Hello from the generated SDK',
+    });
     expect(call.sid).toMatch(/^CA[0-9a-f]{32}$/);
 
-    const done = await eventually(async () => {
-      const { data } = await getCall({ client: viewer, path: { sid: call.sid } });
-      return data?.status === 'completed' ? data : undefined;
-    }, 20_000, 100);
+    const done = await eventually(
+      async () => {
+        const { data } = await getCall({ client: viewer, path: { sid: call.sid } });
+        return data?.status === 'completed' ? data : undefined;
+      },
+      20_000,
+      100,
+    );
     expect(done.duration).toBeGreaterThan(0);
     expect(done.timeline?.map((e) => e.status)).toEqual(expect.arrayContaining(['queued', 'completed']));
 
@@ -104,13 +113,19 @@ describe('generated SDK against the running service', () => {
   });
 
   it("runs the package README's quickstart: places a call, sends an SMS, reads the workflow's call history", async () => {
-    const { call, sms, calls, nextCursor } = await quickstart(t.baseUrl, t.token(['phone:call', 'phone:sms', 'phone:view'], 'sdk-quickstart'));
+    const { call, sms, calls, nextCursor } = await quickstart(
+      t.baseUrl,
+      t.token(['phone:call', 'phone:sms', 'phone:view'], 'sdk-quickstart'),
+    );
     expect(call).toMatchObject({ to: '+14155550100', direction: 'outbound', agent_name: 'Concierge', workflow_id: 'wf_123' });
     expect(sms).toMatchObject({ to: '+14155550100', body: 'Your table is ready.', agent_name: 'Concierge' });
     expect(calls.map((c) => c.sid)).toEqual([call.sid]);
     expect(nextCursor).toBeNull();
 
-    await expect(quickstart(t.baseUrl, t.token(['phone:view'], 'sdk-quickstart'))).rejects.toMatchObject({ statusCode: 403, code: 'forbidden' });
+    await expect(quickstart(t.baseUrl, t.token(['phone:view'], 'sdk-quickstart'))).rejects.toMatchObject({
+      statusCode: 403,
+      code: 'forbidden',
+    });
   });
 
   it('reads the balance and the stats', async () => {
@@ -148,6 +163,8 @@ describe('generated SDK against the running service', () => {
     expect(unauthorized.response.status).toBe(401);
     expect(unauthorized.error?.code).toBe('unauthorized');
 
-    await expect(getCall({ client: viewer, path: { sid: 'not-a-sid' }, throwOnError: true })).rejects.toMatchObject({ code: 'validation_failed' });
+    await expect(getCall({ client: viewer, path: { sid: 'not-a-sid' }, throwOnError: true })).rejects.toMatchObject({
+      code: 'validation_failed',
+    });
   });
 });

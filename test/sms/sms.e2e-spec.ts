@@ -30,10 +30,14 @@ async function getSms(sid: string): Promise<any> {
 }
 
 function waitForSms(sid: string, until: (m: any) => boolean): Promise<any> {
-  return eventually(async () => {
-    const m = await getSms(sid);
-    return until(m) ? m : null;
-  }, 15_000, 100);
+  return eventually(
+    async () => {
+      const m = await getSms(sid);
+      return until(m) ? m : null;
+    },
+    15_000,
+    100,
+  );
 }
 
 function history(query: string, token = viewToken): Promise<Reply> {
@@ -53,7 +57,7 @@ afterAll(async () => {
   await t?.close();
 });
 
-describe('the guide\'s curl', () => {
+describe("the guide's curl", () => {
   it('Sending SMS Messages (with a valid number) answers 201 with the message', async () => {
     const res = await api('POST', '/api/phone/sms', {
       body: { to: '+14155550100', message: 'Hello! This is a message from Samsaek AI Assistant.', agent_name: 'Samsaek Bot' },
@@ -74,7 +78,7 @@ describe('the guide\'s curl', () => {
     expect(truth.statusCallback).toBe(`${t.config.twilio.webhookBaseUrl}/status`);
   });
 
-  it('the guide\'s placeholder +1987654321 is refused with 400 naming to', async () => {
+  it("the guide's placeholder +1987654321 is refused with 400 naming to", async () => {
     const res = await api('POST', '/api/phone/sms', {
       body: { to: '+1987654321', message: 'Hello! This is a message from Samsaek AI Assistant.', agent_name: 'Samsaek Bot' },
     });
@@ -132,7 +136,11 @@ describe('POST /api/phone/sms', () => {
     ['neither message nor media_url', {}, ['message']],
     ['an empty message', { message: '' }, ['message']],
     ['1601 characters', { message: 'x'.repeat(1601) }, ['message']],
-    ['11 media URLs', { message: 'hi', media_url: Array.from({ length: 11 }, (_, i) => `https://cdn.example.com/${i}.png`) }, ['media_url']],
+    [
+      '11 media URLs',
+      { message: 'hi', media_url: Array.from({ length: 11 }, (_, i) => `https://cdn.example.com/${i}.png`) },
+      ['media_url'],
+    ],
     ['an ftp media URL', { message: 'hi', media_url: ['ftp://cdn.example.com/a.png'] }, ['media_url']],
     ['media_url as a string', { message: 'hi', media_url: 'https://cdn.example.com/a.png' }, ['media_url']],
     ['from +1234567890', { message: 'hi', from: '+1234567890' }, ['from']],
@@ -264,12 +272,33 @@ describe('storing a message whose status callback arrived first', () => {
   it('merges the API request into the record the callback created', async () => {
     const messages = t.app.get(MessageRecordRepository);
     const sid = `SM${'e'.repeat(32)}`;
-    await messages.insert({ sid, direction: 'outbound', fromNumber: '+14155550199', toNumber: '+14155550100', body: '', mediaUrls: [], status: 'sent' }, 'webhook');
+    await messages.insert(
+      { sid, direction: 'outbound', fromNumber: '+14155550199', toNumber: '+14155550100', body: '', mediaUrls: [], status: 'sent' },
+      'webhook',
+    );
     const merged = await messages.upsertSent(
-      { sid, direction: 'outbound', fromNumber: '+14155550199', toNumber: '+14155550100', body: 'late body', mediaUrls: ['https://cdn.example.com/late.png'], status: 'queued', segments: 1, agentName: 'late', createdBy: 'texter-1' },
+      {
+        sid,
+        direction: 'outbound',
+        fromNumber: '+14155550199',
+        toNumber: '+14155550100',
+        body: 'late body',
+        mediaUrls: ['https://cdn.example.com/late.png'],
+        status: 'queued',
+        segments: 1,
+        agentName: 'late',
+        createdBy: 'texter-1',
+      },
       { status: 'queued', segments: 1 },
     );
-    expect(merged).toMatchObject({ sid, status: 'sent', body: 'late body', mediaUrls: ['https://cdn.example.com/late.png'], agentName: 'late', createdBy: 'texter-1' });
+    expect(merged).toMatchObject({
+      sid,
+      status: 'sent',
+      body: 'late body',
+      mediaUrls: ['https://cdn.example.com/late.png'],
+      agentName: 'late',
+      createdBy: 'texter-1',
+    });
     expect(await getSms(sid)).toMatchObject({ status: 'sent', body: 'late body', agent_name: 'late', created_by: 'texter-1' });
   });
 });

@@ -15,9 +15,9 @@ export async function generatePluginMetadata(): Promise<void> {
     compilerOptions: { plugins: Array<{ name: string; options?: Record<string, unknown> }> };
   };
   const swaggerPlugin = nestCli.compilerOptions.plugins.find((p) => p.name === '@nestjs/swagger');
-  const { PluginMetadataGenerator } = (await import(
-    '@nestjs/cli/lib/compiler/plugins/plugin-metadata-generator.js' as string
-  )) as { PluginMetadataGenerator: new () => { generate(options: Record<string, unknown>): void } };
+  const { PluginMetadataGenerator } = (await import('@nestjs/cli/lib/compiler/plugins/plugin-metadata-generator.js' as string)) as {
+    PluginMetadataGenerator: new () => { generate(options: Record<string, unknown>): void };
+  };
   const { ReadonlyVisitor } = (await import('@nestjs/swagger/plugin' as string)) as {
     ReadonlyVisitor: new (options: Record<string, unknown>) => unknown;
   };
@@ -61,4 +61,3 @@ export async function generatePluginMetadata(): Promise<void> {
 export default async function setup(): Promise<void> {
   await generatePluginMetadata();
 }
-

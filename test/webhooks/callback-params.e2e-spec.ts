@@ -28,7 +28,10 @@ describe('callback parameters out of range for their columns never poison the in
   }
 
   async function hangUp(sid: string): Promise<void> {
-    await t.app.get(TwilioGateway).endCall(sid, 'completed').catch(() => undefined);
+    await t.app
+      .get(TwilioGateway)
+      .endCall(sid, 'completed')
+      .catch(() => undefined);
     await t.sandbox.settle();
   }
 
@@ -53,7 +56,10 @@ describe('callback parameters out of range for their columns never poison the in
 
   it('a callback for a call not stored yet with a huge SequenceNumber does not stop reconciliation', async () => {
     const gateway = t.app.get(TwilioGateway);
-    const snapshot = await gateway.placeCall({ to: '+14155550143', from: t.config.twilio.phoneNumber, twiml: '<Response><Say>hi</Say></Response>',
+    const snapshot = await gateway.placeCall({
+      to: '+14155550143',
+      from: t.config.twilio.phoneNumber,
+      twiml: '<Response><Say>hi</Say></Response>',
       statusCallbackUrl: `${t.config.twilio.webhookBaseUrl}/status`,
       record: false,
     });
@@ -74,7 +80,11 @@ describe('callback parameters out of range for their columns never poison the in
     const rec = { CallSid: sid, RecordingSid: fakeSid('RE'), RecordingUrl: 'https://example.com/r', RecordingSource: 'OutboundAPI' };
     const res = await postWebhook(t, 'status', { ...rec, RecordingStatus: 'completed', RecordingDuration: HUGE, RecordingChannels: HUGE });
     expect(res.status).toBe(204);
-    const list = await api<{ recordings: Array<{ sid: string; status: string; duration: number | null }> }>(t, 'GET', `/api/phone/calls/${sid}/recordings`);
+    const list = await api<{ recordings: Array<{ sid: string; status: string; duration: number | null }> }>(
+      t,
+      'GET',
+      `/api/phone/calls/${sid}/recordings`,
+    );
     expect(list.body.recordings).toEqual([expect.objectContaining({ sid: rec.RecordingSid, status: 'completed', duration: null })]);
     await hangUp(sid);
   });
@@ -82,7 +92,12 @@ describe('callback parameters out of range for their columns never poison the in
   it('a message status callback with a huge ErrorCode still moves the message', async () => {
     const sent = await api<SmsDto>(t, 'POST', '/api/phone/sms', { to: '+14155550100', message: 'hello' });
     await t.sandbox.settle();
-    const res = await postWebhook(t, 'status', { MessageSid: sent.body.sid, MessageStatus: 'undelivered', ErrorCode: HUGE, AccountSid: t.sandbox.accountSid });
+    const res = await postWebhook(t, 'status', {
+      MessageSid: sent.body.sid,
+      MessageStatus: 'undelivered',
+      ErrorCode: HUGE,
+      AccountSid: t.sandbox.accountSid,
+    });
     expect(res.status).toBe(204);
     expect(await count(t, 'webhook_events', 'sid = $1 AND applied_at IS NULL', [sent.body.sid])).toBe(0);
   });

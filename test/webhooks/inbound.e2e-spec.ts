@@ -23,18 +23,18 @@ describe('inbound calls and SMS (webhooks)', () => {
     expect(call.executed.map((v) => v.verb)).toEqual(expect.arrayContaining(['Say', 'Record']));
     expect(call.executed.find((v) => v.verb === 'Say')?.text).toBe(t.config.webhooks.inboundGreeting);
 
-    const got = await api<{ direction: string; created_by: string | null; from: string; status: string }>(t, 'GET', `/api/phone/calls/${sid}`);
+    const got = await api<{ direction: string; created_by: string | null; from: string; status: string }>(
+      t,
+      'GET',
+      `/api/phone/calls/${sid}`,
+    );
     expect(got.status).toBe(200);
     expect(got.body).toMatchObject({ direction: 'inbound', created_by: null, from: CALLER });
 
     const recordings = await eventually(async () => {
-      const r = await api<{ recordings: Array<{ sid: string; call_sid: string; status: string; duration: number; source: string; url: string }> }>(
-        t,
-        'GET',
-        `/api/phone/calls/${sid}/recordings`,
-        undefined,
-        ['phone:view'],
-      );
+      const r = await api<{
+        recordings: Array<{ sid: string; call_sid: string; status: string; duration: number; source: string; url: string }>;
+      }>(t, 'GET', `/api/phone/calls/${sid}/recordings`, undefined, ['phone:view']);
       return r.body.recordings.length ? r.body.recordings : null;
     });
     expect(recordings).toEqual([
@@ -44,22 +44,42 @@ describe('inbound calls and SMS (webhooks)', () => {
   });
 
   it('answers the voice webhook with text/xml TwiML built from the configuration', async () => {
-    const res = await postWebhook(t, 'call', { CallSid: fakeSid('CA'), From: CALLER, To: ourNumber, CallStatus: 'ringing', Direction: 'inbound' });
+    const res = await postWebhook(t, 'call', {
+      CallSid: fakeSid('CA'),
+      From: CALLER,
+      To: ourNumber,
+      CallStatus: 'ringing',
+      Direction: 'inbound',
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/xml/);
     const xml = await res.text();
     expect(xml).toContain('<Say voice="alice" language="en-US">');
-    expect(xml).toContain(`<Record maxLength="120" playBeep="true" action="${t.config.twilio.webhookBaseUrl}/call" recordingStatusCallback="${t.config.twilio.webhookBaseUrl}/status"`);
+    expect(xml).toContain(
+      `<Record maxLength="120" playBeep="true" action="${t.config.twilio.webhookBaseUrl}/call" recordingStatusCallback="${t.config.twilio.webhookBaseUrl}/status"`,
+    );
   });
 
   it('serves a call we placed its stored TwiML, and hangs up on an unknown one after waiting', async () => {
     const placed = await api<{ sid: string }>(t, 'POST', '/api/phone/call', { to: '+14155559876', message: 'Your table is ready' });
     expect(placed.status).toBe(201);
-    const res = await postWebhook(t, 'call', { CallSid: placed.body.sid, From: ourNumber, To: '+14155559876', CallStatus: 'in-progress', Direction: 'outbound-api' });
+    const res = await postWebhook(t, 'call', {
+      CallSid: placed.body.sid,
+      From: ourNumber,
+      To: '+14155559876',
+      CallStatus: 'in-progress',
+      Direction: 'outbound-api',
+    });
     expect(await res.text()).toContain('Your table is ready</Say>');
 
     const started = Date.now();
-    const unknown = await postWebhook(t, 'call', { CallSid: fakeSid('CA'), From: ourNumber, To: '+14155559876', CallStatus: 'in-progress', Direction: 'outbound-api' });
+    const unknown = await postWebhook(t, 'call', {
+      CallSid: fakeSid('CA'),
+      From: ourNumber,
+      To: '+14155559876',
+      CallStatus: 'in-progress',
+      Direction: 'outbound-api',
+    });
     expect(await unknown.text()).toBe('<?xml version="1.0" encoding="UTF-8"?><Response><Hangup/></Response>');
     expect(Date.now() - started).toBeGreaterThanOrEqual(2500);
   });
@@ -85,7 +105,12 @@ describe('inbound calls and SMS (webhooks)', () => {
     expect(await count(t, 'message_records', 'sid = $1', [sid])).toBe(1);
     expect(await count(t, 'webhook_events', 'sid = $1', [sid])).toBe(1);
     const got = await api<{ direction: string; status: string; segments: number; media_urls: string[] }>(t, 'GET', `/api/phone/sms/${sid}`);
-    expect(got.body).toMatchObject({ direction: 'inbound', status: 'received', segments: 1, media_urls: ['https://example.com/a.jpg', 'https://example.com/b.png'] });
+    expect(got.body).toMatchObject({
+      direction: 'inbound',
+      status: 'received',
+      segments: 1,
+      media_urls: ['https://example.com/a.jpg', 'https://example.com/b.png'],
+    });
   });
 
   it('STOP opts the sender out (calls and SMS to it are refused), START opts back in, HELP answers', async () => {

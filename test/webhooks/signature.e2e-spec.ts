@@ -41,7 +41,10 @@ describe('webhook signatures', () => {
 
   it('refuses a signature made for another URL, route or query string', async () => {
     const sid = fakeSid('SM');
-    await expectRejected(await postWebhook(t, 'sms', inboundSms(sid), { signUrl: 'https://elsewhere.example.com/api/phone/webhook/sms' }), sid);
+    await expectRejected(
+      await postWebhook(t, 'sms', inboundSms(sid), { signUrl: 'https://elsewhere.example.com/api/phone/webhook/sms' }),
+      sid,
+    );
     await expectRejected(await postWebhook(t, 'sms', inboundSms(sid), { signUrl: `${t.config.twilio.webhookBaseUrl}/call` }), sid);
     await expectRejected(
       await postWebhook(t, 'sms', inboundSms(sid), { query: '?a=2', signUrl: `${t.config.twilio.webhookBaseUrl}/sms?a=1` }),

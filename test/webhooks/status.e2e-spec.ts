@@ -5,7 +5,14 @@ import { TwilioGateway } from '../../src/twilio/twilio.gateway';
 import { ReconcileService } from '../../src/webhooks/reconcile.service';
 import { api, count, db, fakeSid, postWebhook, wireNumber } from './webhook-helpers';
 
-type CallDto = { sid: string; status: string; duration: number | null; price: string | null; start_time: string | null; end_time: string | null };
+type CallDto = {
+  sid: string;
+  status: string;
+  duration: number | null;
+  price: string | null;
+  start_time: string | null;
+  end_time: string | null;
+};
 type SmsDto = { sid: string; status: string; error_code: number | null; price: string | null };
 type RecordingsDto = { recordings: Array<{ sid: string; status: string; duration: number | null }> };
 
@@ -27,21 +34,35 @@ describe('status callbacks: idempotent, monotonic, reconciled', () => {
     const placed = await api<CallDto>(t, 'POST', '/api/phone/call', { to: '+14155555555', message: 'hold on' });
     const sid = placed.body.sid;
     const base = { CallSid: sid, AccountSid: t.sandbox.accountSid, Direction: 'outbound-api' };
-    expect((await postWebhook(t, 'status', { ...base, CallStatus: 'completed', SequenceNumber: '40', CallDuration: '17' })).status).toBe(204);
+    expect((await postWebhook(t, 'status', { ...base, CallStatus: 'completed', SequenceNumber: '40', CallDuration: '17' })).status).toBe(
+      204,
+    );
     expect((await postWebhook(t, 'status', { ...base, CallStatus: 'ringing', SequenceNumber: '1' })).status).toBe(204);
     const events = await count(t, 'webhook_events', 'sid = $1', [sid]);
-    expect((await postWebhook(t, 'status', { ...base, CallStatus: 'completed', SequenceNumber: '40', CallDuration: '17' }, { token: 'again' })).status).toBe(204);
+    expect(
+      (await postWebhook(t, 'status', { ...base, CallStatus: 'completed', SequenceNumber: '40', CallDuration: '17' }, { token: 'again' }))
+        .status,
+    ).toBe(204);
     expect(await count(t, 'webhook_events', 'sid = $1', [sid])).toBe(events);
     const got = await api<CallDto & { timeline: Array<{ status: string }> }>(t, 'GET', `/api/phone/calls/${sid}`);
     expect(got.body).toMatchObject({ status: 'completed', duration: 17 });
     expect(got.body.timeline.filter((e) => e.status === 'completed')).toHaveLength(1);
-    await t.app.get(TwilioGateway).endCall(sid, 'completed').catch(() => undefined);
+    await t.app
+      .get(TwilioGateway)
+      .endCall(sid, 'completed')
+      .catch(() => undefined);
     await t.sandbox.settle();
   });
 
   it('a recording never goes back from completed to in-progress', async () => {
     const placed = await api<CallDto>(t, 'POST', '/api/phone/call', { to: '+14155550100', message: 'hi' });
-    const rec = { CallSid: placed.body.sid, RecordingSid: fakeSid('RE'), RecordingUrl: 'https://example.com/r', RecordingChannels: '1', RecordingSource: 'OutboundAPI' };
+    const rec = {
+      CallSid: placed.body.sid,
+      RecordingSid: fakeSid('RE'),
+      RecordingUrl: 'https://example.com/r',
+      RecordingChannels: '1',
+      RecordingSource: 'OutboundAPI',
+    };
     await postWebhook(t, 'status', { ...rec, RecordingStatus: 'completed', RecordingDuration: '9' });
     await postWebhook(t, 'status', { ...rec, RecordingStatus: 'in-progress', RecordingDuration: '-1' });
     const list = await api<RecordingsDto>(t, 'GET', `/api/phone/calls/${placed.body.sid}/recordings`);
@@ -56,7 +77,10 @@ describe('status callbacks: idempotent, monotonic, reconciled', () => {
     const got = history.body.calls.find((c) => c.sid === placed.body.sid)!;
     const truth = t.sandbox.calls().find((c) => c.sid === placed.body.sid)!;
     expect(truth.status).toBe('completed');
-    expect({ start_time: got.start_time, end_time: got.end_time }).toEqual({ start_time: toSecond(truth.startTime), end_time: toSecond(truth.endTime) });
+    expect({ start_time: got.start_time, end_time: got.end_time }).toEqual({
+      start_time: toSecond(truth.startTime),
+      end_time: toSecond(truth.endTime),
+    });
   });
 
   it('recovers a lost recording callback even when the call was already priced', async () => {
@@ -114,7 +138,8 @@ describe('status callbacks: idempotent, monotonic, reconciled', () => {
   });
 
   const SUFFIXES = ['0100', '1111', '2222', '3333', '4444'];
-  const PROPERTY_SEED = process.env.PROPERTY_SEED === 'random' ? Date.now() % 2_147_483_647 : Number(process.env.PROPERTY_SEED ?? 20_261_124);
+  const PROPERTY_SEED =
+    process.env.PROPERTY_SEED === 'random' ? Date.now() % 2_147_483_647 : Number(process.env.PROPERTY_SEED ?? 20_261_124);
   let runs = 0;
 
   it('ends with exactly the sandbox truth, whatever the callbacks do (property)', async () => {
@@ -124,10 +149,10 @@ describe('status callbacks: idempotent, monotonic, reconciled', () => {
       reorder: fc.constantFrom(0, 0.5, 1),
       delay: fc.constantFrom(0, 0.2),
       drop: fc.constantFrom(0, 0.2, 0.4),
-      items: fc.array(
-        fc.record({ kind: fc.constantFrom('call', 'sms'), suffix: fc.constantFrom(...SUFFIXES), record: fc.boolean() }),
-        { minLength: 1, maxLength: 4 },
-      ),
+      items: fc.array(fc.record({ kind: fc.constantFrom('call', 'sms'), suffix: fc.constantFrom(...SUFFIXES), record: fc.boolean() }), {
+        minLength: 1,
+        maxLength: 4,
+      }),
     });
     await fc.assert(
       fc.asyncProperty(scenario, async (s) => {
@@ -145,7 +170,12 @@ describe('status callbacks: idempotent, monotonic, reconciled', () => {
         for (const item of s.items) {
           const to = `+1415555${item.suffix}`;
           if (item.kind === 'call') {
-            const r = await api<CallDto>(t, 'POST', '/api/phone/call', { to, message: 'This is a short test call', record: item.record, timeout: 10 });
+            const r = await api<CallDto>(t, 'POST', '/api/phone/call', {
+              to,
+              message: 'This is a short test call',
+              record: item.record,
+              timeout: 10,
+            });
             expect(r.body).toMatchObject({ sid: expect.any(String) });
             sids.push({ kind: 'call', sid: r.body.sid });
           } else {
@@ -200,7 +230,9 @@ describe('status callbacks: idempotent, monotonic, reconciled', () => {
             .filter((c) => sids.some((x) => x.sid === c.resourceSid) && c.status === 204 && c.kind !== 'recording-status')
             .map((c) => `${c.resourceSid}|${c.params.CallStatus ?? c.params.MessageStatus}|${c.params.SequenceNumber ?? ''}`),
         );
-        const stored = await count(t, 'webhook_events', `sid = ANY($1) AND kind IN ('call_status','message_status')`, [sids.map((x) => x.sid)]);
+        const stored = await count(t, 'webhook_events', `sid = ANY($1) AND kind IN ('call_status','message_status')`, [
+          sids.map((x) => x.sid),
+        ]);
         expect(stored).toBe(distinct.size);
       }),
       // fixed seed: reproducible in CI; PROPERTY_SEED=random explores new scenarios. The example is a

@@ -19,16 +19,29 @@ export async function postWebhook(
   t: TestApp,
   route: 'call' | 'sms' | 'status',
   params: Params,
-  options: { query?: string; signature?: string | null; signUrl?: string; signParams?: Params; token?: string; headers?: Record<string, string> } = {},
+  options: {
+    query?: string;
+    signature?: string | null;
+    signUrl?: string;
+    signParams?: Params;
+    token?: string;
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<Response> {
   const query = options.query ?? '';
   const signUrl = options.signUrl ?? `${t.config.twilio.webhookBaseUrl}/${route}${query}`;
   const signature =
-    options.signature === undefined ? twilio.getExpectedTwilioSignature(t.config.twilio.authToken, signUrl, options.signParams ?? params) : options.signature;
+    options.signature === undefined
+      ? twilio.getExpectedTwilioSignature(t.config.twilio.authToken, signUrl, options.signParams ?? params)
+      : options.signature;
   const headers: Record<string, string> = { 'Content-Type': 'application/x-www-form-urlencoded', ...options.headers };
   if (signature !== null) headers['X-Twilio-Signature'] = signature;
   if (options.token) headers['I-Twilio-Idempotency-Token'] = options.token;
-  return fetch(`${t.baseUrl}/api/phone/webhook/${route}${query}`, { method: 'POST', headers, body: new URLSearchParams(params).toString() });
+  return fetch(`${t.baseUrl}/api/phone/webhook/${route}${query}`, {
+    method: 'POST',
+    headers,
+    body: new URLSearchParams(params).toString(),
+  });
 }
 
 /** Points the sandbox's pre-provisioned number at this app's webhooks. */
@@ -49,6 +62,12 @@ export async function count(t: TestApp, table: string, where = 'TRUE', params: u
   return rows[0].n;
 }
 
-export async function api<T = unknown>(t: TestApp, method: string, path: string, body?: unknown, permissions = ['phone:admin']): Promise<{ status: number; body: T }> {
+export async function api<T = unknown>(
+  t: TestApp,
+  method: string,
+  path: string,
+  body?: unknown,
+  permissions = ['phone:admin'],
+): Promise<{ status: number; body: T }> {
   return request<T>(t, method, path, { token: t.token(permissions), body: body ?? undefined });
 }

@@ -42,7 +42,9 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
       await generateSdk(tmp);
       const differ = compareDirs(SDK_DIR, tmp);
       if (differ.length) {
-        process.stderr.write(`${shown} is out of date with openapi.yaml; run \`npm run sdk\`. Differing files:\n${differ.map((f) => `  ${f}\n`).join('')}`);
+        process.stderr.write(
+          `${shown} is out of date with openapi.yaml; run \`npm run sdk\`. Differing files:\n${differ.map((f) => `  ${f}\n`).join('')}`,
+        );
         process.exitCode = 1;
       } else {
         process.stdout.write(`${shown} matches openapi.yaml\n`);

@@ -12,9 +12,4 @@ export {
   type SandboxMessage,
   type TwilioSandboxOptions,
 } from './twilio-sandbox';
-export {
-  TERMINAL_CALL_STATUSES,
-  TERMINAL_MESSAGE_STATUSES,
-  type CallStatus,
-  type MessageStatus,
-} from './sandbox-state';
+export { TERMINAL_CALL_STATUSES, TERMINAL_MESSAGE_STATUSES, type CallStatus, type MessageStatus } from './sandbox-state';

@@ -29,7 +29,13 @@ export function inspectionRoutes(sandbox: InspectableSandbox): Router {
   };
 
   router.get('/health', (_req, res) => {
-    res.json({ status: 'ok', accountSid: sandbox.accountSid, baseUrl: sandbox.baseUrl, pending: sandbox.pending, apiRequests: sandbox.apiRequestCount });
+    res.json({
+      status: 'ok',
+      accountSid: sandbox.accountSid,
+      baseUrl: sandbox.baseUrl,
+      pending: sandbox.pending,
+      apiRequests: sandbox.apiRequestCount,
+    });
   });
   router.get('/calls', (_req, res) => {
     res.json({ calls: sandbox.calls() });

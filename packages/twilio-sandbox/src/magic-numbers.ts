@@ -21,7 +21,10 @@ const CALL_TO: Record<string, Rule> = {
 };
 const SMS_FROM: Record<string, Rule> = {
   '+15005550001': [21212, (n) => `The 'From' number ${n} is not a valid phone number, shortcode, or alphanumeric sender ID.`],
-  '+15005550007': [21606, (n) => `The 'From' phone number provided (${n}) is not a valid message-capable Twilio phone number for this destination.`],
+  '+15005550007': [
+    21606,
+    (n) => `The 'From' phone number provided (${n}) is not a valid message-capable Twilio phone number for this destination.`,
+  ],
   '+15005550008': [21611, () => `This 'From' number has exceeded the maximum number of queued messages.`],
 };
 const SMS_TO: Record<string, Rule> = {

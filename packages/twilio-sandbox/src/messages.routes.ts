@@ -51,7 +51,11 @@ export function messagesRoutes(ctx: SandboxContext): Router {
     if (body.length > 1600) throw new ApiError(400, 21617, 'The concatenated message body exceeds the 1600 character limit.');
     magicSmsFrom(from);
     if (from !== MAGIC_SUCCESS && !ctx.state.numberByPhone(from)) {
-      throw new ApiError(400, 21606, `The 'From' phone number provided (${from}) is not a valid message-capable Twilio phone number for this destination.`);
+      throw new ApiError(
+        400,
+        21606,
+        `The 'From' phone number provided (${from}) is not a valid message-capable Twilio phone number for this destination.`,
+      );
     }
     magicSmsTo(to);
     if (!isMagic(to) && !isValidNumber(to)) throw new ApiError(400, 21211, `Invalid 'To' Phone Number: ${to}`);

@@ -84,9 +84,7 @@ export function numbersRoutes(ctx: SandboxContext): Router {
       .filter((n) => matches(n.phoneNumber, n.phoneNumber.startsWith('+1') ? n.phoneNumber.slice(2) : n.phoneNumber.slice(3)))
       .filter(
         (n) =>
-          wants('VoiceEnabled', n.capabilities.voice) &&
-          wants('SmsEnabled', n.capabilities.SMS) &&
-          wants('MmsEnabled', n.capabilities.MMS),
+          wants('VoiceEnabled', n.capabilities.voice) && wants('SmsEnabled', n.capabilities.SMS) && wants('MmsEnabled', n.capabilities.MMS),
       );
   };
 
@@ -149,7 +147,12 @@ export function numbersRoutes(ctx: SandboxContext): Router {
     const phone = one(query, 'PhoneNumber');
     const name = one(query, 'FriendlyName');
     const pattern = phone
-      ? new RegExp(phone.replace(/[^0-9*+]/g, '').replace(/\+/g, '\\+').replace(/\*/g, '\\d'))
+      ? new RegExp(
+          phone
+            .replace(/[^0-9*+]/g, '')
+            .replace(/\+/g, '\\+')
+            .replace(/\*/g, '\\d'),
+        )
       : null;
     const numbers = [...ctx.state.numbers.values()]
       .filter((n) => (!pattern || pattern.test(n.phoneNumber)) && (!name || n.friendlyName === name))

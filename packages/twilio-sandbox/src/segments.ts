@@ -33,7 +33,21 @@ export function countSegments(body: string): SegmentCount {
   const chars = Array.from(body);
   const gsm = chars.every((c) => GSM_BASIC.has(c) || GSM_EXTENSION.has(c));
   if (gsm) {
-    return { encoding: 'GSM-7', segments: pack(chars.map((c) => (GSM_EXTENSION.has(c) ? 2 : 1)), 160, 153) };
+    return {
+      encoding: 'GSM-7',
+      segments: pack(
+        chars.map((c) => (GSM_EXTENSION.has(c) ? 2 : 1)),
+        160,
+        153,
+      ),
+    };
   }
-  return { encoding: 'UCS-2', segments: pack(chars.map((c) => c.length), 70, 67) };
+  return {
+    encoding: 'UCS-2',
+    segments: pack(
+      chars.map((c) => c.length),
+      70,
+      67,
+    ),
+  };
 }

@@ -15,14 +15,7 @@ import { accountRoutes } from './account.routes';
 import { recordingMediaRoutes, recordingRoutes } from './recordings.routes';
 import { ResourceViews } from './resources';
 import type { SandboxContext } from './sandbox-context';
-import {
-  DEFAULT_PRICING,
-  SandboxState,
-  type CallbackDelivery,
-  type Pricing,
-  type SandboxCall,
-  type SandboxMessage,
-} from './sandbox-state';
+import { DEFAULT_PRICING, SandboxState, type CallbackDelivery, type Pricing, type SandboxCall, type SandboxMessage } from './sandbox-state';
 import { Scheduler, delay } from './scheduler';
 import { usageRoutes } from './usage.routes';
 import { ApiError, parseAmount, sendError } from './wire';
@@ -234,7 +227,9 @@ export class TwilioSandbox {
   private authenticate(req: Request, next: NextFunction): void {
     const header = req.headers.authorization ?? '';
     const [scheme, encoded] = header.split(' ');
-    const [user, ...rest] = Buffer.from(encoded ?? '', 'base64').toString('utf8').split(':');
+    const [user, ...rest] = Buffer.from(encoded ?? '', 'base64')
+      .toString('utf8')
+      .split(':');
     if (scheme !== 'Basic' || user !== this.accountSid || rest.join(':') !== this.authToken) {
       throw new ApiError(401, 20003, 'Authentication Error - invalid username');
     }

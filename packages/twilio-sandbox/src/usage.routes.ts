@@ -70,7 +70,10 @@ function periods(sub: string | null, query: Form, created: Date, now: Date): Per
     case 'LastMonth':
       return [{ start: new Date(Date.UTC(y, m - 1, 1)), end: new Date(Date.UTC(y, m, 0)) }];
     case 'Daily':
-      return split((d) => new Date(d.getTime() + DAY), (d) => d);
+      return split(
+        (d) => new Date(d.getTime() + DAY),
+        (d) => d,
+      );
     case 'Monthly':
       return split(
         (d) => new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1)),
@@ -98,10 +101,7 @@ export function usageRoutes(ctx: SandboxContext): Router {
     for (const category of categories) {
       for (const period of periods(sub, query, ctx.state.createdAt, now)) {
         const entries = ctx.state.usage.filter(
-          (e) =>
-            (category === 'totalprice' || e.category === category) &&
-            utcDay(e.at) >= period.start &&
-            utcDay(e.at) <= period.end,
+          (e) => (category === 'totalprice' || e.category === category) && utcDay(e.at) >= period.start && utcDay(e.at) <= period.end,
         );
         const price = entries.reduce((sum, e) => sum + e.price, 0);
         const count = entries.reduce((sum, e) => sum + e.count, 0);

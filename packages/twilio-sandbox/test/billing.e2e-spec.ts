@@ -64,8 +64,14 @@ describe('balance, prices and usage records', () => {
       records: await client.usage.records.list({ category: 'sms' }),
     };
     for (const [name, records] of Object.entries(lists)) {
-      expect(records.map((r) => r.category), name).toEqual(records.map(() => 'sms'));
-      expect(records.reduce((sum, r) => sum + Number(r.count), 0), name).toBe(1);
+      expect(
+        records.map((r) => r.category),
+        name,
+      ).toEqual(records.map(() => 'sms'));
+      expect(
+        records.reduce((sum, r) => sum + Number(r.count), 0),
+        name,
+      ).toBe(1);
     }
     expectListSchema('usage_records', http.last().body);
     expect((await client.usage.records.yesterday.list({ category: 'sms' }))[0].count).toBe('0');
@@ -79,7 +85,11 @@ describe('balance, prices and usage records', () => {
     const poor = await startSandbox({ balance: '1.00' });
     try {
       const { client } = sdkFor(poor);
-      expect(await client.api.v2010.accounts(poor.accountSid).fetch()).toMatchObject({ sid: poor.accountSid, status: 'active', type: 'Full' });
+      expect(await client.api.v2010.accounts(poor.accountSid).fetch()).toMatchObject({
+        sid: poor.accountSid,
+        status: 'active',
+        type: 'Full',
+      });
       await client.incomingPhoneNumbers.create({ phoneNumber: '+14155550123' });
       expect((await client.balance.fetch()).balance).toBe('0.00');
       expect((await client.api.v2010.accounts(poor.accountSid).fetch()).status).toBe('suspended');

@@ -39,7 +39,12 @@ describe('call lifecycle', () => {
     // 10 words at 150 wpm = 4 s of talk; billed as one minute.
     expect(param(completed, 'CallDuration')).toBe('4');
     expect(param(completed, 'Duration')).toBe('1');
-    expect(param(requests.find((r) => param(r, 'CallStatus') === 'ringing'), 'CallDuration')).toBeUndefined();
+    expect(
+      param(
+        requests.find((r) => param(r, 'CallStatus') === 'ringing'),
+        'CallDuration',
+      ),
+    ).toBeUndefined();
     const call = await client.calls(created.sid).fetch();
     expect(call).toMatchObject({ status: 'completed', duration: '4', price: '-0.00850', priceUnit: 'USD' });
     expect(call.endTime.getTime() - call.startTime.getTime()).toBeGreaterThanOrEqual(4000);
@@ -89,7 +94,14 @@ describe('call lifecycle', () => {
 
   it('answers x4444 as a machine when MachineDetection is set, and a human otherwise', async () => {
     const { client } = sdkFor(sandbox);
-    const machine = await client.calls.create({ to: '+14155554444', from: OWNED, twiml: '<Response/>', machineDetection: 'Enable', statusCallback: receiver.url('/status'), statusCallbackEvent: ['answered'] });
+    const machine = await client.calls.create({
+      to: '+14155554444',
+      from: OWNED,
+      twiml: '<Response/>',
+      machineDetection: 'Enable',
+      statusCallback: receiver.url('/status'),
+      statusCallbackEvent: ['answered'],
+    });
     const human = await client.calls.create({ to: CUSTOMER, from: OWNED, twiml: '<Response/>', machineDetection: 'Enable' });
     const plain = await client.calls.create({ to: '+14155554444', from: OWNED, twiml: '<Response/>' });
     await sandbox.settle();
@@ -117,7 +129,13 @@ describe('call lifecycle', () => {
       const { client } = sdkFor(slow);
       const both = await Promise.all(
         ['/a', '/b'].map((path) =>
-          client.calls.create({ to: CUSTOMER, from: OWNED, twiml: '<Response/>', statusCallback: receiver.url(path), statusCallbackEvent: ALL_EVENTS }),
+          client.calls.create({
+            to: CUSTOMER,
+            from: OWNED,
+            twiml: '<Response/>',
+            statusCallback: receiver.url(path),
+            statusCallbackEvent: ALL_EVENTS,
+          }),
         ),
       );
       // at one call per second, one of the two waits in the queue for about a second
@@ -153,7 +171,10 @@ describe('call lifecycle', () => {
       expect(slots.slice(1).map((slot, i) => slot - slots[i])).toEqual([500, 500, 500]);
       const bySid = new Map(paced.calls().map((c) => [c.sid, String(c.queueTimeMs)]));
       expect(calls.map((c) => c.queueTime)).toEqual(calls.map((c) => bySid.get(c.sid)));
-      await vi.waitFor(async () => expect((await client.calls(calls[0].sid).fetch()).status).toBe('initiated'), { timeout: 900, interval: 10 });
+      await vi.waitFor(async () => expect((await client.calls(calls[0].sid).fetch()).status).toBe('initiated'), {
+        timeout: 900,
+        interval: 10,
+      });
       expect((await client.calls(calls[3].sid).fetch()).status).toBe('queued');
     } finally {
       await paced.stop();
@@ -171,7 +192,14 @@ describe('call lifecycle', () => {
     expect(fetch.method).toBe('POST');
     expect(receiver.isTwilioSigned(fetch, sandbox.authToken)).toBe(true);
     expect(fetch.url).toContain('?step=1');
-    expect(fetch.params).toMatchObject({ CallSid: created.sid, CallStatus: 'in-progress', From: OWNED, To: CUSTOMER, Direction: 'outbound-api', ApiVersion: '2010-04-01' });
+    expect(fetch.params).toMatchObject({
+      CallSid: created.sid,
+      CallStatus: 'in-progress',
+      From: OWNED,
+      To: CUSTOMER,
+      Direction: 'outbound-api',
+      ApiVersion: '2010-04-01',
+    });
     const call = sandbox.calls().find((c) => c.sid === created.sid);
     expect(call?.executed.map((v) => v.verb)).toEqual(['Say', 'Pause', 'Play', 'Gather', 'Say', 'Hangup']);
     // Say 2 words 0.8 s + Pause 3 + Play 5 + Gather (Say 2 words 0.8 + timeout 2) = 11.6 → 12 s
@@ -182,7 +210,12 @@ describe('call lifecycle', () => {
     receiver.on('/broken', { status: 500, body: 'oops' });
     receiver.on('/fallback', { body: '<Response><Say>sorry</Say></Response>' });
     const { client } = sdkFor(sandbox);
-    const created = await client.calls.create({ to: CUSTOMER, from: OWNED, url: receiver.url('/broken'), fallbackUrl: receiver.url('/fallback') });
+    const created = await client.calls.create({
+      to: CUSTOMER,
+      from: OWNED,
+      url: receiver.url('/broken'),
+      fallbackUrl: receiver.url('/fallback'),
+    });
     await sandbox.settle();
     const [fallback] = receiver.to('/fallback');
     expect(param(fallback, 'ErrorCode')).toBe('11200');
@@ -216,7 +249,12 @@ describe('call lifecycle', () => {
     const [completed] = receiver.to('/status');
     const [recording] = receiver.to('/recording');
     expect(receiver.isTwilioSigned(recording, sandbox.authToken)).toBe(true);
-    expect(recording.params).toMatchObject({ CallSid: created.sid, RecordingStatus: 'completed', RecordingDuration: '7', RecordingSource: 'OutboundAPI' });
+    expect(recording.params).toMatchObject({
+      CallSid: created.sid,
+      RecordingStatus: 'completed',
+      RecordingDuration: '7',
+      RecordingSource: 'OutboundAPI',
+    });
     expect(param(completed, 'RecordingSid')).toBe(param(recording, 'RecordingSid'));
     expect(param(completed, 'RecordingUrl')).toBe(param(recording, 'RecordingUrl'));
     const url = param(recording, 'RecordingUrl') as string;
@@ -228,7 +266,9 @@ describe('call lifecycle', () => {
     expect(wav.readUInt32LE(40)).toBe(7 * 8000 * 2);
 
     const listed = await client.recordings.list({ callSid: created.sid });
-    expect(listed.map((r) => [r.sid, r.callSid, r.duration, r.status])).toEqual([[param(recording, 'RecordingSid'), created.sid, '7', 'completed']]);
+    expect(listed.map((r) => [r.sid, r.callSid, r.duration, r.status])).toEqual([
+      [param(recording, 'RecordingSid'), created.sid, '7', 'completed'],
+    ]);
     const viaCall = await client.calls(created.sid).recordings.list();
     expect(viaCall.map((r) => r.sid)).toEqual([param(recording, 'RecordingSid')]);
     expect(await client.recordings.list({ callSid: `CA${'0'.repeat(32)}` })).toEqual([]);

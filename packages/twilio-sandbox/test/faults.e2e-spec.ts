@@ -13,7 +13,12 @@ describe('faults on demand', () => {
     const before = sandbox.apiRequestCount;
     await expectRestError(client.balance.fetch(), 429, 20429);
     expect(sandbox.apiRequestCount - before).toBe(3);
-    expect(http.last().body).toEqual({ code: 20429, message: 'Too Many Requests', more_info: 'https://www.twilio.com/docs/errors/20429', status: 429 });
+    expect(http.last().body).toEqual({
+      code: 20429,
+      message: 'Too Many Requests',
+      more_info: 'https://www.twilio.com/docs/errors/20429',
+      status: 429,
+    });
     sandbox.setFaults({});
     expect((await client.balance.fetch()).currency).toBe('USD');
   });
@@ -29,7 +34,12 @@ describe('faults on demand', () => {
       const { client } = sdkFor(sandbox);
       const results: string[] = [];
       for (let i = 0; i < 12; i++) {
-        results.push(await client.balance.fetch().then(() => 'ok', (e: twilio.RestException) => String(e.status)));
+        results.push(
+          await client.balance.fetch().then(
+            () => 'ok',
+            (e: twilio.RestException) => String(e.status),
+          ),
+        );
       }
       return results.join(',');
     };
@@ -48,7 +58,10 @@ describe('faults on demand', () => {
 
     sandbox.setFaults({ timeout: 1 });
     const { client } = sdkFor(sandbox, { timeoutMs: 200 });
-    const err = await client.balance.fetch().then(() => null, (e: Error) => e);
+    const err = await client.balance.fetch().then(
+      () => null,
+      (e: Error) => e,
+    );
     expect(err).toBeInstanceOf(Error);
     expect(err).not.toBeInstanceOf(twilio.RestException);
     expect(String((err as Error & { code?: string }).code ?? err?.message)).toMatch(/ECONNABORTED|timeout/i);
@@ -60,7 +73,8 @@ describe('faults on demand', () => {
     await sandbox.settle();
     const requests = receiver.to('/cb');
     expect(requests.map((r) => param(r, 'MessageStatus')).sort()).toEqual(['delivered', 'delivered', 'sent', 'sent']);
-    const tokens = (status: string) => requests.filter((r) => param(r, 'MessageStatus') === status).map((r) => r.headers['i-twilio-idempotency-token']);
+    const tokens = (status: string) =>
+      requests.filter((r) => param(r, 'MessageStatus') === status).map((r) => r.headers['i-twilio-idempotency-token']);
     expect(new Set(tokens('sent')).size).toBe(1);
     expect(tokens('sent')[0]).not.toBe(tokens('delivered')[0]);
   });
@@ -114,7 +128,12 @@ describe('faults on demand', () => {
         });
       }
       await sandbox.settle();
-      return [0, 1, 2, 3].map((i) => receiver.to(`/order-${i}`).map((r) => param(r, 'SequenceNumber')).join(''));
+      return [0, 1, 2, 3].map((i) =>
+        receiver
+          .to(`/order-${i}`)
+          .map((r) => param(r, 'SequenceNumber'))
+          .join(''),
+      );
     };
     const orders = await arrivalOrders(5);
     expect(orders.every((o) => o.length === 4)).toBe(true);

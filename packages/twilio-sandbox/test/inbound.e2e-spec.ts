@@ -18,7 +18,12 @@ describe('inbound calls and SMS on demand', () => {
 
   it('posts an inbound SMS to the SmsUrl, signed, and sends the <Message> reply as an outbound message', async () => {
     receiver.on('/sms', { body: '<Response><Message>Thanks, we got it</Message></Response>' });
-    const sid = await sandbox.deliverInboundSms({ from: CUSTOMER, to: OWNED, body: 'Hello there', mediaUrls: ['https://example.com/cat.png'] });
+    const sid = await sandbox.deliverInboundSms({
+      from: CUSTOMER,
+      to: OWNED,
+      body: 'Hello there',
+      mediaUrls: ['https://example.com/cat.png'],
+    });
     await sandbox.settle();
     const [webhook] = receiver.to('/sms');
     expect(receiver.isTwilioSigned(webhook, sandbox.authToken)).toBe(true);
@@ -53,20 +58,38 @@ describe('inbound calls and SMS on demand', () => {
 
     const [voice] = receiver.to('/voice');
     expect(receiver.isTwilioSigned(voice, sandbox.authToken)).toBe(true);
-    expect(voice.params).toMatchObject({ CallSid: callSid, CallStatus: 'ringing', Direction: 'inbound', From: CUSTOMER, To: OWNED, Caller: CUSTOMER, Called: OWNED });
+    expect(voice.params).toMatchObject({
+      CallSid: callSid,
+      CallStatus: 'ringing',
+      Direction: 'inbound',
+      From: CUSTOMER,
+      To: OWNED,
+      Caller: CUSTOMER,
+      Called: OWNED,
+    });
 
     const [action] = receiver.to('/after-record');
     expect(param(action, 'RecordingDuration')).toBe('20');
     const [recording] = receiver.to('/recording');
     expect(receiver.isTwilioSigned(recording, sandbox.authToken)).toBe(true);
-    expect(recording.params).toMatchObject({ CallSid: callSid, RecordingStatus: 'completed', RecordingDuration: '20', RecordingSource: 'RecordVerb' });
+    expect(recording.params).toMatchObject({
+      CallSid: callSid,
+      RecordingStatus: 'completed',
+      RecordingDuration: '20',
+      RecordingSource: 'RecordVerb',
+    });
     expect(param(recording, 'RecordingSid')).toBe(param(action, 'RecordingSid'));
     expect((await fetch(param(recording, 'RecordingUrl') as string)).headers.get('content-type')).toContain('audio/x-wav');
 
     const call = sandbox.calls().find((c) => c.sid === callSid);
     expect(call?.executed.map((v) => v.verb)).toEqual(['Say', 'Play', 'Record', 'Say', 'Hangup']);
     const [status] = receiver.to('/number-status');
-    expect(status.params).toMatchObject({ CallSid: callSid, CallStatus: 'completed', Direction: 'inbound', CallbackSource: 'call-progress-events' });
+    expect(status.params).toMatchObject({
+      CallSid: callSid,
+      CallStatus: 'completed',
+      Direction: 'inbound',
+      CallbackSource: 'call-progress-events',
+    });
     // Say 7 words 2.8 s + Play 5 + Record 20 + Say 1 word 0.4 = 28.2 → 29 s
     expect(param(status, 'CallDuration')).toBe('29');
     const fetched = await sdkFor(sandbox).client.calls(callSid).fetch();

@@ -36,7 +36,13 @@ describe('messages: segments and lifecycle', () => {
     expect(callbacks.map((r) => param(r, 'MessageStatus')).sort()).toEqual(['delivered', 'sent']);
     for (const cb of callbacks) {
       expect(receiver.isTwilioSigned(cb, sandbox.authToken)).toBe(true);
-      expect(cb.params).toMatchObject({ MessageSid: created.sid, SmsSid: created.sid, AccountSid: sandbox.accountSid, From: OWNED, To: CUSTOMER });
+      expect(cb.params).toMatchObject({
+        MessageSid: created.sid,
+        SmsSid: created.sid,
+        AccountSid: sandbox.accountSid,
+        From: OWNED,
+        To: CUSTOMER,
+      });
       expect(param(cb, 'SmsStatus')).toBe(param(cb, 'MessageStatus'));
       expect(param(cb, 'ErrorCode')).toBeUndefined();
     }

@@ -71,10 +71,12 @@ describe('phone numbers', () => {
   it('offers toll-free and mobile numbers', async () => {
     const { client, http } = sdkFor(sandbox);
     const tollFree = await client.availablePhoneNumbers('US').tollFree.list({ limit: 5 });
-    for (const raw of (http.last().body as { available_phone_numbers: unknown[] }).available_phone_numbers) expectSchema('available_toll_free', raw);
+    for (const raw of (http.last().body as { available_phone_numbers: unknown[] }).available_phone_numbers)
+      expectSchema('available_toll_free', raw);
     expect(tollFree.every((n) => parsePhoneNumberFromString(n.phoneNumber)?.getType() === 'TOLL_FREE')).toBe(true);
     const mobile = await client.availablePhoneNumbers('GB').mobile.list({ limit: 5 });
-    for (const raw of (http.last().body as { available_phone_numbers: unknown[] }).available_phone_numbers) expectSchema('available_mobile', raw);
+    for (const raw of (http.last().body as { available_phone_numbers: unknown[] }).available_phone_numbers)
+      expectSchema('available_mobile', raw);
     expect(mobile).toHaveLength(5);
     expect(mobile.every((n) => parsePhoneNumberFromString(n.phoneNumber)?.getType() === 'MOBILE')).toBe(true);
   });
@@ -89,7 +91,13 @@ describe('phone numbers', () => {
     });
     expect(http.last().statusCode).toBe(201);
     expectSchema('incoming_phone_number', http.last().body);
-    expect(bought).toMatchObject({ phoneNumber: '+14155550123', voiceUrl: 'https://example.com/voice', smsUrl: 'https://example.com/sms', statusCallback: 'https://example.com/status', friendlyName: '(415) 555-0123' });
+    expect(bought).toMatchObject({
+      phoneNumber: '+14155550123',
+      voiceUrl: 'https://example.com/voice',
+      smsUrl: 'https://example.com/sms',
+      statusCallback: 'https://example.com/status',
+      friendlyName: '(415) 555-0123',
+    });
     const byArea = await client.incomingPhoneNumbers.create({ areaCode: '212' });
     expect(byArea.phoneNumber.startsWith('+1212')).toBe(true);
     const available = await client.availablePhoneNumbers('US').local.list({ areaCode: 212, limit: 100 });

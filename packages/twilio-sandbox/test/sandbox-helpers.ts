@@ -43,7 +43,14 @@ export class RecordingRequestClient extends twilio.RequestClient {
     const uri = `${this.target.origin}${original.pathname}${original.search}`;
     const response = await super.request<TData>({ ...opts, uri });
     const body = typeof response.body === 'string' && response.body ? JSON.parse(response.body) : response.body;
-    this.exchanges.push({ method: opts.method, uri: opts.uri, statusCode: response.statusCode, body, data: opts.data, params: opts.params });
+    this.exchanges.push({
+      method: opts.method,
+      uri: opts.uri,
+      statusCode: response.statusCode,
+      body,
+      data: opts.data,
+      params: opts.params,
+    });
     return response;
   }
 

@@ -10,9 +10,13 @@ const PACKAGE = resolve(__dirname, '..');
 /** Builds the package with its own tsconfig into a copy of it, and returns the path of its `twilio-sandbox` bin. */
 function buildPackage(outDir: string): string {
   copyFileSync(join(PACKAGE, 'package.json'), join(outDir, 'package.json'));
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(PACKAGE, 'tsconfig.json'), '--outDir', join(outDir, 'dist')], {
-    stdio: 'pipe',
-  });
+  execFileSync(
+    process.execPath,
+    [require.resolve('typescript/bin/tsc'), '-p', join(PACKAGE, 'tsconfig.json'), '--outDir', join(outDir, 'dist')],
+    {
+      stdio: 'pipe',
+    },
+  );
   const manifest = JSON.parse(readFileSync(join(outDir, 'package.json'), 'utf8')) as { bin: Record<string, string> };
   return join(outDir, manifest.bin['twilio-sandbox']);
 }
@@ -59,9 +63,7 @@ describe('standalone sandbox (the twilio-sandbox bin)', () => {
     const numbers = await client.availablePhoneNumbers('US').local.list({ areaCode: 415, limit: 3 });
     const sameSeed = await TwilioSandbox.start({ seed: 3 });
     try {
-      const expected = await sdkFor(sameSeed)
-        .client.availablePhoneNumbers('US')
-        .local.list({ areaCode: 415, limit: 3 });
+      const expected = await sdkFor(sameSeed).client.availablePhoneNumbers('US').local.list({ areaCode: 415, limit: 3 });
       expect(numbers.map((n) => n.phoneNumber)).toEqual(expected.map((n) => n.phoneNumber));
     } finally {
       await sameSeed.stop();

@@ -46,7 +46,13 @@ describe('webhooks sent by the sandbox', () => {
       .callbacks()
       .filter((c) => c.url.endsWith('/flaky'))
       .map((c) => [c.params.MessageStatus, c.attempt, c.status]);
-    expect(attempts).toEqual(expect.arrayContaining([['sent', 1, 503], ['sent', 2, 200], ['delivered', 1, 200]]));
+    expect(attempts).toEqual(
+      expect.arrayContaining([
+        ['sent', 1, 503],
+        ['sent', 2, 200],
+        ['delivered', 1, 200],
+      ]),
+    );
     expect(attempts).toHaveLength(3);
   });
 
@@ -89,7 +95,13 @@ describe('webhooks sent by the sandbox', () => {
 
   it('uses GET with the parameters in the query when StatusCallbackMethod is GET', async () => {
     const { client } = sdkFor(sandbox);
-    await client.calls.create({ to: CUSTOMER, from: OWNED, twiml: '<Response/>', statusCallback: receiver.url('/get-cb'), statusCallbackMethod: 'GET' });
+    await client.calls.create({
+      to: CUSTOMER,
+      from: OWNED,
+      twiml: '<Response/>',
+      statusCallback: receiver.url('/get-cb'),
+      statusCallbackMethod: 'GET',
+    });
     await sandbox.settle();
     const [req] = receiver.to('/get-cb');
     expect(req.method).toBe('GET');
