@@ -95,7 +95,7 @@ export function normalizeOpenApiDocument(document: OpenAPIObject): OpenAPIObject
 
 interface OperationLike {
   tags?: string[];
-  security?: Array<Record<string, string[]>>;
+  security?: Record<string, string[]>[];
   responses?: Record<string, unknown>;
   'x-permission'?: string;
 }
@@ -105,7 +105,7 @@ const PARAMETER_ORDER: Record<string, number> = { path: 0, query: 1, header: 2, 
 function sortDeep(value: unknown, key?: string): unknown {
   if (Array.isArray(value)) {
     const items = value.map((v) => sortDeep(v));
-    if (key === 'required' && items.every((v) => typeof v === 'string')) return [...(items as string[])].sort();
+    if (key === 'required' && items.every((v) => typeof v === 'string')) return [...items].sort();
     if (key === 'parameters') {
       return [...items].sort((a, b) => {
         const pa = a as { in?: string; name?: string };
@@ -122,9 +122,9 @@ function sortDeep(value: unknown, key?: string): unknown {
   return Object.fromEntries(entries.map(([k, v]) => [k, sortDeep(v, k)]));
 }
 
-type PluginMetadata = {
-  '@nestjs/swagger'?: { controllers?: Array<[Promise<Record<string, Function>>, Record<string, Record<string, Record<string, unknown>>>]> };
-};
+interface PluginMetadata {
+  '@nestjs/swagger'?: { controllers?: [Promise<Record<string, Function>>, Record<string, Record<string, Record<string, unknown>>>][] };
+}
 
 /**
  * Under `nest build` the swagger plugin writes DTO metadata into the compiled classes. Test runs
@@ -136,6 +136,8 @@ async function loadPluginMetadata(): Promise<void> {
   if (typeof (ErrorResponseDto as unknown as Record<string, unknown>)[PLUGIN_METADATA_FACTORY] === 'function') return;
   let metadata: PluginMetadata;
   try {
+    // `as string`: the file is generated for test runs only, so the compiler must not resolve it
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
     const generated = (await import('./metadata' as string)) as { default: () => Promise<PluginMetadata> };
     metadata = await generated.default();
   } catch {
@@ -167,7 +169,7 @@ async function addInferredSuccessResponses(metadata: PluginMetadata): Promise<vo
           response.status ??
           Reflect.getMetadata(HTTP_CODE_METADATA, handler) ??
           (Reflect.getMetadata(METHOD_METADATA, handler) === RequestMethod.POST ? HttpStatus.CREATED : HttpStatus.OK);
-        ApiResponse({ ...response, status } as ApiResponseOptions)(prototype, method, Object.getOwnPropertyDescriptor(prototype, method)!);
+        ApiResponse({ ...response, status })(prototype, method, Object.getOwnPropertyDescriptor(prototype, method)!);
       }
     }
   }

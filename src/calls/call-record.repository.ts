@@ -208,7 +208,7 @@ export class CallRecordRepository {
       if (source !== 'webhook') patch.syncedAt = new Date();
       if (Object.keys(patch).length === 0) return record;
       await repo.update({ id: record.id }, patch);
-      return { ...record, ...patch, updatedAt: new Date() } as CallRecordEntity;
+      return { ...record, ...patch, updatedAt: new Date() };
     });
   }
 

@@ -8,7 +8,7 @@ export const MAX_JSON_DEPTH = 32;
 /** How deeply `value` nests, counted without recursion so no input can overflow the stack. */
 export function nestingDepth(value: unknown, stopAbove = Infinity): number {
   let deepest = 0;
-  const stack: Array<{ value: unknown; depth: number }> = [{ value, depth: 0 }];
+  const stack: { value: unknown; depth: number }[] = [{ value, depth: 0 }];
   while (stack.length) {
     const { value: current, depth } = stack.pop()!;
     if (current === null || typeof current !== 'object') continue;

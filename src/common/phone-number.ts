@@ -5,7 +5,7 @@ import { ValidateBy, ValidationOptions, buildMessage } from 'class-validator';
 export function normalizeE164(value: unknown): string | null {
   if (typeof value !== 'string' || !/^\+[1-9]\d{6,14}$/.test(value)) return null;
   const parsed = parsePhoneNumberFromString(value);
-  return parsed && parsed.isValid() ? parsed.number : null;
+  return parsed?.isValid() ? parsed.number : null;
 }
 
 /** Masks all but the last four digits, for logs. */

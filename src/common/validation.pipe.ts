@@ -16,7 +16,7 @@ function flatten(errors: ValidationError[], parent = ''): ErrorDetail[] {
  */
 export function inputProblems(value: unknown, where: ArgumentMetadata['type']): ErrorDetail[] {
   const problems: ErrorDetail[] = [];
-  const stack: Array<{ value: unknown; field: string }> = [{ value, field: '' }];
+  const stack: { value: unknown; field: string }[] = [{ value, field: '' }];
   while (stack.length) {
     const { value: current, field } = stack.pop()!;
     if (typeof current === 'string') {

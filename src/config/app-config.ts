@@ -123,7 +123,7 @@ class Reader {
   private readSecretFile(key: string): void {
     const file = this.env[`${key}_FILE`];
     if (file === undefined || file.trim() === '') return;
-    if (this.env[key] !== undefined && this.env[key]!.trim() !== '') {
+    if (this.env[key] !== undefined && this.env[key].trim() !== '') {
       this.problems.push(`${key} and ${key}_FILE are both set; set only one`);
       return;
     }
@@ -284,7 +284,7 @@ export function loadConfig(env: Env = readEnvFiles()): AppConfig {
   let usingDevSecret = false;
   if (algorithm === 'RS256') {
     const publicKey = r.raw('JWT_PUBLIC_KEY')?.replace(/\\n/g, '\n');
-    if (!publicKey || !publicKey.includes('BEGIN')) r.problems.push('JWT_PUBLIC_KEY must be a PEM public key when JWT_ALGORITHM=RS256');
+    if (!publicKey?.includes('BEGIN')) r.problems.push('JWT_PUBLIC_KEY must be a PEM public key when JWT_ALGORITHM=RS256');
     verifyKey = publicKey ?? '';
     signKey = r.raw('JWT_PRIVATE_KEY')?.replace(/\\n/g, '\n') ?? null;
   } else {

@@ -23,6 +23,6 @@ export async function claimRows(
        FOR UPDATE SKIP LOCKED)
      RETURNING sid`,
     [before, limit, new Date(), ...params],
-  )) as [Array<{ sid: string }>, number];
+  )) as [{ sid: string }[], number];
   return result[0].map((row) => row.sid);
 }

@@ -15,7 +15,12 @@ export const TWILIO_TIMEOUT_MS = 3000;
 /** How long an unauthenticated health check may reuse the last Twilio probe. */
 export const ANONYMOUS_TWILIO_MAX_AGE_MS = 5000;
 
-type Detail = { status: string; responseTime?: number; message?: string; [key: string]: unknown };
+interface Detail {
+  status: string;
+  responseTime?: number;
+  message?: string;
+  [key: string]: unknown;
+}
 
 @Injectable()
 export class HealthService {

@@ -169,7 +169,7 @@ export class MessageRecordRepository {
       if (source !== 'webhook') patch.syncedAt = new Date();
       if (Object.keys(patch).length === 0) return record;
       await repo.update({ id: record.id }, patch);
-      return { ...record, ...patch, updatedAt: new Date() } as MessageRecordEntity;
+      return { ...record, ...patch, updatedAt: new Date() };
     });
   }
 

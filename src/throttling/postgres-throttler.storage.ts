@@ -35,7 +35,7 @@ export class PostgresThrottlerStorage implements ThrottlerStorage {
                  ceil(extract(epoch FROM (window_ends_at - now())))::int AS expires_in,
                  coalesce(ceil(extract(epoch FROM (blocked_until - now())))::int, 0) AS blocked_for`,
       [`${throttlerName}:${key}`, ttl, limit, blockDuration],
-    )) as Array<{ hits: number; expires_in: number; blocked_for: number }>;
+    )) as { hits: number; expires_in: number; blocked_for: number }[];
     const row = rows[0];
     return {
       totalHits: row.hits,

@@ -63,9 +63,10 @@ export function twimlProblem(document: string): string | null {
   if (document.length > MAX_TWIML_LENGTH) return `twiml must be at most ${MAX_TWIML_LENGTH} characters`;
   const valid = XMLValidator.validate(document);
   if (valid !== true) return `twiml is not well-formed XML: ${valid.err.msg} (line ${valid.err.line})`;
-  const parsed = new XMLParser({ ignoreDeclaration: true, ignoreAttributes: true, preserveOrder: true }).parse(document) as Array<
-    Record<string, unknown>
-  >;
+  const parsed = new XMLParser({ ignoreDeclaration: true, ignoreAttributes: true, preserveOrder: true }).parse(document) as Record<
+    string,
+    unknown
+  >[];
   const roots = parsed.filter((node) => !('#text' in node) && !('?xml' in node));
   if (roots.length !== 1 || !('Response' in roots[0])) return 'twiml must have a single <Response> root element';
   return null;

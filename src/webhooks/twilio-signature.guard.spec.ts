@@ -55,9 +55,7 @@ describe('TwilioSignatureGuard', () => {
     const { guard, metrics } = makeGuard();
     let thrown: unknown;
     try {
-      guard.canActivate(
-        context({ originalUrl: '/api/phone/webhook/status?x=1', headers: headers() as Record<string, string>, body: params }),
-      );
+      guard.canActivate(context({ originalUrl: '/api/phone/webhook/status?x=1', headers: headers(), body: params }));
     } catch (error) {
       thrown = error;
     }

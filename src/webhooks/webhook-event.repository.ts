@@ -26,7 +26,7 @@ export class WebhookEventRepository {
       .orIgnore()
       .returning(['id'])
       .execute();
-    const row = (result.raw as Array<{ id: string }>)[0];
+    const row = (result.raw as { id: string }[])[0];
     if (!row) return null;
     return Object.assign(new WebhookEventEntity(), { ...event, id: row.id, receivedAt, appliedAt: null });
   }

@@ -2,13 +2,13 @@ import jwt from 'jsonwebtoken';
 import { fieldsOf, request } from '../support/http';
 import { TEST_JWT_SECRET, type TestApp, startTestApp } from '../support/test-app';
 
-type ErrorBody = {
+interface ErrorBody {
   statusCode: number;
   code: string;
   message: string;
-  details?: Array<{ field?: string; message: string }>;
+  details?: { field?: string; message: string }[];
   request_id: string;
-};
+}
 
 /** The request as a client would send it: a raw JSON text, for bodies JSON.stringify cannot produce. */
 async function rawJson(t: TestApp, path: string, text: string, token: string): Promise<{ status: number; body: ErrorBody }> {

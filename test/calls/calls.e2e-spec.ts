@@ -459,7 +459,7 @@ describe('storing a call whose status callback arrived first', () => {
 });
 
 describe('permissions', () => {
-  const endpoints: Array<{ name: string; method: string; path: () => string; body?: unknown; needs: string; ok: number[] }> = [
+  const endpoints: { name: string; method: string; path: () => string; body?: unknown; needs: string; ok: number[] }[] = [
     {
       name: 'placeCall',
       method: 'POST',

@@ -57,7 +57,7 @@ describe('production image', () => {
     for (const copy of build.steps) {
       if (typeof copy === 'string') break;
       for (const source of copy.sources) {
-        const target = copy.dest.endsWith('/') ? join(app, copy.dest, source.split('/').pop() as string) : join(app, copy.dest);
+        const target = copy.dest.endsWith('/') ? join(app, copy.dest, source.split('/').pop()!) : join(app, copy.dest);
         mkdirSync(dirname(target), { recursive: true });
         cpSync(join(ROOT, source), target, { recursive: true });
       }

@@ -240,7 +240,7 @@ describe('numbers', () => {
 
   describe('permissions', () => {
     const sid = `PN${'1'.repeat(32)}`;
-    const routes: Array<[string, string, string, unknown?]> = [
+    const routes: [string, string, string, unknown?][] = [
       ['GET', '/api/phone/numbers/search?area_code=415', 'phone:view'],
       ['GET', '/api/phone/numbers', 'phone:view'],
       ['POST', '/api/phone/numbers/purchase', 'phone:admin', { phone_number: '+15005550000' }],

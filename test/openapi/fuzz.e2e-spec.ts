@@ -47,7 +47,7 @@ function caseArbitrary(op: Operation, liveSids: Record<string, string>): fc.Arbi
     : validPath;
   const validQuery = parameterArbitraries(doc, op.parameters, 'query', 'valid');
   const validBody = bodySchema ? validArbitrary(doc, bodySchema) : fc.constant(undefined);
-  const breakable: Array<Case['broken']> = [
+  const breakable: Case['broken'][] = [
     ...(hasPath ? (['path'] as const) : []),
     ...(hasQuery ? (['query'] as const) : []),
     ...(bodySchema ? (['body'] as const) : []),
@@ -88,7 +88,7 @@ const HUGE = '99999999999999999999';
  * Inputs that once answered 500, kept as fixed examples whatever the generators draw: each must be
  * a 400 naming `field` (or, for Twilio's callbacks, be taken without a 5xx), and write nothing.
  */
-const FIXED_EXAMPLES: Array<{ name: string; req: Omit<RequestSpec, 'token'>; field?: string; sub?: string }> = [
+const FIXED_EXAMPLES: { name: string; req: Omit<RequestSpec, 'token'>; field?: string; sub?: string }[] = [
   {
     name: 'NUL in agent_name',
     req: { method: 'post', path: '/api/phone/call', body: { to: '+14155550100', message: 'hi', agent_name: 'a\u0000' } },
@@ -248,7 +248,7 @@ describe('spec-driven fuzzing', () => {
     expect(validator.check(validator.errorSchema, res.body), where).toBeNull();
     if (field)
       expect(
-        (res.body as { details?: Array<{ field?: string }> }).details?.map((d) => d.field),
+        (res.body as { details?: { field?: string }[] }).details?.map((d) => d.field),
         where,
       ).toContain(field);
     expect(await rowCounts(t), where).toEqual(before);

@@ -50,7 +50,7 @@ describe('openapi.yaml', () => {
     }).catch((e: { stdout: string; stderr: string }) => e);
     const report = JSON.parse(stdout) as {
       totals: { errors: number; warnings: number };
-      problems: Array<{ ruleId: string; message: string }>;
+      problems: { ruleId: string; message: string }[];
     };
     expect(
       report.problems.map((p) => `${p.ruleId}: ${p.message}`),

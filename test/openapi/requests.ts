@@ -69,7 +69,7 @@ export class Fixtures {
   async availableNumber(): Promise<string> {
     if (!this.availableCache.length) {
       const found = await this.must({ method: 'GET', path: '/api/phone/numbers/search', query: { area_code: '415', country: 'US' } });
-      const list = (Object.values(found).find(Array.isArray) ?? []) as Array<{ phone_number: string }>;
+      const list = (Object.values(found).find(Array.isArray) ?? []) as { phone_number: string }[];
       this.availableCache = list.map((n) => n.phone_number);
     }
     const next = this.availableCache.shift();
@@ -159,7 +159,7 @@ export async function candidateRequests(doc: OpenApiDocument, op: Operation, fx:
   for (const p of op.parameters.filter((x) => x.in === 'query' && x.required)) query[p.name] = p.example ?? exampleOf(doc, p.schema);
   const base: BuiltRequest = { op, method: op.method, path: fillPath(op.path, pathParams), query, encoding: isForm(op) ? 'form' : 'json' };
   const schema = deref(doc, bodySchema(op));
-  const bodies: Array<Record<string, unknown> | undefined> = [];
+  const bodies: (Record<string, unknown> | undefined)[] = [];
   if (op.requestBody) {
     const required = exampleOf(doc, schema) as Record<string, unknown>;
     bodies.push(required);

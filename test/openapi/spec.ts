@@ -10,7 +10,7 @@ import type { TestApp } from '../support/test-app';
 
 export const OPENAPI_FILE = resolve(__dirname, '../../openapi.yaml');
 
-export type Schema = {
+export interface Schema {
   $ref?: string;
   type?: string | string[];
   format?: string;
@@ -31,7 +31,7 @@ export type Schema = {
   anyOf?: Schema[];
   additionalProperties?: boolean | Schema;
   description?: string;
-};
+}
 
 export interface Parameter {
   name: string;
@@ -61,7 +61,7 @@ export interface OpenApiDocument {
   openapi: string;
   paths: Record<string, Record<string, Record<string, unknown>>>;
   components: { schemas: Record<string, Schema>; securitySchemes?: Record<string, unknown> };
-  tags?: Array<{ name: string; description?: string }>;
+  tags?: { name: string; description?: string }[];
 }
 
 export function loadSpec(file = OPENAPI_FILE): OpenApiDocument {
@@ -165,7 +165,7 @@ export async function rowCounts(t: TestApp): Promise<Record<string, number>> {
   const source = t.app.get(DataSource);
   const counts: Record<string, number> = {};
   for (const meta of [...source.entityMetadatas].sort((a, b) => a.tableName.localeCompare(b.tableName))) {
-    const [row] = (await source.query(`SELECT count(*)::int AS n FROM "${meta.tableName}"`)) as Array<{ n: number }>;
+    const [row] = (await source.query(`SELECT count(*)::int AS n FROM "${meta.tableName}"`)) as { n: number }[];
     counts[meta.tableName] = Number(row.n);
   }
   return counts;

@@ -304,7 +304,7 @@ describe('storing a message whose status callback arrived first', () => {
 });
 
 describe('permissions', () => {
-  const endpoints: Array<{ name: string; method: string; path: string; body?: unknown; needs: string; ok: number }> = [
+  const endpoints: { name: string; method: string; path: string; body?: unknown; needs: string; ok: number }[] = [
     { name: 'sendSms', method: 'POST', path: '/api/phone/sms', body: { to: '+14155550160', message: 'hi' }, needs: 'phone:sms', ok: 201 },
     { name: 'getSmsHistory', method: 'GET', path: '/api/phone/sms/history', needs: 'phone:view', ok: 200 },
     { name: 'getSms', method: 'GET', path: `/api/phone/sms/${UNKNOWN_SID}`, needs: 'phone:view', ok: 404 },

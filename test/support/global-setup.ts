@@ -12,15 +12,18 @@ const SRC = join(ROOT, 'src');
  */
 export async function generatePluginMetadata(): Promise<void> {
   const nestCli = JSON.parse(readFileSync(join(ROOT, 'nest-cli.json'), 'utf8')) as {
-    compilerOptions: { plugins: Array<{ name: string; options?: Record<string, unknown> }> };
+    compilerOptions: { plugins: { name: string; options?: Record<string, unknown> }[] };
   };
   const swaggerPlugin = nestCli.compilerOptions.plugins.find((p) => p.name === '@nestjs/swagger');
+  // `as string`: only the narrow shapes below are relied on, not the packages' own typings
+  /* eslint-disable @typescript-eslint/no-unnecessary-type-assertion */
   const { PluginMetadataGenerator } = (await import('@nestjs/cli/lib/compiler/plugins/plugin-metadata-generator.js' as string)) as {
     PluginMetadataGenerator: new () => { generate(options: Record<string, unknown>): void };
   };
   const { ReadonlyVisitor } = (await import('@nestjs/swagger/plugin' as string)) as {
     ReadonlyVisitor: new (options: Record<string, unknown>) => unknown;
   };
+  /* eslint-enable @typescript-eslint/no-unnecessary-type-assertion */
   // A plain program without the type check: files other engineers are still writing may not
   // compile yet, and the visitor only needs the syntax and types of the DTOs and controllers.
   const ts = (await import('typescript')).default;

@@ -26,6 +26,6 @@ export async function request<T = any>(
 }
 
 /** The fields an error response names in its details. */
-export function fieldsOf(body: { details?: Array<{ field?: string }> }): Array<string | undefined> {
+export function fieldsOf(body: { details?: { field?: string }[] }): (string | undefined)[] {
   return (body.details ?? []).map((d) => d.field);
 }

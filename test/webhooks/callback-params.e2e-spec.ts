@@ -3,8 +3,19 @@ import { TwilioGateway } from '../../src/twilio/twilio.gateway';
 import { ReconcileService } from '../../src/webhooks/reconcile.service';
 import { api, count, fakeSid, postWebhook, wireNumber } from './webhook-helpers';
 
-type CallDto = { sid: string; status: string; duration: number | null; error_code: number | null };
-type SmsDto = { sid: string; status: string; body: string; segments: number; error_code: number | null };
+interface CallDto {
+  sid: string;
+  status: string;
+  duration: number | null;
+  error_code: number | null;
+}
+interface SmsDto {
+  sid: string;
+  status: string;
+  body: string;
+  segments: number;
+  error_code: number | null;
+}
 
 const HUGE = '99999999999999999999';
 
@@ -80,7 +91,7 @@ describe('callback parameters out of range for their columns never poison the in
     const rec = { CallSid: sid, RecordingSid: fakeSid('RE'), RecordingUrl: 'https://example.com/r', RecordingSource: 'OutboundAPI' };
     const res = await postWebhook(t, 'status', { ...rec, RecordingStatus: 'completed', RecordingDuration: HUGE, RecordingChannels: HUGE });
     expect(res.status).toBe(204);
-    const list = await api<{ recordings: Array<{ sid: string; status: string; duration: number | null }> }>(
+    const list = await api<{ recordings: { sid: string; status: string; duration: number | null }[] }>(
       t,
       'GET',
       `/api/phone/calls/${sid}/recordings`,

@@ -33,7 +33,7 @@ describe('inbound calls and SMS (webhooks)', () => {
 
     const recordings = await eventually(async () => {
       const r = await api<{
-        recordings: Array<{ sid: string; call_sid: string; status: string; duration: number; source: string; url: string }>;
+        recordings: { sid: string; call_sid: string; status: string; duration: number; source: string; url: string }[];
       }>(t, 'GET', `/api/phone/calls/${sid}/recordings`, undefined, ['phone:view']);
       return r.body.recordings.length ? r.body.recordings : null;
     });

@@ -73,7 +73,7 @@ describe.skipIf(!process.env.DATABASE_URL)(
     it('callbacks spread over both instances, duplicated and reordered, give the records one process would', async () => {
       a.sandbox.setFaults({ seed: 7, callbackDuplicate: 0.5, callbackReorder: 0.7, reorderSeconds: 20, callbackDrop: 0.1 });
       const token = mintToken(a.config, { sub: 'tester', permissions: ['phone:admin'], ttl: '1h' });
-      const sids: Array<{ kind: 'call' | 'sms'; sid: string }> = [];
+      const sids: { kind: 'call' | 'sms'; sid: string }[] = [];
       const suffixes = ['0100', '1111', '2222', '3333', '4444'];
       for (let i = 0; i < 10; i++) {
         const base = i % 2 === 0 ? a.baseUrl : bBase;

@@ -5,16 +5,23 @@ import { TwilioGateway } from '../../src/twilio/twilio.gateway';
 import { ReconcileService } from '../../src/webhooks/reconcile.service';
 import { api, count, db, fakeSid, postWebhook, wireNumber } from './webhook-helpers';
 
-type CallDto = {
+interface CallDto {
   sid: string;
   status: string;
   duration: number | null;
   price: string | null;
   start_time: string | null;
   end_time: string | null;
-};
-type SmsDto = { sid: string; status: string; error_code: number | null; price: string | null };
-type RecordingsDto = { recordings: Array<{ sid: string; status: string; duration: number | null }> };
+}
+interface SmsDto {
+  sid: string;
+  status: string;
+  error_code: number | null;
+  price: string | null;
+}
+interface RecordingsDto {
+  recordings: { sid: string; status: string; duration: number | null }[];
+}
 
 /** Sandbox money is in 1/100000 USD and charged as a negative price. */
 const priceOf = (units: number | null) => (units === null ? null : units === 0 ? 0 : -units / 100_000);
@@ -44,7 +51,7 @@ describe('status callbacks: idempotent, monotonic, reconciled', () => {
         .status,
     ).toBe(204);
     expect(await count(t, 'webhook_events', 'sid = $1', [sid])).toBe(events);
-    const got = await api<CallDto & { timeline: Array<{ status: string }> }>(t, 'GET', `/api/phone/calls/${sid}`);
+    const got = await api<CallDto & { timeline: { status: string }[] }>(t, 'GET', `/api/phone/calls/${sid}`);
     expect(got.body).toMatchObject({ status: 'completed', duration: 17 });
     expect(got.body.timeline.filter((e) => e.status === 'completed')).toHaveLength(1);
     await t.app
@@ -166,7 +173,7 @@ describe('status callbacks: idempotent, monotonic, reconciled', () => {
           delaySeconds: 30,
           callbackDrop: s.drop,
         });
-        const sids: Array<{ kind: string; sid: string }> = [];
+        const sids: { kind: string; sid: string }[] = [];
         for (const item of s.items) {
           const to = `+1415555${item.suffix}`;
           if (item.kind === 'call') {

@@ -104,7 +104,7 @@ export function deliverInboundSms(ctx: SandboxContext, input: InboundSmsInput): 
     const result = await ctx.sender.request({
       kind: 'sms-url',
       resourceSid: message.sid,
-      url: number.smsUrl as string,
+      url: number.smsUrl!,
       method: number.smsMethod,
       params,
       fallbackUrl: number.smsFallbackUrl,

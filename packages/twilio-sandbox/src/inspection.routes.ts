@@ -11,7 +11,7 @@ export interface InspectableSandbox {
   readonly baseUrl: string;
   readonly pending: number;
   readonly apiRequestCount: number;
-  calls(): Array<Omit<SandboxCall, 'talkSeconds'>>;
+  calls(): Omit<SandboxCall, 'talkSeconds'>[];
   messages(): SandboxMessage[];
   callbacks(): CallbackDelivery[];
   reset(): void;

@@ -175,7 +175,7 @@ function parseFilterDate(key: string, raw: string): { at: number; dateOnly: bool
 
 /** `StartTime`, `StartTime>` (on or after) and `StartTime<` (on or before), with a date or a datetime. */
 export function dateFilter(query: Form, key: string): (value: Date | null) => boolean {
-  const checks: Array<(t: number) => boolean> = [];
+  const checks: ((t: number) => boolean)[] = [];
   const day = 86_400_000;
   const exact = one(query, key);
   if (exact !== undefined) {

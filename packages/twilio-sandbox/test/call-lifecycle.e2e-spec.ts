@@ -257,7 +257,7 @@ describe('call lifecycle', () => {
     });
     expect(param(completed, 'RecordingSid')).toBe(param(recording, 'RecordingSid'));
     expect(param(completed, 'RecordingUrl')).toBe(param(recording, 'RecordingUrl'));
-    const url = param(recording, 'RecordingUrl') as string;
+    const url = param(recording, 'RecordingUrl')!;
     expect(url.startsWith(sandbox.baseUrl)).toBe(true);
     const wav = Buffer.from(await (await fetch(url)).arrayBuffer());
     expect(wav.subarray(0, 4).toString('ascii')).toBe('RIFF');

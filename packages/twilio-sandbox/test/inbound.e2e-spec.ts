@@ -79,7 +79,7 @@ describe('inbound calls and SMS on demand', () => {
       RecordingSource: 'RecordVerb',
     });
     expect(param(recording, 'RecordingSid')).toBe(param(action, 'RecordingSid'));
-    expect((await fetch(param(recording, 'RecordingUrl') as string)).headers.get('content-type')).toContain('audio/x-wav');
+    expect((await fetch(param(recording, 'RecordingUrl')!)).headers.get('content-type')).toContain('audio/x-wav');
 
     const call = sandbox.calls().find((c) => c.sid === callSid);
     expect(call?.executed.map((v) => v.verb)).toEqual(['Say', 'Play', 'Record', 'Say', 'Hangup']);
@@ -113,9 +113,9 @@ describe('inbound calls and SMS on demand', () => {
     expect(sid).toMatch(/^CA[0-9a-f]{32}$/);
     await sandbox.settle();
     expect(param(receiver.to('/sms')[0], 'MediaUrl0')).toBe('https://example.com/a.jpg');
-    const calls = (await (await fetch(`${sandbox.baseUrl}/sandbox/calls`)).json()) as { calls: Array<{ sid: string; status: string }> };
+    const calls = (await (await fetch(`${sandbox.baseUrl}/sandbox/calls`)).json()) as { calls: { sid: string; status: string }[] };
     expect(calls.calls.find((c) => c.sid === sid)?.status).toBe('completed');
-    const messages = (await (await fetch(`${sandbox.baseUrl}/sandbox/messages`)).json()) as { messages: Array<{ body: string }> };
+    const messages = (await (await fetch(`${sandbox.baseUrl}/sandbox/messages`)).json()) as { messages: { body: string }[] };
     expect(messages.messages.map((m) => m.body)).toEqual(['via http']);
     const unknown = await fetch(`${sandbox.baseUrl}/sandbox/inbound/sms`, {
       method: 'POST',

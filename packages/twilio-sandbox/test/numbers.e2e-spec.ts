@@ -22,7 +22,7 @@ describe('phone numbers', () => {
       expect(n).toMatchObject({ locality: 'San Francisco', region: 'CA', isoCountry: 'US', postalCode: '94103' });
       expect(n.friendlyName).toMatch(/^\(415\) \d{3}-\d{4}$/);
     }
-    const raw = (http.last().body as { available_phone_numbers: Array<{ capabilities: object }> }).available_phone_numbers[0];
+    const raw = (http.last().body as { available_phone_numbers: { capabilities: object }[] }).available_phone_numbers[0];
     expect(Object.keys(raw.capabilities).sort()).toEqual(['MMS', 'SMS', 'voice']);
   });
 

@@ -117,7 +117,7 @@ const validators = new Map<string, ValidateFunction>();
 export function expectSchema(kind: keyof typeof schemas.resources, value: unknown): void {
   const key = `resource:${kind}`;
   if (!validators.has(key)) validators.set(key, ajv.compile(complete(schemas.resources[kind] as Schema)));
-  assertValid(validators.get(key) as ValidateFunction, kind, value);
+  assertValid(validators.get(key)!, kind, value);
 }
 
 export function expectListSchema(kind: keyof typeof schemas.lists, value: unknown): void {
@@ -131,7 +131,7 @@ export function expectListSchema(kind: keyof typeof schemas.lists, value: unknow
     }
     validators.set(key, ajv.compile({ ...list, properties }));
   }
-  assertValid(validators.get(key) as ValidateFunction, kind, value);
+  assertValid(validators.get(key)!, kind, value);
 }
 
 function assertValid(validate: ValidateFunction, kind: string, value: unknown): void {

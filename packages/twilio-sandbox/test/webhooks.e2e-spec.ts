@@ -113,7 +113,7 @@ describe('webhooks sent by the sandbox', () => {
     await sendMessage(receiver.url('/cb'));
     await sandbox.settle();
     const response = await fetch(`${sandbox.baseUrl}/sandbox/callbacks`);
-    const { callbacks } = (await response.json()) as { callbacks: Array<Record<string, unknown>> };
+    const { callbacks } = (await response.json()) as { callbacks: Record<string, unknown>[] };
     expect(callbacks.map((c) => (c.params as Record<string, string>).MessageStatus).sort()).toEqual(['delivered', 'sent']);
     expect(callbacks[0]).toMatchObject({ kind: 'message-status', status: 200, attempt: 1, url: receiver.url('/cb') });
     expect((callbacks[0].headers as Record<string, string>)['X-Twilio-Signature']).toBeTruthy();
