@@ -26,6 +26,13 @@ export default tseslint.config(
         tsconfigRootDir: import.meta.dirname,
       },
     },
+    rules: {
+      // A leading underscore marks a parameter a signature demands (Express knows an error handler by its four
+      // arguments; fakes implement interfaces); a rest sibling is how an object drops a key.
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', ignoreRestSiblings: true }],
+      // For strings `||` is meant: an empty env var, header or Twilio field counts as absent, which `??` would keep.
+      '@typescript-eslint/prefer-nullish-coalescing': ['error', { ignorePrimitives: { string: true } }],
+    },
   },
   {
     files: ['test/**/*.{ts,mts}', 'src/**/*.spec.ts', 'packages/*/test/**/*.{ts,mts}', 'packages/*/src/**/*.spec.ts'],

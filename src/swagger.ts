@@ -1,6 +1,6 @@
 import { HttpStatus, INestApplication, RequestMethod } from '@nestjs/common';
 import { ModulesContainer } from '@nestjs/core';
-import { ApiResponse, ApiResponseOptions, ApiTags, DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { ApiResponse, ApiTags, DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import YAML from 'yaml';
 import { BEARER_SCHEME } from './auth/auth.decorators';
 import { ErrorResponseDto } from './common/error-response.dto';
@@ -123,7 +123,7 @@ function sortDeep(value: unknown, key?: string): unknown {
 }
 
 interface PluginMetadata {
-  '@nestjs/swagger'?: { controllers?: [Promise<Record<string, Function>>, Record<string, Record<string, Record<string, unknown>>>][] };
+  '@nestjs/swagger'?: { controllers?: [Promise<Record<string, unknown>>, Record<string, Record<string, Record<string, unknown>>>][] };
 }
 
 /**
@@ -143,7 +143,7 @@ async function loadPluginMetadata(): Promise<void> {
   } catch {
     return; // no generated metadata: schemas come from explicit decorators only
   }
-  await SwaggerModule.loadPluginMetadata((async () => metadata) as never);
+  await SwaggerModule.loadPluginMetadata((() => Promise.resolve(metadata)) as never);
   await addInferredSuccessResponses(metadata);
 }
 
@@ -166,8 +166,8 @@ async function addInferredSuccessResponses(metadata: PluginMetadata): Promise<vo
         const existing = (Reflect.getMetadata(API_RESPONSE_METADATA, handler) ?? {}) as Record<string, unknown>;
         if (Object.keys(existing).some((status) => Number(status) < 400)) continue;
         const status =
-          response.status ??
-          Reflect.getMetadata(HTTP_CODE_METADATA, handler) ??
+          (response.status as number | undefined) ??
+          (Reflect.getMetadata(HTTP_CODE_METADATA, handler) as number | undefined) ??
           (Reflect.getMetadata(METHOD_METADATA, handler) === RequestMethod.POST ? HttpStatus.CREATED : HttpStatus.OK);
         ApiResponse({ ...response, status })(prototype, method, Object.getOwnPropertyDescriptor(prototype, method)!);
       }

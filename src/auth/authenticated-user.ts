@@ -8,5 +8,6 @@ export interface AuthenticatedUser {
 
 /** The caller of a guarded route; undefined on a public route called without a token. */
 export const CurrentUser = createParamDecorator(
-  (_data: unknown, ctx: ExecutionContext): AuthenticatedUser | undefined => ctx.switchToHttp().getRequest().user || undefined,
+  (_data: unknown, ctx: ExecutionContext): AuthenticatedUser | undefined =>
+    ctx.switchToHttp().getRequest<{ user?: AuthenticatedUser }>().user,
 );

@@ -41,7 +41,7 @@ ${render([...down].reverse())}
   writeFileSync(file, source);
   const indexFile = resolve(ROOT, 'migrations', 'index.ts');
   const index = readFileSync(indexFile, 'utf8').replace(
-    /(export const MIGRATIONS: Function\[\] = \[)([\s\S]*?)(\];)/,
+    /(export const MIGRATIONS\b.*?= \[)([\s\S]*?)(\];)/,
     (_m, open: string, body: string, close: string) => {
       const entries = body
         .split(',')

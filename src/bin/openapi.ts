@@ -71,7 +71,8 @@ async function generate(): Promise<string> {
 
 async function validate(yaml: string): Promise<string | null> {
   try {
-    await SwaggerParser.validate(YAML.parse(yaml));
+    // the validator checks the shape itself
+    await SwaggerParser.validate(YAML.parse(yaml) as Parameters<typeof SwaggerParser.validate>[0]);
     return null;
   } catch (error) {
     return error instanceof Error ? error.message : String(error);
@@ -94,7 +95,7 @@ function diff(before: unknown, after: unknown, path = ''): string[] {
   if (Array.isArray(before) && Array.isArray(after)) {
     // parameters are named; other lists compare by position
     const key = (item: unknown, i: number) =>
-      isObject(item) && typeof item.name === 'string' ? `${String(item.in ?? '')}:${item.name}` : String(i);
+      isObject(item) && typeof item.name === 'string' ? `${typeof item.in === 'string' ? item.in : ''}:${item.name}` : String(i);
     return diff(Object.fromEntries(before.map((v, i) => [key(v, i), v])), Object.fromEntries(after.map((v, i) => [key(v, i), v])), path);
   }
   const show = (v: unknown) => (v === undefined ? 'undefined' : JSON.stringify(v).slice(0, 120));

@@ -227,7 +227,7 @@ export class CallRecordRepository {
   }
 
   async usageTotals(since: Date, until: Date): Promise<CallUsageTotals> {
-    const [row] = (await this.repo.query(TOTALS_SQL, [since, until])) as Record<string, string | number>[];
+    const [row] = await this.repo.query<Record<string, string | number>[]>(TOTALS_SQL, [since, until]);
     return {
       calls: Number(row.calls),
       inbound: Number(row.calls_inbound),
@@ -239,12 +239,12 @@ export class CallRecordRepository {
   }
 
   async countByStatus(since: Date, until: Date): Promise<Record<string, number>> {
-    const rows = (await this.repo.query(BY_STATUS_SQL, [since, until])) as { status: string; n: number }[];
+    const rows = await this.repo.query<{ status: string; n: number }[]>(BY_STATUS_SQL, [since, until]);
     return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
   }
 
   async dailyUsage(since: Date, until: Date): Promise<CallDailyUsage[]> {
-    const rows = (await this.repo.query(DAILY_SQL, [since, until])) as Record<string, string | number>[];
+    const rows = await this.repo.query<Record<string, string | number>[]>(DAILY_SQL, [since, until]);
     return rows.map((r) => ({
       date: String(r.day),
       calls: Number(r.calls),

@@ -27,7 +27,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const requestId = requestIdOf(req);
     const error = toAppError(exception);
 
-    if (error.status >= 500) {
+    if (error.status >= HttpStatus.INTERNAL_SERVER_ERROR) {
       appLogger().event('error', 'request_failed', {
         request_id: requestId,
         method: req.method,

@@ -16,6 +16,5 @@ export function requestIdMiddleware(req: RequestWithId, res: Response, next: Nex
 }
 
 export function requestIdOf(req: RequestWithId): string {
-  if (!req.id) req.id = randomUUID();
-  return req.id;
+  return (req.id ??= randomUUID());
 }

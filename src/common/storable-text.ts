@@ -3,6 +3,7 @@
  * without their pair (the pg driver's UTF-8 encoding silently turns them into U+FFFD in text, and
  * jsonb rejects their \u escapes).
  */
+// eslint-disable-next-line no-control-regex -- U+0000 is one of the characters this looks for
 const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 const UNSTORABLE_ALL = new RegExp(UNSTORABLE.source, 'g');
 

@@ -13,7 +13,7 @@ export async function claimRows(
   before: Date,
   limit: number,
 ): Promise<string[]> {
-  const result = (await manager.query(
+  const result = await manager.query<[{ sid: string }[], number]>(
     `UPDATE ${table} SET synced_at = $3
      WHERE id IN (
        SELECT id FROM ${table}
@@ -23,6 +23,6 @@ export async function claimRows(
        FOR UPDATE SKIP LOCKED)
      RETURNING sid`,
     [before, limit, new Date(), ...params],
-  )) as [{ sid: string }[], number];
+  );
   return result[0].map((row) => row.sid);
 }

@@ -35,7 +35,7 @@ export class SearchNumbersQueryDto {
    * @example US
    */
   @IsOptional()
-  @Transform(({ value }) => (typeof value === 'string' ? value.toUpperCase() : value))
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.toUpperCase() : value))
   @Matches(/^[A-Z]{2}$/, { message: 'country must be an ISO-3166 alpha-2 country code, e.g. US' })
   country?: string = 'US';
 

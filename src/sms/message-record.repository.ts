@@ -189,7 +189,7 @@ export class MessageRecordRepository {
   }
 
   async usageTotals(since: Date, until: Date): Promise<MessageUsageTotals> {
-    const [row] = (await this.repo.query(TOTALS_SQL, [since, until])) as Record<string, string | number>[];
+    const [row] = await this.repo.query<Record<string, string | number>[]>(TOTALS_SQL, [since, until]);
     return {
       outbound: Number(row.sms_outbound),
       inbound: Number(row.sms_inbound),
@@ -201,7 +201,7 @@ export class MessageRecordRepository {
   }
 
   async dailyUsage(since: Date, until: Date): Promise<MessageDailyUsage[]> {
-    const rows = (await this.repo.query(DAILY_SQL, [since, until])) as Record<string, string | number>[];
+    const rows = await this.repo.query<Record<string, string | number>[]>(DAILY_SQL, [since, until]);
     return rows.map((r) => ({
       date: String(r.day),
       outbound: Number(r.sms_outbound),

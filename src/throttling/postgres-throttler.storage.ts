@@ -18,7 +18,7 @@ export class PostgresThrottlerStorage implements ThrottlerStorage {
 
   async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
     await this.sweep();
-    const rows = (await this.dataSource.query(
+    const rows = await this.dataSource.query<{ hits: number; expires_in: number; blocked_for: number }[]>(
       `INSERT INTO throttle_counters AS c (key, hits, window_ends_at, blocked_until)
        VALUES ($1, 1, now() + $2 * interval '1 millisecond',
                CASE WHEN 1 > $3 THEN now() + $4 * interval '1 millisecond' END)
@@ -35,7 +35,7 @@ export class PostgresThrottlerStorage implements ThrottlerStorage {
                  ceil(extract(epoch FROM (window_ends_at - now())))::int AS expires_in,
                  coalesce(ceil(extract(epoch FROM (blocked_until - now())))::int, 0) AS blocked_for`,
       [`${throttlerName}:${key}`, ttl, limit, blockDuration],
-    )) as { hits: number; expires_in: number; blocked_for: number }[];
+    );
     const row = rows[0];
     return {
       totalHits: row.hits,

@@ -23,13 +23,14 @@ export function RateLimit(action: RateLimitedAction): MethodDecorator {
 
 @Injectable()
 export class SubjectRateLimitGuard extends ThrottlerGuard {
-  protected async getTracker(req: Record<string, any>): Promise<string> {
+  // Not async: ThrottlerGuard awaits both hooks, so a throw here reaches the caller as a rejection.
+  protected getTracker(req: Record<string, unknown>): Promise<string> {
     const sub = (req.user as { sub?: unknown } | undefined)?.sub;
     if (typeof sub !== 'string') throw new AppError(HttpStatus.UNAUTHORIZED, 'unauthorized', 'Authentication failed: missing bearer token');
-    return `subject:${sub}`;
+    return Promise.resolve(`subject:${sub}`);
   }
 
-  protected async throwThrottlingException(context: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {
+  protected throwThrottlingException(context: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {
     const action = rateLimitedActionOf(context) ?? 'calls';
     throw new AppError(
       HttpStatus.TOO_MANY_REQUESTS,

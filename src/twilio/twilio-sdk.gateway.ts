@@ -298,7 +298,8 @@ function intOrNull(value: unknown): number | null {
   return Number.isFinite(n) ? Math.trunc(n) : null;
 }
 
-function priceOrNull(value: unknown): string | null {
+/** The SDK types a price as a string; the API sends a decimal string, a number or null. */
+function priceOrNull(value: string | number | null | undefined): string | null {
   if (value === null || value === undefined || value === '') return null;
   const n = Number(value);
   return Number.isFinite(n) ? String(value) : null;

@@ -198,7 +198,10 @@ export function normalizeParams(body: unknown): TwilioParams {
     const name = storable(rawName, rawName);
     if (Array.isArray(value)) params[name] = value.map((v) => storable(name, typeof v === 'string' ? v : JSON.stringify(v)));
     else
-      params[name] = storable(name, typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value));
+      params[name] = storable(
+        name,
+        typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'boolean' ? String(value) : JSON.stringify(value),
+      );
   }
   if (replaced.size) {
     appLogger().event('warn', 'webhook_param_replaced', {

@@ -1,7 +1,7 @@
 import { INestApplication } from '@nestjs/common';
 import { createApp } from '../../src/app.factory';
 import { loadConfig } from '../../src/config/app-config';
-import { request } from '../support/http';
+import { Reply, request } from '../support/http';
 import { TEST_JWT_SECRET, TestApp, freePort, startTestApp } from '../support/test-app';
 
 const LIMITS = { RATE_LIMIT_CALLS: '3', RATE_LIMIT_SMS: '2', AUTH_FAILURE_LIMIT: '4' };
@@ -9,7 +9,7 @@ const CALL = { to: '+14155550100', message: 'rate limit test' };
 const SMS = { to: '+14155550100', message: 'rate limit test' };
 const FORGED = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl';
 
-function expectRateLimited(res: { status: number; body: any; headers: Headers }): void {
+function expectRateLimited(res: Reply): void {
   expect(res.status).toBe(429);
   expect(res.body).toMatchObject({ statusCode: 429, error: 'Too Many Requests', code: 'rate_limited' });
   expect(typeof res.body.request_id).toBe('string');

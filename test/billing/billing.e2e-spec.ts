@@ -3,10 +3,10 @@ import { CallRecordEntity } from '../../src/calls/call-record.entity';
 import { CallRecordRepository } from '../../src/calls/call-record.repository';
 import { MessageRecordEntity } from '../../src/sms/message-record.entity';
 import { MessageRecordRepository } from '../../src/sms/message-record.repository';
-import { fieldsOf, request } from '../support/http';
+import { JsonBody, fieldsOf, request } from '../support/http';
 import { TestApp, startTestApp } from '../support/test-app';
 
-type Body = Record<string, any>;
+type Body = Record<string, JsonBody>;
 
 let serial = 0;
 const sid = (prefix: 'CA' | 'SM') => `${prefix}${(++serial).toString(16).padStart(32, '0')}`;

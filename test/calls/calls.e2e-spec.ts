@@ -1,6 +1,6 @@
 import { CallRecordRepository } from '../../src/calls/call-record.repository';
 import { OptOutRepository } from '../../src/sms/opt-out.repository';
-import { Reply, fieldsOf, request } from '../support/http';
+import { JsonBody, Reply, fieldsOf, request } from '../support/http';
 import { TestApp, eventually, startTestApp } from '../support/test-app';
 
 /**
@@ -17,20 +17,20 @@ function api(method: string, path: string, options: { token?: string | null; bod
   return request(t, method, path, { ...options, token: options.token === undefined ? callToken : options.token });
 }
 
-async function placeCall(body: Record<string, unknown>): Promise<any> {
+async function placeCall(body: Record<string, unknown>): Promise<JsonBody> {
   const res = await api('POST', '/api/phone/call', { body: { message: 'Hello from the test suite.', ...body } });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return res.body;
 }
 
-async function getCall(sid: string): Promise<any> {
+async function getCall(sid: string): Promise<JsonBody> {
   const res = await api('GET', `/api/phone/calls/${sid}`, { token: viewToken });
   expect(res.status, JSON.stringify(res.body)).toBe(200);
   return res.body;
 }
 
 /** Reads the call until `until` holds (each read refreshes it from Twilio). */
-function waitForCall(sid: string, until: (call: any) => boolean, timeoutMs = 15_000): Promise<any> {
+function waitForCall(sid: string, until: (call: JsonBody) => boolean, timeoutMs = 15_000): Promise<JsonBody> {
   return eventually(
     async () => {
       const call = await getCall(sid);
@@ -339,7 +339,7 @@ describe('POST /api/phone/calls/:sid/hangup', () => {
 
   it('answers 409 when the stored status is stale and Twilio says the call already ended', async () => {
     t.sandbox.setFaults({ callbackDrop: 1 });
-    let placed: any;
+    let placed: JsonBody;
     try {
       placed = await placeCall({ to: '+14155551111' });
       await eventually(async () => t.sandbox.calls().find((c) => c.sid === placed.sid)!.status === 'busy');
@@ -378,8 +378,8 @@ describe('GET /api/phone/calls/history', () => {
   });
 
   describe('filters', () => {
-    let a: any;
-    let b: any;
+    let a: JsonBody;
+    let b: JsonBody;
     beforeAll(async () => {
       a = await placeCall({ to: '+14155550131', agent_name: 'filter-a', workflow_id: 'wf-a' });
       b = await placeCall({ to: '+14155551111', agent_name: 'filter-b', workflow_id: 'wf-b' });

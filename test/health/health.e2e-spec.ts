@@ -1,7 +1,8 @@
 import { DataSource } from 'typeorm';
+import type { JsonBody } from '../support/http';
 import { TestApp, startTestApp } from '../support/test-app';
 
-type Body = Record<string, any>;
+type Body = Record<string, JsonBody>;
 
 async function getHealth(t: TestApp, token?: string) {
   const res = await fetch(`${t.baseUrl}/api/phone/health`, { headers: token === undefined ? {} : { Authorization: `Bearer ${token}` } });

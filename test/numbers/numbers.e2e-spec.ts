@@ -1,9 +1,9 @@
 import { PhoneNumberRepository } from '../../src/numbers/phone-number.repository';
 import { TwilioGateway } from '../../src/twilio/twilio.gateway';
-import { fieldsOf, request } from '../support/http';
+import { JsonBody, fieldsOf, request } from '../support/http';
 import { TestApp, startTestApp } from '../support/test-app';
 
-type Body = Record<string, any>;
+type Body = Record<string, JsonBody>;
 
 const GUIDE_PURCHASE = {
   phone_number: '+14155550123',

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { OpenApiDocument, Operation, Parameter, Schema, deref } from './spec';
+import { OpenApiDocument, Operation, Parameter, Schema, deref, fieldText } from './spec';
 
 /**
  * fast-check arbitraries derived from the operation's schemas in openapi.yaml: `valid` stays inside
@@ -20,7 +20,7 @@ function stringArbitrary(s: Schema): fc.Arbitrary<string> {
   const minLength = s.minLength ?? 0;
   const options: fc.Arbitrary<string>[] = [];
   if (typeof s.example === 'string') options.push(fc.constant(s.example));
-  if (s.default !== undefined) options.push(fc.constant(String(s.default)));
+  if (s.default !== undefined) options.push(fc.constant(fieldText(s.default)));
   if (s.pattern) {
     const re = new RegExp(s.pattern);
     options.push(
@@ -225,7 +225,7 @@ export function parameterArbitraries(
     properties: Object.fromEntries(
       selected.map((p) => [p.name, { ...deref(doc, p.schema), ...(p.example !== undefined ? { example: p.example } : {}) }]),
     ),
-    required: selected.filter((p) => p.required || p.in === 'path').map((p) => p.name),
+    required: selected.filter((p) => p.required === true || p.in === 'path').map((p) => p.name),
   };
   const arb = mode === 'valid' ? validArbitrary(doc, asObject) : invalidObjectArbitrary(doc, asObject);
   return arb.map((value) => {
@@ -242,7 +242,7 @@ export function pathFallback(params: Record<string, unknown>, op: Operation): Re
   const out: Record<string, string> = {};
   for (const p of op.parameters.filter((x) => x.in === 'path')) {
     const v = params[p.name];
-    out[p.name] = v === undefined || v === null || v === '' ? 'x' : Array.isArray(v) ? String(v[0] ?? 'x') || 'x' : String(v);
+    out[p.name] = v === undefined || v === null || v === '' ? 'x' : Array.isArray(v) ? String(v[0] ?? 'x') || 'x' : fieldText(v);
   }
   return out;
 }

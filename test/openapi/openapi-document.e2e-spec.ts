@@ -112,7 +112,7 @@ describe('openapi.yaml', () => {
       const [, schema] = success[0];
       expect(schema?.$ref, op.operationId).toMatch(/^#\/components\/schemas\//);
       const withExamples = Object.values(deref(doc, schema).properties ?? {}).filter(
-        (p: Schema) => p.example !== undefined || p.$ref || p.items,
+        (p: Schema) => p.example !== undefined || p.$ref !== undefined || p.items !== undefined,
       );
       expect(withExamples.length, `${op.operationId}: response properties with examples`).toBeGreaterThan(0);
     }

@@ -1,6 +1,7 @@
 import twilio from 'twilio';
+import type { JsonBody } from '../support/http';
 import type { TestApp } from '../support/test-app';
-import { HttpResult, OpenApiDocument, Operation, RequestSpec, Schema, deref, fillPath, queryString, send } from './spec';
+import { HttpResult, OpenApiDocument, Operation, RequestSpec, Schema, deref, fieldText, fillPath, queryString, send } from './spec';
 
 /**
  * Builds a request that should succeed for any operation of openapi.yaml, from the documented
@@ -48,10 +49,10 @@ export class Fixtures {
     return this.t.token(ADMIN, 'fixtures');
   }
 
-  private async must(req: RequestSpec): Promise<Record<string, any>> {
+  private async must(req: RequestSpec): Promise<Record<string, JsonBody>> {
     const res = await send(this.t.baseUrl, { token: this.admin, ...req });
     if (res.status >= 300) throw new Error(`fixture ${req.method} ${req.path} answered ${res.status}: ${res.text}`);
-    return res.body as Record<string, any>;
+    return res.body as Record<string, JsonBody>;
   }
 
   /** A call that stays in progress until hung up (sandbox: numbers ending 5555). */
@@ -191,7 +192,7 @@ export function twilioSignature(t: TestApp, req: RequestSpec): string {
   const params: Record<string, string | string[]> = {};
   for (const [k, v] of Object.entries((req.body ?? {}) as Record<string, unknown>)) {
     if (v === undefined) continue;
-    params[k] = Array.isArray(v) ? v.map(String) : v !== null && typeof v === 'object' ? JSON.stringify(v) : String(v);
+    params[k] = Array.isArray(v) ? v.map(String) : fieldText(v);
   }
   return twilio.getExpectedTwilioSignature(t.config.twilio.authToken, signedUrl(t, req.path, req.query), params);
 }

@@ -4,6 +4,7 @@ import Ajv, { ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { DataSource } from 'typeorm';
 import YAML from 'yaml';
+import type { JsonBody } from '../support/http';
 import type { TestApp } from '../support/test-app';
 
 /** Helpers for tests driven by openapi.yaml: every operation, its schemas and a response validator. */
@@ -74,11 +75,11 @@ export function operationsOf(doc: OpenApiDocument): Operation[] {
   const ops: Operation[] = [];
   for (const [path, item] of Object.entries(doc.paths)) {
     for (const method of METHODS) {
-      const raw = item[method] as Record<string, any> | undefined;
+      const raw = item[method] as Record<string, JsonBody> | undefined;
       if (!raw) continue;
       const content = raw.requestBody?.content as Record<string, { schema: Schema }> | undefined;
       const responses: Record<string, Schema | undefined> = {};
-      for (const [status, response] of Object.entries((raw.responses ?? {}) as Record<string, any>)) {
+      for (const [status, response] of Object.entries((raw.responses ?? {}) as Record<string, JsonBody>)) {
         const media = response.content?.['application/json'] ?? Object.values(response.content ?? {})[0];
         responses[status] = (media as { schema?: Schema } | undefined)?.schema;
       }
@@ -167,7 +168,7 @@ export async function rowCounts(t: TestApp): Promise<Record<string, number>> {
   for (const meta of [...source.entityMetadatas].sort((a, b) => a.tableName.localeCompare(b.tableName))) {
     // rate-limit counters count every request, rejected ones too; they are bookkeeping, not records
     if (meta.tableName === 'throttle_counters') continue;
-    const [row] = (await source.query(`SELECT count(*)::int AS n FROM "${meta.tableName}"`)) as { n: number }[];
+    const [row] = await source.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM "${meta.tableName}"`);
     counts[meta.tableName] = Number(row.n);
   }
   return counts;
@@ -200,13 +201,20 @@ export interface RequestSpec {
   token?: string;
 }
 
+/** A value as a query or form field carries it: objects as JSON, anything else as String() writes it. */
+export function fieldText(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' || v === null || v === undefined) return String(v);
+  return JSON.stringify(v);
+}
+
 export function queryString(query: Record<string, unknown> | undefined): string {
   if (!query) return '';
   const search = new URLSearchParams();
   for (const [k, v] of Object.entries(query)) {
     if (v === undefined) continue;
     if (Array.isArray(v)) v.forEach((x) => search.append(k, String(x)));
-    else search.append(k, typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v));
+    else search.append(k, fieldText(v));
   }
   const s = search.toString();
   return s ? `?${s}` : '';
@@ -217,7 +225,7 @@ export function encodeForm(body: unknown): string {
   for (const [k, v] of Object.entries((body ?? {}) as Record<string, unknown>)) {
     if (v === undefined) continue;
     if (Array.isArray(v)) v.forEach((x) => search.append(k, String(x)));
-    else search.append(k, v !== null && typeof v === 'object' ? JSON.stringify(v) : String(v));
+    else search.append(k, fieldText(v));
   }
   return search.toString();
 }
@@ -231,7 +239,7 @@ export async function send(baseUrl: string, req: RequestSpec): Promise<HttpResul
       body = encodeForm(req.body);
       headers['content-type'] ??= 'application/x-www-form-urlencoded';
     } else if (req.encoding === 'raw') {
-      body = String(req.body);
+      body = fieldText(req.body);
     } else {
       body = JSON.stringify(req.body);
       headers['content-type'] ??= 'application/json';

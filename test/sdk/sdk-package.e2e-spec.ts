@@ -135,7 +135,7 @@ describe('@samsaek/phone-sdk as a packed package', () => {
       }),
     );
     const tsc = join(root, 'node_modules/typescript/bin/tsc');
-    let output = '';
+    let output: string;
     try {
       output = run('node', [tsc, '-p', consumer], consumer);
     } catch (e) {

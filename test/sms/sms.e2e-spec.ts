@@ -1,6 +1,6 @@
 import { MessageRecordRepository } from '../../src/sms/message-record.repository';
 import { OptOutRepository } from '../../src/sms/opt-out.repository';
-import { Reply, fieldsOf, request } from '../support/http';
+import { JsonBody, Reply, fieldsOf, request } from '../support/http';
 import { TestApp, eventually, startTestApp } from '../support/test-app';
 
 /**
@@ -17,19 +17,19 @@ function api(method: string, path: string, options: { token?: string | null; bod
   return request(t, method, path, { ...options, token: options.token === undefined ? smsToken : options.token });
 }
 
-async function send(body: Record<string, unknown>): Promise<any> {
+async function send(body: Record<string, unknown>): Promise<JsonBody> {
   const res = await api('POST', '/api/phone/sms', { body: { to: '+14155550100', ...body } });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return res.body;
 }
 
-async function getSms(sid: string): Promise<any> {
+async function getSms(sid: string): Promise<JsonBody> {
   const res = await api('GET', `/api/phone/sms/${sid}`, { token: viewToken });
   expect(res.status, JSON.stringify(res.body)).toBe(200);
   return res.body;
 }
 
-function waitForSms(sid: string, until: (m: any) => boolean): Promise<any> {
+function waitForSms(sid: string, until: (m: JsonBody) => boolean): Promise<JsonBody> {
   return eventually(
     async () => {
       const m = await getSms(sid);
@@ -222,8 +222,8 @@ describe('GET /api/phone/sms/history', () => {
   });
 
   describe('filters', () => {
-    let a: any;
-    let b: any;
+    let a: JsonBody;
+    let b: JsonBody;
     beforeAll(async () => {
       a = await send({ to: '+14155550151', message: 'filter a', agent_name: 'sms-filter-a' });
       b = await send({ to: '+14155553333', message: 'filter b', agent_name: 'sms-filter-b' });

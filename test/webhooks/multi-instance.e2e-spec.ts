@@ -1,5 +1,4 @@
 import { createServer, request as httpRequest, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { INestApplication } from '@nestjs/common';
 import { createApp } from '../../src/app.factory';
 import { mintToken } from '../../src/auth/token';

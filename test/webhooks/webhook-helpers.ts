@@ -58,7 +58,7 @@ export function db(t: TestApp): DataSource {
 }
 
 export async function count(t: TestApp, table: string, where = 'TRUE', params: unknown[] = []): Promise<number> {
-  const rows = (await db(t).query(`SELECT count(*)::int AS n FROM ${table} WHERE ${where}`, params)) as { n: number }[];
+  const rows = await db(t).query<{ n: number }[]>(`SELECT count(*)::int AS n FROM ${table} WHERE ${where}`, params);
   return rows[0].n;
 }
 

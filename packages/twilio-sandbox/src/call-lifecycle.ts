@@ -169,7 +169,7 @@ export class CallLifecycle {
 
   private async runDocument(call: SandboxCall, alreadyTalked: number): Promise<void> {
     const sender = this.ctx.sender;
-    let document: string | null = null;
+    let document: string | null;
     if (call.url) {
       const result = await sender.request({
         kind: 'voice-url',

@@ -23,6 +23,9 @@ export interface InspectableSandbox {
 export function inspectionRoutes(sandbox: InspectableSandbox): Router {
   const router = Router();
   router.use(express.json());
+  // express.json() hands over an object or array, or leaves the body undefined when none was sent.
+  const fieldsOf = (body: unknown): Record<string, unknown> =>
+    typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
   const str = (value: unknown, key: string): string => {
     if (typeof value !== 'string' || value === '') throw new ApiError(400, 20001, `${key} is required`);
     return value;
@@ -52,21 +55,24 @@ export function inspectionRoutes(sandbox: InspectableSandbox): Router {
   });
   router.post('/faults', (req, res) => {
     try {
-      res.json({ faults: sandbox.setFaults(req.body ?? {}) });
+      // setFaults checks every key and value, and throws on anything it does not know
+      res.json({ faults: sandbox.setFaults(fieldsOf(req.body)) });
     } catch (err) {
       throw new ApiError(400, 20001, (err as Error).message);
     }
   });
   router.post('/inbound/call', async (req, res) => {
-    const sid = await sandbox.deliverInboundCall({ from: str(req.body?.from, 'from'), to: str(req.body?.to, 'to') });
+    const body = fieldsOf(req.body);
+    const sid = await sandbox.deliverInboundCall({ from: str(body.from, 'from'), to: str(body.to, 'to') });
     res.status(201).json({ sid });
   });
   router.post('/inbound/sms', async (req, res) => {
-    const mediaUrls = Array.isArray(req.body?.media_urls) ? req.body.media_urls.map(String) : undefined;
+    const body = fieldsOf(req.body);
+    const mediaUrls = Array.isArray(body.media_urls) ? body.media_urls.map(String) : undefined;
     const sid = await sandbox.deliverInboundSms({
-      from: str(req.body?.from, 'from'),
-      to: str(req.body?.to, 'to'),
-      body: typeof req.body?.body === 'string' ? req.body.body : '',
+      from: str(body.from, 'from'),
+      to: str(body.to, 'to'),
+      body: typeof body.body === 'string' ? body.body : '',
       mediaUrls,
     });
     res.status(201).json({ sid });

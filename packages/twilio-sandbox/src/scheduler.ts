@@ -15,6 +15,7 @@ export class Scheduler {
   constructor(
     readonly speed: number,
     startAt: Date = new Date(),
+    private readonly onTaskFailure: (error: unknown) => void = () => undefined,
   ) {
     if (!(speed > 0)) throw new Error('speed must be > 0');
     this.startVirtual = startAt.getTime();
@@ -49,12 +50,14 @@ export class Scheduler {
     this.background.delete(id);
   }
 
-  /** Keeps `settle()` waiting until `task` is done; failures are swallowed (the caller logs them). */
-  track<T>(task: Promise<T>): Promise<T> {
-    const tracked = task.catch(() => undefined);
+  /**
+   * Runs `task` in the background (a lifecycle step or callback nobody awaits) and keeps `settle()`
+   * waiting until it is done; a failure goes to `onTaskFailure`.
+   */
+  track(task: Promise<unknown>): void {
+    const tracked = task.catch(this.onTaskFailure);
     this.tasks.add(tracked);
     void tracked.finally(() => this.tasks.delete(tracked));
-    return task;
   }
 
   get pending(): number {

@@ -71,10 +71,12 @@ export class TwilioSandbox {
     this.publicBase = options.publicBaseUrl?.replace(/\/$/, '');
     this.ownedNumbers = options.ownedNumbers ?? [DEFAULT_SANDBOX_NUMBER];
     const seed = options.seed ?? 1;
-    const scheduler = new Scheduler(options.speed ?? 1);
+    const log = options.log ?? (() => undefined);
+    const scheduler = new Scheduler(options.speed ?? 1, new Date(), (error) =>
+      log(`sandbox task failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
+    );
     const state = new SandboxState(parseAmount(options.balance ?? '20.00'), scheduler.now());
     const faults = new Faults(seed);
-    const log = options.log ?? (() => undefined);
     const pricing: Pricing = { ...DEFAULT_PRICING };
     for (const [key, value] of Object.entries(options.pricing ?? {})) {
       if (value !== undefined) pricing[key as keyof Pricing] = parseAmount(value);
@@ -132,12 +134,12 @@ export class TwilioSandbox {
     this.provisionOwned();
   }
 
-  async deliverInboundCall(input: InboundCallInput): Promise<string> {
-    return deliverInboundCall(this.ctx, input);
+  deliverInboundCall(input: InboundCallInput): Promise<string> {
+    return new Promise((resolve) => resolve(deliverInboundCall(this.ctx, input)));
   }
 
-  async deliverInboundSms(input: InboundSmsInput): Promise<string> {
-    return deliverInboundSms(this.ctx, input);
+  deliverInboundSms(input: InboundSmsInput): Promise<string> {
+    return new Promise((resolve) => resolve(deliverInboundSms(this.ctx, input)));
   }
 
   calls(): SandboxCallView[] {
@@ -234,7 +236,7 @@ export class TwilioSandbox {
       throw new ApiError(401, 20003, 'Authentication Error - invalid username');
     }
     if (req.params.accountSid !== this.accountSid) {
-      throw new ApiError(404, 20404, `The requested resource /2010-04-01/Accounts/${req.params.accountSid} was not found`);
+      throw new ApiError(404, 20404, `The requested resource /2010-04-01/Accounts/${String(req.params.accountSid)} was not found`);
     }
     next();
   }

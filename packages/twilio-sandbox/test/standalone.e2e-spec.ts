@@ -55,7 +55,7 @@ describe('standalone sandbox (the twilio-sandbox bin)', () => {
     await vi.waitFor(() => expect(output).toMatch(/base URL: (http:\/\/\S+)/), { timeout: 15_000, interval: 50 });
     expect(output).toContain(`TWILIO_ACCOUNT_SID=${accountSid}`);
     expect(output).toContain('TWILIO_AUTH_TOKEN=standalone-token');
-    const baseUrl = /base URL: (http:\/\/\S+)/.exec(output)?.[1]!;
+    const baseUrl = /base URL: (http:\/\/\S+)/.exec(output)![1];
 
     const { client } = sdkFor({ accountSid, authToken: 'standalone-token', baseUrl });
     const call = await client.calls.create({ to: CUSTOMER, from: '+14155550199', twiml: '<Response><Say>hi</Say></Response>' });
