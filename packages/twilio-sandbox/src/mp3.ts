@@ -10,7 +10,7 @@ const BITRATE = 8_000;
 const FRAME_BYTES = (72 * BITRATE) / SAMPLE_RATE;
 /**
  * Sync word, MPEG-2 (`10`), Layer III (`01`), no CRC; bitrate index 1 (8 kbit/s), sample rate index 2
- * (16 kHz), no padding; single channel, no copyright, original, emphasis none.
+ * (16 kHz), no padding; single channel, no copyright, not original, no emphasis.
  */
 const HEADER = [0xff, 0xf3, 0x18, 0xc0];
 
