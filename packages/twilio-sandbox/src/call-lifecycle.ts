@@ -43,6 +43,15 @@ export function callOutcome(to: string): Outcome {
   }
 }
 
+/**
+ * AnsweredBy for a call placed with MachineDetection: `Enable` answers as soon as it knows (a machine's
+ * greeting has started), `DetectMessageEnd` waits for the greeting to end in a beep.
+ */
+function answeredBy(call: SandboxCall): string {
+  if (callOutcome(call.to) !== 'machine') return 'human';
+  return call.machineDetection === 'DetectMessageEnd' ? 'machine_end_beep' : 'machine_start';
+}
+
 function geo(prefix: string, e164: string): Record<string, string> {
   const country = e164.startsWith('+1') ? 'US' : e164.startsWith('+44') ? 'GB' : '';
   const place = e164.startsWith('+1') ? placeForAreaCode(e164.slice(2, 5)) : null;
@@ -160,7 +169,7 @@ export class CallLifecycle {
   private async answer(call: SandboxCall): Promise<void> {
     if (call.direction !== 'inbound') {
       this.setStatus(call, 'in-progress');
-      if (call.machineDetection) call.answeredBy = callOutcome(call.to) === 'machine' ? 'machine_end_beep' : 'human';
+      if (call.machineDetection) call.answeredBy = answeredBy(call);
       this.emit(call, 'in-progress');
     }
     this.answeredAt.set(call.sid, this.clock(call));
@@ -257,6 +266,7 @@ export class CallLifecycle {
       duration,
       source,
       channels: 1,
+      track: 'both',
       dateCreated: this.clock(call),
       startTime: new Date(answered.getTime() + offset * 1000),
     };
@@ -285,7 +295,7 @@ export class CallLifecycle {
         RecordingChannels: String(recording.channels),
         RecordingStartTime: rfc2822(recording.startTime) ?? '',
         RecordingSource: recording.source,
-        RecordingTrack: 'both',
+        RecordingTrack: recording.track,
         ErrorCode: '0',
       },
     });

@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { isMagic, MAGIC_SUCCESS, magicCallFrom, magicCallTo } from './magic-numbers';
 import { isValidNumber } from './phone-inventory';
 import { assertFunds, type SandboxContext } from './sandbox-context';
+import { restCallStatus } from './resources';
 import { TERMINAL_CALL_STATUSES, type SandboxCall } from './sandbox-state';
 import { ApiError, bodyOf, bool, dateFilter, int, many, newSid, notFound, one, page, queryOf } from './wire';
 
@@ -99,7 +100,7 @@ export function callsRoutes(ctx: SandboxContext): Router {
     const started = dateFilter(query, 'StartTime');
     const ended = dateFilter(query, 'EndTime');
     const calls = [...ctx.state.calls.values()]
-      .filter((c) => (!to || c.to === to) && (!from || c.from === from) && (!status || c.status === status))
+      .filter((c) => (!to || c.to === to) && (!from || c.from === from) && (!status || restCallStatus(c) === status))
       .filter((c) => started(c.startTime) && ended(c.endTime))
       .reverse()
       .map((c) => ctx.views.call(c));

@@ -21,6 +21,7 @@ export function createMessage(ctx: SandboxContext, input: NewMessage): SandboxMe
   const message: SandboxMessage = {
     sid: newSid(input.mediaUrls.length ? 'MM' : 'SM'),
     ...input,
+    mediaSids: input.mediaUrls.map(() => newSid('ME')),
     status: input.direction === 'inbound' ? 'received' : 'queued',
     numSegments: segments,
     encoding,
@@ -79,6 +80,29 @@ export function messagesRoutes(ctx: SandboxContext): Router {
       .reverse()
       .map((m) => ctx.views.message(m));
     res.status(200).json(page(`${ctx.views.root}/Messages.json`, 'messages', messages, query));
+  });
+
+  const findMessage = (sid: string, path: string) => {
+    const message = ctx.state.messages.get(sid);
+    if (!message) throw notFound(path);
+    return message;
+  };
+
+  router.get('/Messages/:sid/Media.json', (req, res) => {
+    const sid = String(req.params.sid);
+    const path = `/Messages/${sid}/Media.json`;
+    const message = findMessage(sid, path);
+    const media = message.mediaSids.map((_, i) => ctx.views.media(message, i));
+    res.status(200).json(page(`${ctx.views.root}${path}`, 'media_list', media, queryOf(req)));
+  });
+
+  router.get('/Messages/:sid/Media/:mediaSid', (req, res) => {
+    const sid = String(req.params.sid);
+    const path = `/Messages/${sid}/Media/${req.params.mediaSid}`;
+    const message = findMessage(sid, path);
+    const index = message.mediaSids.indexOf(String(req.params.mediaSid).replace(/\.json$/, ''));
+    if (index < 0) throw notFound(path);
+    res.status(200).json(ctx.views.media(message, index));
   });
 
   router.get('/Messages/:sid', (req, res) => {

@@ -1,6 +1,7 @@
 import { Router, type Response } from 'express';
 import type { SandboxContext } from './sandbox-context';
 import { notFound, one, page, queryOf } from './wire';
+import { silentMp3 } from './mp3';
 import { toneWav } from './wav';
 
 /** Recording media, served without auth like Twilio's default (public media URLs). */
@@ -9,20 +10,22 @@ export function recordingMediaRoutes(ctx: SandboxContext): Router {
   router.get('/Recordings/:file', (req, res, next) => {
     const file = String(req.params.file);
     if (file.endsWith('.json')) return next();
-    const recording = ctx.state.recordings.get(file.replace(/\.wav$/, ''));
-    if (!recording || file.endsWith('.mp3')) throw notFound(`/Recordings/${file}`);
-    res.status(200).type('audio/x-wav').send(toneWav(recording.duration));
+    const mp3 = file.endsWith('.mp3');
+    const recording = ctx.state.recordings.get(file.replace(/\.(wav|mp3)$/, ''));
+    if (!recording) throw notFound(`/Recordings/${file}`);
+    if (mp3) res.status(200).type('audio/mpeg').send(silentMp3(recording.duration));
+    else res.status(200).type('audio/x-wav').send(toneWav(recording.duration));
   });
   return router;
 }
 
 export function recordingRoutes(ctx: SandboxContext): Router {
   const router = Router({ mergeParams: true });
-  const list = (res: Response, path: string, query: ReturnType<typeof queryOf>, callSid: string | undefined) => {
+  const list = (res: Response, path: string, query: ReturnType<typeof queryOf>, callSid: string | undefined, ofCall = false) => {
     const recordings = [...ctx.state.recordings.values()]
       .filter((r) => !callSid || r.callSid === callSid)
       .reverse()
-      .map((r) => ctx.views.recording(r, 0));
+      .map((r) => (ofCall ? ctx.views.callRecording(r, 0) : ctx.views.recording(r, 0)));
     res.status(200).json(page(path, 'recordings', recordings, query));
   };
   router.get('/Recordings.json', (req, res) => {
@@ -32,7 +35,13 @@ export function recordingRoutes(ctx: SandboxContext): Router {
   router.get('/Calls/:sid/Recordings.json', (req, res) => {
     const callSid = String(req.params.sid);
     if (!ctx.state.calls.has(callSid)) throw notFound(`/Calls/${callSid}/Recordings.json`);
-    list(res, `${ctx.views.root}/Calls/${callSid}/Recordings.json`, queryOf(req), callSid);
+    list(res, `${ctx.views.root}/Calls/${callSid}/Recordings.json`, queryOf(req), callSid, true);
+  });
+  router.get('/Calls/:sid/Recordings/:file', (req, res) => {
+    const callSid = String(req.params.sid);
+    const recording = ctx.state.recordings.get(String(req.params.file).replace(/\.json$/, ''));
+    if (recording?.callSid !== callSid) throw notFound(`/Calls/${callSid}/Recordings/${req.params.file}`);
+    res.status(200).json(ctx.views.callRecording(recording, 0));
   });
   router.get('/Recordings/:file', (req, res) => {
     const recording = ctx.state.recordings.get(String(req.params.file).replace(/\.json$/, ''));

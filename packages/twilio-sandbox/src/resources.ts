@@ -2,9 +2,47 @@ import { friendlyName } from './phone-inventory';
 import { TERMINAL_CALL_STATUSES, type SandboxCall, type SandboxMessage, type SandboxNumber, type SandboxRecording } from './sandbox-state';
 import { API_VERSION, formatPrice, rfc2822 } from './wire';
 
+const CONTENT_TYPES: Record<string, string> = {
+  gif: 'image/gif',
+  jpeg: 'image/jpeg',
+  jpg: 'image/jpeg',
+  png: 'image/png',
+  webp: 'image/webp',
+  mp3: 'audio/mpeg',
+  ogg: 'audio/ogg',
+  wav: 'audio/wav',
+  mp4: 'video/mp4',
+  pdf: 'application/pdf',
+  vcf: 'text/vcard',
+  txt: 'text/plain',
+};
+
+/** Twilio records the type the media host served; the sandbox fetches nothing and goes by the URL's extension. */
+function contentTypeOf(url: string): string {
+  let extension = '';
+  try {
+    extension = new URL(url).pathname.split('.').pop()?.toLowerCase() ?? '';
+  } catch {
+    // not a URL: unknown type
+  }
+  return CONTENT_TYPES[extension] ?? 'application/octet-stream';
+}
+
+/**
+ * The status a call resource shows. `initiated` is a status callback event only: the REST resource of a
+ * call that has been dialed but is not ringing yet still says `queued`.
+ */
+export function restCallStatus(call: SandboxCall): string {
+  return call.status === 'initiated' ? 'queued' : call.status;
+}
+
 /** The JSON representations, field for field as the 2010 API sends them. */
 export class ResourceViews {
-  constructor(private readonly accountSid: string) {}
+  constructor(
+    private readonly accountSid: string,
+    /** How the sandbox names itself in absolute URLs such as a recording's media_url. */
+    private readonly publicBaseUrl: () => string,
+  ) {}
 
   get root(): string {
     return `/2010-04-01/Accounts/${this.accountSid}`;
@@ -24,7 +62,7 @@ export class ResourceViews {
       from: call.from,
       from_formatted: friendlyName(call.from),
       phone_number_sid: call.phoneNumberSid,
-      status: call.status,
+      status: restCallStatus(call),
       start_time: rfc2822(call.startTime),
       end_time: rfc2822(call.endTime),
       duration: call.duration === null ? null : String(call.duration),
@@ -81,6 +119,20 @@ export class ResourceViews {
     };
   }
 
+  /** The `index`-th item of a message's Media subresource. */
+  media(message: SandboxMessage, index: number): Record<string, unknown> {
+    const sid = message.mediaSids[index];
+    return {
+      account_sid: this.accountSid,
+      content_type: contentTypeOf(message.mediaUrls[index] ?? ''),
+      date_created: rfc2822(message.dateCreated),
+      date_updated: rfc2822(message.dateCreated),
+      parent_sid: message.sid,
+      sid,
+      uri: `${this.root}/Messages/${message.sid}/Media/${sid}.json`,
+    };
+  }
+
   number(number: SandboxNumber): Record<string, unknown> {
     const uri = `${this.root}/IncomingPhoneNumbers/${number.sid}`;
     return {
@@ -124,6 +176,25 @@ export class ResourceViews {
   }
 
   recording(recording: SandboxRecording, price: number): Record<string, unknown> {
+    const uri = `${this.root}/Recordings/${recording.sid}`;
+    return {
+      ...this.recordingFields(recording, price),
+      uri: `${uri}.json`,
+      subresource_uris: { add_on_results: `${uri}/AddOnResults.json`, transcriptions: `${uri}/Transcriptions.json` },
+      media_url: `${this.publicBaseUrl()}${uri}`,
+    };
+  }
+
+  /** A recording as the call's Recordings subresource shows it: with its track, without media_url. */
+  callRecording(recording: SandboxRecording, price: number): Record<string, unknown> {
+    return {
+      ...this.recordingFields(recording, price),
+      uri: `${this.root}/Calls/${recording.callSid}/Recordings/${recording.sid}.json`,
+      track: recording.track,
+    };
+  }
+
+  private recordingFields(recording: SandboxRecording, price: number): Record<string, unknown> {
     return {
       account_sid: this.accountSid,
       api_version: API_VERSION,
@@ -140,10 +211,7 @@ export class ResourceViews {
       channels: recording.channels,
       source: recording.source,
       error_code: null,
-      uri: `${this.root}/Recordings/${recording.sid}.json`,
       encryption_details: null,
-      subresource_uris: {},
-      media_url: `${this.root}/Recordings/${recording.sid}`,
     };
   }
 }

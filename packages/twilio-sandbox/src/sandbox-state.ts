@@ -60,6 +60,8 @@ export interface SandboxMessage {
   from: string;
   body: string;
   mediaUrls: string[];
+  /** The Media subresource's `ME` sids, one per media URL, in the same order. */
+  mediaSids: string[];
   direction: 'outbound-api' | 'outbound-reply' | 'inbound';
   status: MessageStatus;
   numSegments: number;
@@ -98,6 +100,7 @@ export interface SandboxRecording {
   duration: number;
   source: 'OutboundAPI' | 'RecordVerb';
   channels: number;
+  track: 'inbound' | 'outbound' | 'both';
   dateCreated: Date;
   startTime: Date;
 }

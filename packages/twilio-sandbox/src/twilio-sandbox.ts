@@ -89,7 +89,7 @@ export class TwilioSandbox {
       faults,
       publicBaseUrl,
       inventory: new PhoneInventory(seed),
-      views: new ResourceViews(this.accountSid),
+      views: new ResourceViews(this.accountSid, publicBaseUrl),
       calls: new CallLifecycle({ ...shared, publicBaseUrl }, options.cps ?? 1),
       messages: new MessageLifecycle(shared),
     };

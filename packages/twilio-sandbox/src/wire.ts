@@ -173,14 +173,19 @@ function parseFilterDate(key: string, raw: string): { at: number; dateOnly: bool
   return { at, dateOnly };
 }
 
-/** `StartTime`, `StartTime>` (on or after) and `StartTime<` (on or before), with a date or a datetime. */
+/**
+ * `StartTime`, `StartTime>` (on or after) and `StartTime<` (on or before), with a date or a datetime.
+ * The exact form matches the whole UTC day: the official libraries send a date as its midnight
+ * date-time (`2026-12-01T00:00:00Z`), and Twilio answers with that day's records.
+ */
 export function dateFilter(query: Form, key: string): (value: Date | null) => boolean {
   const checks: ((t: number) => boolean)[] = [];
   const day = 86_400_000;
   const exact = one(query, key);
   if (exact !== undefined) {
-    const { at, dateOnly } = parseFilterDate(key, exact);
-    checks.push(dateOnly ? (t) => t >= at && t < at + day : (t) => t === at);
+    const { at } = parseFilterDate(key, exact);
+    const dayStart = at - (at % day);
+    checks.push((t) => t >= dayStart && t < dayStart + day);
   }
   const after = one(query, `${key}>`);
   if (after !== undefined) {

@@ -92,7 +92,7 @@ describe('call lifecycle', () => {
     expect(call.endTime.getTime() - call.startTime.getTime()).toBeLessThan(40_000);
   });
 
-  it('answers x4444 as a machine when MachineDetection is set, and a human otherwise', async () => {
+  it('answers x4444 as machine_start with MachineDetection=Enable, machine_end_beep with DetectMessageEnd, and a human otherwise', async () => {
     const { client } = sdkFor(sandbox);
     const machine = await client.calls.create({
       to: '+14155554444',
@@ -102,11 +102,21 @@ describe('call lifecycle', () => {
       statusCallback: receiver.url('/status'),
       statusCallbackEvent: ['answered'],
     });
+    const messageEnd = await client.calls.create({
+      to: '+14155554444',
+      from: OWNED,
+      twiml: '<Response/>',
+      machineDetection: 'DetectMessageEnd',
+      statusCallback: receiver.url('/status-end'),
+      statusCallbackEvent: ['answered'],
+    });
     const human = await client.calls.create({ to: CUSTOMER, from: OWNED, twiml: '<Response/>', machineDetection: 'Enable' });
     const plain = await client.calls.create({ to: '+14155554444', from: OWNED, twiml: '<Response/>' });
     await sandbox.settle();
-    expect((await client.calls(machine.sid).fetch()).answeredBy).toBe('machine_end_beep');
-    expect(param(receiver.to('/status')[0], 'AnsweredBy')).toBe('machine_end_beep');
+    expect((await client.calls(machine.sid).fetch()).answeredBy).toBe('machine_start');
+    expect(param(receiver.to('/status')[0], 'AnsweredBy')).toBe('machine_start');
+    expect((await client.calls(messageEnd.sid).fetch()).answeredBy).toBe('machine_end_beep');
+    expect(param(receiver.to('/status-end')[0], 'AnsweredBy')).toBe('machine_end_beep');
     expect((await client.calls(human.sid).fetch()).answeredBy).toBe('human');
     expect((await client.calls(plain.sid).fetch()).answeredBy).toBeNull();
   });
@@ -171,11 +181,12 @@ describe('call lifecycle', () => {
       expect(slots.slice(1).map((slot, i) => slot - slots[i])).toEqual([500, 500, 500]);
       const bySid = new Map(paced.calls().map((c) => [c.sid, String(c.queueTimeMs)]));
       expect(calls.map((c) => c.queueTime)).toEqual(calls.map((c) => bySid.get(c.sid)));
-      await vi.waitFor(async () => expect((await client.calls(calls[0].sid).fetch()).status).toBe('initiated'), {
+      // Dialed calls get a start_time; the REST status stays queued until they ring.
+      await vi.waitFor(async () => expect((await client.calls(calls[0].sid).fetch()).startTime).toBeInstanceOf(Date), {
         timeout: 900,
         interval: 10,
       });
-      expect((await client.calls(calls[3].sid).fetch()).status).toBe('queued');
+      expect((await client.calls(calls[3].sid).fetch()).startTime).toBeNull();
     } finally {
       await paced.stop();
     }
