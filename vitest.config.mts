@@ -15,23 +15,28 @@ const CONTRACT = [
   'test/tooling/**/*.e2e-spec.ts',
 ];
 
+const SWAGGER_METADATA = ['test/support/global-setup.ts'];
+
 export default defineConfig({
   ssr: { resolve: { conditions } },
   test: {
     globals: true,
     root: './',
     environment: 'node',
-    globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
     fileParallelism: false,
     // Tiers: `npm run test:unit` runs one in seconds; `npm test` runs them all.
     projects: [
+      // unit specs build no OpenAPI document, so they skip generating the swagger plugin's metadata
       { extends: true, test: { name: 'unit', include: ['src/**/*.spec.ts', 'packages/*/src/**/*.spec.ts'] } },
-      { extends: true, test: { name: 'e2e', include: ['test/**/*.e2e-spec.ts'], exclude: CONTRACT } },
-      { extends: true, test: { name: 'contract', include: CONTRACT } },
-      { extends: true, test: { name: 'sandbox', include: ['packages/twilio-sandbox/test/**/*.e2e-spec.ts'] } },
+      { extends: true, test: { name: 'e2e', include: ['test/**/*.e2e-spec.ts'], exclude: CONTRACT, globalSetup: SWAGGER_METADATA } },
+      { extends: true, test: { name: 'contract', include: CONTRACT, globalSetup: SWAGGER_METADATA } },
+      {
+        extends: true,
+        test: { name: 'sandbox', include: ['packages/twilio-sandbox/test/**/*.e2e-spec.ts'], globalSetup: SWAGGER_METADATA },
+      },
     ],
   },
   plugins: [
