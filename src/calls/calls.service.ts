@@ -1,6 +1,7 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { AppError } from '../common/app-error';
 import { decodeCursor } from '../common/cursor';
+import { twilioCallbackUrl } from '../common/twilio-callback-url';
 import { appLogger } from '../common/logger';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
@@ -44,14 +45,14 @@ export class CallsService {
     const webhookBase = this.config.twilio.webhookBaseUrl;
     const record = request.record ?? false;
     // Twilio takes at most 4000 characters of inline TwiML; a longer document is served from our voice webhook.
-    const content = twiml.length <= MAX_TWIML_LENGTH ? { twiml } : { twimlUrl: `${webhookBase}/call` };
+    const content = twiml.length <= MAX_TWIML_LENGTH ? { twiml } : { twimlUrl: twilioCallbackUrl(webhookBase, '/call') };
     const snapshot = await this.twilio.placeCall({
       to: request.to,
       from: request.from ?? this.config.twilio.phoneNumber,
       ...content,
-      statusCallbackUrl: `${webhookBase}/status`,
+      statusCallbackUrl: twilioCallbackUrl(webhookBase, '/status'),
       record,
-      ...(record ? { recordingStatusCallbackUrl: `${webhookBase}/status` } : {}),
+      ...(record ? { recordingStatusCallbackUrl: twilioCallbackUrl(webhookBase, '/status') } : {}),
       timeoutSeconds: request.timeout,
       machineDetection: request.machine_detection,
     });

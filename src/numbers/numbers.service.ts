@@ -1,5 +1,6 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { AppError } from '../common/app-error';
+import { twilioCallbackUrl } from '../common/twilio-callback-url';
 import { appLogger } from '../common/logger';
 import { maskPhoneNumber } from '../common/phone-number';
 import type { AppConfig } from '../config/app-config';
@@ -26,8 +27,11 @@ const NUMBER_TYPE: Record<NumberTypeParam, NumberType> = { local: 'local', toll_
 
 /** The three webhook URLs Twilio calls for a number, derived from one base URL. */
 export function webhooksFor(baseUrl: string): Required<NumberWebhooks> {
-  const base = baseUrl.replace(/\/+$/, '');
-  return { voiceUrl: `${base}/call`, smsUrl: `${base}/sms`, statusCallbackUrl: `${base}/status` };
+  return {
+    voiceUrl: twilioCallbackUrl(baseUrl, '/call'),
+    smsUrl: twilioCallbackUrl(baseUrl, '/sms'),
+    statusCallbackUrl: twilioCallbackUrl(baseUrl, '/status'),
+  };
 }
 
 @Injectable()

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AppError } from '../common/app-error';
 import { decodeCursor } from '../common/cursor';
+import { twilioCallbackUrl } from '../common/twilio-callback-url';
 import { appLogger } from '../common/logger';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
@@ -39,7 +40,7 @@ export class SmsService {
       from,
       body: request.message,
       mediaUrls,
-      statusCallbackUrl: `${this.config.twilio.webhookBaseUrl}/status`,
+      statusCallbackUrl: twilioCallbackUrl(this.config.twilio.webhookBaseUrl, '/status'),
     });
     const stored = await this.records.storeSent(
       {

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { CallRecordsService } from '../calls/call-records.service';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { twilioCallbackUrl } from '../common/twilio-callback-url';
 import { hangupTwiml, messagingResponse, voiceResponse } from '../twilio/twiml';
 import { TwilioParams, inboundCallEvent, inboundSmsEvent, param, smsKeyword } from './twilio-params';
 import { WebhookInboxService } from './webhook-inbox.service';
@@ -60,8 +61,8 @@ export class InboundService {
         response.record({
           maxLength: 120,
           playBeep: true,
-          action: `${base}/call`,
-          recordingStatusCallback: `${base}/status`,
+          action: twilioCallbackUrl(base, '/call'),
+          recordingStatusCallback: twilioCallbackUrl(base, '/status'),
           recordingStatusCallbackMethod: 'POST',
         });
         break;
