@@ -17,7 +17,9 @@ import {
   OwnedNumber,
   PlaceCallInput,
   RecordingSnapshot,
+  DEFAULT_LIST_LIMIT,
   SendMessageInput,
+  TwilioListFilter,
   TwilioTarget,
 } from './twilio.types';
 
@@ -26,7 +28,16 @@ type CallInstance = Awaited<ReturnType<Client['calls']['create']>>;
 type MessageInstance = Awaited<ReturnType<Client['messages']['create']>>;
 type IncomingNumberInstance = Awaited<ReturnType<Client['incomingPhoneNumbers']['create']>>;
 
+/** The part of the SDK's Page that walking a list needs. */
+interface SdkPage<I> {
+  instances: I[];
+  /** undefined on the last page. */
+  nextPage(): Promise<SdkPage<I>> | undefined;
+}
+
 const CALL_EVENTS = ['initiated', 'ringing', 'answered', 'completed'];
+/** Twilio's largest page size. */
+const LIST_PAGE_SIZE = 1000;
 
 export interface TwilioSdkGatewayOptions {
   accountSid: string;
@@ -147,6 +158,11 @@ export class TwilioSdkGateway extends TwilioGateway {
     return callSnapshotOf(await this.call(() => this.client.calls(sid).update({ status })));
   }
 
+  async listCallsCreatedSince(since: Date, filter: TwilioListFilter = {}, limit = DEFAULT_LIST_LIMIT): Promise<CallSnapshot[]> {
+    const first = await this.call(() => this.client.calls.page({ pageSize: LIST_PAGE_SIZE, ...filter }));
+    return this.collectSince(first, since, limit, callSnapshotOf);
+  }
+
   async listCallRecordings(callSid: string): Promise<RecordingSnapshot[]> {
     const recordings = await this.call(() => this.client.recordings.list({ callSid, limit: 100 }));
     return recordings.map((r) => ({
@@ -178,6 +194,11 @@ export class TwilioSdkGateway extends TwilioGateway {
     return messageSnapshotOf(await this.call(() => this.client.messages(sid).fetch()));
   }
 
+  async listMessagesCreatedSince(since: Date, filter: TwilioListFilter = {}, limit = DEFAULT_LIST_LIMIT): Promise<MessageSnapshot[]> {
+    const first = await this.call(() => this.client.messages.page({ pageSize: LIST_PAGE_SIZE, ...filter }));
+    return this.collectSince(first, since, limit, messageSnapshotOf);
+  }
+
   async fetchBalance(): Promise<Balance> {
     const balance = await this.call(() => this.client.balance.fetch());
     return { balance: String(balance.balance), currency: String(balance.currency).toUpperCase() };
@@ -194,6 +215,32 @@ export class TwilioSdkGateway extends TwilioGateway {
 
   isValidSignatureWithBody(signature: string, url: string, rawBody: string): boolean {
     return twilio.validateRequestWithBody(this.authToken, signature, url, rawBody);
+  }
+
+  /**
+   * Walks Twilio's pages (newest first) and keeps what was created at or after `since`, stopping at
+   * the first older resource or at `limit`.
+   */
+  private async collectSince<I extends { dateCreated: Date }, S>(
+    first: SdkPage<I>,
+    since: Date,
+    limit: number,
+    snapshotOf: (instance: I) => S,
+  ): Promise<S[]> {
+    // Twilio's dates have whole seconds: a resource created in the same second as `since` is kept.
+    const cutoff = Math.floor(since.getTime() / 1000) * 1000;
+    const found: S[] = [];
+    let page: SdkPage<I> | undefined = first;
+    while (page) {
+      for (const instance of page.instances) {
+        if (instance.dateCreated && instance.dateCreated.getTime() < cutoff) return found;
+        found.push(snapshotOf(instance));
+        if (found.length >= limit) return found;
+      }
+      const next: Promise<SdkPage<I>> | undefined = page.instances.length ? page.nextPage() : undefined;
+      page = next ? await this.call(() => next) : undefined;
+    }
+    return found;
   }
 
   /** Runs one SDK request and turns every failure into a TwilioGatewayError. */

@@ -10,6 +10,7 @@ import {
   PlaceCallInput,
   RecordingSnapshot,
   SendMessageInput,
+  TwilioListFilter,
   TwilioTarget,
 } from './twilio.types';
 
@@ -31,11 +32,18 @@ export abstract class TwilioGateway {
   abstract placeCall(input: PlaceCallInput): Promise<CallSnapshot>;
   abstract fetchCall(sid: string): Promise<CallSnapshot>;
   abstract endCall(sid: string, status: 'completed' | 'canceled'): Promise<CallSnapshot>;
+  /**
+   * Calls created at or after `since` (both directions), newest first, at most `limit`: what
+   * reconciliation compares with the stored records when no webhook arrived.
+   */
+  abstract listCallsCreatedSince(since: Date, filter?: TwilioListFilter, limit?: number): Promise<CallSnapshot[]>;
   /** The recordings of one call (reconciliation recovers lost recording callbacks with it). */
   abstract listCallRecordings(callSid: string): Promise<RecordingSnapshot[]>;
 
   abstract sendMessage(input: SendMessageInput): Promise<MessageSnapshot>;
   abstract fetchMessage(sid: string): Promise<MessageSnapshot>;
+  /** Messages created at or after `since` (both directions), newest first, at most `limit`. */
+  abstract listMessagesCreatedSince(since: Date, filter?: TwilioListFilter, limit?: number): Promise<MessageSnapshot[]>;
 
   abstract fetchBalance(): Promise<Balance>;
   abstract fetchAccount(): Promise<AccountInfo>;

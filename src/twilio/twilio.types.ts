@@ -130,6 +130,15 @@ export interface CallSnapshot {
   dateCreated: Date | null;
 }
 
+/** Narrows a list of calls or messages to one number on either side. */
+export interface TwilioListFilter {
+  to?: string;
+  from?: string;
+}
+
+/** How many resources a list returns at most when the caller does not say. */
+export const DEFAULT_LIST_LIMIT = 1000;
+
 export interface SendMessageInput {
   to: string;
   from: string;
