@@ -3,12 +3,12 @@ import type { CallStatus, Direction } from '../twilio/twilio.types';
 
 @Entity('call_records')
 @Index('idx_call_records_created', ['createdAt', 'id'])
-@Index('idx_call_records_status_created', ['status', 'createdAt'])
-@Index('idx_call_records_to_created', ['toNumber', 'createdAt'])
-@Index('idx_call_records_from_created', ['fromNumber', 'createdAt'])
-@Index('idx_call_records_agent_created', ['agentName', 'createdAt'])
-@Index('idx_call_records_workflow_created', ['workflowId', 'createdAt'])
-@Index('idx_call_records_direction_created', ['direction', 'createdAt'])
+@Index('idx_call_records_status_created', ['status', 'createdAt', 'id'])
+@Index('idx_call_records_to_created', ['toNumber', 'createdAt', 'id'])
+@Index('idx_call_records_from_created', ['fromNumber', 'createdAt', 'id'])
+@Index('idx_call_records_agent_created', ['agentName', 'createdAt', 'id'])
+@Index('idx_call_records_workflow_created', ['workflowId', 'createdAt', 'id'])
+@Index('idx_call_records_direction_created', ['direction', 'createdAt', 'id'])
 export class CallRecordEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Brackets, EntityManager, Repository } from 'typeorm';
-import { Cursor, Page, encodeCursor } from '../common/cursor';
+import { EntityManager, Repository } from 'typeorm';
+import { Cursor, Page, keysetPage } from '../common/cursor';
 import { sameValue } from '../common/same-value';
 import { claimRows } from '../db/claim-rows';
 import { isUniqueViolation } from '../db/postgres-errors';
@@ -162,22 +162,7 @@ export class CallRecordRepository {
     if (filter.workflowId) q.andWhere('c.workflow_id = :workflowId', { workflowId: filter.workflowId });
     if (filter.since) q.andWhere('c.created_at >= :since', { since: filter.since });
     if (filter.until) q.andWhere('c.created_at < :until', { until: filter.until });
-    if (cursor) {
-      q.andWhere(
-        new Brackets((b) =>
-          b
-            .where('c.created_at < :cursorAt', { cursorAt: cursor.createdAt })
-            .orWhere('(c.created_at = :cursorAt AND c.id < :cursorId)', { cursorId: cursor.id }),
-        ),
-      );
-    }
-    const rows = await q
-      .orderBy('c.created_at', 'DESC')
-      .addOrderBy('c.id', 'DESC')
-      .limit(limit + 1)
-      .getMany();
-    const items = rows.slice(0, limit);
-    return { items, nextCursor: rows.length > limit ? encodeCursor(items[items.length - 1]) : null };
+    return keysetPage(q, cursor, limit);
   }
 
   /**

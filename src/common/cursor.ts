@@ -1,16 +1,20 @@
+import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import { AppError } from './app-error';
 
 export interface Cursor {
-  createdAt: Date;
+  /** The exact created_at of the last row, microseconds included (ISO 8601, UTC). */
+  createdAt: string;
   id: string;
 }
 
-/** Opaque keyset cursor: the (created_at, id) of the last row of the previous page. */
-export function encodeCursor(row: { createdAt: Date; id: string }): string {
-  return Buffer.from(`${row.createdAt.toISOString()}|${row.id}`, 'utf8').toString('base64url');
+/** Opaque keyset cursor: the exact (created_at, id) of the last row of the previous page. */
+export function encodeCursor(row: Cursor): string {
+  return Buffer.from(`${row.createdAt}|${row.id}`, 'utf8').toString('base64url');
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** What encodeCursor writes: microseconds (or milliseconds, as cursors did before). */
+const INSTANT = /^(\d{4})-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.(\d{3}|\d{6})Z$/;
 
 /**
  * The cursor's position, or a 400 naming `cursor` for anything encodeCursor could not have written:
@@ -18,16 +22,49 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
  */
 export function decodeCursor(value: string | undefined): Cursor | null {
   if (value === undefined || value === '') return null;
-  const [iso, id, ...rest] = Buffer.from(value, 'base64url').toString('utf8').split('|');
-  const createdAt = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(iso ?? '') ? new Date(iso) : new Date(NaN);
-  const valid = rest.length === 0 && !Number.isNaN(createdAt.getTime()) && createdAt.toISOString() === iso && UUID.test(id ?? '');
-  if (!valid) {
+  const [instant, id, ...rest] = Buffer.from(value, 'base64url').toString('utf8').split('|');
+  const match = INSTANT.exec(instant ?? '');
+  const millis = match ? `${instant.slice(0, 23)}Z` : '';
+  const parsed = new Date(millis);
+  const valid =
+    rest.length === 0 && match !== null && !Number.isNaN(parsed.getTime()) && parsed.toISOString() === millis && Number(match[1]) >= 1;
+  if (!valid || !UUID.test(id ?? '')) {
     throw AppError.invalidField('cursor', 'cursor is not a cursor returned by this API');
   }
-  return { createdAt, id };
+  return { createdAt: instant, id };
 }
 
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;
+}
+
+/**
+ * One page, newest first, of a query on a table keyed by (created_at, id): a keyset seek with a row
+ * comparison, so an index on (filter columns..., created_at, id) jumps straight to the cursor at
+ * any depth, and the cursor keeps created_at to the microsecond, so rows sharing a millisecond (or
+ * an instant) are neither skipped nor repeated.
+ */
+export async function keysetPage<T extends ObjectLiteral & { id: string }>(
+  query: SelectQueryBuilder<T>,
+  cursor: Cursor | null,
+  limit: number,
+): Promise<Page<T>> {
+  const alias = query.alias;
+  if (cursor) {
+    query.andWhere(`(${alias}.created_at, ${alias}.id) < (CAST(:cursorAt AS timestamptz), CAST(:cursorId AS uuid))`, {
+      cursorAt: cursor.createdAt,
+      cursorId: cursor.id,
+    });
+  }
+  const { entities, raw } = await query
+    .addSelect(`to_char(${alias}.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`, 'cursor_created_at')
+    .orderBy(`${alias}.created_at`, 'DESC')
+    .addOrderBy(`${alias}.id`, 'DESC')
+    .limit(limit + 1)
+    .getRawAndEntities<{ cursor_created_at: string }>();
+  const items = entities.slice(0, limit);
+  const last = items.length ? items[items.length - 1] : null;
+  const nextCursor = entities.length > limit && last ? encodeCursor({ createdAt: raw[limit - 1].cursor_created_at, id: last.id }) : null;
+  return { items, nextCursor };
 }

@@ -3,11 +3,11 @@ import type { Direction, MessageStatus } from '../twilio/twilio.types';
 
 @Entity('message_records')
 @Index('idx_message_records_created', ['createdAt', 'id'])
-@Index('idx_message_records_status_created', ['status', 'createdAt'])
-@Index('idx_message_records_to_created', ['toNumber', 'createdAt'])
-@Index('idx_message_records_from_created', ['fromNumber', 'createdAt'])
-@Index('idx_message_records_agent_created', ['agentName', 'createdAt'])
-@Index('idx_message_records_direction_created', ['direction', 'createdAt'])
+@Index('idx_message_records_status_created', ['status', 'createdAt', 'id'])
+@Index('idx_message_records_to_created', ['toNumber', 'createdAt', 'id'])
+@Index('idx_message_records_from_created', ['fromNumber', 'createdAt', 'id'])
+@Index('idx_message_records_agent_created', ['agentName', 'createdAt', 'id'])
+@Index('idx_message_records_direction_created', ['direction', 'createdAt', 'id'])
 export class MessageRecordEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;

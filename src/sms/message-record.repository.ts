@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Brackets, EntityManager, Repository } from 'typeorm';
-import { Cursor, Page, encodeCursor } from '../common/cursor';
+import { EntityManager, Repository } from 'typeorm';
+import { Cursor, Page, keysetPage } from '../common/cursor';
 import { sameValue } from '../common/same-value';
 import { claimRows } from '../db/claim-rows';
 import { isUniqueViolation } from '../db/postgres-errors';
@@ -128,22 +128,7 @@ export class MessageRecordRepository {
     if (filter.agentName) q.andWhere('m.agent_name = :agentName', { agentName: filter.agentName });
     if (filter.since) q.andWhere('m.created_at >= :since', { since: filter.since });
     if (filter.until) q.andWhere('m.created_at < :until', { until: filter.until });
-    if (cursor) {
-      q.andWhere(
-        new Brackets((b) =>
-          b
-            .where('m.created_at < :cursorAt', { cursorAt: cursor.createdAt })
-            .orWhere('(m.created_at = :cursorAt AND m.id < :cursorId)', { cursorId: cursor.id }),
-        ),
-      );
-    }
-    const rows = await q
-      .orderBy('m.created_at', 'DESC')
-      .addOrderBy('m.id', 'DESC')
-      .limit(limit + 1)
-      .getMany();
-    const items = rows.slice(0, limit);
-    return { items, nextCursor: rows.length > limit ? encodeCursor(items[items.length - 1]) : null };
+    return keysetPage(q, cursor, limit);
   }
 
   /**
