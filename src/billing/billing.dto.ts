@@ -140,4 +140,10 @@ export class StatsDto {
   cost: StatsCostDto;
   /** One entry per UTC day with traffic, oldest first. */
   daily: DailyStatsDto[];
+  /**
+   * Whole past days are read from per-day rollups refreshed every STATS_REFRESH_SECONDS: a change made
+   * after this moment to a record of a past day may not be counted yet. The current day is always
+   * counted live. Null before the first refresh. @example 2026-03-01T10:00:00.000Z
+   */
+  as_of: string | null;
 }

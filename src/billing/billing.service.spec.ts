@@ -5,6 +5,7 @@ import type { NumbersService } from '../numbers/numbers.service';
 import type { MessageRecordsService, MessageUsageTotals } from '../sms/message-records.service';
 import type { TwilioGateway } from '../twilio/twilio.gateway';
 import { BillingService, DEFAULT_PERIOD_MS } from './billing.service';
+import type { UsageRollupService } from './usage-rollup.service';
 
 const NO_CALLS: CallUsageTotals = { calls: 0, inbound: 0, outbound: 0, billableMinutes: 0, cost: '0.00000', unpriced: 0 };
 const NO_MESSAGES: MessageUsageTotals = { outbound: 0, inbound: 0, segmentsOutbound: 0, segmentsInbound: 0, cost: '0.00000', unpriced: 0 };
@@ -33,6 +34,7 @@ function setup(totals: { calls?: Partial<CallUsageTotals>; sms?: Partial<Message
     calls as unknown as CallRecordsService,
     messages as unknown as MessageRecordsService,
     numbers as unknown as NumbersService,
+    { refreshedAt: vi.fn(async () => new Date('2026-11-24T11:59:55.000Z')) } as unknown as UsageRollupService,
     config,
   );
   return { service, calls, gateway };

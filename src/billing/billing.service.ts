@@ -8,6 +8,7 @@ import { MessageDailyUsage, MessageRecordsService } from '../sms/message-records
 import { TwilioGateway } from '../twilio/twilio.gateway';
 import { BalanceDto, DailyStatsDto, StatsDto, StatsQueryDto } from './billing.dto';
 import { formatMoney, mulDiv, parseMoney } from './money';
+import { UsageRollupService } from './usage-rollup.service';
 
 const DAY_MS = 86_400_000;
 export const DEFAULT_PERIOD_MS = 30 * DAY_MS;
@@ -22,6 +23,7 @@ export class BillingService {
     private readonly calls: CallRecordsService,
     private readonly messages: MessageRecordsService,
     private readonly numbers: NumbersService,
+    private readonly rollup: UsageRollupService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -36,7 +38,8 @@ export class BillingService {
     if (since.getTime() > until.getTime()) {
       throw AppError.invalidField('since', 'since must not be after until');
     }
-    const [calls, byStatus, callsDaily, sms, smsDaily, numbersOwned] = await Promise.all([
+    const [asOf, calls, byStatus, callsDaily, sms, smsDaily, numbersOwned] = await Promise.all([
+      this.rollup.refreshedAt(),
       this.calls.usageTotals(since, until),
       this.calls.countByStatus(since, until),
       this.calls.dailyUsage(since, until),
@@ -80,6 +83,7 @@ export class BillingService {
         unpriced_messages: sms.unpriced,
       },
       daily: mergeDaily(callsDaily, smsDaily),
+      as_of: asOf?.toISOString() ?? null,
     };
   }
 }

@@ -3,6 +3,7 @@ import type { CallStatus, Direction } from '../twilio/twilio.types';
 
 @Entity('call_records')
 @Index('idx_call_records_created', ['createdAt', 'id'])
+@Index('idx_call_records_updated', ['updatedAt'])
 @Index('idx_call_records_status_created', ['status', 'createdAt', 'id'])
 @Index('idx_call_records_to_created', ['toNumber', 'createdAt', 'id'])
 @Index('idx_call_records_from_created', ['fromNumber', 'createdAt', 'id'])

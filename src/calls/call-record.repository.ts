@@ -4,6 +4,7 @@ import { EntityManager, Repository } from 'typeorm';
 import { Cursor, Page, keysetPage } from '../common/cursor';
 import { sameValue } from '../common/same-value';
 import { claimRows } from '../db/claim-rows';
+import { DailyRollup, refreshDailyRollup, rolledUpParams, rolledUpRowsSql, rollupRefreshedAt } from '../db/daily-rollup';
 import { isUniqueViolation } from '../db/postgres-errors';
 import { StatusEventSource, TimelineService } from '../timeline/timeline.service';
 import { CallStatus, Direction, TERMINAL_CALL_STATUSES } from '../twilio/twilio.types';
@@ -70,29 +71,39 @@ export interface CallDailyUsage {
 
 // Twilio reports charges as negative prices; we sum their absolute values. A completed call is
 // billed per started minute.
-const BILLABLE_MINUTES = `COALESCE(SUM((duration_seconds + 59) / 60) FILTER (WHERE status = 'completed' AND duration_seconds > 0), 0)`;
+const CALL_ROLLUP: DailyRollup = {
+  source: 'call_records',
+  table: 'call_daily_stats',
+  groups: ['direction', 'status'],
+  measures: {
+    calls: 'COUNT(*)',
+    billable_minutes: `COALESCE(SUM((duration_seconds + 59) / 60) FILTER (WHERE status = 'completed' AND duration_seconds > 0), 0)`,
+    cost: 'COALESCE(SUM(ABS(price)), 0)',
+    unpriced: 'COUNT(*) FILTER (WHERE price IS NULL)',
+  },
+};
+const PERIOD_ROWS = rolledUpRowsSql(CALL_ROLLUP);
 
 const TOTALS_SQL = `
-SELECT COUNT(*)::int AS calls,
-       COUNT(*) FILTER (WHERE direction = 'inbound')::int AS calls_inbound,
-       COUNT(*) FILTER (WHERE direction = 'outbound')::int AS calls_outbound,
-       ${BILLABLE_MINUTES}::int AS billable_minutes,
-       ROUND(COALESCE(SUM(ABS(price)), 0)::numeric, 5)::text AS cost,
-       COUNT(*) FILTER (WHERE price IS NULL)::int AS unpriced
-FROM call_records WHERE created_at >= $1 AND created_at < $2`;
+SELECT COALESCE(SUM(calls), 0)::int AS calls,
+       COALESCE(SUM(calls) FILTER (WHERE direction = 'inbound'), 0)::int AS calls_inbound,
+       COALESCE(SUM(calls) FILTER (WHERE direction = 'outbound'), 0)::int AS calls_outbound,
+       COALESCE(SUM(billable_minutes), 0)::int AS billable_minutes,
+       ROUND(COALESCE(SUM(cost), 0)::numeric, 5)::text AS cost,
+       COALESCE(SUM(unpriced), 0)::int AS unpriced
+FROM (${PERIOD_ROWS}) r`;
 
 const BY_STATUS_SQL = `
-SELECT status, COUNT(*)::int AS n FROM call_records
-WHERE created_at >= $1 AND created_at < $2
-GROUP BY status ORDER BY status`;
+SELECT status, SUM(calls)::int AS n FROM (${PERIOD_ROWS}) r
+GROUP BY status HAVING SUM(calls) > 0 ORDER BY status`;
 
 const DAILY_SQL = `
-SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day,
-       COUNT(*)::int AS calls,
-       ${BILLABLE_MINUTES}::int AS billable_minutes,
-       ROUND(COALESCE(SUM(ABS(price)), 0)::numeric, 5)::text AS cost
-FROM call_records WHERE created_at >= $1 AND created_at < $2
-GROUP BY 1 ORDER BY 1`;
+SELECT to_char(day, 'YYYY-MM-DD') AS day,
+       SUM(calls)::int AS calls,
+       SUM(billable_minutes)::int AS billable_minutes,
+       ROUND(SUM(cost)::numeric, 5)::text AS cost
+FROM (${PERIOD_ROWS}) r
+GROUP BY 1 HAVING SUM(calls) > 0 ORDER BY 1`;
 
 @Injectable()
 export class CallRecordRepository {
@@ -212,7 +223,7 @@ export class CallRecordRepository {
   }
 
   async usageTotals(since: Date, until: Date): Promise<CallUsageTotals> {
-    const [row] = await this.repo.query<Record<string, string | number>[]>(TOTALS_SQL, [since, until]);
+    const [row] = await this.repo.query<Record<string, string | number>[]>(TOTALS_SQL, rolledUpParams(since, until));
     return {
       calls: Number(row.calls),
       inbound: Number(row.calls_inbound),
@@ -224,18 +235,27 @@ export class CallRecordRepository {
   }
 
   async countByStatus(since: Date, until: Date): Promise<Record<string, number>> {
-    const rows = await this.repo.query<{ status: string; n: number }[]>(BY_STATUS_SQL, [since, until]);
+    const rows = await this.repo.query<{ status: string; n: number }[]>(BY_STATUS_SQL, rolledUpParams(since, until));
     return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
   }
 
   async dailyUsage(since: Date, until: Date): Promise<CallDailyUsage[]> {
-    const rows = await this.repo.query<Record<string, string | number>[]>(DAILY_SQL, [since, until]);
+    const rows = await this.repo.query<Record<string, string | number>[]>(DAILY_SQL, rolledUpParams(since, until));
     return rows.map((r) => ({
       date: String(r.day),
       calls: Number(r.calls),
       billableMinutes: Number(r.billable_minutes),
       cost: String(r.cost),
     }));
+  }
+
+  /** Brings the daily rollup up to date with the calls changed since `changedSince`. */
+  refreshUsageRollup(changedSince: Date): Promise<void> {
+    return refreshDailyRollup(this.repo.manager, CALL_ROLLUP, changedSince);
+  }
+
+  usageRollupRefreshedAt(): Promise<Date | null> {
+    return rollupRefreshedAt(this.repo.manager, CALL_ROLLUP);
   }
 
   private recordStatus(

@@ -123,6 +123,16 @@ export class CallRecordsService {
     return this.recordings.callsWithStaleRecordings(olderThan, limit);
   }
 
+  /** Brings the per-day usage rollup up to date with the records changed since `changedSince`. */
+  refreshUsageRollup(changedSince: Date): Promise<void> {
+    return this.calls.refreshUsageRollup(changedSince);
+  }
+
+  /** When the usage rollup was last refreshed; null before the first refresh. */
+  usageRollupRefreshedAt(): Promise<Date | null> {
+    return this.calls.usageRollupRefreshedAt();
+  }
+
   usageTotals(since: Date, until: Date): Promise<CallUsageTotals> {
     return this.calls.usageTotals(since, until);
   }

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { SmsModule } from '../sms/sms.module';
 import { TimelineModule } from '../timeline/timeline.module';
 import { TwilioModule } from '../twilio/twilio.module';
+import { CallDailyStatsEntity } from './call-daily-stats.entity';
 import { CallRecordEntity } from './call-record.entity';
 import { CallRecordRepository } from './call-record.repository';
 import { CallRecordingsController } from './call-recordings.controller';
@@ -16,7 +17,13 @@ import { ThrottlingModule } from '../throttling/throttling.module';
 
 /** Calls: place, list, inspect, hang up; owns call records, their recordings and status rules. */
 @Module({
-  imports: [ThrottlingModule, TypeOrmModule.forFeature([CallRecordEntity, RecordingEntity]), TimelineModule, TwilioModule, SmsModule],
+  imports: [
+    ThrottlingModule,
+    TypeOrmModule.forFeature([CallRecordEntity, CallDailyStatsEntity, RecordingEntity]),
+    TimelineModule,
+    TwilioModule,
+    SmsModule,
+  ],
   controllers: [CallsController, CallRecordingsController],
   providers: [CallRecordRepository, RecordingRepository, CallsService, CallRecordsService, CallRecordingsService],
   exports: [CallRecordsService],

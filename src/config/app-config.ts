@@ -66,6 +66,10 @@ export interface AppConfig {
     smsHelpText: string;
     smsAutoReply: string | null;
   };
+  stats: {
+    /** How often the per-day usage rollups take in what changed (the statistics' maximum lag for past days). */
+    refreshSeconds: number;
+  };
   reconcile: {
     enabled: boolean;
     intervalSeconds: number;
@@ -338,6 +342,9 @@ export function loadConfig(env: Env = readEnvFiles()): AppConfig {
       forwardTo: r.raw('INBOUND_FORWARD_TO') === undefined ? null : r.phone('INBOUND_FORWARD_TO', ''),
       smsHelpText: r.string('SMS_HELP_TEXT', 'Samsaek: reply STOP to unsubscribe. Msg&data rates may apply.'),
       smsAutoReply: r.raw('SMS_AUTO_REPLY') ?? null,
+    },
+    stats: {
+      refreshSeconds: r.int('STATS_REFRESH_SECONDS', 10, 1, 3600),
     },
     reconcile: {
       enabled: r.bool('RECONCILE_ENABLED', true),

@@ -3,6 +3,7 @@ import type { Direction, MessageStatus } from '../twilio/twilio.types';
 
 @Entity('message_records')
 @Index('idx_message_records_created', ['createdAt', 'id'])
+@Index('idx_message_records_updated', ['updatedAt'])
 @Index('idx_message_records_status_created', ['status', 'createdAt', 'id'])
 @Index('idx_message_records_to_created', ['toNumber', 'createdAt', 'id'])
 @Index('idx_message_records_from_created', ['fromNumber', 'createdAt', 'id'])

@@ -4,6 +4,7 @@ import { EntityManager, Repository } from 'typeorm';
 import { Cursor, Page, keysetPage } from '../common/cursor';
 import { sameValue } from '../common/same-value';
 import { claimRows } from '../db/claim-rows';
+import { DailyRollup, refreshDailyRollup, rolledUpParams, rolledUpRowsSql, rollupRefreshedAt } from '../db/daily-rollup';
 import { isUniqueViolation } from '../db/postgres-errors';
 import { StatusEventSource, TimelineService } from '../timeline/timeline.service';
 import { Direction, MessageStatus, TERMINAL_MESSAGE_STATUSES } from '../twilio/twilio.types';
@@ -49,23 +50,36 @@ export interface MessageDailyUsage {
 }
 
 // Twilio reports charges as negative prices; we sum their absolute values.
+const MESSAGE_ROLLUP: DailyRollup = {
+  source: 'message_records',
+  table: 'message_daily_stats',
+  groups: ['direction', 'status'],
+  measures: {
+    messages: 'COUNT(*)',
+    segments: 'COALESCE(SUM(segments), 0)',
+    cost: 'COALESCE(SUM(ABS(price)), 0)',
+    unpriced: 'COUNT(*) FILTER (WHERE price IS NULL)',
+  },
+};
+const PERIOD_ROWS = rolledUpRowsSql(MESSAGE_ROLLUP);
+
 const TOTALS_SQL = `
-SELECT COUNT(*) FILTER (WHERE direction = 'outbound')::int AS sms_outbound,
-       COUNT(*) FILTER (WHERE direction = 'inbound')::int AS sms_inbound,
+SELECT COALESCE(SUM(messages) FILTER (WHERE direction = 'outbound'), 0)::int AS sms_outbound,
+       COALESCE(SUM(messages) FILTER (WHERE direction = 'inbound'), 0)::int AS sms_inbound,
        COALESCE(SUM(segments) FILTER (WHERE direction = 'outbound'), 0)::int AS segments_outbound,
        COALESCE(SUM(segments) FILTER (WHERE direction = 'inbound'), 0)::int AS segments_inbound,
-       ROUND(COALESCE(SUM(ABS(price)), 0)::numeric, 5)::text AS cost,
-       COUNT(*) FILTER (WHERE price IS NULL)::int AS unpriced
-FROM message_records WHERE created_at >= $1 AND created_at < $2`;
+       ROUND(COALESCE(SUM(cost), 0)::numeric, 5)::text AS cost,
+       COALESCE(SUM(unpriced), 0)::int AS unpriced
+FROM (${PERIOD_ROWS}) r`;
 
 const DAILY_SQL = `
-SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day,
-       COUNT(*) FILTER (WHERE direction = 'outbound')::int AS sms_outbound,
-       COUNT(*) FILTER (WHERE direction = 'inbound')::int AS sms_inbound,
-       COALESCE(SUM(segments), 0)::int AS segments,
-       ROUND(COALESCE(SUM(ABS(price)), 0)::numeric, 5)::text AS cost
-FROM message_records WHERE created_at >= $1 AND created_at < $2
-GROUP BY 1 ORDER BY 1`;
+SELECT to_char(day, 'YYYY-MM-DD') AS day,
+       COALESCE(SUM(messages) FILTER (WHERE direction = 'outbound'), 0)::int AS sms_outbound,
+       COALESCE(SUM(messages) FILTER (WHERE direction = 'inbound'), 0)::int AS sms_inbound,
+       SUM(segments)::int AS segments,
+       ROUND(SUM(cost)::numeric, 5)::text AS cost
+FROM (${PERIOD_ROWS}) r
+GROUP BY 1 HAVING SUM(messages) > 0 ORDER BY 1`;
 
 @Injectable()
 export class MessageRecordRepository {
@@ -174,7 +188,7 @@ export class MessageRecordRepository {
   }
 
   async usageTotals(since: Date, until: Date): Promise<MessageUsageTotals> {
-    const [row] = await this.repo.query<Record<string, string | number>[]>(TOTALS_SQL, [since, until]);
+    const [row] = await this.repo.query<Record<string, string | number>[]>(TOTALS_SQL, rolledUpParams(since, until));
     return {
       outbound: Number(row.sms_outbound),
       inbound: Number(row.sms_inbound),
@@ -186,7 +200,7 @@ export class MessageRecordRepository {
   }
 
   async dailyUsage(since: Date, until: Date): Promise<MessageDailyUsage[]> {
-    const rows = await this.repo.query<Record<string, string | number>[]>(DAILY_SQL, [since, until]);
+    const rows = await this.repo.query<Record<string, string | number>[]>(DAILY_SQL, rolledUpParams(since, until));
     return rows.map((r) => ({
       date: String(r.day),
       outbound: Number(r.sms_outbound),
@@ -194,6 +208,15 @@ export class MessageRecordRepository {
       segments: Number(r.segments),
       cost: String(r.cost),
     }));
+  }
+
+  /** Brings the daily rollup up to date with the messages changed since `changedSince`. */
+  refreshUsageRollup(changedSince: Date): Promise<void> {
+    return refreshDailyRollup(this.repo.manager, MESSAGE_ROLLUP, changedSince);
+  }
+
+  usageRollupRefreshedAt(): Promise<Date | null> {
+    return rollupRefreshedAt(this.repo.manager, MESSAGE_ROLLUP);
   }
 
   private recordStatus(

@@ -96,6 +96,16 @@ export class MessageRecordsService {
     return this.messages.claimForReconcile(which, before, limit);
   }
 
+  /** Brings the per-day usage rollup up to date with the records changed since `changedSince`. */
+  refreshUsageRollup(changedSince: Date): Promise<void> {
+    return this.messages.refreshUsageRollup(changedSince);
+  }
+
+  /** When the usage rollup was last refreshed; null before the first refresh. */
+  usageRollupRefreshedAt(): Promise<Date | null> {
+    return this.messages.usageRollupRefreshedAt();
+  }
+
   usageTotals(since: Date, until: Date): Promise<MessageUsageTotals> {
     return this.messages.usageTotals(since, until);
   }

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { TimelineModule } from '../timeline/timeline.module';
 import { TwilioModule } from '../twilio/twilio.module';
+import { MessageDailyStatsEntity } from './message-daily-stats.entity';
 import { MessageRecordEntity } from './message-record.entity';
 import { MessageRecordRepository } from './message-record.repository';
 import { MessageRecordsService } from './message-records.service';
@@ -14,7 +15,12 @@ import { ThrottlingModule } from '../throttling/throttling.module';
 
 /** SMS/MMS: send, list, inspect; owns message records and opt-outs. */
 @Module({
-  imports: [ThrottlingModule, TypeOrmModule.forFeature([MessageRecordEntity, OptOutEntity]), TimelineModule, TwilioModule],
+  imports: [
+    ThrottlingModule,
+    TypeOrmModule.forFeature([MessageRecordEntity, MessageDailyStatsEntity, OptOutEntity]),
+    TimelineModule,
+    TwilioModule,
+  ],
   controllers: [SmsController],
   providers: [MessageRecordRepository, OptOutRepository, SmsService, MessageRecordsService, OptOutsService],
   exports: [MessageRecordsService, OptOutsService],

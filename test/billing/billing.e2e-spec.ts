@@ -1,4 +1,5 @@
 import { parseMoney } from '../../src/billing/money';
+import { UsageRollupService } from '../../src/billing/usage-rollup.service';
 import { CallRecordEntity } from '../../src/calls/call-record.entity';
 import { CallRecordRepository } from '../../src/calls/call-record.repository';
 import { MessageRecordEntity } from '../../src/sms/message-record.entity';
@@ -146,6 +147,7 @@ describe('billing', () => {
       await addMessage(t, '2026-01-11T13:00:00Z', { status: 'queued', segments: 1 });
       await addMessage(t, '2026-01-13T00:00:01Z', { segments: 5, price: '-0.03750' });
 
+      await t.app.get(UsageRollupService).refresh(); // records written straight to the table: take them in now
       const res = await request(t, 'GET', '/api/phone/stats?since=2026-01-10T00:00:00Z&until=2026-01-13T00:00:00Z', { token: view });
       expect(res.status).toBe(200);
       expect(res.body.period).toEqual({ since: '2026-01-10T00:00:00.000Z', until: '2026-01-13T00:00:00.000Z' });
@@ -180,6 +182,7 @@ describe('billing', () => {
     it('sums prices without float error', async () => {
       await addCall(t, '2026-02-01T10:00:00Z', { durationSeconds: 30, price: '-0.10000' });
       await addCall(t, '2026-02-01T11:00:00Z', { durationSeconds: 30, price: '-0.20000' });
+      await t.app.get(UsageRollupService).refresh(); // records written straight to the table: take them in now
       const res = await request(t, 'GET', '/api/phone/stats?since=2026-02-01T00:00:00Z&until=2026-02-02T00:00:00Z', { token: view });
       expect(res.body.cost.actual.calls).toBe('0.30000');
       expect(res.body.daily).toEqual([expect.objectContaining({ date: '2026-02-01', cost_actual: '0.30000', billable_minutes: 2 })]);

@@ -707,6 +707,12 @@ export type StatsCostDto = {
 
 export type StatsDto = {
     /**
+     * Whole past days are read from per-day rollups refreshed every STATS_REFRESH_SECONDS: a change made
+     * after this moment to a record of a past day may not be counted yet. The current day is always
+     * counted live. Null before the first refresh.
+     */
+    as_of: string | null;
+    /**
      * Calls.
      */
     calls: CallStatsDto;
