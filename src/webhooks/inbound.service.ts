@@ -55,7 +55,7 @@ export class InboundService {
     else {
       response.say({ voice: webhooks.inboundVoice, language: webhooks.inboundLanguage } as SayAttributes, webhooks.inboundGreeting);
     }
-    const base = this.config.twilio.webhookBaseUrl;
+    const base = this.config.twilio;
     switch (webhooks.inboundAction) {
       case 'voicemail':
         response.record({
