@@ -76,7 +76,7 @@ export class NumbersService {
         { field: 'phone_number', message: 'this number is already owned' },
       ]);
     }
-    const webhooks = webhooksFor({ ...this.config.twilio, webhookBaseUrl: input.webhook_url ?? this.config.twilio.webhookBaseUrl });
+    const webhooks = webhooksFor(input.webhook_url ?? this.config.twilio);
     const owned = await this.gateway.purchaseNumber(input.phone_number, input.friendly_name, webhooks);
     const data = { ...entityFieldsOf(owned), purchasedBy, releasedAt: null };
     let stored: PhoneNumberEntity;
@@ -117,7 +117,7 @@ export class NumbersService {
       ]);
     }
     const row = await this.activeNumber(sid);
-    const webhooks = input.webhook_url === undefined ? {} : webhooksFor({ ...this.config.twilio, webhookBaseUrl: input.webhook_url });
+    const webhooks = input.webhook_url === undefined ? {} : webhooksFor(input.webhook_url);
     const updated = await this.atTwilio(sid, () => this.gateway.updateNumberWebhooks(sid, webhooks, input.friendly_name));
     const patch = entityFieldsOf(updated);
     await this.numbers.update(sid, patch);
