@@ -4,10 +4,11 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { AuthModule } from './auth/auth.module';
 import { BillingModule } from './billing/billing.module';
 import { CallsModule } from './calls/calls.module';
-import { AllExceptionsFilter } from './common/all-exceptions.filter';
+import { AllExceptionsFilter, DEPENDENCY_FAILURE_MAPPER, type DependencyFailureMapper } from './common/all-exceptions.filter';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './db/database.module';
+import { databaseUnavailableError } from './db/postgres-errors';
 import { HealthModule } from './health/health.module';
 import { NumbersModule } from './numbers/numbers.module';
 import { SmsModule } from './sms/sms.module';
@@ -34,7 +35,13 @@ export class AppModule {
         BillingModule,
         HealthModule,
       ],
-      providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
+      providers: [
+        { provide: APP_FILTER, useClass: AllExceptionsFilter },
+        {
+          provide: DEPENDENCY_FAILURE_MAPPER,
+          useValue: ((error) => databaseUnavailableError(error, config.database.retryAfterSeconds)) satisfies DependencyFailureMapper,
+        },
+      ],
     };
   }
 }

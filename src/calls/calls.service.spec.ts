@@ -125,7 +125,7 @@ describe('CallsService.placeCall', () => {
       '<?xml version="1.0" encoding="UTF-8"?><Response><Say voice="alice" language="en-US">Hello &amp; welcome</Say></Response>',
     );
     expect(input.from).toBe('+14155550199');
-    expect(input.statusCallbackUrl).toBe('https://hooks.example.com/api/phone/webhook/status');
+    expect(input.statusCallbackUrl).toBe('https://hooks.example.com/api/phone/webhook/status#rc=5&rp=5xx,ct,rt');
     expect(input.record).toBe(false);
     expect(input.recordingStatusCallbackUrl).toBeUndefined();
     const [data] = calls.upsertPlaced.mock.calls[0];
@@ -199,7 +199,7 @@ describe('CallsService.placeCall', () => {
     await service.placeCall({ ...base, message }, 'u');
     const input = gateway.placeCall.mock.calls[0][0];
     expect(input.twiml).toBeUndefined();
-    expect(input.twimlUrl).toBe('https://hooks.example.com/api/phone/webhook/call');
+    expect(input.twimlUrl).toBe('https://hooks.example.com/api/phone/webhook/call#rc=5&rp=5xx,ct,rt');
     expect(calls.upsertPlaced.mock.calls[0][0]).toMatchObject({ message });
   });
 
@@ -230,7 +230,7 @@ describe('CallsService.placeCall', () => {
     const input = gateway.placeCall.mock.calls[0][0];
     expect(input).toMatchObject({
       record: true,
-      recordingStatusCallbackUrl: 'https://hooks.example.com/api/phone/webhook/status',
+      recordingStatusCallbackUrl: 'https://hooks.example.com/api/phone/webhook/status#rc=5&rp=5xx,ct,rt',
       timeoutSeconds: 20,
       machineDetection: true,
       from: '+14155550123',

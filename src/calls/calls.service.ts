@@ -42,7 +42,7 @@ export class CallsService {
     if (await this.optOuts.isOptedOut(request.to)) {
       throw AppError.invalidField('to', `${request.to} has opted out of messages from this service`, 'recipient_opted_out');
     }
-    const webhookBase = this.config.twilio.webhookBaseUrl;
+    const webhookBase = this.config.twilio;
     const record = request.record ?? false;
     // Twilio takes at most 4000 characters of inline TwiML; a longer document is served from our voice webhook.
     const content = twiml.length <= MAX_TWIML_LENGTH ? { twiml } : { twimlUrl: twilioCallbackUrl(webhookBase, '/call') };

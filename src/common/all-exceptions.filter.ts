@@ -1,4 +1,4 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Inject, Optional } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
 import type { Response } from 'express';
 import { AppError, ErrorCode, ErrorDetail } from './app-error';
@@ -17,15 +17,24 @@ const CODE_BY_STATUS: Partial<Record<number, ErrorCode>> = {
   503: 'dependency_unavailable',
 };
 
+/**
+ * Recognises the failure of a dependency the request could not do without (the database) and
+ * returns the error to answer (503 with Retry-After), or null; the app module provides it.
+ */
+export type DependencyFailureMapper = (exception: unknown) => AppError | null;
+export const DEPENDENCY_FAILURE_MAPPER = Symbol('DEPENDENCY_FAILURE_MAPPER');
+
 /** Renders every error in the one documented shape; internals go to the log, never to the client. */
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
+  constructor(@Optional() @Inject(DEPENDENCY_FAILURE_MAPPER) private readonly dependencyFailure?: DependencyFailureMapper) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const req = http.getRequest<RequestWithId>();
     const res = http.getResponse<Response>();
     const requestId = requestIdOf(req);
-    const error = toAppError(exception);
+    const error = toAppError(exception, this.dependencyFailure);
 
     if (error.status >= HttpStatus.INTERNAL_SERVER_ERROR) {
       appLogger().event('error', 'request_failed', {
@@ -54,7 +63,12 @@ export class AllExceptionsFilter implements ExceptionFilter {
   }
 }
 
-export function toAppError(exception: unknown): AppError {
+/**
+ * The documented error for anything thrown. A failed dependency is what `dependencyFailure` says
+ * (an unavailable database: 503 with Retry-After, for Twilio's webhooks too so that Twilio
+ * retries them), never a 500.
+ */
+export function toAppError(exception: unknown, dependencyFailure?: DependencyFailureMapper): AppError {
   if (exception instanceof AppError) return exception;
   const bodyParserFailure = bodyParserFailureOf(exception);
   if (bodyParserFailure) return bodyParserFailure;
@@ -65,7 +79,7 @@ export function toAppError(exception: unknown): AppError {
     const details = detailsOf(response);
     return new AppError(status, CODE_BY_STATUS[status] ?? (status >= 500 ? 'internal_error' : 'validation_failed'), message, details);
   }
-  return new AppError(HttpStatus.INTERNAL_SERVER_ERROR, 'internal_error', 'Internal server error');
+  return dependencyFailure?.(exception) ?? new AppError(HttpStatus.INTERNAL_SERVER_ERROR, 'internal_error', 'Internal server error');
 }
 
 /** body-parser's own errors (bad JSON, too large), whether raw or wrapped by Nest. */

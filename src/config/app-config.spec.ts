@@ -38,6 +38,33 @@ describe('loadConfig', () => {
     expect(config.twilio.webhookBaseUrl).toBe('https://example.com/api/phone/webhook');
   });
 
+  it('bounds how long the database may keep a request waiting, and what Twilio is told to retry', () => {
+    expect(loadConfig({}).database).toMatchObject({
+      acquireTimeoutMs: 3000,
+      statementTimeoutMs: 5000,
+      idleInTransactionTimeoutMs: 30000,
+      retryAfterSeconds: 5,
+    });
+    expect(loadConfig({}).twilio.callbackOverrides).toBe('rc=5&rp=5xx,ct,rt');
+    const custom = loadConfig({
+      DB_ACQUIRE_TIMEOUT_MS: '500',
+      DB_STATEMENT_TIMEOUT_MS: '0',
+      TWILIO_CALLBACK_OVERRIDES: '#rc=2&rp=all&tt=8000',
+    });
+    expect(custom.database).toMatchObject({ acquireTimeoutMs: 500, statementTimeoutMs: 0 });
+    expect(custom.twilio.callbackOverrides).toBe('rc=2&rp=all&tt=8000');
+    expect(loadConfig({ TWILIO_CALLBACK_OVERRIDES: 'none' }).twilio.callbackOverrides).toBe('');
+  });
+
+  it('refuses connection overrides Twilio would not accept', () => {
+    for (const value of ['rc=9', 'rp=sometimes', 'retries=5', 'ct=50']) {
+      expect(problemsOf({ TWILIO_CALLBACK_OVERRIDES: value }).join('\n')).toMatch(
+        /^TWILIO_CALLBACK_OVERRIDES must be Twilio connection overrides/,
+      );
+    }
+    expect(problemsOf({ DB_ACQUIRE_TIMEOUT_MS: '0' }).join('\n')).toMatch(/^DB_ACQUIRE_TIMEOUT_MS/);
+  });
+
   it('reports every bad key in one error', () => {
     const problems = problemsOf({
       PORT: 'eighty',

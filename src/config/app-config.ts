@@ -32,6 +32,14 @@ export interface AppConfig {
     /** PGlite data folder, or 'memory://' for an in-memory database. */
     pgliteDataDir: string;
     runMigrations: boolean;
+    /** How long a request waits for a pooled connection (and a new connection to open). */
+    acquireTimeoutMs: number;
+    /** Postgres statement_timeout; the client gives up a little later so a frozen server cannot hang a query. 0: none. */
+    statementTimeoutMs: number;
+    /** Postgres idle_in_transaction_session_timeout. 0: none. */
+    idleInTransactionTimeoutMs: number;
+    /** Retry-After (seconds) of a 503 dependency_unavailable answered while the database is unreachable. */
+    retryAfterSeconds: number;
   };
   twilio: {
     /** 'sandbox': the in-process sandbox; 'remote': api.twilio.com or TWILIO_API_BASE_URL. */
@@ -41,6 +49,8 @@ export interface AppConfig {
     apiBaseUrl: string | null;
     phoneNumber: string;
     webhookBaseUrl: string;
+    /** Twilio connection overrides (`rc=5&rp=5xx,ct,rt`) put as the fragment of every callback URL; '' for none. */
+    callbackOverrides: string;
     requestTimeoutMs: number;
     sandboxSpeed: number;
     sandboxPort: number;
@@ -238,6 +248,38 @@ class Reader {
     return items;
   }
 
+  /**
+   * Twilio's connection overrides as a URL fragment without the `#` (keys and ranges as Twilio
+   * documents them); `none` for no fragment at all.
+   */
+  connectionOverrides(key: string, fallback: string): string {
+    const value = this.raw(key)?.replace(/^#/, '');
+    if (value === undefined) return fallback;
+    if (value.toLowerCase() === 'none') return '';
+    const ranges: Record<string, [number, number]> = { ct: [100, 10_000], rt: [100, 15_000], tt: [100, 15_000], rc: [0, 5] };
+    const policies = ['4xx', '5xx', 'ct', 'rt', 'all'];
+    const bad: string[] = [];
+    const params = new URLSearchParams(value);
+    for (const [name, v] of params) {
+      const range = ranges[name];
+      if (range) {
+        const n = Number(v);
+        if (!/^\d+$/.test(v) || n < range[0] || n > range[1]) bad.push(`${name} must be an integer between ${range[0]} and ${range[1]}`);
+      } else if (name === 'rp') {
+        if (!v.split(',').every((p) => policies.includes(p))) bad.push(`rp must list ${policies.join(', ')}`);
+      } else if (name === 'sni') {
+        if (!['y', 'n'].includes(v)) bad.push('sni must be y or n');
+      } else if (name !== 'e') {
+        bad.push(`unknown key ${name}`);
+      }
+    }
+    if (bad.length) {
+      this.problems.push(`${key} must be Twilio connection overrides like rc=5&rp=5xx,ct,rt, or none (${bad.join('; ')}; got "${value}")`);
+      return fallback;
+    }
+    return value;
+  }
+
   money(key: string, fallback: string): string {
     const value = this.raw(key) ?? fallback;
     if (!/^\d+(\.\d{1,5})?$/.test(value)) {
@@ -312,6 +354,10 @@ export function loadConfig(env: Env = readEnvFiles()): AppConfig {
       url: databaseUrl,
       pgliteDataDir: r.string('PGLITE_DATA_DIR', './data/pglite'),
       runMigrations: r.bool('DB_RUN_MIGRATIONS', true),
+      acquireTimeoutMs: r.int('DB_ACQUIRE_TIMEOUT_MS', 3000, 100, 600_000),
+      statementTimeoutMs: r.int('DB_STATEMENT_TIMEOUT_MS', 5000, 0, 3_600_000),
+      idleInTransactionTimeoutMs: r.int('DB_IDLE_IN_TRANSACTION_TIMEOUT_MS', 30_000, 0, 3_600_000),
+      retryAfterSeconds: r.int('DB_RETRY_AFTER_SECONDS', 5, 1, 3600),
     },
     twilio: {
       mode: sandbox ? 'sandbox' : 'remote',
@@ -320,6 +366,7 @@ export function loadConfig(env: Env = readEnvFiles()): AppConfig {
       apiBaseUrl,
       phoneNumber: r.phone('SAMSAEK_TWILIO_PHONE_NUMBER', SANDBOX_DEFAULT_NUMBER),
       webhookBaseUrl: r.url('SAMSAEK_TWILIO_WEBHOOK_URL', `http://localhost:${port}/${API_PREFIX}/${WEBHOOK_ROUTE}`)!,
+      callbackOverrides: r.connectionOverrides('TWILIO_CALLBACK_OVERRIDES', 'rc=5&rp=5xx,ct,rt'),
       requestTimeoutMs: r.int('TWILIO_TIMEOUT_MS', 15000, 100, 120000),
       sandboxSpeed: r.number('SANDBOX_SPEED', 1, 0.01),
       sandboxPort: r.int('SANDBOX_PORT', 0, 0, 65535),

@@ -35,7 +35,7 @@ class EmbeddedPostgresModule {}
     TypeOrmModule.forRootAsync({
       inject: [APP_CONFIG, EMBEDDED_POSTGRES],
       useFactory: (config: AppConfig, embedded: EmbeddedPostgres | null) => ({
-        ...dataSourceOptions(config.database.url ? { url: config.database.url } : { embeddedPort: embedded!.port }),
+        ...dataSourceOptions(config.database.url ? { url: config.database.url } : { embeddedPort: embedded!.port }, [], config.database),
         autoLoadEntities: true,
         migrationsRun: config.database.runMigrations,
         logging: false,

@@ -1,6 +1,6 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { AppError } from '../common/app-error';
-import { twilioCallbackUrl } from '../common/twilio-callback-url';
+import { twilioCallbackUrl, type TwilioCallbackTarget } from '../common/twilio-callback-url';
 import { appLogger } from '../common/logger';
 import { maskPhoneNumber } from '../common/phone-number';
 import type { AppConfig } from '../config/app-config';
@@ -26,7 +26,7 @@ const AREA_CODE_COUNTRIES = ['US', 'CA'];
 const NUMBER_TYPE: Record<NumberTypeParam, NumberType> = { local: 'local', toll_free: 'toll_free', mobile: 'mobile' };
 
 /** The three webhook URLs Twilio calls for a number, derived from one base URL. */
-export function webhooksFor(baseUrl: string): Required<NumberWebhooks> {
+export function webhooksFor(baseUrl: string | TwilioCallbackTarget): Required<NumberWebhooks> {
   return {
     voiceUrl: twilioCallbackUrl(baseUrl, '/call'),
     smsUrl: twilioCallbackUrl(baseUrl, '/sms'),
@@ -76,7 +76,7 @@ export class NumbersService {
         { field: 'phone_number', message: 'this number is already owned' },
       ]);
     }
-    const webhooks = webhooksFor(input.webhook_url ?? this.config.twilio.webhookBaseUrl);
+    const webhooks = webhooksFor(input.webhook_url ?? this.config.twilio);
     const owned = await this.gateway.purchaseNumber(input.phone_number, input.friendly_name, webhooks);
     const data = { ...entityFieldsOf(owned), purchasedBy, releasedAt: null };
     let stored: PhoneNumberEntity;

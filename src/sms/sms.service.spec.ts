@@ -117,7 +117,7 @@ describe('SmsService.sendSms', () => {
       from: '+14155550199',
       body: 'hi',
       mediaUrls: [],
-      statusCallbackUrl: 'https://hooks.example.com/api/phone/webhook/status',
+      statusCallbackUrl: 'https://hooks.example.com/api/phone/webhook/status#rc=5&rp=5xx,ct,rt',
     });
     expect(messages.upsertSent.mock.calls[0][0]).toMatchObject({
       sid: SID,

@@ -40,7 +40,7 @@ export class SmsService {
       from,
       body: request.message,
       mediaUrls,
-      statusCallbackUrl: twilioCallbackUrl(this.config.twilio.webhookBaseUrl, '/status'),
+      statusCallbackUrl: twilioCallbackUrl(this.config.twilio, '/status'),
     });
     const stored = await this.records.storeSent(
       {

@@ -40,8 +40,10 @@ export class InboundService {
     const response = messagingResponse();
     if (!classified) return response.toString();
     const event = await this.inbox.keep({ ...classified, idempotencyToken, payload: params });
-    if (!event) return response.toString();
-    await this.inbox.apply(event);
+    if (event) await this.inbox.apply(event);
+    // a retry whose first attempt was kept but failed before storing the message (the database
+    // went away in between) stores it now and answers as the first delivery would have
+    else if ((await this.inbox.applyPending(classified.sid)) === 0) return response.toString();
     const keyword = smsKeyword(param(params, 'Body'));
     if (keyword?.action === 'help') response.message(this.config.webhooks.smsHelpText);
     else if (!keyword && this.config.webhooks.smsAutoReply) response.message(this.config.webhooks.smsAutoReply);
@@ -55,7 +57,7 @@ export class InboundService {
     else {
       response.say({ voice: webhooks.inboundVoice, language: webhooks.inboundLanguage } as SayAttributes, webhooks.inboundGreeting);
     }
-    const base = this.config.twilio.webhookBaseUrl;
+    const base = this.config.twilio;
     switch (webhooks.inboundAction) {
       case 'voicemail':
         response.record({

@@ -2,6 +2,7 @@ import { CallRecordRepository } from '../../src/calls/call-record.repository';
 import { OptOutRepository } from '../../src/sms/opt-out.repository';
 import { JsonBody, Reply, fieldsOf, request } from '../support/http';
 import { TestApp, eventually, startTestApp } from '../support/test-app';
+import { twilioCallbackUrl } from '../../src/common/twilio-callback-url';
 
 /**
  * Calls through HTTP against the in-process sandbox. Statuses reach a record through the status
@@ -162,7 +163,7 @@ describe('POST /api/phone/call', () => {
     const placed = await placeCall({ to: '+14155550104', message: words.join(' ') });
     const done = await waitForCall(placed.sid, (c) => c.status === 'completed');
     const truth = t.sandbox.calls().find((c) => c.sid === placed.sid)!;
-    expect(truth.url).toBe(`${t.config.twilio.webhookBaseUrl}/call`);
+    expect(truth.url).toBe(twilioCallbackUrl(t.config.twilio, '/call'));
     const says = truth.executed.filter((v) => v.verb === 'Say');
     expect(says.length).toBeGreaterThan(1);
     expect(says.map((v) => v.text).join(' ')).toBe(words.join(' '));
@@ -175,8 +176,8 @@ describe('POST /api/phone/call', () => {
     const placed = await placeCall({ to: '+14155550103', record: true });
     const truth = t.sandbox.calls().find((c) => c.sid === placed.sid)!;
     expect(truth.record).toBe(true);
-    expect(truth.recordingStatusCallback).toBe(`${t.config.twilio.webhookBaseUrl}/status`);
-    expect(truth.statusCallback).toBe(`${t.config.twilio.webhookBaseUrl}/status`);
+    expect(truth.recordingStatusCallback).toBe(twilioCallbackUrl(t.config.twilio, '/status'));
+    expect(truth.statusCallback).toBe(twilioCallbackUrl(t.config.twilio, '/status'));
     expect([...truth.statusCallbackEvents].sort()).toEqual(['answered', 'completed', 'initiated', 'ringing']);
     const done = await waitForCall(placed.sid, (c) => c.status === 'completed');
     expect(done.record).toBe(true);

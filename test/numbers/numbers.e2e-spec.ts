@@ -2,6 +2,7 @@ import { PhoneNumberRepository } from '../../src/numbers/phone-number.repository
 import { TwilioGateway } from '../../src/twilio/twilio.gateway';
 import { JsonBody, fieldsOf, request } from '../support/http';
 import { TestApp, startTestApp } from '../support/test-app';
+import { twilioCallbackUrl } from '../../src/common/twilio-callback-url';
 
 type Body = Record<string, JsonBody>;
 
@@ -129,7 +130,7 @@ describe('numbers', () => {
       const phone = search.body.numbers[0].phone_number;
       const bought = await request(t, 'POST', '/api/phone/numbers/purchase', { token: admin, body: { phone_number: phone } });
       expect(bought.status).toBe(201);
-      expect(bought.body.voice_url).toBe(`${t.config.twilio.webhookBaseUrl}/call`);
+      expect(bought.body.voice_url).toBe(twilioCallbackUrl(t.config.twilio, '/call'));
 
       let list = await request(t, 'GET', '/api/phone/numbers', { token: view });
       expect(list.body.numbers.map((n: Body) => n.sid)).toContain(bought.body.sid);

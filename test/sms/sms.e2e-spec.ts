@@ -2,6 +2,7 @@ import { MessageRecordRepository } from '../../src/sms/message-record.repository
 import { OptOutRepository } from '../../src/sms/opt-out.repository';
 import { JsonBody, Reply, fieldsOf, request } from '../support/http';
 import { TestApp, eventually, startTestApp } from '../support/test-app';
+import { twilioCallbackUrl } from '../../src/common/twilio-callback-url';
 
 /**
  * SMS through HTTP against the in-process sandbox. Statuses reach a record through the status
@@ -75,7 +76,7 @@ describe("the guide's curl", () => {
     });
     expect(res.body.sid).toMatch(/^SM[0-9a-f]{32}$/);
     const truth = t.sandbox.messages().find((m) => m.sid === res.body.sid)!;
-    expect(truth.statusCallback).toBe(`${t.config.twilio.webhookBaseUrl}/status`);
+    expect(truth.statusCallback).toBe(twilioCallbackUrl(t.config.twilio, '/status'));
   });
 
   it("the guide's placeholder +1987654321 is refused with 400 naming to", async () => {

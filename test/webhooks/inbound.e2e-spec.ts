@@ -1,8 +1,10 @@
 import { eventually, startTestApp, type TestApp } from '../support/test-app';
 import { ReconcileService } from '../../src/webhooks/reconcile.service';
 import { api, count, fakeSid, postWebhook, wireNumber } from './webhook-helpers';
+import { twilioCallbackUrl } from '../../src/common/twilio-callback-url';
 
 const CALLER = '+14155550123';
+const xmlAttribute = (value: string) => value.replaceAll('&', '&amp;');
 
 describe('inbound calls and SMS (webhooks)', () => {
   let t: TestApp;
@@ -56,7 +58,7 @@ describe('inbound calls and SMS (webhooks)', () => {
     const xml = await res.text();
     expect(xml).toContain('<Say voice="alice" language="en-US">');
     expect(xml).toContain(
-      `<Record maxLength="120" playBeep="true" action="${t.config.twilio.webhookBaseUrl}/call" recordingStatusCallback="${t.config.twilio.webhookBaseUrl}/status"`,
+      `<Record maxLength="120" playBeep="true" action="${xmlAttribute(twilioCallbackUrl(t.config.twilio, '/call'))}" recordingStatusCallback="${xmlAttribute(twilioCallbackUrl(t.config.twilio, '/status'))}"`,
     );
   });
 
