@@ -136,6 +136,14 @@ export interface TwilioListFilter {
   from?: string;
 }
 
+/** How a page-by-page walk of a list goes. */
+export interface TwilioWalkOptions {
+  /** Resources per page (Twilio allows 1..1000); default 1000. */
+  pageSize?: number;
+  /** Asked before each next page; false stops the walk (the walk then returns false). */
+  shouldContinue?: () => boolean;
+}
+
 /** How many resources a list returns at most when the caller does not say. */
 export const DEFAULT_LIST_LIMIT = 1000;
 
