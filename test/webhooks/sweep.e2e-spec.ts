@@ -5,7 +5,7 @@ import { TwilioGateway } from '../../src/twilio/twilio.gateway';
 import { createTwilioClient } from '../../src/twilio/twilio-http-client';
 import { ReconcileService } from '../../src/webhooks/reconcile.service';
 import { TEST_JWT_SECRET, freePort, startTestApp, type TestApp } from '../support/test-app';
-import { api, count, db } from './webhook-helpers';
+import { api, count, db, wireNumber } from './webhook-helpers';
 
 const OVERLAP_SECONDS = 1;
 
@@ -76,7 +76,7 @@ describe("reconciliation sweeps Twilio's lists for traffic no webhook reported",
     const direct = await client.messages.create({ to: '+14155559876', from: ourNumber, body: 'sent from the console' });
     const directCall = await client.calls.create({ to: '+14155559877', from: ourNumber, twiml: '<Response><Say>hi</Say></Response>' });
     await t.sandbox.settle();
-    const deliveries = t.sandbox.callbacks().filter((c) => [...smsSids, ...callSids].includes(c.resourceSid));
+    const deliveries = t.sandbox.callbacks().filter((c) => c.resourceSid !== null && [...smsSids, ...callSids].includes(c.resourceSid));
     expect(deliveries.length).toBeGreaterThan(0);
     expect(deliveries.every((c) => c.status !== 200)).toBe(true);
     expect(await count(t, 'message_records')).toBe(0);
@@ -149,6 +149,23 @@ describe("reconciliation sweeps Twilio's lists for traffic no webhook reported",
     const second = await watermarks(t);
     expect(second.calls.getTime()).toBeGreaterThan(first.calls.getTime());
     expect(second.messages.getTime()).toBeGreaterThan(first.messages.getTime());
+  });
+
+  it('a STOP found late does not undo a START that arrived by webhook after it', async () => {
+    const sender = '+14155550105';
+    const stopSid = await t.sandbox.deliverInboundSms({ from: sender, to: ourNumber, body: 'STOP' });
+    await t.sandbox.settle();
+    await new Promise((r) => setTimeout(r, 1100)); // Twilio's dates have whole seconds
+    await wireNumber(t);
+    await t.sandbox.deliverInboundSms({ from: sender, to: ourNumber, body: 'START' });
+    await t.sandbox.settle();
+    await wireNumberToNowhere(t);
+
+    const report = await t.app.get(ReconcileService).runOnce({ unknownGraceSeconds: 0 });
+    expect(report.adopted).toBe(1);
+    expect((await api<HistoryMessage>(t, 'GET', `/api/phone/sms/${stopSid}`)).body).toMatchObject({ body: 'STOP', direction: 'inbound' });
+    const res = await api<{ sid: string }>(t, 'POST', '/api/phone/sms', { to: sender, message: 'Welcome back' });
+    expect(res.status).toBe(201);
   });
 
   it('a run Twilio fails does not move the watermark; the next one stores what it missed', async () => {
