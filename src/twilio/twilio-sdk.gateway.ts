@@ -416,6 +416,7 @@ function callSnapshotOf(c: CallInstance): CallSnapshot {
     answeredBy: c.answeredBy ?? null,
     queueTimeMs: intOrNull(c.queueTime),
     dateCreated: c.dateCreated ?? null,
+    parentCallSid: c.parentCallSid ?? null,
   };
 }
 

@@ -128,6 +128,8 @@ export interface CallSnapshot {
   answeredBy: string | null;
   queueTimeMs: number | null;
   dateCreated: Date | null;
+  /** Set on the legs a call dials (`<Dial>`); absent when the source does not say. */
+  parentCallSid?: string | null;
 }
 
 /** Narrows a list of calls or messages to one number on either side. */

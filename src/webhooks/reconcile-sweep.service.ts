@@ -136,7 +136,8 @@ export class ReconcileSweepService {
     for (const snapshot of page) {
       const stored = known.get(snapshot.sid);
       if (stored && isTerminalCallStatus(stored)) continue;
-      if (!stored && isYoung(snapshot.dateCreated, bornBefore)) continue;
+      // a leg a call dialed (forwarding) is part of its parent call, which is stored; webhooks never store legs
+      if (!stored && (snapshot.parentCallSid || isYoung(snapshot.dateCreated, bornBefore))) continue;
       await this.guard(counts, 'call', snapshot.sid, async () => {
         if (!stored) {
           if (await this.calls.adopt(snapshot)) counts.adopted++;
