@@ -41,7 +41,8 @@ export interface ReconcileReport extends SweepCounts {
 /**
  * Brings the stored records in line with Twilio when callbacks were lost, late or never sent:
  * applies inbox events whose record now exists, creates records for calls and messages made
- * elsewhere, sweeps Twilio's lists for traffic no webhook told us about (ReconcileSweepService), refreshes records stuck in a non-terminal status, fills in prices and recordings.
+ * elsewhere, sweeps Twilio's lists for traffic no webhook told us about (ReconcileSweepService),
+ * refreshes records stuck in a non-terminal status, fills in prices and recordings.
  * Several instances may run it at once: records are claimed in the database (SKIP LOCKED), and
  * everything it applies is monotonic and idempotent.
  */
