@@ -90,6 +90,11 @@ export class CallRecordsService {
     );
   }
 
+  /** Which of `sids` are stored, with their status (one query). */
+  knownSids(sids: string[]): Promise<Map<string, CallStatus>> {
+    return this.calls.statusesOf(sids);
+  }
+
   exists(sid: string): Promise<boolean> {
     return this.calls.exists(sid);
   }

@@ -84,6 +84,10 @@ export interface AppConfig {
     enabled: boolean;
     intervalSeconds: number;
     staleAfterSeconds: number;
+    /** The first sweep of Twilio's lists goes back this far. */
+    lookbackHours: number;
+    /** Each sweep lists from its watermark minus this (clock skew, Twilio's whole-second dates). */
+    overlapSeconds: number;
   };
   calls: {
     refreshAfterSeconds: number;
@@ -397,6 +401,8 @@ export function loadConfig(env: Env = readEnvFiles()): AppConfig {
       enabled: r.bool('RECONCILE_ENABLED', true),
       intervalSeconds: r.int('RECONCILE_INTERVAL_SECONDS', 60, 1, 86400),
       staleAfterSeconds: r.int('RECONCILE_STALE_AFTER_SECONDS', 300, 1, 604800),
+      lookbackHours: r.int('RECONCILE_LOOKBACK_HOURS', 24, 1, 24 * 90),
+      overlapSeconds: r.int('RECONCILE_OVERLAP_SECONDS', 120, 0, 3600),
     },
     calls: {
       refreshAfterSeconds: r.int('CALL_REFRESH_AFTER_SECONDS', 30, 0, 86400),

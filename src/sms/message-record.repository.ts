@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { EntityManager, Repository } from 'typeorm';
+import { EntityManager, In, Repository } from 'typeorm';
 import { Cursor, Page, keysetPage } from '../common/cursor';
 import { sameValue } from '../common/same-value';
 import { claimRows } from '../db/claim-rows';
@@ -106,6 +106,13 @@ export class MessageRecordRepository {
       if (!isUniqueViolation(error)) throw error;
       return false;
     }
+  }
+
+  /** The stored status of each of `sids` that is stored, in one query. */
+  async statusesOf(sids: string[]): Promise<Map<string, MessageStatus>> {
+    if (!sids.length) return new Map();
+    const rows = await this.repo.find({ select: { sid: true, status: true }, where: { sid: In(sids) } });
+    return new Map(rows.map((r) => [r.sid, r.status]));
   }
 
   findBySid(sid: string): Promise<MessageRecordEntity | null> {

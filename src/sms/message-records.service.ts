@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { RecordStoredListener, RecordStoredListeners } from '../common/record-stored.listeners';
 import type { StatusEventSource } from '../timeline/timeline.service';
-import { MessageSnapshot } from '../twilio/twilio.types';
+import { MessageSnapshot, MessageStatus } from '../twilio/twilio.types';
 import { MessageObservation, messageFactsOfSnapshot } from './message-observation';
 import { MessageRecordEntity } from './message-record.entity';
 import { MessageDailyUsage, MessageRecordRepository, MessageUsageTotals } from './message-record.repository';
@@ -73,8 +73,11 @@ export class MessageRecordsService {
     );
   }
 
-  /** Stores a message we never stored, from Twilio's snapshot; true when this call stored it. */
-  adopt(s: MessageSnapshot): Promise<boolean> {
+  /**
+   * Stores a message we never stored, from Twilio's snapshot and the media Twilio lists for it;
+   * true when this call stored it.
+   */
+  adopt(s: MessageSnapshot, mediaUrls: string[] = []): Promise<boolean> {
     return this.messages.insertIfAbsent(
       {
         sid: s.sid,
@@ -83,12 +86,17 @@ export class MessageRecordsService {
         toNumber: s.to,
         body: s.body,
         ...messageFactsOfSnapshot(s),
-        mediaUrls: [],
+        mediaUrls,
         createdBy: null,
         syncedAt: new Date(),
       },
       'reconcile',
     );
+  }
+
+  /** Which of `sids` are stored, with their status (one query). */
+  knownSids(sids: string[]): Promise<Map<string, MessageStatus>> {
+    return this.messages.statusesOf(sids);
   }
 
   /** Claims messages for reconciliation (see MessageRecordRepository.claimForReconcile). */

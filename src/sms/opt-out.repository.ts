@@ -12,7 +12,13 @@ export class OptOutRepository {
     return row?.optedOut === true;
   }
 
+  /** A keyword older than the one that set the current state is ignored (reconciliation finds messages late). */
   async set(phoneNumber: string, optedOut: boolean, keyword: string, at: Date): Promise<void> {
-    await this.repo.upsert({ phoneNumber, optedOut, keyword, updatedAt: at }, ['phoneNumber']);
+    await this.repo.query(
+      `INSERT INTO opt_outs (phone_number, opted_out, keyword, updated_at) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (phone_number) DO UPDATE SET opted_out = EXCLUDED.opted_out, keyword = EXCLUDED.keyword, updated_at = EXCLUDED.updated_at
+       WHERE opt_outs.updated_at <= EXCLUDED.updated_at`,
+      [phoneNumber, optedOut, keyword, at],
+    );
   }
 }

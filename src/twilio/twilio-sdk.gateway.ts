@@ -21,6 +21,7 @@ import {
   SendMessageInput,
   TwilioListFilter,
   TwilioTarget,
+  TwilioWalkOptions,
 } from './twilio.types';
 
 type Client = ReturnType<typeof twilio>;
@@ -163,6 +164,15 @@ export class TwilioSdkGateway extends TwilioGateway {
     return this.collectSince(first, since, limit, callSnapshotOf);
   }
 
+  async walkCallsCreatedSince(
+    since: Date,
+    handle: (page: CallSnapshot[]) => Promise<void>,
+    options: TwilioWalkOptions = {},
+  ): Promise<boolean> {
+    const first = await this.call(() => this.client.calls.page({ pageSize: options.pageSize ?? LIST_PAGE_SIZE }));
+    return this.walkSince(first, since, callSnapshotOf, handle, options);
+  }
+
   async listCallRecordings(callSid: string): Promise<RecordingSnapshot[]> {
     const recordings = await this.call(() => this.client.recordings.list({ callSid, limit: 100 }));
     return recordings.map((r) => ({
@@ -197,6 +207,21 @@ export class TwilioSdkGateway extends TwilioGateway {
   async listMessagesCreatedSince(since: Date, filter: TwilioListFilter = {}, limit = DEFAULT_LIST_LIMIT): Promise<MessageSnapshot[]> {
     const first = await this.call(() => this.client.messages.page({ pageSize: LIST_PAGE_SIZE, ...filter }));
     return this.collectSince(first, since, limit, messageSnapshotOf);
+  }
+
+  async walkMessagesCreatedSince(
+    since: Date,
+    handle: (page: MessageSnapshot[]) => Promise<void>,
+    options: TwilioWalkOptions = {},
+  ): Promise<boolean> {
+    const first = await this.call(() => this.client.messages.page({ pageSize: options.pageSize ?? LIST_PAGE_SIZE }));
+    return this.walkSince(first, since, messageSnapshotOf, handle, options);
+  }
+
+  async listMessageMediaUrls(messageSid: string): Promise<string[]> {
+    const media = await this.call(() => this.client.messages(messageSid).media.list({ limit: 100 }));
+    // the resource's uri without `.json` is the media itself, as Twilio's MediaUrl parameters give it
+    return media.map((m) => new URL(m.uri.replace(/\.json$/, ''), this.target.baseUrl).toString());
   }
 
   async fetchBalance(): Promise<Balance> {
@@ -241,6 +266,30 @@ export class TwilioSdkGateway extends TwilioGateway {
       page = next ? await this.call(() => next) : undefined;
     }
     return found;
+  }
+
+  /**
+   * Hands Twilio's pages (newest first) to `handle`, each cut to what was created at or after
+   * `since`; stops after the first page holding an older resource. False when `shouldContinue` said stop.
+   */
+  private async walkSince<I extends { dateCreated: Date }, S>(
+    first: SdkPage<I>,
+    since: Date,
+    snapshotOf: (instance: I) => S,
+    handle: (page: S[]) => Promise<void>,
+    options: TwilioWalkOptions,
+  ): Promise<boolean> {
+    const cutoff = Math.floor(since.getTime() / 1000) * 1000;
+    let page: SdkPage<I> = first;
+    for (;;) {
+      const kept = page.instances.filter((i) => !i.dateCreated || i.dateCreated.getTime() >= cutoff);
+      if (kept.length) await handle(kept.map(snapshotOf));
+      if (kept.length < page.instances.length || page.instances.length === 0) return true;
+      if (options.shouldContinue && !options.shouldContinue()) return false;
+      const next: Promise<SdkPage<I>> | undefined = page.nextPage();
+      if (!next) return true;
+      page = await this.call(() => next);
+    }
   }
 
   /** Runs one SDK request and turns every failure into a TwilioGatewayError. */
@@ -367,6 +416,7 @@ function callSnapshotOf(c: CallInstance): CallSnapshot {
     answeredBy: c.answeredBy ?? null,
     queueTimeMs: intOrNull(c.queueTime),
     dateCreated: c.dateCreated ?? null,
+    parentCallSid: c.parentCallSid ?? null,
   };
 }
 

@@ -12,6 +12,7 @@ import {
   SendMessageInput,
   TwilioListFilter,
   TwilioTarget,
+  TwilioWalkOptions,
 } from './twilio.types';
 
 /**
@@ -37,6 +38,16 @@ export abstract class TwilioGateway {
    * reconciliation compares with the stored records when no webhook arrived.
    */
   abstract listCallsCreatedSince(since: Date, filter?: TwilioListFilter, limit?: number): Promise<CallSnapshot[]>;
+  /**
+   * The account's calls created at or after `since`, newest first, handed to `handle` one page at a
+   * time (the next page is requested after `handle` resolves), so memory stays at one page.
+   * Returns false when `shouldContinue` stopped the walk before the end.
+   */
+  abstract walkCallsCreatedSince(
+    since: Date,
+    handle: (page: CallSnapshot[]) => Promise<void>,
+    options?: TwilioWalkOptions,
+  ): Promise<boolean>;
   /** The recordings of one call (reconciliation recovers lost recording callbacks with it). */
   abstract listCallRecordings(callSid: string): Promise<RecordingSnapshot[]>;
 
@@ -44,6 +55,14 @@ export abstract class TwilioGateway {
   abstract fetchMessage(sid: string): Promise<MessageSnapshot>;
   /** Messages created at or after `since` (both directions), newest first, at most `limit`. */
   abstract listMessagesCreatedSince(since: Date, filter?: TwilioListFilter, limit?: number): Promise<MessageSnapshot[]>;
+  /** The account's messages created at or after `since`, page by page (see walkCallsCreatedSince). */
+  abstract walkMessagesCreatedSince(
+    since: Date,
+    handle: (page: MessageSnapshot[]) => Promise<void>,
+    options?: TwilioWalkOptions,
+  ): Promise<boolean>;
+  /** Absolute URLs of a message's media (Twilio's Media subresource), in order. */
+  abstract listMessageMediaUrls(messageSid: string): Promise<string[]>;
 
   abstract fetchBalance(): Promise<Balance>;
   abstract fetchAccount(): Promise<AccountInfo>;

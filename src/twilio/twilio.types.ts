@@ -128,12 +128,22 @@ export interface CallSnapshot {
   answeredBy: string | null;
   queueTimeMs: number | null;
   dateCreated: Date | null;
+  /** Set on the legs a call dials (`<Dial>`); absent when the source does not say. */
+  parentCallSid?: string | null;
 }
 
 /** Narrows a list of calls or messages to one number on either side. */
 export interface TwilioListFilter {
   to?: string;
   from?: string;
+}
+
+/** How a page-by-page walk of a list goes. */
+export interface TwilioWalkOptions {
+  /** Resources per page (Twilio allows 1..1000); default 1000. */
+  pageSize?: number;
+  /** Asked before each next page; false stops the walk (the walk then returns false). */
+  shouldContinue?: () => boolean;
 }
 
 /** How many resources a list returns at most when the caller does not say. */

@@ -8,6 +8,7 @@ import { MessageRecordsService } from '../sms/message-records.service';
 import { TwilioGatewayError } from '../twilio/twilio.errors';
 import { TwilioGateway } from '../twilio/twilio.gateway';
 import { CallSnapshot, isTerminalCallStatus } from '../twilio/twilio.types';
+import { ReconcileSweepService, SweepCounts } from './reconcile-sweep.service';
 import { WebhookEventRepository } from './webhook-event.repository';
 import { WebhookInboxService } from './webhook-inbox.service';
 
@@ -19,11 +20,16 @@ const BATCH = 200;
 export interface ReconcileOptions {
   /** Records neither updated nor compared with Twilio for this long are fetched; default config.reconcile.staleAfterSeconds. */
   olderThanSeconds?: number;
-  /** Callbacks about unknown sids older than this create their record from Twilio; default 30. */
+  /**
+   * Callbacks about unknown sids older than this create their record from Twilio, and the sweep
+   * adopts calls and messages Twilio created at least this long ago; default 30.
+   */
   unknownGraceSeconds?: number;
+  /** Resources per Twilio page when sweeping Twilio's lists; default 1000. */
+  sweepPageSize?: number;
 }
 
-export interface ReconcileReport {
+export interface ReconcileReport extends SweepCounts {
   pending_applied: number;
   records_created: number;
   calls_refreshed: number;
@@ -35,7 +41,8 @@ export interface ReconcileReport {
 /**
  * Brings the stored records in line with Twilio when callbacks were lost, late or never sent:
  * applies inbox events whose record now exists, creates records for calls and messages made
- * elsewhere, refreshes records stuck in a non-terminal status, fills in prices and recordings.
+ * elsewhere, sweeps Twilio's lists for traffic no webhook told us about (ReconcileSweepService),
+ * refreshes records stuck in a non-terminal status, fills in prices and recordings.
  * Several instances may run it at once: records are claimed in the database (SKIP LOCKED), and
  * everything it applies is monotonic and idempotent.
  */
@@ -51,6 +58,7 @@ export class ReconcileService implements OnApplicationBootstrap, OnModuleDestroy
     private readonly events: WebhookEventRepository,
     private readonly inbox: WebhookInboxService,
     private readonly scheduler: SchedulerRegistry,
+    private readonly sweeper: ReconcileSweepService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -83,6 +91,9 @@ export class ReconcileService implements OnApplicationBootstrap, OnModuleDestroy
       calls_refreshed: 0,
       messages_refreshed: 0,
       recordings_synced: 0,
+      listed: 0,
+      adopted: 0,
+      updated: 0,
       failures: 0,
     };
     const now = Date.now();
@@ -90,6 +101,12 @@ export class ReconcileService implements OnApplicationBootstrap, OnModuleDestroy
     const graceCutoff = new Date(now - (options.unknownGraceSeconds ?? UNKNOWN_SID_GRACE_SECONDS) * 1000);
 
     await this.applyPendingEvents(graceCutoff, report);
+    await this.sweeper.sweep(report, {
+      pageSize: options.sweepPageSize,
+      graceSeconds: options.unknownGraceSeconds ?? UNKNOWN_SID_GRACE_SECONDS,
+      // a call the sweep found ended may have lost its recording callback with its status callbacks
+      onCallEnded: (sid) => this.syncRecordings(sid, report),
+    });
 
     for (const sid of await this.calls.claimForReconcile('stale', before, BATCH)) {
       await this.guard(report, 'call', sid, async () => {

@@ -4,6 +4,9 @@ import { CallsModule } from '../calls/calls.module';
 import { SmsModule } from '../sms/sms.module';
 import { TwilioModule } from '../twilio/twilio.module';
 import { InboundService } from './inbound.service';
+import { ReconcileSweepService } from './reconcile-sweep.service';
+import { ReconcileWatermarkEntity } from './reconcile-watermark.entity';
+import { ReconcileWatermarkRepository } from './reconcile-watermark.repository';
 import { ReconcileService } from './reconcile.service';
 import { TwilioSignatureGuard } from './twilio-signature.guard';
 import { WebhookEventEntity } from './webhook-event.entity';
@@ -17,9 +20,18 @@ import { WebhooksController } from './webhooks.controller';
  * and reconciliation, which asks Twilio about what the callbacks left open.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([WebhookEventEntity]), TwilioModule, CallsModule, SmsModule],
+  imports: [TypeOrmModule.forFeature([WebhookEventEntity, ReconcileWatermarkEntity]), TwilioModule, CallsModule, SmsModule],
   controllers: [WebhooksController],
-  providers: [WebhookEventRepository, WebhookMetricsService, TwilioSignatureGuard, WebhookInboxService, InboundService, ReconcileService],
+  providers: [
+    WebhookEventRepository,
+    WebhookMetricsService,
+    TwilioSignatureGuard,
+    WebhookInboxService,
+    InboundService,
+    ReconcileWatermarkRepository,
+    ReconcileSweepService,
+    ReconcileService,
+  ],
   exports: [WebhookMetricsService],
 })
 export class WebhooksModule {}
