@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Brackets, EntityManager, Repository } from 'typeorm';
+import { Brackets, EntityManager, In, Not, Repository } from 'typeorm';
 import { Cursor, Page, encodeCursor } from '../common/cursor';
 import { sameValue } from '../common/same-value';
 import { claimRows } from '../db/claim-rows';
@@ -93,6 +93,22 @@ SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day,
        ROUND(COALESCE(SUM(ABS(price)), 0)::numeric, 5)::text AS cost
 FROM call_records WHERE created_at >= $1 AND created_at < $2
 GROUP BY 1 ORDER BY 1`;
+
+/**
+ * Calls created since $1: the prices Twilio reported, and the minutes still to be priced. An ended
+ * call without a price counts its started minutes (nothing when it was never answered); a call in
+ * flight counts the minutes it has been answered for, at least $2 (the expected length).
+ */
+const SPEND_SQL = `
+SELECT ROUND(COALESCE(SUM(ABS(price)), 0)::numeric, 5)::text AS actual,
+       COALESCE(SUM(CASE
+         WHEN price IS NOT NULL THEN 0
+         WHEN status = 'completed' THEN COALESCE((duration_seconds + 59) / 60, $2)
+         WHEN status = ANY($3) THEN 0
+         WHEN status = 'in-progress' AND start_time IS NOT NULL
+           THEN GREATEST($2, CEIL(EXTRACT(EPOCH FROM (now() - start_time)) / 60)::int)
+         ELSE $2 END), 0)::int AS pending_minutes
+FROM call_records WHERE created_at >= $1`;
 
 @Injectable()
 export class CallRecordRepository {
@@ -236,6 +252,20 @@ export class CallRecordRepository {
       cost: String(row.cost),
       unpriced: Number(row.unpriced),
     };
+  }
+
+  /** Calls not in a terminal status: whatever Twilio may still be connecting or carrying. */
+  countLive(): Promise<number> {
+    return this.repo.count({ where: { status: Not(In([...TERMINAL_CALL_STATUSES])) } });
+  }
+
+  async spendSince(since: Date, expectedMinutes: number): Promise<{ actual: string; pendingMinutes: number }> {
+    const [row] = await this.repo.query<{ actual: string; pending_minutes: number }[]>(SPEND_SQL, [
+      since,
+      expectedMinutes,
+      TERMINAL_CALL_STATUSES,
+    ]);
+    return { actual: String(row.actual), pendingMinutes: Number(row.pending_minutes) };
   }
 
   async countByStatus(since: Date, until: Date): Promise<Record<string, number>> {

@@ -1,8 +1,10 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { GuardrailsModule } from '../guardrails/guardrails.module';
 import { SmsModule } from '../sms/sms.module';
 import { TimelineModule } from '../timeline/timeline.module';
 import { TwilioModule } from '../twilio/twilio.module';
+import { CallGuardrailsMeter } from './call-guardrails.meter';
 import { CallRecordEntity } from './call-record.entity';
 import { CallRecordRepository } from './call-record.repository';
 import { CallRecordingsController } from './call-recordings.controller';
@@ -16,9 +18,16 @@ import { ThrottlingModule } from '../throttling/throttling.module';
 
 /** Calls: place, list, inspect, hang up; owns call records, their recordings and status rules. */
 @Module({
-  imports: [ThrottlingModule, TypeOrmModule.forFeature([CallRecordEntity, RecordingEntity]), TimelineModule, TwilioModule, SmsModule],
+  imports: [
+    ThrottlingModule,
+    TypeOrmModule.forFeature([CallRecordEntity, RecordingEntity]),
+    TimelineModule,
+    TwilioModule,
+    SmsModule,
+    GuardrailsModule,
+  ],
   controllers: [CallsController, CallRecordingsController],
-  providers: [CallRecordRepository, RecordingRepository, CallsService, CallRecordsService, CallRecordingsService],
+  providers: [CallRecordRepository, RecordingRepository, CallsService, CallRecordsService, CallRecordingsService, CallGuardrailsMeter],
   exports: [CallRecordsService],
 })
 export class CallsModule {}

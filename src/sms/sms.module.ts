@@ -1,7 +1,9 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { GuardrailsModule } from '../guardrails/guardrails.module';
 import { TimelineModule } from '../timeline/timeline.module';
 import { TwilioModule } from '../twilio/twilio.module';
+import { MessageGuardrailsMeter } from './message-guardrails.meter';
 import { MessageRecordEntity } from './message-record.entity';
 import { MessageRecordRepository } from './message-record.repository';
 import { MessageRecordsService } from './message-records.service';
@@ -14,9 +16,15 @@ import { ThrottlingModule } from '../throttling/throttling.module';
 
 /** SMS/MMS: send, list, inspect; owns message records and opt-outs. */
 @Module({
-  imports: [ThrottlingModule, TypeOrmModule.forFeature([MessageRecordEntity, OptOutEntity]), TimelineModule, TwilioModule],
+  imports: [
+    ThrottlingModule,
+    TypeOrmModule.forFeature([MessageRecordEntity, OptOutEntity]),
+    TimelineModule,
+    TwilioModule,
+    GuardrailsModule,
+  ],
   controllers: [SmsController],
-  providers: [MessageRecordRepository, OptOutRepository, SmsService, MessageRecordsService, OptOutsService],
+  providers: [MessageRecordRepository, OptOutRepository, SmsService, MessageRecordsService, OptOutsService, MessageGuardrailsMeter],
   exports: [MessageRecordsService, OptOutsService],
 })
 export class SmsModule {}
