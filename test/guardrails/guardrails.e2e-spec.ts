@@ -156,6 +156,15 @@ describe('daily spending ceiling (SPENDING_DAILY_LIMIT)', () => {
     expect(next.body.message).toContain('0.04750 USD spent today (0.03750 priced, 0.01000 estimated');
     expect(t.sandbox.messages()).toHaveLength(6);
   });
+
+  it('counts a number bought today at its monthly price', async () => {
+    const bought = await api('POST', '/api/phone/numbers/purchase', { phone_number: '+14155550123' });
+    expect(bought.status).toBe(201);
+    const refused = await sms('after buying a number');
+    expect(refused.status).toBe(402);
+    expect(refused.body.message).toContain('1.04750 USD spent today (0.03750 priced, 1.01000 estimated');
+    expect(t.sandbox.messages()).toHaveLength(6);
+  });
 });
 
 const skipReason = 'needs DATABASE_URL (Postgres): embedded PGlite serves a single process';
