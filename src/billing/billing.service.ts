@@ -7,7 +7,7 @@ import { NumbersService } from '../numbers/numbers.service';
 import { MessageDailyUsage, MessageRecordsService } from '../sms/message-records.service';
 import { TwilioGateway } from '../twilio/twilio.gateway';
 import { BalanceDto, DailyStatsDto, StatsDto, StatsQueryDto } from './billing.dto';
-import { formatMoney, mulDiv, parseMoney } from './money';
+import { formatMoney, mulDiv, parseMoney } from '../common/money';
 import { UsageRollupService } from './usage-rollup.service';
 
 const DAY_MS = 86_400_000;

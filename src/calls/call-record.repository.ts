@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { EntityManager, In, Repository } from 'typeorm';
+import { EntityManager, In, Not, Repository } from 'typeorm';
 import { Cursor, Page, keysetPage } from '../common/cursor';
 import { sameValue } from '../common/same-value';
 import { claimRows } from '../db/claim-rows';
@@ -104,6 +104,22 @@ SELECT to_char(day, 'YYYY-MM-DD') AS day,
        ROUND(SUM(cost)::numeric, 5)::text AS cost
 FROM (${PERIOD_ROWS}) r
 GROUP BY 1 HAVING SUM(calls) > 0 ORDER BY 1`;
+
+/**
+ * Calls created since $1: the prices Twilio reported, and the minutes still to be priced. An ended
+ * call without a price counts its started minutes (nothing when it was never answered); a call in
+ * flight counts the minutes it has been answered for, at least $2 (the expected length).
+ */
+const SPEND_SQL = `
+SELECT ROUND(COALESCE(SUM(ABS(price)), 0)::numeric, 5)::text AS actual,
+       COALESCE(SUM(CASE
+         WHEN price IS NOT NULL THEN 0
+         WHEN status = 'completed' THEN COALESCE((duration_seconds + 59) / 60, $2)
+         WHEN status = ANY($3) THEN 0
+         WHEN status = 'in-progress' AND start_time IS NOT NULL
+           THEN GREATEST($2, CEIL(EXTRACT(EPOCH FROM (now() - start_time)) / 60)::int)
+         ELSE $2 END), 0)::int AS pending_minutes
+FROM call_records WHERE created_at >= $1`;
 
 @Injectable()
 export class CallRecordRepository {
@@ -239,6 +255,20 @@ export class CallRecordRepository {
       cost: String(row.cost),
       unpriced: Number(row.unpriced),
     };
+  }
+
+  /** Calls not in a terminal status: whatever Twilio may still be connecting or carrying. */
+  countLive(): Promise<number> {
+    return this.repo.count({ where: { status: Not(In([...TERMINAL_CALL_STATUSES])) } });
+  }
+
+  async spendSince(since: Date, expectedMinutes: number): Promise<{ actual: string; pendingMinutes: number }> {
+    const [row] = await this.repo.query<{ actual: string; pending_minutes: number }[]>(SPEND_SQL, [
+      since,
+      expectedMinutes,
+      TERMINAL_CALL_STATUSES,
+    ]);
+    return { actual: String(row.actual), pendingMinutes: Number(row.pending_minutes) };
   }
 
   async countByStatus(since: Date, until: Date): Promise<Record<string, number>> {

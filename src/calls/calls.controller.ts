@@ -20,7 +20,7 @@ export class CallsController {
   @RequirePermission(Permission.Call)
   @RateLimit('calls')
   @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'Invalid request, opted-out recipient, or Twilio refused the call' })
-  @ApiTwilioErrors({ charges: true, rateLimited: true })
+  @ApiTwilioErrors({ charges: true, spendingLimit: true, rateLimited: true, liveCalls: true })
   placeCall(@Body() body: PlaceCallDto, @CurrentUser() user: AuthenticatedUser): Promise<CallDto> {
     return this.calls.placeCall(body, user.sub);
   }

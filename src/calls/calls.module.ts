@@ -1,9 +1,11 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { GuardrailsModule } from '../guardrails/guardrails.module';
 import { SmsModule } from '../sms/sms.module';
 import { TimelineModule } from '../timeline/timeline.module';
 import { TwilioModule } from '../twilio/twilio.module';
 import { CallDailyStatsEntity } from './call-daily-stats.entity';
+import { CallGuardrailsMeter } from './call-guardrails.meter';
 import { CallRecordEntity } from './call-record.entity';
 import { CallRecordRepository } from './call-record.repository';
 import { CallRecordingsController } from './call-recordings.controller';
@@ -23,9 +25,10 @@ import { ThrottlingModule } from '../throttling/throttling.module';
     TimelineModule,
     TwilioModule,
     SmsModule,
+    GuardrailsModule,
   ],
   controllers: [CallsController, CallRecordingsController],
-  providers: [CallRecordRepository, RecordingRepository, CallsService, CallRecordsService, CallRecordingsService],
+  providers: [CallRecordRepository, RecordingRepository, CallsService, CallRecordsService, CallRecordingsService, CallGuardrailsMeter],
   exports: [CallRecordsService],
 })
 export class CallsModule {}

@@ -5,6 +5,7 @@ import { twilioCallbackUrl } from '../common/twilio-callback-url';
 import { appLogger } from '../common/logger';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { GuardrailsService } from '../guardrails/guardrails.service';
 import { OptOutsService } from '../sms/opt-outs.service';
 import type { TimelineEntry } from '../timeline/timeline.service';
 import { TwilioGatewayError } from '../twilio/twilio.errors';
@@ -33,9 +34,14 @@ export class CallsService {
     private readonly calls: CallRecordRepository,
     private readonly records: CallRecordsService,
     private readonly optOuts: OptOutsService,
+    private readonly guardrails: GuardrailsService,
   ) {}
 
-  async placeCall(request: PlaceCallDto, createdBy: string): Promise<CallDto> {
+  placeCall(request: PlaceCallDto, createdBy: string): Promise<CallDto> {
+    return this.guardrails.admit({ kind: 'call' }, () => this.placeAdmittedCall(request, createdBy));
+  }
+
+  private async placeAdmittedCall(request: PlaceCallDto, createdBy: string): Promise<CallDto> {
     const voice = request.voice ?? DEFAULT_VOICE;
     const language = request.language ?? DEFAULT_LANGUAGE;
     const twiml = this.twimlFor(request, voice, language);

@@ -14,6 +14,8 @@ export type ErrorCode =
   | 'twilio_refused_recipient'
   | 'insufficient_funds'
   | 'rate_limited'
+  | 'live_call_limit'
+  | 'spending_limit_reached'
   | 'twilio_unavailable'
   | 'twilio_auth_failed'
   | 'twilio_timeout'

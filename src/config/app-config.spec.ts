@@ -164,6 +164,23 @@ describe('loadConfig', () => {
     });
     expect(problemsOf({ RATE_LIMIT_SMS: '0' })).toEqual(['RATE_LIMIT_SMS must be an integer between 1 and 1000000 (got "0")']);
   });
+
+  it('caps live calls and daily spending by default; 0 or off turns each off', () => {
+    expect(loadConfig({}).guardrails).toEqual({ maxLiveCalls: 50, spendingDailyLimit: '50', callEstimateMinutes: 2 });
+    expect(loadConfig({ MAX_LIVE_CALLS: '0', SPENDING_DAILY_LIMIT: 'off' }).guardrails).toMatchObject({
+      maxLiveCalls: 0,
+      spendingDailyLimit: null,
+    });
+    expect(loadConfig({ SPENDING_DAILY_LIMIT: '0.00' }).guardrails.spendingDailyLimit).toBeNull();
+    expect(loadConfig({ SPENDING_DAILY_LIMIT: '12.5', SPENDING_CALL_ESTIMATE_MINUTES: '5' }).guardrails).toMatchObject({
+      spendingDailyLimit: '12.5',
+      callEstimateMinutes: 5,
+    });
+    expect(problemsOf({ SPENDING_DAILY_LIMIT: 'ten', MAX_LIVE_CALLS: '-1' })).toEqual([
+      'MAX_LIVE_CALLS must be an integer between 0 and 1000000 (got "-1")',
+      'SPENDING_DAILY_LIMIT must be a non-negative decimal amount with at most 5 decimals (got "ten")',
+    ]);
+  });
 });
 
 describe('readEnvFiles', () => {

@@ -93,6 +93,14 @@ export interface AppConfig {
     refreshAfterSeconds: number;
   };
   pricing: Pricing;
+  guardrails: {
+    /** At most this many calls not yet ended at once, across instances; 0: no cap. */
+    maxLiveCalls: number;
+    /** Daily (UTC) spending ceiling in USD, decimal string; null: no ceiling. */
+    spendingDailyLimit: string | null;
+    /** Minutes a call not yet priced is expected to last, for the spending estimate. */
+    callEstimateMinutes: number;
+  };
   security: {
     /** Origins allowed to call the API from a browser; empty: no CORS headers at all. */
     corsOrigins: string[];
@@ -284,6 +292,14 @@ class Reader {
     return value;
   }
 
+  /** A money amount, or null when the value is `off` or zero. */
+  moneyOrOff(key: string, fallback: string): string | null {
+    const value = this.raw(key);
+    if (value?.toLowerCase() === 'off') return null;
+    const amount = this.money(key, fallback);
+    return /^0+(\.0+)?$/.test(amount) ? null : amount;
+  }
+
   money(key: string, fallback: string): string {
     const value = this.raw(key) ?? fallback;
     if (!/^\d+(\.\d{1,5})?$/.test(value)) {
@@ -411,6 +427,11 @@ export function loadConfig(env: Env = readEnvFiles()): AppConfig {
       voicePerMinute: r.money('PRICE_VOICE_PER_MINUTE', '0.0085'),
       smsPerSegment: r.money('PRICE_SMS_PER_SEGMENT', '0.0075'),
       numberPerMonth: r.money('PRICE_NUMBER_PER_MONTH', '1.00'),
+    },
+    guardrails: {
+      maxLiveCalls: r.int('MAX_LIVE_CALLS', 50, 0, 1_000_000),
+      spendingDailyLimit: r.moneyOrOff('SPENDING_DAILY_LIMIT', '50'),
+      callEstimateMinutes: r.int('SPENDING_CALL_ESTIMATE_MINUTES', 2, 1, 240),
     },
     security: {
       corsOrigins: r.origins('CORS_ORIGINS'),

@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { GuardrailsModule } from '../guardrails/guardrails.module';
 import { TwilioModule } from '../twilio/twilio.module';
+import { NumberGuardrailsMeter } from './number-guardrails.meter';
 import { NumbersController } from './numbers.controller';
 import { NumbersService } from './numbers.service';
 import { PhoneNumberEntity } from './phone-number.entity';
@@ -8,9 +10,9 @@ import { PhoneNumberRepository } from './phone-number.repository';
 
 /** Twilio phone numbers: search, buy, list, update, release; owns the numbers we hold. */
 @Module({
-  imports: [TypeOrmModule.forFeature([PhoneNumberEntity]), TwilioModule],
+  imports: [TypeOrmModule.forFeature([PhoneNumberEntity]), TwilioModule, GuardrailsModule],
   controllers: [NumbersController],
-  providers: [PhoneNumberRepository, NumbersService],
+  providers: [PhoneNumberRepository, NumbersService, NumberGuardrailsMeter],
   exports: [NumbersService],
 })
 export class NumbersModule {}

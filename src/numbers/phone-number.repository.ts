@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { IsNull, Repository } from 'typeorm';
+import { IsNull, MoreThanOrEqual, Not, Repository } from 'typeorm';
 import { PhoneNumberEntity } from './phone-number.entity';
 
 @Injectable()
@@ -29,6 +29,11 @@ export class PhoneNumberRepository {
 
   async update(sid: string, patch: Partial<PhoneNumberEntity>): Promise<void> {
     await this.repo.update({ sid }, patch);
+  }
+
+  /** Numbers bought through this service since `since` (numbers recorded from Twilio's list have no buyer). */
+  countPurchasedSince(since: Date): Promise<number> {
+    return this.repo.count({ where: { purchasedBy: Not(IsNull()), createdAt: MoreThanOrEqual(since) } });
   }
 
   countActive(): Promise<number> {

@@ -81,6 +81,16 @@ SELECT to_char(day, 'YYYY-MM-DD') AS day,
 FROM (${PERIOD_ROWS}) r
 GROUP BY 1 HAVING SUM(messages) > 0 ORDER BY 1`;
 
+/**
+ * Messages created since $1: the prices Twilio reported, and the segments still to be priced
+ * (failed and canceled messages are free).
+ */
+const SPEND_SQL = `
+SELECT ROUND(COALESCE(SUM(ABS(price)), 0)::numeric, 5)::text AS actual,
+       COALESCE(SUM(GREATEST(segments, 1)) FILTER (WHERE price IS NULL AND status NOT IN ('failed', 'canceled')), 0)::int
+         AS pending_segments
+FROM message_records WHERE created_at >= $1`;
+
 @Injectable()
 export class MessageRecordRepository {
   constructor(
@@ -192,6 +202,11 @@ export class MessageRecordRepository {
 
   timeline(sid: string) {
     return this.timelines.list('message', sid);
+  }
+
+  async spendSince(since: Date): Promise<{ actual: string; pendingSegments: number }> {
+    const [row] = await this.repo.query<{ actual: string; pending_segments: number }[]>(SPEND_SQL, [since]);
+    return { actual: String(row.actual), pendingSegments: Number(row.pending_segments) };
   }
 
   async usageTotals(since: Date, until: Date): Promise<MessageUsageTotals> {

@@ -20,7 +20,7 @@ export class SmsController {
   @RequirePermission(Permission.Sms)
   @RateLimit('sms')
   @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'Invalid request, opted-out recipient, or Twilio refused the message' })
-  @ApiTwilioErrors({ charges: true, rateLimited: true })
+  @ApiTwilioErrors({ charges: true, spendingLimit: true, rateLimited: true })
   sendSms(@Body() body: SendSmsDto, @CurrentUser() user: AuthenticatedUser): Promise<MessageDto> {
     return this.sms.sendSms(body, user.sub);
   }

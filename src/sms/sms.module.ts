@@ -1,8 +1,10 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { GuardrailsModule } from '../guardrails/guardrails.module';
 import { TimelineModule } from '../timeline/timeline.module';
 import { TwilioModule } from '../twilio/twilio.module';
 import { MessageDailyStatsEntity } from './message-daily-stats.entity';
+import { MessageGuardrailsMeter } from './message-guardrails.meter';
 import { MessageRecordEntity } from './message-record.entity';
 import { MessageRecordRepository } from './message-record.repository';
 import { MessageRecordsService } from './message-records.service';
@@ -20,9 +22,10 @@ import { ThrottlingModule } from '../throttling/throttling.module';
     TypeOrmModule.forFeature([MessageRecordEntity, MessageDailyStatsEntity, OptOutEntity]),
     TimelineModule,
     TwilioModule,
+    GuardrailsModule,
   ],
   controllers: [SmsController],
-  providers: [MessageRecordRepository, OptOutRepository, SmsService, MessageRecordsService, OptOutsService],
+  providers: [MessageRecordRepository, OptOutRepository, SmsService, MessageRecordsService, OptOutsService, MessageGuardrailsMeter],
   exports: [MessageRecordsService, OptOutsService],
 })
 export class SmsModule {}

@@ -5,6 +5,7 @@ import { twilioCallbackUrl } from '../common/twilio-callback-url';
 import { appLogger } from '../common/logger';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { GuardrailsService } from '../guardrails/guardrails.service';
 import type { TimelineEntry } from '../timeline/timeline.service';
 import { TwilioGateway } from '../twilio/twilio.gateway';
 import { isTerminalMessageStatus } from '../twilio/twilio.types';
@@ -13,6 +14,7 @@ import { MessageRecordEntity } from './message-record.entity';
 import { MessageRecordRepository } from './message-record.repository';
 import { MessageRecordsService } from './message-records.service';
 import { OptOutsService } from './opt-outs.service';
+import { countSmsSegments } from './sms-segments';
 import { MessageDto, MessageHistoryDto, MessageTimelineEntryDto, SendSmsDto, SmsHistoryQueryDto } from './sms.dto';
 
 const DEFAULT_PAGE_SIZE = 20;
@@ -27,9 +29,16 @@ export class SmsService {
     private readonly messages: MessageRecordRepository,
     private readonly records: MessageRecordsService,
     private readonly optOuts: OptOutsService,
+    private readonly guardrails: GuardrailsService,
   ) {}
 
-  async sendSms(request: SendSmsDto, createdBy: string): Promise<MessageDto> {
+  sendSms(request: SendSmsDto, createdBy: string): Promise<MessageDto> {
+    return this.guardrails.admit({ kind: 'sms', segments: countSmsSegments(request.message) }, () =>
+      this.sendAdmittedSms(request, createdBy),
+    );
+  }
+
+  private async sendAdmittedSms(request: SendSmsDto, createdBy: string): Promise<MessageDto> {
     if (await this.optOuts.isOptedOut(request.to)) {
       throw AppError.invalidField('to', `${request.to} has opted out of messages from this service`, 'recipient_opted_out');
     }

@@ -1,4 +1,4 @@
-import { parseMoney } from '../../src/billing/money';
+import { parseMoney } from '../../src/common/money';
 import { UsageRollupService } from '../../src/billing/usage-rollup.service';
 import { CallRecordEntity } from '../../src/calls/call-record.entity';
 import { CallRecordRepository } from '../../src/calls/call-record.repository';

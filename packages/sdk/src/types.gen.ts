@@ -1016,7 +1016,7 @@ export type PlaceCallErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * The Twilio account has insufficient funds
+     * With this request the spending of the day (UTC) would pass SPENDING_DAILY_LIMIT (code spending_limit_reached; Twilio is not asked), or the Twilio account has insufficient funds (code insufficient_funds)
      */
     402: ErrorResponseDto;
     /**
@@ -1024,7 +1024,7 @@ export type PlaceCallErrors = {
      */
     403: ErrorResponseDto;
     /**
-     * This caller sent too many requests in the rate-limit window (code rate_limited), or Twilio's rate limit was reached
+     * This caller sent too many requests in the rate-limit window (code rate_limited), or MAX_LIVE_CALLS calls are already live (code live_call_limit), or Twilio's rate limit was reached
      */
     429: ErrorResponseDto;
     /**
@@ -1548,7 +1548,7 @@ export type SendSmsErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * The Twilio account has insufficient funds
+     * With this request the spending of the day (UTC) would pass SPENDING_DAILY_LIMIT (code spending_limit_reached; Twilio is not asked), or the Twilio account has insufficient funds (code insufficient_funds)
      */
     402: ErrorResponseDto;
     /**
