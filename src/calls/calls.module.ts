@@ -13,10 +13,11 @@ import { CallsService } from './calls.service';
 import { RecordingEntity } from './recording.entity';
 import { RecordingRepository } from './recording.repository';
 import { ThrottlingModule } from '../throttling/throttling.module';
+import { IdempotencyModule } from '../idempotency/idempotency.module';
 
 /** Calls: place, list, inspect, hang up; owns call records, their recordings and status rules. */
 @Module({
-  imports: [ThrottlingModule, TypeOrmModule.forFeature([CallRecordEntity, RecordingEntity]), TimelineModule, TwilioModule, SmsModule],
+  imports: [ThrottlingModule, IdempotencyModule, TypeOrmModule.forFeature([CallRecordEntity, RecordingEntity]), TimelineModule, TwilioModule, SmsModule],
   controllers: [CallsController, CallRecordingsController],
   providers: [CallRecordRepository, RecordingRepository, CallsService, CallRecordsService, CallRecordingsService],
   exports: [CallRecordsService],

@@ -137,6 +137,15 @@ describe('loadConfig', () => {
     });
     expect(problemsOf({ RATE_LIMIT_SMS: '0' })).toEqual(['RATE_LIMIT_SMS must be an integer between 1 and 1000000 (got "0")']);
   });
+
+  it('keeps idempotency keys a day, takes a key in flight for 5 minutes as abandoned, and both can be set', () => {
+    expect(loadConfig({}).idempotency).toEqual({ ttlSeconds: 86400, lockTimeoutSeconds: 300 });
+    expect(loadConfig({ IDEMPOTENCY_TTL_SECONDS: '60', IDEMPOTENCY_LOCK_TIMEOUT_SECONDS: '30' }).idempotency).toEqual({
+      ttlSeconds: 60,
+      lockTimeoutSeconds: 30,
+    });
+    expect(problemsOf({ IDEMPOTENCY_TTL_SECONDS: '0' })).toEqual(['IDEMPOTENCY_TTL_SECONDS must be an integer between 1 and 2592000 (got "0")']);
+  });
 });
 
 describe('readEnvFiles', () => {

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { IdempotencyModule } from '../idempotency/idempotency.module';
 import { TwilioModule } from '../twilio/twilio.module';
 import { NumbersController } from './numbers.controller';
 import { NumbersService } from './numbers.service';
@@ -8,7 +9,7 @@ import { PhoneNumberRepository } from './phone-number.repository';
 
 /** Twilio phone numbers: search, buy, list, update, release; owns the numbers we hold. */
 @Module({
-  imports: [TypeOrmModule.forFeature([PhoneNumberEntity]), TwilioModule],
+  imports: [TypeOrmModule.forFeature([PhoneNumberEntity]), TwilioModule, IdempotencyModule],
   controllers: [NumbersController],
   providers: [PhoneNumberRepository, NumbersService],
   exports: [NumbersService],

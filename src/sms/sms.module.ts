@@ -11,10 +11,11 @@ import { OptOutsService } from './opt-outs.service';
 import { SmsController } from './sms.controller';
 import { SmsService } from './sms.service';
 import { ThrottlingModule } from '../throttling/throttling.module';
+import { IdempotencyModule } from '../idempotency/idempotency.module';
 
 /** SMS/MMS: send, list, inspect; owns message records and opt-outs. */
 @Module({
-  imports: [ThrottlingModule, TypeOrmModule.forFeature([MessageRecordEntity, OptOutEntity]), TimelineModule, TwilioModule],
+  imports: [ThrottlingModule, IdempotencyModule, TypeOrmModule.forFeature([MessageRecordEntity, OptOutEntity]), TimelineModule, TwilioModule],
   controllers: [SmsController],
   providers: [MessageRecordRepository, OptOutRepository, SmsService, MessageRecordsService, OptOutsService],
   exports: [MessageRecordsService, OptOutsService],
