@@ -17,7 +17,14 @@ import { IdempotencyModule } from '../idempotency/idempotency.module';
 
 /** Calls: place, list, inspect, hang up; owns call records, their recordings and status rules. */
 @Module({
-  imports: [ThrottlingModule, IdempotencyModule, TypeOrmModule.forFeature([CallRecordEntity, RecordingEntity]), TimelineModule, TwilioModule, SmsModule],
+  imports: [
+    ThrottlingModule,
+    IdempotencyModule,
+    TypeOrmModule.forFeature([CallRecordEntity, RecordingEntity]),
+    TimelineModule,
+    TwilioModule,
+    SmsModule,
+  ],
   controllers: [CallsController, CallRecordingsController],
   providers: [CallRecordRepository, RecordingRepository, CallsService, CallRecordsService, CallRecordingsService],
   exports: [CallRecordsService],

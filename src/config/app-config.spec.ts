@@ -144,7 +144,9 @@ describe('loadConfig', () => {
       ttlSeconds: 60,
       lockTimeoutSeconds: 30,
     });
-    expect(problemsOf({ IDEMPOTENCY_TTL_SECONDS: '0' })).toEqual(['IDEMPOTENCY_TTL_SECONDS must be an integer between 1 and 2592000 (got "0")']);
+    expect(problemsOf({ IDEMPOTENCY_TTL_SECONDS: '0' })).toEqual([
+      'IDEMPOTENCY_TTL_SECONDS must be an integer between 1 and 2592000 (got "0")',
+    ]);
   });
 });
 

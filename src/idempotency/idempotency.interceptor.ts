@@ -30,7 +30,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const key = parseIdempotencyKey(req.headersDistinct[IDEMPOTENCY_KEY_HEADER.toLowerCase()]);
     if (key === null) return next.handle();
     const subject = req.user?.sub;
-    if (typeof subject !== 'string') throw new AppError(HttpStatus.UNAUTHORIZED, 'unauthorized', 'Authentication failed: missing bearer token');
+    if (typeof subject !== 'string')
+      throw new AppError(HttpStatus.UNAUTHORIZED, 'unauthorized', 'Authentication failed: missing bearer token');
 
     const request: IdempotentRequest = {
       subject,

@@ -33,7 +33,9 @@ export function Idempotent(options: { conflict?: string } = {}): MethodDecorator
     ApiResponse({
       status: 409,
       type: ErrorResponseDto,
-      description: options.conflict ? `${options.conflict}; or ${lowerFirst(IDEMPOTENCY_KEY_IN_USE_DESCRIPTION)}` : IDEMPOTENCY_KEY_IN_USE_DESCRIPTION,
+      description: options.conflict
+        ? `${options.conflict}; or ${lowerFirst(IDEMPOTENCY_KEY_IN_USE_DESCRIPTION)}`
+        : IDEMPOTENCY_KEY_IN_USE_DESCRIPTION,
       headers: { 'Retry-After': { description: 'Seconds to wait before retrying the same key', schema: { type: 'integer' } } },
     }),
     ApiResponse({

@@ -15,7 +15,13 @@ import { IdempotencyModule } from '../idempotency/idempotency.module';
 
 /** SMS/MMS: send, list, inspect; owns message records and opt-outs. */
 @Module({
-  imports: [ThrottlingModule, IdempotencyModule, TypeOrmModule.forFeature([MessageRecordEntity, OptOutEntity]), TimelineModule, TwilioModule],
+  imports: [
+    ThrottlingModule,
+    IdempotencyModule,
+    TypeOrmModule.forFeature([MessageRecordEntity, OptOutEntity]),
+    TimelineModule,
+    TwilioModule,
+  ],
   controllers: [SmsController],
   providers: [MessageRecordRepository, OptOutRepository, SmsService, MessageRecordsService, OptOutsService],
   exports: [MessageRecordsService, OptOutsService],
