@@ -10,7 +10,7 @@ export const IDEMPOTENCY_KEY_DESCRIPTION =
   'Keys belong to the token subject and are kept 24 hours (IDEMPOTENCY_TTL_SECONDS). ' +
   `A repeat with the same key and body gets the first answer again, with \`${REPLAYED_HEADER}: true\`, and nothing is done twice. ` +
   'Kept for replay: 2xx answers and 4xx errors raised while the request ran (an opted-out recipient, a number Twilio refused). ' +
-  'Not kept, so a retry with the same key runs again: request validation failures (400), 429, 5xx, and the 409 and 422 below. ' +
+  'Not kept, so a retry with the same key runs again: request validation failures (400), 429, 5xx (these mean nothing was done), and the 409 and 422 below. ' +
   'A key left in flight by a stopped instance runs again after IDEMPOTENCY_LOCK_TIMEOUT_SECONDS (5 minutes).';
 
 /** The 409 a route with @Idempotent answers while the first request with a key is still running. */

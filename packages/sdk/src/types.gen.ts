@@ -995,6 +995,12 @@ export type GetBalanceResponse = GetBalanceResponses[keyof GetBalanceResponses];
 
 export type PlaceCallData = {
     body: PlaceCallDto;
+    headers?: {
+        /**
+         * Makes the request safe to retry (IETF draft "The Idempotency-Key HTTP Header Field", with Stripe's rules). 1 to 255 printable ASCII characters, sent quoted (`"8e03978e-40d5-43e8-bc93-6894a57f9324"`) or bare; a UUID v4 is a good key. Keys belong to the token subject and are kept 24 hours (IDEMPOTENCY_TTL_SECONDS). A repeat with the same key and body gets the first answer again, with `Idempotent-Replayed: true`, and nothing is done twice. Kept for replay: 2xx answers and 4xx errors raised while the request ran (an opted-out recipient, a number Twilio refused). Not kept, so a retry with the same key runs again: request validation failures (400), 429, 5xx (these mean nothing was done), and the 409 and 422 below. A key left in flight by a stopped instance runs again after IDEMPOTENCY_LOCK_TIMEOUT_SECONDS (5 minutes).
+         */
+        'Idempotency-Key'?: string;
+    };
     path?: never;
     query?: never;
     url: '/api/phone/call';
@@ -1017,6 +1023,14 @@ export type PlaceCallErrors = {
      * The token lacks phone:call
      */
     403: ErrorResponseDto;
+    /**
+     * The request with this Idempotency-Key is still in flight (code idempotency_key_in_use); retry after Retry-After
+     */
+    409: ErrorResponseDto;
+    /**
+     * This Idempotency-Key was already used for a different request body or endpoint (code idempotency_key_mismatch)
+     */
+    422: ErrorResponseDto;
     /**
      * This caller sent too many requests in the rate-limit window (code rate_limited), or Twilio's rate limit was reached
      */
@@ -1300,6 +1314,12 @@ export type ListNumbersResponse = ListNumbersResponses[keyof ListNumbersResponse
 
 export type PurchaseNumberData = {
     body: PurchaseNumberDto;
+    headers?: {
+        /**
+         * Makes the request safe to retry (IETF draft "The Idempotency-Key HTTP Header Field", with Stripe's rules). 1 to 255 printable ASCII characters, sent quoted (`"8e03978e-40d5-43e8-bc93-6894a57f9324"`) or bare; a UUID v4 is a good key. Keys belong to the token subject and are kept 24 hours (IDEMPOTENCY_TTL_SECONDS). A repeat with the same key and body gets the first answer again, with `Idempotent-Replayed: true`, and nothing is done twice. Kept for replay: 2xx answers and 4xx errors raised while the request ran (an opted-out recipient, a number Twilio refused). Not kept, so a retry with the same key runs again: request validation failures (400), 429, 5xx (these mean nothing was done), and the 409 and 422 below. A key left in flight by a stopped instance runs again after IDEMPOTENCY_LOCK_TIMEOUT_SECONDS (5 minutes).
+         */
+        'Idempotency-Key'?: string;
+    };
     path?: never;
     query?: never;
     url: '/api/phone/numbers/purchase';
@@ -1323,9 +1343,13 @@ export type PurchaseNumberErrors = {
      */
     403: ErrorResponseDto;
     /**
-     * This service already owns the number
+     * This service already owns the number (code conflict); or the request with this Idempotency-Key is still in flight (code idempotency_key_in_use); retry after Retry-After
      */
     409: ErrorResponseDto;
+    /**
+     * This Idempotency-Key was already used for a different request body or endpoint (code idempotency_key_mismatch)
+     */
+    422: ErrorResponseDto;
     /**
      * Twilio rate limit reached
      */
@@ -1527,6 +1551,12 @@ export type UpdateNumberResponse = UpdateNumberResponses[keyof UpdateNumberRespo
 
 export type SendSmsData = {
     body: SendSmsDto;
+    headers?: {
+        /**
+         * Makes the request safe to retry (IETF draft "The Idempotency-Key HTTP Header Field", with Stripe's rules). 1 to 255 printable ASCII characters, sent quoted (`"8e03978e-40d5-43e8-bc93-6894a57f9324"`) or bare; a UUID v4 is a good key. Keys belong to the token subject and are kept 24 hours (IDEMPOTENCY_TTL_SECONDS). A repeat with the same key and body gets the first answer again, with `Idempotent-Replayed: true`, and nothing is done twice. Kept for replay: 2xx answers and 4xx errors raised while the request ran (an opted-out recipient, a number Twilio refused). Not kept, so a retry with the same key runs again: request validation failures (400), 429, 5xx (these mean nothing was done), and the 409 and 422 below. A key left in flight by a stopped instance runs again after IDEMPOTENCY_LOCK_TIMEOUT_SECONDS (5 minutes).
+         */
+        'Idempotency-Key'?: string;
+    };
     path?: never;
     query?: never;
     url: '/api/phone/sms';
@@ -1549,6 +1579,14 @@ export type SendSmsErrors = {
      * The token lacks phone:sms
      */
     403: ErrorResponseDto;
+    /**
+     * The request with this Idempotency-Key is still in flight (code idempotency_key_in_use); retry after Retry-After
+     */
+    409: ErrorResponseDto;
+    /**
+     * This Idempotency-Key was already used for a different request body or endpoint (code idempotency_key_mismatch)
+     */
+    422: ErrorResponseDto;
     /**
      * This caller sent too many requests in the rate-limit window (code rate_limited), or Twilio's rate limit was reached
      */
