@@ -105,5 +105,6 @@ export class IdempotencyInterceptor implements NestInterceptor {
  */
 function keepsFailure(error: unknown, failure: AppError): boolean {
   if (error instanceof RequestValidationError) return false;
-  return failure.status >= 400 && failure.status < 500 && failure.status !== HttpStatus.TOO_MANY_REQUESTS;
+  const status: number = failure.status;
+  return status >= 400 && status < 500 && status !== 429;
 }
