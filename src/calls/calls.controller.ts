@@ -6,6 +6,7 @@ import { CurrentUser } from '../auth/authenticated-user';
 import { Permission } from '../auth/permission';
 import { ApiTwilioErrors } from '../common/api-twilio-errors.decorator';
 import { ErrorResponseDto } from '../common/error-response.dto';
+import { Idempotent } from '../idempotency/idempotent.decorator';
 import { RateLimit } from '../throttling/rate-limit.guard';
 import { CallDto, CallHistoryDto, CallHistoryQueryDto, CallSidParamsDto, PlaceCallDto } from './calls.dto';
 import { CallsService } from './calls.service';
@@ -21,6 +22,7 @@ export class CallsController {
   @RateLimit('calls')
   @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'Invalid request, opted-out recipient, or Twilio refused the call' })
   @ApiTwilioErrors({ charges: true, spendingLimit: true, rateLimited: true, liveCalls: true })
+  @Idempotent()
   placeCall(@Body() body: PlaceCallDto, @CurrentUser() user: AuthenticatedUser): Promise<CallDto> {
     return this.calls.placeCall(body, user.sub);
   }

@@ -16,11 +16,13 @@ import { CallsService } from './calls.service';
 import { RecordingEntity } from './recording.entity';
 import { RecordingRepository } from './recording.repository';
 import { ThrottlingModule } from '../throttling/throttling.module';
+import { IdempotencyModule } from '../idempotency/idempotency.module';
 
 /** Calls: place, list, inspect, hang up; owns call records, their recordings and status rules. */
 @Module({
   imports: [
     ThrottlingModule,
+    IdempotencyModule,
     TypeOrmModule.forFeature([CallRecordEntity, CallDailyStatsEntity, RecordingEntity]),
     TimelineModule,
     TwilioModule,

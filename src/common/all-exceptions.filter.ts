@@ -50,17 +50,22 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (error.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(error.retryAfterSeconds));
     if (res.headersSent) return;
 
-    const body: ErrorResponseDto = {
-      statusCode: error.status,
-      error: STATUS_CODES[error.status] ?? 'Error',
-      message: error.message,
-      code: error.code,
-      request_id: requestId,
-    };
-    if (error.details?.length) body.details = error.details;
-    if (error.twilioCode !== undefined) body.twilio_code = error.twilioCode;
-    res.status(error.status).json(body);
+    res.status(error.status).json(errorResponseBody(error, requestId));
   }
+}
+
+/** The body every error answer carries. */
+export function errorResponseBody(error: AppError, requestId: string): ErrorResponseDto {
+  const body: ErrorResponseDto = {
+    statusCode: error.status,
+    error: STATUS_CODES[error.status] ?? 'Error',
+    message: error.message,
+    code: error.code,
+    request_id: requestId,
+  };
+  if (error.details?.length) body.details = error.details;
+  if (error.twilioCode !== undefined) body.twilio_code = error.twilioCode;
+  return body;
 }
 
 /**

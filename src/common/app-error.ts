@@ -8,6 +8,8 @@ export type ErrorCode =
   | 'forbidden'
   | 'not_found'
   | 'conflict'
+  | 'idempotency_key_in_use'
+  | 'idempotency_key_mismatch'
   | 'call_already_ended'
   | 'recipient_opted_out'
   | 'twilio_invalid_request'

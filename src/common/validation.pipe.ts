@@ -39,9 +39,15 @@ export function inputProblems(value: unknown, where: ArgumentMetadata['type']): 
   return problems.reverse();
 }
 
+/**
+ * A request refused by validation before its handler ran. Nothing was done, so whatever keeps
+ * answers for replay (idempotency keys) must not keep this one: the corrected request runs.
+ */
+export class RequestValidationError extends AppError {}
+
 function validationFailed(details: ErrorDetail[]): AppError {
   const phoneOnly = details.length > 0 && details.every((d) => d.message.includes('E.164'));
-  return new AppError(
+  return new RequestValidationError(
     HttpStatus.BAD_REQUEST,
     phoneOnly ? 'invalid_phone_number' : 'validation_failed',
     details.map((d) => d.message).join('; '),

@@ -181,6 +181,17 @@ describe('loadConfig', () => {
       'SPENDING_DAILY_LIMIT must be a non-negative decimal amount with at most 5 decimals (got "ten")',
     ]);
   });
+
+  it('keeps idempotency keys a day, takes a key in flight for 5 minutes as abandoned, and both can be set', () => {
+    expect(loadConfig({}).idempotency).toEqual({ ttlSeconds: 86400, lockTimeoutSeconds: 300 });
+    expect(loadConfig({ IDEMPOTENCY_TTL_SECONDS: '60', IDEMPOTENCY_LOCK_TIMEOUT_SECONDS: '30' }).idempotency).toEqual({
+      ttlSeconds: 60,
+      lockTimeoutSeconds: 30,
+    });
+    expect(problemsOf({ IDEMPOTENCY_TTL_SECONDS: '0' })).toEqual([
+      'IDEMPOTENCY_TTL_SECONDS must be an integer between 1 and 2592000 (got "0")',
+    ]);
+  });
 });
 
 describe('readEnvFiles', () => {

@@ -116,6 +116,12 @@ export interface AppConfig {
     authFailures: number;
     authFailureWindowSeconds: number;
   };
+  idempotency: {
+    /** How long a key and its saved answer are kept; after that the same key counts as new. */
+    ttlSeconds: number;
+    /** A key still in flight after this long is taken as abandoned (its process died) and may run again. */
+    lockTimeoutSeconds: number;
+  };
 }
 
 type Env = Record<string, string | undefined>;
@@ -443,6 +449,10 @@ export function loadConfig(env: Env = readEnvFiles()): AppConfig {
       windowSeconds: r.int('RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86400),
       authFailures: r.int('AUTH_FAILURE_LIMIT', 20, 1, 1_000_000),
       authFailureWindowSeconds: r.int('AUTH_FAILURE_WINDOW_SECONDS', 60, 1, 86400),
+    },
+    idempotency: {
+      ttlSeconds: r.int('IDEMPOTENCY_TTL_SECONDS', 86400, 1, 2_592_000),
+      lockTimeoutSeconds: r.int('IDEMPOTENCY_LOCK_TIMEOUT_SECONDS', 300, 1, 86400),
     },
   };
   if (config.webhooks.inboundAction === 'forward' && !config.webhooks.forwardTo) {

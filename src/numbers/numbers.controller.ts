@@ -6,6 +6,7 @@ import { RequirePermission } from '../auth/auth.decorators';
 import { Permission } from '../auth/permission';
 import { ApiTwilioErrors } from '../common/api-twilio-errors.decorator';
 import { ErrorResponseDto } from '../common/error-response.dto';
+import { Idempotent } from '../idempotency/idempotent.decorator';
 import {
   NumberSidParamsDto,
   PhoneNumberDto,
@@ -40,7 +41,7 @@ export class NumbersController {
     type: ErrorResponseDto,
   })
   @ApiTwilioErrors({ charges: true })
-  @ApiResponse({ status: 409, description: 'This service already owns the number', type: ErrorResponseDto })
+  @Idempotent({ conflict: 'This service already owns the number (code conflict)' })
   purchaseNumber(@Body() body: PurchaseNumberDto, @CurrentUser() user: AuthenticatedUser): Promise<PhoneNumberDto> {
     return this.numbers.purchaseNumber(body, user.sub);
   }

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { GuardrailsModule } from '../guardrails/guardrails.module';
+import { IdempotencyModule } from '../idempotency/idempotency.module';
 import { TwilioModule } from '../twilio/twilio.module';
 import { NumberGuardrailsMeter } from './number-guardrails.meter';
 import { NumbersController } from './numbers.controller';
@@ -10,7 +11,7 @@ import { PhoneNumberRepository } from './phone-number.repository';
 
 /** Twilio phone numbers: search, buy, list, update, release; owns the numbers we hold. */
 @Module({
-  imports: [TypeOrmModule.forFeature([PhoneNumberEntity]), TwilioModule, GuardrailsModule],
+  imports: [TypeOrmModule.forFeature([PhoneNumberEntity]), TwilioModule, GuardrailsModule, IdempotencyModule],
   controllers: [NumbersController],
   providers: [PhoneNumberRepository, NumbersService, NumberGuardrailsMeter],
   exports: [NumbersService],

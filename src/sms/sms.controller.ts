@@ -6,6 +6,7 @@ import { CurrentUser } from '../auth/authenticated-user';
 import { Permission } from '../auth/permission';
 import { ApiTwilioErrors } from '../common/api-twilio-errors.decorator';
 import { ErrorResponseDto } from '../common/error-response.dto';
+import { Idempotent } from '../idempotency/idempotent.decorator';
 import { RateLimit } from '../throttling/rate-limit.guard';
 import { MessageDto, MessageHistoryDto, MessageSidParamsDto, SendSmsDto, SmsHistoryQueryDto } from './sms.dto';
 import { SmsService } from './sms.service';
@@ -21,6 +22,7 @@ export class SmsController {
   @RateLimit('sms')
   @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'Invalid request, opted-out recipient, or Twilio refused the message' })
   @ApiTwilioErrors({ charges: true, spendingLimit: true, rateLimited: true })
+  @Idempotent()
   sendSms(@Body() body: SendSmsDto, @CurrentUser() user: AuthenticatedUser): Promise<MessageDto> {
     return this.sms.sendSms(body, user.sub);
   }

@@ -14,11 +14,13 @@ import { OptOutsService } from './opt-outs.service';
 import { SmsController } from './sms.controller';
 import { SmsService } from './sms.service';
 import { ThrottlingModule } from '../throttling/throttling.module';
+import { IdempotencyModule } from '../idempotency/idempotency.module';
 
 /** SMS/MMS: send, list, inspect; owns message records and opt-outs. */
 @Module({
   imports: [
     ThrottlingModule,
+    IdempotencyModule,
     TypeOrmModule.forFeature([MessageRecordEntity, MessageDailyStatsEntity, OptOutEntity]),
     TimelineModule,
     TwilioModule,

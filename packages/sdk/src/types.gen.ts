@@ -707,12 +707,6 @@ export type StatsCostDto = {
 
 export type StatsDto = {
     /**
-     * Whole past days are read from per-day rollups refreshed every STATS_REFRESH_SECONDS: a change made
-     * after this moment to a record of a past day may not be counted yet. The current day is always
-     * counted live. Null before the first refresh.
-     */
-    as_of: string | null;
-    /**
      * Calls.
      */
     calls: CallStatsDto;
@@ -1001,6 +995,12 @@ export type GetBalanceResponse = GetBalanceResponses[keyof GetBalanceResponses];
 
 export type PlaceCallData = {
     body: PlaceCallDto;
+    headers?: {
+        /**
+         * Makes the request safe to retry (IETF draft "The Idempotency-Key HTTP Header Field", with Stripe's rules). 1 to 255 printable ASCII characters, sent quoted (`"8e03978e-40d5-43e8-bc93-6894a57f9324"`) or bare; a UUID v4 is a good key. Keys belong to the token subject and are kept 24 hours (IDEMPOTENCY_TTL_SECONDS). A repeat with the same key and body gets the first answer again, with `Idempotent-Replayed: true`, and nothing is done twice. Kept for replay: 2xx answers and 4xx errors raised while the request ran (an opted-out recipient, a number Twilio refused). Not kept, so a retry with the same key runs again: request validation failures (400), 429, 5xx (these mean nothing was done), and the 409 and 422 below. A key left in flight by a stopped instance runs again after IDEMPOTENCY_LOCK_TIMEOUT_SECONDS (5 minutes).
+         */
+        'Idempotency-Key'?: string;
+    };
     path?: never;
     query?: never;
     url: '/api/phone/call';
@@ -1016,7 +1016,7 @@ export type PlaceCallErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * With this request the spending of the day (UTC) would pass SPENDING_DAILY_LIMIT (code spending_limit_reached; Twilio is not asked), or the Twilio account has insufficient funds (code insufficient_funds)
+     * The Twilio account has insufficient funds
      */
     402: ErrorResponseDto;
     /**
@@ -1024,7 +1024,15 @@ export type PlaceCallErrors = {
      */
     403: ErrorResponseDto;
     /**
-     * This caller sent too many requests in the rate-limit window (code rate_limited), or MAX_LIVE_CALLS calls are already live (code live_call_limit), or Twilio's rate limit was reached
+     * The request with this Idempotency-Key is still in flight (code idempotency_key_in_use); retry after Retry-After
+     */
+    409: ErrorResponseDto;
+    /**
+     * This Idempotency-Key was already used for a different request body or endpoint (code idempotency_key_mismatch)
+     */
+    422: ErrorResponseDto;
+    /**
+     * This caller sent too many requests in the rate-limit window (code rate_limited), or Twilio's rate limit was reached
      */
     429: ErrorResponseDto;
     /**
@@ -1306,6 +1314,12 @@ export type ListNumbersResponse = ListNumbersResponses[keyof ListNumbersResponse
 
 export type PurchaseNumberData = {
     body: PurchaseNumberDto;
+    headers?: {
+        /**
+         * Makes the request safe to retry (IETF draft "The Idempotency-Key HTTP Header Field", with Stripe's rules). 1 to 255 printable ASCII characters, sent quoted (`"8e03978e-40d5-43e8-bc93-6894a57f9324"`) or bare; a UUID v4 is a good key. Keys belong to the token subject and are kept 24 hours (IDEMPOTENCY_TTL_SECONDS). A repeat with the same key and body gets the first answer again, with `Idempotent-Replayed: true`, and nothing is done twice. Kept for replay: 2xx answers and 4xx errors raised while the request ran (an opted-out recipient, a number Twilio refused). Not kept, so a retry with the same key runs again: request validation failures (400), 429, 5xx (these mean nothing was done), and the 409 and 422 below. A key left in flight by a stopped instance runs again after IDEMPOTENCY_LOCK_TIMEOUT_SECONDS (5 minutes).
+         */
+        'Idempotency-Key'?: string;
+    };
     path?: never;
     query?: never;
     url: '/api/phone/numbers/purchase';
@@ -1329,9 +1343,13 @@ export type PurchaseNumberErrors = {
      */
     403: ErrorResponseDto;
     /**
-     * This service already owns the number
+     * This service already owns the number (code conflict); or the request with this Idempotency-Key is still in flight (code idempotency_key_in_use); retry after Retry-After
      */
     409: ErrorResponseDto;
+    /**
+     * This Idempotency-Key was already used for a different request body or endpoint (code idempotency_key_mismatch)
+     */
+    422: ErrorResponseDto;
     /**
      * Twilio rate limit reached
      */
@@ -1533,6 +1551,12 @@ export type UpdateNumberResponse = UpdateNumberResponses[keyof UpdateNumberRespo
 
 export type SendSmsData = {
     body: SendSmsDto;
+    headers?: {
+        /**
+         * Makes the request safe to retry (IETF draft "The Idempotency-Key HTTP Header Field", with Stripe's rules). 1 to 255 printable ASCII characters, sent quoted (`"8e03978e-40d5-43e8-bc93-6894a57f9324"`) or bare; a UUID v4 is a good key. Keys belong to the token subject and are kept 24 hours (IDEMPOTENCY_TTL_SECONDS). A repeat with the same key and body gets the first answer again, with `Idempotent-Replayed: true`, and nothing is done twice. Kept for replay: 2xx answers and 4xx errors raised while the request ran (an opted-out recipient, a number Twilio refused). Not kept, so a retry with the same key runs again: request validation failures (400), 429, 5xx (these mean nothing was done), and the 409 and 422 below. A key left in flight by a stopped instance runs again after IDEMPOTENCY_LOCK_TIMEOUT_SECONDS (5 minutes).
+         */
+        'Idempotency-Key'?: string;
+    };
     path?: never;
     query?: never;
     url: '/api/phone/sms';
@@ -1548,13 +1572,21 @@ export type SendSmsErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * With this request the spending of the day (UTC) would pass SPENDING_DAILY_LIMIT (code spending_limit_reached; Twilio is not asked), or the Twilio account has insufficient funds (code insufficient_funds)
+     * The Twilio account has insufficient funds
      */
     402: ErrorResponseDto;
     /**
      * The token lacks phone:sms
      */
     403: ErrorResponseDto;
+    /**
+     * The request with this Idempotency-Key is still in flight (code idempotency_key_in_use); retry after Retry-After
+     */
+    409: ErrorResponseDto;
+    /**
+     * This Idempotency-Key was already used for a different request body or endpoint (code idempotency_key_mismatch)
+     */
+    422: ErrorResponseDto;
     /**
      * This caller sent too many requests in the rate-limit window (code rate_limited), or Twilio's rate limit was reached
      */
