@@ -70,6 +70,14 @@ export interface AppConfig {
     enabled: boolean;
     intervalSeconds: number;
     staleAfterSeconds: number;
+    /** Failures about one record in a row (Twilio 404, a local error) after which it is set aside. */
+    maxFailures: number;
+  };
+  inbox: {
+    /** Attempts to apply one inbox event before it is set aside. */
+    maxAttempts: number;
+    /** Wait before the second attempt; doubles with each attempt, up to an hour. */
+    retryBaseSeconds: number;
   };
   calls: {
     refreshAfterSeconds: number;
@@ -343,6 +351,11 @@ export function loadConfig(env: Env = readEnvFiles()): AppConfig {
       enabled: r.bool('RECONCILE_ENABLED', true),
       intervalSeconds: r.int('RECONCILE_INTERVAL_SECONDS', 60, 1, 86400),
       staleAfterSeconds: r.int('RECONCILE_STALE_AFTER_SECONDS', 300, 1, 604800),
+      maxFailures: r.int('RECONCILE_MAX_FAILURES', 5, 1, 1000),
+    },
+    inbox: {
+      maxAttempts: r.int('WEBHOOK_MAX_ATTEMPTS', 5, 1, 1000),
+      retryBaseSeconds: r.int('WEBHOOK_RETRY_BASE_SECONDS', 30, 0, 3600),
     },
     calls: {
       refreshAfterSeconds: r.int('CALL_REFRESH_AFTER_SECONDS', 30, 0, 86400),

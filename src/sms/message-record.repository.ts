@@ -4,6 +4,13 @@ import { Brackets, EntityManager, Repository } from 'typeorm';
 import { Cursor, Page, encodeCursor } from '../common/cursor';
 import { sameValue } from '../common/same-value';
 import { claimRows } from '../db/claim-rows';
+import {
+  ReconcileFailure,
+  SetAsideRecords,
+  clearReconcileFailures,
+  recordReconcileFailure,
+  setAsideRecords,
+} from '../db/reconcile-failures';
 import { isUniqueViolation } from '../db/postgres-errors';
 import { StatusEventSource, TimelineService } from '../timeline/timeline.service';
 import { Direction, MessageStatus, TERMINAL_MESSAGE_STATUSES } from '../twilio/twilio.types';
@@ -171,6 +178,19 @@ export class MessageRecordRepository {
       await repo.update({ id: record.id }, patch);
       return { ...record, ...patch, updatedAt: new Date() };
     });
+  }
+
+  /** Counts one more reconciliation failure about the record in a row; set aside at `maxFailures`. */
+  recordReconcileFailure(sid: string, reason: string, maxFailures: number): Promise<ReconcileFailure | null> {
+    return recordReconcileFailure(this.repo.manager, 'message_records', sid, reason, maxFailures);
+  }
+
+  clearReconcileFailures(sid: string): Promise<void> {
+    return clearReconcileFailures(this.repo.manager, 'message_records', sid);
+  }
+
+  setAsideByReconcile(): Promise<SetAsideRecords> {
+    return setAsideRecords(this.repo.manager, 'message_records');
   }
 
   /**

@@ -5,6 +5,7 @@ import { SmsModule } from '../sms/sms.module';
 import { TwilioModule } from '../twilio/twilio.module';
 import { InboundService } from './inbound.service';
 import { ReconcileService } from './reconcile.service';
+import { SetAsideService } from './set-aside.service';
 import { TwilioSignatureGuard } from './twilio-signature.guard';
 import { WebhookEventEntity } from './webhook-event.entity';
 import { WebhookEventRepository } from './webhook-event.repository';
@@ -19,7 +20,15 @@ import { WebhooksController } from './webhooks.controller';
 @Module({
   imports: [TypeOrmModule.forFeature([WebhookEventEntity]), TwilioModule, CallsModule, SmsModule],
   controllers: [WebhooksController],
-  providers: [WebhookEventRepository, WebhookMetricsService, TwilioSignatureGuard, WebhookInboxService, InboundService, ReconcileService],
-  exports: [WebhookMetricsService],
+  providers: [
+    WebhookEventRepository,
+    WebhookMetricsService,
+    TwilioSignatureGuard,
+    WebhookInboxService,
+    InboundService,
+    ReconcileService,
+    SetAsideService,
+  ],
+  exports: [WebhookMetricsService, SetAsideService],
 })
 export class WebhooksModule {}
