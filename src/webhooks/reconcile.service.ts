@@ -207,7 +207,12 @@ export class ReconcileService implements OnApplicationBootstrap, OnModuleDestroy
       if (isAboutTheRecord(error)) await this.countFailure(resource, sid, failureReason(error), blame);
       return;
     }
-    if (blame === 'record') await this.records(resource).clearReconcileFailures(sid);
+    if (blame !== 'record') return;
+    await this.records(resource)
+      .clearReconcileFailures(sid)
+      .catch((error: unknown) =>
+        appLogger().event('error', 'reconcile_failure_not_cleared', { resource, sid, error: failureReason(error) }),
+      );
   }
 
   private async countFailure(resource: 'call' | 'message', sid: string, reason: string, blame: 'record' | 'events'): Promise<void> {
