@@ -2,6 +2,7 @@ import { UsageDailyRollups1796185454456 } from './1796185454456-usage-daily-roll
 import { HistoryKeysetIndexes1796184587762 } from './1796184587762-history-keyset-indexes';
 import { ReconcileWatermarks1796183578835 } from './1796183578835-reconcile-watermarks';
 import { IdempotencyKeys1796183277023 } from './1796183277023-idempotency-keys';
+import { SetAside1796182952270 } from './1796182952270-set-aside';
 import { ThrottleCounters1796167045384 } from './1796167045384-throttle-counters';
 import { Init1795523155463 } from './1795523155463-init';
 import type { MigrationInterface } from 'typeorm';
@@ -9,6 +10,7 @@ import type { MigrationInterface } from 'typeorm';
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
   Init1795523155463,
   ThrottleCounters1796167045384,
+  SetAside1796182952270,
   IdempotencyKeys1796183277023,
   ReconcileWatermarks1796183578835,
   HistoryKeysetIndexes1796184587762,

@@ -2,6 +2,7 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, Update
 import type { CallStatus, Direction } from '../twilio/twilio.types';
 
 @Entity('call_records')
+@Index('idx_call_records_set_aside', ['reconcileSetAsideAt'], { where: 'reconcile_set_aside_at IS NOT NULL' })
 @Index('idx_call_records_created', ['createdAt', 'id'])
 @Index('idx_call_records_updated', ['updatedAt'])
 @Index('idx_call_records_status_created', ['status', 'createdAt', 'id'])
@@ -101,6 +102,17 @@ export class CallRecordEntity {
   /** Last time the record was compared with Twilio (create, refresh or reconciliation). */
   @Column({ name: 'synced_at', type: 'timestamptz', nullable: true })
   syncedAt: Date | null;
+
+  /** Reconciliation failures about this record in a row (Twilio 404, a local error); reset by a success. */
+  @Column({ name: 'reconcile_failures', type: 'integer', default: 0 })
+  reconcileFailures: number;
+
+  @Column({ name: 'reconcile_error', type: 'text', nullable: true })
+  reconcileError: string | null;
+
+  /** Set when reconciliation failed too often about this record: it is no longer claimed. */
+  @Column({ name: 'reconcile_set_aside_at', type: 'timestamptz', nullable: true })
+  reconcileSetAsideAt: Date | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

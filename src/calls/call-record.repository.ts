@@ -5,6 +5,13 @@ import { Cursor, Page, keysetPage } from '../common/cursor';
 import { sameValue } from '../common/same-value';
 import { claimRows } from '../db/claim-rows';
 import { DailyRollup, refreshDailyRollup, rolledUpParams, rolledUpRowsSql, rollupRefreshedAt } from '../db/daily-rollup';
+import {
+  ReconcileFailure,
+  SetAsideRecords,
+  clearReconcileFailures,
+  recordReconcileFailure,
+  setAsideRecords,
+} from '../db/reconcile-failures';
 import { isUniqueViolation } from '../db/postgres-errors';
 import { StatusEventSource, TimelineService } from '../timeline/timeline.service';
 import { CallStatus, Direction, TERMINAL_CALL_STATUSES } from '../twilio/twilio.types';
@@ -229,6 +236,19 @@ export class CallRecordRepository {
       await repo.update({ id: record.id }, patch);
       return { ...record, ...patch, updatedAt: new Date() };
     });
+  }
+
+  /** Counts one more reconciliation failure about the record in a row; set aside at `maxFailures`. */
+  recordReconcileFailure(sid: string, reason: string, maxFailures: number): Promise<ReconcileFailure | null> {
+    return recordReconcileFailure(this.repo.manager, 'call_records', sid, reason, maxFailures);
+  }
+
+  clearReconcileFailures(sid: string): Promise<void> {
+    return clearReconcileFailures(this.repo.manager, 'call_records', sid);
+  }
+
+  setAsideByReconcile(): Promise<SetAsideRecords> {
+    return setAsideRecords(this.repo.manager, 'call_records');
   }
 
   /**

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { RecordStoredListener, RecordStoredListeners } from '../common/record-stored.listeners';
+import type { ReconcileFailure, SetAsideRecords } from '../db/reconcile-failures';
 import type { StatusEventSource } from '../timeline/timeline.service';
 import { CallSnapshot, CallStatus } from '../twilio/twilio.types';
 import { CallObservation, RecordingUpsert, callFactsOfSnapshot } from './call-observation';
@@ -136,6 +137,24 @@ export class CallRecordsService {
   /** When the usage rollup was last refreshed; null before the first refresh. */
   usageRollupRefreshedAt(): Promise<Date | null> {
     return this.calls.usageRollupRefreshedAt();
+  }
+
+  /**
+   * Counts one more reconciliation failure about the call in a row (not Twilio being down: the
+   * caller decides); at `maxFailures` the call is set aside and no longer claimed.
+   */
+  recordReconcileFailure(sid: string, reason: string, maxFailures: number): Promise<ReconcileFailure | null> {
+    return this.calls.recordReconcileFailure(sid, reason, maxFailures);
+  }
+
+  /** A successful reconciliation of the call ends its run of failures. */
+  clearReconcileFailures(sid: string): Promise<void> {
+    return this.calls.clearReconcileFailures(sid);
+  }
+
+  /** How many calls reconciliation set aside, and the oldest one with its reason. */
+  setAsideByReconcile(): Promise<SetAsideRecords> {
+    return this.calls.setAsideByReconcile();
   }
 
   usageTotals(since: Date, until: Date): Promise<CallUsageTotals> {

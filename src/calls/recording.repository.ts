@@ -34,13 +34,14 @@ export class RecordingRepository {
     return this.repo.find({ where: { callSid }, order: { createdAt: 'ASC', sid: 'ASC' } });
   }
 
-  /** Call sids with a recording still in progress since before `olderThan`, for reconciliation. */
+  /** Call sids with a recording still in progress since before `olderThan`, for reconciliation; not of calls it set aside. */
   async callsWithStaleRecordings(olderThan: Date, limit: number): Promise<string[]> {
     const rows = await this.repo
       .createQueryBuilder('r')
       .select('DISTINCT r.call_sid', 'call_sid')
       .where(`r.status NOT IN ${FINAL}`)
       .andWhere('r.updated_at < :olderThan', { olderThan })
+      .andWhere('NOT EXISTS (SELECT 1 FROM call_records c WHERE c.sid = r.call_sid AND c.reconcile_set_aside_at IS NOT NULL)')
       .limit(limit)
       .getRawMany<{ call_sid: string }>();
     return rows.map((row) => row.call_sid);

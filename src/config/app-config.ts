@@ -88,6 +88,14 @@ export interface AppConfig {
     lookbackHours: number;
     /** Each sweep lists from its watermark minus this (clock skew, Twilio's whole-second dates). */
     overlapSeconds: number;
+    /** Failures about one record in a row (Twilio 404, a local error) after which it is set aside. */
+    maxFailures: number;
+  };
+  inbox: {
+    /** Attempts to apply one inbox event before it is set aside. */
+    maxAttempts: number;
+    /** Wait before the second attempt; doubles with each attempt, up to an hour. */
+    retryBaseSeconds: number;
   };
   calls: {
     refreshAfterSeconds: number;
@@ -425,6 +433,11 @@ export function loadConfig(env: Env = readEnvFiles()): AppConfig {
       staleAfterSeconds: r.int('RECONCILE_STALE_AFTER_SECONDS', 300, 1, 604800),
       lookbackHours: r.int('RECONCILE_LOOKBACK_HOURS', 24, 1, 24 * 90),
       overlapSeconds: r.int('RECONCILE_OVERLAP_SECONDS', 120, 0, 3600),
+      maxFailures: r.int('RECONCILE_MAX_FAILURES', 5, 1, 1000),
+    },
+    inbox: {
+      maxAttempts: r.int('WEBHOOK_MAX_ATTEMPTS', 5, 1, 1000),
+      retryBaseSeconds: r.int('WEBHOOK_RETRY_BASE_SECONDS', 30, 0, 3600),
     },
     calls: {
       refreshAfterSeconds: r.int('CALL_REFRESH_AFTER_SECONDS', 30, 0, 86400),

@@ -4,6 +4,7 @@ import type { EntityManager } from 'typeorm';
  * Claims up to `limit` rows of `table` matching `condition` (with `$4` onwards bound to `params`),
  * neither updated nor compared with Twilio since `before`, and returns their sids. Claiming stamps
  * synced_at in the same statement, with SKIP LOCKED, so concurrent instances never claim a row twice.
+ * Rows set aside after too many failures (see reconcile-failures.ts) are never claimed.
  */
 export async function claimRows(
   manager: EntityManager,
@@ -18,6 +19,7 @@ export async function claimRows(
      WHERE id IN (
        SELECT id FROM ${table}
        WHERE ${condition} AND updated_at < $1 AND COALESCE(synced_at, updated_at) < $1
+         AND reconcile_set_aside_at IS NULL
        ORDER BY updated_at ASC
        LIMIT $2
        FOR UPDATE SKIP LOCKED)

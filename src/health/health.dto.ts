@@ -35,6 +35,32 @@ export class TwilioHealthDto {
   error?: string;
 }
 
+/** The oldest thing set aside, with why. */
+export class SetAsideItemDto {
+  @ApiProperty({ enum: ['inbox_event', 'call', 'message'] })
+  resource: 'inbox_event' | 'call' | 'message';
+  /** The inbox event's id, or the call's or message's sid. */
+  id: string;
+  /** The CallSid, MessageSid or RecordingSid it is about. @example CA0123456789abcdef0123456789abcdef */
+  sid: string;
+  /** The last failure. @example "TwilioGatewayError: The requested resource was not found" */
+  reason: string;
+  /** When it was set aside (ISO 8601). */
+  set_aside_at: string;
+}
+
+/** What failed too often and was set aside (stored counts, all instances). */
+export class SetAsideHealthDto {
+  /** Inbox events whose apply kept failing. @example 0 */
+  inbox_events: number;
+  /** Calls whose reconciliation kept failing for a reason about the call (e.g. Twilio 404). @example 0 */
+  calls: number;
+  /** Messages whose reconciliation kept failing for a reason about the message. @example 0 */
+  messages: number;
+  /** The oldest of them; null when nothing is set aside. */
+  oldest: SetAsideItemDto | null;
+}
+
 /**
  * Service health. Anyone gets `status`; a token holding phone:view also gets the details.
  * Answered with 503 when the database or Twilio is down.
@@ -53,4 +79,6 @@ export class HealthDto {
   uptime_seconds?: number;
   /** Webhook counters of this instance (signature rejections, duplicates, deferred callbacks). */
   webhooks?: WebhookHealthDto;
+  /** What was set aside after failing too often. Only for phone:view; absent when the database cannot tell. */
+  set_aside?: SetAsideHealthDto;
 }

@@ -6,6 +6,7 @@ import { TwilioGatewayError } from '../twilio/twilio.errors';
 import type { TwilioGateway } from '../twilio/twilio.gateway';
 import { HealthService } from './health.service';
 import { TwilioHealthIndicator } from './twilio.health';
+import type { SetAsideService } from '../webhooks/set-aside.service';
 import { WebhookMetricsService } from '../webhooks/webhook-metrics.service';
 
 const indicators = new HealthIndicatorService();
@@ -35,6 +36,7 @@ function setup(options: { dbUp?: boolean; fetchAccount?: () => Promise<unknown>;
     database: { url: options.databaseUrl ?? null },
     twilio: { requestTimeoutMs: 15000 },
   } as unknown as AppConfig;
+  const setAside = { counts: vi.fn(async () => ({ inboxEvents: 0, calls: 0, messages: 0, oldest: null })) };
   const twilio = new TwilioHealthIndicator(gateway as unknown as TwilioGateway, indicators);
   const service = new HealthService(
     database as unknown as TypeOrmHealthIndicator,
@@ -42,6 +44,7 @@ function setup(options: { dbUp?: boolean; fetchAccount?: () => Promise<unknown>;
     gateway as unknown as TwilioGateway,
     config,
     new WebhookMetricsService(),
+    setAside as unknown as SetAsideService,
   );
   return { service, gateway, database };
 }

@@ -6,8 +6,9 @@ import { appLogger } from '../common/logger';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { TwilioGateway } from '../twilio/twilio.gateway';
+import { SetAsideService } from '../webhooks/set-aside.service';
 import { WebhookMetricsService } from '../webhooks/webhook-metrics.service';
-import { HealthDto } from './health.dto';
+import { HealthDto, SetAsideHealthDto } from './health.dto';
 import { TwilioHealthIndicator } from './twilio.health';
 
 export const DATABASE_TIMEOUT_MS = 1000;
@@ -33,15 +34,17 @@ export class HealthService {
     private readonly gateway: TwilioGateway,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly webhooks: WebhookMetricsService,
+    private readonly setAside: SetAsideService,
   ) {}
 
   /** Everyone learns ok/error; a caller holding phone:view also sees why. */
   async getHealth(user: AuthenticatedUser | undefined): Promise<HealthDto> {
     const detailed = user?.permissions.has(Permission.View) ?? false;
     const twilioTimeout = Math.min(TWILIO_TIMEOUT_MS, this.config.twilio.requestTimeoutMs);
-    const [db, tw] = await Promise.all([
+    const [db, tw, setAside] = await Promise.all([
       this.database.pingCheck('database').withTimeout(DATABASE_TIMEOUT_MS) as PromiseLike<HealthIndicatorResult<'database'>>,
       this.twilio.check(twilioTimeout, detailed ? 0 : ANONYMOUS_TWILIO_MAX_AGE_MS),
+      detailed ? this.setAsideCounts() : undefined,
     ]);
     const database = db.database as Detail;
     const twilio = tw.twilio as Detail;
@@ -68,7 +71,40 @@ export class HealthService {
       version: this.config.version,
       uptime_seconds: Math.floor((Date.now() - this.startedAt) / 1000),
       webhooks: this.webhooks.snapshot(),
+      ...(setAside ? { set_aside: setAside } : {}),
     };
+  }
+
+  /** Undefined when the database cannot answer in time (its own check says why). */
+  private async setAsideCounts(): Promise<SetAsideHealthDto | undefined> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), DATABASE_TIMEOUT_MS);
+    });
+    try {
+      const counts = await Promise.race([this.setAside.counts(), timeout]);
+      if (!counts) return undefined;
+      const { oldest } = counts;
+      return {
+        inbox_events: counts.inboxEvents,
+        calls: counts.calls,
+        messages: counts.messages,
+        oldest: oldest
+          ? {
+              resource: oldest.resource,
+              id: oldest.id,
+              sid: oldest.sid,
+              reason: oldest.reason,
+              set_aside_at: oldest.setAsideAt.toISOString(),
+            }
+          : null,
+      };
+    } catch (error) {
+      appLogger().event('warn', 'health_set_aside_failed', { error: error instanceof Error ? error.message : String(error) });
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private logTransition(status: HealthDto['status'], database: Detail, twilio: Detail): void {

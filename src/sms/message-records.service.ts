@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { RecordStoredListener, RecordStoredListeners } from '../common/record-stored.listeners';
+import type { ReconcileFailure, SetAsideRecords } from '../db/reconcile-failures';
 import type { StatusEventSource } from '../timeline/timeline.service';
 import { MessageSnapshot, MessageStatus } from '../twilio/twilio.types';
 import { MessageObservation, messageFactsOfSnapshot } from './message-observation';
@@ -112,6 +113,24 @@ export class MessageRecordsService {
   /** When the usage rollup was last refreshed; null before the first refresh. */
   usageRollupRefreshedAt(): Promise<Date | null> {
     return this.messages.usageRollupRefreshedAt();
+  }
+
+  /**
+   * Counts one more reconciliation failure about the message in a row (not Twilio being down: the
+   * caller decides); at `maxFailures` the message is set aside and no longer claimed.
+   */
+  recordReconcileFailure(sid: string, reason: string, maxFailures: number): Promise<ReconcileFailure | null> {
+    return this.messages.recordReconcileFailure(sid, reason, maxFailures);
+  }
+
+  /** A successful reconciliation of the message ends its run of failures. */
+  clearReconcileFailures(sid: string): Promise<void> {
+    return this.messages.clearReconcileFailures(sid);
+  }
+
+  /** How many messages reconciliation set aside, and the oldest one with its reason. */
+  setAsideByReconcile(): Promise<SetAsideRecords> {
+    return this.messages.setAsideByReconcile();
   }
 
   usageTotals(since: Date, until: Date): Promise<MessageUsageTotals> {

@@ -10,7 +10,7 @@ import { TwilioGateway } from '../twilio/twilio.gateway';
 import { CallSnapshot, isTerminalCallStatus } from '../twilio/twilio.types';
 import { ReconcileSweepService, SweepCounts } from './reconcile-sweep.service';
 import { WebhookEventRepository } from './webhook-event.repository';
-import { WebhookInboxService } from './webhook-inbox.service';
+import { WebhookInboxService, failureReason } from './webhook-inbox.service';
 
 export const RECONCILE_INTERVAL = 'webhooks-reconcile';
 /** How long a status callback may wait for its record before we create the record from Twilio's data. */
@@ -140,16 +140,22 @@ export class ReconcileService implements OnApplicationBootstrap, OnModuleDestroy
   private async applyPendingEvents(graceCutoff: Date, report: ReconcileReport): Promise<void> {
     const adopted = new Set<string>();
     for (const event of await this.events.findPending(BATCH)) {
-      if (await this.inbox.apply(event)) {
+      const outcome = await this.inbox.attempt(event);
+      if (outcome === 'applied') {
         report.pending_applied++;
+        continue;
+      }
+      if (outcome === 'failed') {
+        report.failures++;
         continue;
       }
       if (event.receivedAt >= graceCutoff || adopted.has(event.sid)) continue;
       adopted.add(event.sid);
+      // a sid Twilio does not know counts against its events, which are set aside in the end
       if (event.kind === 'call_status') {
-        await this.guard(report, 'call', event.sid, () => this.adoptCall(event.sid, report));
+        await this.guard(report, 'call', event.sid, () => this.adoptCall(event.sid, report), 'events');
       } else if (event.kind === 'message_status') {
-        await this.guard(report, 'message', event.sid, () => this.adoptMessage(event.sid, report));
+        await this.guard(report, 'message', event.sid, () => this.adoptMessage(event.sid, report), 'events');
       }
     }
   }
@@ -193,8 +199,18 @@ export class ReconcileService implements OnApplicationBootstrap, OnModuleDestroy
     }
   }
 
-  /** One record's failure (Twilio down, 404) is logged and counted; the run goes on. */
-  private async guard(report: ReconcileReport, resource: string, sid: string, work: () => Promise<void>): Promise<void> {
+  /**
+   * One record's failure (Twilio down, 404) is logged and counted; the run goes on. A failure about
+   * the record itself also counts against it (`record`: the call or message; `events`: the inbox
+   * events waiting for a record Twilio could not give), which is set aside after too many.
+   */
+  private async guard(
+    report: ReconcileReport,
+    resource: 'call' | 'message',
+    sid: string,
+    work: () => Promise<void>,
+    blame: 'record' | 'events' = 'record',
+  ): Promise<void> {
     try {
       await work();
     } catch (error) {
@@ -205,6 +221,50 @@ export class ReconcileService implements OnApplicationBootstrap, OnModuleDestroy
         error: error instanceof Error ? error.message : String(error),
         twilio_error: error instanceof TwilioGatewayError ? error.kind : undefined,
       });
+      if (isAboutTheRecord(error)) await this.countFailure(resource, sid, failureReason(error), blame);
+      return;
     }
+    if (blame !== 'record') return;
+    await this.records(resource)
+      .clearReconcileFailures(sid)
+      .catch((error: unknown) =>
+        appLogger().event('error', 'reconcile_failure_not_cleared', { resource, sid, error: failureReason(error) }),
+      );
+  }
+
+  private async countFailure(resource: 'call' | 'message', sid: string, reason: string, blame: 'record' | 'events'): Promise<void> {
+    try {
+      if (blame === 'events') return await this.inbox.recordFailureForSid(sid, reason);
+      const failure = await this.records(resource).recordReconcileFailure(sid, reason, this.config.reconcile.maxFailures);
+      if (failure?.setAside) {
+        appLogger().event('warn', 'reconcile_record_set_aside', { resource, sid, failures: failure.failures, reason });
+      }
+    } catch (error) {
+      appLogger().event('error', 'reconcile_failure_not_counted', { resource, sid, error: failureReason(error) });
+    }
+  }
+
+  private records(resource: 'call' | 'message'): CallRecordsService | MessageRecordsService {
+    return resource === 'call' ? this.calls : this.messages;
+  }
+}
+
+/**
+ * Whether a failure says something about the record rather than about Twilio as a whole: Twilio
+ * being down, slow, rate limiting or refusing our credentials must not set every record aside.
+ */
+export function isAboutTheRecord(error: unknown): boolean {
+  if (!(error instanceof TwilioGatewayError)) return true;
+  switch (error.kind) {
+    case 'not_found':
+    case 'invalid_request':
+    case 'refused_recipient':
+      return true;
+    case 'unavailable':
+    case 'timeout':
+    case 'rate_limited':
+    case 'auth_failed':
+    case 'insufficient_funds':
+      return false;
   }
 }

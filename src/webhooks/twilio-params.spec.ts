@@ -156,3 +156,23 @@ describe('smsKeyword', () => {
     expect(smsKeyword('')).toBeNull();
   });
 });
+
+describe('parameters a column cannot hold', () => {
+  it('drops a Timestamp or RecordingStartTime outside 1970..9999 and cuts a long AnsweredBy', () => {
+    const seen = callObservationOf({ CallStatus: 'completed', Timestamp: '-100000-01-01T00:00:00Z', AnsweredBy: 'm'.repeat(40) });
+    expect(seen.occurredAt).toBeUndefined();
+    expect(seen.endTime).toBeUndefined();
+    expect(seen.answeredBy).toBe('m'.repeat(32));
+    expect(callObservationOf({ CallStatus: 'completed', Timestamp: '+275000-01-01T00:00:00Z' }).occurredAt).toBeUndefined();
+    const rec = recordingOf({
+      RecordingSid: 'RE1',
+      CallSid: 'CA1',
+      RecordingStatus: 'completed',
+      RecordingStartTime: '-100000-01-01T00:00:00Z',
+    });
+    expect(rec!.startedAt).toBeNull();
+    expect(callObservationOf({ CallStatus: 'completed', Timestamp: 'Tue, 31 Aug 2010 20:36:44 +0000' }).occurredAt).toEqual(
+      new Date('2010-08-31T20:36:44Z'),
+    );
+  });
+});

@@ -42,11 +42,32 @@ export function intParam(params: TwilioParams, name: string, range: { min: numbe
   return undefined;
 }
 
+/** Dates a timestamptz column holds and Twilio could mean; JavaScript reaches far beyond PostgreSQL's range. */
+const DATE_RANGE = { min: Date.UTC(1970, 0, 1), max: Date.UTC(9999, 11, 31, 23, 59, 59) };
+
+/** A date parameter, or undefined when absent, unreadable or outside 1970..9999 (dropped with a log line). */
 export function dateParam(params: TwilioParams, name: string): Date | undefined {
   const value = param(params, name);
   if (!value) return undefined;
   const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? undefined : date;
+  const time = date.getTime();
+  if (Number.isNaN(time)) return undefined;
+  if (time >= DATE_RANGE.min && time <= DATE_RANGE.max) return date;
+  appLogger().event('warn', 'webhook_param_dropped', {
+    param: name,
+    value: value.slice(0, 40),
+    reason: 'outside 1970..9999',
+    sid: sidOf(params),
+  });
+  return undefined;
+}
+
+/** A text parameter cut to the `maxLength` of its column (with a log line), rather than failing the event. */
+export function textParam(params: TwilioParams, name: string, maxLength: number): string | undefined {
+  const value = param(params, name);
+  if (value === undefined || value.length <= maxLength) return value;
+  appLogger().event('warn', 'webhook_param_truncated', { param: name, length: value.length, max_length: maxLength, sid: sidOf(params) });
+  return value.slice(0, maxLength);
 }
 
 export function asCallStatus(value: string | undefined): CallStatus | undefined {
@@ -127,7 +148,7 @@ export function callObservationOf(params: TwilioParams): CallObservation {
     endTime: status && isTerminalCallStatus(status) ? at : undefined,
     // busy/no-answer/failed calls report CallDuration=0; the Call resource has no duration for them
     durationSeconds: duration !== undefined && (status === 'completed' || duration > 0) ? duration : undefined,
-    answeredBy: param(params, 'AnsweredBy'),
+    answeredBy: textParam(params, 'AnsweredBy', 32),
     errorCode: intParam(params, 'ErrorCode'),
   };
 }

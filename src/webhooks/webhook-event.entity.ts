@@ -6,6 +6,7 @@ export type WebhookKind = 'inbound_call' | 'inbound_sms' | 'call_status' | 'mess
 @Entity('webhook_events')
 @Index('idx_webhook_events_sid_received', ['sid', 'receivedAt'])
 @Index('idx_webhook_events_unapplied', ['appliedAt', 'receivedAt'])
+@Index('idx_webhook_events_set_aside', ['setAsideAt'], { where: 'set_aside_at IS NOT NULL' })
 export class WebhookEventEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
@@ -34,4 +35,19 @@ export class WebhookEventEntity {
   /** Set once the event has been applied to its record; null while the record does not exist yet. */
   @Column({ name: 'applied_at', type: 'timestamptz', nullable: true })
   appliedAt: Date | null;
+
+  /** Failed attempts to apply the event (a record that does not exist yet is not a failure). */
+  @Column({ type: 'integer', default: 0 })
+  attempts: number;
+
+  @Column({ name: 'last_error', type: 'text', nullable: true })
+  lastError: string | null;
+
+  /** Not retried before this time after a failed attempt. */
+  @Column({ name: 'next_attempt_at', type: 'timestamptz', nullable: true })
+  nextAttemptAt: Date | null;
+
+  /** Set when the event failed too often: never selected again, kept for inspection. */
+  @Column({ name: 'set_aside_at', type: 'timestamptz', nullable: true })
+  setAsideAt: Date | null;
 }

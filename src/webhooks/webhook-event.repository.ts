@@ -1,7 +1,22 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { IsNull, LessThan, Repository } from 'typeorm';
+import { IsNull, Repository } from 'typeorm';
 import { WebhookEventEntity, WebhookKind } from './webhook-event.entity';
+
+/** What one failed attempt did to the event. */
+export interface EventFailure {
+  attempts: number;
+  setAside: boolean;
+}
+
+/** Selectable again: not applied, not set aside, and past the backoff of its last failure. */
+const PENDING = 'e.applied_at IS NULL AND e.set_aside_at IS NULL AND (e.next_attempt_at IS NULL OR e.next_attempt_at <= now())';
+
+/** One more failed attempt: backoff doubles from `$4` seconds (at most an hour); set aside at `$3` attempts. */
+const FAILURE_SET = `attempts = attempts + 1,
+       last_error = $2,
+       next_attempt_at = now() + LEAST($4::float8 * power(2, attempts), 3600) * interval '1 second',
+       set_aside_at = CASE WHEN attempts + 1 >= $3 THEN now() END`;
 
 export interface NewWebhookEvent {
   kind: WebhookKind;
@@ -35,17 +50,53 @@ export class WebhookEventRepository {
     await this.repo.update({ id, appliedAt: IsNull() }, { appliedAt: at });
   }
 
-  /** Events about `sid` not applied yet, oldest first. */
+  /** Events about `sid` not applied yet (nor set aside, nor waiting out a backoff), oldest first. */
   findPendingForSid(sid: string): Promise<WebhookEventEntity[]> {
-    return this.repo.find({ where: { sid, appliedAt: IsNull() }, order: { receivedAt: 'ASC' } });
+    return this.repo.createQueryBuilder('e').where(PENDING).andWhere('e.sid = :sid', { sid }).orderBy('e.received_at', 'ASC').getMany();
   }
 
-  /** Events not applied yet, oldest first. */
+  /** Events not applied yet (nor set aside, nor waiting out a backoff), oldest first. */
   findPending(limit: number, receivedBefore?: Date): Promise<WebhookEventEntity[]> {
-    return this.repo.find({
-      where: { appliedAt: IsNull(), ...(receivedBefore ? { receivedAt: LessThan(receivedBefore) } : {}) },
-      order: { receivedAt: 'ASC' },
-      take: limit,
-    });
+    const q = this.repo.createQueryBuilder('e').where(PENDING);
+    if (receivedBefore) q.andWhere('e.received_at < :receivedBefore', { receivedBefore });
+    return q.orderBy('e.received_at', 'ASC').limit(limit).getMany();
+  }
+
+  /** Counts a failed attempt to apply the event; null when it was applied or set aside meanwhile. */
+  async recordFailure(id: string, error: string, maxAttempts: number, retryBaseSeconds: number): Promise<EventFailure | null> {
+    const [rows] = await this.repo.query<[{ attempts: number; set_aside_at: Date | null }[], number]>(
+      `UPDATE webhook_events SET ${FAILURE_SET}
+       WHERE id = $1 AND applied_at IS NULL AND set_aside_at IS NULL
+       RETURNING attempts, set_aside_at`,
+      [id, error, maxAttempts, retryBaseSeconds],
+    );
+    const row = rows[0];
+    return row ? { attempts: Number(row.attempts), setAside: row.set_aside_at !== null } : null;
+  }
+
+  /** Counts a failed attempt on every pending event about `sid` (its record could not be created); returns those set aside. */
+  async recordFailureForSid(sid: string, error: string, maxAttempts: number, retryBaseSeconds: number): Promise<WebhookEventEntity[]> {
+    const [rows] = await this.repo.query<
+      [{ id: string; kind: WebhookEventEntity['kind']; attempts: number; set_aside_at: Date | null }[], number]
+    >(
+      `UPDATE webhook_events SET ${FAILURE_SET}
+       WHERE sid = $1 AND applied_at IS NULL AND set_aside_at IS NULL
+       RETURNING id, kind, attempts, set_aside_at`,
+      [sid, error, maxAttempts, retryBaseSeconds],
+    );
+    return rows
+      .filter((row) => row.set_aside_at !== null)
+      .map((row) =>
+        Object.assign(new WebhookEventEntity(), { id: row.id, kind: row.kind, sid, attempts: Number(row.attempts), lastError: error }),
+      );
+  }
+
+  /** How many events are set aside, and the oldest one. */
+  async setAside(): Promise<{ count: number; oldest: WebhookEventEntity | null }> {
+    const count = await this.repo.createQueryBuilder('e').where('e.set_aside_at IS NOT NULL').getCount();
+    const oldest = count
+      ? await this.repo.createQueryBuilder('e').where('e.set_aside_at IS NOT NULL').orderBy('e.set_aside_at', 'ASC').limit(1).getOne()
+      : null;
+    return { count, oldest };
   }
 }

@@ -1,6 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { CallRecordsService } from '../calls/call-records.service';
 import { appLogger } from '../common/logger';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
 import { MessageRecordsService } from '../sms/message-records.service';
 import { OptOutsService } from '../sms/opt-outs.service';
 import {
@@ -19,7 +21,16 @@ import { WebhookEventEntity } from './webhook-event.entity';
 import { NewWebhookEvent, WebhookEventRepository } from './webhook-event.repository';
 import { WebhookMetricsService } from './webhook-metrics.service';
 
-export type ReceiveOutcome = 'applied' | 'deferred' | 'duplicate' | 'ignored';
+export type ReceiveOutcome = 'applied' | 'deferred' | 'duplicate' | 'ignored' | 'failed';
+
+/** `deferred`: the record does not exist yet; `failed`: applying threw, the event waits for its next attempt or is set aside. */
+export type ApplyOutcome = 'applied' | 'deferred' | 'failed';
+
+/** Why an attempt failed, short enough for a column and a log line, without parameters or SQL. */
+export function failureReason(error: unknown): string {
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return message.slice(0, 500);
+}
 
 /**
  * The inbox: every authentic webhook is kept (webhook_events, deduplicated on its dedupe key),
@@ -30,6 +41,7 @@ export type ReceiveOutcome = 'applied' | 'deferred' | 'duplicate' | 'ignored';
 @Injectable()
 export class WebhookInboxService {
   constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly events: WebhookEventRepository,
     private readonly calls: CallRecordsService,
     private readonly messages: MessageRecordsService,
@@ -60,13 +72,15 @@ export class WebhookInboxService {
     }
     const event = await this.keep({ ...classified, idempotencyToken, payload: params });
     if (!event) return 'duplicate';
-    if (await this.apply(event)) {
-      // events that arrived before the record existed, if its creator did not apply them already
-      if (event.kind !== 'recording_status') await this.applyPending(event.sid);
-      return 'applied';
+    const outcome = await this.attempt(event);
+    if (outcome === 'deferred') {
+      this.metrics.deferred();
+      return 'deferred';
     }
-    this.metrics.deferred();
-    return 'deferred';
+    // events that arrived before the record existed, if its creator did not apply them already;
+    // a failed event is left to its backoff (stored, so answering 2xx is right: a retry would not help)
+    if (outcome === 'applied' && event.kind !== 'recording_status') await this.applyPending(event.sid);
+    return outcome;
   }
 
   /**
@@ -76,7 +90,7 @@ export class WebhookInboxService {
   async applyPending(sid: string): Promise<number> {
     let applied = 0;
     for (const event of await this.events.findPendingForSid(sid)) {
-      if (await this.apply(event)) {
+      if ((await this.attempt(event)) === 'applied') {
         applied++;
         this.metrics.appliedLate();
       }
@@ -84,8 +98,53 @@ export class WebhookInboxService {
     return applied;
   }
 
-  /** Applies one event to its record; false when the record does not exist (yet). */
+  /** Applies one event to its record; false when the record does not exist (yet) or applying failed. */
   async apply(event: WebhookEventEntity): Promise<boolean> {
+    return (await this.attempt(event)) === 'applied';
+  }
+
+  /**
+   * Applies one event; never throws for the event's sake. A failure is counted on the event, which
+   * is retried after a backoff and set aside after config.inbox.maxAttempts failures.
+   */
+  async attempt(event: WebhookEventEntity): Promise<ApplyOutcome> {
+    try {
+      return (await this.applyOnce(event)) ? 'applied' : 'deferred';
+    } catch (error) {
+      await this.countFailure(event, failureReason(error));
+      return 'failed';
+    }
+  }
+
+  /**
+   * Counts a failed attempt for every pending event about `sid` when its record could not be created
+   * (Twilio does not know the sid): such events are set aside like any other after the last attempt.
+   */
+  async recordFailureForSid(sid: string, reason: string): Promise<void> {
+    const { maxAttempts, retryBaseSeconds } = this.config.inbox;
+    for (const event of await this.events.recordFailureForSid(sid, reason, maxAttempts, retryBaseSeconds)) {
+      this.logSetAside(event, event.attempts, reason);
+    }
+  }
+
+  private async countFailure(event: WebhookEventEntity, reason: string): Promise<void> {
+    const { maxAttempts, retryBaseSeconds } = this.config.inbox;
+    appLogger().event('warn', 'webhook_event_failed', { event_id: event.id, kind: event.kind, sid: event.sid, error: reason });
+    try {
+      const failure = await this.events.recordFailure(event.id, reason, maxAttempts, retryBaseSeconds);
+      if (failure?.setAside) this.logSetAside(event, failure.attempts, reason);
+    } catch (error) {
+      // the database itself is failing: the event stays pending and is tried again
+      appLogger().event('error', 'webhook_event_failure_not_counted', { event_id: event.id, error: failureReason(error) });
+    }
+  }
+
+  private logSetAside(event: Pick<WebhookEventEntity, 'id' | 'kind' | 'sid'>, attempts: number, reason: string): void {
+    this.metrics.setAside();
+    appLogger().event('warn', 'webhook_event_set_aside', { event_id: event.id, kind: event.kind, sid: event.sid, attempts, reason });
+  }
+
+  private async applyOnce(event: WebhookEventEntity): Promise<boolean> {
     const params = event.payload;
     let applied = false;
     switch (event.kind) {

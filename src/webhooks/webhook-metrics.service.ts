@@ -12,12 +12,21 @@ export interface WebhookCounts {
   deferred: number;
   /** Deferred events applied later (record created, or reconciliation). */
   applied_late: number;
+  /** Events set aside after failing too often (see the set_aside section of health for the stored count). */
+  set_aside: number;
 }
 
 /** In-process counters since start (per instance); health shows them under `webhooks`. */
 @Injectable()
 export class WebhookMetricsService {
-  private readonly counts: WebhookCounts = { received: {}, duplicates: 0, rejected_signatures: 0, deferred: 0, applied_late: 0 };
+  private readonly counts: WebhookCounts = {
+    received: {},
+    duplicates: 0,
+    rejected_signatures: 0,
+    deferred: 0,
+    applied_late: 0,
+    set_aside: 0,
+  };
 
   received(kind: WebhookKind): void {
     this.counts.received[kind] = (this.counts.received[kind] ?? 0) + 1;
@@ -37,6 +46,10 @@ export class WebhookMetricsService {
 
   appliedLate(): void {
     this.counts.applied_late++;
+  }
+
+  setAside(): void {
+    this.counts.set_aside++;
   }
 
   snapshot(): WebhookCounts {

@@ -95,4 +95,6 @@ export class WebhookHealthDto {
   deferred: number;
   /** Deferred callbacks applied later. @example 0 */
   applied_late: number;
+  /** Events this instance set aside after failing too often. @example 0 */
+  set_aside: number;
 }

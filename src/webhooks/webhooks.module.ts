@@ -8,6 +8,7 @@ import { ReconcileSweepService } from './reconcile-sweep.service';
 import { ReconcileWatermarkEntity } from './reconcile-watermark.entity';
 import { ReconcileWatermarkRepository } from './reconcile-watermark.repository';
 import { ReconcileService } from './reconcile.service';
+import { SetAsideService } from './set-aside.service';
 import { TwilioSignatureGuard } from './twilio-signature.guard';
 import { WebhookEventEntity } from './webhook-event.entity';
 import { WebhookEventRepository } from './webhook-event.repository';
@@ -31,7 +32,8 @@ import { WebhooksController } from './webhooks.controller';
     ReconcileWatermarkRepository,
     ReconcileSweepService,
     ReconcileService,
+    SetAsideService,
   ],
-  exports: [WebhookMetricsService],
+  exports: [WebhookMetricsService, SetAsideService],
 })
 export class WebhooksModule {}

@@ -357,6 +357,10 @@ export type HealthDto = {
      */
     database?: DatabaseHealthDto;
     /**
+     * What was set aside after failing too often. Only for phone:view; absent when the database cannot tell.
+     */
+    set_aside?: SetAsideHealthDto;
+    /**
      * `ok`, or `error` when a dependency is down.
      */
     status: 'ok' | 'error';
@@ -667,6 +671,45 @@ export type SendSmsDto = {
     to: string;
 };
 
+export type SetAsideHealthDto = {
+    /**
+     * Calls whose reconciliation kept failing for a reason about the call (e.g. Twilio 404).
+     */
+    calls: number;
+    /**
+     * Inbox events whose apply kept failing.
+     */
+    inbox_events: number;
+    /**
+     * Messages whose reconciliation kept failing for a reason about the message.
+     */
+    messages: number;
+    /**
+     * The oldest of them; null when nothing is set aside.
+     */
+    oldest: SetAsideItemDto | null;
+};
+
+export type SetAsideItemDto = {
+    /**
+     * The inbox event's id, or the call's or message's sid.
+     */
+    id: string;
+    /**
+     * The last failure.
+     */
+    reason: string;
+    resource: 'inbox_event' | 'call' | 'message';
+    /**
+     * When it was set aside (ISO 8601).
+     */
+    set_aside_at: string;
+    /**
+     * The CallSid, MessageSid or RecordingSid it is about.
+     */
+    sid: string;
+};
+
 export type SmsStatsDto = {
     /**
      * Messages we received.
@@ -953,6 +996,10 @@ export type WebhookHealthDto = {
      * Requests refused for a missing or invalid X-Twilio-Signature.
      */
     rejected_signatures: number;
+    /**
+     * Events this instance set aside after failing too often.
+     */
+    set_aside: number;
 };
 
 export type GetBalanceData = {
