@@ -29,6 +29,8 @@ const SETTINGS = {
   seconds: count('BENCH_SECONDS', 30),
   /** Seconds of the fixed-rate callback phase, during which the service's RSS is sampled. */
   ingestSeconds: count('BENCH_INGEST_SECONDS', 60),
+  /** How long an open-loop phase waits for answers still outstanding; those never answered count with the time waited. */
+  drainSeconds: count('BENCH_DRAIN_SECONDS', 30),
   callbackRate: count('BENCH_CALLBACK_RATE', 1000),
   callbackConcurrency: count('BENCH_CALLBACK_CONCURRENCY', 64),
   callbackSids: count('BENCH_CALLBACK_SIDS', 10_000),
@@ -64,7 +66,7 @@ async function load(job: Partial<LoadJob> & Pick<LoadJob, 'url'>, requests?: Pre
     concurrency: 1,
     rate: 0,
     seconds: SETTINGS.seconds,
-    drainSeconds: 30,
+    drainSeconds: SETTINGS.drainSeconds,
     ...job,
   };
   if (requests) {
