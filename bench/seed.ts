@@ -46,11 +46,30 @@ async function fill(db: Queryable, label: string, sql: string, total: number): P
   }
 }
 
-/** Empties the tables the service writes calls and messages to and fills them with `calls` and `messages` rows. */
+/**
+ * Empties the tables the service writes calls and messages to and fills them with `calls` and
+ * `messages` rows. Their secondary indexes are dropped for the load and rebuilt from their own
+ * definitions afterwards (even when the load fails), which is several times faster than
+ * maintaining eight indexes row by row.
+ */
 export async function seed(db: Queryable, calls: number, messages: number): Promise<void> {
   await db.query(RESET_SQL);
-  await fill(db, 'calls', CALLS_SQL, calls);
-  await fill(db, 'messages', MESSAGES_SQL, messages);
+  const indexes = (
+    (await db.query(
+      `SELECT i.indexname AS name, i.indexdef AS definition FROM pg_indexes i
+       JOIN pg_class c ON c.relname = i.indexname JOIN pg_index x ON x.indexrelid = c.oid
+       WHERE i.schemaname = current_schema() AND i.tablename IN ('call_records', 'message_records') AND NOT x.indisprimary`,
+    )) as { rows: { name: string; definition: string }[] }
+  ).rows;
+  for (const index of indexes) await db.query(`DROP INDEX "${index.name}"`);
+  try {
+    await fill(db, 'calls', CALLS_SQL, calls);
+    await fill(db, 'messages', MESSAGES_SQL, messages);
+  } finally {
+    const startedAt = Date.now();
+    for (const index of indexes) await db.query(index.definition);
+    process.stderr.write(`rebuilt ${indexes.length} indexes in ${((Date.now() - startedAt) / 1000).toFixed(1)} s\n`);
+  }
   await db.query('ANALYZE call_records');
   await db.query('ANALYZE message_records');
 }
