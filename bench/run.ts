@@ -1,0 +1,484 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { PGlite } from '@electric-sql/pglite';
+import { Client } from 'pg';
+import { mintToken } from '../src/auth/token';
+import { encodeCursor } from '../src/common/cursor';
+import { AppConfig, loadConfig } from '../src/config/app-config';
+import { callbackTargets, rows, signedCallbacks } from './callbacks';
+import { explainCaptured, Plan, ReadProbe, SQL_SOURCE } from './explain';
+import type { LoadJob, LoadResult, PreparedRequest } from './load';
+import { Figure, printTable } from './report';
+import { count, migrate, Queryable, ROOT, seed } from './seed';
+import { Child, freePort, probe, TSX } from './service';
+import { SqlCapture } from './sql-capture';
+
+const env = process.env;
+const DB: 'postgres' | 'pglite' = env.BENCH_DB === 'pglite' ? 'pglite' : 'postgres';
+const SETTINGS = {
+  db: DB,
+  calls: count('BENCH_CALLS', DB === 'pglite' ? 20_000 : 1_000_000),
+  messages: count('BENCH_MESSAGES', DB === 'pglite' ? 0 : 1_000_000),
+  /** seed: `auto` fills the tables when they hold fewer rows than asked for; `always`; `never`. */
+  seed: env.BENCH_SEED ?? 'auto',
+  /** Seconds of each measured phase (history, stats, POST, maximum throughput). */
+  seconds: count('BENCH_SECONDS', 30),
+  /** Seconds of the fixed-rate callback phase, during which the service's RSS is sampled. */
+  ingestSeconds: count('BENCH_INGEST_SECONDS', 60),
+  /** How long an open-loop phase waits for answers still outstanding; those never answered count with the time waited. */
+  drainSeconds: count('BENCH_DRAIN_SECONDS', 30),
+  callbackRate: count('BENCH_CALLBACK_RATE', 1000),
+  callbackConcurrency: count('BENCH_CALLBACK_CONCURRENCY', 64),
+  callbackSids: count('BENCH_CALLBACK_SIDS', 10_000),
+  historyConcurrency: count('BENCH_CONCURRENCY', 10),
+  statsConcurrency: count('BENCH_STATS_CONCURRENCY', 2),
+  apiRate: count('BENCH_API_RATE', 100),
+  deep: count('BENCH_DEEP', 500_000),
+  sandboxSpeed: count('BENCH_SANDBOX_SPEED', 100),
+  logLevel: env.BENCH_LOG_LEVEL ?? 'info',
+};
+
+/** Targets from the performance issue; `floor` marks figures judged against the floor server. */
+const TARGETS = {
+  callbackFloorRatio: 0.6,
+  callbackP99Ms: 50,
+  pgliteCallbacks: 500,
+  deepPageRatio: 1.5,
+  historyP99Ms: 20,
+  statsP99Ms: 100,
+  apiP99Ms: 30,
+  rssPeakMiB: 250,
+  rssGrowthMiB: 25,
+};
+
+const API = '/api/phone';
+const log = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
+
+async function load(job: Partial<LoadJob> & Pick<LoadJob, 'url'>, requests?: PreparedRequest[]): Promise<LoadResult> {
+  const full: LoadJob = {
+    mode: 'closed',
+    method: 'GET',
+    headers: {},
+    concurrency: 1,
+    rate: 0,
+    seconds: SETTINGS.seconds,
+    drainSeconds: SETTINGS.drainSeconds,
+    ...job,
+  };
+  if (requests) {
+    full.requestsFile = join(workDir, `requests-${Date.now()}.json`);
+    writeFileSync(full.requestsFile, JSON.stringify(requests));
+  }
+  const { stdout } = await promisify(execFile)(TSX, [join(__dirname, 'load.ts'), JSON.stringify(full)], { cwd: ROOT, maxBuffer: 1 << 24 });
+  if (full.requestsFile) rmSync(full.requestsFile);
+  return JSON.parse(stdout) as LoadResult;
+}
+
+const workDir = mkdtempSync(join(tmpdir(), 'samsaek-bench-'));
+const figures: Figure[] = [];
+const phases: Record<string, LoadResult> = {};
+const rss: { seconds: number; mib: number }[] = [];
+let plans: Plan[] = [];
+let sqlSource = '';
+
+async function main(): Promise<void> {
+  const startedAt = new Date();
+  log(`benchmark on ${DB}: ${JSON.stringify(SETTINGS)}`);
+  if (DB === 'pglite') await runPglite();
+  else await runPostgres();
+  const result = {
+    label: env.BENCH_LABEL ?? null,
+    started_at: startedAt.toISOString(),
+    finished_at: new Date().toISOString(),
+    machine: { cpus: cpus().length, cpu_model: cpus()[0]?.model, memory_mib: Math.round(totalmem() / 2 ** 20), load_average: loadavg() },
+    node: process.version,
+    settings: SETTINGS,
+    targets: TARGETS,
+    figures,
+    phases,
+    rss_samples: rss,
+    sql_source: sqlSource,
+    plans,
+  };
+  const dir = env.BENCH_RESULTS_DIR ?? join(ROOT, 'bench/results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${startedAt.toISOString().replace(/:/g, '-').slice(0, 19)}${DB === 'pglite' ? '-pglite' : ''}.json`);
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  printTable(figures);
+  log(`results written to ${file}`);
+}
+
+function serviceEnv(port: number, database: Record<string, string>): Record<string, string> {
+  return {
+    NODE_ENV: 'production',
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: SETTINGS.logLevel,
+    JWT_SECRET: randomBytes(24).toString('hex'),
+    ALLOW_SANDBOX_IN_PRODUCTION: 'true',
+    SANDBOX_SPEED: String(SETTINGS.sandboxSpeed),
+    // the sandbox does not know the seeded calls and messages: reconciling them would only measure 404s
+    RECONCILE_ENABLED: env.BENCH_RECONCILE ?? 'false',
+    SAMSAEK_TWILIO_WEBHOOK_URL: `http://127.0.0.1:${port}${API}/webhook`,
+    RATE_LIMIT_CALLS: '1000000',
+    RATE_LIMIT_SMS: '1000000',
+    ...database,
+  };
+}
+
+async function startService(
+  port: number,
+  database: Record<string, string>,
+): Promise<{ service: Child; config: AppConfig; base: string; token: (p: string[]) => string }> {
+  const serviceEnvironment = serviceEnv(port, database);
+  const config = loadConfig({ ...serviceEnvironment });
+  const service = Child.start('service', 'node', ['dist/src/main.js'], serviceEnvironment, join(workDir, 'service.log'));
+  const base = `http://127.0.0.1:${port}`;
+  await service.waitReady(`${base}${API}/health`);
+  log(`service pid ${service.pid} ready on ${base} (log: ${service.logFile})`);
+  return { service, config, base, token: (p) => mintToken(config, { sub: 'bench', permissions: p, ttl: '2h' }) };
+}
+
+/** Maximum throughput (closed loop) and a fixed offered rate (open loop) of signed status callbacks. */
+function callbackPhase(
+  name: string,
+  db: Queryable,
+  target: string,
+  config: AppConfig,
+  mode: 'closed' | 'open',
+  onTick?: () => void,
+): Promise<LoadResult> {
+  return (async () => {
+    const { sids, firstSequence } = await callbackTargets(db, SETTINGS.callbackSids);
+    const seconds = mode === 'open' ? SETTINGS.ingestSeconds : SETTINGS.seconds;
+    const howMany = mode === 'open' ? SETTINGS.callbackRate * seconds : Math.min(6000 * seconds, 400_000);
+    const requests = signedCallbacks(
+      {
+        authToken: config.twilio.authToken,
+        accountSid: config.twilio.accountSid,
+        signedUrl: `${config.twilio.webhookBaseUrl}/status`,
+        sids,
+        firstSequence,
+      },
+      howMany,
+    );
+    log(`${name}: ${mode === 'open' ? `${SETTINGS.callbackRate}/s offered` : `${SETTINGS.callbackConcurrency} clients`} for ${seconds} s`);
+    const timer = onTick ? setInterval(onTick, 1000) : undefined;
+    try {
+      const result = await load(
+        {
+          url: target,
+          method: 'POST',
+          headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+          mode,
+          concurrency: SETTINGS.callbackConcurrency,
+          rate: SETTINGS.callbackRate,
+          seconds,
+        },
+        requests,
+      );
+      phases[name] = result;
+      log(`${name}: ${JSON.stringify(result)}`);
+      return result;
+    } finally {
+      if (timer) clearInterval(timer);
+    }
+  })();
+}
+
+async function runPostgres(): Promise<void> {
+  const url = env.DATABASE_URL;
+  if (!url) throw new Error('npm run bench needs DATABASE_URL (a PostgreSQL database it may fill), or BENCH_DB=pglite');
+  migrate({ DATABASE_URL: url });
+  const db = new Client({ connectionString: url });
+  await db.connect();
+  try {
+    await seedIfNeeded(db);
+    const floorPort = await freePort();
+    const port = await freePort();
+    const { service, config, base, token } = await startService(port, { DATABASE_URL: url });
+    const floor = Child.start(
+      'floor',
+      TSX,
+      [join(__dirname, 'floor/floor-server.ts')],
+      {
+        DATABASE_URL: url,
+        PORT: String(floorPort),
+        TWILIO_AUTH_TOKEN: config.twilio.authToken,
+        FLOOR_SIGNED_URL: `${config.twilio.webhookBaseUrl}/status`,
+      },
+      join(workDir, 'floor.log'),
+    );
+    try {
+      // the floor answers 403 to anything unsigned; answering at all is what counts
+      await floor.waitReady(`http://127.0.0.1:${floorPort}/`, 60_000, true);
+      await measureCallbacks(db, config, `${base}${API}/webhook/status`, `http://127.0.0.1:${floorPort}/`, service);
+      const probes = await measureReads(db, base, token(['phone:view']));
+      await measureWrites(base, token(['phone:call', 'phone:sms']));
+      await floor.stop();
+      await service.stop();
+      await capturePlans(db, url, probes);
+    } finally {
+      await floor.stop();
+      await service.stop();
+    }
+  } finally {
+    await db.end();
+  }
+}
+
+async function seedIfNeeded(db: Queryable): Promise<void> {
+  const [stored] = rows<{ calls: number; messages: number }>(
+    await db.query('SELECT (SELECT count(*) FROM call_records)::int AS calls, (SELECT count(*) FROM message_records)::int AS messages'),
+  );
+  const short = stored.calls < SETTINGS.calls || stored.messages < SETTINGS.messages;
+  if (SETTINGS.seed === 'always' || (SETTINGS.seed === 'auto' && short)) {
+    log(`seeding ${SETTINGS.calls} calls and ${SETTINGS.messages} messages (found ${stored.calls} and ${stored.messages})`);
+    await seed(db, SETTINGS.calls, SETTINGS.messages);
+  } else {
+    log(`using the ${stored.calls} calls and ${stored.messages} messages stored`);
+  }
+}
+
+async function measureCallbacks(db: Client, config: AppConfig, serviceUrl: string, floorUrl: string, service: Child): Promise<void> {
+  const floorMax = await callbackPhase('floor_callbacks_max', db, floorUrl, config, 'closed');
+  const max = await callbackPhase('service_callbacks_max', db, serviceUrl, config, 'closed');
+  figures.push({
+    name: 'Status callbacks, max throughput',
+    value: `${max.throughput} req/s (${max.failed} failed)`,
+    floor: `${floorMax.throughput} req/s`,
+    ratio: max.throughput / floorMax.throughput,
+    target: `>= ${TARGETS.callbackFloorRatio} of the floor`,
+    met: max.failed === 0 && max.throughput / floorMax.throughput >= TARGETS.callbackFloorRatio,
+  });
+
+  const floorRate = await callbackPhase('floor_callbacks_fixed_rate', db, floorUrl, config, 'open');
+  const startedAt = Date.now();
+  const sample = () => {
+    try {
+      rss.push({ seconds: Math.round((Date.now() - startedAt) / 1000), mib: service.rssMiB() });
+    } catch {
+      // the process is gone; the phase will say so
+    }
+  };
+  const rate = await callbackPhase('service_callbacks_fixed_rate', db, serviceUrl, config, 'open', sample);
+  const allAccepted = rate.ok === rate.sent && rate.unanswered === 0;
+  figures.push({
+    name: `Callbacks offered at ${SETTINGS.callbackRate}/s`,
+    value: `${rate.throughput}/s achieved, ${rate.ok}/${rate.sent} accepted, p50 ${rate.p50} ms, p99 ${rate.p99} ms`,
+    floor: `${floorRate.throughput}/s, p99 ${floorRate.p99} ms`,
+    ratio: rate.p99 / floorRate.p99,
+    ratioLabel: 'p99 / floor p99',
+    target: `all accepted, p99 < ${TARGETS.callbackP99Ms} ms`,
+    met: allAccepted && rate.p99 < TARGETS.callbackP99Ms,
+  });
+
+  const mibs = rss.map((s) => s.mib);
+  const tenth = Math.max(1, Math.floor(mibs.length / 6));
+  const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(xs.length, 1);
+  const growth = avg(mibs.slice(-tenth)) - avg(mibs.slice(0, tenth));
+  const peak = mibs.length ? Math.max(...mibs) : NaN;
+  figures.push({
+    name: `RSS during ${SETTINGS.ingestSeconds} s of ingest`,
+    value: `peak ${peak} MiB, growth ${growth.toFixed(1)} MiB (${mibs.length} samples)`,
+    target: `peak <= ${TARGETS.rssPeakMiB} MiB, growth < ${TARGETS.rssGrowthMiB} MiB`,
+    met: peak <= TARGETS.rssPeakMiB && growth < TARGETS.rssGrowthMiB,
+  });
+}
+
+async function measureReads(db: Client, base: string, token: string): Promise<ReadProbe[]> {
+  const headers = { Authorization: `Bearer ${token}` };
+  const depth = Math.min(SETTINGS.deep, Math.floor(Math.min(SETTINGS.calls, SETTINGS.messages || SETTINGS.calls) / 2));
+  const deepCursor = async (table: string) => {
+    const [row] = rows<{ created_at: Date; id: string }>(
+      await db.query(`SELECT created_at, id FROM ${table} ORDER BY created_at DESC, id DESC OFFSET $1 LIMIT 1`, [depth]),
+    );
+    return { cursor: encodeCursor({ createdAt: row.created_at, id: row.id }) };
+  };
+  const callsDeep = await deepCursor('call_records');
+  const smsDeep = await deepCursor('message_records');
+  const [busiest] = rows<{ to_number: string }>(
+    await db.query('SELECT to_number FROM call_records GROUP BY 1 ORDER BY count(*) DESC LIMIT 1'),
+  );
+  const dayEnd = new Date(Date.now() - 10 * 86_400_000);
+  const dayStart = new Date(dayEnd.getTime() - 86_400_000);
+
+  const history: ReadProbe[] = [
+    { key: 'calls_first', name: 'calls/history first page', path: 'calls/history?limit=100' },
+    {
+      key: 'calls_deep',
+      name: `calls/history page ${depth.toLocaleString('en-US')} deep`,
+      path: `calls/history?limit=100&cursor=${callsDeep.cursor}`,
+    },
+    { key: 'sms_first', name: 'sms/history first page', path: 'sms/history?limit=100' },
+    {
+      key: 'sms_deep',
+      name: `sms/history page ${depth.toLocaleString('en-US')} deep`,
+      path: `sms/history?limit=100&cursor=${smsDeep.cursor}`,
+    },
+    { key: 'filter_status', name: 'calls/history status=no-answer', path: 'calls/history?limit=100&status=no-answer' },
+    {
+      key: 'filter_to',
+      name: 'calls/history to=<busiest number>',
+      path: `calls/history?limit=100&to=${encodeURIComponent(busiest.to_number)}`,
+    },
+    { key: 'filter_agent', name: 'calls/history agent_name=agent-3', path: 'calls/history?limit=100&agent_name=agent-3' },
+    { key: 'filter_workflow', name: 'calls/history workflow_id=wf-7', path: 'calls/history?limit=100&workflow_id=wf-7' },
+    {
+      key: 'filter_day',
+      name: 'calls/history one day (since/until)',
+      path: `calls/history?limit=100&since=${dayStart.toISOString()}&until=${dayEnd.toISOString()}`,
+    },
+  ];
+  const stats: ReadProbe[] = [
+    { key: 'stats_30d', name: 'stats, last 30 days', path: 'stats' },
+    { key: 'stats_all', name: 'stats, all time', path: 'stats?since=2000-01-01T00:00:00Z' },
+  ];
+
+  const results: Record<string, LoadResult> = {};
+  for (const read of [...history, ...stats]) {
+    const res = await probe(`${base}${API}/${read.path}`, headers);
+    const body = (await res.json()) as Record<string, unknown>;
+    const items = (body.calls ?? body.messages) as unknown[] | undefined;
+    if (!res.ok) throw new Error(`GET ${read.path} answered ${res.status}: ${JSON.stringify(body)}`);
+    log(`${read.key}: probe answered ${res.status}${items ? ` with ${items.length} items` : ''}`);
+    const concurrency = stats.includes(read) ? SETTINGS.statsConcurrency : SETTINGS.historyConcurrency;
+    const result = await load({ url: `${base}${API}/${read.path}`, headers, concurrency });
+    phases[read.key] = result;
+    results[read.key] = result;
+    log(`${read.key}: ${JSON.stringify(result)}`);
+  }
+
+  const latency = (r: LoadResult) => `p50 ${r.p50} ms, p99 ${r.p99} ms (${r.throughput} req/s${r.failed ? `, ${r.failed} failed` : ''})`;
+  for (const [first, deep] of [
+    ['calls_first', 'calls_deep'],
+    ['sms_first', 'sms_deep'],
+  ] as const) {
+    const ratio = results[deep].p50 / results[first].p50;
+    figures.push({
+      name: history.find((h) => h.key === deep)!.name,
+      value: `${latency(results[deep])}, ${ratio.toFixed(1)}x the first page`,
+      target: `p50 within ${TARGETS.deepPageRatio}x the first page`,
+      met: results[deep].failed === 0 && ratio <= TARGETS.deepPageRatio,
+    });
+  }
+  for (const key of ['calls_first', 'sms_first', 'filter_status', 'filter_to', 'filter_agent', 'filter_workflow', 'filter_day']) {
+    figures.push({
+      name: `${history.find((h) => h.key === key)!.name}, concurrency ${SETTINGS.historyConcurrency}`,
+      value: latency(results[key]),
+      target: `p99 < ${TARGETS.historyP99Ms} ms`,
+      met: results[key].failed === 0 && results[key].p99 < TARGETS.historyP99Ms,
+    });
+  }
+  for (const stat of stats) {
+    figures.push({
+      name: `${stat.name}, concurrency ${SETTINGS.statsConcurrency}`,
+      value: latency(results[stat.key]),
+      target: `p99 < ${TARGETS.statsP99Ms} ms`,
+      met: results[stat.key].failed === 0 && results[stat.key].p99 < TARGETS.statsP99Ms,
+    });
+  }
+
+  return [...history, ...stats];
+}
+
+/** A second service instance, its database connections going through a recording proxy, runs each probe once. */
+async function capturePlans(db: Client, url: string, probes: ReadProbe[]): Promise<void> {
+  log('capturing and explaining the SQL of the history and stats queries');
+  const target = new URL(url);
+  const capture = await SqlCapture.start(target.hostname, Number(target.port || 5432));
+  target.hostname = '127.0.0.1';
+  target.port = String(capture.port);
+  const { service, base, token } = await startService(await freePort(), { DATABASE_URL: target.toString() });
+  try {
+    plans = await explainCaptured(db, capture, base, { Authorization: `Bearer ${token(['phone:view'])}` }, probes);
+    sqlSource = SQL_SOURCE;
+  } finally {
+    await service.stop();
+    await capture.stop();
+  }
+}
+
+async function measureWrites(base: string, token: string): Promise<void> {
+  const headers = { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' };
+  const writes = [
+    {
+      key: 'post_call',
+      name: 'POST call',
+      path: 'call',
+      body: { to: '+14155550100', message: 'This is a benchmark call.', agent_name: 'bench' },
+    },
+    {
+      key: 'post_sms',
+      name: 'POST sms',
+      path: 'sms',
+      body: { to: '+14155550100', message: 'This is a benchmark message.', agent_name: 'bench' },
+    },
+  ];
+  for (const write of writes) {
+    log(`${write.key}: ${SETTINGS.apiRate}/s offered for ${SETTINGS.seconds} s`);
+    const result = await load({
+      url: `${base}${API}/${write.path}`,
+      method: 'POST',
+      headers,
+      body: JSON.stringify(write.body),
+      mode: 'open',
+      rate: SETTINGS.apiRate,
+    });
+    phases[write.key] = result;
+    log(`${write.key}: ${JSON.stringify(result)}`);
+    figures.push({
+      name: `${write.name} at ${SETTINGS.apiRate} req/s (sandbox)`,
+      value: `p50 ${result.p50} ms, p99 ${result.p99} ms, ${result.ok}/${result.sent} accepted ${JSON.stringify(result.statuses)}`,
+      target: `p99 < ${TARGETS.apiP99Ms} ms`,
+      met: result.ok === result.sent && result.p99 < TARGETS.apiP99Ms,
+    });
+  }
+}
+
+/** Embedded PGlite: the service owns the database, so it is seeded before the service opens it. */
+async function runPglite(): Promise<void> {
+  const dataDir = join(workDir, 'pglite');
+  migrate({ PGLITE_DATA_DIR: dataDir, DATABASE_URL: '' });
+  const pglite = await PGlite.create({ dataDir });
+  let targets: { sids: string[]; firstSequence: number };
+  try {
+    log(`seeding ${SETTINGS.calls} calls and ${SETTINGS.messages} messages into PGlite`);
+    await seed(pglite, SETTINGS.calls, SETTINGS.messages);
+    targets = await callbackTargets(pglite, SETTINGS.callbackSids);
+  } finally {
+    await pglite.close();
+  }
+  const port = await freePort();
+  const { service, config, base } = await startService(port, { PGLITE_DATA_DIR: dataDir, ALLOW_PGLITE_IN_PRODUCTION: 'true' });
+  try {
+    const fixed: Queryable = {
+      query: (sql: string) =>
+        Promise.resolve({
+          rows: sql.includes('max(status_sequence)') ? [{ max: targets.firstSequence - 1 }] : targets.sids.map((sid) => ({ sid })),
+        }),
+    };
+    const max = await callbackPhase('service_callbacks_max_pglite', fixed, `${base}${API}/webhook/status`, config, 'closed');
+    figures.push({
+      name: 'Callbacks on embedded PGlite, max throughput',
+      value: `${max.throughput} req/s (${max.failed} failed)`,
+      target: `>= ${TARGETS.pgliteCallbacks} req/s`,
+      met: max.failed === 0 && max.throughput >= TARGETS.pgliteCallbacks,
+    });
+  } finally {
+    await service.stop();
+  }
+}
+
+main().then(
+  () => rmSync(workDir, { recursive: true, force: true }),
+  (error: unknown) => {
+    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+    console.error(`logs of the service and the floor kept in ${workDir}`);
+    process.exitCode = 1;
+  },
+);
