@@ -750,6 +750,12 @@ export type StatsCostDto = {
 
 export type StatsDto = {
     /**
+     * Whole past days are read from per-day rollups refreshed every STATS_REFRESH_SECONDS: a change made
+     * after this moment to a record of a past day may not be counted yet. The current day is always
+     * counted live. Null before the first refresh.
+     */
+    as_of: string | null;
+    /**
      * Calls.
      */
     calls: CallStatsDto;
@@ -1063,7 +1069,7 @@ export type PlaceCallErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * The Twilio account has insufficient funds
+     * With this request the spending of the day (UTC) would pass SPENDING_DAILY_LIMIT (code spending_limit_reached; Twilio is not asked), or the Twilio account has insufficient funds (code insufficient_funds)
      */
     402: ErrorResponseDto;
     /**
@@ -1079,7 +1085,7 @@ export type PlaceCallErrors = {
      */
     422: ErrorResponseDto;
     /**
-     * This caller sent too many requests in the rate-limit window (code rate_limited), or Twilio's rate limit was reached
+     * This caller sent too many requests in the rate-limit window (code rate_limited), or MAX_LIVE_CALLS calls are already live (code live_call_limit), or Twilio's rate limit was reached
      */
     429: ErrorResponseDto;
     /**
@@ -1619,7 +1625,7 @@ export type SendSmsErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * The Twilio account has insufficient funds
+     * With this request the spending of the day (UTC) would pass SPENDING_DAILY_LIMIT (code spending_limit_reached; Twilio is not asked), or the Twilio account has insufficient funds (code insufficient_funds)
      */
     402: ErrorResponseDto;
     /**
