@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Brackets, EntityManager, Repository } from 'typeorm';
+import { Brackets, EntityManager, In, Not, Repository } from 'typeorm';
 import { Cursor, Page, encodeCursor } from '../common/cursor';
 import { sameValue } from '../common/same-value';
 import { claimRows } from '../db/claim-rows';
@@ -236,6 +236,11 @@ export class CallRecordRepository {
       cost: String(row.cost),
       unpriced: Number(row.unpriced),
     };
+  }
+
+  /** Calls not in a terminal status (queued, ringing, in progress...). */
+  async countLive(): Promise<number> {
+    return this.repo.count({ where: { status: Not(In([...TERMINAL_CALL_STATUSES])) } });
   }
 
   async countByStatus(since: Date, until: Date): Promise<Record<string, number>> {

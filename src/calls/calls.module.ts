@@ -13,12 +13,21 @@ import { CallsService } from './calls.service';
 import { RecordingEntity } from './recording.entity';
 import { RecordingRepository } from './recording.repository';
 import { ThrottlingModule } from '../throttling/throttling.module';
+import { MetricsModule } from '../metrics/metrics.module';
+import { CallMetrics } from './call-metrics';
 
 /** Calls: place, list, inspect, hang up; owns call records, their recordings and status rules. */
 @Module({
-  imports: [ThrottlingModule, TypeOrmModule.forFeature([CallRecordEntity, RecordingEntity]), TimelineModule, TwilioModule, SmsModule],
+  imports: [
+    ThrottlingModule,
+    TypeOrmModule.forFeature([CallRecordEntity, RecordingEntity]),
+    TimelineModule,
+    TwilioModule,
+    SmsModule,
+    MetricsModule,
+  ],
   controllers: [CallsController, CallRecordingsController],
-  providers: [CallRecordRepository, RecordingRepository, CallsService, CallRecordsService, CallRecordingsService],
+  providers: [CallRecordRepository, RecordingRepository, CallsService, CallRecordsService, CallRecordingsService, CallMetrics],
   exports: [CallRecordsService],
 })
 export class CallsModule {}

@@ -7,13 +7,12 @@ import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { TwilioGateway } from '../twilio/twilio.gateway';
 import { WebhookMetricsService } from '../webhooks/webhook-metrics.service';
-import { HealthDto } from './health.dto';
+import { ShutdownState } from '../lifecycle/shutdown-state';
+import { HealthDto, ReadinessDto } from './health.dto';
 import { TwilioHealthIndicator } from './twilio.health';
 
 export const DATABASE_TIMEOUT_MS = 1000;
 export const TWILIO_TIMEOUT_MS = 3000;
-/** How long an unauthenticated health check may reuse the last Twilio probe. */
-export const ANONYMOUS_TWILIO_MAX_AGE_MS = 5000;
 
 interface Detail {
   status: string;
@@ -33,7 +32,18 @@ export class HealthService {
     private readonly gateway: TwilioGateway,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly webhooks: WebhookMetricsService,
+    private readonly shutdown: ShutdownState,
   ) {}
+
+  /** Ready when not draining and the database answers in time; Twilio plays no part. */
+  async getReadiness(): Promise<ReadinessDto> {
+    const draining = this.shutdown.draining;
+    const db = await (this.database.pingCheck('database').withTimeout(DATABASE_TIMEOUT_MS) as PromiseLike<
+      HealthIndicatorResult<'database'>
+    >);
+    const database = (db.database as Detail).status === 'up' ? 'up' : 'down';
+    return { status: database === 'up' && !draining ? 'ok' : 'error', database, draining };
+  }
 
   /** Everyone learns ok/error; a caller holding phone:view also sees why. */
   async getHealth(user: AuthenticatedUser | undefined): Promise<HealthDto> {
@@ -41,7 +51,8 @@ export class HealthService {
     const twilioTimeout = Math.min(TWILIO_TIMEOUT_MS, this.config.twilio.requestTimeoutMs);
     const [db, tw] = await Promise.all([
       this.database.pingCheck('database').withTimeout(DATABASE_TIMEOUT_MS) as PromiseLike<HealthIndicatorResult<'database'>>,
-      this.twilio.check(twilioTimeout, detailed ? 0 : ANONYMOUS_TWILIO_MAX_AGE_MS),
+      // every caller shares one cached probe: health checks never turn into a stream of Twilio requests
+      this.twilio.check(twilioTimeout, this.config.health.twilioCacheSeconds * 1000),
     ]);
     const database = db.database as Detail;
     const twilio = tw.twilio as Detail;

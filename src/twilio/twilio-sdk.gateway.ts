@@ -33,6 +33,8 @@ export interface TwilioSdkGatewayOptions {
   authToken: string;
   target: TwilioTarget;
   timeoutMs: number;
+  /** Told about every request: operation (the gateway method), outcome (`ok` or the error kind), seconds. */
+  observe?: (operation: string, outcome: string, seconds: number) => void;
 }
 
 /** The only code that talks to Twilio: the real SDK, pointed at Twilio or at a compatible host. */
@@ -41,12 +43,14 @@ export class TwilioSdkGateway extends TwilioGateway {
   readonly accountSid: string;
   private readonly authToken: string;
   private readonly client: Client;
+  private readonly observe: NonNullable<TwilioSdkGatewayOptions['observe']>;
 
   constructor(options: TwilioSdkGatewayOptions) {
     super();
     this.target = options.target;
     this.accountSid = options.accountSid;
     this.authToken = options.authToken;
+    this.observe = options.observe ?? (() => undefined);
     const baseUrl = options.target.baseUrl === 'https://api.twilio.com' ? undefined : options.target.baseUrl;
     this.client = createTwilioClient(options.accountSid, options.authToken, { baseUrl, timeoutMs: options.timeoutMs });
   }
@@ -61,7 +65,7 @@ export class TwilioSdkGateway extends TwilioGateway {
       mmsEnabled: search.mmsEnabled,
       limit: search.limit,
     };
-    const found = await this.call(async () => {
+    const found = await this.call('searchAvailableNumbers', async () => {
       switch (search.type) {
         case 'toll_free':
           return country.tollFree.list(query);
@@ -83,7 +87,7 @@ export class TwilioSdkGateway extends TwilioGateway {
   }
 
   async purchaseNumber(phoneNumber: string, friendlyName: string | undefined, webhooks: NumberWebhooks): Promise<OwnedNumber> {
-    const created = await this.call(() =>
+    const created = await this.call('purchaseNumber', () =>
       this.client.incomingPhoneNumbers.create({
         phoneNumber,
         friendlyName,
@@ -99,12 +103,12 @@ export class TwilioSdkGateway extends TwilioGateway {
   }
 
   async listOwnedNumbers(): Promise<OwnedNumber[]> {
-    const numbers = await this.call(() => this.client.incomingPhoneNumbers.list({ pageSize: 1000 }));
+    const numbers = await this.call('listOwnedNumbers', () => this.client.incomingPhoneNumbers.list({ pageSize: 1000 }));
     return numbers.map(ownedNumberOf);
   }
 
   async updateNumberWebhooks(sid: string, webhooks: NumberWebhooks, friendlyName?: string): Promise<OwnedNumber> {
-    const updated = await this.call(() =>
+    const updated = await this.call('updateNumberWebhooks', () =>
       this.client.incomingPhoneNumbers(sid).update({
         ...(friendlyName !== undefined ? { friendlyName } : {}),
         voiceUrl: webhooks.voiceUrl,
@@ -116,11 +120,11 @@ export class TwilioSdkGateway extends TwilioGateway {
   }
 
   async releaseNumber(sid: string): Promise<void> {
-    await this.call(() => this.client.incomingPhoneNumbers(sid).remove());
+    await this.call('releaseNumber', () => this.client.incomingPhoneNumbers(sid).remove());
   }
 
   async placeCall(input: PlaceCallInput): Promise<CallSnapshot> {
-    const call = await this.call(() =>
+    const call = await this.call('placeCall', () =>
       this.client.calls.create({
         to: input.to,
         from: input.from,
@@ -140,15 +144,15 @@ export class TwilioSdkGateway extends TwilioGateway {
   }
 
   async fetchCall(sid: string): Promise<CallSnapshot> {
-    return callSnapshotOf(await this.call(() => this.client.calls(sid).fetch()));
+    return callSnapshotOf(await this.call('fetchCall', () => this.client.calls(sid).fetch()));
   }
 
   async endCall(sid: string, status: 'completed' | 'canceled'): Promise<CallSnapshot> {
-    return callSnapshotOf(await this.call(() => this.client.calls(sid).update({ status })));
+    return callSnapshotOf(await this.call('endCall', () => this.client.calls(sid).update({ status })));
   }
 
   async listCallRecordings(callSid: string): Promise<RecordingSnapshot[]> {
-    const recordings = await this.call(() => this.client.recordings.list({ callSid, limit: 100 }));
+    const recordings = await this.call('listCallRecordings', () => this.client.recordings.list({ callSid, limit: 100 }));
     return recordings.map((r) => ({
       sid: r.sid,
       callSid: r.callSid,
@@ -162,7 +166,7 @@ export class TwilioSdkGateway extends TwilioGateway {
   }
 
   async sendMessage(input: SendMessageInput): Promise<MessageSnapshot> {
-    const message = await this.call(() =>
+    const message = await this.call('sendMessage', () =>
       this.client.messages.create({
         to: input.to,
         from: input.from,
@@ -175,16 +179,16 @@ export class TwilioSdkGateway extends TwilioGateway {
   }
 
   async fetchMessage(sid: string): Promise<MessageSnapshot> {
-    return messageSnapshotOf(await this.call(() => this.client.messages(sid).fetch()));
+    return messageSnapshotOf(await this.call('fetchMessage', () => this.client.messages(sid).fetch()));
   }
 
   async fetchBalance(): Promise<Balance> {
-    const balance = await this.call(() => this.client.balance.fetch());
+    const balance = await this.call('fetchBalance', () => this.client.balance.fetch());
     return { balance: String(balance.balance), currency: String(balance.currency).toUpperCase() };
   }
 
   async fetchAccount(): Promise<AccountInfo> {
-    const account = await this.call(() => this.client.api.v2010.accounts(this.accountSid).fetch());
+    const account = await this.call('fetchAccount', () => this.client.api.v2010.accounts(this.accountSid).fetch());
     return { sid: account.sid, status: account.status, friendlyName: account.friendlyName ?? null };
   }
 
@@ -197,11 +201,17 @@ export class TwilioSdkGateway extends TwilioGateway {
   }
 
   /** Runs one SDK request and turns every failure into a TwilioGatewayError. */
-  private async call<T>(request: () => Promise<T>): Promise<T> {
+  private async call<T>(operation: string, request: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
     try {
-      return await request();
+      const result = await request();
+      this.observe(operation, 'ok', seconds());
+      return result;
     } catch (error) {
-      throw toGatewayError(error);
+      const failure = toGatewayError(error);
+      this.observe(operation, failure.kind, seconds());
+      throw failure;
     }
   }
 }

@@ -44,7 +44,7 @@ export class WebhookInboxService {
   async keep(event: NewWebhookEvent): Promise<WebhookEventEntity | null> {
     const stored = await this.events.insertIfNew(event);
     if (stored) this.metrics.received(event.kind);
-    else this.metrics.duplicate();
+    else this.metrics.duplicate(event.kind);
     return stored;
   }
 
@@ -65,7 +65,7 @@ export class WebhookInboxService {
       if (event.kind !== 'recording_status') await this.applyPending(event.sid);
       return 'applied';
     }
-    this.metrics.deferred();
+    this.metrics.deferred(event.kind);
     return 'deferred';
   }
 
@@ -78,7 +78,7 @@ export class WebhookInboxService {
     for (const event of await this.events.findPendingForSid(sid)) {
       if (await this.apply(event)) {
         applied++;
-        this.metrics.appliedLate();
+        this.metrics.appliedLate(event.kind);
       }
     }
     return applied;

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { MetricsService } from '../metrics/metrics.service';
 import type { WebhookKind } from './webhook-event.entity';
 
 export interface WebhookCounts {
@@ -14,29 +15,40 @@ export interface WebhookCounts {
   applied_late: number;
 }
 
-/** In-process counters since start (per instance); health shows them under `webhooks`. */
+/**
+ * Webhook counters since start (per instance): health shows them under `webhooks`, and each also
+ * moves the `webhooks_total{kind, outcome}` Prometheus counter.
+ */
 @Injectable()
 export class WebhookMetricsService {
   private readonly counts: WebhookCounts = { received: {}, duplicates: 0, rejected_signatures: 0, deferred: 0, applied_late: 0 };
 
+  constructor(private readonly metrics: MetricsService) {}
+
   received(kind: WebhookKind): void {
     this.counts.received[kind] = (this.counts.received[kind] ?? 0) + 1;
+    this.metrics.countWebhook(kind, 'stored');
   }
 
-  duplicate(): void {
+  duplicate(kind: WebhookKind): void {
     this.counts.duplicates++;
+    this.metrics.countWebhook(kind, 'duplicate');
   }
 
-  rejectedSignature(): void {
+  /** `kind` is the route's kind; the request was not trusted enough to read more. */
+  rejectedSignature(kind: string): void {
     this.counts.rejected_signatures++;
+    this.metrics.countWebhook(kind, 'rejected_signature');
   }
 
-  deferred(): void {
+  deferred(kind: WebhookKind): void {
     this.counts.deferred++;
+    this.metrics.countWebhook(kind, 'deferred');
   }
 
-  appliedLate(): void {
+  appliedLate(kind: WebhookKind): void {
     this.counts.applied_late++;
+    this.metrics.countWebhook(kind, 'applied_late');
   }
 
   snapshot(): WebhookCounts {

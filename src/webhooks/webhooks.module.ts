@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { CallsModule } from '../calls/calls.module';
+import { LifecycleModule } from '../lifecycle/lifecycle.module';
+import { MetricsModule } from '../metrics/metrics.module';
 import { SmsModule } from '../sms/sms.module';
 import { TwilioModule } from '../twilio/twilio.module';
 import { InboundService } from './inbound.service';
@@ -17,7 +19,7 @@ import { WebhooksController } from './webhooks.controller';
  * and reconciliation, which asks Twilio about what the callbacks left open.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([WebhookEventEntity]), TwilioModule, CallsModule, SmsModule],
+  imports: [TypeOrmModule.forFeature([WebhookEventEntity]), TwilioModule, CallsModule, SmsModule, MetricsModule, LifecycleModule],
   controllers: [WebhooksController],
   providers: [WebhookEventRepository, WebhookMetricsService, TwilioSignatureGuard, WebhookInboxService, InboundService, ReconcileService],
   exports: [WebhookMetricsService],
