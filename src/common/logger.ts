@@ -150,7 +150,14 @@ export class JsonLogger implements LoggerService {
   }
 
   event(level: LogLevel, event: string, fields: Record<string, unknown> = {}): void {
-    (this.contextual?.logger ?? this.root)[level]({ event, ...fields });
+    const logger = this.contextual?.logger ?? this.root;
+    if (logger !== this.root && logger !== PinoLogger.root && 'request_id' in fields) {
+      // the request's logger already binds request_id
+      const { request_id: _bound, ...rest } = fields;
+      logger[level]({ event, ...rest });
+      return;
+    }
+    logger[level]({ event, ...fields });
   }
 
   log(message: unknown, context?: string): void {
