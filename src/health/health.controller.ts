@@ -29,6 +29,7 @@ export class HealthController {
   @Get('health/live')
   @Public()
   @ApiResponse({ status: 200, description: 'The process is up', type: LivenessDto })
+  @ApiResponse({ status: 401, description: 'A bearer token was sent and is invalid (probes send none)', type: ErrorResponseDto })
   getLiveness(@Res({ passthrough: true }) res: Response): LivenessDto {
     res.setHeader('Cache-Control', 'no-store');
     return { status: 'ok' };
@@ -38,6 +39,7 @@ export class HealthController {
   @Get('health/ready')
   @Public()
   @ApiResponse({ status: 200, description: 'Ready for traffic', type: ReadinessDto })
+  @ApiResponse({ status: 401, description: 'A bearer token was sent and is invalid (probes send none)', type: ErrorResponseDto })
   @ApiResponse({
     status: 503,
     description: 'The database is down or the instance is draining (same body, status "error")',

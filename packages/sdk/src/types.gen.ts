@@ -1301,6 +1301,15 @@ export type GetLivenessData = {
     url: '/api/phone/health/live';
 };
 
+export type GetLivenessErrors = {
+    /**
+     * A bearer token was sent and is invalid (probes send none)
+     */
+    401: ErrorResponseDto;
+};
+
+export type GetLivenessError = GetLivenessErrors[keyof GetLivenessErrors];
+
 export type GetLivenessResponses = {
     /**
      * The process is up
@@ -1318,6 +1327,10 @@ export type GetReadinessData = {
 };
 
 export type GetReadinessErrors = {
+    /**
+     * A bearer token was sent and is invalid (probes send none)
+     */
+    401: ErrorResponseDto;
     /**
      * The database is down or the instance is draining (same body, status "error")
      */
