@@ -24,6 +24,11 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 USER node
 EXPOSE 8000
+# Liveness, not readiness: Docker acts on "unhealthy" by replacing the container, which would not
+# help when the database or Twilio is down. It never calls Twilio. Load balancers use health/ready.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=5 \
-  CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||8000)+'/api/phone/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+  CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||8000)+'/api/phone/health/live').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+# SIGTERM drains in-flight requests and exits within SHUTDOWN_TIMEOUT_MS (10 s), the same as
+# Docker's default stop grace period.
+STOPSIGNAL SIGTERM
 CMD ["node", "dist/src/main.js"]

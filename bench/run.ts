@@ -294,8 +294,12 @@ async function measureReads(db: Client, base: string, token: string): Promise<Re
   const headers = { Authorization: `Bearer ${token}` };
   const depth = Math.min(SETTINGS.deep, Math.floor(Math.min(SETTINGS.calls, SETTINGS.messages || SETTINGS.calls) / 2));
   const deepCursor = async (table: string) => {
-    const [row] = rows<{ created_at: Date; id: string }>(
-      await db.query(`SELECT created_at, id FROM ${table} ORDER BY created_at DESC, id DESC OFFSET $1 LIMIT 1`, [depth]),
+    const [row] = rows<{ created_at: string; id: string }>(
+      await db.query(
+        `SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at, id
+         FROM ${table} ORDER BY created_at DESC, id DESC OFFSET $1 LIMIT 1`,
+        [depth],
+      ),
     );
     return { cursor: encodeCursor({ createdAt: row.created_at, id: row.id }) };
   };

@@ -3,13 +3,17 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
+import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
-import { API_PREFIX } from './common/api-routes';
-import { requestIdMiddleware } from './common/request-id.middleware';
+import { API_PREFIX, WEBHOOK_ROUTE } from './common/api-routes';
+import { requestIdMiddleware, requestIdOf } from './common/request-id.middleware';
 import { jsonDepthLimit } from './common/json-depth.middleware';
 import { createValidationPipe } from './common/validation.pipe';
-import { JsonLogger, setAppLogger } from './common/logger';
+import { JsonLogger, createLogging, setAppLogger } from './common/logger';
 import { AppConfig } from './config/app-config';
+import { ShutdownState } from './lifecycle/shutdown-state';
+import { httpMetricsMiddleware, metricsHandler } from './metrics/metrics.http';
+import { MetricsService } from './metrics/metrics.service';
 import { setupSwagger } from './swagger';
 
 export { API_PREFIX };
@@ -50,11 +54,45 @@ function securityHeaders(): (req: Request, res: Response, next: NextFunction) =>
   return (req, res, next) => (req.path === DOCS_PATH || req.path.startsWith(`${DOCS_PATH}/`) ? docs : api)(req, res, next);
 }
 
+/**
+ * While draining, requests that arrive are refused with 503 (webhooks excepted: Twilio may not
+ * retry them, so they are still stored and answered) and every response closes its connection.
+ * The probes answer for themselves.
+ */
+function drainingGate(shutdown: ShutdownState): (req: Request, res: Response, next: NextFunction) => void {
+  const webhooks = `/${API_PREFIX}/${WEBHOOK_ROUTE}/`;
+  const probes = `/${API_PREFIX}/health/`;
+  return (req, res, next) => {
+    // a request already in flight when draining starts also closes its connection after answering
+    const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => Response;
+    res.writeHead = ((...args: unknown[]) => {
+      if (shutdown.draining) res.setHeader('Connection', 'close');
+      return writeHead(...args);
+    }) as Response['writeHead'];
+    if (!shutdown.draining) return next();
+    if (req.path.startsWith(webhooks) || req.path.startsWith(probes)) return next();
+    res.setHeader('Retry-After', '1');
+    res.status(503).json({
+      statusCode: 503,
+      error: 'Service Unavailable',
+      message: 'This instance is shutting down; retry the request',
+      code: 'shutting_down',
+      request_id: requestIdOf(req),
+    });
+  };
+}
+
+export interface CreateAppOptions {
+  /** Where log lines go (stdout when absent); tests pass a stream to read them. */
+  logDestination?: DestinationStream;
+}
+
 /** Builds the application (not listening) exactly as production runs it; tests use it too. */
-export async function createApp(config: AppConfig): Promise<INestApplication> {
-  const logger = new JsonLogger(config.logLevel);
+export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<INestApplication> {
+  const logging = createLogging({ level: config.logLevel, messageBodies: config.logMessageBodies, destination: options.logDestination });
+  const logger = new JsonLogger(logging.root, logging.params);
   setAppLogger(logger);
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, logging.params), {
     logger,
     bodyParser: false,
     rawBody: true,
@@ -64,6 +102,10 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
   app.disable('x-powered-by');
   // before the body parsers and outside the global prefix: every response carries a request id
   app.use(requestIdMiddleware);
+  app.use(httpMetricsMiddleware(app.get(MetricsService)));
+  app.use(drainingGate(app.get(ShutdownState)));
+  // outside the API prefix; on METRICS_PORT instead when that is set (MetricsServer)
+  if (config.metrics.enabled && config.metrics.port === null) app.use(metricsHandler(app.get(MetricsService), config.metrics.token));
   app.use(securityHeaders());
   if (config.security.corsOrigins.length) {
     app.enableCors({
@@ -85,7 +127,6 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
   app.setGlobalPrefix(API_PREFIX);
   app.use(jsonDepthLimit());
   app.useGlobalPipes(createValidationPipe());
-  app.enableShutdownHooks();
   if (config.security.swaggerEnabled) await setupSwagger(app);
   return app;
 }

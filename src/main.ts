@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from './config/app-config';
 import { mintToken } from './auth/token';
 import type { TwilioSandbox } from '@samsaek/twilio-sandbox';
 import { IN_PROCESS_SANDBOX } from './twilio/twilio.module';
+import { installGracefulShutdown } from './lifecycle/graceful-shutdown';
 
 async function main(): Promise<void> {
   let config;
@@ -18,6 +19,7 @@ async function main(): Promise<void> {
   }
   const app = await createApp(config);
   await app.listen(config.port, config.host);
+  installGracefulShutdown(app, config.shutdownTimeoutMs);
   const sandbox = app.get<TwilioSandbox | null>(IN_PROCESS_SANDBOX);
   const base = `http://localhost:${config.port}`;
   const lines = [

@@ -36,6 +36,11 @@ export class CallRecordsService {
     private readonly recordings: RecordingRepository,
   ) {}
 
+  /** How many calls are not in a terminal status. */
+  countLive(): Promise<number> {
+    return this.calls.countLive();
+  }
+
   /**
    * Runs `listener` after the API stores a call it placed. Records stored at another module's
    * request (recordInbound, adopt) are not announced: that module applies what waits for them.

@@ -17,6 +17,8 @@ import { RecordingEntity } from './recording.entity';
 import { RecordingRepository } from './recording.repository';
 import { ThrottlingModule } from '../throttling/throttling.module';
 import { IdempotencyModule } from '../idempotency/idempotency.module';
+import { MetricsModule } from '../metrics/metrics.module';
+import { CallMetrics } from './call-metrics';
 
 /** Calls: place, list, inspect, hang up; owns call records, their recordings and status rules. */
 @Module({
@@ -28,9 +30,18 @@ import { IdempotencyModule } from '../idempotency/idempotency.module';
     TwilioModule,
     SmsModule,
     GuardrailsModule,
+    MetricsModule,
   ],
   controllers: [CallsController, CallRecordingsController],
-  providers: [CallRecordRepository, RecordingRepository, CallsService, CallRecordsService, CallRecordingsService, CallGuardrailsMeter],
+  providers: [
+    CallRecordRepository,
+    RecordingRepository,
+    CallsService,
+    CallRecordsService,
+    CallRecordingsService,
+    CallGuardrailsMeter,
+    CallMetrics,
+  ],
   exports: [CallRecordsService],
 })
 export class CallsModule {}

@@ -1,20 +1,25 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
 
-export interface RequestWithId extends Request {
-  id?: string;
-}
+/** `req.id` is declared by pino-http's typings; it holds our string id. */
+export type RequestWithId = Request;
 
 /** Gives every request an id (the caller's X-Request-Id when it is sane) and echoes it back. */
-export function requestIdMiddleware(req: RequestWithId, res: Response, next: NextFunction): void {
+export function requestIdMiddleware(req: Request, res: Response, next: NextFunction): void {
   const incoming = req.header('x-request-id');
-  req.id = incoming && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
-  res.setHeader('X-Request-Id', req.id);
+  const id = incoming && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+  (req as { id?: unknown }).id = id;
+  res.setHeader('X-Request-Id', id);
   next();
 }
 
-export function requestIdOf(req: RequestWithId): string {
-  return (req.id ??= randomUUID());
+export function requestIdOf(req: IncomingMessage): string {
+  const holder = req as { id?: unknown };
+  if (typeof holder.id === 'string') return holder.id;
+  const id = randomUUID();
+  holder.id = id;
+  return id;
 }

@@ -103,6 +103,24 @@ describe('loadConfig', () => {
     expect(allowed.twilio.mode).toBe('sandbox');
   });
 
+  it('serves /metrics openly outside production, and in production only with a token or a port', () => {
+    expect(loadConfig({}).metrics).toEqual({ token: null, port: null, enabled: true });
+    const production = {
+      NODE_ENV: 'production',
+      ALLOW_SANDBOX_IN_PRODUCTION: 'true',
+      ALLOW_PGLITE_IN_PRODUCTION: 'true',
+      ALLOW_DEV_JWT_SECRET_IN_PRODUCTION: 'true',
+    };
+    expect(loadConfig(production).metrics.enabled).toBe(false);
+    expect(loadConfig({ ...production, METRICS_TOKEN: 'x'.repeat(16) }).metrics).toMatchObject({ enabled: true, token: 'x'.repeat(16) });
+    expect(loadConfig({ ...production, METRICS_PORT: '9464' }).metrics).toMatchObject({ enabled: true, port: 9464 });
+    expect(() => loadConfig({ METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN must be at least 16 characters/);
+    expect(() => loadConfig({ PORT: '9000', METRICS_PORT: '9000' })).toThrow(/METRICS_PORT must differ from PORT/);
+    expect(() => loadConfig({ SHUTDOWN_TIMEOUT_MS: '50' })).toThrow(/SHUTDOWN_TIMEOUT_MS must be an integer/);
+    expect(loadConfig({}).shutdownTimeoutMs).toBe(10000);
+    expect(loadConfig({}).health.twilioCacheSeconds).toBe(30);
+  });
+
   it('needs a PEM public key for RS256 and a forward number for INBOUND_ACTION=forward', () => {
     const problems = problemsOf({ JWT_ALGORITHM: 'RS256', INBOUND_ACTION: 'forward' });
     expect(problems.some((p) => p.startsWith('JWT_PUBLIC_KEY'))).toBe(true);

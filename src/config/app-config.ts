@@ -25,6 +25,22 @@ export interface AppConfig {
   port: number;
   host: string;
   logLevel: 'error' | 'warn' | 'info' | 'debug';
+  /** Log SMS bodies (inbound and outbound); off by default, bodies are personal data. */
+  logMessageBodies: boolean;
+  metrics: {
+    /** Bearer token that /metrics requires on the API port; null: none. */
+    token: string | null;
+    /** A separate port serving only /metrics (kept off the public port); null: none. */
+    port: number | null;
+    /** Serve /metrics at all (off in production unless a token or a port is configured). */
+    enabled: boolean;
+  };
+  health: {
+    /** How long GET health reuses its last Twilio account lookup. */
+    twilioCacheSeconds: number;
+  };
+  /** After SIGTERM/SIGINT the process exits within this many milliseconds, busy clients or not. */
+  shutdownTimeoutMs: number;
   version: string;
   database: {
     /** null: embedded PGlite. */
@@ -383,6 +399,12 @@ export function loadConfig(env: Env = readEnvFiles()): AppConfig {
     port,
     host: r.string('HOST', '0.0.0.0'),
     logLevel: r.oneOf('LOG_LEVEL', ['error', 'warn', 'info', 'debug'] as const, nodeEnv === 'test' ? 'warn' : 'info'),
+    logMessageBodies: r.bool('LOG_MESSAGE_BODIES', false),
+    metrics: { token: null, port: null, enabled: false },
+    health: {
+      twilioCacheSeconds: r.int('HEALTH_TWILIO_CACHE_SECONDS', 30, 0, 3600),
+    },
+    shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', 10000, 100, 600000),
     version: packageVersion(),
     database: {
       url: databaseUrl,
@@ -468,6 +490,11 @@ export function loadConfig(env: Env = readEnvFiles()): AppConfig {
       lockTimeoutSeconds: r.int('IDEMPOTENCY_LOCK_TIMEOUT_SECONDS', 300, 1, 86400),
     },
   };
+  const metricsToken = r.raw('METRICS_TOKEN') ?? null;
+  if (metricsToken !== null && metricsToken.length < 16) r.problems.push('METRICS_TOKEN must be at least 16 characters');
+  const metricsPort = r.raw('METRICS_PORT') === undefined ? null : r.int('METRICS_PORT', 0, 0, 65535);
+  if (metricsPort !== null && metricsPort === port && port !== 0) r.problems.push('METRICS_PORT must differ from PORT');
+  config.metrics = { token: metricsToken, port: metricsPort, enabled: !production || metricsToken !== null || metricsPort !== null };
   if (config.webhooks.inboundAction === 'forward' && !config.webhooks.forwardTo) {
     r.problems.push('INBOUND_FORWARD_TO is required when INBOUND_ACTION=forward');
   }

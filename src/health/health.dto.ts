@@ -82,3 +82,22 @@ export class HealthDto {
   /** What was set aside after failing too often. Only for phone:view; absent when the database cannot tell. */
   set_aside?: SetAsideHealthDto;
 }
+
+/** Liveness: the process is up and serving HTTP. Never depends on the database or Twilio. */
+export class LivenessDto {
+  /** Always `ok` when the process answers. @example ok */
+  @ApiProperty({ enum: ['ok'] })
+  status: 'ok';
+}
+
+/** Readiness: this instance should get traffic (database reachable, not shutting down). */
+export class ReadinessDto {
+  /** `ok`, or `error` (answered with 503) when the database is down or the instance is draining. @example ok */
+  @ApiProperty({ enum: ['ok', 'error'] })
+  status: 'ok' | 'error';
+  /** `up` when `SELECT 1` answered within the short timeout. @example up */
+  @ApiProperty({ enum: ['up', 'down'] })
+  database: 'up' | 'down';
+  /** True once SIGTERM/SIGINT was received: the instance finishes its work and exits. */
+  draining: boolean;
+}

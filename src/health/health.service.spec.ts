@@ -8,6 +8,8 @@ import { HealthService } from './health.service';
 import { TwilioHealthIndicator } from './twilio.health';
 import type { SetAsideService } from '../webhooks/set-aside.service';
 import { WebhookMetricsService } from '../webhooks/webhook-metrics.service';
+import { MetricsService } from '../metrics/metrics.service';
+import { ShutdownState } from '../lifecycle/shutdown-state';
 
 const indicators = new HealthIndicatorService();
 
@@ -35,7 +37,9 @@ function setup(options: { dbUp?: boolean; fetchAccount?: () => Promise<unknown>;
     version: '9.9.9',
     database: { url: options.databaseUrl ?? null },
     twilio: { requestTimeoutMs: 15000 },
+    health: { twilioCacheSeconds: 30 },
   } as unknown as AppConfig;
+  const shutdown = new ShutdownState();
   const setAside = { counts: vi.fn(async () => ({ inboxEvents: 0, calls: 0, messages: 0, oldest: null })) };
   const twilio = new TwilioHealthIndicator(gateway as unknown as TwilioGateway, indicators);
   const service = new HealthService(
@@ -43,10 +47,11 @@ function setup(options: { dbUp?: boolean; fetchAccount?: () => Promise<unknown>;
     twilio,
     gateway as unknown as TwilioGateway,
     config,
-    new WebhookMetricsService(),
+    new WebhookMetricsService(new MetricsService()),
     setAside as unknown as SetAsideService,
+    shutdown,
   );
-  return { service, gateway, database };
+  return { service, gateway, database, shutdown };
 }
 
 describe('HealthService', () => {
@@ -121,14 +126,32 @@ describe('HealthService', () => {
     }
   });
 
-  it('lets anonymous checks share a recent Twilio probe, but probes afresh for phone:view', async () => {
-    const { service, gateway } = setup();
-    await service.getHealth(undefined);
-    await service.getHealth(undefined);
-    await service.getHealth(undefined);
-    expect(gateway.fetchAccount).toHaveBeenCalledTimes(1);
-    await service.getHealth(user(Permission.View));
-    await service.getHealth(user(Permission.View));
-    expect(gateway.fetchAccount).toHaveBeenCalledTimes(3);
+  it('shares one cached Twilio probe between every caller for HEALTH_TWILIO_CACHE_SECONDS', async () => {
+    vi.useFakeTimers();
+    try {
+      const { service, gateway } = setup();
+      await service.getHealth(undefined);
+      await service.getHealth(user(Permission.View));
+      await service.getHealth(undefined);
+      expect(gateway.fetchAccount).toHaveBeenCalledTimes(1);
+      await vi.advanceTimersByTimeAsync(31_000);
+      await service.getHealth(user(Permission.View));
+      expect(gateway.fetchAccount).toHaveBeenCalledTimes(2);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('is ready when the database answers, and not ready while draining; never asks Twilio', async () => {
+    const { service, gateway, shutdown } = setup();
+    await expect(service.getReadiness()).resolves.toEqual({ status: 'ok', database: 'up', draining: false });
+    shutdown.begin();
+    await expect(service.getReadiness()).resolves.toEqual({ status: 'error', database: 'up', draining: true });
+    expect(gateway.fetchAccount).not.toHaveBeenCalled();
+  });
+
+  it('is not ready when the database is down', async () => {
+    const { service } = setup({ dbUp: false });
+    await expect(service.getReadiness()).resolves.toEqual({ status: 'error', database: 'down', draining: false });
   });
 });

@@ -8,13 +8,12 @@ import { APP_CONFIG } from '../config/config.module';
 import { TwilioGateway } from '../twilio/twilio.gateway';
 import { SetAsideService } from '../webhooks/set-aside.service';
 import { WebhookMetricsService } from '../webhooks/webhook-metrics.service';
-import { HealthDto, SetAsideHealthDto } from './health.dto';
+import { ShutdownState } from '../lifecycle/shutdown-state';
+import { HealthDto, ReadinessDto, SetAsideHealthDto } from './health.dto';
 import { TwilioHealthIndicator } from './twilio.health';
 
 export const DATABASE_TIMEOUT_MS = 1000;
 export const TWILIO_TIMEOUT_MS = 3000;
-/** How long an unauthenticated health check may reuse the last Twilio probe. */
-export const ANONYMOUS_TWILIO_MAX_AGE_MS = 5000;
 
 interface Detail {
   status: string;
@@ -35,7 +34,18 @@ export class HealthService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly webhooks: WebhookMetricsService,
     private readonly setAside: SetAsideService,
+    private readonly shutdown: ShutdownState,
   ) {}
+
+  /** Ready when not draining and the database answers in time; Twilio plays no part. */
+  async getReadiness(): Promise<ReadinessDto> {
+    const draining = this.shutdown.draining;
+    const db = await (this.database.pingCheck('database').withTimeout(DATABASE_TIMEOUT_MS) as PromiseLike<
+      HealthIndicatorResult<'database'>
+    >);
+    const database = (db.database as Detail).status === 'up' ? 'up' : 'down';
+    return { status: database === 'up' && !draining ? 'ok' : 'error', database, draining };
+  }
 
   /** Everyone learns ok/error; a caller holding phone:view also sees why. */
   async getHealth(user: AuthenticatedUser | undefined): Promise<HealthDto> {
@@ -43,7 +53,8 @@ export class HealthService {
     const twilioTimeout = Math.min(TWILIO_TIMEOUT_MS, this.config.twilio.requestTimeoutMs);
     const [db, tw, setAside] = await Promise.all([
       this.database.pingCheck('database').withTimeout(DATABASE_TIMEOUT_MS) as PromiseLike<HealthIndicatorResult<'database'>>,
-      this.twilio.check(twilioTimeout, detailed ? 0 : ANONYMOUS_TWILIO_MAX_AGE_MS),
+      // every caller shares one cached probe: health checks never turn into a stream of Twilio requests
+      this.twilio.check(twilioTimeout, this.config.health.twilioCacheSeconds * 1000),
       detailed ? this.setAsideCounts() : undefined,
     ]);
     const database = db.database as Detail;

@@ -23,8 +23,8 @@ export class TwilioHealthIndicator {
   ) {}
 
   /**
-   * `maxAgeMs` > 0 lets a caller reuse a probe that recent (or one in flight), so unauthenticated
-   * health checks cannot turn into a stream of requests against the Twilio account.
+   * `maxAgeMs` > 0 lets a caller reuse a probe that recent (or one in flight), so health checks
+   * cannot turn into a stream of requests against the Twilio account.
    */
   async check(timeoutMs: number, maxAgeMs = 0): Promise<HealthIndicatorResult<'twilio'>> {
     const probe = await this.probe(timeoutMs, maxAgeMs);

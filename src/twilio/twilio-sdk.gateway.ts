@@ -45,6 +45,8 @@ export interface TwilioSdkGatewayOptions {
   authToken: string;
   target: TwilioTarget;
   timeoutMs: number;
+  /** Told about every request: operation (the gateway method), outcome (`ok` or the error kind), seconds. */
+  observe?: (operation: string, outcome: string, seconds: number) => void;
 }
 
 /** The only code that talks to Twilio: the real SDK, pointed at Twilio or at a compatible host. */
@@ -53,12 +55,14 @@ export class TwilioSdkGateway extends TwilioGateway {
   readonly accountSid: string;
   private readonly authToken: string;
   private readonly client: Client;
+  private readonly observe: NonNullable<TwilioSdkGatewayOptions['observe']>;
 
   constructor(options: TwilioSdkGatewayOptions) {
     super();
     this.target = options.target;
     this.accountSid = options.accountSid;
     this.authToken = options.authToken;
+    this.observe = options.observe ?? (() => undefined);
     const baseUrl = options.target.baseUrl === 'https://api.twilio.com' ? undefined : options.target.baseUrl;
     this.client = createTwilioClient(options.accountSid, options.authToken, { baseUrl, timeoutMs: options.timeoutMs });
   }
@@ -73,7 +77,7 @@ export class TwilioSdkGateway extends TwilioGateway {
       mmsEnabled: search.mmsEnabled,
       limit: search.limit,
     };
-    const found = await this.call(async () => {
+    const found = await this.call('searchAvailableNumbers', async () => {
       switch (search.type) {
         case 'toll_free':
           return country.tollFree.list(query);
@@ -95,7 +99,7 @@ export class TwilioSdkGateway extends TwilioGateway {
   }
 
   async purchaseNumber(phoneNumber: string, friendlyName: string | undefined, webhooks: NumberWebhooks): Promise<OwnedNumber> {
-    const created = await this.call(() =>
+    const created = await this.call('purchaseNumber', () =>
       this.client.incomingPhoneNumbers.create({
         phoneNumber,
         friendlyName,
@@ -111,12 +115,12 @@ export class TwilioSdkGateway extends TwilioGateway {
   }
 
   async listOwnedNumbers(): Promise<OwnedNumber[]> {
-    const numbers = await this.call(() => this.client.incomingPhoneNumbers.list({ pageSize: 1000 }));
+    const numbers = await this.call('listOwnedNumbers', () => this.client.incomingPhoneNumbers.list({ pageSize: 1000 }));
     return numbers.map(ownedNumberOf);
   }
 
   async updateNumberWebhooks(sid: string, webhooks: NumberWebhooks, friendlyName?: string): Promise<OwnedNumber> {
-    const updated = await this.call(() =>
+    const updated = await this.call('updateNumberWebhooks', () =>
       this.client.incomingPhoneNumbers(sid).update({
         ...(friendlyName !== undefined ? { friendlyName } : {}),
         voiceUrl: webhooks.voiceUrl,
@@ -128,11 +132,11 @@ export class TwilioSdkGateway extends TwilioGateway {
   }
 
   async releaseNumber(sid: string): Promise<void> {
-    await this.call(() => this.client.incomingPhoneNumbers(sid).remove());
+    await this.call('releaseNumber', () => this.client.incomingPhoneNumbers(sid).remove());
   }
 
   async placeCall(input: PlaceCallInput): Promise<CallSnapshot> {
-    const call = await this.call(() =>
+    const call = await this.call('placeCall', () =>
       this.client.calls.create({
         to: input.to,
         from: input.from,
@@ -152,15 +156,15 @@ export class TwilioSdkGateway extends TwilioGateway {
   }
 
   async fetchCall(sid: string): Promise<CallSnapshot> {
-    return callSnapshotOf(await this.call(() => this.client.calls(sid).fetch()));
+    return callSnapshotOf(await this.call('fetchCall', () => this.client.calls(sid).fetch()));
   }
 
   async endCall(sid: string, status: 'completed' | 'canceled'): Promise<CallSnapshot> {
-    return callSnapshotOf(await this.call(() => this.client.calls(sid).update({ status })));
+    return callSnapshotOf(await this.call('endCall', () => this.client.calls(sid).update({ status })));
   }
 
   async listCallsCreatedSince(since: Date, filter: TwilioListFilter = {}, limit = DEFAULT_LIST_LIMIT): Promise<CallSnapshot[]> {
-    const first = await this.call(() => this.client.calls.page({ pageSize: LIST_PAGE_SIZE, ...filter }));
+    const first = await this.call('listCallsCreatedSince', () => this.client.calls.page({ pageSize: LIST_PAGE_SIZE, ...filter }));
     return this.collectSince(first, since, limit, callSnapshotOf);
   }
 
@@ -169,12 +173,12 @@ export class TwilioSdkGateway extends TwilioGateway {
     handle: (page: CallSnapshot[]) => Promise<void>,
     options: TwilioWalkOptions = {},
   ): Promise<boolean> {
-    const first = await this.call(() => this.client.calls.page({ pageSize: options.pageSize ?? LIST_PAGE_SIZE }));
+    const first = await this.call('walkCallsCreatedSince', () => this.client.calls.page({ pageSize: options.pageSize ?? LIST_PAGE_SIZE }));
     return this.walkSince(first, since, callSnapshotOf, handle, options);
   }
 
   async listCallRecordings(callSid: string): Promise<RecordingSnapshot[]> {
-    const recordings = await this.call(() => this.client.recordings.list({ callSid, limit: 100 }));
+    const recordings = await this.call('listCallRecordings', () => this.client.recordings.list({ callSid, limit: 100 }));
     return recordings.map((r) => ({
       sid: r.sid,
       callSid: r.callSid,
@@ -188,7 +192,7 @@ export class TwilioSdkGateway extends TwilioGateway {
   }
 
   async sendMessage(input: SendMessageInput): Promise<MessageSnapshot> {
-    const message = await this.call(() =>
+    const message = await this.call('sendMessage', () =>
       this.client.messages.create({
         to: input.to,
         from: input.from,
@@ -201,11 +205,11 @@ export class TwilioSdkGateway extends TwilioGateway {
   }
 
   async fetchMessage(sid: string): Promise<MessageSnapshot> {
-    return messageSnapshotOf(await this.call(() => this.client.messages(sid).fetch()));
+    return messageSnapshotOf(await this.call('fetchMessage', () => this.client.messages(sid).fetch()));
   }
 
   async listMessagesCreatedSince(since: Date, filter: TwilioListFilter = {}, limit = DEFAULT_LIST_LIMIT): Promise<MessageSnapshot[]> {
-    const first = await this.call(() => this.client.messages.page({ pageSize: LIST_PAGE_SIZE, ...filter }));
+    const first = await this.call('listMessagesCreatedSince', () => this.client.messages.page({ pageSize: LIST_PAGE_SIZE, ...filter }));
     return this.collectSince(first, since, limit, messageSnapshotOf);
   }
 
@@ -214,23 +218,25 @@ export class TwilioSdkGateway extends TwilioGateway {
     handle: (page: MessageSnapshot[]) => Promise<void>,
     options: TwilioWalkOptions = {},
   ): Promise<boolean> {
-    const first = await this.call(() => this.client.messages.page({ pageSize: options.pageSize ?? LIST_PAGE_SIZE }));
+    const first = await this.call('walkMessagesCreatedSince', () =>
+      this.client.messages.page({ pageSize: options.pageSize ?? LIST_PAGE_SIZE }),
+    );
     return this.walkSince(first, since, messageSnapshotOf, handle, options);
   }
 
   async listMessageMediaUrls(messageSid: string): Promise<string[]> {
-    const media = await this.call(() => this.client.messages(messageSid).media.list({ limit: 100 }));
+    const media = await this.call('listMessageMediaUrls', () => this.client.messages(messageSid).media.list({ limit: 100 }));
     // the resource's uri without `.json` is the media itself, as Twilio's MediaUrl parameters give it
     return media.map((m) => new URL(m.uri.replace(/\.json$/, ''), this.target.baseUrl).toString());
   }
 
   async fetchBalance(): Promise<Balance> {
-    const balance = await this.call(() => this.client.balance.fetch());
+    const balance = await this.call('fetchBalance', () => this.client.balance.fetch());
     return { balance: String(balance.balance), currency: String(balance.currency).toUpperCase() };
   }
 
   async fetchAccount(): Promise<AccountInfo> {
-    const account = await this.call(() => this.client.api.v2010.accounts(this.accountSid).fetch());
+    const account = await this.call('fetchAccount', () => this.client.api.v2010.accounts(this.accountSid).fetch());
     return { sid: account.sid, status: account.status, friendlyName: account.friendlyName ?? null };
   }
 
@@ -263,7 +269,7 @@ export class TwilioSdkGateway extends TwilioGateway {
         if (found.length >= limit) return found;
       }
       const next: Promise<SdkPage<I>> | undefined = page.instances.length ? page.nextPage() : undefined;
-      page = next ? await this.call(() => next) : undefined;
+      page = next ? await this.call('listNextPage', () => next) : undefined;
     }
     return found;
   }
@@ -288,16 +294,22 @@ export class TwilioSdkGateway extends TwilioGateway {
       if (options.shouldContinue && !options.shouldContinue()) return false;
       const next: Promise<SdkPage<I>> | undefined = page.nextPage();
       if (!next) return true;
-      page = await this.call(() => next);
+      page = await this.call('listNextPage', () => next);
     }
   }
 
   /** Runs one SDK request and turns every failure into a TwilioGatewayError. */
-  private async call<T>(request: () => Promise<T>): Promise<T> {
+  private async call<T>(operation: string, request: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
     try {
-      return await request();
+      const result = await request();
+      this.observe(operation, 'ok', seconds());
+      return result;
     } catch (error) {
-      throw toGatewayError(error);
+      const failure = toGatewayError(error);
+      this.observe(operation, failure.kind, seconds());
+      throw failure;
     }
   }
 }

@@ -2,6 +2,8 @@ import { Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import type { TwilioSandbox } from '@samsaek/twilio-sandbox';
+import { MetricsModule } from '../metrics/metrics.module';
+import { MetricsService } from '../metrics/metrics.service';
 import { TwilioGateway } from './twilio.gateway';
 import { TwilioSdkGateway } from './twilio-sdk.gateway';
 import type { TwilioTarget } from './twilio.types';
@@ -28,6 +30,7 @@ export function remoteTarget(apiBaseUrl: string | null): TwilioTarget {
 }
 
 @Module({
+  imports: [MetricsModule],
   providers: [
     {
       provide: IN_PROCESS_SANDBOX,
@@ -47,9 +50,10 @@ export function remoteTarget(apiBaseUrl: string | null): TwilioTarget {
     },
     {
       provide: TwilioGateway,
-      inject: [APP_CONFIG, IN_PROCESS_SANDBOX],
-      useFactory: (config: AppConfig, sandbox: TwilioSandbox | null) =>
+      inject: [APP_CONFIG, IN_PROCESS_SANDBOX, MetricsService],
+      useFactory: (config: AppConfig, sandbox: TwilioSandbox | null, metrics: MetricsService) =>
         new TwilioSdkGateway({
+          observe: (operation, outcome, seconds) => metrics.observeTwilio(operation, outcome, seconds),
           accountSid: config.twilio.accountSid,
           authToken: config.twilio.authToken,
           timeoutMs: config.twilio.requestTimeoutMs,

@@ -2,6 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { CallRecordsService } from '../calls/call-records.service';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { appLogger } from '../common/logger';
+import { maskPhoneNumber } from '../common/phone-number';
 import { twilioCallbackUrl } from '../common/twilio-callback-url';
 import { hangupTwiml, messagingResponse, voiceResponse } from '../twilio/twiml';
 import { TwilioParams, inboundCallEvent, inboundSmsEvent, param, smsKeyword } from './twilio-params';
@@ -44,6 +46,13 @@ export class InboundService {
     // a retry whose first attempt was kept but failed before storing the message (the database
     // went away in between) stores it now and answers as the first delivery would have
     else if ((await this.inbox.applyPending(classified.sid)) === 0) return response.toString();
+    // the body reaches the log only with LOG_MESSAGE_BODIES=true (the logger drops it otherwise)
+    appLogger().event('info', 'sms_received', {
+      sid: classified.sid,
+      from: maskPhoneNumber(param(params, 'From')),
+      to: maskPhoneNumber(param(params, 'To')),
+      body: param(params, 'Body'),
+    });
     const keyword = smsKeyword(param(params, 'Body'));
     if (keyword?.action === 'help') response.message(this.config.webhooks.smsHelpText);
     else if (!keyword && this.config.webhooks.smsAutoReply) response.message(this.config.webhooks.smsAutoReply);

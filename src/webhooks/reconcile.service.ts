@@ -1,6 +1,8 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CallRecordsService } from '../calls/call-records.service';
+import { MetricsService } from '../metrics/metrics.service';
+import { ShutdownState } from '../lifecycle/shutdown-state';
 import { appLogger } from '../common/logger';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
@@ -59,6 +61,8 @@ export class ReconcileService implements OnApplicationBootstrap, OnModuleDestroy
     private readonly inbox: WebhookInboxService,
     private readonly scheduler: SchedulerRegistry,
     private readonly sweeper: ReconcileSweepService,
+    private readonly metrics: MetricsService,
+    private readonly shutdown: ShutdownState,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -68,13 +72,15 @@ export class ReconcileService implements OnApplicationBootstrap, OnModuleDestroy
     this.scheduler.addInterval(RECONCILE_INTERVAL, timer);
   }
 
-  onModuleDestroy(): void {
+  /** Stops the interval and waits for a run in progress, so it never outlives the database pool. */
+  async onModuleDestroy(): Promise<void> {
     if (this.scheduler.doesExist('interval', RECONCILE_INTERVAL)) this.scheduler.deleteInterval(RECONCILE_INTERVAL);
+    await this.running;
   }
 
   /** One scheduled run; a tick while this process's previous run is still going is skipped (not a cross-instance lock). */
   private tick(): void {
-    if (this.running) return;
+    if (this.running || this.shutdown.draining) return;
     this.running = this.runOnce()
       .catch((error: unknown) =>
         appLogger().event('error', 'reconcile_failed', { error: error instanceof Error ? error.message : String(error) }),
@@ -85,6 +91,18 @@ export class ReconcileService implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   async runOnce(options: ReconcileOptions = {}): Promise<ReconcileReport> {
+    try {
+      const report = await this.reconcile(options);
+      const { failures, ...repairs } = report;
+      this.metrics.countReconcileRun('ok', repairs, failures);
+      return report;
+    } catch (error) {
+      this.metrics.countReconcileRun('failed');
+      throw error;
+    }
+  }
+
+  private async reconcile(options: ReconcileOptions): Promise<ReconcileReport> {
     const report: ReconcileReport = {
       pending_applied: 0,
       records_created: 0,

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import twilio from 'twilio';
 import { AppError } from '../common/app-error';
-import { JsonLogger, setAppLogger } from '../common/logger';
+import { JsonLogger, createLogging, setAppLogger } from '../common/logger';
+import { MetricsService } from '../metrics/metrics.service';
 import type { AppConfig } from '../config/app-config';
 import { TwilioSdkGateway } from '../twilio/twilio-sdk.gateway';
 import { TwilioSignatureGuard } from './twilio-signature.guard';
@@ -18,7 +19,7 @@ function makeGuard() {
     target: { mode: 'live', baseUrl: 'https://api.twilio.com' },
   });
   const config = { twilio: { webhookBaseUrl: BASE }, webhooks: { trustProxy: false } } as AppConfig;
-  const metrics = new WebhookMetricsService();
+  const metrics = new WebhookMetricsService(new MetricsService());
   return { guard: new TwilioSignatureGuard(gateway, config, metrics), metrics };
 }
 
@@ -33,7 +34,7 @@ function context(req: { originalUrl: string; headers: Record<string, string>; bo
 }
 
 describe('TwilioSignatureGuard', () => {
-  beforeAll(() => setAppLogger(new JsonLogger('error')));
+  beforeAll(() => setAppLogger(new JsonLogger(createLogging({ level: 'error', messageBodies: false }).root)));
   const params = { CallSid: 'CA1', CallStatus: 'ringing', From: '+14155550100', To: '+14155550199' };
   const signed = (url: string, p: Record<string, string>) => twilio.getExpectedTwilioSignature(TOKEN, url, p);
 

@@ -37,7 +37,7 @@ export class TwilioSignatureGuard implements CanActivate {
     const problem = this.problem(req, url);
     if (problem === null) return true;
 
-    this.metrics.rejectedSignature();
+    this.metrics.rejectedSignature(webhookRouteKind(req.path));
     const params = normalizeParams(req.body);
     appLogger().event('warn', 'webhook_signature_rejected', {
       request_id: requestIdOf(req),
@@ -73,4 +73,13 @@ export class TwilioSignatureGuard implements CanActivate {
     const params = (req.body ?? {}) as Record<string, string | string[]>;
     return this.twilio.isValidSignature(signature, url, params) ? null : 'signature does not match';
   }
+}
+
+/** The kind of webhook a route receives, for the rejected-signature counter (its body is untrusted). */
+function webhookRouteKind(path: string): string {
+  const last = path.replace(/\/+$/, '').split('/').pop() ?? '';
+  if (last === 'call') return 'inbound_call';
+  if (last === 'sms') return 'inbound_sms';
+  if (last === 'status') return 'status';
+  return 'other';
 }

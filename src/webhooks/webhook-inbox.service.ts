@@ -56,7 +56,7 @@ export class WebhookInboxService {
   async keep(event: NewWebhookEvent): Promise<WebhookEventEntity | null> {
     const stored = await this.events.insertIfNew(event);
     if (stored) this.metrics.received(event.kind);
-    else this.metrics.duplicate();
+    else this.metrics.duplicate(event.kind);
     return stored;
   }
 
@@ -74,7 +74,7 @@ export class WebhookInboxService {
     if (!event) return 'duplicate';
     const outcome = await this.attempt(event);
     if (outcome === 'deferred') {
-      this.metrics.deferred();
+      this.metrics.deferred(event.kind);
       return 'deferred';
     }
     // events that arrived before the record existed, if its creator did not apply them already;
@@ -92,7 +92,7 @@ export class WebhookInboxService {
     for (const event of await this.events.findPendingForSid(sid)) {
       if ((await this.attempt(event)) === 'applied') {
         applied++;
-        this.metrics.appliedLate();
+        this.metrics.appliedLate(event.kind);
       }
     }
     return applied;

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { MetricsService } from '../metrics/metrics.service';
 import type { WebhookKind } from './webhook-event.entity';
 
 export interface WebhookCounts {
@@ -16,7 +17,10 @@ export interface WebhookCounts {
   set_aside: number;
 }
 
-/** In-process counters since start (per instance); health shows them under `webhooks`. */
+/**
+ * Webhook counters since start (per instance): health shows them under `webhooks`, and each also
+ * moves the `webhooks_total{kind, outcome}` Prometheus counter.
+ */
 @Injectable()
 export class WebhookMetricsService {
   private readonly counts: WebhookCounts = {
@@ -28,24 +32,32 @@ export class WebhookMetricsService {
     set_aside: 0,
   };
 
+  constructor(private readonly metrics: MetricsService) {}
+
   received(kind: WebhookKind): void {
     this.counts.received[kind] = (this.counts.received[kind] ?? 0) + 1;
+    this.metrics.countWebhook(kind, 'stored');
   }
 
-  duplicate(): void {
+  duplicate(kind: WebhookKind): void {
     this.counts.duplicates++;
+    this.metrics.countWebhook(kind, 'duplicate');
   }
 
-  rejectedSignature(): void {
+  /** `kind` is the route's kind; the request was not trusted enough to read more. */
+  rejectedSignature(kind: string): void {
     this.counts.rejected_signatures++;
+    this.metrics.countWebhook(kind, 'rejected_signature');
   }
 
-  deferred(): void {
+  deferred(kind: WebhookKind): void {
     this.counts.deferred++;
+    this.metrics.countWebhook(kind, 'deferred');
   }
 
-  appliedLate(): void {
+  appliedLate(kind: WebhookKind): void {
     this.counts.applied_late++;
+    this.metrics.countWebhook(kind, 'applied_late');
   }
 
   setAside(): void {

@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { CallsModule } from '../calls/calls.module';
+import { LifecycleModule } from '../lifecycle/lifecycle.module';
+import { MetricsModule } from '../metrics/metrics.module';
 import { SmsModule } from '../sms/sms.module';
 import { TwilioModule } from '../twilio/twilio.module';
 import { InboundService } from './inbound.service';
@@ -8,6 +10,7 @@ import { ReconcileSweepService } from './reconcile-sweep.service';
 import { ReconcileWatermarkEntity } from './reconcile-watermark.entity';
 import { ReconcileWatermarkRepository } from './reconcile-watermark.repository';
 import { ReconcileService } from './reconcile.service';
+import { SetAsideMetrics } from './set-aside-metrics';
 import { SetAsideService } from './set-aside.service';
 import { TwilioSignatureGuard } from './twilio-signature.guard';
 import { WebhookEventEntity } from './webhook-event.entity';
@@ -21,7 +24,14 @@ import { WebhooksController } from './webhooks.controller';
  * and reconciliation, which asks Twilio about what the callbacks left open.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([WebhookEventEntity, ReconcileWatermarkEntity]), TwilioModule, CallsModule, SmsModule],
+  imports: [
+    TypeOrmModule.forFeature([WebhookEventEntity, ReconcileWatermarkEntity]),
+    TwilioModule,
+    CallsModule,
+    SmsModule,
+    MetricsModule,
+    LifecycleModule,
+  ],
   controllers: [WebhooksController],
   providers: [
     WebhookEventRepository,
@@ -33,6 +43,7 @@ import { WebhooksController } from './webhooks.controller';
     ReconcileSweepService,
     ReconcileService,
     SetAsideService,
+    SetAsideMetrics,
   ],
   exports: [WebhookMetricsService, SetAsideService],
 })

@@ -13,7 +13,8 @@ describe('GET /api/phone/health', () => {
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await startTestApp();
+    // every check probes Twilio afresh here; the cache is covered in probes.e2e-spec.ts
+    t = await startTestApp({ HEALTH_TWILIO_CACHE_SECONDS: '0' });
   });
   afterAll(async () => {
     await t?.close();

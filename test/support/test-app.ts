@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { INestApplication } from '@nestjs/common';
 import { Client } from 'pg';
-import { createApp } from '../../src/app.factory';
+import { type CreateAppOptions, createApp } from '../../src/app.factory';
 import { mintToken } from '../../src/auth/token';
 import { AppConfig, loadConfig } from '../../src/config/app-config';
 import type { TwilioSandbox } from '@samsaek/twilio-sandbox';
@@ -57,7 +57,7 @@ export async function freshDatabase(): Promise<{ env: Record<string, string>; dr
 }
 
 /** Boots the real application on a free port, on the in-process sandbox and a fresh database. */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string> = {}, options: CreateAppOptions = {}): Promise<TestApp> {
   const port = await freePort();
   const db = await freshDatabase();
   const config = loadConfig({
@@ -71,7 +71,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     ...db.env,
     ...env,
   });
-  const app = await createApp(config);
+  const app = await createApp(config, options);
   await app.listen(port, '127.0.0.1');
   const sandbox = app.get<TwilioSandbox | null>(IN_PROCESS_SANDBOX);
   if (!sandbox) throw new Error('startTestApp expects the in-process sandbox (no Twilio credentials)');

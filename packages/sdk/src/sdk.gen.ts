@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { GetBalanceData, GetBalanceErrors, GetBalanceResponses, GetCallData, GetCallErrors, GetCallHistoryData, GetCallHistoryErrors, GetCallHistoryResponses, GetCallResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetSmsData, GetSmsErrors, GetSmsHistoryData, GetSmsHistoryErrors, GetSmsHistoryResponses, GetSmsResponses, GetStatsData, GetStatsErrors, GetStatsResponses, HandleSmsWebhookData, HandleSmsWebhookErrors, HandleSmsWebhookResponses, HandleStatusCallbackData, HandleStatusCallbackErrors, HandleStatusCallbackResponses, HandleVoiceWebhookData, HandleVoiceWebhookErrors, HandleVoiceWebhookResponses, HangupCallData, HangupCallErrors, HangupCallResponses, ListCallRecordingsData, ListCallRecordingsErrors, ListCallRecordingsResponses, ListNumbersData, ListNumbersErrors, ListNumbersResponses, PlaceCallData, PlaceCallErrors, PlaceCallResponses, PurchaseNumberData, PurchaseNumberErrors, PurchaseNumberResponses, ReleaseNumberData, ReleaseNumberErrors, ReleaseNumberResponses, SearchNumbersData, SearchNumbersErrors, SearchNumbersResponses, SendSmsData, SendSmsErrors, SendSmsResponses, UpdateNumberData, UpdateNumberErrors, UpdateNumberResponses } from './types.gen.js';
+import type { GetBalanceData, GetBalanceErrors, GetBalanceResponses, GetCallData, GetCallErrors, GetCallHistoryData, GetCallHistoryErrors, GetCallHistoryResponses, GetCallResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetLivenessData, GetLivenessErrors, GetLivenessResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetSmsData, GetSmsErrors, GetSmsHistoryData, GetSmsHistoryErrors, GetSmsHistoryResponses, GetSmsResponses, GetStatsData, GetStatsErrors, GetStatsResponses, HandleSmsWebhookData, HandleSmsWebhookErrors, HandleSmsWebhookResponses, HandleStatusCallbackData, HandleStatusCallbackErrors, HandleStatusCallbackResponses, HandleVoiceWebhookData, HandleVoiceWebhookErrors, HandleVoiceWebhookResponses, HangupCallData, HangupCallErrors, HangupCallResponses, ListCallRecordingsData, ListCallRecordingsErrors, ListCallRecordingsResponses, ListNumbersData, ListNumbersErrors, ListNumbersResponses, PlaceCallData, PlaceCallErrors, PlaceCallResponses, PurchaseNumberData, PurchaseNumberErrors, PurchaseNumberResponses, ReleaseNumberData, ReleaseNumberErrors, ReleaseNumberResponses, SearchNumbersData, SearchNumbersErrors, SearchNumbersResponses, SendSmsData, SendSmsErrors, SendSmsResponses, UpdateNumberData, UpdateNumberErrors, UpdateNumberResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -82,6 +82,24 @@ export const listCallRecordings = <ThrowOnError extends boolean = false>(options
 export const getHealth = <ThrowOnError extends boolean = false>(options?: Options<GetHealthData, ThrowOnError>) => (options?.client ?? client).get<GetHealthResponses, GetHealthErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/phone/health',
+    ...options
+});
+
+/**
+ * Liveness probe: 200 while the process serves HTTP. Touches neither the database nor Twilio.
+ */
+export const getLiveness = <ThrowOnError extends boolean = false>(options?: Options<GetLivenessData, ThrowOnError>) => (options?.client ?? client).get<GetLivenessResponses, GetLivenessErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/phone/health/live',
+    ...options
+});
+
+/**
+ * Readiness probe: 200 when the database answers and the instance is not shutting down; 503 otherwise. Never asks Twilio.
+ */
+export const getReadiness = <ThrowOnError extends boolean = false>(options?: Options<GetReadinessData, ThrowOnError>) => (options?.client ?? client).get<GetReadinessResponses, GetReadinessErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/phone/health/ready',
     ...options
 });
 

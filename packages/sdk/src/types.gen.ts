@@ -382,6 +382,13 @@ export type HealthDto = {
     webhooks?: WebhookHealthDto;
 };
 
+export type LivenessDto = {
+    /**
+     * Always `ok` when the process answers.
+     */
+    status: 'ok';
+};
+
 export type MessageDto = {
     /**
      * AI agent the message was sent for.
@@ -596,6 +603,21 @@ export type PurchaseNumberDto = {
      * Defaults to the configured SAMSAEK_TWILIO_WEBHOOK_URL.
      */
     webhook_url?: string;
+};
+
+export type ReadinessDto = {
+    /**
+     * `up` when `SELECT 1` answered within the short timeout.
+     */
+    database: 'up' | 'down';
+    /**
+     * True once SIGTERM/SIGINT was received: the instance finishes its work and exits.
+     */
+    draining: boolean;
+    /**
+     * `ok`, or `error` (answered with 503) when the database is down or the instance is draining.
+     */
+    status: 'ok' | 'error';
 };
 
 export type RecordingDto = {
@@ -1338,6 +1360,60 @@ export type GetHealthResponses = {
 };
 
 export type GetHealthResponse = GetHealthResponses[keyof GetHealthResponses];
+
+export type GetLivenessData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/phone/health/live';
+};
+
+export type GetLivenessErrors = {
+    /**
+     * A bearer token was sent and is invalid (probes send none)
+     */
+    401: ErrorResponseDto;
+};
+
+export type GetLivenessError = GetLivenessErrors[keyof GetLivenessErrors];
+
+export type GetLivenessResponses = {
+    /**
+     * The process is up
+     */
+    200: LivenessDto;
+};
+
+export type GetLivenessResponse = GetLivenessResponses[keyof GetLivenessResponses];
+
+export type GetReadinessData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/phone/health/ready';
+};
+
+export type GetReadinessErrors = {
+    /**
+     * A bearer token was sent and is invalid (probes send none)
+     */
+    401: ErrorResponseDto;
+    /**
+     * The database is down or the instance is draining (same body, status "error")
+     */
+    503: ReadinessDto;
+};
+
+export type GetReadinessError = GetReadinessErrors[keyof GetReadinessErrors];
+
+export type GetReadinessResponses = {
+    /**
+     * Ready for traffic
+     */
+    200: ReadinessDto;
+};
+
+export type GetReadinessResponse = GetReadinessResponses[keyof GetReadinessResponses];
 
 export type ListNumbersData = {
     body?: never;
