@@ -6,9 +6,13 @@ import { ErrorResponseDto } from './error-response.dto';
  * Documents the errors a route answers when the Twilio request behind it fails (see the failure
  * kinds in src/twilio/twilio.errors.ts). `charges`: the route spends money at Twilio, so an
  * account without funds is refused with 402. `rateLimited`: the route also counts against the
- * caller's own rate limit (code rate_limited).
+ * caller's own rate limit (code rate_limited). `intent`: the route stores its request before asking
+ * Twilio, so a lost answer is a 202 with status `unknown` (documented by the route), never a 504,
+ * and a request it cannot store is a 503.
  */
-export function ApiTwilioErrors(options: { charges?: boolean; rateLimited?: boolean } = {}): MethodDecorator & ClassDecorator {
+export function ApiTwilioErrors(
+  options: { charges?: boolean; rateLimited?: boolean; intent?: boolean } = {},
+): MethodDecorator & ClassDecorator {
   return applyDecorators(
     ...(options.charges
       ? [ApiResponse({ status: 402, type: ErrorResponseDto, description: 'The Twilio account has insufficient funds' })]
@@ -22,7 +26,23 @@ export function ApiTwilioErrors(options: { charges?: boolean; rateLimited?: bool
           headers: { 'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer' } } },
         })
       : ApiResponse({ status: 429, type: ErrorResponseDto, description: 'Twilio rate limit reached' }),
-    ApiResponse({ status: 502, type: ErrorResponseDto, description: 'Twilio failed or rejected the service credentials' }),
-    ApiResponse({ status: 504, type: ErrorResponseDto, description: 'Twilio did not answer in time' }),
+    ...(options.intent
+      ? [
+          ApiResponse({
+            status: 502,
+            type: ErrorResponseDto,
+            description: 'Twilio could not be reached (nothing was sent) or rejected the service credentials',
+          }),
+          ApiResponse({
+            status: 503,
+            type: ErrorResponseDto,
+            description: 'The request could not be recorded (code dependency_unavailable); nothing was sent to Twilio',
+            headers: { 'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer' } } },
+          }),
+        ]
+      : [
+          ApiResponse({ status: 502, type: ErrorResponseDto, description: 'Twilio failed or rejected the service credentials' }),
+          ApiResponse({ status: 504, type: ErrorResponseDto, description: 'Twilio did not answer in time' }),
+        ]),
   );
 }

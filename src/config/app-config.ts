@@ -70,6 +70,10 @@ export interface AppConfig {
     enabled: boolean;
     intervalSeconds: number;
     staleAfterSeconds: number;
+    /** An intent still `initiating` this long after its creation is looked up at Twilio. */
+    intentGraceSeconds: number;
+    /** An intent Twilio still does not know this long after its creation becomes `failed`. */
+    intentWindowSeconds: number;
   };
   calls: {
     refreshAfterSeconds: number;
@@ -343,6 +347,8 @@ export function loadConfig(env: Env = readEnvFiles()): AppConfig {
       enabled: r.bool('RECONCILE_ENABLED', true),
       intervalSeconds: r.int('RECONCILE_INTERVAL_SECONDS', 60, 1, 86400),
       staleAfterSeconds: r.int('RECONCILE_STALE_AFTER_SECONDS', 300, 1, 604800),
+      intentGraceSeconds: r.int('RECONCILE_INTENT_GRACE_SECONDS', 60, 0, 86400),
+      intentWindowSeconds: r.int('RECONCILE_INTENT_WINDOW_SECONDS', 600, 1, 604800),
     },
     calls: {
       refreshAfterSeconds: r.int('CALL_REFRESH_AFTER_SECONDS', 30, 0, 86400),

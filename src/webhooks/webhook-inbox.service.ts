@@ -49,7 +49,7 @@ export class WebhookInboxService {
   }
 
   /** A call, message or recording status callback. */
-  async receiveStatus(params: TwilioParams, idempotencyToken: string | null): Promise<ReceiveOutcome> {
+  async receiveStatus(params: TwilioParams, idempotencyToken: string | null, recordId: string | null = null): Promise<ReceiveOutcome> {
     const classified = classifyStatusCallback(params);
     if (!classified) {
       appLogger().event('warn', 'webhook_ignored', {
@@ -58,6 +58,7 @@ export class WebhookInboxService {
       });
       return 'ignored';
     }
+    if (recordId) await this.attachIntentSid(classified.kind, recordId, params);
     const event = await this.keep({ ...classified, idempotencyToken, payload: params });
     if (!event) return 'duplicate';
     if (await this.apply(event)) {
@@ -67,6 +68,20 @@ export class WebhookInboxService {
     }
     this.metrics.deferred();
     return 'deferred';
+  }
+
+  /**
+   * A callback to a URL we gave Twilio for the record `recordId` names the Twilio sid that record
+   * may not have yet (its create answer was lost or is still on its way): the record takes it.
+   */
+  private async attachIntentSid(kind: WebhookEventEntity['kind'], recordId: string, params: TwilioParams): Promise<void> {
+    if (kind === 'message_status') {
+      const sid = param(params, 'MessageSid') ?? param(params, 'SmsSid');
+      if (sid) await this.messages.attachIntentSid(recordId, sid);
+    } else {
+      const sid = param(params, 'CallSid');
+      if (sid) await this.calls.attachIntentSid(recordId, sid);
+    }
   }
 
   /**

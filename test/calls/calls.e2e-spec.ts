@@ -1,4 +1,4 @@
-import { CallRecordRepository } from '../../src/calls/call-record.repository';
+import { CallRecordsService } from '../../src/calls/call-records.service';
 import { OptOutRepository } from '../../src/sms/opt-out.repository';
 import { JsonBody, Reply, fieldsOf, request } from '../support/http';
 import { TestApp, eventually, startTestApp } from '../support/test-app';
@@ -431,30 +431,42 @@ describe('GET /api/phone/calls/history', () => {
 });
 
 describe('storing a call whose status callback arrived first', () => {
-  it('merges the API request into the record the callback created', async () => {
-    const calls = t.app.get(CallRecordRepository);
+  it("keeps the request's fields and the callback's newer status when Twilio's answer is stored last", async () => {
+    const records = t.app.get(CallRecordsService);
     const sid = `CA${'e'.repeat(32)}`;
-    await calls.insert(
-      { sid, direction: 'outbound', fromNumber: '+14155550199', toNumber: '+14155550100', status: 'ringing', statusSequence: 1 },
-      'webhook',
-    );
-    const merged = await calls.upsertPlaced(
+    const intent = await records.createIntent({
+      direction: 'outbound',
+      fromNumber: '+14155550199',
+      toNumber: '+14155550100',
+      agentName: 'late',
+      message: 'hi',
+      createdBy: 'caller-1',
+    });
+    // the callback (URL with record_id) names the sid and applies its status before the create answer is stored
+    expect(await records.attachIntentSid(intent.id, sid)).toBe(true);
+    expect(await records.observe(sid, { status: 'ringing', sequence: 1 }, 'webhook')).toBe(true);
+    const completed = await records.completeIntent(
+      intent.id,
       {
         sid,
         direction: 'outbound',
-        fromNumber: '+14155550199',
-        toNumber: '+14155550100',
+        from: '+14155550199',
+        to: '+14155550100',
         status: 'queued',
-        agentName: 'late',
-        message: 'hi',
-        createdBy: 'caller-1',
+        startTime: null,
+        endTime: null,
+        durationSeconds: null,
+        price: null,
+        priceUnit: null,
+        answeredBy: null,
         queueTimeMs: 0,
+        dateCreated: new Date(),
       },
-      { status: 'queued', queueTimeMs: 0 },
+      'api',
     );
-    expect(merged).toMatchObject({ sid, status: 'ringing', agentName: 'late', message: 'hi', createdBy: 'caller-1', queueTimeMs: 0 });
+    expect(completed).toMatchObject({ id: intent.id, sid, status: 'ringing', agentName: 'late', message: 'hi', createdBy: 'caller-1', queueTimeMs: 0 });
     const dto = await getCall(sid);
-    expect(dto).toMatchObject({ status: 'ringing', agent_name: 'late', created_by: 'caller-1' });
+    expect(dto).toMatchObject({ id: intent.id, status: 'ringing', agent_name: 'late', created_by: 'caller-1' });
   });
 });
 
