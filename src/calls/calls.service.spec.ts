@@ -130,7 +130,9 @@ describe('CallsService.placeCall', () => {
       '<?xml version="1.0" encoding="UTF-8"?><Response><Say voice="alice" language="en-US">Hello &amp; welcome</Say></Response>',
     );
     expect(input.from).toBe('+14155550199');
-    expect(input.statusCallbackUrl).toBe('https://hooks.example.com/api/phone/webhook/status?record_id=00000000-0000-4000-8000-000000000001');
+    expect(input.statusCallbackUrl).toBe(
+      'https://hooks.example.com/api/phone/webhook/status?record_id=00000000-0000-4000-8000-000000000001',
+    );
     expect(input.record).toBe(false);
     expect(input.recordingStatusCallbackUrl).toBeUndefined();
     const [data] = calls.insertIntent.mock.calls[0];
@@ -229,7 +231,13 @@ describe('CallsService.placeCall', () => {
     gateway.placeCall.mockRejectedValueOnce(new TwilioGatewayError('timeout', 'Twilio did not answer in time'));
     const { call, accepted } = await service.placeCall({ ...base, message: 'hi', agent_name: 'Bot' }, 'u');
     expect(accepted).toBe(true);
-    expect(call).toMatchObject({ id: '00000000-0000-4000-8000-000000000001', sid: null, status: 'unknown', agent_name: 'Bot', created_by: 'u' });
+    expect(call).toMatchObject({
+      id: '00000000-0000-4000-8000-000000000001',
+      sid: null,
+      status: 'unknown',
+      agent_name: 'Bot',
+      created_by: 'u',
+    });
     expect(calls.markIntentUnknown).toHaveBeenCalledWith('00000000-0000-4000-8000-000000000001');
     expect(calls.deleteIntent).not.toHaveBeenCalled();
   });

@@ -225,7 +225,14 @@ export class MessageRecordRepository {
   claimForReconcile(which: 'stale' | 'unpriced', before: Date, limit: number): Promise<string[]> {
     return which === 'stale'
       ? claimRows(this.repo.manager, 'message_records', 'sid IS NOT NULL AND status <> ALL($4)', [TERMINAL_MESSAGE_STATUSES], before, limit)
-      : claimRows(this.repo.manager, 'message_records', 'sid IS NOT NULL AND status = ANY($4) AND price IS NULL', [PRICED_STATUSES], before, limit);
+      : claimRows(
+          this.repo.manager,
+          'message_records',
+          'sid IS NOT NULL AND status = ANY($4) AND price IS NULL',
+          [PRICED_STATUSES],
+          before,
+          limit,
+        );
   }
 
   timeline(sid: string) {

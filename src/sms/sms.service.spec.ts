@@ -166,7 +166,14 @@ describe('SmsService.sendSms', () => {
     gateway.sendMessage.mockRejectedValueOnce(new TwilioGatewayError('unavailable', 'Twilio failed: Internal Server Error', 20500));
     const { message, accepted } = await service.sendSms({ to: '+14155550100', message: 'hi', agent_name: 'Bot' }, 'u');
     expect(accepted).toBe(true);
-    expect(message).toMatchObject({ id: '00000000-0000-4000-8000-000000000002', sid: null, status: 'unknown', body: 'hi', agent_name: 'Bot', created_by: 'u' });
+    expect(message).toMatchObject({
+      id: '00000000-0000-4000-8000-000000000002',
+      sid: null,
+      status: 'unknown',
+      body: 'hi',
+      agent_name: 'Bot',
+      created_by: 'u',
+    });
     expect(messages.markIntentUnknown).toHaveBeenCalledWith('00000000-0000-4000-8000-000000000002');
     expect(messages.deleteIntent).not.toHaveBeenCalled();
   });

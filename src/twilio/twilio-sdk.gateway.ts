@@ -262,7 +262,13 @@ function toGatewayError(error: unknown): TwilioGatewayError {
     return new TwilioGatewayError('timeout', 'Twilio did not answer in time');
   }
   const notSent = NOT_SENT_CODES.has(network.code ?? '');
-  return new TwilioGatewayError('unavailable', `Twilio could not be reached: ${network.message ?? String(error)}`, undefined, undefined, !notSent);
+  return new TwilioGatewayError(
+    'unavailable',
+    `Twilio could not be reached: ${network.message ?? String(error)}`,
+    undefined,
+    undefined,
+    !notSent,
+  );
 }
 
 /** Network failures that happen before a byte of the request leaves: Twilio surely did nothing. */

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { CallRecordsService } from '../calls/call-records.service';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { appLogger } from '../common/logger';
 import { twilioCallbackUrl } from '../common/twilio-callback-url';
 import { hangupTwiml, messagingResponse, voiceResponse } from '../twilio/twiml';
 import { TwilioParams, inboundCallEvent, inboundSmsEvent, param, smsKeyword } from './twilio-params';
@@ -22,8 +23,17 @@ export class InboundService {
   async answerCall(params: TwilioParams, idempotencyToken: string | null, recordId: string | null = null): Promise<string> {
     const classified = inboundCallEvent(params);
     if (!classified) return hangupTwiml();
-    // the TwiML fetch of a call we placed can come before any answer or callback: it names the sid first
-    if (recordId && classified.kind !== 'inbound_call') await this.calls.attachIntentSid(recordId, classified.sid);
+    // the TwiML fetch of a call we placed can come before any answer or callback: it names the sid first;
+    // the caller is on the line, so a failed write must not keep the call from its TwiML
+    if (recordId && classified.kind !== 'inbound_call') {
+      await this.calls.attachIntentSid(recordId, classified.sid).catch((error: unknown) =>
+        appLogger().event('warn', 'call_sid_not_stored', {
+          record_id: recordId,
+          call_sid: classified.sid,
+          error: error instanceof Error ? error.message : String(error),
+        }),
+      );
+    }
     const event = await this.inbox.keep({ ...classified, idempotencyToken, payload: params });
     if (event) await this.inbox.apply(event);
     else if (classified.kind === 'inbound_call' && !(await this.calls.exists(classified.sid))) {

@@ -58,7 +58,16 @@ export class WebhookInboxService {
       });
       return 'ignored';
     }
-    if (recordId) await this.attachIntentSid(classified.kind, recordId, params);
+    // best effort: when it fails the event still waits in the inbox and reconciliation adopts the record
+    if (recordId) {
+      await this.attachIntentSid(classified.kind, recordId, params).catch((error: unknown) =>
+        appLogger().event('warn', 'intent_sid_not_stored', {
+          record_id: recordId,
+          sid: classified.sid,
+          error: error instanceof Error ? error.message : String(error),
+        }),
+      );
+    }
     const event = await this.keep({ ...classified, idempotencyToken, payload: params });
     if (!event) return 'duplicate';
     if (await this.apply(event)) {

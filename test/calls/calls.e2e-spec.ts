@@ -162,7 +162,7 @@ describe('POST /api/phone/call', () => {
     const placed = await placeCall({ to: '+14155550104', message: words.join(' ') });
     const done = await waitForCall(placed.sid, (c) => c.status === 'completed');
     const truth = t.sandbox.calls().find((c) => c.sid === placed.sid)!;
-    expect(truth.url).toBe(`${t.config.twilio.webhookBaseUrl}/call`);
+    expect(truth.url).toBe(`${t.config.twilio.webhookBaseUrl}/call?record_id=${placed.id}`);
     const says = truth.executed.filter((v) => v.verb === 'Say');
     expect(says.length).toBeGreaterThan(1);
     expect(says.map((v) => v.text).join(' ')).toBe(words.join(' '));
@@ -175,8 +175,8 @@ describe('POST /api/phone/call', () => {
     const placed = await placeCall({ to: '+14155550103', record: true });
     const truth = t.sandbox.calls().find((c) => c.sid === placed.sid)!;
     expect(truth.record).toBe(true);
-    expect(truth.recordingStatusCallback).toBe(`${t.config.twilio.webhookBaseUrl}/status`);
-    expect(truth.statusCallback).toBe(`${t.config.twilio.webhookBaseUrl}/status`);
+    expect(truth.recordingStatusCallback).toBe(`${t.config.twilio.webhookBaseUrl}/status?record_id=${placed.id}`);
+    expect(truth.statusCallback).toBe(`${t.config.twilio.webhookBaseUrl}/status?record_id=${placed.id}`);
     expect([...truth.statusCallbackEvents].sort()).toEqual(['answered', 'completed', 'initiated', 'ringing']);
     const done = await waitForCall(placed.sid, (c) => c.status === 'completed');
     expect(done.record).toBe(true);
@@ -267,20 +267,31 @@ describe('POST /api/phone/call', () => {
     expect(stored.body.calls).toEqual([]);
   });
 
-  it.each([
-    [{ rateLimit: 1 }, 429, 'rate_limited'],
-    [{ serverError: 1 }, 502, 'twilio_unavailable'],
-  ])('Twilio failing with %j answers %i and stores nothing', async (faults, status, code) => {
+  it('Twilio refusing with 429 answers 429 rate_limited and stores nothing', async () => {
     const before = (await history('limit=100')).body.calls.length;
-    t.sandbox.setFaults(faults);
+    t.sandbox.setFaults({ rateLimit: 1 });
     try {
       const res = await api('POST', '/api/phone/call', { body: { to: '+14155550107', message: 'hi' } });
-      expect(res.status).toBe(status);
-      expect(res.body.code).toBe(code);
+      expect(res.status).toBe(429);
+      expect(res.body.code).toBe('rate_limited');
     } finally {
       t.sandbox.setFaults({});
     }
     expect((await history('limit=100')).body.calls.length).toBe(before);
+  });
+
+  it('Twilio failing with a 500 answers 202 with the record in status unknown (Twilio may have placed it)', async () => {
+    t.sandbox.setFaults({ serverError: 1 });
+    let res: Reply;
+    try {
+      res = await api('POST', '/api/phone/call', { body: { to: '+14155550108', message: 'hi' } });
+    } finally {
+      t.sandbox.setFaults({});
+    }
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ sid: null, status: 'unknown', to: '+14155550108', created_by: 'caller-1' });
+    const stored = await history('to=%2B14155550108');
+    expect(stored.body.calls.map((c: JsonBody) => c.id)).toEqual([res.body.id]);
   });
 });
 
@@ -464,7 +475,15 @@ describe('storing a call whose status callback arrived first', () => {
       },
       'api',
     );
-    expect(completed).toMatchObject({ id: intent.id, sid, status: 'ringing', agentName: 'late', message: 'hi', createdBy: 'caller-1', queueTimeMs: 0 });
+    expect(completed).toMatchObject({
+      id: intent.id,
+      sid,
+      status: 'ringing',
+      agentName: 'late',
+      message: 'hi',
+      createdBy: 'caller-1',
+      queueTimeMs: 0,
+    });
     const dto = await getCall(sid);
     expect(dto).toMatchObject({ id: intent.id, status: 'ringing', agent_name: 'late', created_by: 'caller-1' });
   });

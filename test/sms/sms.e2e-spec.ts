@@ -75,7 +75,7 @@ describe("the guide's curl", () => {
     });
     expect(res.body.sid).toMatch(/^SM[0-9a-f]{32}$/);
     const truth = t.sandbox.messages().find((m) => m.sid === res.body.sid)!;
-    expect(truth.statusCallback).toBe(`${t.config.twilio.webhookBaseUrl}/status`);
+    expect(truth.statusCallback).toBe(`${t.config.twilio.webhookBaseUrl}/status?record_id=${res.body.id}`);
   });
 
   it("the guide's placeholder +1987654321 is refused with 400 naming to", async () => {
@@ -313,7 +313,13 @@ describe('storing a message whose status callback arrived first', () => {
       agentName: 'late',
       createdBy: 'texter-1',
     });
-    expect(await getSms(sid)).toMatchObject({ id: intent.id, status: 'sent', body: 'late body', agent_name: 'late', created_by: 'texter-1' });
+    expect(await getSms(sid)).toMatchObject({
+      id: intent.id,
+      status: 'sent',
+      body: 'late body',
+      agent_name: 'late',
+      created_by: 'texter-1',
+    });
   });
 });
 
