@@ -311,7 +311,7 @@ describe('a call whose TwiML is longer than Twilio takes inline', () => {
       expect(res.status, JSON.stringify(res.body)).toBe(202);
       call = await eventually(async () => {
         const c = sandboxCallsTo(to)[0];
-        return c && c.executed.some((v) => v.verb === 'Say') ? c : null;
+        return c?.executed.some((v) => v.verb === 'Say') ? c : null;
       }, 15_000);
       expect((await rows('call_records', to))[0].sid).toBeNull();
     } finally {
