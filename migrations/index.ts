@@ -1,5 +1,6 @@
 import { UsageDailyRollups1796185454456 } from './1796185454456-usage-daily-rollups';
 import { HistoryKeysetIndexes1796184587762 } from './1796184587762-history-keyset-indexes';
+import { RecordIntents1796184239671 } from './1796184239671-record-intents';
 import { ReconcileWatermarks1796183578835 } from './1796183578835-reconcile-watermarks';
 import { IdempotencyKeys1796183277023 } from './1796183277023-idempotency-keys';
 import { SetAside1796182952270 } from './1796182952270-set-aside';
@@ -13,6 +14,7 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   SetAside1796182952270,
   IdempotencyKeys1796183277023,
   ReconcileWatermarks1796183578835,
+  RecordIntents1796184239671,
   HistoryKeysetIndexes1796184587762,
   UsageDailyRollups1796185454456,
 ];

@@ -1,5 +1,8 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import type { IntentStatus } from '../common/intent-status';
 import type { CallStatus, Direction } from '../twilio/twilio.types';
+
+export type CallRecordStatus = CallStatus | IntentStatus;
 
 @Entity('call_records')
 @Index('idx_call_records_set_aside', ['reconcileSetAsideAt'], { where: 'reconcile_set_aside_at IS NOT NULL' })
@@ -11,13 +14,15 @@ import type { CallStatus, Direction } from '../twilio/twilio.types';
 @Index('idx_call_records_agent_created', ['agentName', 'createdAt', 'id'])
 @Index('idx_call_records_workflow_created', ['workflowId', 'createdAt', 'id'])
 @Index('idx_call_records_direction_created', ['direction', 'createdAt', 'id'])
+@Index('idx_call_records_unresolved', ['toNumber', 'createdAt'], { where: 'sid IS NULL' })
 export class CallRecordEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
   @Index('uq_call_records_sid', { unique: true })
-  @Column({ type: 'varchar', length: 34 })
-  sid: string;
+  /** Twilio's sid; null while the request has no answer from Twilio (status initiating or unknown). */
+  @Column({ type: 'varchar', length: 34, nullable: true })
+  sid: string | null;
 
   @Column({ type: 'varchar', length: 16 })
   direction: Direction;
@@ -29,7 +34,7 @@ export class CallRecordEntity {
   toNumber: string;
 
   @Column({ type: 'varchar', length: 16 })
-  status: CallStatus;
+  status: CallRecordStatus;
 
   /** Highest SequenceNumber of a status callback applied so far; -1 before any. */
   @Column({ name: 'status_sequence', type: 'integer', default: -1 })

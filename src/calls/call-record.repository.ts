@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, In, Not, Repository } from 'typeorm';
 import { Cursor, Page, keysetPage } from '../common/cursor';
 import { sameValue } from '../common/same-value';
+import { INTENT_STATUSES, isIntentStatus } from '../common/intent-status';
 import { claimRows } from '../db/claim-rows';
 import { DailyRollup, refreshDailyRollup, rolledUpParams, rolledUpRowsSql, rollupRefreshedAt } from '../db/daily-rollup';
 import {
@@ -16,11 +17,11 @@ import { isUniqueViolation } from '../db/postgres-errors';
 import { StatusEventSource, TimelineService } from '../timeline/timeline.service';
 import { CallStatus, Direction, TERMINAL_CALL_STATUSES } from '../twilio/twilio.types';
 import { CallObservation } from './call-observation';
-import { CallRecordEntity } from './call-record.entity';
+import { CallRecordEntity, CallRecordStatus } from './call-record.entity';
 import { callStatusAdvances } from './call-status.rules';
 
 export interface CallHistoryFilter {
-  status?: CallStatus;
+  status?: CallRecordStatus;
   direction?: Direction;
   to?: string;
   from?: string;
@@ -40,22 +41,6 @@ const FACT_FIELDS = [
   'queueTimeMs',
   'errorCode',
   'errorMessage',
-] as const;
-
-/** What only the API request knows about a placed call. */
-const PLACED_REQUEST_FIELDS = [
-  'message',
-  'audioUrl',
-  'twiml',
-  'voice',
-  'language',
-  'record',
-  'machineDetection',
-  'timeoutSeconds',
-  'agentName',
-  'callPurpose',
-  'workflowId',
-  'createdBy',
 ] as const;
 
 /** Calls created in [since, until); cost is a decimal string (numeric, 5 decimals). */
@@ -82,6 +67,8 @@ const CALL_ROLLUP: DailyRollup = {
   source: 'call_records',
   table: 'call_daily_stats',
   groups: ['direction', 'status'],
+  // a request Twilio never received (or not yet answered) is not usage
+  where: 'sid IS NOT NULL',
   measures: {
     calls: 'COUNT(*)',
     billable_minutes: `COALESCE(SUM((duration_seconds + 59) / 60) FILTER (WHERE status = 'completed' AND duration_seconds > 0), 0)`,
@@ -138,7 +125,9 @@ export class CallRecordRepository {
   async insert(data: Partial<CallRecordEntity>, source: StatusEventSource = 'api'): Promise<CallRecordEntity> {
     return this.repo.manager.transaction(async (tx) => {
       const saved = await tx.getRepository(CallRecordEntity).save(tx.getRepository(CallRecordEntity).create(data));
-      await this.recordStatus(tx, saved.sid, saved.status, -1, source, saved.createdAt, saved.errorCode);
+      if (saved.sid && !isIntentStatus(saved.status)) {
+        await this.recordStatus(tx, saved.sid, saved.status, -1, source, saved.createdAt, saved.errorCode);
+      }
       return saved;
     });
   }
@@ -155,6 +144,71 @@ export class CallRecordRepository {
     }
   }
 
+  /** Stores the request before Twilio is asked: every field, status `initiating`, no sid. */
+  insertIntent(data: Partial<CallRecordEntity>): Promise<CallRecordEntity> {
+    return this.repo.save(this.repo.create({ ...data, sid: null, status: 'initiating' }));
+  }
+
+  findById(id: string): Promise<CallRecordEntity | null> {
+    return this.repo.findOne({ where: { id } });
+  }
+
+  /** Gives an intent its Twilio sid, once; true when the row now has that sid. */
+  async attachSid(id: string, sid: string): Promise<boolean> {
+    const [, affected] = await this.repo.query<[unknown, number]>(
+      'UPDATE call_records SET sid = $2, updated_at = now() WHERE id = $1 AND sid IS NULL',
+      [id, sid],
+    );
+    if (affected > 0) return true;
+    return (await this.findById(id))?.sid === sid;
+  }
+
+  /** Twilio surely did nothing: the intent goes away. */
+  async deleteIntent(id: string): Promise<void> {
+    await this.repo.query('DELETE FROM call_records WHERE id = $1 AND sid IS NULL', [id]);
+  }
+
+  /** Twilio's answer was lost: whether it acted is for reconciliation to find out. */
+  async markIntentUnknown(id: string): Promise<void> {
+    await this.repo.query(
+      "UPDATE call_records SET status = 'unknown', updated_at = now() WHERE id = $1 AND sid IS NULL AND status = 'initiating'",
+      [id],
+    );
+  }
+
+  /** Twilio never received the request: nothing was placed. */
+  async failIntent(id: string, message: string): Promise<boolean> {
+    const [, affected] = await this.repo.query<[unknown, number]>(
+      `UPDATE call_records SET status = 'failed', error_message = $2, synced_at = now(), updated_at = now()
+       WHERE id = $1 AND sid IS NULL AND status = ANY($3)`,
+      [id, message, INTENT_STATUSES],
+    );
+    return affected > 0;
+  }
+
+  /** Intents without a sid that are `unknown`, or `initiating` and created before `initiatingBefore`; oldest first. */
+  listUnresolvedIntents(initiatingBefore: Date, limit: number): Promise<CallRecordEntity[]> {
+    return this.repo
+      .createQueryBuilder('c')
+      .where('c.sid IS NULL')
+      .andWhere("(c.status = 'unknown' OR (c.status = 'initiating' AND c.created_at < :before))", { before: initiatingBefore })
+      .orderBy('c.created_at', 'ASC')
+      .limit(limit)
+      .getMany();
+  }
+
+  /** Ids of the unresolved outbound intents from `from` to `to` created in [since, until], oldest first. */
+  async findIntentCandidates(to: string, from: string, since: Date, until: Date): Promise<string[]> {
+    const rows = await this.repo.query<{ id: string }[]>(
+      `SELECT id FROM call_records
+       WHERE sid IS NULL AND status = ANY($5) AND direction = 'outbound'
+         AND to_number = $1 AND from_number = $2 AND created_at >= $3 AND created_at <= $4
+       ORDER BY created_at ASC, id ASC LIMIT 10`,
+      [to, from, since, until, INTENT_STATUSES],
+    );
+    return rows.map((row) => row.id);
+  }
+
   async exists(sid: string): Promise<boolean> {
     return (await this.repo.count({ where: { sid } })) > 0;
   }
@@ -163,33 +217,12 @@ export class CallRecordRepository {
   async statusesOf(sids: string[]): Promise<Map<string, CallStatus>> {
     if (!sids.length) return new Map();
     const rows = await this.repo.find({ select: { sid: true, status: true }, where: { sid: In(sids) } });
-    return new Map(rows.map((r) => [r.sid, r.status]));
+    // rows found by sid have one; an intent whose sid was just attached may still say initiating
+    return new Map(rows.flatMap((r) => (r.sid ? [[r.sid, r.status as CallStatus] as const] : [])));
   }
 
   findBySid(sid: string): Promise<CallRecordEntity | null> {
     return this.repo.findOne({ where: { sid } });
-  }
-
-  /**
-   * Stores a call the API just placed. A status callback may have created the record first (it can
-   * overtake the create response); then Twilio's snapshot is applied like any observation and the
-   * request's own fields, which only the API knows, are written onto the existing record.
-   */
-  async upsertPlaced(data: Partial<CallRecordEntity> & { sid: string }, seen: CallObservation): Promise<CallRecordEntity> {
-    try {
-      return await this.insert(data, 'api');
-    } catch (error) {
-      if (!isUniqueViolation(error)) throw error;
-    }
-    await this.applyObservation(data.sid, seen, 'api');
-    const patch: Partial<CallRecordEntity> = {};
-    for (const field of PLACED_REQUEST_FIELDS) {
-      if (data[field] !== undefined) (patch as Record<string, unknown>)[field] = data[field];
-    }
-    if (Object.keys(patch).length) await this.repo.update({ sid: data.sid }, patch);
-    const stored = await this.findBySid(data.sid);
-    if (!stored) throw new Error(`call ${data.sid} vanished while being stored`);
-    return stored;
   }
 
   /** Newest first, keyset-paginated on (created_at, id). */
@@ -329,11 +362,11 @@ export class CallRecordRepository {
 }
 
 const CLAIM_CONDITIONS: Record<'stale' | 'unpriced' | 'unrecorded', [string, unknown[]]> = {
-  stale: ['status <> ALL($4)', [TERMINAL_CALL_STATUSES]],
-  unpriced: ['status = ANY($4) AND price IS NULL', [TERMINAL_CALL_STATUSES]],
+  stale: ['sid IS NOT NULL AND status <> ALL($4)', [TERMINAL_CALL_STATUSES]],
+  unpriced: ['sid IS NOT NULL AND status = ANY($4) AND price IS NULL', [TERMINAL_CALL_STATUSES]],
   // asked to record, answered, and no recording heard of in the day since: its callback may have been lost
   unrecorded: [
-    "record AND status = 'completed' AND created_at > now() - interval '1 day' " +
+    "sid IS NOT NULL AND record AND status = 'completed' AND created_at > now() - interval '1 day' " +
       'AND NOT EXISTS (SELECT 1 FROM recordings r WHERE r.call_sid = call_records.sid)',
     [],
   ],

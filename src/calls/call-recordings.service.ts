@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AppError } from '../common/app-error';
+import { RECORD_ID_PATTERN } from '../common/intent-status';
 import { CallRecordRepository } from './call-record.repository';
 import { RecordingDto, RecordingListDto } from './calls.dto';
 import { RecordingEntity } from './recording.entity';
@@ -12,9 +13,11 @@ export class CallRecordingsService {
     private readonly recordings: RecordingRepository,
   ) {}
 
-  async listRecordings(callSid: string): Promise<RecordingListDto> {
-    if (!(await this.calls.exists(callSid))) throw AppError.notFound('Call', callSid);
-    const rows = await this.recordings.listByCall(callSid);
+  /** The recordings of a call named by its sid or its record id; a call without a sid yet has none. */
+  async listRecordings(key: string): Promise<RecordingListDto> {
+    const call = RECORD_ID_PATTERN.test(key) ? await this.calls.findById(key) : await this.calls.findBySid(key);
+    if (!call) throw AppError.notFound('Call', key);
+    const rows = call.sid ? await this.recordings.listByCall(call.sid) : [];
     return { recordings: rows.map(toRecordingDto) };
   }
 }

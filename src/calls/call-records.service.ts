@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { UnresolvedIntent } from '../common/intent';
 import { RecordStoredListener, RecordStoredListeners } from '../common/record-stored.listeners';
 import type { ReconcileFailure, SetAsideRecords } from '../db/reconcile-failures';
 import type { StatusEventSource } from '../timeline/timeline.service';
@@ -11,9 +12,8 @@ import { RecordingRepository } from './recording.repository';
 
 export type { CallDailyUsage, CallUsageTotals } from './call-record.repository';
 
-/** How long a TwiML fetch for a call we placed waits for the call's record (the fetch can beat the insert). */
-export const TWIML_WAIT_MS = 3000;
-const TWIML_POLL_MS = 100;
+/** How far apart (either way) an intent's creation and Twilio's date_created of the call it asked for may be. */
+export const INTENT_MATCH_WINDOW_MS = 5 * 60 * 1000;
 
 export interface InboundCall {
   sid: string;
@@ -49,14 +49,61 @@ export class CallRecordsService {
     this.stored.add(listener);
   }
 
+  /** Stores the request before Twilio is asked to place the call (status `initiating`, no sid). */
+  createIntent(data: Partial<CallRecordEntity>): Promise<CallRecordEntity> {
+    return this.calls.insertIntent(data);
+  }
+
+  /** Twilio refused the call: nothing happened, so nothing is kept. */
+  forgetIntent(id: string): Promise<void> {
+    return this.calls.deleteIntent(id);
+  }
+
+  /** Twilio's answer was lost; reconciliation finds out what happened. */
+  markIntentUnknown(id: string): Promise<void> {
+    return this.calls.markIntentUnknown(id);
+  }
+
   /**
-   * Stores a call the API just placed, then lets the listeners apply what arrived before it (status
-   * callbacks can beat the create response); returns the record as it stands after that.
+   * Completes the intent `id` with Twilio's answer, then lets the listeners apply what arrived
+   * before it; null when the row already has another sid or is gone. Throws when the write fails.
    */
-  async storePlaced(data: Partial<CallRecordEntity> & { sid: string }, seen: CallObservation): Promise<CallRecordEntity> {
-    const stored = await this.calls.upsertPlaced(data, seen);
-    if ((await this.stored.notify(stored.sid)) === 0) return stored;
-    return (await this.calls.findBySid(stored.sid)) ?? stored;
+  async completeIntent(id: string, snapshot: CallSnapshot, source: StatusEventSource): Promise<CallRecordEntity | null> {
+    if (!(await this.calls.attachSid(id, snapshot.sid))) return null;
+    await this.calls.applyObservation(snapshot.sid, callFactsOfSnapshot(snapshot), source);
+    await this.stored.notify(snapshot.sid);
+    return this.calls.findBySid(snapshot.sid);
+  }
+
+  /** A callback about the call we placed for intent `id` names its sid; true when the row has that sid now. */
+  attachIntentSid(id: string, sid: string): Promise<boolean> {
+    return this.calls.attachSid(id, sid);
+  }
+
+  /**
+   * Completes the oldest unresolved intent this call answers (same from and to, created within
+   * INTENT_MATCH_WINDOW_MS of it, no sid yet); false when the call is stored already or no intent matches.
+   */
+  async completeMatchingIntent(snapshot: CallSnapshot, source: StatusEventSource = 'reconcile'): Promise<boolean> {
+    if (snapshot.direction !== 'outbound' || (await this.calls.exists(snapshot.sid))) return false;
+    const at = (snapshot.dateCreated ?? new Date()).getTime();
+    const since = new Date(at - INTENT_MATCH_WINDOW_MS);
+    const until = new Date(at + INTENT_MATCH_WINDOW_MS);
+    for (const id of await this.calls.findIntentCandidates(snapshot.to, snapshot.from, since, until)) {
+      if (await this.completeIntent(id, snapshot, source)) return true;
+    }
+    return false;
+  }
+
+  /** Intents reconciliation should look up at Twilio (see CallRecordRepository.listUnresolvedIntents). */
+  async listUnresolvedIntents(initiatingBefore: Date, limit: number): Promise<UnresolvedIntent[]> {
+    const rows = await this.calls.listUnresolvedIntents(initiatingBefore, limit);
+    return rows.map((row) => ({ id: row.id, to: row.toNumber, createdAt: row.createdAt }));
+  }
+
+  /** Twilio never received the request: the intent becomes `failed` with `message`. */
+  failIntent(id: string, message: string): Promise<boolean> {
+    return this.calls.failIntent(id, message);
   }
 
   /** Applies a status or facts Twilio reported; false when the call is not stored (yet). */
@@ -78,10 +125,11 @@ export class CallRecordsService {
   }
 
   /**
-   * Stores a call we never stored (placed elsewhere, or its create failed after Twilio accepted it)
-   * from Twilio's snapshot; true when this call stored it.
+   * Stores a call we never stored from Twilio's snapshot: completes the intent it answers (its
+   * create answer was lost), else inserts a record (placed elsewhere); true when this call stored it.
    */
-  adopt(snapshot: CallSnapshot): Promise<boolean> {
+  async adopt(snapshot: CallSnapshot): Promise<boolean> {
+    if (await this.completeMatchingIntent(snapshot)) return true;
     return this.calls.insertIfAbsent(
       {
         sid: snapshot.sid,
@@ -105,18 +153,10 @@ export class CallRecordsService {
     return this.calls.exists(sid);
   }
 
-  /**
-   * The TwiML of a call we placed, for the voice webhook; waits up to `waitMs` for the record,
-   * since Twilio can fetch it before the create request has stored it. Null for an unknown call.
-   */
-  async placedCallTwiml(sid: string, waitMs = TWIML_WAIT_MS): Promise<string | null> {
-    const deadline = Date.now() + waitMs;
-    for (;;) {
-      const record = await this.calls.findBySid(sid);
-      if (record) return placedCallTwiml(record);
-      if (Date.now() >= deadline) return null;
-      await new Promise((resolve) => setTimeout(resolve, TWIML_POLL_MS));
-    }
+  /** The TwiML of a call we placed, for the voice webhook, by its record id or its sid; null for an unknown call. */
+  async placedCallTwiml(key: { id: string } | { sid: string }): Promise<string | null> {
+    const record = 'id' in key ? await this.calls.findById(key.id) : await this.calls.findBySid(key.sid);
+    return record ? placedCallTwiml(record) : null;
   }
 
   /** Stores or completes a recording Twilio reported. */

@@ -1,4 +1,6 @@
+import { isIntentStatus } from '../common/intent-status';
 import { CallStatus, isTerminalCallStatus } from '../twilio/twilio.types';
+import type { CallRecordStatus } from './call-record.entity';
 
 const CALL_RANK: Record<CallStatus, number> = {
   queued: 0,
@@ -12,8 +14,9 @@ const CALL_RANK: Record<CallStatus, number> = {
   canceled: 4,
 };
 
-/** Whether a call may move from `current` to `next`; a terminal status is final. */
-export function callStatusAdvances(current: CallStatus, next: CallStatus): boolean {
+/** Whether a call may move from `current` to `next`; a terminal status is final, any Twilio status ends an intent. */
+export function callStatusAdvances(current: CallRecordStatus, next: CallStatus): boolean {
+  if (isIntentStatus(current)) return true;
   if (isTerminalCallStatus(current)) return false;
   return CALL_RANK[next] > CALL_RANK[current];
 }

@@ -1,4 +1,5 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query, Res } from '@nestjs/common';
+import type { Response } from 'express';
 import { ApiResponse, ApiTags } from '@nestjs/swagger';
 import { RequirePermission } from '../auth/auth.decorators';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
@@ -11,6 +12,10 @@ import { RateLimit } from '../throttling/rate-limit.guard';
 import { CallDto, CallHistoryDto, CallHistoryQueryDto, CallSidParamsDto, PlaceCallDto } from './calls.dto';
 import { CallsService } from './calls.service';
 
+const ACCEPTED_CALL =
+  "Twilio's answer is not stored yet: status `unknown` (Twilio did not answer in time or failed; sid null) " +
+  'or Twilio placed the call and its record is completed shortly. Look the call up by `id`; do not place it again.';
+
 @ApiTags('calls')
 @Controller()
 export class CallsController {
@@ -21,10 +26,18 @@ export class CallsController {
   @RequirePermission(Permission.Call)
   @RateLimit('calls')
   @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'Invalid request, opted-out recipient, or Twilio refused the call' })
-  @ApiTwilioErrors({ charges: true, spendingLimit: true, rateLimited: true, liveCalls: true })
+  @ApiResponse({ status: 201, type: CallDto, description: 'Twilio placed the call; the record is stored' })
+  @ApiResponse({ status: 202, type: CallDto, description: ACCEPTED_CALL })
+  @ApiTwilioErrors({ charges: true, spendingLimit: true, rateLimited: true, liveCalls: true, intent: true })
   @Idempotent()
-  placeCall(@Body() body: PlaceCallDto, @CurrentUser() user: AuthenticatedUser): Promise<CallDto> {
-    return this.calls.placeCall(body, user.sub);
+  async placeCall(
+    @Body() body: PlaceCallDto,
+    @CurrentUser() user: AuthenticatedUser,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<CallDto> {
+    const { call, accepted } = await this.calls.placeCall(body, user.sub);
+    if (accepted) res.status(HttpStatus.ACCEPTED);
+    return call;
   }
 
   /** Lists calls, newest first, with filters and cursor paging. */
@@ -50,7 +63,11 @@ export class CallsController {
   @RequirePermission(Permission.Call)
   @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'sid is not a call SID' })
   @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'No such call' })
-  @ApiResponse({ status: 409, type: ErrorResponseDto, description: 'The call has already ended (code call_already_ended)' })
+  @ApiResponse({
+    status: 409,
+    type: ErrorResponseDto,
+    description: 'The call has already ended (code call_already_ended), or Twilio has not confirmed it yet (code conflict)',
+  })
   @ApiTwilioErrors()
   hangupCall(@Param() params: CallSidParamsDto): Promise<CallDto> {
     return this.calls.hangupCall(params.sid);

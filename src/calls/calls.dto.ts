@@ -2,9 +2,13 @@ import { ApiProperty } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, IsUrl, Matches, Max, MaxLength, Min, ValidateBy } from 'class-validator';
 import { DIRECTIONS, HistoryQueryDto } from '../common/history-query.dto';
 import { IsE164 } from '../common/phone-number';
-import { SID_PARAM_PATTERN } from '../common/sid-param';
+import { INTENT_STATUSES } from '../common/intent-status';
+import { SID_OR_ID_PARAM_PATTERN } from '../common/sid-param';
 import { CALL_STATUSES } from '../twilio/twilio.types';
 import type { CallStatus, Direction } from '../twilio/twilio.types';
+import type { CallRecordStatus } from './call-record.entity';
+
+const CALL_RECORD_STATUSES: readonly CallRecordStatus[] = [...INTENT_STATUSES, ...CALL_STATUSES];
 
 /** Text that fits in a TwiML document: XML 1.0 has no place for most control characters. */
 function IsXmlText(): PropertyDecorator {
@@ -140,11 +144,11 @@ export class PlaceCallDto {
 
 /** Filters and paging of the call history. */
 export class CallHistoryQueryDto extends HistoryQueryDto {
-  /** Only calls in this status. */
-  @ApiProperty({ enum: CALL_STATUSES, required: false })
+  /** Only calls in this status (`initiating` and `unknown` included). */
+  @ApiProperty({ enum: CALL_RECORD_STATUSES, required: false })
   @IsOptional()
-  @IsIn(CALL_STATUSES)
-  status?: CallStatus;
+  @IsIn(CALL_RECORD_STATUSES)
+  status?: CallRecordStatus;
 
   /**
    * Only calls of this workflow.
@@ -158,11 +162,12 @@ export class CallHistoryQueryDto extends HistoryQueryDto {
 
 export class CallSidParamsDto {
   /**
-   * Twilio call SID (CA followed by 32 hex characters). A SID we do not know, well-formed or not, is a 404.
+   * Twilio call SID (CA followed by 32 hex characters) or the record's `id` (a UUID, known before Twilio
+   * answers). One we do not know, well-formed or not, is a 404.
    * @example CA0123456789abcdef0123456789abcdef
    */
-  @ApiProperty({ pattern: SID_PARAM_PATTERN.source })
-  @Matches(SID_PARAM_PATTERN, { message: 'sid must be 2 to 64 letters and digits' })
+  @ApiProperty({ pattern: SID_OR_ID_PARAM_PATTERN.source })
+  @Matches(SID_OR_ID_PARAM_PATTERN, { message: 'sid must be a Twilio sid (2 to 64 letters and digits) or a record id (UUID)' })
   sid: string;
 }
 
@@ -181,10 +186,17 @@ export class CallTimelineEntryDto {
   error_code: number | null;
 }
 
-/** A call as the service knows it. */
+/**
+ * A call as the service knows it. Before Twilio confirms a call its record has an `id` but no `sid`:
+ * status `initiating` while the request is on its way, `unknown` when Twilio's answer was lost. Look
+ * such a record up by `id` (GET /api/phone/calls/{id}) until it has a sid or ends `failed`; never
+ * place the call again to find out, that may call the person twice.
+ */
 export class CallDto {
-  /** Twilio call SID. @example CA0123456789abcdef0123456789abcdef */
-  sid: string;
+  /** The record's id; GET /api/phone/calls/{id} finds the call with it. @example 0b6c1f2e-5d8a-4c3b-9e7f-1a2b3c4d5e6f */
+  id: string;
+  /** Twilio call SID; null until Twilio has confirmed the call. @example CA0123456789abcdef0123456789abcdef */
+  sid: string | null;
   /** @example outbound */
   @ApiProperty({ enum: DIRECTIONS })
   direction: Direction;
@@ -192,9 +204,13 @@ export class CallDto {
   from: string;
   /** Callee, E.164. @example +14155550100 */
   to: string;
-  /** Current status. @example completed */
-  @ApiProperty({ enum: CALL_STATUSES })
-  status: CallStatus;
+  /**
+   * Current status: Twilio's, or `initiating` (asked, Twilio's answer not stored yet) or `unknown`
+   * (Twilio's answer was lost; reconciliation finds out, and a call Twilio never received ends `failed`).
+   * @example completed
+   */
+  @ApiProperty({ enum: CALL_RECORD_STATUSES })
+  status: CallRecordStatus;
   /** Text spoken with `<Say>`, when the call was placed with a message. */
   message: string | null;
   /** Audio played with `<Play>`, when the call was placed with an audio URL. */

@@ -84,8 +84,11 @@ function setup(options: { optedOut?: boolean; refreshAfterSeconds?: number; stor
   };
   const stored = options.stored === undefined ? record() : options.stored;
   const calls = {
-    upsertPlaced: vi.fn(async (data: Partial<CallRecordEntity>) => record(data)),
-    findBySid: vi.fn(async () => stored),
+    insertIntent: vi.fn(async (data: Partial<CallRecordEntity>) => record({ ...data, sid: null, status: 'initiating' })),
+    attachSid: vi.fn(async (_id: string, _sid: string) => true),
+    deleteIntent: vi.fn(async (_id: string) => undefined),
+    markIntentUnknown: vi.fn(async (_id: string) => undefined),
+    findBySid: vi.fn(async (): Promise<CallRecordEntity | null> => stored),
     applyObservation: vi.fn(async (_sid: string, seen: { status?: CallStatus }) =>
       record({ ...stored, status: seen.status ?? stored?.status }),
     ),
@@ -123,25 +126,23 @@ const base: PlaceCallDto = { to: '+14155550100' };
 describe('CallsService.placeCall', () => {
   it('speaks a message with <Say>, defaulting voice alice and language en-US, and stores the call', async () => {
     const { service, gateway, calls } = setup();
-    const dto = await service.placeCall({ ...base, message: 'Hello & welcome', agent_name: 'Bot' }, 'user-1');
+    calls.findBySid.mockImplementation(async () => record({ ...calls.insertIntent.mock.calls[0][0], sid: SID, status: 'queued' }));
+    const { call: dto, accepted } = await service.placeCall({ ...base, message: 'Hello & welcome', agent_name: 'Bot' }, 'user-1');
+    expect(accepted).toBe(false);
 
     const input = gateway.placeCall.mock.calls[0][0];
     expect(input.twiml).toBe(
       '<?xml version="1.0" encoding="UTF-8"?><Response><Say voice="alice" language="en-US">Hello &amp; welcome</Say></Response>',
     );
     expect(input.from).toBe('+14155550199');
-    expect(input.statusCallbackUrl).toBe('https://hooks.example.com/api/phone/webhook/status#rc=5&rp=5xx,ct,rt');
+    expect(input.statusCallbackUrl).toBe(
+      'https://hooks.example.com/api/phone/webhook/status?record_id=00000000-0000-4000-8000-000000000001#rc=5&rp=5xx,ct,rt',
+    );
     expect(input.record).toBe(false);
     expect(input.recordingStatusCallbackUrl).toBeUndefined();
-    const [data] = calls.upsertPlaced.mock.calls[0];
-    expect(data).toMatchObject({
-      sid: SID,
-      direction: 'outbound',
-      createdBy: 'user-1',
-      agentName: 'Bot',
-      message: 'Hello & welcome',
-      status: 'queued',
-    });
+    const [data] = calls.insertIntent.mock.calls[0];
+    expect(data).toMatchObject({ direction: 'outbound', createdBy: 'user-1', agentName: 'Bot', message: 'Hello & welcome' });
+    expect(calls.attachSid).toHaveBeenCalledWith('00000000-0000-4000-8000-000000000001', SID);
     expect(dto).toMatchObject({ sid: SID, status: 'queued', created_by: 'user-1', agent_name: 'Bot', voice: 'alice', language: 'en-US' });
   });
 
@@ -149,7 +150,7 @@ describe('CallsService.placeCall', () => {
     const { service, calls, inbox } = setup();
     inbox.applyPending.mockResolvedValueOnce(2);
     calls.findBySid.mockResolvedValueOnce(record({ sid: SID, status: 'ringing' }));
-    const dto = await service.placeCall({ ...base, message: 'hi' }, 'user-1');
+    const { call: dto } = await service.placeCall({ ...base, message: 'hi' }, 'user-1');
     expect(inbox.applyPending).toHaveBeenCalledWith(SID);
     expect(dto.status).toBe('ringing');
   });
@@ -204,8 +205,10 @@ describe('CallsService.placeCall', () => {
     await service.placeCall({ ...base, message }, 'u');
     const input = gateway.placeCall.mock.calls[0][0];
     expect(input.twiml).toBeUndefined();
-    expect(input.twimlUrl).toBe('https://hooks.example.com/api/phone/webhook/call#rc=5&rp=5xx,ct,rt');
-    expect(calls.upsertPlaced.mock.calls[0][0]).toMatchObject({ message });
+    expect(input.twimlUrl).toBe(
+      'https://hooks.example.com/api/phone/webhook/call?record_id=00000000-0000-4000-8000-000000000001#rc=5&rp=5xx,ct,rt',
+    );
+    expect(calls.insertIntent.mock.calls[0][0]).toMatchObject({ message });
   });
 
   it('refuses an opted-out recipient before asking Twilio', async () => {
@@ -215,7 +218,7 @@ describe('CallsService.placeCall', () => {
     expect(error.code).toBe('recipient_opted_out');
     expect(error.details?.[0].field).toBe('to');
     expect(gateway.placeCall).not.toHaveBeenCalled();
-    expect(calls.upsertPlaced).not.toHaveBeenCalled();
+    expect(calls.insertIntent).not.toHaveBeenCalled();
   });
 
   it('stores nothing when Twilio refuses the call, and the mapped error propagates', async () => {
@@ -226,7 +229,53 @@ describe('CallsService.placeCall', () => {
     const error = await failure(service.placeCall({ ...base, message: 'hi' }, 'u'));
     expect(error.status).toBe(400);
     expect(error.twilioCode).toBe(21217);
-    expect(calls.upsertPlaced).not.toHaveBeenCalled();
+    expect(calls.deleteIntent).toHaveBeenCalledWith('00000000-0000-4000-8000-000000000001');
+    expect(calls.attachSid).not.toHaveBeenCalled();
+  });
+
+  it('answers the intent with status unknown (accepted) when Twilio times out, and keeps it for reconciliation', async () => {
+    const { service, gateway, calls } = setup();
+    gateway.placeCall.mockRejectedValueOnce(new TwilioGatewayError('timeout', 'Twilio did not answer in time'));
+    const { call, accepted } = await service.placeCall({ ...base, message: 'hi', agent_name: 'Bot' }, 'u');
+    expect(accepted).toBe(true);
+    expect(call).toMatchObject({
+      id: '00000000-0000-4000-8000-000000000001',
+      sid: null,
+      status: 'unknown',
+      agent_name: 'Bot',
+      created_by: 'u',
+    });
+    expect(calls.markIntentUnknown).toHaveBeenCalledWith('00000000-0000-4000-8000-000000000001');
+    expect(calls.deleteIntent).not.toHaveBeenCalled();
+  });
+
+  it('drops the intent and answers the error when the request never reached Twilio (connection refused)', async () => {
+    const { service, gateway, calls } = setup();
+    gateway.placeCall.mockRejectedValueOnce(
+      new TwilioGatewayError('unavailable', 'Twilio could not be reached: connect ECONNREFUSED', undefined, undefined, false),
+    );
+    const error = await failure(service.placeCall({ ...base, message: 'hi' }, 'u'));
+    expect(error.status).toBe(502);
+    expect(calls.deleteIntent).toHaveBeenCalledWith('00000000-0000-4000-8000-000000000001');
+  });
+
+  it('answers 503 dependency_unavailable and never asks Twilio when the intent cannot be stored', async () => {
+    const { service, gateway, calls } = setup();
+    calls.insertIntent.mockRejectedValueOnce(new Error('connection terminated'));
+    const error = await failure(service.placeCall({ ...base, message: 'hi' }, 'u'));
+    expect(error.status).toBe(503);
+    expect(error.code).toBe('dependency_unavailable');
+    expect(error.retryAfterSeconds).toBeGreaterThan(0);
+    expect(gateway.placeCall).not.toHaveBeenCalled();
+  });
+
+  it("answers accepted with Twilio's sid and status when storing its answer keeps failing", async () => {
+    const { service, calls } = setup();
+    calls.attachSid.mockRejectedValue(new Error('connection terminated'));
+    const { call, accepted } = await service.placeCall({ ...base, message: 'hi' }, 'u');
+    expect(accepted).toBe(true);
+    expect(call).toMatchObject({ id: '00000000-0000-4000-8000-000000000001', sid: SID, status: 'queued', message: 'hi' });
+    expect(calls.attachSid).toHaveBeenCalledTimes(4);
   });
 
   it('asks for recording callbacks on the status URL when record=true, and passes timeout and machine detection', async () => {
@@ -235,12 +284,13 @@ describe('CallsService.placeCall', () => {
     const input = gateway.placeCall.mock.calls[0][0];
     expect(input).toMatchObject({
       record: true,
-      recordingStatusCallbackUrl: 'https://hooks.example.com/api/phone/webhook/status#rc=5&rp=5xx,ct,rt',
+      recordingStatusCallbackUrl:
+        'https://hooks.example.com/api/phone/webhook/status?record_id=00000000-0000-4000-8000-000000000001#rc=5&rp=5xx,ct,rt',
       timeoutSeconds: 20,
       machineDetection: true,
       from: '+14155550123',
     });
-    expect(calls.upsertPlaced.mock.calls[0][0]).toMatchObject({ record: true, timeoutSeconds: 20, machineDetection: true });
+    expect(calls.insertIntent.mock.calls[0][0]).toMatchObject({ record: true, timeoutSeconds: 20, machineDetection: true });
   });
 });
 

@@ -8,7 +8,9 @@ import { APP_CONFIG } from '../config/config.module';
 import { GuardrailsService } from '../guardrails/guardrails.service';
 import { OptOutsService } from '../sms/opt-outs.service';
 import type { TimelineEntry } from '../timeline/timeline.service';
-import { TwilioGatewayError } from '../twilio/twilio.errors';
+import { completeWithRetries, storeIntent } from '../common/intent';
+import { RECORD_ID_PATTERN } from '../common/intent-status';
+import { TwilioGatewayError, twilioMayHaveActed } from '../twilio/twilio.errors';
 import { TwilioGateway } from '../twilio/twilio.gateway';
 import { CallSnapshot, isTerminalCallStatus } from '../twilio/twilio.types';
 import { MAX_TWIML_LENGTH, twimlProblem } from '../twilio/twiml';
@@ -37,55 +39,86 @@ export class CallsService {
     private readonly guardrails: GuardrailsService,
   ) {}
 
-  placeCall(request: PlaceCallDto, createdBy: string): Promise<CallDto> {
-    return this.guardrails.admit({ kind: 'call' }, () => this.placeAdmittedCall(request, createdBy));
-  }
-
-  private async placeAdmittedCall(request: PlaceCallDto, createdBy: string): Promise<CallDto> {
+  /**
+   * Stores the request, then asks Twilio, then completes the record. `accepted` is true when the
+   * record is not complete: Twilio's outcome is unknown (status `unknown`), or its answer is not stored yet.
+   */
+  async placeCall(request: PlaceCallDto, createdBy: string): Promise<{ call: CallDto; accepted: boolean }> {
     const voice = request.voice ?? DEFAULT_VOICE;
     const language = request.language ?? DEFAULT_LANGUAGE;
     const twiml = this.twimlFor(request, voice, language);
     if (await this.optOuts.isOptedOut(request.to)) {
       throw AppError.invalidField('to', `${request.to} has opted out of messages from this service`, 'recipient_opted_out');
     }
-    const webhookBase = this.config.twilio;
+    const from = request.from ?? this.config.twilio.phoneNumber;
     const record = request.record ?? false;
-    // Twilio takes at most 4000 characters of inline TwiML; a longer document is served from our voice webhook.
-    const content = twiml.length <= MAX_TWIML_LENGTH ? { twiml } : { twimlUrl: twilioCallbackUrl(webhookBase, '/call') };
-    const snapshot = await this.twilio.placeCall({
-      to: request.to,
-      from: request.from ?? this.config.twilio.phoneNumber,
-      ...content,
-      statusCallbackUrl: twilioCallbackUrl(webhookBase, '/status'),
-      record,
-      ...(record ? { recordingStatusCallbackUrl: twilioCallbackUrl(webhookBase, '/status') } : {}),
-      timeoutSeconds: request.timeout,
-      machineDetection: request.machine_detection,
-    });
-    const stored = await this.records.storePlaced(
-      {
-        sid: snapshot.sid,
-        direction: 'outbound',
-        fromNumber: snapshot.from || request.from || this.config.twilio.phoneNumber,
-        toNumber: snapshot.to || request.to,
-        ...callFactsOfSnapshot(snapshot),
-        message: request.message ?? null,
-        audioUrl: request.audio_url ?? null,
-        twiml: request.twiml ?? null,
-        voice: request.message !== undefined ? voice : null,
-        language: request.message !== undefined ? language : null,
-        record,
-        machineDetection: request.machine_detection ?? false,
-        timeoutSeconds: request.timeout ?? null,
-        agentName: request.agent_name ?? null,
-        callPurpose: request.call_purpose ?? null,
-        workflowId: request.workflow_id ?? null,
-        createdBy,
-        syncedAt: new Date(),
-      },
-      callFactsOfSnapshot(snapshot),
+    // within the live call cap and the spending ceiling, counted with every stored intent (one lock across instances)
+    const intent = await this.guardrails.admit({ kind: 'call' }, () =>
+      storeIntent(() =>
+        this.records.createIntent({
+          direction: 'outbound',
+          fromNumber: from,
+          toNumber: request.to,
+          message: request.message ?? null,
+          audioUrl: request.audio_url ?? null,
+          twiml: request.twiml ?? null,
+          voice: request.message !== undefined ? voice : null,
+          language: request.message !== undefined ? language : null,
+          record,
+          machineDetection: request.machine_detection ?? false,
+          timeoutSeconds: request.timeout ?? null,
+          agentName: request.agent_name ?? null,
+          callPurpose: request.call_purpose ?? null,
+          workflowId: request.workflow_id ?? null,
+          createdBy,
+        }),
+      ),
     );
-    return toCallDto(stored);
+    // the record id in every URL we give Twilio lets callbacks and the TwiML fetch find this row before it has a sid
+    const webhookBase = this.config.twilio;
+    const ours = { record_id: intent.id };
+    // Twilio takes at most 4000 characters of inline TwiML; a longer document is served from our voice webhook.
+    const content = twiml.length <= MAX_TWIML_LENGTH ? { twiml } : { twimlUrl: twilioCallbackUrl(webhookBase, '/call', ours) };
+    let snapshot: CallSnapshot;
+    try {
+      snapshot = await this.twilio.placeCall({
+        to: request.to,
+        from,
+        ...content,
+        statusCallbackUrl: twilioCallbackUrl(webhookBase, '/status', ours),
+        record,
+        ...(record ? { recordingStatusCallbackUrl: twilioCallbackUrl(webhookBase, '/status', ours) } : {}),
+        timeoutSeconds: request.timeout,
+        machineDetection: request.machine_detection,
+      });
+    } catch (error) {
+      return { call: toCallDto(await this.settleFailedIntent(intent, error)), accepted: true };
+    }
+    const completed = await completeWithRetries(() => this.records.completeIntent(intent.id, snapshot, 'api'), {
+      resource: 'call',
+      record_id: intent.id,
+      sid: snapshot.sid,
+    });
+    if (completed) return { call: toCallDto(completed), accepted: false };
+    // Twilio placed the call; the row is completed later by its callbacks or by reconciliation
+    return { call: { ...toCallDto(intent), sid: snapshot.sid, status: snapshot.status }, accepted: true };
+  }
+
+  /**
+   * Twilio did not answer with a call: a refusal removes the intent and is rethrown; an outcome we
+   * cannot know leaves the intent `unknown` for reconciliation and is returned.
+   */
+  private async settleFailedIntent(intent: CallRecordEntity, error: unknown): Promise<CallRecordEntity> {
+    if (!twilioMayHaveActed(error)) {
+      await this.records.forgetIntent(intent.id);
+      throw error;
+    }
+    appLogger().event('warn', 'call_outcome_unknown', {
+      record_id: intent.id,
+      error: error instanceof Error ? error.message : String(error),
+    });
+    await this.records.markIntentUnknown(intent.id).catch(() => undefined);
+    return { ...intent, status: 'unknown' };
   }
 
   async getCallHistory(query: CallHistoryQueryDto): Promise<CallHistoryDto> {
@@ -111,15 +144,24 @@ export class CallsService {
     return { calls: page.items.map(toCallDto), next_cursor: page.nextCursor };
   }
 
-  async getCall(sid: string): Promise<CallDto> {
-    let record = await this.findOrFail(sid);
+  /** One call by its Twilio sid or its record id. */
+  async getCall(key: string): Promise<CallDto> {
+    let record = await this.findOrFail(key);
     if (this.needsRefresh(record)) record = (await this.refresh(record)) ?? record;
-    const timeline = await this.calls.timeline(sid);
+    const timeline = record.sid ? await this.calls.timeline(record.sid) : [];
     return { ...toCallDto(record), timeline: timeline.map(toTimelineEntry) };
   }
 
-  async hangupCall(sid: string): Promise<CallDto> {
-    const record = await this.findOrFail(sid);
+  async hangupCall(key: string): Promise<CallDto> {
+    const record = await this.findOrFail(key);
+    const sid = record.sid;
+    if (!sid) {
+      throw new AppError(
+        HttpStatus.CONFLICT,
+        'conflict',
+        `Call ${record.id} has no Twilio sid yet (status ${record.status}); it can be hung up once Twilio has confirmed it`,
+      );
+    }
     if (isTerminalCallStatus(record.status)) throw alreadyEnded(sid, record.status);
     let requested: 'completed' | 'canceled' = record.status === 'in-progress' ? 'completed' : 'canceled';
     let snapshot: CallSnapshot;
@@ -169,9 +211,9 @@ export class CallsService {
     return placedCallTwiml({ message: request.message, voice, language });
   }
 
-  private async findOrFail(sid: string): Promise<CallRecordEntity> {
-    const record = await this.calls.findBySid(sid);
-    if (!record) throw AppError.notFound('Call', sid);
+  private async findOrFail(key: string): Promise<CallRecordEntity> {
+    const record = RECORD_ID_PATTERN.test(key) ? await this.calls.findById(key) : await this.calls.findBySid(key);
+    if (!record) throw AppError.notFound('Call', key);
     return record;
   }
 
@@ -180,6 +222,7 @@ export class CallsService {
    * compared with Twilio for refreshAfterSeconds.
    */
   private needsRefresh(record: CallRecordEntity): boolean {
+    if (!record.sid) return false;
     const now = Date.now();
     if (isTerminalCallStatus(record.status) && (record.price !== null || now - record.createdAt.getTime() > PRICE_WAIT_MS)) return false;
     const lastSeen = (record.syncedAt ?? record.createdAt).getTime();
@@ -188,6 +231,7 @@ export class CallsService {
 
   /** Asks Twilio for the call and applies the answer; null when Twilio could not tell. */
   private async refresh(record: CallRecordEntity): Promise<CallRecordEntity | null> {
+    if (!record.sid) return null;
     try {
       const snapshot = await this.twilio.fetchCall(record.sid);
       return await this.calls.applyObservation(record.sid, callFactsOfSnapshot(snapshot), 'refresh');
@@ -212,6 +256,7 @@ function endedOnItsOwn(requested: 'completed' | 'canceled', snapshot: CallSnapsh
 
 export function toCallDto(record: CallRecordEntity): CallDto {
   return {
+    id: record.id,
     sid: record.sid,
     direction: record.direction,
     from: record.fromNumber,

@@ -3,3 +3,7 @@
  * so only strings that cannot be a sid are a 400.
  */
 export const SID_PARAM_PATTERN = /^[A-Za-z0-9]{2,64}$/;
+
+/** A Twilio sid (as above) or one of our record ids (a uuid): what GET by sid also accepts. */
+export const SID_OR_ID_PARAM_PATTERN =
+  /^(?:[A-Za-z0-9]{2,64}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$/;

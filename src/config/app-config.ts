@@ -106,6 +106,10 @@ export interface AppConfig {
     overlapSeconds: number;
     /** Failures about one record in a row (Twilio 404, a local error) after which it is set aside. */
     maxFailures: number;
+    /** An intent still `initiating` this long after its creation is looked up at Twilio. */
+    intentGraceSeconds: number;
+    /** An intent Twilio still does not know this long after its creation becomes `failed`. */
+    intentWindowSeconds: number;
   };
   inbox: {
     /** Attempts to apply one inbox event before it is set aside. */
@@ -456,6 +460,8 @@ export function loadConfig(env: Env = readEnvFiles()): AppConfig {
       lookbackHours: r.int('RECONCILE_LOOKBACK_HOURS', 24, 1, 24 * 90),
       overlapSeconds: r.int('RECONCILE_OVERLAP_SECONDS', 120, 0, 3600),
       maxFailures: r.int('RECONCILE_MAX_FAILURES', 5, 1, 1000),
+      intentGraceSeconds: r.int('RECONCILE_INTENT_GRACE_SECONDS', 60, 0, 86400),
+      intentWindowSeconds: r.int('RECONCILE_INTENT_WINDOW_SECONDS', 600, 1, 604800),
     },
     inbox: {
       maxAttempts: r.int('WEBHOOK_MAX_ATTEMPTS', 5, 1, 1000),

@@ -14,6 +14,8 @@ export interface DailyRollup {
   groups: readonly string[];
   /** Measure column → aggregate over the raw rows; every measure must add up with SUM. */
   measures: Readonly<Record<string, string>>;
+  /** Which raw rows count (SQL over the raw table's columns). */
+  where: string;
 }
 
 const DAY_MS = 86_400_000;
@@ -39,7 +41,7 @@ export function rolledUpRowsSql(rollup: DailyRollup): string {
   const names = Object.keys(rollup.measures);
   const raw = (from: string, to: string) =>
     `SELECT (created_at AT TIME ZONE 'UTC')::date AS day, ${groups}, ${names.map((n) => `${rollup.measures[n]} AS ${n}`).join(', ')}
-     FROM ${rollup.source} WHERE created_at >= ${from} AND created_at < ${to} GROUP BY 1, ${groups}`;
+     FROM ${rollup.source} WHERE created_at >= ${from} AND created_at < ${to} AND ${rollup.where} GROUP BY 1, ${groups}`;
   return `SELECT day, ${groups}, ${names.join(', ')} FROM ${rollup.table} WHERE day >= $3::date AND day < $4::date
     UNION ALL ${raw('$1', '$2')}
     UNION ALL ${raw('$5', '$6')}`;
@@ -63,6 +65,7 @@ export async function refreshDailyRollup(manager: EntityManager, rollup: DailyRo
       SELECT d.day, ${groups.map((g) => `r.${g}`).join(', ')}, ${names.map((n) => `${rollup.measures[n]} AS ${n}`).join(', ')}
       FROM days d JOIN ${rollup.source} r
         ON r.created_at >= d.day::timestamp AT TIME ZONE 'UTC' AND r.created_at < (d.day + 1)::timestamp AT TIME ZONE 'UTC'
+      WHERE ${rollup.where}
       GROUP BY d.day, ${groups.map((g) => `r.${g}`).join(', ')}
     ), gone AS (
       DELETE FROM ${rollup.table} s USING days d

@@ -1,5 +1,8 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import type { IntentStatus } from '../common/intent-status';
 import type { Direction, MessageStatus } from '../twilio/twilio.types';
+
+export type MessageRecordStatus = MessageStatus | IntentStatus;
 
 @Entity('message_records')
 @Index('idx_message_records_set_aside', ['reconcileSetAsideAt'], { where: 'reconcile_set_aside_at IS NOT NULL' })
@@ -10,13 +13,15 @@ import type { Direction, MessageStatus } from '../twilio/twilio.types';
 @Index('idx_message_records_from_created', ['fromNumber', 'createdAt', 'id'])
 @Index('idx_message_records_agent_created', ['agentName', 'createdAt', 'id'])
 @Index('idx_message_records_direction_created', ['direction', 'createdAt', 'id'])
+@Index('idx_message_records_unresolved', ['toNumber', 'createdAt'], { where: 'sid IS NULL' })
 export class MessageRecordEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
   @Index('uq_message_records_sid', { unique: true })
-  @Column({ type: 'varchar', length: 34 })
-  sid: string;
+  /** Twilio's sid; null while the request has no answer from Twilio (status initiating or unknown). */
+  @Column({ type: 'varchar', length: 34, nullable: true })
+  sid: string | null;
 
   @Column({ type: 'varchar', length: 16 })
   direction: Direction;
@@ -37,7 +42,7 @@ export class MessageRecordEntity {
   mediaUrls: string[];
 
   @Column({ type: 'varchar', length: 16 })
-  status: MessageStatus;
+  status: MessageRecordStatus;
 
   @Column({ name: 'agent_name', type: 'varchar', length: 200, nullable: true })
   agentName: string | null;

@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, In, Repository } from 'typeorm';
 import { Cursor, Page, keysetPage } from '../common/cursor';
 import { sameValue } from '../common/same-value';
+import { INTENT_STATUSES, isIntentStatus } from '../common/intent-status';
 import { claimRows } from '../db/claim-rows';
 import { DailyRollup, refreshDailyRollup, rolledUpParams, rolledUpRowsSql, rollupRefreshedAt } from '../db/daily-rollup';
 import {
@@ -15,12 +16,12 @@ import {
 import { isUniqueViolation } from '../db/postgres-errors';
 import { StatusEventSource, TimelineService } from '../timeline/timeline.service';
 import { Direction, MessageStatus, TERMINAL_MESSAGE_STATUSES } from '../twilio/twilio.types';
-import { MessageRecordEntity } from './message-record.entity';
+import { MessageRecordEntity, MessageRecordStatus } from './message-record.entity';
 import { MessageObservation } from './message-observation';
 import { messageStatusAdvances } from './message-status.rules';
 
 export interface MessageHistoryFilter {
-  status?: MessageStatus;
+  status?: MessageRecordStatus;
   direction?: Direction;
   to?: string;
   from?: string;
@@ -28,9 +29,6 @@ export interface MessageHistoryFilter {
   since?: Date;
   until?: Date;
 }
-
-/** What only the API request knows about a sent message. */
-const SENT_REQUEST_FIELDS = ['body', 'mediaUrls', 'agentName', 'createdBy'] as const;
 
 const FACT_FIELDS = ['segments', 'errorCode', 'errorMessage', 'price', 'priceUnit', 'sentAt'] as const;
 
@@ -61,6 +59,8 @@ const MESSAGE_ROLLUP: DailyRollup = {
   source: 'message_records',
   table: 'message_daily_stats',
   groups: ['direction', 'status'],
+  // a request Twilio never received (or not yet answered) is not usage
+  where: 'sid IS NOT NULL',
   measures: {
     messages: 'COUNT(*)',
     segments: 'COALESCE(SUM(segments), 0)',
@@ -108,7 +108,9 @@ export class MessageRecordRepository {
   async insert(data: Partial<MessageRecordEntity>, source: StatusEventSource = 'api'): Promise<MessageRecordEntity> {
     return this.repo.manager.transaction(async (tx) => {
       const saved = await tx.getRepository(MessageRecordEntity).save(tx.getRepository(MessageRecordEntity).create(data));
-      await this.recordStatus(tx, saved.sid, saved.status, source, saved.createdAt, saved.errorCode);
+      if (saved.sid && !isIntentStatus(saved.status)) {
+        await this.recordStatus(tx, saved.sid, saved.status, source, saved.createdAt, saved.errorCode);
+      }
       return saved;
     });
   }
@@ -129,32 +131,77 @@ export class MessageRecordRepository {
   async statusesOf(sids: string[]): Promise<Map<string, MessageStatus>> {
     if (!sids.length) return new Map();
     const rows = await this.repo.find({ select: { sid: true, status: true }, where: { sid: In(sids) } });
-    return new Map(rows.map((r) => [r.sid, r.status]));
+    // rows found by sid have one; an intent whose sid was just attached may still say initiating
+    return new Map(rows.flatMap((r) => (r.sid ? [[r.sid, r.status as MessageStatus] as const] : [])));
   }
 
   findBySid(sid: string): Promise<MessageRecordEntity | null> {
     return this.repo.findOne({ where: { sid } });
   }
 
-  /**
-   * Stores a message the API just sent; when a status callback created the record first, applies
-   * Twilio's snapshot to it and writes the request's own fields (body, media, agent, creator).
-   */
-  async upsertSent(data: Partial<MessageRecordEntity> & { sid: string }, seen: MessageObservation): Promise<MessageRecordEntity> {
-    try {
-      return await this.insert(data, 'api');
-    } catch (error) {
-      if (!isUniqueViolation(error)) throw error;
-    }
-    await this.applyObservation(data.sid, seen, 'api');
-    const patch: Partial<MessageRecordEntity> = {};
-    for (const field of SENT_REQUEST_FIELDS) {
-      if (data[field] !== undefined) (patch as Record<string, unknown>)[field] = data[field];
-    }
-    if (Object.keys(patch).length) await this.repo.update({ sid: data.sid }, patch);
-    const stored = await this.findBySid(data.sid);
-    if (!stored) throw new Error(`message ${data.sid} vanished while being stored`);
-    return stored;
+  /** Stores the request before Twilio is asked: every field, status `initiating`, no sid. */
+  insertIntent(data: Partial<MessageRecordEntity>): Promise<MessageRecordEntity> {
+    return this.repo.save(this.repo.create({ ...data, sid: null, status: 'initiating' }));
+  }
+
+  findById(id: string): Promise<MessageRecordEntity | null> {
+    return this.repo.findOne({ where: { id } });
+  }
+
+  /** Gives an intent its Twilio sid, once; true when the row now has that sid. */
+  async attachSid(id: string, sid: string): Promise<boolean> {
+    const [, affected] = await this.repo.query<[unknown, number]>(
+      'UPDATE message_records SET sid = $2, updated_at = now() WHERE id = $1 AND sid IS NULL',
+      [id, sid],
+    );
+    if (affected > 0) return true;
+    return (await this.findById(id))?.sid === sid;
+  }
+
+  /** Twilio surely did nothing: the intent goes away. */
+  async deleteIntent(id: string): Promise<void> {
+    await this.repo.query('DELETE FROM message_records WHERE id = $1 AND sid IS NULL', [id]);
+  }
+
+  /** Twilio's answer was lost: whether it acted is for reconciliation to find out. */
+  async markIntentUnknown(id: string): Promise<void> {
+    await this.repo.query(
+      "UPDATE message_records SET status = 'unknown', updated_at = now() WHERE id = $1 AND sid IS NULL AND status = 'initiating'",
+      [id],
+    );
+  }
+
+  /** Twilio never received the request: nothing was sent. */
+  async failIntent(id: string, message: string): Promise<boolean> {
+    const [, affected] = await this.repo.query<[unknown, number]>(
+      `UPDATE message_records SET status = 'failed', error_message = $2, synced_at = now(), updated_at = now()
+       WHERE id = $1 AND sid IS NULL AND status = ANY($3)`,
+      [id, message, INTENT_STATUSES],
+    );
+    return affected > 0;
+  }
+
+  /** Intents without a sid that are `unknown`, or `initiating` and created before `initiatingBefore`; oldest first. */
+  listUnresolvedIntents(initiatingBefore: Date, limit: number): Promise<MessageRecordEntity[]> {
+    return this.repo
+      .createQueryBuilder('m')
+      .where('m.sid IS NULL')
+      .andWhere("(m.status = 'unknown' OR (m.status = 'initiating' AND m.created_at < :before))", { before: initiatingBefore })
+      .orderBy('m.created_at', 'ASC')
+      .limit(limit)
+      .getMany();
+  }
+
+  /** Ids of the unresolved outbound intents from `from` to `to` with this body created in [since, until], oldest first. */
+  async findIntentCandidates(to: string, from: string, body: string, since: Date, until: Date): Promise<string[]> {
+    const rows = await this.repo.query<{ id: string }[]>(
+      `SELECT id FROM message_records
+       WHERE sid IS NULL AND status = ANY($6) AND direction = 'outbound'
+         AND to_number = $1 AND from_number = $2 AND body = $3 AND created_at >= $4 AND created_at <= $5
+       ORDER BY created_at ASC, id ASC LIMIT 10`,
+      [to, from, body, since, until, INTENT_STATUSES],
+    );
+    return rows.map((row) => row.id);
   }
 
   async listPage(filter: MessageHistoryFilter, cursor: Cursor | null, limit: number): Promise<Page<MessageRecordEntity>> {
@@ -216,8 +263,15 @@ export class MessageRecordRepository {
    */
   claimForReconcile(which: 'stale' | 'unpriced', before: Date, limit: number): Promise<string[]> {
     return which === 'stale'
-      ? claimRows(this.repo.manager, 'message_records', 'status <> ALL($4)', [TERMINAL_MESSAGE_STATUSES], before, limit)
-      : claimRows(this.repo.manager, 'message_records', 'status = ANY($4) AND price IS NULL', [PRICED_STATUSES], before, limit);
+      ? claimRows(this.repo.manager, 'message_records', 'sid IS NOT NULL AND status <> ALL($4)', [TERMINAL_MESSAGE_STATUSES], before, limit)
+      : claimRows(
+          this.repo.manager,
+          'message_records',
+          'sid IS NOT NULL AND status = ANY($4) AND price IS NULL',
+          [PRICED_STATUSES],
+          before,
+          limit,
+        );
   }
 
   timeline(sid: string) {

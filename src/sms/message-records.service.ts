@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { UnresolvedIntent } from '../common/intent';
 import { RecordStoredListener, RecordStoredListeners } from '../common/record-stored.listeners';
 import type { ReconcileFailure, SetAsideRecords } from '../db/reconcile-failures';
 import type { StatusEventSource } from '../timeline/timeline.service';
@@ -6,6 +7,9 @@ import { MessageSnapshot, MessageStatus } from '../twilio/twilio.types';
 import { MessageObservation, messageFactsOfSnapshot } from './message-observation';
 import { MessageRecordEntity } from './message-record.entity';
 import { MessageDailyUsage, MessageRecordRepository, MessageUsageTotals } from './message-record.repository';
+
+/** How far apart (either way) an intent's creation and Twilio's date_created of the message it asked for may be. */
+export const INTENT_MATCH_WINDOW_MS = 5 * 60 * 1000;
 
 export type { MessageDailyUsage, MessageUsageTotals } from './message-record.repository';
 
@@ -36,14 +40,61 @@ export class MessageRecordsService {
     this.stored.add(listener);
   }
 
+  /** Stores the request before Twilio is asked to send the message (status `initiating`, no sid). */
+  createIntent(data: Partial<MessageRecordEntity>): Promise<MessageRecordEntity> {
+    return this.messages.insertIntent(data);
+  }
+
+  /** Twilio refused the message: nothing happened, so nothing is kept. */
+  forgetIntent(id: string): Promise<void> {
+    return this.messages.deleteIntent(id);
+  }
+
+  /** Twilio's answer was lost; reconciliation finds out what happened. */
+  markIntentUnknown(id: string): Promise<void> {
+    return this.messages.markIntentUnknown(id);
+  }
+
   /**
-   * Stores a message the API just sent, then lets the listeners apply what arrived before it;
-   * returns the record as it stands after that.
+   * Completes the intent `id` with Twilio's answer, then lets the listeners apply what arrived
+   * before it; null when the row already has another sid or is gone. Throws when the write fails.
    */
-  async storeSent(data: Partial<MessageRecordEntity> & { sid: string }, seen: MessageObservation): Promise<MessageRecordEntity> {
-    const stored = await this.messages.upsertSent(data, seen);
-    if ((await this.stored.notify(stored.sid)) === 0) return stored;
-    return (await this.messages.findBySid(stored.sid)) ?? stored;
+  async completeIntent(id: string, snapshot: MessageSnapshot, source: StatusEventSource): Promise<MessageRecordEntity | null> {
+    if (!(await this.messages.attachSid(id, snapshot.sid))) return null;
+    await this.messages.applyObservation(snapshot.sid, messageFactsOfSnapshot(snapshot), source);
+    await this.stored.notify(snapshot.sid);
+    return this.messages.findBySid(snapshot.sid);
+  }
+
+  /** A callback about the message we sent for intent `id` names its sid; true when the row has that sid now. */
+  attachIntentSid(id: string, sid: string): Promise<boolean> {
+    return this.messages.attachSid(id, sid);
+  }
+
+  /**
+   * Completes the oldest unresolved intent this message answers (same from, to and body, created
+   * within INTENT_MATCH_WINDOW_MS of it, no sid yet); false when it is stored already or no intent matches.
+   */
+  async completeMatchingIntent(snapshot: MessageSnapshot, source: StatusEventSource = 'reconcile'): Promise<boolean> {
+    if (snapshot.direction !== 'outbound' || (await this.messages.findBySid(snapshot.sid))) return false;
+    const at = (snapshot.dateCreated ?? new Date()).getTime();
+    const since = new Date(at - INTENT_MATCH_WINDOW_MS);
+    const until = new Date(at + INTENT_MATCH_WINDOW_MS);
+    for (const id of await this.messages.findIntentCandidates(snapshot.to, snapshot.from, snapshot.body, since, until)) {
+      if (await this.completeIntent(id, snapshot, source)) return true;
+    }
+    return false;
+  }
+
+  /** Intents reconciliation should look up at Twilio (see MessageRecordRepository.listUnresolvedIntents). */
+  async listUnresolvedIntents(initiatingBefore: Date, limit: number): Promise<UnresolvedIntent[]> {
+    const rows = await this.messages.listUnresolvedIntents(initiatingBefore, limit);
+    return rows.map((row) => ({ id: row.id, to: row.toNumber, createdAt: row.createdAt }));
+  }
+
+  /** Twilio never received the request: the intent becomes `failed` with `message`. */
+  failIntent(id: string, message: string): Promise<boolean> {
+    return this.messages.failIntent(id, message);
   }
 
   /** Applies a status or facts Twilio reported; false when the message is not stored (yet). */
@@ -75,10 +126,12 @@ export class MessageRecordsService {
   }
 
   /**
-   * Stores a message we never stored, from Twilio's snapshot and the media Twilio lists for it;
-   * true when this call stored it.
+   * Stores a message we never stored, from Twilio's snapshot and the media Twilio lists for it:
+   * completes the intent it answers (its send answer was lost), else inserts a record (sent
+   * elsewhere); true when this call stored it.
    */
-  adopt(s: MessageSnapshot, mediaUrls: string[] = []): Promise<boolean> {
+  async adopt(s: MessageSnapshot, mediaUrls: string[] = []): Promise<boolean> {
+    if (await this.completeMatchingIntent(s)) return true;
     return this.messages.insertIfAbsent(
       {
         sid: s.sid,

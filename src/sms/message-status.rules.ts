@@ -1,4 +1,6 @@
+import { isIntentStatus } from '../common/intent-status';
 import { MessageStatus, isTerminalMessageStatus } from '../twilio/twilio.types';
+import type { MessageRecordStatus } from './message-record.entity';
 
 const MESSAGE_RANK: Record<MessageStatus, number> = {
   accepted: 0,
@@ -16,7 +18,8 @@ const MESSAGE_RANK: Record<MessageStatus, number> = {
 };
 
 /** Whether a message may move from `current` to `next`; only `read` may follow `delivered`. */
-export function messageStatusAdvances(current: MessageStatus, next: MessageStatus): boolean {
+export function messageStatusAdvances(current: MessageRecordStatus, next: MessageStatus): boolean {
+  if (isIntentStatus(current)) return true;
   if (current === next) return false;
   if (isTerminalMessageStatus(current)) return current === 'delivered' && next === 'read';
   return MESSAGE_RANK[next] > MESSAGE_RANK[current];

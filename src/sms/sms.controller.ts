@@ -1,4 +1,5 @@
-import { Body, Controller, Get, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpStatus, Param, Post, Query, Res } from '@nestjs/common';
+import type { Response } from 'express';
 import { ApiResponse, ApiTags } from '@nestjs/swagger';
 import { RequirePermission } from '../auth/auth.decorators';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
@@ -11,6 +12,10 @@ import { RateLimit } from '../throttling/rate-limit.guard';
 import { MessageDto, MessageHistoryDto, MessageSidParamsDto, SendSmsDto, SmsHistoryQueryDto } from './sms.dto';
 import { SmsService } from './sms.service';
 
+const ACCEPTED_MESSAGE =
+  "Twilio's answer is not stored yet: status `unknown` (Twilio did not answer in time or failed; sid null) " +
+  'or Twilio took the message and its record is completed shortly. Look the message up by `id`; do not send it again.';
+
 @ApiTags('sms')
 @Controller()
 export class SmsController {
@@ -21,10 +26,18 @@ export class SmsController {
   @RequirePermission(Permission.Sms)
   @RateLimit('sms')
   @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'Invalid request, opted-out recipient, or Twilio refused the message' })
-  @ApiTwilioErrors({ charges: true, spendingLimit: true, rateLimited: true })
+  @ApiResponse({ status: 201, type: MessageDto, description: 'Twilio took the message; the record is stored' })
+  @ApiResponse({ status: 202, type: MessageDto, description: ACCEPTED_MESSAGE })
+  @ApiTwilioErrors({ charges: true, spendingLimit: true, rateLimited: true, intent: true })
   @Idempotent()
-  sendSms(@Body() body: SendSmsDto, @CurrentUser() user: AuthenticatedUser): Promise<MessageDto> {
-    return this.sms.sendSms(body, user.sub);
+  async sendSms(
+    @Body() body: SendSmsDto,
+    @CurrentUser() user: AuthenticatedUser,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<MessageDto> {
+    const { message, accepted } = await this.sms.sendSms(body, user.sub);
+    if (accepted) res.status(HttpStatus.ACCEPTED);
+    return message;
   }
 
   /** Lists messages, newest first, with filters and cursor paging. */

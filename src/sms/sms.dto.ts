@@ -14,9 +14,13 @@ import {
 } from 'class-validator';
 import { DIRECTIONS, HistoryQueryDto } from '../common/history-query.dto';
 import { IsE164 } from '../common/phone-number';
-import { SID_PARAM_PATTERN } from '../common/sid-param';
+import { INTENT_STATUSES } from '../common/intent-status';
+import { SID_OR_ID_PARAM_PATTERN } from '../common/sid-param';
 import { MESSAGE_STATUSES } from '../twilio/twilio.types';
 import type { Direction, MessageStatus } from '../twilio/twilio.types';
+import type { MessageRecordStatus } from './message-record.entity';
+
+const MESSAGE_RECORD_STATUSES: readonly MessageRecordStatus[] = [...INTENT_STATUSES, ...MESSAGE_STATUSES];
 
 /** Sends an SMS (or an MMS when media is attached). */
 export class SendSmsDto {
@@ -71,20 +75,21 @@ export class SendSmsDto {
 
 /** Filters and paging of the message history. */
 export class SmsHistoryQueryDto extends HistoryQueryDto {
-  /** Only messages in this status. */
-  @ApiProperty({ enum: MESSAGE_STATUSES, required: false })
+  /** Only messages in this status (`initiating` and `unknown` included). */
+  @ApiProperty({ enum: MESSAGE_RECORD_STATUSES, required: false })
   @IsOptional()
-  @IsIn(MESSAGE_STATUSES)
-  status?: MessageStatus;
+  @IsIn(MESSAGE_RECORD_STATUSES)
+  status?: MessageRecordStatus;
 }
 
 export class MessageSidParamsDto {
   /**
-   * Twilio message SID (SM or MM followed by 32 hex characters). A SID we do not know is a 404.
+   * Twilio message SID (SM or MM followed by 32 hex characters) or the record's `id` (a UUID, known
+   * before Twilio answers). One we do not know is a 404.
    * @example SM0123456789abcdef0123456789abcdef
    */
-  @ApiProperty({ pattern: SID_PARAM_PATTERN.source })
-  @Matches(SID_PARAM_PATTERN, { message: 'sid must be 2 to 64 letters and digits' })
+  @ApiProperty({ pattern: SID_OR_ID_PARAM_PATTERN.source })
+  @Matches(SID_OR_ID_PARAM_PATTERN, { message: 'sid must be a Twilio sid (2 to 64 letters and digits) or a record id (UUID)' })
   sid: string;
 }
 
@@ -103,10 +108,17 @@ export class MessageTimelineEntryDto {
   error_code: number | null;
 }
 
-/** A message as the service knows it. */
+/**
+ * A message as the service knows it. Before Twilio confirms a message its record has an `id` but no
+ * `sid`: status `initiating` while the request is on its way, `unknown` when Twilio's answer was lost.
+ * Look such a record up by `id` (GET /api/phone/sms/{id}) until it has a sid or ends `failed`; never
+ * send it again to find out, that may text the person twice.
+ */
 export class MessageDto {
-  /** Twilio message SID. @example SM0123456789abcdef0123456789abcdef */
-  sid: string;
+  /** The record's id; GET /api/phone/sms/{id} finds the message with it. @example 0b6c1f2e-5d8a-4c3b-9e7f-1a2b3c4d5e6f */
+  id: string;
+  /** Twilio message SID; null until Twilio has confirmed the message. @example SM0123456789abcdef0123456789abcdef */
+  sid: string | null;
   /** @example outbound */
   @ApiProperty({ enum: DIRECTIONS })
   direction: Direction;
@@ -120,9 +132,13 @@ export class MessageDto {
   segments: number;
   /** Attached media URLs. */
   media_urls: string[];
-  /** Current status. @example delivered */
-  @ApiProperty({ enum: MESSAGE_STATUSES })
-  status: MessageStatus;
+  /**
+   * Current status: Twilio's, or `initiating` (asked, Twilio's answer not stored yet) or `unknown`
+   * (Twilio's answer was lost; reconciliation finds out, and a message Twilio never received ends `failed`).
+   * @example delivered
+   */
+  @ApiProperty({ enum: MESSAGE_RECORD_STATUSES })
+  status: MessageRecordStatus;
   /** AI agent the message was sent for. @example Samsaek Bot */
   agent_name: string | null;
   /** Subject of the token that sent the message; null for inbound messages. @example agent-service */

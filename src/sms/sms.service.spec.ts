@@ -70,8 +70,11 @@ function setup(options: { optedOut?: boolean; refreshAfterSeconds?: number; stor
   };
   const stored = options.stored === undefined ? record() : options.stored;
   const messages = {
-    upsertSent: vi.fn(async (data: Partial<MessageRecordEntity>) => record(data)),
-    findBySid: vi.fn(async () => stored),
+    insertIntent: vi.fn(async (data: Partial<MessageRecordEntity>) => record({ ...data, sid: null, status: 'initiating' })),
+    attachSid: vi.fn(async (_id: string, _sid: string) => true),
+    deleteIntent: vi.fn(async (_id: string) => undefined),
+    markIntentUnknown: vi.fn(async (_id: string) => undefined),
+    findBySid: vi.fn(async (): Promise<MessageRecordEntity | null> => stored),
     applyObservation: vi.fn(async (_sid: string, seen: { status?: MessageStatus }) =>
       record({ ...stored, status: seen.status ?? stored?.status }),
     ),
@@ -109,24 +112,27 @@ describe('SmsService.sendSms', () => {
     const { service, messages, inbox } = setup();
     inbox.applyPending.mockResolvedValueOnce(1);
     messages.findBySid.mockResolvedValueOnce(record({ sid: SID, status: 'delivered' }));
-    const dto = await service.sendSms({ to: '+14155550100', message: 'hi' }, 'user-1');
+    const { message: dto } = await service.sendSms({ to: '+14155550100', message: 'hi' }, 'user-1');
     expect(inbox.applyPending).toHaveBeenCalledWith(SID);
     expect(dto.status).toBe('delivered');
   });
 
   it('sends from the configured number with the status callback and stores the segments Twilio reports', async () => {
     const { service, gateway, messages } = setup();
-    const dto = await service.sendSms({ to: '+14155550100', message: 'hi', agent_name: 'Bot' }, 'user-1');
+    messages.findBySid.mockImplementation(async () =>
+      record({ ...messages.insertIntent.mock.calls[0][0], sid: SID, status: 'queued', segments: 2 }),
+    );
+    const { message: dto } = await service.sendSms({ to: '+14155550100', message: 'hi', agent_name: 'Bot' }, 'user-1');
     expect(gateway.sendMessage).toHaveBeenCalledWith({
       to: '+14155550100',
       from: '+14155550199',
       body: 'hi',
       mediaUrls: [],
-      statusCallbackUrl: 'https://hooks.example.com/api/phone/webhook/status#rc=5&rp=5xx,ct,rt',
+      statusCallbackUrl:
+        'https://hooks.example.com/api/phone/webhook/status?record_id=00000000-0000-4000-8000-000000000002#rc=5&rp=5xx,ct,rt',
     });
-    expect(messages.upsertSent.mock.calls[0][0]).toMatchObject({
-      sid: SID,
-      segments: 2,
+    expect(messages.attachSid).toHaveBeenCalledWith('00000000-0000-4000-8000-000000000002', SID);
+    expect(messages.insertIntent.mock.calls[0][0]).toMatchObject({
       createdBy: 'user-1',
       agentName: 'Bot',
       body: 'hi',
@@ -135,8 +141,9 @@ describe('SmsService.sendSms', () => {
   });
 
   it('sends media without a body', async () => {
-    const { service, gateway } = setup();
-    const dto = await service.sendSms({ to: '+14155550100', media_url: ['https://cdn.example.com/x.png'] }, 'u');
+    const { service, gateway, messages } = setup();
+    messages.findBySid.mockImplementation(async () => record({ ...messages.insertIntent.mock.calls[0][0], sid: SID }));
+    const { message: dto } = await service.sendSms({ to: '+14155550100', media_url: ['https://cdn.example.com/x.png'] }, 'u');
     expect(gateway.sendMessage.mock.calls[0][0]).toMatchObject({ body: undefined, mediaUrls: ['https://cdn.example.com/x.png'] });
     expect(dto.media_urls).toEqual(['https://cdn.example.com/x.png']);
   });
@@ -148,7 +155,7 @@ describe('SmsService.sendSms', () => {
     expect(error.code).toBe('recipient_opted_out');
     expect(error.details?.[0].field).toBe('to');
     expect(gateway.sendMessage).not.toHaveBeenCalled();
-    expect(messages.upsertSent).not.toHaveBeenCalled();
+    expect(messages.insertIntent).not.toHaveBeenCalled();
   });
 
   it('stores nothing when Twilio refuses the message', async () => {
@@ -157,7 +164,24 @@ describe('SmsService.sendSms', () => {
     const error = await failure(service.sendSms({ to: '+15005550004', message: 'hi' }, 'u'));
     expect(error.status).toBe(400);
     expect(error.twilioCode).toBe(21610);
-    expect(messages.upsertSent).not.toHaveBeenCalled();
+    expect(messages.deleteIntent).toHaveBeenCalledWith('00000000-0000-4000-8000-000000000002');
+  });
+
+  it('answers the intent with status unknown (accepted) when Twilio fails with a 5xx, and keeps it', async () => {
+    const { service, gateway, messages } = setup();
+    gateway.sendMessage.mockRejectedValueOnce(new TwilioGatewayError('unavailable', 'Twilio failed: Internal Server Error', 20500));
+    const { message, accepted } = await service.sendSms({ to: '+14155550100', message: 'hi', agent_name: 'Bot' }, 'u');
+    expect(accepted).toBe(true);
+    expect(message).toMatchObject({
+      id: '00000000-0000-4000-8000-000000000002',
+      sid: null,
+      status: 'unknown',
+      body: 'hi',
+      agent_name: 'Bot',
+      created_by: 'u',
+    });
+    expect(messages.markIntentUnknown).toHaveBeenCalledWith('00000000-0000-4000-8000-000000000002');
+    expect(messages.deleteIntent).not.toHaveBeenCalled();
   });
 });
 

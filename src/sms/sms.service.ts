@@ -7,8 +7,11 @@ import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { GuardrailsService } from '../guardrails/guardrails.service';
 import type { TimelineEntry } from '../timeline/timeline.service';
+import { completeWithRetries, storeIntent } from '../common/intent';
+import { RECORD_ID_PATTERN } from '../common/intent-status';
+import { twilioMayHaveActed } from '../twilio/twilio.errors';
 import { TwilioGateway } from '../twilio/twilio.gateway';
-import { isTerminalMessageStatus } from '../twilio/twilio.types';
+import { MessageSnapshot, isTerminalMessageStatus } from '../twilio/twilio.types';
 import { messageFactsOfSnapshot } from './message-observation';
 import { MessageRecordEntity } from './message-record.entity';
 import { MessageRecordRepository } from './message-record.repository';
@@ -32,41 +35,68 @@ export class SmsService {
     private readonly guardrails: GuardrailsService,
   ) {}
 
-  sendSms(request: SendSmsDto, createdBy: string): Promise<MessageDto> {
-    return this.guardrails.admit({ kind: 'sms', segments: countSmsSegments(request.message) }, () =>
-      this.sendAdmittedSms(request, createdBy),
-    );
-  }
-
-  private async sendAdmittedSms(request: SendSmsDto, createdBy: string): Promise<MessageDto> {
+  /**
+   * Stores the request, then asks Twilio, then completes the record. `accepted` is true when the
+   * record is not complete: Twilio's outcome is unknown (status `unknown`), or its answer is not stored yet.
+   */
+  async sendSms(request: SendSmsDto, createdBy: string): Promise<{ message: MessageDto; accepted: boolean }> {
     if (await this.optOuts.isOptedOut(request.to)) {
       throw AppError.invalidField('to', `${request.to} has opted out of messages from this service`, 'recipient_opted_out');
     }
     const from = request.from ?? this.config.twilio.phoneNumber;
     const mediaUrls = request.media_url ?? [];
-    const snapshot = await this.twilio.sendMessage({
-      to: request.to,
-      from,
-      body: request.message,
-      mediaUrls,
-      statusCallbackUrl: twilioCallbackUrl(this.config.twilio, '/status'),
-    });
-    const stored = await this.records.storeSent(
-      {
-        sid: snapshot.sid,
-        direction: 'outbound',
-        fromNumber: snapshot.from || from,
-        toNumber: snapshot.to || request.to,
-        body: request.message ?? '',
-        ...messageFactsOfSnapshot(snapshot),
-        mediaUrls,
-        agentName: request.agent_name ?? null,
-        createdBy,
-        syncedAt: new Date(),
-      },
-      messageFactsOfSnapshot(snapshot),
+    // within the spending ceiling, counted with every stored intent (one lock across instances)
+    const intent = await this.guardrails.admit({ kind: 'sms', segments: countSmsSegments(request.message) }, () =>
+      storeIntent(() =>
+        this.records.createIntent({
+          direction: 'outbound',
+          fromNumber: from,
+          toNumber: request.to,
+          body: request.message ?? '',
+          mediaUrls,
+          agentName: request.agent_name ?? null,
+          createdBy,
+        }),
+      ),
     );
-    return toMessageDto(stored);
+    let snapshot: MessageSnapshot;
+    try {
+      snapshot = await this.twilio.sendMessage({
+        to: request.to,
+        from,
+        body: request.message,
+        mediaUrls,
+        // the record id lets the callbacks find this row before it has a sid
+        statusCallbackUrl: twilioCallbackUrl(this.config.twilio, '/status', { record_id: intent.id }),
+      });
+    } catch (error) {
+      return { message: toMessageDto(await this.settleFailedIntent(intent, error)), accepted: true };
+    }
+    const completed = await completeWithRetries(() => this.records.completeIntent(intent.id, snapshot, 'api'), {
+      resource: 'message',
+      record_id: intent.id,
+      sid: snapshot.sid,
+    });
+    if (completed) return { message: toMessageDto(completed), accepted: false };
+    // Twilio took the message; the row is completed later by its callbacks or by reconciliation
+    return { message: { ...toMessageDto(intent), sid: snapshot.sid, status: snapshot.status }, accepted: true };
+  }
+
+  /**
+   * Twilio did not answer with a message: a refusal removes the intent and is rethrown; an outcome
+   * we cannot know leaves the intent `unknown` for reconciliation and is returned.
+   */
+  private async settleFailedIntent(intent: MessageRecordEntity, error: unknown): Promise<MessageRecordEntity> {
+    if (!twilioMayHaveActed(error)) {
+      await this.records.forgetIntent(intent.id);
+      throw error;
+    }
+    appLogger().event('warn', 'message_outcome_unknown', {
+      record_id: intent.id,
+      error: error instanceof Error ? error.message : String(error),
+    });
+    await this.records.markIntentUnknown(intent.id).catch(() => undefined);
+    return { ...intent, status: 'unknown' };
   }
 
   async getSmsHistory(query: SmsHistoryQueryDto): Promise<MessageHistoryDto> {
@@ -91,11 +121,12 @@ export class SmsService {
     return { messages: page.items.map(toMessageDto), next_cursor: page.nextCursor };
   }
 
-  async getSms(sid: string): Promise<MessageDto> {
-    let record = await this.messages.findBySid(sid);
-    if (!record) throw AppError.notFound('Message', sid);
+  /** One message by its Twilio sid or its record id. */
+  async getSms(key: string): Promise<MessageDto> {
+    let record = RECORD_ID_PATTERN.test(key) ? await this.messages.findById(key) : await this.messages.findBySid(key);
+    if (!record) throw AppError.notFound('Message', key);
     if (this.needsRefresh(record)) record = (await this.refresh(record)) ?? record;
-    const timeline = await this.messages.timeline(sid);
+    const timeline = record.sid ? await this.messages.timeline(record.sid) : [];
     return { ...toMessageDto(record), timeline: timeline.map(toTimelineEntry) };
   }
 
@@ -104,6 +135,7 @@ export class SmsService {
    * compared with Twilio for refreshAfterSeconds.
    */
   private needsRefresh(record: MessageRecordEntity): boolean {
+    if (!record.sid) return false;
     const now = Date.now();
     if (isTerminalMessageStatus(record.status) && (record.price !== null || now - record.createdAt.getTime() > PRICE_WAIT_MS)) return false;
     const lastSeen = (record.syncedAt ?? record.createdAt).getTime();
@@ -112,6 +144,7 @@ export class SmsService {
 
   /** Asks Twilio for the message and applies the answer; null when Twilio could not tell. */
   private async refresh(record: MessageRecordEntity): Promise<MessageRecordEntity | null> {
+    if (!record.sid) return null;
     try {
       const snapshot = await this.twilio.fetchMessage(record.sid);
       return await this.messages.applyObservation(record.sid, messageFactsOfSnapshot(snapshot), 'refresh');
@@ -127,6 +160,7 @@ export class SmsService {
 
 export function toMessageDto(record: MessageRecordEntity): MessageDto {
   return {
+    id: record.id,
     sid: record.sid,
     direction: record.direction,
     from: record.fromNumber,

@@ -322,8 +322,18 @@ function toGatewayError(error: unknown): TwilioGatewayError {
   if (network.code === 'ECONNABORTED' || network.code === 'ETIMEDOUT' || /timeout/i.test(network.message ?? '')) {
     return new TwilioGatewayError('timeout', 'Twilio did not answer in time');
   }
-  return new TwilioGatewayError('unavailable', `Twilio could not be reached: ${network.message ?? String(error)}`);
+  const notSent = NOT_SENT_CODES.has(network.code ?? '');
+  return new TwilioGatewayError(
+    'unavailable',
+    `Twilio could not be reached: ${network.message ?? String(error)}`,
+    undefined,
+    undefined,
+    !notSent,
+  );
 }
+
+/** Network failures that happen before a byte of the request leaves: Twilio surely did nothing. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'CERT_HAS_EXPIRED']);
 
 /** Twilio capitalises some capability keys ("SMS", "MMS") on available numbers; read them case-insensitively. */
 function capabilitiesOf(raw: unknown): Capabilities {

@@ -26,12 +26,23 @@ export class TwilioGatewayError extends AppError {
     message: string,
     twilioCode?: number,
     readonly field?: string,
+    /** False only when the request surely never reached Twilio (connection refused, name not resolved). */
+    readonly requestSent = true,
   ) {
     const [status, code] = HTTP_BY_KIND[kind];
     const details = field ? [{ field, message }] : undefined;
     super(status, code, message, details, twilioCode, kind === 'rate_limited' ? 1 : undefined);
     this.name = 'TwilioGatewayError';
   }
+}
+
+/**
+ * Whether Twilio may have acted on a request that failed this way: it timed out, the connection
+ * dropped after the request was sent, or Twilio failed (5xx). A 4xx, including 429, is a refusal.
+ */
+export function twilioMayHaveActed(error: unknown): boolean {
+  if (!(error instanceof TwilioGatewayError)) return true;
+  return (error.kind === 'timeout' || error.kind === 'unavailable') && error.requestSent;
 }
 
 /** Field that a Twilio parameter error is about, in our API's names. */

@@ -21,9 +21,20 @@ export class InboundService {
   ) {}
 
   /** An inbound call gets the greeting and the configured action; a call we placed gets its own TwiML. */
-  async answerCall(params: TwilioParams, idempotencyToken: string | null): Promise<string> {
+  async answerCall(params: TwilioParams, idempotencyToken: string | null, recordId: string | null = null): Promise<string> {
     const classified = inboundCallEvent(params);
     if (!classified) return hangupTwiml();
+    // the TwiML fetch of a call we placed can come before any answer or callback: it names the sid first;
+    // the caller is on the line, so a failed write must not keep the call from its TwiML
+    if (recordId && classified.kind !== 'inbound_call') {
+      await this.calls.attachIntentSid(recordId, classified.sid).catch((error: unknown) =>
+        appLogger().event('warn', 'call_sid_not_stored', {
+          record_id: recordId,
+          call_sid: classified.sid,
+          error: error instanceof Error ? error.message : String(error),
+        }),
+      );
+    }
     const event = await this.inbox.keep({ ...classified, idempotencyToken, payload: params });
     if (event) await this.inbox.apply(event);
     else if (classified.kind === 'inbound_call' && !(await this.calls.exists(classified.sid))) {
@@ -33,7 +44,7 @@ export class InboundService {
     // <Record> without its own action would fetch this URL again: the recording is done, hang up
     if (param(params, 'RecordingSid') || param(params, 'RecordingUrl')) return hangupTwiml();
     if (classified.kind === 'inbound_call') return this.greetingTwiml();
-    return (await this.calls.placedCallTwiml(classified.sid)) ?? hangupTwiml();
+    return (await this.calls.placedCallTwiml(recordId ? { id: recordId } : { sid: classified.sid })) ?? hangupTwiml();
   }
 
   /** Stores the message once; STOP/START/HELP and the optional auto-reply answer only the first delivery. */

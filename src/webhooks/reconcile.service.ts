@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { CallRecordsService } from '../calls/call-records.service';
+import { CallRecordsService, INTENT_MATCH_WINDOW_MS } from '../calls/call-records.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { ShutdownState } from '../lifecycle/shutdown-state';
 import { appLogger } from '../common/logger';
@@ -18,6 +18,9 @@ export const RECONCILE_INTERVAL = 'webhooks-reconcile';
 /** How long a status callback may wait for its record before we create the record from Twilio's data. */
 export const UNKNOWN_SID_GRACE_SECONDS = 30;
 const BATCH = 200;
+/** How many of Twilio's calls or messages to one number are compared with one unresolved intent. */
+const INTENT_LOOKUP_LIMIT = 50;
+const NEVER_RECEIVED = 'Twilio never received the request; nothing was sent';
 
 export interface ReconcileOptions {
   /** Records neither updated nor compared with Twilio for this long are fetched; default config.reconcile.staleAfterSeconds. */
@@ -37,6 +40,8 @@ export interface ReconcileReport extends SweepCounts {
   calls_refreshed: number;
   messages_refreshed: number;
   recordings_synced: number;
+  intents_resolved: number;
+  intents_failed: number;
   failures: number;
 }
 
@@ -112,6 +117,8 @@ export class ReconcileService implements OnApplicationBootstrap, OnModuleDestroy
       listed: 0,
       adopted: 0,
       updated: 0,
+      intents_resolved: 0,
+      intents_failed: 0,
       failures: 0,
     };
     const now = Date.now();
@@ -119,6 +126,7 @@ export class ReconcileService implements OnApplicationBootstrap, OnModuleDestroy
     const graceCutoff = new Date(now - (options.unknownGraceSeconds ?? UNKNOWN_SID_GRACE_SECONDS) * 1000);
 
     await this.applyPendingEvents(graceCutoff, report);
+    await this.resolveIntents(now, report);
     await this.sweeper.sweep(report, {
       pageSize: options.sweepPageSize,
       graceSeconds: options.unknownGraceSeconds ?? UNKNOWN_SID_GRACE_SECONDS,
@@ -175,6 +183,39 @@ export class ReconcileService implements OnApplicationBootstrap, OnModuleDestroy
       } else if (event.kind === 'message_status') {
         await this.guard(report, 'message', event.sid, () => this.adoptMessage(event.sid, report), 'events');
       }
+    }
+  }
+
+  /**
+   * Calls and messages whose Twilio answer was lost (`unknown`) or never stored (`initiating` past
+   * the grace): looked up in Twilio's list of what it created since shortly before the request, and
+   * completed with what it says. One Twilio still does not know after the window was never received.
+   */
+  private async resolveIntents(now: number, report: ReconcileReport): Promise<void> {
+    const { intentGraceSeconds, intentWindowSeconds } = this.config.reconcile;
+    const initiatingBefore = new Date(now - intentGraceSeconds * 1000);
+    const giveUpBefore = now - intentWindowSeconds * 1000;
+    for (const intent of await this.calls.listUnresolvedIntents(initiatingBefore, BATCH)) {
+      await this.guard(report, 'call', intent.id, async () => {
+        const since = new Date(intent.createdAt.getTime() - INTENT_MATCH_WINDOW_MS);
+        for (const snapshot of await this.twilio.listCallsCreatedSince(since, { to: intent.to }, INTENT_LOOKUP_LIMIT)) {
+          if (await this.calls.completeMatchingIntent(snapshot)) report.intents_resolved++;
+        }
+        if (intent.createdAt.getTime() < giveUpBefore && (await this.calls.failIntent(intent.id, NEVER_RECEIVED))) {
+          report.intents_failed++;
+        }
+      });
+    }
+    for (const intent of await this.messages.listUnresolvedIntents(initiatingBefore, BATCH)) {
+      await this.guard(report, 'message', intent.id, async () => {
+        const since = new Date(intent.createdAt.getTime() - INTENT_MATCH_WINDOW_MS);
+        for (const snapshot of await this.twilio.listMessagesCreatedSince(since, { to: intent.to }, INTENT_LOOKUP_LIMIT)) {
+          if (await this.messages.completeMatchingIntent(snapshot)) report.intents_resolved++;
+        }
+        if (intent.createdAt.getTime() < giveUpBefore && (await this.messages.failIntent(intent.id, NEVER_RECEIVED))) {
+          report.intents_failed++;
+        }
+      });
     }
   }
 

@@ -61,7 +61,7 @@ export class WebhookInboxService {
   }
 
   /** A call, message or recording status callback. */
-  async receiveStatus(params: TwilioParams, idempotencyToken: string | null): Promise<ReceiveOutcome> {
+  async receiveStatus(params: TwilioParams, idempotencyToken: string | null, recordId: string | null = null): Promise<ReceiveOutcome> {
     const classified = classifyStatusCallback(params);
     if (!classified) {
       appLogger().event('warn', 'webhook_ignored', {
@@ -69,6 +69,16 @@ export class WebhookInboxService {
         keys: Object.keys(params).sort(),
       });
       return 'ignored';
+    }
+    // best effort: when it fails the event still waits in the inbox and reconciliation adopts the record
+    if (recordId) {
+      await this.attachIntentSid(classified.kind, recordId, params).catch((error: unknown) =>
+        appLogger().event('warn', 'intent_sid_not_stored', {
+          record_id: recordId,
+          sid: classified.sid,
+          error: error instanceof Error ? error.message : String(error),
+        }),
+      );
     }
     const event = await this.keep({ ...classified, idempotencyToken, payload: params });
     if (!event) return 'duplicate';
@@ -81,6 +91,20 @@ export class WebhookInboxService {
     // a failed event is left to its backoff (stored, so answering 2xx is right: a retry would not help)
     if (outcome === 'applied' && event.kind !== 'recording_status') await this.applyPending(event.sid);
     return outcome;
+  }
+
+  /**
+   * A callback to a URL we gave Twilio for the record `recordId` names the Twilio sid that record
+   * may not have yet (its create answer was lost or is still on its way): the record takes it.
+   */
+  private async attachIntentSid(kind: WebhookEventEntity['kind'], recordId: string, params: TwilioParams): Promise<void> {
+    if (kind === 'message_status') {
+      const sid = param(params, 'MessageSid') ?? param(params, 'SmsSid');
+      if (sid) await this.messages.attachIntentSid(recordId, sid);
+    } else {
+      const sid = param(params, 'CallSid');
+      if (sid) await this.calls.attachIntentSid(recordId, sid);
+    }
   }
 
   /**

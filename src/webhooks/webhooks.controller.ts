@@ -1,4 +1,4 @@
-import { Body, Controller, Header, Headers, HttpCode, HttpStatus, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Header, Headers, HttpCode, HttpStatus, Post, Query, UseGuards } from '@nestjs/common';
 import {
   ApiBody,
   ApiConsumes,
@@ -7,12 +7,14 @@ import {
   ApiNoContentResponse,
   ApiOkResponse,
   ApiProduces,
+  ApiQuery,
   ApiResponse,
   ApiTags,
 } from '@nestjs/swagger';
 import { Public } from '../auth/auth.decorators';
 import { WEBHOOK_ROUTE } from '../common/api-routes';
 import { ErrorResponseDto } from '../common/error-response.dto';
+import { RECORD_ID_PATTERN } from '../common/intent-status';
 import { InboundService } from './inbound.service';
 import { TwilioSignatureGuard } from './twilio-signature.guard';
 import { normalizeParams } from './twilio-params';
@@ -21,6 +23,18 @@ import { TwilioSmsWebhookDto, TwilioStatusCallbackDto, TwilioVoiceWebhookDto } f
 
 /** Deliberately not a DTO type: the global ValidationPipe leaves a plain object alone, so no Twilio parameter is dropped. */
 type TwilioBody = Record<string, string | string[]>;
+
+const RECORD_ID_QUERY = {
+  name: 'record_id',
+  required: false,
+  description: 'Id of the call or message record the URL was given to Twilio for (lets the callback find a record before it has a sid)',
+  schema: { type: 'string' as const, format: 'uuid' },
+};
+
+/** A record id we put in the URL; anything else in its place is ignored (the signature already covers the URL). */
+function recordIdOf(value: unknown): string | null {
+  return typeof value === 'string' && RECORD_ID_PATTERN.test(value) ? value : null;
+}
 
 const TWIML = { description: 'TwiML', content: { 'text/xml': { schema: { type: 'string' } } } };
 
@@ -55,8 +69,13 @@ export class WebhooksController {
   @ApiBody({ type: TwilioVoiceWebhookDto })
   @ApiProduces('text/xml')
   @ApiOkResponse(TWIML)
-  handleVoiceWebhook(@Body() body: TwilioBody, @Headers('i-twilio-idempotency-token') token?: string): Promise<string> {
-    return this.inbound.answerCall(normalizeParams(body), token ?? null);
+  @ApiQuery(RECORD_ID_QUERY)
+  handleVoiceWebhook(
+    @Body() body: TwilioBody,
+    @Headers('i-twilio-idempotency-token') token?: string,
+    @Query('record_id') recordId?: unknown,
+  ): Promise<string> {
+    return this.inbound.answerCall(normalizeParams(body), token ?? null, recordIdOf(recordId));
   }
 
   /** Messaging webhook: stores the inbound SMS once, handles STOP/START/HELP, answers TwiML. */
@@ -75,7 +94,12 @@ export class WebhooksController {
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiBody({ type: TwilioStatusCallbackDto })
   @ApiNoContentResponse({ description: 'Kept (or already known); nothing to say back' })
-  async handleStatusCallback(@Body() body: TwilioBody, @Headers('i-twilio-idempotency-token') token?: string): Promise<void> {
-    await this.inbox.receiveStatus(normalizeParams(body), token ?? null);
+  @ApiQuery(RECORD_ID_QUERY)
+  async handleStatusCallback(
+    @Body() body: TwilioBody,
+    @Headers('i-twilio-idempotency-token') token?: string,
+    @Query('record_id') recordId?: unknown,
+  ): Promise<void> {
+    await this.inbox.receiveStatus(normalizeParams(body), token ?? null, recordIdOf(recordId));
   }
 }

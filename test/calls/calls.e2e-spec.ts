@@ -1,4 +1,4 @@
-import { CallRecordRepository } from '../../src/calls/call-record.repository';
+import { CallRecordsService } from '../../src/calls/call-records.service';
 import { OptOutRepository } from '../../src/sms/opt-out.repository';
 import { JsonBody, Reply, fieldsOf, request } from '../support/http';
 import { TestApp, eventually, startTestApp } from '../support/test-app';
@@ -163,7 +163,7 @@ describe('POST /api/phone/call', () => {
     const placed = await placeCall({ to: '+14155550104', message: words.join(' ') });
     const done = await waitForCall(placed.sid, (c) => c.status === 'completed');
     const truth = t.sandbox.calls().find((c) => c.sid === placed.sid)!;
-    expect(truth.url).toBe(twilioCallbackUrl(t.config.twilio, '/call'));
+    expect(truth.url).toBe(twilioCallbackUrl(t.config.twilio, '/call', { record_id: placed.id }));
     const says = truth.executed.filter((v) => v.verb === 'Say');
     expect(says.length).toBeGreaterThan(1);
     expect(says.map((v) => v.text).join(' ')).toBe(words.join(' '));
@@ -176,8 +176,8 @@ describe('POST /api/phone/call', () => {
     const placed = await placeCall({ to: '+14155550103', record: true });
     const truth = t.sandbox.calls().find((c) => c.sid === placed.sid)!;
     expect(truth.record).toBe(true);
-    expect(truth.recordingStatusCallback).toBe(twilioCallbackUrl(t.config.twilio, '/status'));
-    expect(truth.statusCallback).toBe(twilioCallbackUrl(t.config.twilio, '/status'));
+    expect(truth.recordingStatusCallback).toBe(twilioCallbackUrl(t.config.twilio, '/status', { record_id: placed.id }));
+    expect(truth.statusCallback).toBe(twilioCallbackUrl(t.config.twilio, '/status', { record_id: placed.id }));
     expect([...truth.statusCallbackEvents].sort()).toEqual(['answered', 'completed', 'initiated', 'ringing']);
     const done = await waitForCall(placed.sid, (c) => c.status === 'completed');
     expect(done.record).toBe(true);
@@ -268,20 +268,31 @@ describe('POST /api/phone/call', () => {
     expect(stored.body.calls).toEqual([]);
   });
 
-  it.each([
-    [{ rateLimit: 1 }, 429, 'rate_limited'],
-    [{ serverError: 1 }, 502, 'twilio_unavailable'],
-  ])('Twilio failing with %j answers %i and stores nothing', async (faults, status, code) => {
+  it('Twilio refusing with 429 answers 429 rate_limited and stores nothing', async () => {
     const before = (await history('limit=100')).body.calls.length;
-    t.sandbox.setFaults(faults);
+    t.sandbox.setFaults({ rateLimit: 1 });
     try {
       const res = await api('POST', '/api/phone/call', { body: { to: '+14155550107', message: 'hi' } });
-      expect(res.status).toBe(status);
-      expect(res.body.code).toBe(code);
+      expect(res.status).toBe(429);
+      expect(res.body.code).toBe('rate_limited');
     } finally {
       t.sandbox.setFaults({});
     }
     expect((await history('limit=100')).body.calls.length).toBe(before);
+  });
+
+  it('Twilio failing with a 500 answers 202 with the record in status unknown (Twilio may have placed it)', async () => {
+    t.sandbox.setFaults({ serverError: 1 });
+    let res: Reply;
+    try {
+      res = await api('POST', '/api/phone/call', { body: { to: '+14155550108', message: 'hi' } });
+    } finally {
+      t.sandbox.setFaults({});
+    }
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ sid: null, status: 'unknown', to: '+14155550108', created_by: 'caller-1' });
+    const stored = await history('to=%2B14155550108');
+    expect(stored.body.calls.map((c: JsonBody) => c.id)).toEqual([res.body.id]);
   });
 });
 
@@ -432,30 +443,50 @@ describe('GET /api/phone/calls/history', () => {
 });
 
 describe('storing a call whose status callback arrived first', () => {
-  it('merges the API request into the record the callback created', async () => {
-    const calls = t.app.get(CallRecordRepository);
+  it("keeps the request's fields and the callback's newer status when Twilio's answer is stored last", async () => {
+    const records = t.app.get(CallRecordsService);
     const sid = `CA${'e'.repeat(32)}`;
-    await calls.insert(
-      { sid, direction: 'outbound', fromNumber: '+14155550199', toNumber: '+14155550100', status: 'ringing', statusSequence: 1 },
-      'webhook',
-    );
-    const merged = await calls.upsertPlaced(
+    const intent = await records.createIntent({
+      direction: 'outbound',
+      fromNumber: '+14155550199',
+      toNumber: '+14155550100',
+      agentName: 'late',
+      message: 'hi',
+      createdBy: 'caller-1',
+    });
+    // the callback (URL with record_id) names the sid and applies its status before the create answer is stored
+    expect(await records.attachIntentSid(intent.id, sid)).toBe(true);
+    expect(await records.observe(sid, { status: 'ringing', sequence: 1 }, 'webhook')).toBe(true);
+    const completed = await records.completeIntent(
+      intent.id,
       {
         sid,
         direction: 'outbound',
-        fromNumber: '+14155550199',
-        toNumber: '+14155550100',
+        from: '+14155550199',
+        to: '+14155550100',
         status: 'queued',
-        agentName: 'late',
-        message: 'hi',
-        createdBy: 'caller-1',
+        startTime: null,
+        endTime: null,
+        durationSeconds: null,
+        price: null,
+        priceUnit: null,
+        answeredBy: null,
         queueTimeMs: 0,
+        dateCreated: new Date(),
       },
-      { status: 'queued', queueTimeMs: 0 },
+      'api',
     );
-    expect(merged).toMatchObject({ sid, status: 'ringing', agentName: 'late', message: 'hi', createdBy: 'caller-1', queueTimeMs: 0 });
+    expect(completed).toMatchObject({
+      id: intent.id,
+      sid,
+      status: 'ringing',
+      agentName: 'late',
+      message: 'hi',
+      createdBy: 'caller-1',
+      queueTimeMs: 0,
+    });
     const dto = await getCall(sid);
-    expect(dto).toMatchObject({ status: 'ringing', agent_name: 'late', created_by: 'caller-1' });
+    expect(dto).toMatchObject({ id: intent.id, status: 'ringing', agent_name: 'late', created_by: 'caller-1' });
   });
 });
 

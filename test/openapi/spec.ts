@@ -153,12 +153,19 @@ export class ResponseValidator {
 function rewriteRefs<T>(value: T): T {
   if (Array.isArray(value)) return value.map(rewriteRefs) as T;
   if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(
+  const schema = Object.fromEntries(
     Object.entries(value as Record<string, unknown>).map(([k, v]) => [
       k,
       k === '$ref' && typeof v === 'string' && v.startsWith('#/') ? `openapi${v}` : rewriteRefs(v),
     ]),
-  ) as T;
+  );
+  // `nullable` beside a composition (`allOf: [$ref]`, which the swagger plugin writes for `Dto | null`)
+  // means "this or null", as the generated clients read it; JSON Schema needs it spelled out
+  if (schema.nullable === true && (schema.allOf || schema.oneOf || schema.anyOf) && !schema.type) {
+    const { nullable: _nullable, description, ...rest } = schema;
+    return { description, anyOf: [rest, { type: 'null' }] } as T;
+  }
+  return schema as T;
 }
 
 /** Rows per table, to prove a rejected request wrote nothing. */

@@ -76,7 +76,7 @@ describe('generated SDK against the running service', () => {
 
     const done = await eventually(
       async () => {
-        const { data } = await getCall({ client: viewer, path: { sid: call.sid } });
+        const { data } = await getCall({ client: viewer, path: { sid: call.id } });
         return data?.status === 'completed' ? data : undefined;
       },
       20_000,
@@ -85,7 +85,7 @@ describe('generated SDK against the running service', () => {
     expect(done.duration).toBeGreaterThan(0);
     expect(done.timeline?.map((e) => e.status)).toEqual(expect.arrayContaining(['queued', 'completed']));
 
-    const hangup = await hangupCall({ client: admin, path: { sid: call.sid } });
+    const hangup = await hangupCall({ client: admin, path: { sid: call.id } });
     expect(hangup.response.status).toBe(409);
     expect(hangup.error?.code).toBe('call_already_ended');
 
@@ -101,7 +101,7 @@ describe('generated SDK against the running service', () => {
       expect(res.response.status).toBe(201);
       sent.push(res.data!);
     }
-    const one = await getSms({ client: viewer, path: { sid: sent[0].sid } });
+    const one = await getSms({ client: viewer, path: { sid: sent[0].id } });
     expect(one.data).toMatchObject({ sid: sent[0].sid, body: 'SDK first', to: '+14155550100', segments: 1 });
 
     const page1 = await getSmsHistory({ client: viewer, query: { agent_name: 'SDK Bot', limit: 2 } });

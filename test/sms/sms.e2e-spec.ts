@@ -1,4 +1,4 @@
-import { MessageRecordRepository } from '../../src/sms/message-record.repository';
+import { MessageRecordsService } from '../../src/sms/message-records.service';
 import { OptOutRepository } from '../../src/sms/opt-out.repository';
 import { JsonBody, Reply, fieldsOf, request } from '../support/http';
 import { TestApp, eventually, startTestApp } from '../support/test-app';
@@ -76,7 +76,7 @@ describe("the guide's curl", () => {
     });
     expect(res.body.sid).toMatch(/^SM[0-9a-f]{32}$/);
     const truth = t.sandbox.messages().find((m) => m.sid === res.body.sid)!;
-    expect(truth.statusCallback).toBe(twilioCallbackUrl(t.config.twilio, '/status'));
+    expect(truth.statusCallback).toBe(twilioCallbackUrl(t.config.twilio, '/status', { record_id: res.body.id }));
   });
 
   it("the guide's placeholder +1987654321 is refused with 400 naming to", async () => {
@@ -270,29 +270,43 @@ describe('GET /api/phone/sms/history', () => {
 });
 
 describe('storing a message whose status callback arrived first', () => {
-  it('merges the API request into the record the callback created', async () => {
-    const messages = t.app.get(MessageRecordRepository);
+  it("keeps the request's fields and the callback's newer status when Twilio's answer is stored last", async () => {
+    const records = t.app.get(MessageRecordsService);
     const sid = `SM${'e'.repeat(32)}`;
-    await messages.insert(
-      { sid, direction: 'outbound', fromNumber: '+14155550199', toNumber: '+14155550100', body: '', mediaUrls: [], status: 'sent' },
-      'webhook',
-    );
-    const merged = await messages.upsertSent(
+    const intent = await records.createIntent({
+      direction: 'outbound',
+      fromNumber: '+14155550199',
+      toNumber: '+14155550100',
+      body: 'late body',
+      mediaUrls: ['https://cdn.example.com/late.png'],
+      agentName: 'late',
+      createdBy: 'texter-1',
+    });
+    // the callback (URL with record_id) names the sid and applies its status before the send answer is stored
+    expect(await records.attachIntentSid(intent.id, sid)).toBe(true);
+    expect(await records.observe(sid, { status: 'sent' }, 'webhook')).toBe(true);
+    const completed = await records.completeIntent(
+      intent.id,
       {
         sid,
         direction: 'outbound',
-        fromNumber: '+14155550199',
-        toNumber: '+14155550100',
+        from: '+14155550199',
+        to: '+14155550100',
         body: 'late body',
-        mediaUrls: ['https://cdn.example.com/late.png'],
         status: 'queued',
         segments: 1,
-        agentName: 'late',
-        createdBy: 'texter-1',
+        mediaCount: 1,
+        errorCode: null,
+        errorMessage: null,
+        price: null,
+        priceUnit: null,
+        dateSent: null,
+        dateCreated: new Date(),
       },
-      { status: 'queued', segments: 1 },
+      'api',
     );
-    expect(merged).toMatchObject({
+    expect(completed).toMatchObject({
+      id: intent.id,
       sid,
       status: 'sent',
       body: 'late body',
@@ -300,7 +314,13 @@ describe('storing a message whose status callback arrived first', () => {
       agentName: 'late',
       createdBy: 'texter-1',
     });
-    expect(await getSms(sid)).toMatchObject({ status: 'sent', body: 'late body', agent_name: 'late', created_by: 'texter-1' });
+    expect(await getSms(sid)).toMatchObject({
+      id: intent.id,
+      status: 'sent',
+      body: 'late body',
+      agent_name: 'late',
+      created_by: 'texter-1',
+    });
   });
 });
 

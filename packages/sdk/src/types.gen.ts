@@ -106,6 +106,10 @@ export type CallDto = {
      */
     from: string;
     /**
+     * The record's id; GET /api/phone/calls/{id} finds the call with it.
+     */
+    id: string;
+    /**
      * Text-to-speech language.
      */
     language: string | null;
@@ -130,17 +134,18 @@ export type CallDto = {
      */
     record: boolean;
     /**
-     * Twilio call SID.
+     * Twilio call SID; null until Twilio has confirmed the call.
      */
-    sid: string;
+    sid: string | null;
     /**
      * When the callee's phone was reached.
      */
     start_time: string | null;
     /**
-     * Current status.
+     * Current status: Twilio's, or `initiating` (asked, Twilio's answer not stored yet) or `unknown`
+     * (Twilio's answer was lost; reconciliation finds out, and a call Twilio never received ends `failed`).
      */
-    status: 'queued' | 'initiated' | 'ringing' | 'in-progress' | 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled';
+    status: 'initiating' | 'unknown' | 'queued' | 'initiated' | 'ringing' | 'in-progress' | 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled';
     /**
      * Every status the call was seen in, oldest first (only on GET /api/phone/calls/{sid}).
      */
@@ -417,6 +422,10 @@ export type MessageDto = {
      */
     from: string;
     /**
+     * The record's id; GET /api/phone/sms/{id} finds the message with it.
+     */
+    id: string;
+    /**
      * Attached media URLs.
      */
     media_urls: Array<string>;
@@ -437,13 +446,14 @@ export type MessageDto = {
      */
     sent_at: string | null;
     /**
-     * Twilio message SID.
+     * Twilio message SID; null until Twilio has confirmed the message.
      */
-    sid: string;
+    sid: string | null;
     /**
-     * Current status.
+     * Current status: Twilio's, or `initiating` (asked, Twilio's answer not stored yet) or `unknown`
+     * (Twilio's answer was lost; reconciliation finds out, and a message Twilio never received ends `failed`).
      */
-    status: 'accepted' | 'scheduled' | 'queued' | 'sending' | 'sent' | 'delivered' | 'undelivered' | 'failed' | 'receiving' | 'received' | 'read' | 'canceled';
+    status: 'initiating' | 'unknown' | 'accepted' | 'scheduled' | 'queued' | 'sending' | 'sent' | 'delivered' | 'undelivered' | 'failed' | 'receiving' | 'received' | 'read' | 'canceled';
     /**
      * Every status the message was seen in, oldest first (only on GET /api/phone/sms/{sid}).
      */
@@ -1111,19 +1121,26 @@ export type PlaceCallErrors = {
      */
     429: ErrorResponseDto;
     /**
-     * Twilio failed or rejected the service credentials
+     * Twilio could not be reached (nothing was sent) or rejected the service credentials
      */
     502: ErrorResponseDto;
     /**
-     * Twilio did not answer in time
+     * The request could not be recorded (code dependency_unavailable); nothing was sent to Twilio
      */
-    504: ErrorResponseDto;
+    503: ErrorResponseDto;
 };
 
 export type PlaceCallError = PlaceCallErrors[keyof PlaceCallErrors];
 
 export type PlaceCallResponses = {
+    /**
+     * Twilio placed the call; the record is stored
+     */
     201: CallDto;
+    /**
+     * Twilio's answer is not stored yet: status `unknown` (Twilio did not answer in time or failed; sid null) or Twilio placed the call and its record is completed shortly. Look the call up by `id`; do not place it again.
+     */
+    202: CallDto;
 };
 
 export type PlaceCallResponse = PlaceCallResponses[keyof PlaceCallResponses];
@@ -1157,9 +1174,9 @@ export type GetCallHistoryData = {
          */
         since?: string;
         /**
-         * Only calls in this status.
+         * Only calls in this status (`initiating` and `unknown` included).
          */
-        status?: 'queued' | 'initiated' | 'ringing' | 'in-progress' | 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled';
+        status?: 'initiating' | 'unknown' | 'queued' | 'initiated' | 'ringing' | 'in-progress' | 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled';
         /**
          * Only records to this number (E.164; encode `+` as %2B).
          */
@@ -1203,7 +1220,8 @@ export type GetCallData = {
     body?: never;
     path: {
         /**
-         * Twilio call SID (CA followed by 32 hex characters). A SID we do not know, well-formed or not, is a 404.
+         * Twilio call SID (CA followed by 32 hex characters) or the record's `id` (a UUID, known before Twilio
+         * answers). One we do not know, well-formed or not, is a 404.
          */
         sid: string;
     };
@@ -1242,7 +1260,8 @@ export type HangupCallData = {
     body?: never;
     path: {
         /**
-         * Twilio call SID (CA followed by 32 hex characters). A SID we do not know, well-formed or not, is a 404.
+         * Twilio call SID (CA followed by 32 hex characters) or the record's `id` (a UUID, known before Twilio
+         * answers). One we do not know, well-formed or not, is a 404.
          */
         sid: string;
     };
@@ -1268,7 +1287,7 @@ export type HangupCallErrors = {
      */
     404: ErrorResponseDto;
     /**
-     * The call has already ended (code call_already_ended)
+     * The call has already ended (code call_already_ended), or Twilio has not confirmed it yet (code conflict)
      */
     409: ErrorResponseDto;
     /**
@@ -1297,7 +1316,8 @@ export type ListCallRecordingsData = {
     body?: never;
     path: {
         /**
-         * Twilio call SID (CA followed by 32 hex characters). A SID we do not know, well-formed or not, is a 404.
+         * Twilio call SID (CA followed by 32 hex characters) or the record's `id` (a UUID, known before Twilio
+         * answers). One we do not know, well-formed or not, is a 404.
          */
         sid: string;
     };
@@ -1721,19 +1741,26 @@ export type SendSmsErrors = {
      */
     429: ErrorResponseDto;
     /**
-     * Twilio failed or rejected the service credentials
+     * Twilio could not be reached (nothing was sent) or rejected the service credentials
      */
     502: ErrorResponseDto;
     /**
-     * Twilio did not answer in time
+     * The request could not be recorded (code dependency_unavailable); nothing was sent to Twilio
      */
-    504: ErrorResponseDto;
+    503: ErrorResponseDto;
 };
 
 export type SendSmsError = SendSmsErrors[keyof SendSmsErrors];
 
 export type SendSmsResponses = {
+    /**
+     * Twilio took the message; the record is stored
+     */
     201: MessageDto;
+    /**
+     * Twilio's answer is not stored yet: status `unknown` (Twilio did not answer in time or failed; sid null) or Twilio took the message and its record is completed shortly. Look the message up by `id`; do not send it again.
+     */
+    202: MessageDto;
 };
 
 export type SendSmsResponse = SendSmsResponses[keyof SendSmsResponses];
@@ -1767,9 +1794,9 @@ export type GetSmsHistoryData = {
          */
         since?: string;
         /**
-         * Only messages in this status.
+         * Only messages in this status (`initiating` and `unknown` included).
          */
-        status?: 'accepted' | 'scheduled' | 'queued' | 'sending' | 'sent' | 'delivered' | 'undelivered' | 'failed' | 'receiving' | 'received' | 'read' | 'canceled';
+        status?: 'initiating' | 'unknown' | 'accepted' | 'scheduled' | 'queued' | 'sending' | 'sent' | 'delivered' | 'undelivered' | 'failed' | 'receiving' | 'received' | 'read' | 'canceled';
         /**
          * Only records to this number (E.164; encode `+` as %2B).
          */
@@ -1809,7 +1836,8 @@ export type GetSmsData = {
     body?: never;
     path: {
         /**
-         * Twilio message SID (SM or MM followed by 32 hex characters). A SID we do not know is a 404.
+         * Twilio message SID (SM or MM followed by 32 hex characters) or the record's `id` (a UUID, known
+         * before Twilio answers). One we do not know is a 404.
          */
         sid: string;
     };
@@ -1896,7 +1924,12 @@ export type HandleVoiceWebhookData = {
         'X-Twilio-Signature': string;
     };
     path?: never;
-    query?: never;
+    query?: {
+        /**
+         * Id of the call or message record the URL was given to Twilio for (lets the callback find a record before it has a sid)
+         */
+        record_id?: string;
+    };
     url: '/api/phone/webhook/call';
 };
 
@@ -1966,7 +1999,12 @@ export type HandleStatusCallbackData = {
         'X-Twilio-Signature': string;
     };
     path?: never;
-    query?: never;
+    query?: {
+        /**
+         * Id of the call or message record the URL was given to Twilio for (lets the callback find a record before it has a sid)
+         */
+        record_id?: string;
+    };
     url: '/api/phone/webhook/status';
 };
 
