@@ -21,9 +21,10 @@ export interface DailyRollup {
 const DAY_MS = 86_400_000;
 
 /** The parameters of rolledUpRowsSql for the period [since, until). */
-export function rolledUpParams(since: Date, until: Date): [Date, Date, string, string, Date, Date] {
+export function rolledUpParams(since: Date, until: Date, now: Date = new Date()): [Date, Date, string, string, Date, Date] {
   const wholeFrom = new Date(Math.ceil(since.getTime() / DAY_MS) * DAY_MS);
-  const wholeUntil = new Date(Math.floor(until.getTime() / DAY_MS) * DAY_MS);
+  // the current day (and any later one) is always read from the raw rows: it is still changing
+  const wholeUntil = new Date(Math.min(Math.floor(until.getTime() / DAY_MS), Math.floor(now.getTime() / DAY_MS)) * DAY_MS);
   if (wholeFrom.getTime() >= wholeUntil.getTime()) {
     // no whole day inside: everything from the raw rows
     return [since, until, isoDay(until), isoDay(until), until, until];

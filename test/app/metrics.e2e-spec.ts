@@ -86,7 +86,8 @@ describe('GET /metrics with METRICS_TOKEN', () => {
     t.sandbox.setFaults({ serverError: 1 });
     try {
       const sms = await request(t, 'POST', '/api/phone/sms', { token: t.token(['phone:sms']), body: { to: '+14155550125', message: 'x' } });
-      expect(sms.status).toBeGreaterThanOrEqual(500);
+      // Twilio may have acted: the answer is 202 with the outcome unknown, the failure is counted
+      expect(sms.status).toBe(202);
     } finally {
       t.sandbox.setFaults({});
     }

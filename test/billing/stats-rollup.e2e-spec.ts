@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { DataSource } from 'typeorm';
 import { UsageRollupService } from '../../src/billing/usage-rollup.service';
 import { JsonBody, request } from '../support/http';
-import { TestApp, startTestApp } from '../support/test-app';
+import { TestApp, eventually, startTestApp } from '../support/test-app';
 
 const DAY_MS = 86_400_000;
 const CALL_STATUSES = ['completed', 'busy', 'no-answer', 'failed', 'canceled', 'in-progress', 'queued'];
@@ -141,6 +141,11 @@ describe('usage statistics from daily rollups', () => {
       body: { to: '+14155550100', message: 'Hello' },
     });
     expect(placed.status).toBe(201);
+    // let the call end, so nothing changes between the answer and the recount
+    await eventually(async () => {
+      const call = await request(t, 'GET', `/api/phone/calls/${placed.body.id}`, { token });
+      return call.body.status === 'completed';
+    });
     await rollup.refresh();
 
     const now = Date.now();

@@ -1,3 +1,4 @@
+import { twilioCallbackUrl } from '../../src/common/twilio-callback-url';
 import { DataSource } from 'typeorm';
 import { ReconcileService } from '../../src/webhooks/reconcile.service';
 import { JsonBody, Reply, request } from '../support/http';
@@ -318,9 +319,10 @@ describe('a call whose TwiML is longer than Twilio takes inline', () => {
     } finally {
       await restore();
     }
-    expect(call.url).toBe(`${t.config.twilio.webhookBaseUrl}/call?record_id=${res.body.id}`);
+    expect(call.url).toBe(twilioCallbackUrl(t.config.twilio, '/call', { record_id: res.body.id as string }));
     const says = call.executed.filter((v) => v.verb === 'Say');
     expect(says.map((v) => v.text).join(' ')).toBe(message);
-    expect(t.sandbox.callbacks().find((c) => c.url === call.url)?.status).toBe(200);
+    // the fragment (Twilio's connection overrides) is never sent
+    expect(t.sandbox.callbacks().find((c) => c.url === call.url.split('#')[0])?.status).toBe(200);
   });
 });

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
 import { IdempotencyService } from '../../src/idempotency/idempotency.service';
 import { requestFingerprint } from '../../src/idempotency/idempotency-key';
 import { OptOutRepository } from '../../src/sms/opt-out.repository';
@@ -229,20 +230,44 @@ describe('Idempotency-Key', () => {
     expect(callsTo('+14155550143')).toHaveLength(1);
   });
 
-  it('does not keep a 5xx: the retry with the same key runs once Twilio is back', async () => {
+  it('does not keep a 5xx: the retry with the same key runs once the request can be recorded', async () => {
     const key = randomUUID();
-    const body = { to: '+14155550144', message: 'Twilio was down.' };
-    t.sandbox.setFaults({ serverError: 1 });
+    const body = { to: '+14155550144', message: 'The database was down.' };
+    const db = t.app.get(DataSource);
+    // the message cannot be recorded before Twilio is asked: 503, nothing sent
+    await db.query(`CREATE FUNCTION idem_refuse_insert() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused'; END $$`);
+    await db.query('CREATE TRIGGER idem_refuse_insert BEFORE INSERT ON message_records FOR EACH ROW EXECUTE FUNCTION idem_refuse_insert()');
     try {
       const failed = await send(t, '/api/phone/sms', { token: caller, key, body });
-      expect(failed.status).toBe(502);
+      expect(failed.status).toBe(503);
+      expect(messagesTo('+14155550144')).toHaveLength(0);
     } finally {
-      t.sandbox.setFaults({});
+      await db.query('DROP TRIGGER idem_refuse_insert ON message_records');
+      await db.query('DROP FUNCTION idem_refuse_insert()');
     }
     const retry = await send(t, '/api/phone/sms', { token: caller, key, body });
     expect(retry.status).toBe(201);
     expect(retry.headers.get('idempotent-replayed')).toBeNull();
     expect(messagesTo('+14155550144')).toHaveLength(1);
+  });
+
+  it('keeps a 202 whose outcome is unknown: the retry replays it and asks Twilio nothing', async () => {
+    const key = randomUUID();
+    const body = { to: '+14155550146', message: 'Twilio failed.' };
+    t.sandbox.setFaults({ serverError: 1 });
+    let first: Awaited<ReturnType<typeof send>>;
+    try {
+      first = await send(t, '/api/phone/sms', { token: caller, key, body });
+      expect(first.status).toBe(202);
+      expect(first.body.status).toBe('unknown');
+    } finally {
+      t.sandbox.setFaults({});
+    }
+    const retry = await send(t, '/api/phone/sms', { token: caller, key, body });
+    expect(retry.status).toBe(202);
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    expect(retry.body).toEqual(first.body);
+    expect(messagesTo('+14155550146')).toHaveLength(0);
   });
 
   it('a caller without the permission is refused before the key is looked at', async () => {
