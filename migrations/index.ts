@@ -1,3 +1,4 @@
+import { OneTimelineEntryPerStatus1796186903388 } from './1796186903388-one-timeline-entry-per-status';
 import { UsageDailyRollups1796185454456 } from './1796185454456-usage-daily-rollups';
 import { HistoryKeysetIndexes1796184587762 } from './1796184587762-history-keyset-indexes';
 import { ReconcileWatermarks1796183578835 } from './1796183578835-reconcile-watermarks';
@@ -15,4 +16,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   ReconcileWatermarks1796183578835,
   HistoryKeysetIndexes1796184587762,
   UsageDailyRollups1796185454456,
+  OneTimelineEntryPerStatus1796186903388,
 ];
