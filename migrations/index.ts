@@ -1,3 +1,4 @@
+import { OneTimelineEntryPerStatus1796186903388 } from './1796186903388-one-timeline-entry-per-status';
 import { UsageDailyRollups1796185454456 } from './1796185454456-usage-daily-rollups';
 import { HistoryKeysetIndexes1796184587762 } from './1796184587762-history-keyset-indexes';
 import { RecordIntents1796184239671 } from './1796184239671-record-intents';
@@ -17,4 +18,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   RecordIntents1796184239671,
   HistoryKeysetIndexes1796184587762,
   UsageDailyRollups1796185454456,
+  OneTimelineEntryPerStatus1796186903388,
 ];

@@ -1,4 +1,4 @@
-import type { CallSnapshot, CallStatus } from '../twilio/twilio.types';
+import { type CallSnapshot, type CallStatus, isTerminalCallStatus } from '../twilio/twilio.types';
 
 /** What Twilio told us about a call: a status (with its callback sequence, if any) and facts. */
 export interface CallObservation {
@@ -29,6 +29,18 @@ export function callFactsOfSnapshot(s: CallSnapshot) {
     answeredBy: s.answeredBy,
     queueTimeMs: s.queueTimeMs,
   };
+}
+
+/**
+ * Twilio's own time for the status a snapshot reports, so a status seen by a read sits on the same
+ * clock as the callbacks: creation for `queued`, dialing for `initiated`, the end for a terminal
+ * status. Undefined when the snapshot does not say (the moment of the read is then used).
+ */
+export function callSnapshotEventTime(s: CallSnapshot): Date | undefined {
+  if (s.status === 'queued') return s.dateCreated ?? undefined;
+  if (s.status === 'initiated') return s.startTime ?? s.dateCreated ?? undefined;
+  if (isTerminalCallStatus(s.status)) return s.endTime ?? undefined;
+  return undefined;
 }
 
 /** What Twilio reported about one recording. */

@@ -18,7 +18,7 @@ import { StatusEventSource, TimelineService } from '../timeline/timeline.service
 import { CallStatus, Direction, TERMINAL_CALL_STATUSES } from '../twilio/twilio.types';
 import { CallObservation } from './call-observation';
 import { CallRecordEntity, CallRecordStatus } from './call-record.entity';
-import { callStatusAdvances } from './call-status.rules';
+import { callStatusAdvances, callStatusRank } from './call-status.rules';
 
 export interface CallHistoryFilter {
   status?: CallRecordStatus;
@@ -286,7 +286,7 @@ export class CallRecordRepository {
 
   /**
    * Claims up to `limit` calls for reconciliation and returns their sids: non-terminal ones (`stale`),
-   * terminal ones without a price (`unpriced`) or answered record=true calls without any recording
+   * terminal ones without a price (`unpriced`) or answered recording calls without any recording
    * (`unrecorded`), neither updated nor compared with Twilio since `before`.
    */
   claimForReconcile(which: 'stale' | 'unpriced' | 'unrecorded', before: Date, limit: number): Promise<string[]> {
@@ -295,7 +295,7 @@ export class CallRecordRepository {
   }
 
   timeline(sid: string) {
-    return this.timelines.list('call', sid);
+    return this.timelines.list('call', sid, callStatusRank);
   }
 
   async usageTotals(since: Date, until: Date): Promise<CallUsageTotals> {
@@ -364,9 +364,10 @@ export class CallRecordRepository {
 const CLAIM_CONDITIONS: Record<'stale' | 'unpriced' | 'unrecorded', [string, unknown[]]> = {
   stale: ['sid IS NOT NULL AND status <> ALL($4)', [TERMINAL_CALL_STATUSES]],
   unpriced: ['sid IS NOT NULL AND status = ANY($4) AND price IS NULL', [TERMINAL_CALL_STATUSES]],
-  // asked to record, answered, and no recording heard of in the day since: its callback may have been lost
+  // recording (asked to, a voicemail, or TwiML with <Record>), answered, and no recording heard of in
+  // the day since: its callback may have been lost
   unrecorded: [
-    "sid IS NOT NULL AND record AND status = 'completed' AND created_at > now() - interval '1 day' " +
+    "sid IS NOT NULL AND (record OR twiml ILIKE '%<Record%') AND status = 'completed' AND created_at > now() - interval '1 day' " +
       'AND NOT EXISTS (SELECT 1 FROM recordings r WHERE r.call_sid = call_records.sid)',
     [],
   ],

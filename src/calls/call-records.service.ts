@@ -4,7 +4,7 @@ import { RecordStoredListener, RecordStoredListeners } from '../common/record-st
 import type { ReconcileFailure, SetAsideRecords } from '../db/reconcile-failures';
 import type { StatusEventSource } from '../timeline/timeline.service';
 import { CallSnapshot, CallStatus } from '../twilio/twilio.types';
-import { CallObservation, RecordingUpsert, callFactsOfSnapshot } from './call-observation';
+import { CallObservation, RecordingUpsert, callFactsOfSnapshot, callSnapshotEventTime } from './call-observation';
 import { CallRecordEntity } from './call-record.entity';
 import { CallDailyUsage, CallRecordRepository, CallUsageTotals } from './call-record.repository';
 import { placedCallTwiml } from './placed-call.twiml';
@@ -20,6 +20,8 @@ export interface InboundCall {
   from: string;
   to: string;
   status: CallStatus;
+  /** Whether our answer records the caller (a voicemail): its recording is then looked for until found. */
+  record: boolean;
 }
 
 /**
@@ -113,13 +115,21 @@ export class CallRecordsService {
 
   /** Applies Twilio's current view of a call to its record; false when the call is not stored. */
   observeSnapshot(snapshot: CallSnapshot, source: StatusEventSource): Promise<boolean> {
-    return this.observe(snapshot.sid, callFactsOfSnapshot(snapshot), source);
+    return this.observe(snapshot.sid, { ...callFactsOfSnapshot(snapshot), occurredAt: callSnapshotEventTime(snapshot) }, source);
   }
 
   /** Stores an inbound call once, whatever the retries; true when this call stored it. */
   async recordInbound(call: InboundCall): Promise<boolean> {
     return this.calls.insertIfAbsent(
-      { sid: call.sid, direction: 'inbound', fromNumber: call.from, toNumber: call.to, status: call.status, createdBy: null },
+      {
+        sid: call.sid,
+        direction: 'inbound',
+        fromNumber: call.from,
+        toNumber: call.to,
+        status: call.status,
+        record: call.record,
+        createdBy: null,
+      },
       'webhook',
     );
   }

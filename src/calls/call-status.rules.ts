@@ -14,6 +14,11 @@ const CALL_RANK: Record<CallStatus, number> = {
   canceled: 4,
 };
 
+/** Where a status stands in a call's lifecycle; an unknown one comes last. */
+export function callStatusRank(status: string): number {
+  return (CALL_RANK as Record<string, number>)[status] ?? Number.MAX_SAFE_INTEGER;
+}
+
 /** Whether a call may move from `current` to `next`; a terminal status is final, any Twilio status ends an intent. */
 export function callStatusAdvances(current: CallRecordStatus, next: CallStatus): boolean {
   if (isIntentStatus(current)) return true;

@@ -18,7 +18,7 @@ import { StatusEventSource, TimelineService } from '../timeline/timeline.service
 import { Direction, MessageStatus, TERMINAL_MESSAGE_STATUSES } from '../twilio/twilio.types';
 import { MessageRecordEntity, MessageRecordStatus } from './message-record.entity';
 import { MessageObservation } from './message-observation';
-import { messageStatusAdvances } from './message-status.rules';
+import { messageStatusAdvances, messageStatusRank } from './message-status.rules';
 
 export interface MessageHistoryFilter {
   status?: MessageRecordStatus;
@@ -233,6 +233,7 @@ export class MessageRecordRepository {
           (patch as Record<string, unknown>)[field] = value;
         }
       }
+      if (seen.sentNoLaterThan && !record.sentAt && !seen.sentAt) patch.sentAt = seen.sentNoLaterThan;
       if (seen.status) {
         await this.recordStatus(tx, sid, seen.status, source, seen.occurredAt ?? new Date(), seen.errorCode ?? null);
       }
@@ -275,7 +276,7 @@ export class MessageRecordRepository {
   }
 
   timeline(sid: string) {
-    return this.timelines.list('message', sid);
+    return this.timelines.list('message', sid, messageStatusRank);
   }
 
   async spendSince(since: Date): Promise<{ actual: string; pendingSegments: number }> {

@@ -4,7 +4,7 @@ import { RecordStoredListener, RecordStoredListeners } from '../common/record-st
 import type { ReconcileFailure, SetAsideRecords } from '../db/reconcile-failures';
 import type { StatusEventSource } from '../timeline/timeline.service';
 import { MessageSnapshot, MessageStatus } from '../twilio/twilio.types';
-import { MessageObservation, messageFactsOfSnapshot } from './message-observation';
+import { MessageObservation, messageFactsOfSnapshot, messageSnapshotEventTime } from './message-observation';
 import { MessageRecordEntity } from './message-record.entity';
 import { MessageDailyUsage, MessageRecordRepository, MessageUsageTotals } from './message-record.repository';
 
@@ -104,7 +104,7 @@ export class MessageRecordsService {
 
   /** Applies Twilio's current view of a message to its record; false when it is not stored. */
   observeSnapshot(snapshot: MessageSnapshot, source: StatusEventSource): Promise<boolean> {
-    return this.observe(snapshot.sid, messageFactsOfSnapshot(snapshot), source);
+    return this.observe(snapshot.sid, { ...messageFactsOfSnapshot(snapshot), occurredAt: messageSnapshotEventTime(snapshot) }, source);
   }
 
   /** Stores an inbound message once, whatever the retries; true when this call stored it. */

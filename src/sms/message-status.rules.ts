@@ -17,6 +17,11 @@ const MESSAGE_RANK: Record<MessageStatus, number> = {
   read: 5,
 };
 
+/** Where a status stands in a message's lifecycle; an unknown one comes last. */
+export function messageStatusRank(status: string): number {
+  return (MESSAGE_RANK as Record<string, number>)[status] ?? Number.MAX_SAFE_INTEGER;
+}
+
 /** Whether a message may move from `current` to `next`; only `read` may follow `delivered`. */
 export function messageStatusAdvances(current: MessageRecordStatus, next: MessageStatus): boolean {
   if (isIntentStatus(current)) return true;

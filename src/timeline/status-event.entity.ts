@@ -2,7 +2,7 @@ import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 /** A record's timeline: each status it was seen in, once. */
 @Entity('status_events')
-@Index('uq_status_events_resource_status', ['resourceSid', 'status', 'sequenceNumber'], { unique: true })
+@Index('uq_status_events_resource_status', ['resourceSid', 'status'], { unique: true })
 @Index('idx_status_events_resource_time', ['resourceSid', 'occurredAt'])
 export class StatusEventEntity {
   @PrimaryGeneratedColumn('uuid')

@@ -95,3 +95,23 @@ export function classifyTwilioError(httpStatus: number, code: number | undefined
       return new TwilioGatewayError('unavailable', `Twilio failed: ${message}`, code);
   }
 }
+
+/**
+ * Titles from Twilio's error dictionary for the codes a status callback reports without a message
+ * (callbacks carry ErrorCode only; the resource's error_message says this text).
+ */
+const DELIVERY_ERROR_TITLES: Record<number, string> = {
+  30001: 'Queue overflow',
+  30002: 'Account suspended',
+  30003: 'Unreachable destination handset',
+  30004: 'Message blocked',
+  30005: 'Unknown destination handset',
+  30006: 'Landline or unreachable carrier',
+  30007: 'Message filtered',
+  30008: 'Unknown error',
+};
+
+/** The error dictionary's title for a delivery error code, or null for a code we do not map. */
+export function twilioErrorTitle(code: number): string | null {
+  return DELIVERY_ERROR_TITLES[code] ?? null;
+}

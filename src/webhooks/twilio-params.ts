@@ -2,6 +2,7 @@ import type { CallObservation, RecordingUpsert } from '../calls/call-observation
 import type { MessageObservation } from '../sms/message-observation';
 import { appLogger } from '../common/logger';
 import { hasUnstorableChar, replaceUnstorableChars } from '../common/storable-text';
+import { twilioErrorTitle } from '../twilio/twilio.errors';
 import { CALL_STATUSES, CallStatus, MESSAGE_STATUSES, MessageStatus, isTerminalCallStatus } from '../twilio/twilio.types';
 import type { WebhookKind } from './webhook-event.entity';
 
@@ -153,13 +154,26 @@ export function callObservationOf(params: TwilioParams): CallObservation {
   };
 }
 
-export function messageObservationOf(params: TwilioParams): MessageObservation {
+/**
+ * What a message status callback says about the message, received at `receivedAt`. Callbacks carry
+ * no time and no error text: a status that means the message left Twilio dates `sent_at` when it is
+ * still unknown (a read replaces it with Twilio's own), and the error code is named from Twilio's
+ * error dictionary.
+ */
+export function messageObservationOf(params: TwilioParams, receivedAt?: Date): MessageObservation {
+  const status = asMessageStatus(param(params, 'MessageStatus') ?? param(params, 'SmsStatus'));
+  const errorCode = intParam(params, 'ErrorCode');
   return {
-    status: asMessageStatus(param(params, 'MessageStatus') ?? param(params, 'SmsStatus')),
-    errorCode: intParam(params, 'ErrorCode'),
-    errorMessage: param(params, 'ErrorMessage'),
+    status,
+    occurredAt: receivedAt,
+    errorCode,
+    errorMessage: param(params, 'ErrorMessage') ?? (errorCode === undefined ? undefined : (twilioErrorTitle(errorCode) ?? undefined)),
+    sentNoLaterThan: status && LEFT_TWILIO.has(status) ? (receivedAt ?? new Date()) : undefined,
   };
 }
+
+/** Message statuses that mean Twilio handed the message to the carrier. */
+const LEFT_TWILIO = new Set<MessageStatus>(['sent', 'delivered', 'undelivered', 'read']);
 
 const RECORDING_STATUSES = ['in-progress', 'paused', 'stopped', 'processing', 'completed', 'absent', 'failed'];
 

@@ -176,7 +176,7 @@ export class WebhookInboxService {
         applied = await this.calls.observe(event.sid, callObservationOf(params), 'webhook');
         break;
       case 'message_status':
-        applied = await this.messages.observe(event.sid, messageObservationOf(params), 'webhook');
+        applied = await this.messages.observe(event.sid, messageObservationOf(params, event.receivedAt), 'webhook');
         break;
       case 'recording_status': {
         const recording = recordingOf(params);
@@ -184,17 +184,24 @@ export class WebhookInboxService {
         applied = true;
         break;
       }
-      case 'inbound_call':
-        await this.calls.recordInbound({
+      case 'inbound_call': {
+        const status = asCallStatus(param(params, 'CallStatus')) ?? 'ringing';
+        const stored = await this.calls.recordInbound({
           sid: event.sid,
           from: (param(params, 'From') ?? '').slice(0, 32),
           to: (param(params, 'To') ?? '').slice(0, 32),
-          status: asCallStatus(param(params, 'CallStatus')) ?? 'ringing',
+          status,
+          // the greeting ends in <Record>: the voicemail is fetched even if its callbacks are lost
+          record: this.config.webhooks.inboundAction === 'voicemail',
         });
+        // the voice URL's later requests (a <Record> action) say how the call went on: a number
+        // configured without a status callback sends nothing else
+        if (!stored) await this.calls.observe(event.sid, { status }, 'webhook');
         await this.events.markApplied(event.id);
         await this.applyPending(event.sid);
         applied = true;
         break;
+      }
       case 'inbound_sms':
         await this.storeInboundSms(event.sid, params, event.receivedAt);
         applied = true;
