@@ -215,6 +215,12 @@ export class ReconcileService implements OnApplicationBootstrap, OnModuleDestroy
       await work();
     } catch (error) {
       report.failures++;
+      // Twilio saying a stored record does not exist is definitive (the record was claimed only
+      // after it had been stale for a while): set it aside now, with one log line saying so.
+      if (blame === 'record' && isNotFoundAtTwilio(error)) {
+        await this.countFailure(resource, sid, failureReason(error), blame, 1);
+        return;
+      }
       appLogger().event('warn', 'reconcile_record_failed', {
         resource,
         sid,
@@ -232,10 +238,16 @@ export class ReconcileService implements OnApplicationBootstrap, OnModuleDestroy
       );
   }
 
-  private async countFailure(resource: 'call' | 'message', sid: string, reason: string, blame: 'record' | 'events'): Promise<void> {
+  private async countFailure(
+    resource: 'call' | 'message',
+    sid: string,
+    reason: string,
+    blame: 'record' | 'events',
+    maxFailures = this.config.reconcile.maxFailures,
+  ): Promise<void> {
     try {
       if (blame === 'events') return await this.inbox.recordFailureForSid(sid, reason);
-      const failure = await this.records(resource).recordReconcileFailure(sid, reason, this.config.reconcile.maxFailures);
+      const failure = await this.records(resource).recordReconcileFailure(sid, reason, maxFailures);
       if (failure?.setAside) {
         appLogger().event('warn', 'reconcile_record_set_aside', { resource, sid, failures: failure.failures, reason });
       }
@@ -247,6 +259,10 @@ export class ReconcileService implements OnApplicationBootstrap, OnModuleDestroy
   private records(resource: 'call' | 'message'): CallRecordsService | MessageRecordsService {
     return resource === 'call' ? this.calls : this.messages;
   }
+}
+
+function isNotFoundAtTwilio(error: unknown): boolean {
+  return error instanceof TwilioGatewayError && error.kind === 'not_found';
 }
 
 /**
