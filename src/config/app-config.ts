@@ -54,6 +54,11 @@ export interface AppConfig {
     requestTimeoutMs: number;
     sandboxSpeed: number;
     sandboxPort: number;
+    /**
+     * Where the in-process sandbox keeps its account (numbers, calls, messages) across restarts;
+     * null: it starts empty each time.
+     */
+    sandboxStateFile: string | null;
   };
   jwt: {
     algorithm: JwtAlgorithm;
@@ -358,6 +363,8 @@ export function loadConfig(env: Env = readEnvFiles()): AppConfig {
     r.problems.push('DATABASE_URL is required in production (or set ALLOW_PGLITE_IN_PRODUCTION=true)');
   }
 
+  const pgliteDataDir = r.string('PGLITE_DATA_DIR', './data/pglite');
+
   const algorithm = r.oneOf('JWT_ALGORITHM', ['HS256', 'RS256'] as const, 'HS256');
   let verifyKey: string;
   let signKey: string | null;
@@ -386,7 +393,7 @@ export function loadConfig(env: Env = readEnvFiles()): AppConfig {
     version: packageVersion(),
     database: {
       url: databaseUrl,
-      pgliteDataDir: r.string('PGLITE_DATA_DIR', './data/pglite'),
+      pgliteDataDir,
       runMigrations: r.bool('DB_RUN_MIGRATIONS', true),
       acquireTimeoutMs: r.int('DB_ACQUIRE_TIMEOUT_MS', 3000, 100, 600_000),
       statementTimeoutMs: r.int('DB_STATEMENT_TIMEOUT_MS', 5000, 0, 3_600_000),
@@ -404,6 +411,7 @@ export function loadConfig(env: Env = readEnvFiles()): AppConfig {
       requestTimeoutMs: r.int('TWILIO_TIMEOUT_MS', 15000, 100, 120000),
       sandboxSpeed: r.number('SANDBOX_SPEED', 1, 0.01),
       sandboxPort: r.int('SANDBOX_PORT', 0, 0, 65535),
+      sandboxStateFile: r.raw('SANDBOX_STATE_FILE') ?? defaultSandboxStateFile(databaseUrl, pgliteDataDir),
     },
     jwt: {
       algorithm,
@@ -473,4 +481,13 @@ export function loadConfig(env: Env = readEnvFiles()): AppConfig {
   }
   if (r.problems.length) throw new ConfigError(r.problems);
   return config;
+}
+
+/**
+ * The sandbox's account lives beside PGlite's data, so the two survive a restart together (and an
+ * in-memory database gets a sandbox that starts empty too): `./data/pglite` → `./data/pglite.sandbox.json`.
+ */
+function defaultSandboxStateFile(databaseUrl: string | null, pgliteDataDir: string): string | null {
+  if (databaseUrl !== null || pgliteDataDir.startsWith('memory://')) return null;
+  return `${pgliteDataDir.replace(/[\\/]+$/, '')}.sandbox.json`;
 }
