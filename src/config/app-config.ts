@@ -105,6 +105,10 @@ export interface AppConfig {
   calls: {
     refreshAfterSeconds: number;
   };
+  numbers: {
+    /** How often the numbers we hold are compared with Twilio's list (also once at start); 0: only on GET numbers. */
+    syncIntervalSeconds: number;
+  };
   pricing: Pricing;
   guardrails: {
     /** At most this many calls not yet ended at once, across instances; 0: no cap. */
@@ -449,6 +453,9 @@ export function loadConfig(env: Env = readEnvFiles()): AppConfig {
     },
     calls: {
       refreshAfterSeconds: r.int('CALL_REFRESH_AFTER_SECONDS', 30, 0, 86400),
+    },
+    numbers: {
+      syncIntervalSeconds: r.int('NUMBERS_SYNC_INTERVAL_SECONDS', 300, 0, 86400),
     },
     pricing: {
       voicePerMinute: r.money('PRICE_VOICE_PER_MINUTE', '0.0085'),
