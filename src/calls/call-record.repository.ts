@@ -3,7 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, In, Not, Repository } from 'typeorm';
 import { Cursor, Page, keysetPage } from '../common/cursor';
 import { sameValue } from '../common/same-value';
-import { claimRows } from '../db/claim-rows';
+import { BACKOFF_SINCE_CREATED, claimRows } from '../db/claim-rows';
 import { DailyRollup, refreshDailyRollup, rolledUpParams, rolledUpRowsSql, rollupRefreshedAt } from '../db/daily-rollup';
 import {
   ReconcileFailure,
@@ -330,7 +330,7 @@ export class CallRecordRepository {
 
 const CLAIM_CONDITIONS: Record<'stale' | 'unpriced' | 'unrecorded', [string, unknown[]]> = {
   stale: ['status <> ALL($4)', [TERMINAL_CALL_STATUSES]],
-  unpriced: ['status = ANY($4) AND price IS NULL', [TERMINAL_CALL_STATUSES]],
+  unpriced: [`status = ANY($4) AND price IS NULL AND ${BACKOFF_SINCE_CREATED}`, [TERMINAL_CALL_STATUSES]],
   // asked to record, answered, and no recording heard of in the day since: its callback may have been lost
   unrecorded: [
     "record AND status = 'completed' AND created_at > now() - interval '1 day' " +

@@ -95,6 +95,11 @@ export interface AppConfig {
     overlapSeconds: number;
     /** Failures about one record in a row (Twilio 404, a local error) after which it is set aside. */
     maxFailures: number;
+    /**
+     * A call or message that ended without a price is fetched this long after its last change
+     * (Twilio adds prices a little after the end), then with backoff; also how often that is checked.
+     */
+    priceAfterSeconds: number;
   };
   inbox: {
     /** Attempts to apply one inbox event before it is set aside. */
@@ -446,6 +451,7 @@ export function loadConfig(env: Env = readEnvFiles()): AppConfig {
       lookbackHours: r.int('RECONCILE_LOOKBACK_HOURS', 24, 1, 24 * 90),
       overlapSeconds: r.int('RECONCILE_OVERLAP_SECONDS', 120, 0, 3600),
       maxFailures: r.int('RECONCILE_MAX_FAILURES', 5, 1, 1000),
+      priceAfterSeconds: r.int('RECONCILE_PRICE_AFTER_SECONDS', 10, 1, 3600),
     },
     inbox: {
       maxAttempts: r.int('WEBHOOK_MAX_ATTEMPTS', 5, 1, 1000),

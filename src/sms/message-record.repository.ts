@@ -3,7 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, In, Repository } from 'typeorm';
 import { Cursor, Page, keysetPage } from '../common/cursor';
 import { sameValue } from '../common/same-value';
-import { claimRows } from '../db/claim-rows';
+import { BACKOFF_SINCE_CREATED, claimRows } from '../db/claim-rows';
 import { DailyRollup, refreshDailyRollup, rolledUpParams, rolledUpRowsSql, rollupRefreshedAt } from '../db/daily-rollup';
 import {
   ReconcileFailure,
@@ -217,7 +217,14 @@ export class MessageRecordRepository {
   claimForReconcile(which: 'stale' | 'unpriced', before: Date, limit: number): Promise<string[]> {
     return which === 'stale'
       ? claimRows(this.repo.manager, 'message_records', 'status <> ALL($4)', [TERMINAL_MESSAGE_STATUSES], before, limit)
-      : claimRows(this.repo.manager, 'message_records', 'status = ANY($4) AND price IS NULL', [PRICED_STATUSES], before, limit);
+      : claimRows(
+          this.repo.manager,
+          'message_records',
+          `status = ANY($4) AND price IS NULL AND ${BACKOFF_SINCE_CREATED}`,
+          [PRICED_STATUSES],
+          before,
+          limit,
+        );
   }
 
   timeline(sid: string) {

@@ -13,11 +13,14 @@ import { WebhookEventRepository } from './webhook-event.repository';
 import { WebhookInboxService, failureReason } from './webhook-inbox.service';
 
 export const RECONCILE_INTERVAL = 'webhooks-reconcile';
+export const PRICES_INTERVAL = 'webhooks-prices';
 /** How long a status callback may wait for its record before we create the record from Twilio's data. */
 export const UNKNOWN_SID_GRACE_SECONDS = 30;
 const BATCH = 200;
 
 export interface ReconcileOptions {
+  /** Ended calls and messages without a price are fetched once unchanged this long; default config.reconcile.priceAfterSeconds. */
+  priceAfterSeconds?: number;
   /** Records neither updated nor compared with Twilio for this long are fetched; default config.reconcile.staleAfterSeconds. */
   olderThanSeconds?: number;
   /**
@@ -49,6 +52,7 @@ export interface ReconcileReport extends SweepCounts {
 @Injectable()
 export class ReconcileService implements OnApplicationBootstrap, OnModuleDestroy {
   private running: Promise<unknown> | null = null;
+  private pricing: Promise<unknown> | null = null;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -66,10 +70,16 @@ export class ReconcileService implements OnApplicationBootstrap, OnModuleDestroy
     const timer = setInterval(() => this.tick(), this.config.reconcile.intervalSeconds * 1000);
     timer.unref();
     this.scheduler.addInterval(RECONCILE_INTERVAL, timer);
+    // prices come a little after the end: look for them much more often than for the rest
+    const prices = setInterval(() => this.tickPrices(), this.config.reconcile.priceAfterSeconds * 1000);
+    prices.unref();
+    this.scheduler.addInterval(PRICES_INTERVAL, prices);
   }
 
   onModuleDestroy(): void {
-    if (this.scheduler.doesExist('interval', RECONCILE_INTERVAL)) this.scheduler.deleteInterval(RECONCILE_INTERVAL);
+    for (const name of [RECONCILE_INTERVAL, PRICES_INTERVAL]) {
+      if (this.scheduler.doesExist('interval', name)) this.scheduler.deleteInterval(name);
+    }
   }
 
   /** One scheduled run; a tick while this process's previous run is still going is skipped (not a cross-instance lock). */
@@ -84,18 +94,42 @@ export class ReconcileService implements OnApplicationBootstrap, OnModuleDestroy
       });
   }
 
+  private tickPrices(): void {
+    if (this.pricing) return;
+    this.pricing = this.fetchPrices()
+      .then((report) => {
+        if (Object.values(report).some((n) => n > 0)) appLogger().event('info', 'reconcile_prices', { ...report });
+      })
+      .catch((error: unknown) =>
+        appLogger().event('error', 'reconcile_failed', { error: error instanceof Error ? error.message : String(error) }),
+      )
+      .finally(() => {
+        this.pricing = null;
+      });
+  }
+
+  /**
+   * Fetches the calls and messages that ended without a price (callbacks never carry one; Twilio
+   * adds it shortly after the end) once they have been unchanged for `priceAfterSeconds`; a record
+   * Twilio has not priced yet is tried again with exponential backoff (see BACKOFF_SINCE_CREATED).
+   */
+  async fetchPrices(options: Pick<ReconcileOptions, 'priceAfterSeconds'> = {}): Promise<ReconcileReport> {
+    const report = emptyReport();
+    const before = new Date(Date.now() - (options.priceAfterSeconds ?? this.config.reconcile.priceAfterSeconds) * 1000);
+    for (const sid of await this.calls.claimForReconcile('unpriced', before, BATCH)) {
+      await this.guard(report, 'call', sid, async () => {
+        await this.refreshCall(sid, report);
+        await this.syncRecordings(sid, report);
+      });
+    }
+    for (const sid of await this.messages.claimForReconcile('unpriced', before, BATCH)) {
+      await this.guard(report, 'message', sid, () => this.refreshMessage(sid, report));
+    }
+    return report;
+  }
+
   async runOnce(options: ReconcileOptions = {}): Promise<ReconcileReport> {
-    const report: ReconcileReport = {
-      pending_applied: 0,
-      records_created: 0,
-      calls_refreshed: 0,
-      messages_refreshed: 0,
-      recordings_synced: 0,
-      listed: 0,
-      adopted: 0,
-      updated: 0,
-      failures: 0,
-    };
+    const report = emptyReport();
     const now = Date.now();
     const before = new Date(now - (options.olderThanSeconds ?? this.config.reconcile.staleAfterSeconds) * 1000);
     const graceCutoff = new Date(now - (options.unknownGraceSeconds ?? UNKNOWN_SID_GRACE_SECONDS) * 1000);
@@ -117,15 +151,8 @@ export class ReconcileService implements OnApplicationBootstrap, OnModuleDestroy
     for (const sid of await this.messages.claimForReconcile('stale', before, BATCH)) {
       await this.guard(report, 'message', sid, () => this.refreshMessage(sid, report));
     }
-    for (const sid of await this.calls.claimForReconcile('unpriced', before, BATCH)) {
-      await this.guard(report, 'call', sid, async () => {
-        await this.refreshCall(sid, report);
-        await this.syncRecordings(sid, report);
-      });
-    }
-    for (const sid of await this.messages.claimForReconcile('unpriced', before, BATCH)) {
-      await this.guard(report, 'message', sid, () => this.refreshMessage(sid, report));
-    }
+    const priced = await this.fetchPrices({ priceAfterSeconds: options.priceAfterSeconds ?? options.olderThanSeconds });
+    for (const key of Object.keys(report) as (keyof ReconcileReport)[]) report[key] += priced[key];
     for (const sid of await this.calls.claimForReconcile('unrecorded', before, BATCH)) {
       await this.guard(report, 'call', sid, () => this.syncRecordings(sid, report));
     }
@@ -259,6 +286,20 @@ export class ReconcileService implements OnApplicationBootstrap, OnModuleDestroy
   private records(resource: 'call' | 'message'): CallRecordsService | MessageRecordsService {
     return resource === 'call' ? this.calls : this.messages;
   }
+}
+
+function emptyReport(): ReconcileReport {
+  return {
+    pending_applied: 0,
+    records_created: 0,
+    calls_refreshed: 0,
+    messages_refreshed: 0,
+    recordings_synced: 0,
+    listed: 0,
+    adopted: 0,
+    updated: 0,
+    failures: 0,
+  };
 }
 
 function isNotFoundAtTwilio(error: unknown): boolean {
