@@ -103,7 +103,10 @@ export class TwilioSandbox {
       messages: new MessageLifecycle(shared),
     };
     this.stateFile = options.stateFile ? new StateFile(options.stateFile) : null;
-    this.stateFile?.load(state);
+    if (this.stateFile?.load(state)) {
+      for (const call of state.calls.values()) this.ctx.calls.endInterrupted(call);
+      for (const message of state.messages.values()) this.ctx.messages.deliverInterrupted(message);
+    }
     this.provisionOwned();
     this.save();
   }

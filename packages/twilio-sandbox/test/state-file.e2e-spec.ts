@@ -42,6 +42,27 @@ describe('stateFile: the account survives a restart', () => {
     }
   });
 
+  it('a call still in progress at the stop has completed when the sandbox is back, with its talk time and price', async () => {
+    const stateFile = join(dir, 'open-call.json');
+    const first = await startSandbox({ stateFile });
+    const { client } = sdkFor(first);
+    // a call to …5555 stays in progress until it is hung up
+    const call = await client.calls.create({ to: '+14155555555', from: OWNED, twiml: '<Response><Pause length="5"/></Response>' });
+    await expect.poll(() => first.calls().find((c) => c.sid === call.sid)?.status, { timeout: 5_000 }).toBe('in-progress');
+    await new Promise((r) => setTimeout(r, 100));
+    await first.stop();
+
+    const second = await startSandbox({ stateFile });
+    try {
+      const fetched = await sdkFor(second).client.calls(call.sid).fetch();
+      expect(fetched.status).toBe('completed');
+      expect(Number(fetched.duration)).toBeGreaterThanOrEqual(0);
+      expect(Number(fetched.price)).toBeLessThan(0);
+    } finally {
+      await second.stop();
+    }
+  });
+
   it('without stateFile every start is empty', async () => {
     const first = await startSandbox();
     const sent = await sdkFor(first).client.messages.create({ to: CUSTOMER, from: OWNED, body: 'gone' });
