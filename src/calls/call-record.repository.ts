@@ -4,7 +4,7 @@ import { EntityManager, In, Not, Repository } from 'typeorm';
 import { Cursor, Page, keysetPage } from '../common/cursor';
 import { sameValue } from '../common/same-value';
 import { INTENT_STATUSES, isIntentStatus } from '../common/intent-status';
-import { claimRows } from '../db/claim-rows';
+import { BACKOFF_SINCE_CREATED, claimRows } from '../db/claim-rows';
 import { DailyRollup, refreshDailyRollup, rolledUpParams, rolledUpRowsSql, rollupRefreshedAt } from '../db/daily-rollup';
 import {
   ReconcileFailure,
@@ -363,7 +363,7 @@ export class CallRecordRepository {
 
 const CLAIM_CONDITIONS: Record<'stale' | 'unpriced' | 'unrecorded', [string, unknown[]]> = {
   stale: ['sid IS NOT NULL AND status <> ALL($4)', [TERMINAL_CALL_STATUSES]],
-  unpriced: ['sid IS NOT NULL AND status = ANY($4) AND price IS NULL', [TERMINAL_CALL_STATUSES]],
+  unpriced: [`sid IS NOT NULL AND status = ANY($4) AND price IS NULL AND ${BACKOFF_SINCE_CREATED}`, [TERMINAL_CALL_STATUSES]],
   // recording (asked to, a voicemail, or TwiML with <Record>), answered, and no recording heard of in
   // the day since: its callback may have been lost
   unrecorded: [

@@ -70,6 +70,11 @@ export interface AppConfig {
     requestTimeoutMs: number;
     sandboxSpeed: number;
     sandboxPort: number;
+    /**
+     * Where the in-process sandbox keeps its account (numbers, calls, messages) across restarts;
+     * null: it starts empty each time.
+     */
+    sandboxStateFile: string | null;
   };
   jwt: {
     algorithm: JwtAlgorithm;
@@ -110,6 +115,11 @@ export interface AppConfig {
     intentGraceSeconds: number;
     /** An intent Twilio still does not know this long after its creation becomes `failed`. */
     intentWindowSeconds: number;
+    /**
+     * A call or message that ended without a price is fetched this long after its last change
+     * (Twilio adds prices a little after the end), then with backoff; also how often that is checked.
+     */
+    priceAfterSeconds: number;
   };
   inbox: {
     /** Attempts to apply one inbox event before it is set aside. */
@@ -119,6 +129,10 @@ export interface AppConfig {
   };
   calls: {
     refreshAfterSeconds: number;
+  };
+  numbers: {
+    /** How often the numbers we hold are compared with Twilio's list (also once at start); 0: only on GET numbers. */
+    syncIntervalSeconds: number;
   };
   pricing: Pricing;
   guardrails: {
@@ -378,6 +392,8 @@ export function loadConfig(env: Env = readEnvFiles()): AppConfig {
     r.problems.push('DATABASE_URL is required in production (or set ALLOW_PGLITE_IN_PRODUCTION=true)');
   }
 
+  const pgliteDataDir = r.string('PGLITE_DATA_DIR', './data/pglite');
+
   const algorithm = r.oneOf('JWT_ALGORITHM', ['HS256', 'RS256'] as const, 'HS256');
   let verifyKey: string;
   let signKey: string | null;
@@ -412,7 +428,7 @@ export function loadConfig(env: Env = readEnvFiles()): AppConfig {
     version: packageVersion(),
     database: {
       url: databaseUrl,
-      pgliteDataDir: r.string('PGLITE_DATA_DIR', './data/pglite'),
+      pgliteDataDir,
       runMigrations: r.bool('DB_RUN_MIGRATIONS', true),
       acquireTimeoutMs: r.int('DB_ACQUIRE_TIMEOUT_MS', 3000, 100, 600_000),
       statementTimeoutMs: r.int('DB_STATEMENT_TIMEOUT_MS', 5000, 0, 3_600_000),
@@ -430,6 +446,7 @@ export function loadConfig(env: Env = readEnvFiles()): AppConfig {
       requestTimeoutMs: r.int('TWILIO_TIMEOUT_MS', 15000, 100, 120000),
       sandboxSpeed: r.number('SANDBOX_SPEED', 1, 0.01),
       sandboxPort: r.int('SANDBOX_PORT', 0, 0, 65535),
+      sandboxStateFile: r.raw('SANDBOX_STATE_FILE') ?? defaultSandboxStateFile(databaseUrl, pgliteDataDir),
     },
     jwt: {
       algorithm,
@@ -462,6 +479,7 @@ export function loadConfig(env: Env = readEnvFiles()): AppConfig {
       maxFailures: r.int('RECONCILE_MAX_FAILURES', 5, 1, 1000),
       intentGraceSeconds: r.int('RECONCILE_INTENT_GRACE_SECONDS', 60, 0, 86400),
       intentWindowSeconds: r.int('RECONCILE_INTENT_WINDOW_SECONDS', 600, 1, 604800),
+      priceAfterSeconds: r.int('RECONCILE_PRICE_AFTER_SECONDS', 10, 1, 3600),
     },
     inbox: {
       maxAttempts: r.int('WEBHOOK_MAX_ATTEMPTS', 5, 1, 1000),
@@ -469,6 +487,9 @@ export function loadConfig(env: Env = readEnvFiles()): AppConfig {
     },
     calls: {
       refreshAfterSeconds: r.int('CALL_REFRESH_AFTER_SECONDS', 30, 0, 86400),
+    },
+    numbers: {
+      syncIntervalSeconds: r.int('NUMBERS_SYNC_INTERVAL_SECONDS', 300, 0, 86400),
     },
     pricing: {
       voicePerMinute: r.money('PRICE_VOICE_PER_MINUTE', '0.0085'),
@@ -506,4 +527,13 @@ export function loadConfig(env: Env = readEnvFiles()): AppConfig {
   }
   if (r.problems.length) throw new ConfigError(r.problems);
   return config;
+}
+
+/**
+ * The sandbox's account lives beside PGlite's data, so the two survive a restart together (and an
+ * in-memory database gets a sandbox that starts empty too): `./data/pglite` → `./data/pglite.sandbox.json`.
+ */
+function defaultSandboxStateFile(databaseUrl: string | null, pgliteDataDir: string): string | null {
+  if (databaseUrl !== null || pgliteDataDir.startsWith('memory://')) return null;
+  return `${pgliteDataDir.replace(/[\\/]+$/, '')}.sandbox.json`;
 }

@@ -28,3 +28,10 @@ export async function claimRows(
   );
   return result[0].map((row) => row.sid);
 }
+
+/**
+ * A claim condition for records waiting for something Twilio adds later (a price): a record last
+ * compared with Twilio at age A (since it was created) is claimed again only once A more has
+ * passed, so the checks of a record Twilio is slow to price back off exponentially.
+ */
+export const BACKOFF_SINCE_CREATED = '(synced_at IS NULL OR synced_at - created_at <= $3::timestamptz - synced_at)';

@@ -6,6 +6,7 @@ import { TwilioModule } from '../twilio/twilio.module';
 import { NumberGuardrailsMeter } from './number-guardrails.meter';
 import { NumbersController } from './numbers.controller';
 import { NumbersService } from './numbers.service';
+import { NumbersSyncService } from './numbers-sync.service';
 import { PhoneNumberEntity } from './phone-number.entity';
 import { PhoneNumberRepository } from './phone-number.repository';
 
@@ -13,7 +14,7 @@ import { PhoneNumberRepository } from './phone-number.repository';
 @Module({
   imports: [TypeOrmModule.forFeature([PhoneNumberEntity]), TwilioModule, GuardrailsModule, IdempotencyModule],
   controllers: [NumbersController],
-  providers: [PhoneNumberRepository, NumbersService, NumberGuardrailsMeter],
+  providers: [PhoneNumberRepository, NumbersService, NumbersSyncService, NumberGuardrailsMeter],
   exports: [NumbersService],
 })
 export class NumbersModule {}

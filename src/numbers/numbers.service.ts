@@ -98,15 +98,25 @@ export class NumbersService {
    * from Twilio are marked released. When Twilio cannot be asked, the stored list is returned.
    */
   async listNumbers(): Promise<PhoneNumberListDto> {
-    let owned: OwnedNumber[] | null = null;
+    await this.syncWithTwilio();
+    const rows = await this.numbers.listActive();
+    return { numbers: rows.map(toPhoneNumberDto) };
+  }
+
+  /**
+   * Records the numbers Twilio says we own and marks those it no longer has released; false (and a
+   * log line) when Twilio cannot be asked, leaving the stored list as it was.
+   */
+  async syncWithTwilio(): Promise<boolean> {
+    let owned: OwnedNumber[];
     try {
       owned = await this.gateway.listOwnedNumbers();
     } catch (error) {
       appLogger().event('warn', 'numbers_reconcile_skipped', { error: error instanceof Error ? error.message : String(error) });
+      return false;
     }
-    if (owned) await this.reconcile(owned);
-    const rows = await this.numbers.listActive();
-    return { numbers: rows.map(toPhoneNumberDto) };
+    await this.reconcile(owned);
+    return true;
   }
 
   async updateNumber(sid: string, input: UpdateNumberDto): Promise<PhoneNumberDto> {

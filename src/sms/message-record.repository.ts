@@ -4,7 +4,7 @@ import { EntityManager, In, Repository } from 'typeorm';
 import { Cursor, Page, keysetPage } from '../common/cursor';
 import { sameValue } from '../common/same-value';
 import { INTENT_STATUSES, isIntentStatus } from '../common/intent-status';
-import { claimRows } from '../db/claim-rows';
+import { BACKOFF_SINCE_CREATED, claimRows } from '../db/claim-rows';
 import { DailyRollup, refreshDailyRollup, rolledUpParams, rolledUpRowsSql, rollupRefreshedAt } from '../db/daily-rollup';
 import {
   ReconcileFailure,
@@ -268,7 +268,7 @@ export class MessageRecordRepository {
       : claimRows(
           this.repo.manager,
           'message_records',
-          'sid IS NOT NULL AND status = ANY($4) AND price IS NULL',
+          `sid IS NOT NULL AND status = ANY($4) AND price IS NULL AND ${BACKOFF_SINCE_CREATED}`,
           [PRICED_STATUSES],
           before,
           limit,

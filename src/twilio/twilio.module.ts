@@ -45,6 +45,7 @@ export function remoteTarget(apiBaseUrl: string | null): TwilioTarget {
           authToken: config.twilio.authToken,
           speed: config.twilio.sandboxSpeed,
           ownedNumbers: [config.twilio.phoneNumber],
+          stateFile: config.twilio.sandboxStateFile ?? undefined,
         });
       },
     },

@@ -15,6 +15,7 @@ import { WebhookEventRepository } from './webhook-event.repository';
 import { WebhookInboxService, failureReason } from './webhook-inbox.service';
 
 export const RECONCILE_INTERVAL = 'webhooks-reconcile';
+export const PRICES_INTERVAL = 'webhooks-prices';
 /** How long a status callback may wait for its record before we create the record from Twilio's data. */
 export const UNKNOWN_SID_GRACE_SECONDS = 30;
 const BATCH = 200;
@@ -23,6 +24,8 @@ const INTENT_LOOKUP_LIMIT = 50;
 const NEVER_RECEIVED = 'Twilio never received the request; nothing was sent';
 
 export interface ReconcileOptions {
+  /** Ended calls and messages without a price are fetched once unchanged this long; default config.reconcile.priceAfterSeconds. */
+  priceAfterSeconds?: number;
   /** Records neither updated nor compared with Twilio for this long are fetched; default config.reconcile.staleAfterSeconds. */
   olderThanSeconds?: number;
   /**
@@ -56,6 +59,7 @@ export interface ReconcileReport extends SweepCounts {
 @Injectable()
 export class ReconcileService implements OnApplicationBootstrap, OnModuleDestroy {
   private running: Promise<unknown> | null = null;
+  private pricing: Promise<unknown> | null = null;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -75,12 +79,18 @@ export class ReconcileService implements OnApplicationBootstrap, OnModuleDestroy
     const timer = setInterval(() => this.tick(), this.config.reconcile.intervalSeconds * 1000);
     timer.unref();
     this.scheduler.addInterval(RECONCILE_INTERVAL, timer);
+    // prices come a little after the end: look for them much more often than for the rest
+    const prices = setInterval(() => this.tickPrices(), this.config.reconcile.priceAfterSeconds * 1000);
+    prices.unref();
+    this.scheduler.addInterval(PRICES_INTERVAL, prices);
   }
 
-  /** Stops the interval and waits for a run in progress, so it never outlives the database pool. */
+  /** Stops the intervals and waits for runs in progress, so they never outlive the database pool. */
   async onModuleDestroy(): Promise<void> {
-    if (this.scheduler.doesExist('interval', RECONCILE_INTERVAL)) this.scheduler.deleteInterval(RECONCILE_INTERVAL);
-    await this.running;
+    for (const name of [RECONCILE_INTERVAL, PRICES_INTERVAL]) {
+      if (this.scheduler.doesExist('interval', name)) this.scheduler.deleteInterval(name);
+    }
+    await Promise.all([this.running, this.pricing]);
   }
 
   /** One scheduled run; a tick while this process's previous run is still going is skipped (not a cross-instance lock). */
@@ -93,6 +103,40 @@ export class ReconcileService implements OnApplicationBootstrap, OnModuleDestroy
       .finally(() => {
         this.running = null;
       });
+  }
+
+  private tickPrices(): void {
+    if (this.pricing || this.shutdown.draining) return;
+    this.pricing = this.fetchPrices()
+      .then((report) => {
+        if (Object.values(report).some((n) => n > 0)) appLogger().event('info', 'reconcile_prices', { ...report });
+      })
+      .catch((error: unknown) =>
+        appLogger().event('error', 'reconcile_failed', { error: error instanceof Error ? error.message : String(error) }),
+      )
+      .finally(() => {
+        this.pricing = null;
+      });
+  }
+
+  /**
+   * Fetches the calls and messages that ended without a price (callbacks never carry one; Twilio
+   * adds it shortly after the end) once they have been unchanged for `priceAfterSeconds`; a record
+   * Twilio has not priced yet is tried again with exponential backoff (see BACKOFF_SINCE_CREATED).
+   */
+  async fetchPrices(options: Pick<ReconcileOptions, 'priceAfterSeconds'> = {}): Promise<ReconcileReport> {
+    const report = emptyReport();
+    const before = new Date(Date.now() - (options.priceAfterSeconds ?? this.config.reconcile.priceAfterSeconds) * 1000);
+    for (const sid of await this.calls.claimForReconcile('unpriced', before, BATCH)) {
+      await this.guard(report, 'call', sid, async () => {
+        await this.refreshCall(sid, report);
+        await this.syncRecordings(sid, report);
+      });
+    }
+    for (const sid of await this.messages.claimForReconcile('unpriced', before, BATCH)) {
+      await this.guard(report, 'message', sid, () => this.refreshMessage(sid, report));
+    }
+    return report;
   }
 
   async runOnce(options: ReconcileOptions = {}): Promise<ReconcileReport> {
@@ -108,19 +152,7 @@ export class ReconcileService implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   private async reconcile(options: ReconcileOptions): Promise<ReconcileReport> {
-    const report: ReconcileReport = {
-      pending_applied: 0,
-      records_created: 0,
-      calls_refreshed: 0,
-      messages_refreshed: 0,
-      recordings_synced: 0,
-      listed: 0,
-      adopted: 0,
-      updated: 0,
-      intents_resolved: 0,
-      intents_failed: 0,
-      failures: 0,
-    };
+    const report = emptyReport();
     const now = Date.now();
     const before = new Date(now - (options.olderThanSeconds ?? this.config.reconcile.staleAfterSeconds) * 1000);
     const graceCutoff = new Date(now - (options.unknownGraceSeconds ?? UNKNOWN_SID_GRACE_SECONDS) * 1000);
@@ -143,15 +175,8 @@ export class ReconcileService implements OnApplicationBootstrap, OnModuleDestroy
     for (const sid of await this.messages.claimForReconcile('stale', before, BATCH)) {
       await this.guard(report, 'message', sid, () => this.refreshMessage(sid, report));
     }
-    for (const sid of await this.calls.claimForReconcile('unpriced', before, BATCH)) {
-      await this.guard(report, 'call', sid, async () => {
-        await this.refreshCall(sid, report);
-        await this.syncRecordings(sid, report);
-      });
-    }
-    for (const sid of await this.messages.claimForReconcile('unpriced', before, BATCH)) {
-      await this.guard(report, 'message', sid, () => this.refreshMessage(sid, report));
-    }
+    const priced = await this.fetchPrices({ priceAfterSeconds: options.priceAfterSeconds ?? options.olderThanSeconds });
+    for (const key of Object.keys(report) as (keyof ReconcileReport)[]) report[key] += priced[key];
     for (const sid of await this.calls.claimForReconcile('unrecorded', before, BATCH)) {
       await this.guard(report, 'call', sid, () => this.syncRecordings(sid, report));
     }
@@ -274,6 +299,12 @@ export class ReconcileService implements OnApplicationBootstrap, OnModuleDestroy
       await work();
     } catch (error) {
       report.failures++;
+      // Twilio saying a stored record does not exist is definitive (the record was claimed only
+      // after it had been stale for a while): set it aside now, with one log line saying so.
+      if (blame === 'record' && isNotFoundAtTwilio(error)) {
+        await this.countFailure(resource, sid, failureReason(error), blame, 1);
+        return;
+      }
       appLogger().event('warn', 'reconcile_record_failed', {
         resource,
         sid,
@@ -291,10 +322,16 @@ export class ReconcileService implements OnApplicationBootstrap, OnModuleDestroy
       );
   }
 
-  private async countFailure(resource: 'call' | 'message', sid: string, reason: string, blame: 'record' | 'events'): Promise<void> {
+  private async countFailure(
+    resource: 'call' | 'message',
+    sid: string,
+    reason: string,
+    blame: 'record' | 'events',
+    maxFailures = this.config.reconcile.maxFailures,
+  ): Promise<void> {
     try {
       if (blame === 'events') return await this.inbox.recordFailureForSid(sid, reason);
-      const failure = await this.records(resource).recordReconcileFailure(sid, reason, this.config.reconcile.maxFailures);
+      const failure = await this.records(resource).recordReconcileFailure(sid, reason, maxFailures);
       if (failure?.setAside) {
         appLogger().event('warn', 'reconcile_record_set_aside', { resource, sid, failures: failure.failures, reason });
       }
@@ -306,6 +343,26 @@ export class ReconcileService implements OnApplicationBootstrap, OnModuleDestroy
   private records(resource: 'call' | 'message'): CallRecordsService | MessageRecordsService {
     return resource === 'call' ? this.calls : this.messages;
   }
+}
+
+function emptyReport(): ReconcileReport {
+  return {
+    pending_applied: 0,
+    records_created: 0,
+    calls_refreshed: 0,
+    messages_refreshed: 0,
+    recordings_synced: 0,
+    listed: 0,
+    adopted: 0,
+    updated: 0,
+    intents_resolved: 0,
+    intents_failed: 0,
+    failures: 0,
+  };
+}
+
+function isNotFoundAtTwilio(error: unknown): boolean {
+  return error instanceof TwilioGatewayError && error.kind === 'not_found';
 }
 
 /**

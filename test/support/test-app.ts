@@ -67,6 +67,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: Cr
     JWT_SECRET: TEST_JWT_SECRET,
     SANDBOX_SPEED: '200',
     RECONCILE_ENABLED: 'false',
+    NUMBERS_SYNC_INTERVAL_SECONDS: '0',
     LOG_LEVEL: 'error',
     ...db.env,
     ...env,

@@ -104,6 +104,18 @@ export class CallLifecycle {
     this.nextDialAt = 0;
   }
 
+  /**
+   * A call still open when the sandbox stopped, read back from its state file: the line dropped
+   * with the stop, so an answered call completes after the talk time it had, any other is canceled.
+   */
+  endInterrupted(call: SandboxCall): void {
+    if (TERMINAL_CALL_STATUSES.includes(call.status)) return;
+    if (call.status !== 'in-progress' || !call.startTime) return this.end(call, 'canceled', 487);
+    this.answeredAt.set(call.sid, call.startTime);
+    const talked = Math.max(0, Math.round((call.dateUpdated.getTime() - call.startTime.getTime()) / 1000));
+    this.end(call, 'completed', 200, talked);
+  }
+
   /** Status=completed|canceled from the API. */
   hangUp(call: SandboxCall, requested: 'completed' | 'canceled'): void {
     if (TERMINAL_CALL_STATUSES.includes(call.status)) return;

@@ -1,5 +1,5 @@
 import type { CallbackSender } from './callback-sender';
-import type { Pricing, SandboxMessage, SandboxState, MessageStatus } from './sandbox-state';
+import { TERMINAL_MESSAGE_STATUSES, type Pricing, type SandboxMessage, type SandboxState, type MessageStatus } from './sandbox-state';
 import type { Scheduler } from './scheduler';
 import { API_VERSION } from './wire';
 
@@ -64,6 +64,12 @@ export class MessageLifecycle {
         fault ? this.finish(message, fault.status, fault.code, fault.message) : this.finish(message, 'delivered'),
       );
     });
+  }
+
+  /** A message still on its way when the sandbox stopped, read back from its state file: the carrier delivered it meanwhile. */
+  deliverInterrupted(message: SandboxMessage): void {
+    if (TERMINAL_MESSAGE_STATUSES.includes(message.status)) return;
+    this.finish(message, 'delivered');
   }
 
   private finish(message: SandboxMessage, status: MessageStatus, code?: number, text?: string): void {

@@ -17,6 +17,7 @@ import { ResourceViews } from './resources';
 import type { SandboxContext } from './sandbox-context';
 import { DEFAULT_PRICING, SandboxState, type CallbackDelivery, type Pricing, type SandboxCall, type SandboxMessage } from './sandbox-state';
 import { Scheduler, delay } from './scheduler';
+import { StateFile } from './state-file';
 import { usageRoutes } from './usage.routes';
 import { ApiError, parseAmount, sendError } from './wire';
 
@@ -40,6 +41,12 @@ export interface TwilioSandboxOptions {
   /** USD amounts, e.g. { voicePerMinute: '0.0085' }. */
   pricing?: Partial<Record<keyof Pricing, string>>;
   log?: (message: string) => void;
+  /**
+   * A JSON file that keeps the account's numbers, calls, messages, recordings, usage and balance
+   * across restarts (read at start, written as they change and at stop). Without it the sandbox
+   * starts empty every time.
+   */
+  stateFile?: string;
 }
 
 export type SandboxCallView = Omit<SandboxCall, 'talkSeconds'>;
@@ -63,6 +70,8 @@ export class TwilioSandbox {
   private apiRequests = 0;
   private base = '';
   private readonly publicBase: string | undefined;
+  private readonly stateFile: StateFile | null;
+  private saveTimer: NodeJS.Timeout | null = null;
 
   private constructor(private readonly options: TwilioSandboxOptions) {
     this.accountSid = options.accountSid ?? DEFAULT_SANDBOX_ACCOUNT_SID;
@@ -93,7 +102,13 @@ export class TwilioSandbox {
       calls: new CallLifecycle({ ...shared, publicBaseUrl }, options.cps ?? 1),
       messages: new MessageLifecycle(shared),
     };
+    this.stateFile = options.stateFile ? new StateFile(options.stateFile) : null;
+    if (this.stateFile?.load(state)) {
+      for (const call of state.calls.values()) this.ctx.calls.endInterrupted(call);
+      for (const message of state.messages.values()) this.ctx.messages.deliverInterrupted(message);
+    }
     this.provisionOwned();
+    this.save();
   }
 
   static async start(options: TwilioSandboxOptions = {}): Promise<TwilioSandbox> {
@@ -132,6 +147,7 @@ export class TwilioSandbox {
     this.ctx.state.clear();
     this.ctx.faults.set({});
     this.provisionOwned();
+    this.save();
   }
 
   deliverInboundCall(input: InboundCallInput): Promise<string> {
@@ -160,6 +176,9 @@ export class TwilioSandbox {
 
   async stop(): Promise<void> {
     this.ctx.scheduler.stop();
+    if (this.saveTimer) clearInterval(this.saveTimer);
+    this.saveTimer = null;
+    this.save();
     for (const timer of this.held) clearTimeout(timer);
     this.held.clear();
     const server = this.server;
@@ -171,7 +190,18 @@ export class TwilioSandbox {
   }
 
   private provisionOwned(): void {
-    for (const phoneNumber of this.ownedNumbers) provisionNumber(this.ctx, phoneNumber);
+    for (const phoneNumber of this.ownedNumbers) {
+      if (!this.ctx.state.numberByPhone(phoneNumber)) provisionNumber(this.ctx, phoneNumber);
+    }
+  }
+
+  /** Writes the state file (when there is one and the state changed); a failure is logged, never thrown at a request. */
+  private save(): void {
+    try {
+      this.stateFile?.save(this.ctx.state);
+    } catch (error) {
+      this.options.log?.(`sandbox state not saved: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 
   private async listen(): Promise<void> {
@@ -188,6 +218,11 @@ export class TwilioSandbox {
     this.server = server;
     const { port } = server.address() as AddressInfo;
     this.base = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    // lifecycle steps (a call ending, a message delivered) change the state between requests
+    if (this.stateFile) {
+      this.saveTimer = setInterval(() => this.save(), 1000);
+      this.saveTimer.unref();
+    }
   }
 
   private app(): express.Express {
@@ -201,6 +236,12 @@ export class TwilioSandbox {
     api.use(express.text({ type: () => true, limit: '2mb' }));
     api.use((req, _res, next) => this.authenticate(req, next));
     api.use((_req, res, next) => this.injectFaults(res, next));
+    if (this.stateFile) {
+      api.use((req, res, next) => {
+        if (req.method !== 'GET') res.once('finish', () => this.save());
+        next();
+      });
+    }
     api.use(callsRoutes(this.ctx));
     api.use(messagesRoutes(this.ctx));
     api.use(numbersRoutes(this.ctx));
