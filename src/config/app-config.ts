@@ -13,6 +13,13 @@ export const SANDBOX_DEFAULT_NUMBER = '+14155550199';
 export type JwtAlgorithm = 'HS256' | 'RS256';
 export type InboundAction = 'voicemail' | 'forward' | 'hangup';
 
+/** What an inbound caller hears when INBOUND_GREETING is not set: it matches what happens next. */
+const DEFAULT_GREETINGS: Record<InboundAction, string> = {
+  voicemail: 'Hello, you have reached Samsaek. Please leave a message after the tone.',
+  forward: 'Hello, you have reached Samsaek. Please hold while we connect your call.',
+  hangup: 'Hello, you have reached Samsaek. We cannot take your call right now. Goodbye.',
+};
+
 export interface Pricing {
   voicePerMinute: string;
   smsPerSegment: string;
@@ -378,6 +385,7 @@ export function loadConfig(env: Env = readEnvFiles()): AppConfig {
     signKey = verifyKey;
   }
 
+  const inboundAction = r.oneOf('INBOUND_ACTION', ['voicemail', 'forward', 'hangup'] as const, 'voicemail');
   const config: AppConfig = {
     env: nodeEnv,
     port,
@@ -415,11 +423,11 @@ export function loadConfig(env: Env = readEnvFiles()): AppConfig {
     },
     webhooks: {
       trustProxy: r.bool('WEBHOOK_TRUST_PROXY', false),
-      inboundGreeting: r.string('INBOUND_GREETING', 'Hello, you have reached Samsaek. Please leave a message after the tone.'),
+      inboundGreeting: r.string('INBOUND_GREETING', DEFAULT_GREETINGS[inboundAction]),
       inboundAudioUrl: r.url('INBOUND_GREETING_AUDIO_URL', null),
       inboundVoice: r.string('INBOUND_VOICE', 'alice'),
       inboundLanguage: r.string('INBOUND_LANGUAGE', 'en-US'),
-      inboundAction: r.oneOf('INBOUND_ACTION', ['voicemail', 'forward', 'hangup'] as const, 'voicemail'),
+      inboundAction,
       forwardTo: r.raw('INBOUND_FORWARD_TO') === undefined ? null : r.phone('INBOUND_FORWARD_TO', ''),
       smsHelpText: r.string('SMS_HELP_TEXT', 'Samsaek: reply STOP to unsubscribe. Msg&data rates may apply.'),
       smsAutoReply: r.raw('SMS_AUTO_REPLY') ?? null,
