@@ -22,6 +22,8 @@ describe('loadConfig', () => {
     expect(config.database.url).toBeNull();
     expect(config.database.pgliteDataDir).toBe('./data/pglite');
     expect(config.twilio.webhookBaseUrl).toBe('http://localhost:8000/api/phone/webhook');
+    expect(config.twilio.sandboxPort).toBe(8010);
+    expect(loadConfig({ NODE_ENV: 'test' }).twilio.sandboxPort).toBe(0);
     expect(config.jwt).toMatchObject({ algorithm: 'HS256', verifyKey: DEV_JWT_SECRET, usingDevSecret: true });
     expect(config.pricing).toEqual({ voicePerMinute: '0.0085', smsPerSegment: '0.0075', numberPerMonth: '1.00' });
   });
