@@ -34,7 +34,9 @@ describe('loadConfig', () => {
     expect(forward).not.toMatch(/message|tone/i);
     expect(forward).toMatch(/connect/i);
     expect(loadConfig({ INBOUND_ACTION: 'hangup' }).webhooks.inboundGreeting).not.toMatch(/message|tone/i);
-    expect(loadConfig({ INBOUND_ACTION: 'forward', INBOUND_FORWARD_TO: '+14155550123', INBOUND_GREETING: 'Hi' }).webhooks.inboundGreeting).toBe('Hi');
+    expect(
+      loadConfig({ INBOUND_ACTION: 'forward', INBOUND_FORWARD_TO: '+14155550123', INBOUND_GREETING: 'Hi' }).webhooks.inboundGreeting,
+    ).toBe('Hi');
   });
 
   it('uses Twilio when credentials are given and names the phone number in E.164', () => {
