@@ -1,6 +1,9 @@
+# Node.js, pinned: the current LTS line (Node 20 is past its end of life). Bump deliberately.
+ARG NODE_IMAGE=node:26.10.0-trixie-slim
+
 # Build stage: compile with the Nest CLI (runs the swagger plugin). The service's types refer to
 # the sandbox package, so it is built here too; it never reaches the runtime stage.
-FROM node:20-bookworm-slim AS build
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 # npm workspaces: each package's manifest, so that `npm ci` matches the lockfile.
@@ -16,7 +19,7 @@ COPY migrations ./migrations
 RUN npm run build && npm prune --omit=dev --workspaces=false --no-audit --no-fund
 
 # Runtime stage: compiled code and production dependencies only.
-FROM node:20-bookworm-slim
+FROM ${NODE_IMAGE}
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /app/package.json ./

@@ -22,8 +22,21 @@ describe('loadConfig', () => {
     expect(config.database.url).toBeNull();
     expect(config.database.pgliteDataDir).toBe('./data/pglite');
     expect(config.twilio.webhookBaseUrl).toBe('http://localhost:8000/api/phone/webhook');
+    expect(config.twilio.sandboxPort).toBe(8010);
+    expect(loadConfig({ NODE_ENV: 'test' }).twilio.sandboxPort).toBe(0);
     expect(config.jwt).toMatchObject({ algorithm: 'HS256', verifyKey: DEV_JWT_SECRET, usingDevSecret: true });
     expect(config.pricing).toEqual({ voicePerMinute: '0.0085', smsPerSegment: '0.0075', numberPerMonth: '1.00' });
+  });
+
+  it('greets inbound callers with words that match what happens next', () => {
+    expect(loadConfig({}).webhooks.inboundGreeting).toMatch(/leave a message after the tone/);
+    const forward = loadConfig({ INBOUND_ACTION: 'forward', INBOUND_FORWARD_TO: '+14155550123' }).webhooks.inboundGreeting;
+    expect(forward).not.toMatch(/message|tone/i);
+    expect(forward).toMatch(/connect/i);
+    expect(loadConfig({ INBOUND_ACTION: 'hangup' }).webhooks.inboundGreeting).not.toMatch(/message|tone/i);
+    expect(
+      loadConfig({ INBOUND_ACTION: 'forward', INBOUND_FORWARD_TO: '+14155550123', INBOUND_GREETING: 'Hi' }).webhooks.inboundGreeting,
+    ).toBe('Hi');
   });
 
   it('uses Twilio when credentials are given and names the phone number in E.164', () => {

@@ -13,6 +13,16 @@ export const SANDBOX_DEFAULT_NUMBER = '+14155550199';
 export type JwtAlgorithm = 'HS256' | 'RS256';
 export type InboundAction = 'voicemail' | 'forward' | 'hangup';
 
+/** Where the in-process sandbox listens in development (the standalone `npm run sandbox` default too). */
+export const DEV_SANDBOX_PORT = 8010;
+
+/** What an inbound caller hears when INBOUND_GREETING is not set: it matches what happens next. */
+const DEFAULT_GREETINGS: Record<InboundAction, string> = {
+  voicemail: 'Hello, you have reached Samsaek. Please leave a message after the tone.',
+  forward: 'Hello, you have reached Samsaek. Please hold while we connect your call.',
+  hangup: 'Hello, you have reached Samsaek. We cannot take your call right now. Goodbye.',
+};
+
 export interface Pricing {
   voicePerMinute: string;
   smsPerSegment: string;
@@ -48,6 +58,8 @@ export interface AppConfig {
     /** PGlite data folder, or 'memory://' for an in-memory database. */
     pgliteDataDir: string;
     runMigrations: boolean;
+    /** At boot, how long to wait for DATABASE_URL to accept connections before giving up. */
+    connectWaitSeconds: number;
     /** How long a request waits for a pooled connection (and a new connection to open). */
     acquireTimeoutMs: number;
     /** Postgres statement_timeout; the client gives up a little later so a frozen server cannot hang a query. 0: none. */
@@ -414,6 +426,7 @@ export function loadConfig(env: Env = readEnvFiles()): AppConfig {
     signKey = verifyKey;
   }
 
+  const inboundAction = r.oneOf('INBOUND_ACTION', ['voicemail', 'forward', 'hangup'] as const, 'voicemail');
   const config: AppConfig = {
     env: nodeEnv,
     port,
@@ -431,6 +444,7 @@ export function loadConfig(env: Env = readEnvFiles()): AppConfig {
       pgliteDataDir,
       runMigrations: r.bool('DB_RUN_MIGRATIONS', true),
       acquireTimeoutMs: r.int('DB_ACQUIRE_TIMEOUT_MS', 3000, 100, 600_000),
+      connectWaitSeconds: r.int('DB_CONNECT_WAIT_SECONDS', 10, 0, 600),
       statementTimeoutMs: r.int('DB_STATEMENT_TIMEOUT_MS', 5000, 0, 3_600_000),
       idleInTransactionTimeoutMs: r.int('DB_IDLE_IN_TRANSACTION_TIMEOUT_MS', 30_000, 0, 3_600_000),
       retryAfterSeconds: r.int('DB_RETRY_AFTER_SECONDS', 5, 1, 3600),
@@ -445,7 +459,8 @@ export function loadConfig(env: Env = readEnvFiles()): AppConfig {
       callbackOverrides: r.connectionOverrides('TWILIO_CALLBACK_OVERRIDES', 'rc=5&rp=5xx,ct,rt'),
       requestTimeoutMs: r.int('TWILIO_TIMEOUT_MS', 15000, 100, 120000),
       sandboxSpeed: r.number('SANDBOX_SPEED', 1, 0.01),
-      sandboxPort: r.int('SANDBOX_PORT', 0, 0, 65535),
+      // a fixed port in development so that the README's sandbox curls reach it; tests take any free one
+      sandboxPort: r.int('SANDBOX_PORT', nodeEnv === 'development' ? DEV_SANDBOX_PORT : 0, 0, 65535),
       sandboxStateFile: r.raw('SANDBOX_STATE_FILE') ?? defaultSandboxStateFile(databaseUrl, pgliteDataDir),
     },
     jwt: {
@@ -458,11 +473,11 @@ export function loadConfig(env: Env = readEnvFiles()): AppConfig {
     },
     webhooks: {
       trustProxy: r.bool('WEBHOOK_TRUST_PROXY', false),
-      inboundGreeting: r.string('INBOUND_GREETING', 'Hello, you have reached Samsaek. Please leave a message after the tone.'),
+      inboundGreeting: r.string('INBOUND_GREETING', DEFAULT_GREETINGS[inboundAction]),
       inboundAudioUrl: r.url('INBOUND_GREETING_AUDIO_URL', null),
       inboundVoice: r.string('INBOUND_VOICE', 'alice'),
       inboundLanguage: r.string('INBOUND_LANGUAGE', 'en-US'),
-      inboundAction: r.oneOf('INBOUND_ACTION', ['voicemail', 'forward', 'hangup'] as const, 'voicemail'),
+      inboundAction,
       forwardTo: r.raw('INBOUND_FORWARD_TO') === undefined ? null : r.phone('INBOUND_FORWARD_TO', ''),
       smsHelpText: r.string('SMS_HELP_TEXT', 'Samsaek: reply STOP to unsubscribe. Msg&data rates may apply.'),
       smsAutoReply: r.raw('SMS_AUTO_REPLY') ?? null,

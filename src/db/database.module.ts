@@ -4,6 +4,7 @@ import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { dataSourceOptions } from './data-source-options';
 import { EmbeddedPostgres } from './embedded-postgres';
+import { waitForDatabase } from './wait-for-database';
 
 export const EMBEDDED_POSTGRES = Symbol('EMBEDDED_POSTGRES');
 
@@ -34,12 +35,21 @@ class EmbeddedPostgresModule {}
     EmbeddedPostgresModule,
     TypeOrmModule.forRootAsync({
       inject: [APP_CONFIG, EMBEDDED_POSTGRES],
-      useFactory: (config: AppConfig, embedded: EmbeddedPostgres | null) => ({
-        ...dataSourceOptions(config.database.url ? { url: config.database.url } : { embeddedPort: embedded!.port }, [], config.database),
-        autoLoadEntities: true,
-        migrationsRun: config.database.runMigrations,
-        logging: false,
-      }),
+      useFactory: async (config: AppConfig, embedded: EmbeddedPostgres | null) => {
+        if (config.database.url) {
+          await waitForDatabase(config.database.url, config.database.connectWaitSeconds * 1000, config.database.acquireTimeoutMs);
+        }
+        return {
+          ...dataSourceOptions(config.database.url ? { url: config.database.url } : { embeddedPort: embedded!.port }, [], config.database),
+          autoLoadEntities: true,
+          migrationsRun: config.database.runMigrations,
+          logging: false,
+          // waitForDatabase above already waited; TypeORM's own retries would only repeat the failure
+          // (ten times, with a stack trace each)
+          retryAttempts: 1,
+          toRetry: () => false,
+        };
+      },
     }),
   ],
 })

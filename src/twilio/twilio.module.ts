@@ -1,5 +1,7 @@
-import { Inject, Module, OnApplicationShutdown } from '@nestjs/common';
-import { AppConfig } from '../config/app-config';
+import { Inject, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { appLogger } from '../common/logger';
+import { twilioCallbackUrl } from '../common/twilio-callback-url';
+import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import type { TwilioSandbox } from '@samsaek/twilio-sandbox';
 import { MetricsModule } from '../metrics/metrics.module';
@@ -14,8 +16,41 @@ import type { TwilioTarget } from './twilio.types';
  */
 export const IN_PROCESS_SANDBOX = Symbol('IN_PROCESS_SANDBOX');
 
-class SandboxLifecycle implements OnApplicationShutdown {
-  constructor(@Inject(IN_PROCESS_SANDBOX) private readonly sandbox: TwilioSandbox | null) {}
+class SandboxLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(
+    @Inject(IN_PROCESS_SANDBOX) private readonly sandbox: TwilioSandbox | null,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly gateway: TwilioGateway,
+  ) {}
+
+  /**
+   * A sandbox starts with its default number unwired (no Voice, SMS or status URL), so inbound
+   * traffic would never reach us: wire it to our webhooks through the same API an operator uses
+   * on Twilio. The in-process sandbox is always ours; a standalone one only while unwired. Never
+   * done against real Twilio.
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    const target = this.config.twilio;
+    if (!this.sandbox && remoteTarget(target.apiBaseUrl).mode !== 'sandbox') return;
+    try {
+      for (const number of await this.gateway.listOwnedNumbers()) {
+        if (number.phoneNumber !== target.phoneNumber || (!this.sandbox && number.voiceUrl && number.smsUrl)) continue;
+        await this.gateway.updateNumberWebhooks(number.sid, {
+          voiceUrl: twilioCallbackUrl(target, '/call'),
+          smsUrl: twilioCallbackUrl(target, '/sms'),
+          statusCallbackUrl: twilioCallbackUrl(target, '/status'),
+        });
+      }
+    } catch (error) {
+      if (this.sandbox) throw error;
+      // a standalone sandbox that is not up yet must not stop the service from starting
+      appLogger().event('warn', 'sandbox_number_not_wired', {
+        phone_number: target.phoneNumber,
+        sandbox: target.apiBaseUrl,
+        reason: (error as Error).message,
+      });
+    }
+  }
 
   async onApplicationShutdown(): Promise<void> {
     await this.sandbox?.stop();
