@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
-import { ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { RequirePermission } from '../auth/auth.decorators';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { CurrentUser } from '../auth/authenticated-user';
@@ -10,6 +10,19 @@ import { Idempotent } from '../idempotency/idempotent.decorator';
 import { RateLimit } from '../throttling/rate-limit.guard';
 import { CallDto, CallHistoryDto, CallHistoryQueryDto, CallSidParamsDto, PlaceCallDto } from './calls.dto';
 import { CallsService } from './calls.service';
+
+/** One complete body per way of placing a call (Swagger UI offers them in "Try it out"). */
+const PLACE_CALL_EXAMPLES = {
+  message: {
+    summary: 'Speak a message',
+    value: { to: '+14155550100', message: 'Hello! This is Samsaek AI Assistant calling.', voice: 'alice', language: 'en-US' },
+  },
+  audio_url: { summary: 'Play an audio file', value: { to: '+14155550100', audio_url: 'https://example.com/audio/welcome.mp3' } },
+  twiml: {
+    summary: 'Run TwiML',
+    value: { to: '+14155550100', twiml: '<Response><Say voice="alice">How can I help you today?</Say></Response>' },
+  },
+};
 
 @ApiTags('calls')
 @Controller()
@@ -22,6 +35,7 @@ export class CallsController {
   @RateLimit('calls')
   @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'Invalid request, opted-out recipient, or Twilio refused the call' })
   @ApiTwilioErrors({ charges: true, spendingLimit: true, rateLimited: true, liveCalls: true })
+  @ApiBody({ type: PlaceCallDto, examples: PLACE_CALL_EXAMPLES })
   @Idempotent()
   placeCall(@Body() body: PlaceCallDto, @CurrentUser() user: AuthenticatedUser): Promise<CallDto> {
     return this.calls.placeCall(body, user.sub);

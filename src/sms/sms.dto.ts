@@ -1,3 +1,4 @@
+import { ApiAtLeastOneOf } from '../common/api-schema-rule';
 import { ApiProperty } from '@nestjs/swagger';
 import {
   ArrayMaxSize,
@@ -19,6 +20,7 @@ import { MESSAGE_STATUSES } from '../twilio/twilio.types';
 import type { Direction, MessageStatus } from '../twilio/twilio.types';
 
 /** Sends an SMS (or an MMS when media is attached). */
+@ApiAtLeastOneOf('message', 'media_url')
 export class SendSmsDto {
   /**
    * Recipient in E.164 form.
@@ -72,7 +74,7 @@ export class SendSmsDto {
 /** Filters and paging of the message history. */
 export class SmsHistoryQueryDto extends HistoryQueryDto {
   /** Only messages in this status. */
-  @ApiProperty({ enum: MESSAGE_STATUSES, required: false })
+  @ApiProperty({ enum: MESSAGE_STATUSES, enumName: 'MessageStatus', required: false })
   @IsOptional()
   @IsIn(MESSAGE_STATUSES)
   status?: MessageStatus;
@@ -91,7 +93,7 @@ export class MessageSidParamsDto {
 /** One status the message was seen in. */
 export class MessageTimelineEntryDto {
   /** @example delivered */
-  @ApiProperty({ enum: MESSAGE_STATUSES })
+  @ApiProperty({ enum: MESSAGE_STATUSES, enumName: 'MessageStatus' })
   status: MessageStatus;
   /** Always -1 for messages: their status callbacks carry no sequence number. @example -1 */
   sequence_number: number;
@@ -108,7 +110,7 @@ export class MessageDto {
   /** Twilio message SID. @example SM0123456789abcdef0123456789abcdef */
   sid: string;
   /** @example outbound */
-  @ApiProperty({ enum: DIRECTIONS })
+  @ApiProperty({ enum: DIRECTIONS, enumName: 'Direction' })
   direction: Direction;
   /** Sender, E.164. @example +14155550199 */
   from: string;
@@ -121,7 +123,7 @@ export class MessageDto {
   /** Attached media URLs. */
   media_urls: string[];
   /** Current status. @example delivered */
-  @ApiProperty({ enum: MESSAGE_STATUSES })
+  @ApiProperty({ enum: MESSAGE_STATUSES, enumName: 'MessageStatus' })
   status: MessageStatus;
   /** AI agent the message was sent for. @example Samsaek Bot */
   agent_name: string | null;

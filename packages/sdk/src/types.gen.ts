@@ -4,236 +4,143 @@ export type ClientOptions = {
     baseUrl: `${string}://${string}` | (string & {});
 };
 
-export type ActualCostDto = {
+export type WebhookHealthDto = {
     /**
-     * Calls.
+     * Deferred callbacks applied later.
      */
-    calls: string;
+    applied_late: number;
     /**
-     * ISO 4217 currency.
+     * Callbacks kept while their record did not exist yet.
      */
-    currency: string;
+    deferred: number;
     /**
-     * Messages.
+     * Authentic webhooks already in the inbox (retries, duplicates), answered without effect.
      */
-    sms: string;
+    duplicates: number;
     /**
-     * Calls and messages.
+     * Authentic webhooks kept, per kind (inbound_call, inbound_sms, call_status, message_status, recording_status, call_twiml).
      */
-    total: string;
-};
-
-export type AvailableNumberDto = {
-    /**
-     * What the number can do.
-     */
-    capabilities: CapabilitiesDto;
-    /**
-     * Formatted for people.
-     */
-    friendly_name: string;
-    /**
-     * ISO-3166 alpha-2 country.
-     */
-    iso_country: string;
-    /**
-     * City, when known.
-     */
-    locality: string | null;
-    /**
-     * E.164 number.
-     */
-    phone_number: string;
-    /**
-     * Postal code, when known.
-     */
-    postal_code: string | null;
-    /**
-     * State or province, when known.
-     */
-    region: string | null;
-};
-
-export type BalanceDto = {
-    /**
-     * Balance as a decimal string.
-     */
-    balance: string;
-    /**
-     * ISO 4217 currency.
-     */
-    currency: string;
-};
-
-export type CallDto = {
-    /**
-     * AI agent the call was placed for.
-     */
-    agent_name: string | null;
-    /**
-     * Who answered, with machine detection (human, machine_start, ...).
-     */
-    answered_by: string | null;
-    /**
-     * Audio played with `<Play>`, when the call was placed with an audio URL.
-     */
-    audio_url: string | null;
-    call_purpose: string | null;
-    created_at: string;
-    /**
-     * Subject of the token that placed the call; null for inbound calls.
-     */
-    created_by: string | null;
-    direction: 'inbound' | 'outbound';
-    /**
-     * Talk time in seconds, once the call ended.
-     */
-    duration: number | null;
-    /**
-     * When the call ended.
-     */
-    end_time: string | null;
-    /**
-     * Twilio error code, when the call failed.
-     */
-    error_code: number | null;
-    /**
-     * Twilio error message, when the call failed.
-     */
-    error_message: string | null;
-    /**
-     * Caller, E.164.
-     */
-    from: string;
-    /**
-     * Text-to-speech language.
-     */
-    language: string | null;
-    /**
-     * Text spoken with `<Say>`, when the call was placed with a message.
-     */
-    message: string | null;
-    /**
-     * What Twilio charged, as a decimal string with Twilio's sign (negative = charge); null until Twilio reports it.
-     */
-    price: string | null;
-    /**
-     * ISO 4217 currency of `price`.
-     */
-    price_unit: string | null;
-    /**
-     * Milliseconds the call waited in Twilio's queue before dialing.
-     */
-    queue_time_ms: number | null;
-    /**
-     * Whether the call is recorded.
-     */
-    record: boolean;
-    /**
-     * Twilio call SID.
-     */
-    sid: string;
-    /**
-     * When the callee's phone was reached.
-     */
-    start_time: string | null;
-    /**
-     * Current status.
-     */
-    status: 'queued' | 'initiated' | 'ringing' | 'in-progress' | 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled';
-    /**
-     * Every status the call was seen in, oldest first (only on GET /api/phone/calls/{sid}).
-     */
-    timeline?: Array<CallTimelineEntryDto>;
-    /**
-     * Callee, E.164.
-     */
-    to: string;
-    /**
-     * The TwiML the call ran, when it was placed with TwiML.
-     */
-    twiml: string | null;
-    updated_at: string;
-    /**
-     * Text-to-speech voice.
-     */
-    voice: string | null;
-    workflow_id: string | null;
-};
-
-export type CallHistoryDto = {
-    calls: Array<CallDto>;
-    /**
-     * Pass as `cursor` to get the next page; null on the last page.
-     */
-    next_cursor: string | null;
-};
-
-export type CallStatsDto = {
-    /**
-     * Sum over completed calls of their duration in started minutes.
-     */
-    billable_minutes: number;
-    /**
-     * Calls per direction.
-     */
-    by_direction: CallsByDirectionDto;
-    /**
-     * Calls per current status, e.g. `{"completed": 10, "busy": 2}`.
-     */
-    by_status: {
+    received: {
         [key: string]: number;
     };
     /**
-     * All calls.
+     * Requests refused for a missing or invalid X-Twilio-Signature.
      */
-    total: number;
+    rejected_signatures: number;
+    /**
+     * Events this instance set aside after failing too often.
+     */
+    set_aside: number;
 };
 
-export type CallTimelineEntryDto = {
+export type UpdateNumberDto = {
     /**
-     * Twilio error code reported with the status.
+     * New label, up to 64 characters.
      */
-    error_code: number | null;
+    friendly_name?: string;
     /**
-     * When the status was reached (or observed).
+     * New webhook base URL; the voice, SMS and status URLs are derived from it again.
      */
-    occurred_at: string;
-    /**
-     * Twilio's callback SequenceNumber; -1 when the status was seen through the API.
-     */
-    sequence_number: number;
-    /**
-     * Where the status came from: api, webhook, refresh or reconcile.
-     */
-    source: string;
-    status: 'queued' | 'initiated' | 'ringing' | 'in-progress' | 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled';
+    webhook_url?: string;
 };
 
-export type CallsByDirectionDto = {
+export type TwilioHealthDto = {
     /**
-     * Calls Twilio delivered to our numbers.
+     * The account's status at Twilio (`active`, `suspended`, `closed`); null when unknown.
+     */
+    account_status: string | null;
+    /**
+     * The Twilio REST host in use.
+     */
+    base_url: string;
+    /**
+     * Why it is down.
+     */
+    error?: string;
+    /**
+     * Round trip of the account lookup, in milliseconds.
+     */
+    latency_ms: number;
+    /**
+     * The in-process sandbox or a real Twilio host.
+     */
+    mode: 'sandbox' | 'live';
+    /**
+     * Whether Twilio answered at all (it may answer and still refuse, e.g. bad credentials).
+     */
+    reachable: boolean;
+    /**
+     * `up` when Twilio answered the account lookup in time.
+     */
+    status: ProbeStatus;
+};
+
+/**
+ * `up` when a query answered in time.
+ */
+export type ProbeStatus = 'up' | 'down';
+
+export type StatsPeriodDto = {
+    /**
+     * Start (inclusive).
+     */
+    since: string;
+    /**
+     * End (exclusive).
+     */
+    until: string;
+};
+
+export type StatsDto = {
+    /**
+     * Whole past days are read from per-day rollups refreshed every STATS_REFRESH_SECONDS: a change made
+     * after this moment to a record of a past day may not be counted yet. The current day is always
+     * counted live. Null before the first refresh.
+     */
+    as_of: string | null;
+    /**
+     * Calls.
+     */
+    calls: CallStatsDto;
+    /**
+     * Cost.
+     */
+    cost: StatsCostDto;
+    /**
+     * One entry per UTC day with traffic, oldest first.
+     */
+    daily: Array<DailyStatsDto>;
+    /**
+     * Numbers owned now.
+     */
+    numbers_owned: number;
+    /**
+     * The period covered.
+     */
+    period: StatsPeriodDto;
+    /**
+     * Messages.
+     */
+    sms: SmsStatsDto;
+};
+
+export type SmsStatsDto = {
+    /**
+     * Messages we received.
      */
     inbound: number;
     /**
-     * Calls we placed.
+     * Messages we sent.
      */
     outbound: number;
-};
-
-export type CapabilitiesDto = {
     /**
-     * MMS.
+     * Segments of the messages we received.
      */
-    mms: boolean;
+    segments_inbound: number;
     /**
-     * SMS.
+     * Segments of the messages we sent.
      */
-    sms: boolean;
-    /**
-     * Voice calls.
-     */
-    voice: boolean;
+    segments_outbound: number;
 };
 
 export type DailyStatsDto = {
@@ -267,67 +174,6 @@ export type DailyStatsDto = {
     sms_outbound: number;
 };
 
-export type DatabaseHealthDto = {
-    /**
-     * Real Postgres (DATABASE_URL) or the embedded PGlite.
-     */
-    driver: 'postgres' | 'pglite';
-    /**
-     * Why it is down.
-     */
-    error?: string;
-    /**
-     * Round trip of `SELECT 1`, in milliseconds.
-     */
-    latency_ms: number;
-    /**
-     * `up` when a query answered in time.
-     */
-    status: 'up' | 'down';
-};
-
-export type ErrorDetailDto = {
-    /**
-     * The request field the problem is about (snake_case, as sent).
-     */
-    field?: string;
-    /**
-     * What is wrong with it.
-     */
-    message: string;
-};
-
-export type ErrorResponseDto = {
-    /**
-     * Stable machine-readable error code.
-     */
-    code: string;
-    /**
-     * Per-field problems, when the request was invalid.
-     */
-    details?: Array<ErrorDetailDto>;
-    /**
-     * HTTP reason phrase.
-     */
-    error: string;
-    /**
-     * Human-readable explanation.
-     */
-    message: string;
-    /**
-     * Identifies this request in the service's logs.
-     */
-    request_id: string;
-    /**
-     * HTTP status code, repeated in the body.
-     */
-    statusCode: number;
-    /**
-     * Twilio's own error code, when Twilio refused the request.
-     */
-    twilio_code?: number;
-};
-
 export type EstimatedCostDto = {
     /**
      * Voice price per minute × billable minutes.
@@ -351,182 +197,251 @@ export type EstimatedCostDto = {
     total: string;
 };
 
-export type HealthDto = {
+export type ActualCostDto = {
     /**
-     * Only for phone:view.
+     * Calls.
      */
-    database?: DatabaseHealthDto;
+    calls: string;
     /**
-     * What was set aside after failing too often. Only for phone:view; absent when the database cannot tell.
+     * ISO 4217 currency.
      */
-    set_aside?: SetAsideHealthDto;
+    currency: string;
     /**
-     * `ok`, or `error` when a dependency is down.
+     * Messages.
      */
-    status: 'ok' | 'error';
+    sms: string;
     /**
-     * Only for phone:view.
+     * Calls and messages.
      */
-    twilio?: TwilioHealthDto;
-    /**
-     * Seconds since the service started. Only for phone:view.
-     */
-    uptime_seconds?: number;
-    /**
-     * Service version (package.json). Only for phone:view.
-     */
-    version?: string;
-    /**
-     * Webhook counters of this instance (signature rejections, duplicates, deferred callbacks).
-     */
-    webhooks?: WebhookHealthDto;
+    total: string;
 };
 
-export type MessageDto = {
+export type StatsCostDto = {
     /**
-     * AI agent the message was sent for.
+     * From Twilio's reported prices.
      */
-    agent_name: string | null;
+    actual: ActualCostDto;
     /**
-     * Text of the message.
+     * From the configured price list.
      */
-    body: string;
-    created_at: string;
+    estimated: EstimatedCostDto;
     /**
-     * Subject of the token that sent the message; null for inbound messages.
+     * Calls whose price Twilio has not reported (yet); not in `actual`.
      */
-    created_by: string | null;
-    direction: 'inbound' | 'outbound';
+    unpriced_calls: number;
     /**
-     * Twilio error code, when delivery failed.
+     * Messages whose price Twilio has not reported (yet); not in `actual`.
      */
-    error_code: number | null;
+    unpriced_messages: number;
+};
+
+export type CallsByDirectionDto = {
     /**
-     * Twilio error message, when delivery failed.
+     * Calls Twilio delivered to our numbers.
      */
-    error_message: string | null;
+    inbound: number;
     /**
-     * Sender, E.164.
+     * Calls we placed.
      */
-    from: string;
+    outbound: number;
+};
+
+export type CallStatsDto = {
     /**
-     * Attached media URLs.
+     * Sum over completed calls of their duration in started minutes.
      */
-    media_urls: Array<string>;
+    billable_minutes: number;
     /**
-     * What Twilio charged, as a decimal string with Twilio's sign (negative = charge); null until Twilio reports it.
+     * Calls per direction.
      */
-    price: string | null;
+    by_direction: CallsByDirectionDto;
     /**
-     * ISO 4217 currency of `price`.
+     * Calls per current status, e.g. `{"completed": 10, "busy": 2}`.
      */
-    price_unit: string | null;
+    by_status: {
+        [key: string]: number;
+    };
     /**
-     * Number of SMS segments Twilio split the text into (billed per segment).
+     * All calls.
      */
-    segments: number;
+    total: number;
+};
+
+export type SetAsideItemDto = {
     /**
-     * When Twilio sent the message.
+     * The inbox event's id, or the call's or message's sid.
      */
-    sent_at: string | null;
+    id: string;
     /**
-     * Twilio message SID.
+     * The last failure.
+     */
+    reason: string;
+    resource: 'inbox_event' | 'call' | 'message';
+    /**
+     * When it was set aside (ISO 8601).
+     */
+    set_aside_at: string;
+    /**
+     * The CallSid, MessageSid or RecordingSid it is about.
      */
     sid: string;
+};
+
+export type SetAsideHealthDto = {
     /**
-     * Current status.
+     * Calls whose reconciliation kept failing for a reason about the call (e.g. Twilio 404).
      */
-    status: 'accepted' | 'scheduled' | 'queued' | 'sending' | 'sent' | 'delivered' | 'undelivered' | 'failed' | 'receiving' | 'received' | 'read' | 'canceled';
+    calls: number;
     /**
-     * Every status the message was seen in, oldest first (only on GET /api/phone/sms/{sid}).
+     * Inbox events whose apply kept failing.
      */
-    timeline?: Array<MessageTimelineEntryDto>;
+    inbox_events: number;
     /**
-     * Recipient, E.164.
+     * Messages whose reconciliation kept failing for a reason about the message.
+     */
+    messages: number;
+    /**
+     * The oldest of them; null when nothing is set aside.
+     */
+    oldest: SetAsideItemDto | null;
+};
+
+export type SendSmsDto = unknown & {
+    /**
+     * Name of the AI agent on whose behalf the message is sent.
+     */
+    agent_name?: string;
+    /**
+     * Sender in E.164 form; defaults to the service's Twilio number.
+     */
+    from?: string;
+    /**
+     * Public http(s) URLs of media to attach (MMS), at most 10.
+     */
+    media_url?: Array<string>;
+    /**
+     * Text of the message, 1-1600 characters; required unless `media_url` is given.
+     */
+    message?: string;
+    /**
+     * Recipient in E.164 form.
      */
     to: string;
-    updated_at: string;
 };
 
-export type MessageHistoryDto = {
-    messages: Array<MessageDto>;
+export type SearchNumbersResponseDto = {
     /**
-     * Pass as `cursor` to get the next page; null on the last page.
+     * Matching numbers, at most `limit`.
      */
-    next_cursor: string | null;
+    numbers: Array<AvailableNumberDto>;
 };
 
-export type MessageTimelineEntryDto = {
+export type CapabilitiesDto = {
     /**
-     * Twilio error code reported with the status.
+     * MMS.
      */
-    error_code: number | null;
+    mms: boolean;
     /**
-     * When the status was reached (or observed).
+     * SMS.
      */
-    occurred_at: string;
+    sms: boolean;
     /**
-     * Always -1 for messages: their status callbacks carry no sequence number.
+     * Voice calls.
      */
-    sequence_number: number;
-    /**
-     * Where the status came from: api, webhook, refresh or reconcile.
-     */
-    source: string;
-    status: 'accepted' | 'scheduled' | 'queued' | 'sending' | 'sent' | 'delivered' | 'undelivered' | 'failed' | 'receiving' | 'received' | 'read' | 'canceled';
+    voice: boolean;
 };
 
-export type PhoneNumberDto = {
+export type AvailableNumberDto = {
     /**
      * What the number can do.
      */
     capabilities: CapabilitiesDto;
     /**
-     * When this service first recorded it.
-     */
-    created_at: string;
-    /**
-     * Label.
+     * Formatted for people.
      */
     friendly_name: string;
+    /**
+     * ISO-3166 alpha-2 country.
+     */
+    iso_country: string;
+    /**
+     * City, when known.
+     */
+    locality: string | null;
     /**
      * E.164 number.
      */
     phone_number: string;
     /**
-     * JWT subject of who bought it through this service; null when bought elsewhere (e.g. the Twilio console).
+     * Postal code, when known.
      */
-    purchased_by: string | null;
+    postal_code: string | null;
     /**
-     * When it was released; null while owned.
+     * State or province, when known.
      */
-    released_at: string | null;
+    region: string | null;
+};
+
+export type RecordingListDto = {
+    recordings: Array<RecordingDto>;
+};
+
+export type RecordingDto = {
     /**
-     * Twilio's sid.
+     * The call it belongs to.
+     */
+    call_sid: string;
+    /**
+     * 1 (mono) or 2 (dual).
+     */
+    channels: number | null;
+    /**
+     * When we first heard of it (ISO 8601).
+     */
+    created_at: string;
+    /**
+     * Length in seconds.
+     */
+    duration: number | null;
+    /**
+     * Twilio's recording sid.
      */
     sid: string;
     /**
-     * Where Twilio sends incoming SMS.
+     * What started the recording, e.g. OutboundAPI (record=true) or RecordVerb (voicemail).
      */
-    sms_url: string | null;
+    source: string | null;
     /**
-     * Where Twilio reports call status.
+     * When the recording started (ISO 8601).
      */
-    status_callback_url: string | null;
+    started_at: string | null;
     /**
-     * Where Twilio sends incoming calls.
+     * in-progress, completed, absent or failed.
      */
-    voice_url: string | null;
+    status: string;
+    /**
+     * Media URL (append .mp3 for MP3; Twilio may require account credentials).
+     */
+    url: string | null;
 };
 
-export type PhoneNumberListDto = {
+export type PurchaseNumberDto = {
     /**
-     * Owned numbers, newest first.
+     * Label for the number, up to 64 characters.
      */
-    numbers: Array<PhoneNumberDto>;
+    friendly_name?: string;
+    /**
+     * The number to buy, in E.164 form (from a search).
+     */
+    phone_number: string;
+    /**
+     * Base URL of this service's Twilio webhooks; Twilio gets `{webhook_url}/call`, `/sms` and `/status`.
+     * Defaults to the configured SAMSAEK_TWILIO_WEBHOOK_URL.
+     */
+    webhook_url?: string;
 };
 
-export type PlaceCallDto = {
+export type PlaceCallDto = unknown & {
     /**
      * Name of the AI agent on whose behalf the call is placed.
      */
@@ -582,430 +497,387 @@ export type PlaceCallDto = {
     workflow_id?: string;
 };
 
-export type PurchaseNumberDto = {
+export type PhoneNumberListDto = {
     /**
-     * Label for the number, up to 64 characters.
+     * Owned numbers, newest first.
      */
-    friendly_name?: string;
-    /**
-     * The number to buy, in E.164 form (from a search).
-     */
-    phone_number: string;
-    /**
-     * Base URL of this service's Twilio webhooks; Twilio gets `{webhook_url}/call`, `/sms` and `/status`.
-     * Defaults to the configured SAMSAEK_TWILIO_WEBHOOK_URL.
-     */
-    webhook_url?: string;
+    numbers: Array<PhoneNumberDto>;
 };
 
-export type RecordingDto = {
+export type PhoneNumberDto = {
     /**
-     * The call it belongs to.
+     * What the number can do.
      */
-    call_sid: string;
+    capabilities: CapabilitiesDto;
     /**
-     * 1 (mono) or 2 (dual).
-     */
-    channels: number | null;
-    /**
-     * When we first heard of it (ISO 8601).
+     * When this service first recorded it.
      */
     created_at: string;
     /**
-     * Length in seconds.
+     * Label.
      */
-    duration: number | null;
+    friendly_name: string;
     /**
-     * Twilio's recording sid.
+     * E.164 number.
+     */
+    phone_number: string;
+    /**
+     * JWT subject of who bought it through this service; null when bought elsewhere (e.g. the Twilio console).
+     */
+    purchased_by: string | null;
+    /**
+     * When it was released; null while owned.
+     */
+    released_at: string | null;
+    /**
+     * Twilio's sid.
      */
     sid: string;
     /**
-     * What started the recording, e.g. OutboundAPI (record=true) or RecordVerb (voicemail).
+     * Where Twilio sends incoming SMS.
      */
-    source: string | null;
+    sms_url: string | null;
     /**
-     * When the recording started (ISO 8601).
+     * Where Twilio reports call status.
      */
-    started_at: string | null;
+    status_callback_url: string | null;
     /**
-     * in-progress, completed, absent or failed.
+     * Where Twilio sends incoming calls.
      */
-    status: string;
-    /**
-     * Media URL (append .mp3 for MP3; Twilio may require account credentials).
-     */
-    url: string | null;
+    voice_url: string | null;
 };
 
-export type RecordingListDto = {
-    recordings: Array<RecordingDto>;
+export type MessageTimelineEntryDto = {
+    /**
+     * Twilio error code reported with the status.
+     */
+    error_code: number | null;
+    /**
+     * When the status was reached (or observed).
+     */
+    occurred_at: string;
+    /**
+     * Always -1 for messages: their status callbacks carry no sequence number.
+     */
+    sequence_number: number;
+    /**
+     * Where the status came from: api, webhook, refresh or reconcile.
+     */
+    source: string;
+    status: MessageStatus;
 };
 
-export type SearchNumbersResponseDto = {
+/**
+ * Current status.
+ */
+export type MessageStatus = 'accepted' | 'scheduled' | 'queued' | 'sending' | 'sent' | 'delivered' | 'undelivered' | 'failed' | 'receiving' | 'received' | 'read' | 'canceled';
+
+export type MessageHistoryDto = {
+    messages: Array<MessageDto>;
     /**
-     * Matching numbers, at most `limit`.
+     * Pass as `cursor` to get the next page; null on the last page.
      */
-    numbers: Array<AvailableNumberDto>;
+    next_cursor: string | null;
 };
 
-export type SendSmsDto = {
+export type Direction = 'inbound' | 'outbound';
+
+export type MessageDto = {
     /**
-     * Name of the AI agent on whose behalf the message is sent.
+     * AI agent the message was sent for.
      */
-    agent_name?: string;
+    agent_name: string | null;
     /**
-     * Sender in E.164 form; defaults to the service's Twilio number.
+     * Text of the message.
      */
-    from?: string;
+    body: string;
+    created_at: string;
     /**
-     * Public http(s) URLs of media to attach (MMS), at most 10.
+     * Subject of the token that sent the message; null for inbound messages.
      */
-    media_url?: Array<string>;
+    created_by: string | null;
+    direction: Direction;
     /**
-     * Text of the message, 1-1600 characters; required unless `media_url` is given.
+     * Twilio error code, when delivery failed.
      */
-    message?: string;
+    error_code: number | null;
     /**
-     * Recipient in E.164 form.
+     * Twilio error message, when delivery failed.
+     */
+    error_message: string | null;
+    /**
+     * Sender, E.164.
+     */
+    from: string;
+    /**
+     * Attached media URLs.
+     */
+    media_urls: Array<string>;
+    /**
+     * What Twilio charged, as a decimal string with Twilio's sign (negative = charge); null until Twilio reports it.
+     */
+    price: string | null;
+    /**
+     * ISO 4217 currency of `price`.
+     */
+    price_unit: string | null;
+    /**
+     * Number of SMS segments Twilio split the text into (billed per segment).
+     */
+    segments: number;
+    /**
+     * When Twilio sent the message.
+     */
+    sent_at: string | null;
+    /**
+     * Twilio message SID.
+     */
+    sid: string;
+    /**
+     * Current status.
+     */
+    status: MessageStatus;
+    /**
+     * Every status the message was seen in, oldest first (only on GET /api/phone/sms/{sid}).
+     */
+    timeline?: Array<MessageTimelineEntryDto>;
+    /**
+     * Recipient, E.164.
      */
     to: string;
+    updated_at: string;
 };
 
-export type SetAsideHealthDto = {
+export type HealthDto = {
     /**
-     * Calls whose reconciliation kept failing for a reason about the call (e.g. Twilio 404).
+     * Only for phone:view.
      */
-    calls: number;
+    database?: DatabaseHealthDto;
     /**
-     * Inbox events whose apply kept failing.
+     * What was set aside after failing too often. Only for phone:view; absent when the database cannot tell.
      */
-    inbox_events: number;
+    set_aside?: SetAsideHealthDto;
     /**
-     * Messages whose reconciliation kept failing for a reason about the message.
+     * `ok`, or `error` when a dependency is down.
      */
-    messages: number;
+    status: 'ok' | 'error';
     /**
-     * The oldest of them; null when nothing is set aside.
+     * Only for phone:view.
      */
-    oldest: SetAsideItemDto | null;
+    twilio?: TwilioHealthDto;
+    /**
+     * Seconds since the service started. Only for phone:view.
+     */
+    uptime_seconds?: number;
+    /**
+     * Service version (package.json). Only for phone:view.
+     */
+    version?: string;
+    /**
+     * Webhook counters of this instance (signature rejections, duplicates, deferred callbacks).
+     */
+    webhooks?: WebhookHealthDto;
 };
 
-export type SetAsideItemDto = {
+export type DatabaseHealthDto = {
     /**
-     * The inbox event's id, or the call's or message's sid.
+     * Real Postgres (DATABASE_URL) or the embedded PGlite.
      */
-    id: string;
-    /**
-     * The last failure.
-     */
-    reason: string;
-    resource: 'inbox_event' | 'call' | 'message';
-    /**
-     * When it was set aside (ISO 8601).
-     */
-    set_aside_at: string;
-    /**
-     * The CallSid, MessageSid or RecordingSid it is about.
-     */
-    sid: string;
-};
-
-export type SmsStatsDto = {
-    /**
-     * Messages we received.
-     */
-    inbound: number;
-    /**
-     * Messages we sent.
-     */
-    outbound: number;
-    /**
-     * Segments of the messages we received.
-     */
-    segments_inbound: number;
-    /**
-     * Segments of the messages we sent.
-     */
-    segments_outbound: number;
-};
-
-export type StatsCostDto = {
-    /**
-     * From Twilio's reported prices.
-     */
-    actual: ActualCostDto;
-    /**
-     * From the configured price list.
-     */
-    estimated: EstimatedCostDto;
-    /**
-     * Calls whose price Twilio has not reported (yet); not in `actual`.
-     */
-    unpriced_calls: number;
-    /**
-     * Messages whose price Twilio has not reported (yet); not in `actual`.
-     */
-    unpriced_messages: number;
-};
-
-export type StatsDto = {
-    /**
-     * Whole past days are read from per-day rollups refreshed every STATS_REFRESH_SECONDS: a change made
-     * after this moment to a record of a past day may not be counted yet. The current day is always
-     * counted live. Null before the first refresh.
-     */
-    as_of: string | null;
-    /**
-     * Calls.
-     */
-    calls: CallStatsDto;
-    /**
-     * Cost.
-     */
-    cost: StatsCostDto;
-    /**
-     * One entry per UTC day with traffic, oldest first.
-     */
-    daily: Array<DailyStatsDto>;
-    /**
-     * Numbers owned now.
-     */
-    numbers_owned: number;
-    /**
-     * The period covered.
-     */
-    period: StatsPeriodDto;
-    /**
-     * Messages.
-     */
-    sms: SmsStatsDto;
-};
-
-export type StatsPeriodDto = {
-    /**
-     * Start (inclusive).
-     */
-    since: string;
-    /**
-     * End (exclusive).
-     */
-    until: string;
-};
-
-export type TwilioHealthDto = {
-    /**
-     * The account's status at Twilio (`active`, `suspended`, `closed`); null when unknown.
-     */
-    account_status: string | null;
-    /**
-     * The Twilio REST host in use.
-     */
-    base_url: string;
+    driver: 'postgres' | 'pglite';
     /**
      * Why it is down.
      */
     error?: string;
     /**
-     * Round trip of the account lookup, in milliseconds.
+     * Round trip of `SELECT 1`, in milliseconds.
      */
     latency_ms: number;
     /**
-     * The in-process sandbox or a real Twilio host.
+     * `up` when a query answered in time.
      */
-    mode: 'sandbox' | 'live';
-    /**
-     * Whether Twilio answered at all (it may answer and still refuse, e.g. bad credentials).
-     */
-    reachable: boolean;
-    /**
-     * `up` when Twilio answered the account lookup in time.
-     */
-    status: 'up' | 'down';
+    status: ProbeStatus;
 };
 
-export type TwilioSmsWebhookDto = {
+export type ErrorResponseDto = {
     /**
-     * The Twilio account.
+     * Stable machine-readable error code.
      */
-    AccountSid: string;
+    code: string;
     /**
-     * The text; STOP, START, HELP (and their synonyms) are keywords.
+     * Per-field problems, when the request was invalid.
      */
-    Body: string;
+    details?: Array<ErrorDetailDto>;
     /**
-     * The sender.
+     * HTTP reason phrase.
      */
-    From: string;
+    error: string;
     /**
-     * First media attachment (MediaUrl1, MediaUrl2... follow).
+     * Human-readable explanation.
      */
-    MediaUrl0?: string;
+    message: string;
     /**
-     * The message.
+     * Identifies this request in the service's logs.
      */
-    MessageSid: string;
+    request_id: string;
     /**
-     * Number of media attachments; MediaUrl0..N-1 carry them.
+     * HTTP status code, repeated in the body.
      */
-    NumMedia?: string;
+    statusCode: number;
     /**
-     * Number of segments.
+     * Twilio's own error code, when Twilio refused the request.
      */
-    NumSegments?: string;
-    /**
-     * Our number.
-     */
-    To: string;
+    twilio_code?: number;
 };
 
-export type TwilioStatusCallbackDto = {
+export type ErrorDetailDto = {
     /**
-     * Answering-machine detection result.
+     * The request field the problem is about (snake_case, as sent).
      */
-    AnsweredBy?: string;
+    field?: string;
     /**
-     * Call duration in seconds, on terminal events.
+     * What is wrong with it.
      */
-    CallDuration?: string;
-    /**
-     * The call (also on recording callbacks).
-     */
-    CallSid?: string;
-    /**
-     * Call status at this event.
-     */
-    CallStatus?: string;
-    /**
-     * Twilio error code, for failed or undelivered messages.
-     */
-    ErrorCode?: string;
-    /**
-     * The message.
-     */
-    MessageSid?: string;
-    /**
-     * Message status at this event.
-     */
-    MessageStatus?: string;
-    /**
-     * 1 (mono) or 2 (dual).
-     */
-    RecordingChannels?: string;
-    /**
-     * Recording length in seconds.
-     */
-    RecordingDuration?: string;
-    /**
-     * The recording.
-     */
-    RecordingSid?: string;
-    /**
-     * What started the recording.
-     */
-    RecordingSource?: string;
-    /**
-     * When the recording started (RFC 2822).
-     */
-    RecordingStartTime?: string;
-    /**
-     * in-progress, completed, absent or failed.
-     */
-    RecordingStatus?: string;
-    /**
-     * Where the recording's media is.
-     */
-    RecordingUrl?: string;
-    /**
-     * Order of this call event (0, 1, 2...); callbacks may arrive out of order.
-     */
-    SequenceNumber?: string;
-    /**
-     * When the event happened (RFC 2822).
-     */
-    Timestamp?: string;
+    message: string;
 };
 
-export type TwilioVoiceWebhookDto = {
+export type CallTimelineEntryDto = {
     /**
-     * The Twilio account.
+     * Twilio error code reported with the status.
      */
-    AccountSid: string;
+    error_code: number | null;
     /**
-     * Always 2010-04-01.
+     * When the status was reached (or observed).
      */
-    ApiVersion?: string;
+    occurred_at: string;
     /**
-     * The call.
+     * Twilio's callback SequenceNumber; -1 when the status was seen through the API.
      */
-    CallSid: string;
+    sequence_number: number;
     /**
-     * Status of the call when Twilio asked for TwiML.
+     * Where the status came from: api, webhook, refresh or reconcile.
      */
-    CallStatus: string;
-    /**
-     * Caller name, when caller-id lookup is on.
-     */
-    CallerName?: string;
-    /**
-     * `inbound` for a call to one of our numbers, `outbound-api` for a call we placed.
-     */
-    Direction: string;
-    /**
-     * Number the call was forwarded from, when the carrier says.
-     */
-    ForwardedFrom?: string;
-    /**
-     * The caller.
-     */
-    From: string;
-    /**
-     * Set when Twilio requests the URL again after a <Record> finished.
-     */
-    RecordingSid?: string;
-    /**
-     * The number called.
-     */
-    To: string;
+    source: string;
+    status: CallStatus;
 };
 
-export type UpdateNumberDto = {
+/**
+ * Current status.
+ */
+export type CallStatus = 'queued' | 'initiated' | 'ringing' | 'in-progress' | 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled';
+
+export type CallHistoryDto = {
+    calls: Array<CallDto>;
     /**
-     * New label, up to 64 characters.
+     * Pass as `cursor` to get the next page; null on the last page.
      */
-    friendly_name?: string;
-    /**
-     * New webhook base URL; the voice, SMS and status URLs are derived from it again.
-     */
-    webhook_url?: string;
+    next_cursor: string | null;
 };
 
-export type WebhookHealthDto = {
+export type CallDto = {
     /**
-     * Deferred callbacks applied later.
+     * AI agent the call was placed for.
      */
-    applied_late: number;
+    agent_name: string | null;
     /**
-     * Callbacks kept while their record did not exist yet.
+     * Who answered, with machine detection (human, machine_start, ...).
      */
-    deferred: number;
+    answered_by: string | null;
     /**
-     * Authentic webhooks already in the inbox (retries, duplicates), answered without effect.
+     * Audio played with `<Play>`, when the call was placed with an audio URL.
      */
-    duplicates: number;
+    audio_url: string | null;
+    call_purpose: string | null;
+    created_at: string;
     /**
-     * Authentic webhooks kept, per kind (inbound_call, inbound_sms, call_status, message_status, recording_status, call_twiml).
+     * Subject of the token that placed the call; null for inbound calls.
      */
-    received: {
-        [key: string]: number;
-    };
+    created_by: string | null;
+    direction: Direction;
     /**
-     * Requests refused for a missing or invalid X-Twilio-Signature.
+     * Talk time in seconds, once the call ended.
      */
-    rejected_signatures: number;
+    duration: number | null;
     /**
-     * Events this instance set aside after failing too often.
+     * When the call ended.
      */
-    set_aside: number;
+    end_time: string | null;
+    /**
+     * Twilio error code, when the call failed.
+     */
+    error_code: number | null;
+    /**
+     * Twilio error message, when the call failed.
+     */
+    error_message: string | null;
+    /**
+     * Caller, E.164.
+     */
+    from: string;
+    /**
+     * Text-to-speech language.
+     */
+    language: string | null;
+    /**
+     * Text spoken with `<Say>`, when the call was placed with a message.
+     */
+    message: string | null;
+    /**
+     * What Twilio charged, as a decimal string with Twilio's sign (negative = charge); null until Twilio reports it.
+     */
+    price: string | null;
+    /**
+     * ISO 4217 currency of `price`.
+     */
+    price_unit: string | null;
+    /**
+     * Milliseconds the call waited in Twilio's queue before dialing.
+     */
+    queue_time_ms: number | null;
+    /**
+     * Whether the call is recorded.
+     */
+    record: boolean;
+    /**
+     * Twilio call SID.
+     */
+    sid: string;
+    /**
+     * When the callee's phone was reached.
+     */
+    start_time: string | null;
+    /**
+     * Current status.
+     */
+    status: CallStatus;
+    /**
+     * Every status the call was seen in, oldest first (only on GET /api/phone/calls/{sid}).
+     */
+    timeline?: Array<CallTimelineEntryDto>;
+    /**
+     * Callee, E.164.
+     */
+    to: string;
+    /**
+     * The TwiML the call ran, when it was placed with TwiML.
+     */
+    twiml: string | null;
+    updated_at: string;
+    /**
+     * Text-to-speech voice.
+     */
+    voice: string | null;
+    workflow_id: string | null;
+};
+
+export type BalanceDto = {
+    /**
+     * Balance as a decimal string.
+     */
+    balance: string;
+    /**
+     * ISO 4217 currency.
+     */
+    currency: string;
 };
 
 export type GetBalanceData = {
@@ -1028,6 +900,10 @@ export type GetBalanceErrors = {
      * Twilio rate limit reached
      */
     429: ErrorResponseDto;
+    /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
     /**
      * Twilio failed or rejected the service credentials
      */
@@ -1089,6 +965,10 @@ export type PlaceCallErrors = {
      */
     429: ErrorResponseDto;
     /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
+    /**
      * Twilio failed or rejected the service credentials
      */
     502: ErrorResponseDto;
@@ -1111,7 +991,7 @@ export type GetCallHistoryData = {
     path?: never;
     query?: {
         /**
-         * Only records made for this agent.
+         * Only records made for this agent, e.g. Samsaek Assistant.
          */
         agent_name?: string;
         /**
@@ -1121,9 +1001,9 @@ export type GetCallHistoryData = {
         /**
          * Only inbound, or only outbound, records.
          */
-        direction?: 'inbound' | 'outbound';
+        direction?: Direction;
         /**
-         * Only records from this number (E.164; encode `+` as %2B).
+         * Only records from this number (E.164, e.g. +14155550199; encode `+` as %2B).
          */
         from?: string;
         /**
@@ -1131,23 +1011,23 @@ export type GetCallHistoryData = {
          */
         limit?: number;
         /**
-         * Only records created at or after this ISO 8601 date-time.
+         * Only records created at or after this ISO 8601 date-time, e.g. 2025-01-01T00:00:00Z.
          */
         since?: string;
         /**
          * Only calls in this status.
          */
-        status?: 'queued' | 'initiated' | 'ringing' | 'in-progress' | 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled';
+        status?: CallStatus;
         /**
-         * Only records to this number (E.164; encode `+` as %2B).
+         * Only records to this number (E.164, e.g. +14155550100; encode `+` as %2B).
          */
         to?: string;
         /**
-         * Only records created before this ISO 8601 date-time.
+         * Only records created before this ISO 8601 date-time, e.g. 2025-02-01T00:00:00Z.
          */
         until?: string;
         /**
-         * Only calls of this workflow.
+         * Only calls of this workflow, e.g. support_001.
          */
         workflow_id?: string;
     };
@@ -1167,6 +1047,10 @@ export type GetCallHistoryErrors = {
      * The token lacks phone:view
      */
     403: ErrorResponseDto;
+    /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
 };
 
 export type GetCallHistoryError = GetCallHistoryErrors[keyof GetCallHistoryErrors];
@@ -1206,6 +1090,10 @@ export type GetCallErrors = {
      * No such call
      */
     404: ErrorResponseDto;
+    /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
 };
 
 export type GetCallError = GetCallErrors[keyof GetCallErrors];
@@ -1254,6 +1142,10 @@ export type HangupCallErrors = {
      */
     429: ErrorResponseDto;
     /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
+    /**
      * Twilio failed or rejected the service credentials
      */
     502: ErrorResponseDto;
@@ -1300,6 +1192,10 @@ export type ListCallRecordingsErrors = {
      * No such call
      */
     404: ErrorResponseDto;
+    /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
 };
 
 export type ListCallRecordingsError = ListCallRecordingsErrors[keyof ListCallRecordingsErrors];
@@ -1322,6 +1218,10 @@ export type GetHealthErrors = {
      * A bearer token was sent and is invalid
      */
     401: ErrorResponseDto;
+    /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
     /**
      * The database or Twilio is down (same body, status "error")
      */
@@ -1355,6 +1255,10 @@ export type ListNumbersErrors = {
      * The token lacks phone:view
      */
     403: ErrorResponseDto;
+    /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
 };
 
 export type ListNumbersError = ListNumbersErrors[keyof ListNumbersErrors];
@@ -1407,6 +1311,10 @@ export type PurchaseNumberErrors = {
      * Twilio rate limit reached
      */
     429: ErrorResponseDto;
+    /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
     /**
      * Twilio failed or rejected the service credentials
      */
@@ -1483,6 +1391,10 @@ export type SearchNumbersErrors = {
      */
     429: ErrorResponseDto;
     /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
+    /**
      * Twilio failed or rejected the service credentials
      */
     502: ErrorResponseDto;
@@ -1534,6 +1446,10 @@ export type ReleaseNumberErrors = {
      */
     429: ErrorResponseDto;
     /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
+    /**
      * Twilio failed or rejected the service credentials
      */
     502: ErrorResponseDto;
@@ -1584,6 +1500,10 @@ export type UpdateNumberErrors = {
      * Twilio rate limit reached
      */
     429: ErrorResponseDto;
+    /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
     /**
      * Twilio failed or rejected the service credentials
      */
@@ -1645,6 +1565,10 @@ export type SendSmsErrors = {
      */
     429: ErrorResponseDto;
     /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
+    /**
      * Twilio failed or rejected the service credentials
      */
     502: ErrorResponseDto;
@@ -1667,7 +1591,7 @@ export type GetSmsHistoryData = {
     path?: never;
     query?: {
         /**
-         * Only records made for this agent.
+         * Only records made for this agent, e.g. Samsaek Assistant.
          */
         agent_name?: string;
         /**
@@ -1677,9 +1601,9 @@ export type GetSmsHistoryData = {
         /**
          * Only inbound, or only outbound, records.
          */
-        direction?: 'inbound' | 'outbound';
+        direction?: Direction;
         /**
-         * Only records from this number (E.164; encode `+` as %2B).
+         * Only records from this number (E.164, e.g. +14155550199; encode `+` as %2B).
          */
         from?: string;
         /**
@@ -1687,19 +1611,19 @@ export type GetSmsHistoryData = {
          */
         limit?: number;
         /**
-         * Only records created at or after this ISO 8601 date-time.
+         * Only records created at or after this ISO 8601 date-time, e.g. 2025-01-01T00:00:00Z.
          */
         since?: string;
         /**
          * Only messages in this status.
          */
-        status?: 'accepted' | 'scheduled' | 'queued' | 'sending' | 'sent' | 'delivered' | 'undelivered' | 'failed' | 'receiving' | 'received' | 'read' | 'canceled';
+        status?: MessageStatus;
         /**
-         * Only records to this number (E.164; encode `+` as %2B).
+         * Only records to this number (E.164, e.g. +14155550100; encode `+` as %2B).
          */
         to?: string;
         /**
-         * Only records created before this ISO 8601 date-time.
+         * Only records created before this ISO 8601 date-time, e.g. 2025-02-01T00:00:00Z.
          */
         until?: string;
     };
@@ -1719,6 +1643,10 @@ export type GetSmsHistoryErrors = {
      * The token lacks phone:view
      */
     403: ErrorResponseDto;
+    /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
 };
 
 export type GetSmsHistoryError = GetSmsHistoryErrors[keyof GetSmsHistoryErrors];
@@ -1758,6 +1686,10 @@ export type GetSmsErrors = {
      * No such message
      */
     404: ErrorResponseDto;
+    /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
 };
 
 export type GetSmsError = GetSmsErrors[keyof GetSmsErrors];
@@ -1797,6 +1729,10 @@ export type GetStatsErrors = {
      * The token lacks phone:view
      */
     403: ErrorResponseDto;
+    /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
 };
 
 export type GetStatsError = GetStatsErrors[keyof GetStatsErrors];
@@ -1806,108 +1742,3 @@ export type GetStatsResponses = {
 };
 
 export type GetStatsResponse = GetStatsResponses[keyof GetStatsResponses];
-
-export type HandleVoiceWebhookData = {
-    body: TwilioVoiceWebhookDto;
-    headers: {
-        /**
-         * Kept with the event for audit
-         */
-        'I-Twilio-Idempotency-Token'?: string;
-        /**
-         * Twilio's HMAC-SHA1 signature of the public URL (SAMSAEK_TWILIO_WEBHOOK_URL + route + query) and the parameters
-         */
-        'X-Twilio-Signature': string;
-    };
-    path?: never;
-    query?: never;
-    url: '/api/phone/webhook/call';
-};
-
-export type HandleVoiceWebhookErrors = {
-    /**
-     * Missing or invalid X-Twilio-Signature (code invalid_signature); nothing is stored
-     */
-    403: ErrorResponseDto;
-};
-
-export type HandleVoiceWebhookError = HandleVoiceWebhookErrors[keyof HandleVoiceWebhookErrors];
-
-export type HandleVoiceWebhookResponses = {
-    /**
-     * TwiML
-     */
-    200: string;
-};
-
-export type HandleVoiceWebhookResponse = HandleVoiceWebhookResponses[keyof HandleVoiceWebhookResponses];
-
-export type HandleSmsWebhookData = {
-    body: TwilioSmsWebhookDto;
-    headers: {
-        /**
-         * Kept with the event for audit
-         */
-        'I-Twilio-Idempotency-Token'?: string;
-        /**
-         * Twilio's HMAC-SHA1 signature of the public URL (SAMSAEK_TWILIO_WEBHOOK_URL + route + query) and the parameters
-         */
-        'X-Twilio-Signature': string;
-    };
-    path?: never;
-    query?: never;
-    url: '/api/phone/webhook/sms';
-};
-
-export type HandleSmsWebhookErrors = {
-    /**
-     * Missing or invalid X-Twilio-Signature (code invalid_signature); nothing is stored
-     */
-    403: ErrorResponseDto;
-};
-
-export type HandleSmsWebhookError = HandleSmsWebhookErrors[keyof HandleSmsWebhookErrors];
-
-export type HandleSmsWebhookResponses = {
-    /**
-     * TwiML
-     */
-    200: string;
-};
-
-export type HandleSmsWebhookResponse = HandleSmsWebhookResponses[keyof HandleSmsWebhookResponses];
-
-export type HandleStatusCallbackData = {
-    body: TwilioStatusCallbackDto;
-    headers: {
-        /**
-         * Kept with the event for audit
-         */
-        'I-Twilio-Idempotency-Token'?: string;
-        /**
-         * Twilio's HMAC-SHA1 signature of the public URL (SAMSAEK_TWILIO_WEBHOOK_URL + route + query) and the parameters
-         */
-        'X-Twilio-Signature': string;
-    };
-    path?: never;
-    query?: never;
-    url: '/api/phone/webhook/status';
-};
-
-export type HandleStatusCallbackErrors = {
-    /**
-     * Missing or invalid X-Twilio-Signature (code invalid_signature); nothing is stored
-     */
-    403: ErrorResponseDto;
-};
-
-export type HandleStatusCallbackError = HandleStatusCallbackErrors[keyof HandleStatusCallbackErrors];
-
-export type HandleStatusCallbackResponses = {
-    /**
-     * Kept (or already known); nothing to say back
-     */
-    204: void;
-};
-
-export type HandleStatusCallbackResponse = HandleStatusCallbackResponses[keyof HandleStatusCallbackResponses];
