@@ -1,9 +1,12 @@
 import { HttpStatus, INestApplication, RequestMethod } from '@nestjs/common';
 import { ModulesContainer } from '@nestjs/core';
 import { ApiResponse, ApiTags, DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { STATUS_CODES } from 'node:http';
 import YAML from 'yaml';
 import { BEARER_SCHEME } from './auth/auth.decorators';
+import { schemaRules } from './common/api-schema-rule';
 import { ErrorResponseDto } from './common/error-response.dto';
+import { packageVersion } from './config/app-config';
 
 const API_TAGS_METADATA = 'swagger/apiUseTags';
 const API_RESPONSE_METADATA = 'swagger/apiResponse';
@@ -28,7 +31,7 @@ export async function buildOpenApiDocument(app: INestApplication): Promise<OpenA
   const config = new DocumentBuilder()
     .setTitle('Samsaek Phone Service')
     .setDescription('Numbers, calls, SMS, webhooks and billing for AI assistants, over Twilio.')
-    .setVersion('1.0.0')
+    .setVersion(packageVersion())
     .setLicense('Proprietary (UNLICENSED)', '')
     .addServer('/', 'This service (same origin as the document)')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, BEARER_SCHEME)
@@ -36,6 +39,7 @@ export async function buildOpenApiDocument(app: INestApplication): Promise<OpenA
   const document = SwaggerModule.createDocument(app, config, {
     operationIdFactory: (_controllerKey, methodKey) => methodKey,
   });
+  completeDocument(document);
   return normalizeOpenApiDocument(document);
 }
 
@@ -45,6 +49,78 @@ export async function setupSwagger(app: INestApplication): Promise<void> {
     jsonDocumentUrl: 'api/docs-json',
     swaggerOptions: { persistAuthorization: true },
   });
+}
+
+const ERROR_SCHEMA_REF = '#/components/schemas/ErrorResponseDto';
+
+/** What an error of each status looks like, for the example of each documented error response. */
+const ERROR_EXAMPLES: Record<number, { code: string; message: string; field?: string }> = {
+  400: { code: 'validation_failed', message: 'to must be a valid E.164 phone number, e.g. +14155550100', field: 'to' },
+  401: { code: 'unauthorized', message: 'Missing or invalid bearer token' },
+  402: { code: 'insufficient_funds', message: 'The Twilio account has insufficient funds' },
+  403: { code: 'forbidden', message: 'This token lacks the phone:call permission' },
+  404: { code: 'not_found', message: 'Call CA0123456789abcdef0123456789abcdef not found' },
+  409: { code: 'call_already_ended', message: 'Call CA0123456789abcdef0123456789abcdef has already ended' },
+  413: { code: 'payload_too_large', message: 'Request body is too large' },
+  422: { code: 'idempotency_key_mismatch', message: 'Idempotency-Key was used with a different request' },
+  429: { code: 'rate_limited', message: 'Too many requests; retry after 12 seconds' },
+  500: { code: 'internal_error', message: 'Internal server error' },
+  502: { code: 'twilio_unavailable', message: 'Twilio failed to answer the request' },
+  503: { code: 'dependency_unavailable', message: 'The database is not reachable' },
+  504: { code: 'twilio_timeout', message: 'Twilio did not answer in time' },
+};
+
+const UNEXPECTED_ERROR = {
+  description: 'Unexpected error (code internal_error); request_id names it in the service logs',
+  content: { 'application/json': { schema: { $ref: ERROR_SCHEMA_REF } } },
+};
+
+/**
+ * What the decorators cannot say: the rules between properties (src/common/api-schema-rule.ts);
+ * integers (this API has no fractional numbers: money travels as decimal strings, so a `number`
+ * without a format is an integer); the 500 every operation may answer; and an example of each
+ * documented error built for its status, so that a 404 does not show a 400's body.
+ */
+function completeDocument(document: OpenAPIObject): void {
+  const schemas = (document.components?.schemas ?? {}) as Record<string, Record<string, unknown>>;
+  for (const [name, rule] of schemaRules()) if (schemas[name]) Object.assign(schemas[name], rule);
+  useIntegers(document);
+  for (const item of Object.values(document.paths ?? {})) {
+    for (const operation of Object.values(item as Record<string, OperationLike>)) {
+      if (!operation?.responses) continue;
+      operation.responses['500'] ??= structuredClone(UNEXPECTED_ERROR);
+      for (const [status, response] of Object.entries(operation.responses)) {
+        const media = (response as { content?: Record<string, { schema?: { $ref?: string }; example?: unknown }> }).content?.[
+          'application/json'
+        ];
+        if (media?.schema?.$ref !== ERROR_SCHEMA_REF || media.example !== undefined) continue;
+        media.example = errorExample(Number(status));
+      }
+    }
+  }
+}
+
+function errorExample(status: number): Record<string, unknown> {
+  const known = ERROR_EXAMPLES[status] ?? {
+    code: status >= 500 ? 'internal_error' : 'validation_failed',
+    message: STATUS_CODES[status] ?? 'Error',
+  };
+  return {
+    statusCode: status,
+    error: STATUS_CODES[status] ?? 'Error',
+    message: known.message,
+    code: known.code,
+    ...(known.field ? { details: [{ field: known.field, message: known.message }] } : {}),
+    request_id: '6f1c2a7e-1d2b-4c55-9f1e-3a2b1c0d9e8f',
+  };
+}
+
+function useIntegers(value: unknown): void {
+  if (Array.isArray(value)) return value.forEach(useIntegers);
+  if (value === null || typeof value !== 'object') return;
+  const node = value as Record<string, unknown>;
+  if (node.type === 'number' && node.format === undefined) node.type = 'integer';
+  Object.values(node).forEach(useIntegers);
 }
 
 /** Tags every controller that has no @ApiTags with the name of the module that declares it. */
@@ -63,7 +139,7 @@ function tagControllersByModule(app: INestApplication): void {
  * Makes the document independent of declaration and discovery order: paths, schemas, properties,
  * responses and every other map are sorted by key; `required` lists are sorted; parameters are
  * ordered path, query, header, cookie, then by name. Arrays whose order means something (enums,
- * security, tags of an operation) keep their order.
+ * security, tags of an operation) and named examples keep their order.
  */
 export function normalizeOpenApiDocument(document: OpenAPIObject): OpenAPIObject {
   const used = new Set<string>();
@@ -116,9 +192,9 @@ function sortDeep(value: unknown, key?: string): unknown {
     return items;
   }
   if (value === null || typeof value !== 'object') return value;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+  // named examples keep their order: Swagger UI offers the first one
+  if (key !== 'examples') entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return Object.fromEntries(entries.map(([k, v]) => [k, sortDeep(v, k)]));
 }
 

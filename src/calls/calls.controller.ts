@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import { ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { RequirePermission } from '../auth/auth.decorators';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { CurrentUser } from '../auth/authenticated-user';
@@ -16,6 +16,19 @@ const ACCEPTED_CALL =
   "Twilio's answer is not stored yet: status `unknown` (Twilio did not answer in time or failed; sid null) " +
   'or Twilio placed the call and its record is completed shortly. Look the call up by `id`; do not place it again.';
 
+/** One complete body per way of placing a call (Swagger UI offers them in "Try it out"). */
+const PLACE_CALL_EXAMPLES = {
+  message: {
+    summary: 'Speak a message',
+    value: { to: '+14155550100', message: 'Hello! This is Samsaek AI Assistant calling.', voice: 'alice', language: 'en-US' },
+  },
+  audio_url: { summary: 'Play an audio file', value: { to: '+14155550100', audio_url: 'https://example.com/audio/welcome.mp3' } },
+  twiml: {
+    summary: 'Run TwiML',
+    value: { to: '+14155550100', twiml: '<Response><Say voice="alice">How can I help you today?</Say></Response>' },
+  },
+};
+
 @ApiTags('calls')
 @Controller()
 export class CallsController {
@@ -29,6 +42,7 @@ export class CallsController {
   @ApiResponse({ status: 201, type: CallDto, description: 'Twilio placed the call; the record is stored' })
   @ApiResponse({ status: 202, type: CallDto, description: ACCEPTED_CALL })
   @ApiTwilioErrors({ charges: true, spendingLimit: true, rateLimited: true, liveCalls: true, intent: true })
+  @ApiBody({ type: PlaceCallDto, examples: PLACE_CALL_EXAMPLES })
   @Idempotent()
   async placeCall(
     @Body() body: PlaceCallDto,

@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, IsUrl, Matches, Max, MaxLength, Min, ValidateBy } from 'class-validator';
+import { ApiExactlyOneOf } from '../common/api-schema-rule';
 import { DIRECTIONS, HistoryQueryDto } from '../common/history-query.dto';
 import { IsE164 } from '../common/phone-number';
 import { INTENT_STATUSES } from '../common/intent-status';
@@ -23,6 +24,7 @@ function IsXmlText(): PropertyDecorator {
 }
 
 /** Places an outbound call that speaks a message, plays audio or runs TwiML. */
+@ApiExactlyOneOf('message', 'audio_url', 'twiml')
 export class PlaceCallDto {
   /**
    * Number to call, in E.164 form.
@@ -145,15 +147,12 @@ export class PlaceCallDto {
 /** Filters and paging of the call history. */
 export class CallHistoryQueryDto extends HistoryQueryDto {
   /** Only calls in this status (`initiating` and `unknown` included). */
-  @ApiProperty({ enum: CALL_RECORD_STATUSES, required: false })
+  @ApiProperty({ enum: CALL_RECORD_STATUSES, enumName: 'CallStatus', required: false })
   @IsOptional()
   @IsIn(CALL_RECORD_STATUSES)
   status?: CallRecordStatus;
 
-  /**
-   * Only calls of this workflow.
-   * @example support_001
-   */
+  /** Only calls of this workflow, e.g. support_001. */
   @IsOptional()
   @IsString()
   @MaxLength(200)
@@ -174,7 +173,7 @@ export class CallSidParamsDto {
 /** One status the call was seen in. */
 export class CallTimelineEntryDto {
   /** @example ringing */
-  @ApiProperty({ enum: CALL_STATUSES })
+  @ApiProperty({ enum: CALL_RECORD_STATUSES, enumName: 'CallStatus' })
   status: CallStatus;
   /** Twilio's callback SequenceNumber; -1 when the status was seen through the API. @example 1 */
   sequence_number: number;
@@ -198,7 +197,7 @@ export class CallDto {
   /** Twilio call SID; null until Twilio has confirmed the call. @example CA0123456789abcdef0123456789abcdef */
   sid: string | null;
   /** @example outbound */
-  @ApiProperty({ enum: DIRECTIONS })
+  @ApiProperty({ enum: DIRECTIONS, enumName: 'Direction' })
   direction: Direction;
   /** Caller, E.164. @example +14155550199 */
   from: string;
@@ -209,7 +208,7 @@ export class CallDto {
    * (Twilio's answer was lost; reconciliation finds out, and a call Twilio never received ends `failed`).
    * @example completed
    */
-  @ApiProperty({ enum: CALL_RECORD_STATUSES })
+  @ApiProperty({ enum: CALL_RECORD_STATUSES, enumName: 'CallStatus' })
   status: CallRecordStatus;
   /** Text spoken with `<Say>`, when the call was placed with a message. */
   message: string | null;

@@ -32,50 +32,37 @@ export class HistoryQueryDto {
   cursor?: string;
 
   /** Only inbound, or only outbound, records. */
-  @ApiProperty({ enum: DIRECTIONS, required: false })
+  @ApiProperty({ enum: DIRECTIONS, enumName: 'Direction', required: false })
   @IsOptional()
   @IsIn(DIRECTIONS)
   direction?: Direction;
 
-  /**
-   * Only records to this number (E.164; encode `+` as %2B).
-   * @example +14155550100
-   */
+  /** Only records to this number (E.164, e.g. +14155550100; encode `+` as %2B). */
   @IsOptional()
   @Transform(restorePlus)
   @IsE164()
   to?: string;
 
-  /**
-   * Only records from this number (E.164; encode `+` as %2B).
-   * @example +14155550199
-   */
+  /** Only records from this number (E.164, e.g. +14155550199; encode `+` as %2B). */
   @IsOptional()
   @Transform(restorePlus)
   @IsE164()
   from?: string;
 
-  /**
-   * Only records made for this agent.
-   * @example "Samsaek Assistant"
-   */
+  /** Only records made for this agent, e.g. Samsaek Assistant. */
   @IsOptional()
   @IsString()
   @MaxLength(200)
   agent_name?: string;
 
-  /**
-   * Only records created at or after this ISO 8601 date-time.
-   * @example 2025-01-01T00:00:00Z
-   */
+  /** Only records created at or after this ISO 8601 date-time, e.g. 2025-01-01T00:00:00Z. */
+  @ApiProperty({ format: 'date-time', required: false })
   @IsOptional()
   @IsInstant()
   since?: string;
 
-  /**
-   * Only records created before this ISO 8601 date-time.
-   * @example 2025-02-01T00:00:00Z
-   */
+  /** Only records created before this ISO 8601 date-time, e.g. 2025-02-01T00:00:00Z. */
+  @ApiProperty({ format: 'date-time', required: false })
   @IsOptional()
   @IsInstant()
   until?: string;

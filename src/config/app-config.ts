@@ -370,7 +370,8 @@ class Reader {
   }
 }
 
-function packageVersion(): string {
+/** The version in package.json (the service's and the OpenAPI document's). */
+export function packageVersion(): string {
   for (const up of ['../..', '../../..']) {
     const file = resolve(__dirname, up, 'package.json');
     if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;

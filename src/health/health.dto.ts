@@ -4,7 +4,7 @@ import { WebhookHealthDto } from '../webhooks/webhooks.dto';
 /** The database, as the service sees it. */
 export class DatabaseHealthDto {
   /** `up` when a query answered in time. */
-  @ApiProperty({ enum: ['up', 'down'] })
+  @ApiProperty({ enum: ['up', 'down'], enumName: 'ProbeStatus' })
   status: 'up' | 'down';
   /** Round trip of `SELECT 1`, in milliseconds. @example 2 */
   latency_ms: number;
@@ -18,7 +18,7 @@ export class DatabaseHealthDto {
 /** Twilio (or the sandbox), as the service sees it. */
 export class TwilioHealthDto {
   /** `up` when Twilio answered the account lookup in time. */
-  @ApiProperty({ enum: ['up', 'down'] })
+  @ApiProperty({ enum: ['up', 'down'], enumName: 'ProbeStatus' })
   status: 'up' | 'down';
   /** Whether Twilio answered at all (it may answer and still refuse, e.g. bad credentials). */
   reachable: boolean;

@@ -28,7 +28,8 @@ export function Idempotent(options: { conflict?: string } = {}): MethodDecorator
       name: IDEMPOTENCY_KEY_HEADER,
       required: false,
       description: IDEMPOTENCY_KEY_DESCRIPTION,
-      schema: { type: 'string', minLength: 1, maxLength: MAX_KEY_LENGTH, example: '8e03978e-40d5-43e8-bc93-6894a57f9324' },
+      // no example: Swagger UI would send it with every "Try it out", and the second different body gets a 422
+      schema: { type: 'string', minLength: 1, maxLength: MAX_KEY_LENGTH },
     }),
     ApiResponse({
       status: 409,

@@ -1,3 +1,4 @@
+import { ApiAtLeastOneOf } from '../common/api-schema-rule';
 import { ApiProperty } from '@nestjs/swagger';
 import {
   ArrayMaxSize,
@@ -23,6 +24,7 @@ import type { MessageRecordStatus } from './message-record.entity';
 const MESSAGE_RECORD_STATUSES: readonly MessageRecordStatus[] = [...INTENT_STATUSES, ...MESSAGE_STATUSES];
 
 /** Sends an SMS (or an MMS when media is attached). */
+@ApiAtLeastOneOf('message', 'media_url')
 export class SendSmsDto {
   /**
    * Recipient in E.164 form.
@@ -76,7 +78,7 @@ export class SendSmsDto {
 /** Filters and paging of the message history. */
 export class SmsHistoryQueryDto extends HistoryQueryDto {
   /** Only messages in this status (`initiating` and `unknown` included). */
-  @ApiProperty({ enum: MESSAGE_RECORD_STATUSES, required: false })
+  @ApiProperty({ enum: MESSAGE_RECORD_STATUSES, enumName: 'MessageStatus', required: false })
   @IsOptional()
   @IsIn(MESSAGE_RECORD_STATUSES)
   status?: MessageRecordStatus;
@@ -96,7 +98,7 @@ export class MessageSidParamsDto {
 /** One status the message was seen in. */
 export class MessageTimelineEntryDto {
   /** @example delivered */
-  @ApiProperty({ enum: MESSAGE_STATUSES })
+  @ApiProperty({ enum: MESSAGE_RECORD_STATUSES, enumName: 'MessageStatus' })
   status: MessageStatus;
   /** Always -1 for messages: their status callbacks carry no sequence number. @example -1 */
   sequence_number: number;
@@ -120,7 +122,7 @@ export class MessageDto {
   /** Twilio message SID; null until Twilio has confirmed the message. @example SM0123456789abcdef0123456789abcdef */
   sid: string | null;
   /** @example outbound */
-  @ApiProperty({ enum: DIRECTIONS })
+  @ApiProperty({ enum: DIRECTIONS, enumName: 'Direction' })
   direction: Direction;
   /** Sender, E.164. @example +14155550199 */
   from: string;
@@ -137,7 +139,7 @@ export class MessageDto {
    * (Twilio's answer was lost; reconciliation finds out, and a message Twilio never received ends `failed`).
    * @example delivered
    */
-  @ApiProperty({ enum: MESSAGE_RECORD_STATUSES })
+  @ApiProperty({ enum: MESSAGE_RECORD_STATUSES, enumName: 'MessageStatus' })
   status: MessageRecordStatus;
   /** AI agent the message was sent for. @example Samsaek Bot */
   agent_name: string | null;

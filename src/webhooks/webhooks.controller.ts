@@ -2,6 +2,7 @@ import { Body, Controller, Header, Headers, HttpCode, HttpStatus, Post, Query, U
 import {
   ApiBody,
   ApiConsumes,
+  ApiExtension,
   ApiExtraModels,
   ApiHeader,
   ApiNoContentResponse,
@@ -40,6 +41,8 @@ const TWIML = { description: 'TwiML', content: { 'text/xml': { schema: { type: '
 
 /** Twilio → us. Public for the bearer-token guard; every request must carry a valid X-Twilio-Signature. */
 @ApiTags('webhooks')
+// Twilio's callbacks, not client operations: documented, but SDK generators leave x-internal operations out
+@ApiExtension('x-internal', true)
 @Public()
 @UseGuards(TwilioSignatureGuard)
 @ApiHeader({

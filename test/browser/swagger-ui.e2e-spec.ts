@@ -111,6 +111,20 @@ describe.skipIf(!existsSync(CHROMIUM))(`Swagger UI in Chromium (skipped when ${C
     expect(call.text).toMatch(/"sid": "CA[0-9a-f]{32}"/);
     expect(call.text).toContain('"to": "+14155550100"');
 
+    // "Try it out" as prefilled, nothing typed: the body is the first example, the filters are empty.
+    // A fresh page, so nothing typed above remains; the authorization persists.
+    await page.reload();
+    await page.locator('#operations-calls-placeCall').waitFor();
+    const prefilledCall = await tryItOut(page, 'calls', 'placeCall');
+    expect(prefilledCall.status).toBe('201');
+    expect(prefilledCall.text).toMatch(/"sid": "CA[0-9a-f]{32}"/);
+    const history = await tryItOut(page, 'calls', 'getCallHistory');
+    expect(history.status).toBe('200');
+    const shown = JSON.parse(history.text.slice(history.text.indexOf('{'), history.text.lastIndexOf('}') + 1)) as {
+      calls: { sid: string }[];
+    };
+    expect(shown.calls.length).toBe(2);
+
     expect(consoleErrors).toEqual([]);
   }
 });

@@ -7,13 +7,13 @@ import { parse } from 'yaml';
 const root = resolve(__dirname, '../..');
 const pkgDir = join(root, 'packages/sdk');
 
-/** operationIds of openapi.yaml: the functions the SDK must export. */
+/** operationIds of openapi.yaml but the x-internal ones (Twilio's webhooks): the functions the SDK must export. */
 function operationIds(): string[] {
   const spec = parse(readFileSync(join(root, 'openapi.yaml'), 'utf8')) as {
-    paths: Record<string, Record<string, { operationId?: string }>>;
+    paths: Record<string, Record<string, { operationId?: string; 'x-internal'?: boolean }>>;
   };
   return Object.values(spec.paths)
-    .flatMap((item) => Object.values(item).map((op) => op.operationId))
+    .flatMap((item) => Object.values(item).map((op) => (op['x-internal'] ? undefined : op.operationId)))
     .filter((id): id is string => typeof id === 'string')
     .sort();
 }

@@ -1,19 +1,31 @@
-// Generates the TypeScript client in src/ from the service's openapi.yaml with @hey-api/openapi-ts.
+// Generates the TypeScript client in src/ from the service's openapi.yaml with @hey-api/openapi-ts,
+// leaving out the operations marked x-internal.
 // `--check`: generates into a temporary folder and exits 1 when the committed client differs.
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClient } from '@hey-api/openapi-ts';
+import YAML from 'yaml';
 
 const pkg = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 const root = resolve(pkg, '../..');
 export const SPEC = join(root, 'openapi.yaml');
 export const SDK_DIR = join(pkg, 'src');
 
+const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
+
+/** Operations marked `x-internal` (Twilio's webhooks: form-encoded in, TwiML out) are documented but no client calls them. */
+export function internalOperations(spec = YAML.parse(readFileSync(SPEC, 'utf8'))) {
+  return Object.entries(spec.paths ?? {}).flatMap(([path, item]) =>
+    METHODS.filter((m) => item[m]?.['x-internal']).map((m) => `${m.toUpperCase()} ${path}`),
+  );
+}
+
 export async function generateSdk(outDir) {
   await createClient({
     input: SPEC,
+    parser: { filters: { operations: { exclude: internalOperations() } } },
     output: { path: outDir, tsConfigPath: join(pkg, 'tsconfig.json') },
     plugins: [{ name: '@hey-api/client-fetch', includeInEntry: true }, '@hey-api/typescript', '@hey-api/sdk'],
     logs: { level: 'silent', file: false },

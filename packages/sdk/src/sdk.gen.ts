@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { GetBalanceData, GetBalanceErrors, GetBalanceResponses, GetCallData, GetCallErrors, GetCallHistoryData, GetCallHistoryErrors, GetCallHistoryResponses, GetCallResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetLivenessData, GetLivenessErrors, GetLivenessResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetSmsData, GetSmsErrors, GetSmsHistoryData, GetSmsHistoryErrors, GetSmsHistoryResponses, GetSmsResponses, GetStatsData, GetStatsErrors, GetStatsResponses, HandleSmsWebhookData, HandleSmsWebhookErrors, HandleSmsWebhookResponses, HandleStatusCallbackData, HandleStatusCallbackErrors, HandleStatusCallbackResponses, HandleVoiceWebhookData, HandleVoiceWebhookErrors, HandleVoiceWebhookResponses, HangupCallData, HangupCallErrors, HangupCallResponses, ListCallRecordingsData, ListCallRecordingsErrors, ListCallRecordingsResponses, ListNumbersData, ListNumbersErrors, ListNumbersResponses, PlaceCallData, PlaceCallErrors, PlaceCallResponses, PurchaseNumberData, PurchaseNumberErrors, PurchaseNumberResponses, ReleaseNumberData, ReleaseNumberErrors, ReleaseNumberResponses, SearchNumbersData, SearchNumbersErrors, SearchNumbersResponses, SendSmsData, SendSmsErrors, SendSmsResponses, UpdateNumberData, UpdateNumberErrors, UpdateNumberResponses } from './types.gen.js';
+import type { GetBalanceData, GetBalanceErrors, GetBalanceResponses, GetCallData, GetCallErrors, GetCallHistoryData, GetCallHistoryErrors, GetCallHistoryResponses, GetCallResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetLivenessData, GetLivenessErrors, GetLivenessResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetSmsData, GetSmsErrors, GetSmsHistoryData, GetSmsHistoryErrors, GetSmsHistoryResponses, GetSmsResponses, GetStatsData, GetStatsErrors, GetStatsResponses, HangupCallData, HangupCallErrors, HangupCallResponses, ListCallRecordingsData, ListCallRecordingsErrors, ListCallRecordingsResponses, ListNumbersData, ListNumbersErrors, ListNumbersResponses, PlaceCallData, PlaceCallErrors, PlaceCallResponses, PurchaseNumberData, PurchaseNumberErrors, PurchaseNumberResponses, ReleaseNumberData, ReleaseNumberErrors, ReleaseNumberResponses, SearchNumbersData, SearchNumbersErrors, SearchNumbersResponses, SendSmsData, SendSmsErrors, SendSmsResponses, UpdateNumberData, UpdateNumberErrors, UpdateNumberResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -194,40 +194,4 @@ export const getStats = <ThrowOnError extends boolean = false>(options?: Options
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/phone/stats',
     ...options
-});
-
-/**
- * Voice webhook: greets inbound callers (voicemail, forward or hang up) and serves the TwiML of calls we placed.
- */
-export const handleVoiceWebhook = <ThrowOnError extends boolean = false>(options: Options<HandleVoiceWebhookData, ThrowOnError>) => (options.client ?? client).post<HandleVoiceWebhookResponses, HandleVoiceWebhookErrors, ThrowOnError>({
-    url: '/api/phone/webhook/call',
-    ...options,
-    headers: {
-        'Content-Type': 'application/json',
-        ...options.headers
-    }
-});
-
-/**
- * Messaging webhook: stores the inbound SMS once, handles STOP/START/HELP, answers TwiML.
- */
-export const handleSmsWebhook = <ThrowOnError extends boolean = false>(options: Options<HandleSmsWebhookData, ThrowOnError>) => (options.client ?? client).post<HandleSmsWebhookResponses, HandleSmsWebhookErrors, ThrowOnError>({
-    url: '/api/phone/webhook/sms',
-    ...options,
-    headers: {
-        'Content-Type': 'application/json',
-        ...options.headers
-    }
-});
-
-/**
- * Status callbacks for calls, messages and recordings: kept, deduplicated, applied in order of the lifecycle.
- */
-export const handleStatusCallback = <ThrowOnError extends boolean = false>(options: Options<HandleStatusCallbackData, ThrowOnError>) => (options.client ?? client).post<HandleStatusCallbackResponses, HandleStatusCallbackErrors, ThrowOnError>({
-    url: '/api/phone/webhook/status',
-    ...options,
-    headers: {
-        'Content-Type': 'application/json',
-        ...options.headers
-    }
 });

@@ -4,6 +4,199 @@ export type ClientOptions = {
     baseUrl: `${string}://${string}` | (string & {});
 };
 
+export type WebhookHealthDto = {
+    /**
+     * Deferred callbacks applied later.
+     */
+    applied_late: number;
+    /**
+     * Callbacks kept while their record did not exist yet.
+     */
+    deferred: number;
+    /**
+     * Authentic webhooks already in the inbox (retries, duplicates), answered without effect.
+     */
+    duplicates: number;
+    /**
+     * Authentic webhooks kept, per kind (inbound_call, inbound_sms, call_status, message_status, recording_status, call_twiml).
+     */
+    received: {
+        [key: string]: number;
+    };
+    /**
+     * Requests refused for a missing or invalid X-Twilio-Signature.
+     */
+    rejected_signatures: number;
+    /**
+     * Events this instance set aside after failing too often.
+     */
+    set_aside: number;
+};
+
+export type UpdateNumberDto = {
+    /**
+     * New label, up to 64 characters.
+     */
+    friendly_name?: string;
+    /**
+     * New webhook base URL; the voice, SMS and status URLs are derived from it again.
+     */
+    webhook_url?: string;
+};
+
+export type TwilioHealthDto = {
+    /**
+     * The account's status at Twilio (`active`, `suspended`, `closed`); null when unknown.
+     */
+    account_status: string | null;
+    /**
+     * The Twilio REST host in use.
+     */
+    base_url: string;
+    /**
+     * Why it is down.
+     */
+    error?: string;
+    /**
+     * Round trip of the account lookup, in milliseconds.
+     */
+    latency_ms: number;
+    /**
+     * The in-process sandbox or a real Twilio host.
+     */
+    mode: 'sandbox' | 'live';
+    /**
+     * Whether Twilio answered at all (it may answer and still refuse, e.g. bad credentials).
+     */
+    reachable: boolean;
+    /**
+     * `up` when Twilio answered the account lookup in time.
+     */
+    status: ProbeStatus;
+};
+
+/**
+ * `up` when a query answered in time.
+ */
+export type ProbeStatus = 'up' | 'down';
+
+export type StatsPeriodDto = {
+    /**
+     * Start (inclusive).
+     */
+    since: string;
+    /**
+     * End (exclusive).
+     */
+    until: string;
+};
+
+export type StatsDto = {
+    /**
+     * Whole past days are read from per-day rollups refreshed every STATS_REFRESH_SECONDS: a change made
+     * after this moment to a record of a past day may not be counted yet. The current day is always
+     * counted live. Null before the first refresh.
+     */
+    as_of: string | null;
+    /**
+     * Calls.
+     */
+    calls: CallStatsDto;
+    /**
+     * Cost.
+     */
+    cost: StatsCostDto;
+    /**
+     * One entry per UTC day with traffic, oldest first.
+     */
+    daily: Array<DailyStatsDto>;
+    /**
+     * Numbers owned now.
+     */
+    numbers_owned: number;
+    /**
+     * The period covered.
+     */
+    period: StatsPeriodDto;
+    /**
+     * Messages.
+     */
+    sms: SmsStatsDto;
+};
+
+export type SmsStatsDto = {
+    /**
+     * Messages we received.
+     */
+    inbound: number;
+    /**
+     * Messages we sent.
+     */
+    outbound: number;
+    /**
+     * Segments of the messages we received.
+     */
+    segments_inbound: number;
+    /**
+     * Segments of the messages we sent.
+     */
+    segments_outbound: number;
+};
+
+export type DailyStatsDto = {
+    /**
+     * Billable minutes of those calls.
+     */
+    billable_minutes: number;
+    /**
+     * Calls created that day.
+     */
+    calls: number;
+    /**
+     * Reported cost of that day's calls and messages.
+     */
+    cost_actual: string;
+    /**
+     * The day, UTC.
+     */
+    date: string;
+    /**
+     * Segments, both directions.
+     */
+    segments: number;
+    /**
+     * Messages received.
+     */
+    sms_inbound: number;
+    /**
+     * Messages sent.
+     */
+    sms_outbound: number;
+};
+
+export type EstimatedCostDto = {
+    /**
+     * Voice price per minute × billable minutes.
+     */
+    calls: string;
+    /**
+     * ISO 4217 currency.
+     */
+    currency: string;
+    /**
+     * Monthly number price × numbers owned × months in the period (a month is 30 days, prorated).
+     */
+    numbers: string;
+    /**
+     * SMS price per segment × all segments (both directions).
+     */
+    sms: string;
+    /**
+     * Sum of the above.
+     */
+    total: string;
+};
+
 export type ActualCostDto = {
     /**
      * Calls.
@@ -21,6 +214,141 @@ export type ActualCostDto = {
      * Calls and messages.
      */
     total: string;
+};
+
+export type StatsCostDto = {
+    /**
+     * From Twilio's reported prices.
+     */
+    actual: ActualCostDto;
+    /**
+     * From the configured price list.
+     */
+    estimated: EstimatedCostDto;
+    /**
+     * Calls whose price Twilio has not reported (yet); not in `actual`.
+     */
+    unpriced_calls: number;
+    /**
+     * Messages whose price Twilio has not reported (yet); not in `actual`.
+     */
+    unpriced_messages: number;
+};
+
+export type CallsByDirectionDto = {
+    /**
+     * Calls Twilio delivered to our numbers.
+     */
+    inbound: number;
+    /**
+     * Calls we placed.
+     */
+    outbound: number;
+};
+
+export type CallStatsDto = {
+    /**
+     * Sum over completed calls of their duration in started minutes.
+     */
+    billable_minutes: number;
+    /**
+     * Calls per direction.
+     */
+    by_direction: CallsByDirectionDto;
+    /**
+     * Calls per current status, e.g. `{"completed": 10, "busy": 2}`.
+     */
+    by_status: {
+        [key: string]: number;
+    };
+    /**
+     * All calls.
+     */
+    total: number;
+};
+
+export type SetAsideItemDto = {
+    /**
+     * The inbox event's id, or the call's or message's sid.
+     */
+    id: string;
+    /**
+     * The last failure.
+     */
+    reason: string;
+    resource: 'inbox_event' | 'call' | 'message';
+    /**
+     * When it was set aside (ISO 8601).
+     */
+    set_aside_at: string;
+    /**
+     * The CallSid, MessageSid or RecordingSid it is about.
+     */
+    sid: string;
+};
+
+export type SetAsideHealthDto = {
+    /**
+     * Calls whose reconciliation kept failing for a reason about the call (e.g. Twilio 404).
+     */
+    calls: number;
+    /**
+     * Inbox events whose apply kept failing.
+     */
+    inbox_events: number;
+    /**
+     * Messages whose reconciliation kept failing for a reason about the message.
+     */
+    messages: number;
+    /**
+     * The oldest of them; null when nothing is set aside.
+     */
+    oldest: SetAsideItemDto | null;
+};
+
+export type SendSmsDto = unknown & {
+    /**
+     * Name of the AI agent on whose behalf the message is sent.
+     */
+    agent_name?: string;
+    /**
+     * Sender in E.164 form; defaults to the service's Twilio number.
+     */
+    from?: string;
+    /**
+     * Public http(s) URLs of media to attach (MMS), at most 10.
+     */
+    media_url?: Array<string>;
+    /**
+     * Text of the message, 1-1600 characters; required unless `media_url` is given.
+     */
+    message?: string;
+    /**
+     * Recipient in E.164 form.
+     */
+    to: string;
+};
+
+export type SearchNumbersResponseDto = {
+    /**
+     * Matching numbers, at most `limit`.
+     */
+    numbers: Array<AvailableNumberDto>;
+};
+
+export type CapabilitiesDto = {
+    /**
+     * MMS.
+     */
+    mms: boolean;
+    /**
+     * SMS.
+     */
+    sms: boolean;
+    /**
+     * Voice calls.
+     */
+    voice: boolean;
 };
 
 export type AvailableNumberDto = {
@@ -54,15 +382,424 @@ export type AvailableNumberDto = {
     region: string | null;
 };
 
-export type BalanceDto = {
+export type RecordingListDto = {
+    recordings: Array<RecordingDto>;
+};
+
+export type RecordingDto = {
     /**
-     * Balance as a decimal string.
+     * The call it belongs to.
      */
-    balance: string;
+    call_sid: string;
     /**
-     * ISO 4217 currency.
+     * 1 (mono) or 2 (dual).
      */
-    currency: string;
+    channels: number | null;
+    /**
+     * When we first heard of it (ISO 8601).
+     */
+    created_at: string;
+    /**
+     * Length in seconds.
+     */
+    duration: number | null;
+    /**
+     * Twilio's recording sid.
+     */
+    sid: string;
+    /**
+     * What started the recording, e.g. OutboundAPI (record=true) or RecordVerb (voicemail).
+     */
+    source: string | null;
+    /**
+     * When the recording started (ISO 8601).
+     */
+    started_at: string | null;
+    /**
+     * in-progress, completed, absent or failed.
+     */
+    status: string;
+    /**
+     * Media URL (append .mp3 for MP3; Twilio may require account credentials).
+     */
+    url: string | null;
+};
+
+export type ReadinessDto = {
+    /**
+     * `up` when `SELECT 1` answered within the short timeout.
+     */
+    database: 'up' | 'down';
+    /**
+     * True once SIGTERM/SIGINT was received: the instance finishes its work and exits.
+     */
+    draining: boolean;
+    /**
+     * `ok`, or `error` (answered with 503) when the database is down or the instance is draining.
+     */
+    status: 'ok' | 'error';
+};
+
+export type PurchaseNumberDto = {
+    /**
+     * Label for the number, up to 64 characters.
+     */
+    friendly_name?: string;
+    /**
+     * The number to buy, in E.164 form (from a search).
+     */
+    phone_number: string;
+    /**
+     * Base URL of this service's Twilio webhooks; Twilio gets `{webhook_url}/call`, `/sms` and `/status`.
+     * Defaults to the configured SAMSAEK_TWILIO_WEBHOOK_URL.
+     */
+    webhook_url?: string;
+};
+
+export type PlaceCallDto = unknown & {
+    /**
+     * Name of the AI agent on whose behalf the call is placed.
+     */
+    agent_name?: string;
+    /**
+     * Public http(s) URL of an audio file played to the callee with `<Play>`.
+     */
+    audio_url?: string;
+    /**
+     * Why the call is made, free text for reporting.
+     */
+    call_purpose?: string;
+    /**
+     * Caller ID in E.164 form; defaults to the service's Twilio number.
+     */
+    from?: string;
+    /**
+     * Language of `message`, a BCP 47 tag such as en-US (a bare language such as en is accepted).
+     */
+    language?: string;
+    /**
+     * Detect whether a human or a machine answered (reported in `answered_by`).
+     */
+    machine_detection?: boolean;
+    /**
+     * Text spoken to the callee with `<Say>`, up to 20000 characters. Exactly one of `message`, `audio_url` and
+     * `twiml` is required.
+     */
+    message?: string;
+    /**
+     * Record the call.
+     */
+    record?: boolean;
+    /**
+     * Seconds to let the phone ring before giving up.
+     */
+    timeout?: number;
+    /**
+     * Number to call, in E.164 form.
+     */
+    to: string;
+    /**
+     * A complete TwiML document with a single `<Response>` root, at most 4000 characters.
+     */
+    twiml?: string;
+    /**
+     * Text-to-speech voice for `message` (alice, man, woman, Polly.*, Google.*).
+     */
+    voice?: string;
+    /**
+     * Identifier of the workflow that placed the call.
+     */
+    workflow_id?: string;
+};
+
+export type PhoneNumberListDto = {
+    /**
+     * Owned numbers, newest first.
+     */
+    numbers: Array<PhoneNumberDto>;
+};
+
+export type PhoneNumberDto = {
+    /**
+     * What the number can do.
+     */
+    capabilities: CapabilitiesDto;
+    /**
+     * When this service first recorded it.
+     */
+    created_at: string;
+    /**
+     * Label.
+     */
+    friendly_name: string;
+    /**
+     * E.164 number.
+     */
+    phone_number: string;
+    /**
+     * JWT subject of who bought it through this service; null when bought elsewhere (e.g. the Twilio console).
+     */
+    purchased_by: string | null;
+    /**
+     * When it was released; null while owned.
+     */
+    released_at: string | null;
+    /**
+     * Twilio's sid.
+     */
+    sid: string;
+    /**
+     * Where Twilio sends incoming SMS.
+     */
+    sms_url: string | null;
+    /**
+     * Where Twilio reports call status.
+     */
+    status_callback_url: string | null;
+    /**
+     * Where Twilio sends incoming calls.
+     */
+    voice_url: string | null;
+};
+
+export type MessageTimelineEntryDto = {
+    /**
+     * Twilio error code reported with the status.
+     */
+    error_code: number | null;
+    /**
+     * When the status was reached (or observed).
+     */
+    occurred_at: string;
+    /**
+     * Always -1 for messages: their status callbacks carry no sequence number.
+     */
+    sequence_number: number;
+    /**
+     * Where the status came from: api, webhook, refresh or reconcile.
+     */
+    source: string;
+    status: MessageStatus;
+};
+
+/**
+ * Current status: Twilio's, or `initiating` (asked, Twilio's answer not stored yet) or `unknown`
+ * (Twilio's answer was lost; reconciliation finds out, and a message Twilio never received ends `failed`).
+ */
+export type MessageStatus = 'initiating' | 'unknown' | 'accepted' | 'scheduled' | 'queued' | 'sending' | 'sent' | 'delivered' | 'undelivered' | 'failed' | 'receiving' | 'received' | 'read' | 'canceled';
+
+export type MessageHistoryDto = {
+    messages: Array<MessageDto>;
+    /**
+     * Pass as `cursor` to get the next page; null on the last page.
+     */
+    next_cursor: string | null;
+};
+
+export type Direction = 'inbound' | 'outbound';
+
+export type MessageDto = {
+    /**
+     * AI agent the message was sent for.
+     */
+    agent_name: string | null;
+    /**
+     * Text of the message.
+     */
+    body: string;
+    created_at: string;
+    /**
+     * Subject of the token that sent the message; null for inbound messages.
+     */
+    created_by: string | null;
+    direction: Direction;
+    /**
+     * Twilio error code, when delivery failed.
+     */
+    error_code: number | null;
+    /**
+     * Twilio error message, when delivery failed.
+     */
+    error_message: string | null;
+    /**
+     * Sender, E.164.
+     */
+    from: string;
+    /**
+     * The record's id; GET /api/phone/sms/{id} finds the message with it.
+     */
+    id: string;
+    /**
+     * Attached media URLs.
+     */
+    media_urls: Array<string>;
+    /**
+     * What Twilio charged, as a decimal string with Twilio's sign (negative = charge); null until Twilio reports it.
+     */
+    price: string | null;
+    /**
+     * ISO 4217 currency of `price`.
+     */
+    price_unit: string | null;
+    /**
+     * Number of SMS segments Twilio split the text into (billed per segment).
+     */
+    segments: number;
+    /**
+     * When Twilio sent the message.
+     */
+    sent_at: string | null;
+    /**
+     * Twilio message SID; null until Twilio has confirmed the message.
+     */
+    sid: string | null;
+    /**
+     * Current status: Twilio's, or `initiating` (asked, Twilio's answer not stored yet) or `unknown`
+     * (Twilio's answer was lost; reconciliation finds out, and a message Twilio never received ends `failed`).
+     */
+    status: MessageStatus;
+    /**
+     * Every status the message was seen in, oldest first (only on GET /api/phone/sms/{sid}).
+     */
+    timeline?: Array<MessageTimelineEntryDto>;
+    /**
+     * Recipient, E.164.
+     */
+    to: string;
+    updated_at: string;
+};
+
+export type LivenessDto = {
+    /**
+     * Always `ok` when the process answers.
+     */
+    status: 'ok';
+};
+
+export type HealthDto = {
+    /**
+     * Only for phone:view.
+     */
+    database?: DatabaseHealthDto;
+    /**
+     * What was set aside after failing too often. Only for phone:view; absent when the database cannot tell.
+     */
+    set_aside?: SetAsideHealthDto;
+    /**
+     * `ok`, or `error` when a dependency is down.
+     */
+    status: 'ok' | 'error';
+    /**
+     * Only for phone:view.
+     */
+    twilio?: TwilioHealthDto;
+    /**
+     * Seconds since the service started. Only for phone:view.
+     */
+    uptime_seconds?: number;
+    /**
+     * Service version (package.json). Only for phone:view.
+     */
+    version?: string;
+    /**
+     * Webhook counters of this instance (signature rejections, duplicates, deferred callbacks).
+     */
+    webhooks?: WebhookHealthDto;
+};
+
+export type DatabaseHealthDto = {
+    /**
+     * Real Postgres (DATABASE_URL) or the embedded PGlite.
+     */
+    driver: 'postgres' | 'pglite';
+    /**
+     * Why it is down.
+     */
+    error?: string;
+    /**
+     * Round trip of `SELECT 1`, in milliseconds.
+     */
+    latency_ms: number;
+    /**
+     * `up` when a query answered in time.
+     */
+    status: ProbeStatus;
+};
+
+export type ErrorResponseDto = {
+    /**
+     * Stable machine-readable error code.
+     */
+    code: string;
+    /**
+     * Per-field problems, when the request was invalid.
+     */
+    details?: Array<ErrorDetailDto>;
+    /**
+     * HTTP reason phrase.
+     */
+    error: string;
+    /**
+     * Human-readable explanation.
+     */
+    message: string;
+    /**
+     * Identifies this request in the service's logs.
+     */
+    request_id: string;
+    /**
+     * HTTP status code, repeated in the body.
+     */
+    statusCode: number;
+    /**
+     * Twilio's own error code, when Twilio refused the request.
+     */
+    twilio_code?: number;
+};
+
+export type ErrorDetailDto = {
+    /**
+     * The request field the problem is about (snake_case, as sent).
+     */
+    field?: string;
+    /**
+     * What is wrong with it.
+     */
+    message: string;
+};
+
+export type CallTimelineEntryDto = {
+    /**
+     * Twilio error code reported with the status.
+     */
+    error_code: number | null;
+    /**
+     * When the status was reached (or observed).
+     */
+    occurred_at: string;
+    /**
+     * Twilio's callback SequenceNumber; -1 when the status was seen through the API.
+     */
+    sequence_number: number;
+    /**
+     * Where the status came from: api, webhook, refresh or reconcile.
+     */
+    source: string;
+    status: CallStatus;
+};
+
+/**
+ * Current status: Twilio's, or `initiating` (asked, Twilio's answer not stored yet) or `unknown`
+ * (Twilio's answer was lost; reconciliation finds out, and a call Twilio never received ends `failed`).
+ */
+export type CallStatus = 'initiating' | 'unknown' | 'queued' | 'initiated' | 'ringing' | 'in-progress' | 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled';
+
+export type CallHistoryDto = {
+    calls: Array<CallDto>;
+    /**
+     * Pass as `cursor` to get the next page; null on the last page.
+     */
+    next_cursor: string | null;
 };
 
 export type CallDto = {
@@ -84,7 +821,7 @@ export type CallDto = {
      * Subject of the token that placed the call; null for inbound calls.
      */
     created_by: string | null;
-    direction: 'inbound' | 'outbound';
+    direction: Direction;
     /**
      * Talk time in seconds, once the call ended.
      */
@@ -145,7 +882,7 @@ export type CallDto = {
      * Current status: Twilio's, or `initiating` (asked, Twilio's answer not stored yet) or `unknown`
      * (Twilio's answer was lost; reconciliation finds out, and a call Twilio never received ends `failed`).
      */
-    status: 'initiating' | 'unknown' | 'queued' | 'initiated' | 'ringing' | 'in-progress' | 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled';
+    status: CallStatus;
     /**
      * Every status the call was seen in, oldest first (only on GET /api/phone/calls/{sid}).
      */
@@ -166,878 +903,15 @@ export type CallDto = {
     workflow_id: string | null;
 };
 
-export type CallHistoryDto = {
-    calls: Array<CallDto>;
+export type BalanceDto = {
     /**
-     * Pass as `cursor` to get the next page; null on the last page.
+     * Balance as a decimal string.
      */
-    next_cursor: string | null;
-};
-
-export type CallStatsDto = {
-    /**
-     * Sum over completed calls of their duration in started minutes.
-     */
-    billable_minutes: number;
-    /**
-     * Calls per direction.
-     */
-    by_direction: CallsByDirectionDto;
-    /**
-     * Calls per current status, e.g. `{"completed": 10, "busy": 2}`.
-     */
-    by_status: {
-        [key: string]: number;
-    };
-    /**
-     * All calls.
-     */
-    total: number;
-};
-
-export type CallTimelineEntryDto = {
-    /**
-     * Twilio error code reported with the status.
-     */
-    error_code: number | null;
-    /**
-     * When the status was reached (or observed).
-     */
-    occurred_at: string;
-    /**
-     * Twilio's callback SequenceNumber; -1 when the status was seen through the API.
-     */
-    sequence_number: number;
-    /**
-     * Where the status came from: api, webhook, refresh or reconcile.
-     */
-    source: string;
-    status: 'queued' | 'initiated' | 'ringing' | 'in-progress' | 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled';
-};
-
-export type CallsByDirectionDto = {
-    /**
-     * Calls Twilio delivered to our numbers.
-     */
-    inbound: number;
-    /**
-     * Calls we placed.
-     */
-    outbound: number;
-};
-
-export type CapabilitiesDto = {
-    /**
-     * MMS.
-     */
-    mms: boolean;
-    /**
-     * SMS.
-     */
-    sms: boolean;
-    /**
-     * Voice calls.
-     */
-    voice: boolean;
-};
-
-export type DailyStatsDto = {
-    /**
-     * Billable minutes of those calls.
-     */
-    billable_minutes: number;
-    /**
-     * Calls created that day.
-     */
-    calls: number;
-    /**
-     * Reported cost of that day's calls and messages.
-     */
-    cost_actual: string;
-    /**
-     * The day, UTC.
-     */
-    date: string;
-    /**
-     * Segments, both directions.
-     */
-    segments: number;
-    /**
-     * Messages received.
-     */
-    sms_inbound: number;
-    /**
-     * Messages sent.
-     */
-    sms_outbound: number;
-};
-
-export type DatabaseHealthDto = {
-    /**
-     * Real Postgres (DATABASE_URL) or the embedded PGlite.
-     */
-    driver: 'postgres' | 'pglite';
-    /**
-     * Why it is down.
-     */
-    error?: string;
-    /**
-     * Round trip of `SELECT 1`, in milliseconds.
-     */
-    latency_ms: number;
-    /**
-     * `up` when a query answered in time.
-     */
-    status: 'up' | 'down';
-};
-
-export type ErrorDetailDto = {
-    /**
-     * The request field the problem is about (snake_case, as sent).
-     */
-    field?: string;
-    /**
-     * What is wrong with it.
-     */
-    message: string;
-};
-
-export type ErrorResponseDto = {
-    /**
-     * Stable machine-readable error code.
-     */
-    code: string;
-    /**
-     * Per-field problems, when the request was invalid.
-     */
-    details?: Array<ErrorDetailDto>;
-    /**
-     * HTTP reason phrase.
-     */
-    error: string;
-    /**
-     * Human-readable explanation.
-     */
-    message: string;
-    /**
-     * Identifies this request in the service's logs.
-     */
-    request_id: string;
-    /**
-     * HTTP status code, repeated in the body.
-     */
-    statusCode: number;
-    /**
-     * Twilio's own error code, when Twilio refused the request.
-     */
-    twilio_code?: number;
-};
-
-export type EstimatedCostDto = {
-    /**
-     * Voice price per minute × billable minutes.
-     */
-    calls: string;
+    balance: string;
     /**
      * ISO 4217 currency.
      */
     currency: string;
-    /**
-     * Monthly number price × numbers owned × months in the period (a month is 30 days, prorated).
-     */
-    numbers: string;
-    /**
-     * SMS price per segment × all segments (both directions).
-     */
-    sms: string;
-    /**
-     * Sum of the above.
-     */
-    total: string;
-};
-
-export type HealthDto = {
-    /**
-     * Only for phone:view.
-     */
-    database?: DatabaseHealthDto;
-    /**
-     * What was set aside after failing too often. Only for phone:view; absent when the database cannot tell.
-     */
-    set_aside?: SetAsideHealthDto;
-    /**
-     * `ok`, or `error` when a dependency is down.
-     */
-    status: 'ok' | 'error';
-    /**
-     * Only for phone:view.
-     */
-    twilio?: TwilioHealthDto;
-    /**
-     * Seconds since the service started. Only for phone:view.
-     */
-    uptime_seconds?: number;
-    /**
-     * Service version (package.json). Only for phone:view.
-     */
-    version?: string;
-    /**
-     * Webhook counters of this instance (signature rejections, duplicates, deferred callbacks).
-     */
-    webhooks?: WebhookHealthDto;
-};
-
-export type LivenessDto = {
-    /**
-     * Always `ok` when the process answers.
-     */
-    status: 'ok';
-};
-
-export type MessageDto = {
-    /**
-     * AI agent the message was sent for.
-     */
-    agent_name: string | null;
-    /**
-     * Text of the message.
-     */
-    body: string;
-    created_at: string;
-    /**
-     * Subject of the token that sent the message; null for inbound messages.
-     */
-    created_by: string | null;
-    direction: 'inbound' | 'outbound';
-    /**
-     * Twilio error code, when delivery failed.
-     */
-    error_code: number | null;
-    /**
-     * Twilio error message, when delivery failed.
-     */
-    error_message: string | null;
-    /**
-     * Sender, E.164.
-     */
-    from: string;
-    /**
-     * The record's id; GET /api/phone/sms/{id} finds the message with it.
-     */
-    id: string;
-    /**
-     * Attached media URLs.
-     */
-    media_urls: Array<string>;
-    /**
-     * What Twilio charged, as a decimal string with Twilio's sign (negative = charge); null until Twilio reports it.
-     */
-    price: string | null;
-    /**
-     * ISO 4217 currency of `price`.
-     */
-    price_unit: string | null;
-    /**
-     * Number of SMS segments Twilio split the text into (billed per segment).
-     */
-    segments: number;
-    /**
-     * When Twilio sent the message.
-     */
-    sent_at: string | null;
-    /**
-     * Twilio message SID; null until Twilio has confirmed the message.
-     */
-    sid: string | null;
-    /**
-     * Current status: Twilio's, or `initiating` (asked, Twilio's answer not stored yet) or `unknown`
-     * (Twilio's answer was lost; reconciliation finds out, and a message Twilio never received ends `failed`).
-     */
-    status: 'initiating' | 'unknown' | 'accepted' | 'scheduled' | 'queued' | 'sending' | 'sent' | 'delivered' | 'undelivered' | 'failed' | 'receiving' | 'received' | 'read' | 'canceled';
-    /**
-     * Every status the message was seen in, oldest first (only on GET /api/phone/sms/{sid}).
-     */
-    timeline?: Array<MessageTimelineEntryDto>;
-    /**
-     * Recipient, E.164.
-     */
-    to: string;
-    updated_at: string;
-};
-
-export type MessageHistoryDto = {
-    messages: Array<MessageDto>;
-    /**
-     * Pass as `cursor` to get the next page; null on the last page.
-     */
-    next_cursor: string | null;
-};
-
-export type MessageTimelineEntryDto = {
-    /**
-     * Twilio error code reported with the status.
-     */
-    error_code: number | null;
-    /**
-     * When the status was reached (or observed).
-     */
-    occurred_at: string;
-    /**
-     * Always -1 for messages: their status callbacks carry no sequence number.
-     */
-    sequence_number: number;
-    /**
-     * Where the status came from: api, webhook, refresh or reconcile.
-     */
-    source: string;
-    status: 'accepted' | 'scheduled' | 'queued' | 'sending' | 'sent' | 'delivered' | 'undelivered' | 'failed' | 'receiving' | 'received' | 'read' | 'canceled';
-};
-
-export type PhoneNumberDto = {
-    /**
-     * What the number can do.
-     */
-    capabilities: CapabilitiesDto;
-    /**
-     * When this service first recorded it.
-     */
-    created_at: string;
-    /**
-     * Label.
-     */
-    friendly_name: string;
-    /**
-     * E.164 number.
-     */
-    phone_number: string;
-    /**
-     * JWT subject of who bought it through this service; null when bought elsewhere (e.g. the Twilio console).
-     */
-    purchased_by: string | null;
-    /**
-     * When it was released; null while owned.
-     */
-    released_at: string | null;
-    /**
-     * Twilio's sid.
-     */
-    sid: string;
-    /**
-     * Where Twilio sends incoming SMS.
-     */
-    sms_url: string | null;
-    /**
-     * Where Twilio reports call status.
-     */
-    status_callback_url: string | null;
-    /**
-     * Where Twilio sends incoming calls.
-     */
-    voice_url: string | null;
-};
-
-export type PhoneNumberListDto = {
-    /**
-     * Owned numbers, newest first.
-     */
-    numbers: Array<PhoneNumberDto>;
-};
-
-export type PlaceCallDto = {
-    /**
-     * Name of the AI agent on whose behalf the call is placed.
-     */
-    agent_name?: string;
-    /**
-     * Public http(s) URL of an audio file played to the callee with `<Play>`.
-     */
-    audio_url?: string;
-    /**
-     * Why the call is made, free text for reporting.
-     */
-    call_purpose?: string;
-    /**
-     * Caller ID in E.164 form; defaults to the service's Twilio number.
-     */
-    from?: string;
-    /**
-     * Language of `message`, a BCP 47 tag such as en-US (a bare language such as en is accepted).
-     */
-    language?: string;
-    /**
-     * Detect whether a human or a machine answered (reported in `answered_by`).
-     */
-    machine_detection?: boolean;
-    /**
-     * Text spoken to the callee with `<Say>`, up to 20000 characters. Exactly one of `message`, `audio_url` and
-     * `twiml` is required.
-     */
-    message?: string;
-    /**
-     * Record the call.
-     */
-    record?: boolean;
-    /**
-     * Seconds to let the phone ring before giving up.
-     */
-    timeout?: number;
-    /**
-     * Number to call, in E.164 form.
-     */
-    to: string;
-    /**
-     * A complete TwiML document with a single `<Response>` root, at most 4000 characters.
-     */
-    twiml?: string;
-    /**
-     * Text-to-speech voice for `message` (alice, man, woman, Polly.*, Google.*).
-     */
-    voice?: string;
-    /**
-     * Identifier of the workflow that placed the call.
-     */
-    workflow_id?: string;
-};
-
-export type PurchaseNumberDto = {
-    /**
-     * Label for the number, up to 64 characters.
-     */
-    friendly_name?: string;
-    /**
-     * The number to buy, in E.164 form (from a search).
-     */
-    phone_number: string;
-    /**
-     * Base URL of this service's Twilio webhooks; Twilio gets `{webhook_url}/call`, `/sms` and `/status`.
-     * Defaults to the configured SAMSAEK_TWILIO_WEBHOOK_URL.
-     */
-    webhook_url?: string;
-};
-
-export type ReadinessDto = {
-    /**
-     * `up` when `SELECT 1` answered within the short timeout.
-     */
-    database: 'up' | 'down';
-    /**
-     * True once SIGTERM/SIGINT was received: the instance finishes its work and exits.
-     */
-    draining: boolean;
-    /**
-     * `ok`, or `error` (answered with 503) when the database is down or the instance is draining.
-     */
-    status: 'ok' | 'error';
-};
-
-export type RecordingDto = {
-    /**
-     * The call it belongs to.
-     */
-    call_sid: string;
-    /**
-     * 1 (mono) or 2 (dual).
-     */
-    channels: number | null;
-    /**
-     * When we first heard of it (ISO 8601).
-     */
-    created_at: string;
-    /**
-     * Length in seconds.
-     */
-    duration: number | null;
-    /**
-     * Twilio's recording sid.
-     */
-    sid: string;
-    /**
-     * What started the recording, e.g. OutboundAPI (record=true) or RecordVerb (voicemail).
-     */
-    source: string | null;
-    /**
-     * When the recording started (ISO 8601).
-     */
-    started_at: string | null;
-    /**
-     * in-progress, completed, absent or failed.
-     */
-    status: string;
-    /**
-     * Media URL (append .mp3 for MP3; Twilio may require account credentials).
-     */
-    url: string | null;
-};
-
-export type RecordingListDto = {
-    recordings: Array<RecordingDto>;
-};
-
-export type SearchNumbersResponseDto = {
-    /**
-     * Matching numbers, at most `limit`.
-     */
-    numbers: Array<AvailableNumberDto>;
-};
-
-export type SendSmsDto = {
-    /**
-     * Name of the AI agent on whose behalf the message is sent.
-     */
-    agent_name?: string;
-    /**
-     * Sender in E.164 form; defaults to the service's Twilio number.
-     */
-    from?: string;
-    /**
-     * Public http(s) URLs of media to attach (MMS), at most 10.
-     */
-    media_url?: Array<string>;
-    /**
-     * Text of the message, 1-1600 characters; required unless `media_url` is given.
-     */
-    message?: string;
-    /**
-     * Recipient in E.164 form.
-     */
-    to: string;
-};
-
-export type SetAsideHealthDto = {
-    /**
-     * Calls whose reconciliation kept failing for a reason about the call (e.g. Twilio 404).
-     */
-    calls: number;
-    /**
-     * Inbox events whose apply kept failing.
-     */
-    inbox_events: number;
-    /**
-     * Messages whose reconciliation kept failing for a reason about the message.
-     */
-    messages: number;
-    /**
-     * The oldest of them; null when nothing is set aside.
-     */
-    oldest: SetAsideItemDto | null;
-};
-
-export type SetAsideItemDto = {
-    /**
-     * The inbox event's id, or the call's or message's sid.
-     */
-    id: string;
-    /**
-     * The last failure.
-     */
-    reason: string;
-    resource: 'inbox_event' | 'call' | 'message';
-    /**
-     * When it was set aside (ISO 8601).
-     */
-    set_aside_at: string;
-    /**
-     * The CallSid, MessageSid or RecordingSid it is about.
-     */
-    sid: string;
-};
-
-export type SmsStatsDto = {
-    /**
-     * Messages we received.
-     */
-    inbound: number;
-    /**
-     * Messages we sent.
-     */
-    outbound: number;
-    /**
-     * Segments of the messages we received.
-     */
-    segments_inbound: number;
-    /**
-     * Segments of the messages we sent.
-     */
-    segments_outbound: number;
-};
-
-export type StatsCostDto = {
-    /**
-     * From Twilio's reported prices.
-     */
-    actual: ActualCostDto;
-    /**
-     * From the configured price list.
-     */
-    estimated: EstimatedCostDto;
-    /**
-     * Calls whose price Twilio has not reported (yet); not in `actual`.
-     */
-    unpriced_calls: number;
-    /**
-     * Messages whose price Twilio has not reported (yet); not in `actual`.
-     */
-    unpriced_messages: number;
-};
-
-export type StatsDto = {
-    /**
-     * Whole past days are read from per-day rollups refreshed every STATS_REFRESH_SECONDS: a change made
-     * after this moment to a record of a past day may not be counted yet. The current day is always
-     * counted live. Null before the first refresh.
-     */
-    as_of: string | null;
-    /**
-     * Calls.
-     */
-    calls: CallStatsDto;
-    /**
-     * Cost.
-     */
-    cost: StatsCostDto;
-    /**
-     * One entry per UTC day with traffic, oldest first.
-     */
-    daily: Array<DailyStatsDto>;
-    /**
-     * Numbers owned now.
-     */
-    numbers_owned: number;
-    /**
-     * The period covered.
-     */
-    period: StatsPeriodDto;
-    /**
-     * Messages.
-     */
-    sms: SmsStatsDto;
-};
-
-export type StatsPeriodDto = {
-    /**
-     * Start (inclusive).
-     */
-    since: string;
-    /**
-     * End (exclusive).
-     */
-    until: string;
-};
-
-export type TwilioHealthDto = {
-    /**
-     * The account's status at Twilio (`active`, `suspended`, `closed`); null when unknown.
-     */
-    account_status: string | null;
-    /**
-     * The Twilio REST host in use.
-     */
-    base_url: string;
-    /**
-     * Why it is down.
-     */
-    error?: string;
-    /**
-     * Round trip of the account lookup, in milliseconds.
-     */
-    latency_ms: number;
-    /**
-     * The in-process sandbox or a real Twilio host.
-     */
-    mode: 'sandbox' | 'live';
-    /**
-     * Whether Twilio answered at all (it may answer and still refuse, e.g. bad credentials).
-     */
-    reachable: boolean;
-    /**
-     * `up` when Twilio answered the account lookup in time.
-     */
-    status: 'up' | 'down';
-};
-
-export type TwilioSmsWebhookDto = {
-    /**
-     * The Twilio account.
-     */
-    AccountSid: string;
-    /**
-     * The text; STOP, START, HELP (and their synonyms) are keywords.
-     */
-    Body: string;
-    /**
-     * The sender.
-     */
-    From: string;
-    /**
-     * First media attachment (MediaUrl1, MediaUrl2... follow).
-     */
-    MediaUrl0?: string;
-    /**
-     * The message.
-     */
-    MessageSid: string;
-    /**
-     * Number of media attachments; MediaUrl0..N-1 carry them.
-     */
-    NumMedia?: string;
-    /**
-     * Number of segments.
-     */
-    NumSegments?: string;
-    /**
-     * Our number.
-     */
-    To: string;
-};
-
-export type TwilioStatusCallbackDto = {
-    /**
-     * Answering-machine detection result.
-     */
-    AnsweredBy?: string;
-    /**
-     * Call duration in seconds, on terminal events.
-     */
-    CallDuration?: string;
-    /**
-     * The call (also on recording callbacks).
-     */
-    CallSid?: string;
-    /**
-     * Call status at this event.
-     */
-    CallStatus?: string;
-    /**
-     * Twilio error code, for failed or undelivered messages.
-     */
-    ErrorCode?: string;
-    /**
-     * The message.
-     */
-    MessageSid?: string;
-    /**
-     * Message status at this event.
-     */
-    MessageStatus?: string;
-    /**
-     * 1 (mono) or 2 (dual).
-     */
-    RecordingChannels?: string;
-    /**
-     * Recording length in seconds.
-     */
-    RecordingDuration?: string;
-    /**
-     * The recording.
-     */
-    RecordingSid?: string;
-    /**
-     * What started the recording.
-     */
-    RecordingSource?: string;
-    /**
-     * When the recording started (RFC 2822).
-     */
-    RecordingStartTime?: string;
-    /**
-     * in-progress, completed, absent or failed.
-     */
-    RecordingStatus?: string;
-    /**
-     * Where the recording's media is.
-     */
-    RecordingUrl?: string;
-    /**
-     * Order of this call event (0, 1, 2...); callbacks may arrive out of order.
-     */
-    SequenceNumber?: string;
-    /**
-     * When the event happened (RFC 2822).
-     */
-    Timestamp?: string;
-};
-
-export type TwilioVoiceWebhookDto = {
-    /**
-     * The Twilio account.
-     */
-    AccountSid: string;
-    /**
-     * Always 2010-04-01.
-     */
-    ApiVersion?: string;
-    /**
-     * The call.
-     */
-    CallSid: string;
-    /**
-     * Status of the call when Twilio asked for TwiML.
-     */
-    CallStatus: string;
-    /**
-     * Caller name, when caller-id lookup is on.
-     */
-    CallerName?: string;
-    /**
-     * `inbound` for a call to one of our numbers, `outbound-api` for a call we placed.
-     */
-    Direction: string;
-    /**
-     * Number the call was forwarded from, when the carrier says.
-     */
-    ForwardedFrom?: string;
-    /**
-     * The caller.
-     */
-    From: string;
-    /**
-     * Set when Twilio requests the URL again after a <Record> finished.
-     */
-    RecordingSid?: string;
-    /**
-     * The number called.
-     */
-    To: string;
-};
-
-export type UpdateNumberDto = {
-    /**
-     * New label, up to 64 characters.
-     */
-    friendly_name?: string;
-    /**
-     * New webhook base URL; the voice, SMS and status URLs are derived from it again.
-     */
-    webhook_url?: string;
-};
-
-export type WebhookHealthDto = {
-    /**
-     * Deferred callbacks applied later.
-     */
-    applied_late: number;
-    /**
-     * Callbacks kept while their record did not exist yet.
-     */
-    deferred: number;
-    /**
-     * Authentic webhooks already in the inbox (retries, duplicates), answered without effect.
-     */
-    duplicates: number;
-    /**
-     * Authentic webhooks kept, per kind (inbound_call, inbound_sms, call_status, message_status, recording_status, call_twiml).
-     */
-    received: {
-        [key: string]: number;
-    };
-    /**
-     * Requests refused for a missing or invalid X-Twilio-Signature.
-     */
-    rejected_signatures: number;
-    /**
-     * Events this instance set aside after failing too often.
-     */
-    set_aside: number;
 };
 
 export type GetBalanceData = {
@@ -1060,6 +934,10 @@ export type GetBalanceErrors = {
      * Twilio rate limit reached
      */
     429: ErrorResponseDto;
+    /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
     /**
      * Twilio failed or rejected the service credentials
      */
@@ -1121,6 +999,10 @@ export type PlaceCallErrors = {
      */
     429: ErrorResponseDto;
     /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
+    /**
      * Twilio could not be reached (nothing was sent) or rejected the service credentials
      */
     502: ErrorResponseDto;
@@ -1150,7 +1032,7 @@ export type GetCallHistoryData = {
     path?: never;
     query?: {
         /**
-         * Only records made for this agent.
+         * Only records made for this agent, e.g. Samsaek Assistant.
          */
         agent_name?: string;
         /**
@@ -1160,9 +1042,9 @@ export type GetCallHistoryData = {
         /**
          * Only inbound, or only outbound, records.
          */
-        direction?: 'inbound' | 'outbound';
+        direction?: Direction;
         /**
-         * Only records from this number (E.164; encode `+` as %2B).
+         * Only records from this number (E.164, e.g. +14155550199; encode `+` as %2B).
          */
         from?: string;
         /**
@@ -1170,23 +1052,23 @@ export type GetCallHistoryData = {
          */
         limit?: number;
         /**
-         * Only records created at or after this ISO 8601 date-time.
+         * Only records created at or after this ISO 8601 date-time, e.g. 2025-01-01T00:00:00Z.
          */
         since?: string;
         /**
          * Only calls in this status (`initiating` and `unknown` included).
          */
-        status?: 'initiating' | 'unknown' | 'queued' | 'initiated' | 'ringing' | 'in-progress' | 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled';
+        status?: CallStatus;
         /**
-         * Only records to this number (E.164; encode `+` as %2B).
+         * Only records to this number (E.164, e.g. +14155550100; encode `+` as %2B).
          */
         to?: string;
         /**
-         * Only records created before this ISO 8601 date-time.
+         * Only records created before this ISO 8601 date-time, e.g. 2025-02-01T00:00:00Z.
          */
         until?: string;
         /**
-         * Only calls of this workflow.
+         * Only calls of this workflow, e.g. support_001.
          */
         workflow_id?: string;
     };
@@ -1206,6 +1088,10 @@ export type GetCallHistoryErrors = {
      * The token lacks phone:view
      */
     403: ErrorResponseDto;
+    /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
 };
 
 export type GetCallHistoryError = GetCallHistoryErrors[keyof GetCallHistoryErrors];
@@ -1246,6 +1132,10 @@ export type GetCallErrors = {
      * No such call
      */
     404: ErrorResponseDto;
+    /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
 };
 
 export type GetCallError = GetCallErrors[keyof GetCallErrors];
@@ -1295,6 +1185,10 @@ export type HangupCallErrors = {
      */
     429: ErrorResponseDto;
     /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
+    /**
      * Twilio failed or rejected the service credentials
      */
     502: ErrorResponseDto;
@@ -1342,6 +1236,10 @@ export type ListCallRecordingsErrors = {
      * No such call
      */
     404: ErrorResponseDto;
+    /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
 };
 
 export type ListCallRecordingsError = ListCallRecordingsErrors[keyof ListCallRecordingsErrors];
@@ -1364,6 +1262,10 @@ export type GetHealthErrors = {
      * A bearer token was sent and is invalid
      */
     401: ErrorResponseDto;
+    /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
     /**
      * The database or Twilio is down (same body, status "error")
      */
@@ -1393,6 +1295,10 @@ export type GetLivenessErrors = {
      * A bearer token was sent and is invalid (probes send none)
      */
     401: ErrorResponseDto;
+    /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
 };
 
 export type GetLivenessError = GetLivenessErrors[keyof GetLivenessErrors];
@@ -1418,6 +1324,10 @@ export type GetReadinessErrors = {
      * A bearer token was sent and is invalid (probes send none)
      */
     401: ErrorResponseDto;
+    /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
     /**
      * The database is down or the instance is draining (same body, status "error")
      */
@@ -1451,6 +1361,10 @@ export type ListNumbersErrors = {
      * The token lacks phone:view
      */
     403: ErrorResponseDto;
+    /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
 };
 
 export type ListNumbersError = ListNumbersErrors[keyof ListNumbersErrors];
@@ -1503,6 +1417,10 @@ export type PurchaseNumberErrors = {
      * Twilio rate limit reached
      */
     429: ErrorResponseDto;
+    /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
     /**
      * Twilio failed or rejected the service credentials
      */
@@ -1579,6 +1497,10 @@ export type SearchNumbersErrors = {
      */
     429: ErrorResponseDto;
     /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
+    /**
      * Twilio failed or rejected the service credentials
      */
     502: ErrorResponseDto;
@@ -1630,6 +1552,10 @@ export type ReleaseNumberErrors = {
      */
     429: ErrorResponseDto;
     /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
+    /**
      * Twilio failed or rejected the service credentials
      */
     502: ErrorResponseDto;
@@ -1680,6 +1606,10 @@ export type UpdateNumberErrors = {
      * Twilio rate limit reached
      */
     429: ErrorResponseDto;
+    /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
     /**
      * Twilio failed or rejected the service credentials
      */
@@ -1741,6 +1671,10 @@ export type SendSmsErrors = {
      */
     429: ErrorResponseDto;
     /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
+    /**
      * Twilio could not be reached (nothing was sent) or rejected the service credentials
      */
     502: ErrorResponseDto;
@@ -1770,7 +1704,7 @@ export type GetSmsHistoryData = {
     path?: never;
     query?: {
         /**
-         * Only records made for this agent.
+         * Only records made for this agent, e.g. Samsaek Assistant.
          */
         agent_name?: string;
         /**
@@ -1780,9 +1714,9 @@ export type GetSmsHistoryData = {
         /**
          * Only inbound, or only outbound, records.
          */
-        direction?: 'inbound' | 'outbound';
+        direction?: Direction;
         /**
-         * Only records from this number (E.164; encode `+` as %2B).
+         * Only records from this number (E.164, e.g. +14155550199; encode `+` as %2B).
          */
         from?: string;
         /**
@@ -1790,19 +1724,19 @@ export type GetSmsHistoryData = {
          */
         limit?: number;
         /**
-         * Only records created at or after this ISO 8601 date-time.
+         * Only records created at or after this ISO 8601 date-time, e.g. 2025-01-01T00:00:00Z.
          */
         since?: string;
         /**
          * Only messages in this status (`initiating` and `unknown` included).
          */
-        status?: 'initiating' | 'unknown' | 'accepted' | 'scheduled' | 'queued' | 'sending' | 'sent' | 'delivered' | 'undelivered' | 'failed' | 'receiving' | 'received' | 'read' | 'canceled';
+        status?: MessageStatus;
         /**
-         * Only records to this number (E.164; encode `+` as %2B).
+         * Only records to this number (E.164, e.g. +14155550100; encode `+` as %2B).
          */
         to?: string;
         /**
-         * Only records created before this ISO 8601 date-time.
+         * Only records created before this ISO 8601 date-time, e.g. 2025-02-01T00:00:00Z.
          */
         until?: string;
     };
@@ -1822,6 +1756,10 @@ export type GetSmsHistoryErrors = {
      * The token lacks phone:view
      */
     403: ErrorResponseDto;
+    /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
 };
 
 export type GetSmsHistoryError = GetSmsHistoryErrors[keyof GetSmsHistoryErrors];
@@ -1862,6 +1800,10 @@ export type GetSmsErrors = {
      * No such message
      */
     404: ErrorResponseDto;
+    /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
 };
 
 export type GetSmsError = GetSmsErrors[keyof GetSmsErrors];
@@ -1901,6 +1843,10 @@ export type GetStatsErrors = {
      * The token lacks phone:view
      */
     403: ErrorResponseDto;
+    /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
 };
 
 export type GetStatsError = GetStatsErrors[keyof GetStatsErrors];
@@ -1910,118 +1856,3 @@ export type GetStatsResponses = {
 };
 
 export type GetStatsResponse = GetStatsResponses[keyof GetStatsResponses];
-
-export type HandleVoiceWebhookData = {
-    body: TwilioVoiceWebhookDto;
-    headers: {
-        /**
-         * Kept with the event for audit
-         */
-        'I-Twilio-Idempotency-Token'?: string;
-        /**
-         * Twilio's HMAC-SHA1 signature of the public URL (SAMSAEK_TWILIO_WEBHOOK_URL + route + query) and the parameters
-         */
-        'X-Twilio-Signature': string;
-    };
-    path?: never;
-    query?: {
-        /**
-         * Id of the call or message record the URL was given to Twilio for (lets the callback find a record before it has a sid)
-         */
-        record_id?: string;
-    };
-    url: '/api/phone/webhook/call';
-};
-
-export type HandleVoiceWebhookErrors = {
-    /**
-     * Missing or invalid X-Twilio-Signature (code invalid_signature); nothing is stored
-     */
-    403: ErrorResponseDto;
-};
-
-export type HandleVoiceWebhookError = HandleVoiceWebhookErrors[keyof HandleVoiceWebhookErrors];
-
-export type HandleVoiceWebhookResponses = {
-    /**
-     * TwiML
-     */
-    200: string;
-};
-
-export type HandleVoiceWebhookResponse = HandleVoiceWebhookResponses[keyof HandleVoiceWebhookResponses];
-
-export type HandleSmsWebhookData = {
-    body: TwilioSmsWebhookDto;
-    headers: {
-        /**
-         * Kept with the event for audit
-         */
-        'I-Twilio-Idempotency-Token'?: string;
-        /**
-         * Twilio's HMAC-SHA1 signature of the public URL (SAMSAEK_TWILIO_WEBHOOK_URL + route + query) and the parameters
-         */
-        'X-Twilio-Signature': string;
-    };
-    path?: never;
-    query?: never;
-    url: '/api/phone/webhook/sms';
-};
-
-export type HandleSmsWebhookErrors = {
-    /**
-     * Missing or invalid X-Twilio-Signature (code invalid_signature); nothing is stored
-     */
-    403: ErrorResponseDto;
-};
-
-export type HandleSmsWebhookError = HandleSmsWebhookErrors[keyof HandleSmsWebhookErrors];
-
-export type HandleSmsWebhookResponses = {
-    /**
-     * TwiML
-     */
-    200: string;
-};
-
-export type HandleSmsWebhookResponse = HandleSmsWebhookResponses[keyof HandleSmsWebhookResponses];
-
-export type HandleStatusCallbackData = {
-    body: TwilioStatusCallbackDto;
-    headers: {
-        /**
-         * Kept with the event for audit
-         */
-        'I-Twilio-Idempotency-Token'?: string;
-        /**
-         * Twilio's HMAC-SHA1 signature of the public URL (SAMSAEK_TWILIO_WEBHOOK_URL + route + query) and the parameters
-         */
-        'X-Twilio-Signature': string;
-    };
-    path?: never;
-    query?: {
-        /**
-         * Id of the call or message record the URL was given to Twilio for (lets the callback find a record before it has a sid)
-         */
-        record_id?: string;
-    };
-    url: '/api/phone/webhook/status';
-};
-
-export type HandleStatusCallbackErrors = {
-    /**
-     * Missing or invalid X-Twilio-Signature (code invalid_signature); nothing is stored
-     */
-    403: ErrorResponseDto;
-};
-
-export type HandleStatusCallbackError = HandleStatusCallbackErrors[keyof HandleStatusCallbackErrors];
-
-export type HandleStatusCallbackResponses = {
-    /**
-     * Kept (or already known); nothing to say back
-     */
-    204: void;
-};
-
-export type HandleStatusCallbackResponse = HandleStatusCallbackResponses[keyof HandleStatusCallbackResponses];
