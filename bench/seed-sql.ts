@@ -9,7 +9,7 @@
 const sid = (prefix: string, salt: string) => `'${prefix}' || md5('${salt}' || i::text)`;
 
 /** 10,000 customer numbers in 5 US area codes (repeat customers), and 8 of our own numbers. */
-const CUSTOMER = `'+1' || (ARRAY['415','212','312','646','718'])[1 + ((i / 7) % 5)] || '555' || lpad(((i * 7919) % 2000)::text, 4, '0')`;
+const CUSTOMER = `'+1' || (ARRAY['415','212','312','646','718'])[1 + ((i / 7) % 5)] || '555' || lpad(((i::bigint * 7919) % 2000)::text, 4, '0')`;
 const OURS = `'+1415555' || lpad((100 + (i % 8))::text, 4, '0')`;
 
 /** 12 agents, 40 workflows, 90 days of creation times (microsecond precision, like now()). */
