@@ -1,3 +1,4 @@
+import { createPublicKey, createSecretKey, KeyObject } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy, StrategyOptionsWithoutRequest } from 'passport-jwt';
@@ -11,12 +12,27 @@ import { permissionsFromClaims } from './permission';
 /** The subject is stored as created_by / purchased_by: varchar(200). */
 export const MAX_SUBJECT_LENGTH = 200;
 
+/**
+ * The verification key parsed once. Given a string, jsonwebtoken first tries to read it as a PEM
+ * public key and, for a shared secret, throws and catches on every request before making a secret
+ * key of it. A PEM that cannot be parsed stays a string, and every token is refused as before.
+ */
+function verificationKey(config: AppConfig): KeyObject | string {
+  if (config.jwt.algorithm === 'HS256') return createSecretKey(Buffer.from(config.jwt.verifyKey, 'utf8'));
+  try {
+    return createPublicKey(config.jwt.verifyKey);
+  } catch {
+    return config.jwt.verifyKey;
+  }
+}
+
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     const options: StrategyOptionsWithoutRequest = {
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-      secretOrKey: config.jwt.verifyKey,
+      // jsonwebtoken accepts a KeyObject; given a string it parses the key again on every request
+      secretOrKey: verificationKey(config) as unknown as Buffer,
       algorithms: [config.jwt.algorithm],
       ignoreExpiration: false,
       ...(config.jwt.issuer ? { issuer: config.jwt.issuer } : {}),
