@@ -143,7 +143,8 @@ export class StatsDto {
   /**
    * Whole past days are read from per-day rollups refreshed every STATS_REFRESH_SECONDS: a change made
    * after this moment to a record of a past day may not be counted yet. The current day is always
-   * counted live. Null before the first refresh. @example 2026-03-01T10:00:00.000Z
+   * counted live. Null until the rollups have been fully built once (a new or upgraded database):
+   * the answer then counts every day from the records themselves. @example 2026-03-01T10:00:00.000Z
    */
   as_of: string | null;
 }

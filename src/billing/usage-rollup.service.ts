@@ -16,13 +16,12 @@ const OVERLAP_MS = 60_000;
 
 /**
  * Keeps the per-day usage rollups of calls and messages current: every STATS_REFRESH_SECONDS it
- * asks each module to recompute the days whose records changed since the previous refresh. Several
- * instances may run it; each refresh is one statement under an advisory lock.
+ * asks each module to recompute the days whose records changed since the previous complete refresh.
+ * Several instances may run it; each day is one statement under an advisory lock.
  */
 @Injectable()
 export class UsageRollupService implements OnApplicationBootstrap, OnModuleDestroy {
   private changedSince: Date | null = null;
-  private lastRefreshStartedAt: Date | null = null;
   private running: Promise<void> | null = null;
 
   constructor(
@@ -56,27 +55,28 @@ export class UsageRollupService implements OnApplicationBootstrap, OnModuleDestr
   }
 
   /**
-   * The moment up to which every change is in the rollups: the start of this process's last
-   * refresh, or before its first one the last refresh any instance made; null before any.
+   * The moment up to which every change is in the rollups, as the last complete refresh by any
+   * instance left it; null until the rollups have been fully built once (reports then read the raw
+   * rows).
    */
-  async refreshedAt(): Promise<Date | null> {
-    if (this.lastRefreshStartedAt) return this.lastRefreshStartedAt;
+  refreshedAt(): Promise<Date | null> {
     return this.storedRefreshedAt();
   }
 
   private async storedRefreshedAt(): Promise<Date | null> {
     const [calls, messages] = await Promise.all([this.calls.usageRollupRefreshedAt(), this.messages.usageRollupRefreshedAt()]);
-    if (!calls || !messages) return calls ?? messages;
+    if (!calls || !messages) return null;
     return calls < messages ? calls : messages;
   }
 
   private async refreshOnce(): Promise<void> {
     const startedAt = Date.now();
-    // after a restart, continue from the last refresh any instance made (a fresh database: from the start)
-    const since = this.changedSince ?? new Date(((await this.storedRefreshedAt())?.getTime() ?? OVERLAP_MS) - OVERLAP_MS);
-    await this.calls.refreshUsageRollup(since);
-    await this.messages.refreshUsageRollup(since);
+    // continue from this process's last refresh, or after a restart from the last complete refresh any
+    // instance made; rollups never fully built (a new or upgraded database) are built from the start
+    const stored = await this.storedRefreshedAt();
+    const since = stored ? (this.changedSince ?? new Date(stored.getTime() - OVERLAP_MS)) : new Date(0);
+    await this.calls.refreshUsageRollup(since, new Date(startedAt));
+    await this.messages.refreshUsageRollup(since, new Date(startedAt));
     this.changedSince = new Date(startedAt - OVERLAP_MS);
-    this.lastRefreshStartedAt = new Date(startedAt);
   }
 }

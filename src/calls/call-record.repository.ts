@@ -340,8 +340,8 @@ export class CallRecordRepository {
   }
 
   /** Brings the daily rollup up to date with the calls changed since `changedSince`. */
-  refreshUsageRollup(changedSince: Date): Promise<void> {
-    return refreshDailyRollup(this.repo.manager, CALL_ROLLUP, changedSince);
+  refreshUsageRollup(changedSince: Date, startedAt: Date): Promise<void> {
+    return refreshDailyRollup(this.repo.manager, CALL_ROLLUP, changedSince, startedAt);
   }
 
   usageRollupRefreshedAt(): Promise<Date | null> {

@@ -185,11 +185,11 @@ export class CallRecordsService {
   }
 
   /** Brings the per-day usage rollup up to date with the records changed since `changedSince`. */
-  refreshUsageRollup(changedSince: Date): Promise<void> {
-    return this.calls.refreshUsageRollup(changedSince);
+  refreshUsageRollup(changedSince: Date, startedAt: Date): Promise<void> {
+    return this.calls.refreshUsageRollup(changedSince, startedAt);
   }
 
-  /** When the usage rollup was last refreshed; null before the first refresh. */
+  /** The moment every change before which is in the usage rollup; null until it has been fully built once. */
   usageRollupRefreshedAt(): Promise<Date | null> {
     return this.calls.usageRollupRefreshedAt();
   }

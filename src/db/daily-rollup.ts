@@ -19,6 +19,7 @@ export interface DailyRollup {
 }
 
 const DAY_MS = 86_400_000;
+const STATE_TABLE = 'daily_rollup_state';
 
 /** The parameters of rolledUpRowsSql for the period [since, until). */
 export function rolledUpParams(since: Date, until: Date, now: Date = new Date()): [Date, Date, string, string, Date, Date] {
@@ -35,56 +36,75 @@ export function rolledUpParams(since: Date, until: Date, now: Date = new Date())
 /**
  * SQL listing (day, ...groups, ...measures) for a period, to be summed by the caller: whole days
  * from the rollup ($3 <= day < $4), the edges [$1, $2) and [$5, $6) aggregated from the raw rows.
- * Parameters come from rolledUpParams.
+ * Until the rollup has been fully built once (no state row), the whole days come from the raw rows
+ * too: an answer may be slow, never short. Parameters come from rolledUpParams.
  */
 export function rolledUpRowsSql(rollup: DailyRollup): string {
   const groups = rollup.groups.join(', ');
   const names = Object.keys(rollup.measures);
-  const raw = (from: string, to: string) =>
+  const built = `EXISTS (SELECT 1 FROM ${STATE_TABLE} WHERE rollup = '${rollup.table}')`;
+  const raw = (from: string, to: string, when = 'true') =>
     `SELECT (created_at AT TIME ZONE 'UTC')::date AS day, ${groups}, ${names.map((n) => `${rollup.measures[n]} AS ${n}`).join(', ')}
-     FROM ${rollup.source} WHERE created_at >= ${from} AND created_at < ${to} AND ${rollup.where} GROUP BY 1, ${groups}`;
-  return `SELECT day, ${groups}, ${names.join(', ')} FROM ${rollup.table} WHERE day >= $3::date AND day < $4::date
+     FROM ${rollup.source} WHERE created_at >= ${from} AND created_at < ${to} AND ${rollup.where} AND ${when} GROUP BY 1, ${groups}`;
+  return `SELECT day, ${groups}, ${names.join(', ')} FROM ${rollup.table} WHERE day >= $3::date AND day < $4::date AND ${built}
+    UNION ALL ${raw("($3::date::timestamp AT TIME ZONE 'UTC')", "($4::date::timestamp AT TIME ZONE 'UTC')", `NOT ${built}`)}
     UNION ALL ${raw('$1', '$2')}
     UNION ALL ${raw('$5', '$6')}`;
 }
 
 /**
  * Recomputes the rollup rows of every day with a raw row updated since `changedSince`, and of today
- * and yesterday (which also covers rows deleted soon after they were written), in one statement
- * under a transaction-level advisory lock, so instances refreshing at once take turns.
+ * and yesterday (which also covers rows deleted soon after they were written), one day per
+ * statement and transaction under an advisory lock, so instances refreshing at once take turns and
+ * no statement grows with the backlog (a bulk import or the first build over millions of rows).
+ * Once every day is done, the rollup is marked complete as of `startedAt`.
  */
-export async function refreshDailyRollup(manager: EntityManager, rollup: DailyRollup, changedSince: Date): Promise<void> {
+export async function refreshDailyRollup(manager: EntityManager, rollup: DailyRollup, changedSince: Date, startedAt: Date): Promise<void> {
+  const days = await manager.query<{ day: string }[]>(
+    `SELECT DISTINCT (created_at AT TIME ZONE 'UTC')::date::text AS day FROM ${rollup.source} WHERE updated_at >= $1
+     UNION SELECT (now() AT TIME ZONE 'UTC')::date::text
+     UNION SELECT ((now() AT TIME ZONE 'UTC')::date - 1)::text ORDER BY 1`,
+    [changedSince],
+  );
+  const sql = refreshDaysSql(rollup);
+  for (const { day } of days) {
+    await manager.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`daily-rollup:${rollup.table}`]);
+      await tx.query(sql, [day]);
+    });
+  }
+  await manager.query(
+    `INSERT INTO ${STATE_TABLE} (rollup, as_of) VALUES ($1, $2)
+     ON CONFLICT (rollup) DO UPDATE SET as_of = GREATEST(${STATE_TABLE}.as_of, EXCLUDED.as_of)`,
+    [rollup.table, startedAt],
+  );
+}
+
+/** Recomputes one day ($1) of a rollup: its groups' measures upserted, groups without rows removed. */
+function refreshDaysSql(rollup: DailyRollup): string {
   const groups = rollup.groups;
   const names = Object.keys(rollup.measures);
   const sameGroup = groups.map((g) => `f.${g} = s.${g}`).join(' AND ');
-  const sql = `
-    WITH days AS (
-      SELECT DISTINCT (created_at AT TIME ZONE 'UTC')::date AS day FROM ${rollup.source} WHERE updated_at >= $1
-      UNION SELECT (now() AT TIME ZONE 'UTC')::date
-      UNION SELECT (now() AT TIME ZONE 'UTC')::date - 1
-    ), fresh AS (
-      SELECT d.day, ${groups.map((g) => `r.${g}`).join(', ')}, ${names.map((n) => `${rollup.measures[n]} AS ${n}`).join(', ')}
-      FROM days d JOIN ${rollup.source} r
-        ON r.created_at >= d.day::timestamp AT TIME ZONE 'UTC' AND r.created_at < (d.day + 1)::timestamp AT TIME ZONE 'UTC'
-      WHERE ${rollup.where}
-      GROUP BY d.day, ${groups.map((g) => `r.${g}`).join(', ')}
+  return `
+    WITH fresh AS (
+      SELECT $1::date AS day, ${groups.map((g) => `r.${g}`).join(', ')}, ${names.map((n) => `${rollup.measures[n]} AS ${n}`).join(', ')}
+      FROM ${rollup.source} r
+      WHERE r.created_at >= $1::date::timestamp AT TIME ZONE 'UTC' AND r.created_at < ($1::date + 1)::timestamp AT TIME ZONE 'UTC'
+        AND ${rollup.where}
+      GROUP BY ${groups.map((g) => `r.${g}`).join(', ')}
     ), gone AS (
-      DELETE FROM ${rollup.table} s USING days d
-      WHERE s.day = d.day AND NOT EXISTS (SELECT 1 FROM fresh f WHERE f.day = s.day AND ${sameGroup})
+      DELETE FROM ${rollup.table} s
+      WHERE s.day = $1::date AND NOT EXISTS (SELECT 1 FROM fresh f WHERE ${sameGroup})
     )
     INSERT INTO ${rollup.table} (day, ${groups.join(', ')}, ${names.join(', ')}, refreshed_at)
     SELECT day, ${groups.join(', ')}, ${names.join(', ')}, now() FROM fresh
     ON CONFLICT (day, ${groups.join(', ')}) DO UPDATE SET ${names.map((n) => `${n} = EXCLUDED.${n}`).join(', ')}, refreshed_at = EXCLUDED.refreshed_at`;
-  await manager.transaction(async (tx) => {
-    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`daily-rollup:${rollup.table}`]);
-    await tx.query(sql, [changedSince]);
-  });
 }
 
-/** When the rollup was last refreshed (by any instance); null before the first refresh. */
+/** The moment every change before which is in the rollup; null until it has been fully built once. */
 export async function rollupRefreshedAt(manager: EntityManager, rollup: DailyRollup): Promise<Date | null> {
-  const [row] = await manager.query<{ at: Date | null }[]>(`SELECT max(refreshed_at) AS at FROM ${rollup.table}`);
-  return row?.at ?? null;
+  const [row] = await manager.query<{ as_of: Date }[]>(`SELECT as_of FROM ${STATE_TABLE} WHERE rollup = $1`, [rollup.table]);
+  return row?.as_of ?? null;
 }
 
 function isoDay(date: Date): string {

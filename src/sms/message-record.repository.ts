@@ -308,8 +308,8 @@ export class MessageRecordRepository {
   }
 
   /** Brings the daily rollup up to date with the messages changed since `changedSince`. */
-  refreshUsageRollup(changedSince: Date): Promise<void> {
-    return refreshDailyRollup(this.repo.manager, MESSAGE_ROLLUP, changedSince);
+  refreshUsageRollup(changedSince: Date, startedAt: Date): Promise<void> {
+    return refreshDailyRollup(this.repo.manager, MESSAGE_ROLLUP, changedSince, startedAt);
   }
 
   usageRollupRefreshedAt(): Promise<Date | null> {

@@ -182,4 +182,39 @@ describe('usage statistics from daily rollups', () => {
     const res = await request(t, 'GET', '/api/phone/stats', { token });
     expect(Date.parse(res.body.as_of)).toBeGreaterThanOrEqual(before - 1000);
   });
+
+  it('are never short while the rollups have not been built: after an upgrade or a bulk import they read the raw records', async () => {
+    const rollup = t.app.get(UsageRollupService);
+    // an upgraded database whose records predate the rollups, and a first build that cannot finish
+    // (a statement timeout over millions of rows, say)
+    await db.query(`DO $$ BEGIN IF to_regclass('daily_rollup_state') IS NOT NULL THEN DELETE FROM daily_rollup_state; END IF; END $$`);
+    await db.query('TRUNCATE call_daily_stats, message_daily_stats');
+    await db.query(`CREATE FUNCTION refuse_rollup() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'rollup refused'; END $$`);
+    for (const table of ['call_daily_stats', 'message_daily_stats']) {
+      await db.query(`CREATE TRIGGER refuse_rollup BEFORE INSERT ON ${table} FOR EACH ROW EXECUTE FUNCTION refuse_rollup()`);
+    }
+    await insertRandom(200);
+    await rollup.refresh();
+
+    const now = Date.now();
+    const periods: [Date, Date][] = [
+      [new Date(now - 91 * DAY_MS), new Date(now + 1000)],
+      [new Date(Math.floor(now / DAY_MS) * DAY_MS - 20 * DAY_MS), new Date(Math.floor(now / DAY_MS) * DAY_MS)],
+    ];
+    for (const [since, until] of periods) {
+      expect(await stats(since, until), `${since.toISOString()} .. ${until.toISOString()}`).toEqual(await recount(since, until));
+    }
+    const pending = await request(t, 'GET', '/api/phone/stats', { token });
+    expect(pending.body.as_of).toBeNull();
+
+    // once the build can finish, the rollups answer, and say as of when
+    for (const table of ['call_daily_stats', 'message_daily_stats']) await db.query(`DROP TRIGGER refuse_rollup ON ${table}`);
+    const before = Date.now();
+    await rollup.refresh();
+    for (const [since, until] of periods) {
+      expect(await stats(since, until), `${since.toISOString()} .. ${until.toISOString()}`).toEqual(await recount(since, until));
+    }
+    const built = await request(t, 'GET', '/api/phone/stats', { token });
+    expect(Date.parse(built.body.as_of)).toBeGreaterThanOrEqual(before - 1000);
+  }, 120_000);
 });
