@@ -126,6 +126,10 @@ function serviceEnv(port: number, database: Record<string, string>): Record<stri
     SAMSAEK_TWILIO_WEBHOOK_URL: `http://127.0.0.1:${port}${API}/webhook`,
     RATE_LIMIT_CALLS: '1000000',
     RATE_LIMIT_SMS: '1000000',
+    // the guardrails stay on (their queries are part of the cost) but never refuse: the seeded day
+    // already spends more than the default ceiling, and the load keeps more calls live than the cap
+    MAX_LIVE_CALLS: '1000000',
+    SPENDING_DAILY_LIMIT: '1000000',
     ...database,
   };
 }
@@ -342,6 +346,25 @@ async function measureReads(db: Client, base: string, token: string): Promise<Re
     { key: 'stats_30d', name: 'stats, last 30 days', path: 'stats' },
     { key: 'stats_all', name: 'stats, all time', path: 'stats?since=2000-01-01T00:00:00Z' },
   ];
+
+  // the seed writes the raw rows only: the service builds the daily rollups in the background, and
+  // until they are built the statistics read the raw rows; measure them once the build is done
+  const buildStartedAt = Date.now();
+  for (;;) {
+    const res = await probe(`${base}${API}/stats`, headers);
+    const body = (await res.json()) as { as_of?: string | null };
+    if (res.ok && body.as_of) break;
+    if (Date.now() - buildStartedAt > 15 * 60_000) throw new Error('the statistics rollups were not built within 15 minutes');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  const buildSeconds = (Date.now() - buildStartedAt) / 1000;
+  log(`statistics rollups built (or found built) after ${buildSeconds.toFixed(1)} s`);
+  figures.push({
+    name: 'stats rollups built from the seeded rows',
+    value: `within ${buildSeconds.toFixed(1)} s of the service's start`,
+    target: 'built, one day per statement',
+    met: true,
+  });
 
   const results: Record<string, LoadResult> = {};
   for (const read of [...history, ...stats]) {

@@ -2,7 +2,8 @@
  * Bulk-loading SQL for the benchmark data set: rows shaped exactly as the service writes them
  * (sids CA/SM + 32 hex, E.164 numbers, statuses from the enums, microsecond timestamps spread over
  * 90 days, prices as negative numerics like Twilio reports them). `$1` and `$2` are the first and
- * last row number of a chunk, so a chunk is one INSERT ... SELECT generate_series.
+ * last row number of a chunk, so a chunk is one INSERT ... SELECT generate_series; `$3` is the
+ * number of rows in all.
  */
 
 /** Twilio's sid shape: a two-letter prefix and 32 hex digits, unique per row number. */
@@ -12,14 +13,18 @@ const sid = (prefix: string, salt: string) => `'${prefix}' || md5('${salt}' || i
 const CUSTOMER = `'+1' || (ARRAY['415','212','312','646','718'])[1 + ((i / 7) % 5)] || '555' || lpad(((i::bigint * 7919) % 2000)::text, 4, '0')`;
 const OURS = `'+1415555' || lpad((100 + (i % 8))::text, 4, '0')`;
 
-/** 12 agents, 40 workflows, 90 days of creation times (microsecond precision, like now()). */
+/**
+ * 12 agents, 40 workflows, 90 days of creation times (microsecond precision, like now()). Row
+ * numbers follow time, as rows a service writes do: the rows of one day lie together on disk, not
+ * scattered over the whole table (which would make every day's scan read a page per row).
+ */
 const AGENT = `CASE WHEN i % 10 = 0 THEN NULL ELSE 'agent-' || (i % 12) END`;
-const CREATED = `now() - (random() * interval '90 days')`;
+const CREATED = `now() - interval '90 days' * (1 - i::float8 / $3::int) - random() * interval '10 minutes'`;
 
-/** Weighted call statuses: most calls end completed; a few are still in flight. */
+/** Weighted call statuses: most calls end completed; a few of the last quarter hour's are still in flight. */
 const CALL_STATUS = `(CASE WHEN r < 0.70 THEN 'completed' WHEN r < 0.80 THEN 'no-answer' WHEN r < 0.86 THEN 'busy'
-  WHEN r < 0.90 THEN 'failed' WHEN r < 0.93 THEN 'canceled' WHEN r < 0.96 THEN 'in-progress' WHEN r < 0.98 THEN 'ringing'
-  ELSE 'queued' END)`;
+  WHEN r < 0.90 THEN 'failed' WHEN r < 0.93 THEN 'canceled' WHEN created_at < now() - interval '15 minutes' THEN 'completed'
+  WHEN r < 0.96 THEN 'in-progress' WHEN r < 0.98 THEN 'ringing' ELSE 'queued' END)`;
 
 export const CALLS_SQL = `
 INSERT INTO call_records (id, sid, direction, from_number, to_number, status, status_sequence, message, voice, language,
@@ -54,7 +59,7 @@ FROM (
 
 const MESSAGE_STATUS = `(CASE WHEN direction = 'inbound' THEN 'received'
   WHEN r < 0.82 THEN 'delivered' WHEN r < 0.88 THEN 'sent' WHEN r < 0.93 THEN 'undelivered' WHEN r < 0.96 THEN 'failed'
-  WHEN r < 0.98 THEN 'sending' ELSE 'queued' END)`;
+  WHEN created_at < now() - interval '15 minutes' THEN 'delivered' WHEN r < 0.98 THEN 'sending' ELSE 'queued' END)`;
 
 export const MESSAGES_SQL = `
 INSERT INTO message_records (id, sid, direction, from_number, to_number, body, segments, media_urls, status, agent_name,
@@ -83,4 +88,6 @@ FROM (
 ) AS s, LATERAL (SELECT ${MESSAGE_STATUS} AS status) AS st`;
 
 /** What a fresh seed empties first, so a run starts from the same state. */
-export const RESET_SQL = 'TRUNCATE call_records, message_records, status_events, webhook_events, recordings';
+/** Empties what the service derived from earlier rows too: their daily rollups are rebuilt from the new ones. */
+export const RESET_SQL =
+  'TRUNCATE call_records, message_records, status_events, webhook_events, recordings, call_daily_stats, message_daily_stats, daily_rollup_state';

@@ -41,7 +41,7 @@ async function fill(db: Queryable, label: string, sql: string, total: number): P
   bar(label, 0, total, startedAt);
   for (let first = 1; first <= total; first += CHUNK) {
     const last = Math.min(total, first + CHUNK - 1);
-    await db.query(sql, [first, last]);
+    await db.query(sql, [first, last, total]);
     bar(label, last, total, startedAt);
   }
 }
