@@ -4,7 +4,7 @@ import { EntityManager, In, Not, Repository } from 'typeorm';
 import { Cursor, Page, keysetPage } from '../common/cursor';
 import { sameValue } from '../common/same-value';
 import { INTENT_STATUSES, isIntentStatus } from '../common/intent-status';
-import { BACKOFF_SINCE_CREATED, claimRows } from '../db/claim-rows';
+import { BACKOFF_SINCE_CREATED, cappedBackoffSinceCreated, claimRows } from '../db/claim-rows';
 import { DailyRollup, refreshDailyRollup, rolledUpParams, rolledUpRowsSql, rollupRefreshedAt } from '../db/daily-rollup';
 import {
   ReconcileFailure,
@@ -292,6 +292,22 @@ export class CallRecordRepository {
   claimForReconcile(which: 'stale' | 'unpriced' | 'unrecorded', before: Date, limit: number): Promise<string[]> {
     const [condition, params] = CLAIM_CONDITIONS[which];
     return claimRows(this.repo.manager, 'call_records', condition, params, before, limit);
+  }
+
+  /**
+   * Claims up to `limit` inbound calls that are not terminal, to numbers other than `exceptTo`, not
+   * changed since `before`, and checked last long enough ago (backoff since their creation, capped
+   * at `maxIntervalSeconds`); returns their sids.
+   */
+  claimLiveInbound(before: Date, exceptTo: string[], maxIntervalSeconds: number, limit: number): Promise<string[]> {
+    return claimRows(
+      this.repo.manager,
+      'call_records',
+      `sid IS NOT NULL AND direction = 'inbound' AND status <> ALL($4) AND to_number <> ALL($5) AND ${cappedBackoffSinceCreated(6)}`,
+      [TERMINAL_CALL_STATUSES, exceptTo, maxIntervalSeconds],
+      before,
+      limit,
+    );
   }
 
   timeline(sid: string) {

@@ -179,6 +179,11 @@ export class CallRecordsService {
     return this.calls.claimForReconcile(which, before, limit);
   }
 
+  /** Claims live inbound calls to follow at Twilio (see CallRecordRepository.claimLiveInbound). */
+  claimLiveInbound(before: Date, exceptTo: string[], maxIntervalSeconds: number, limit: number): Promise<string[]> {
+    return this.calls.claimLiveInbound(before, exceptTo, maxIntervalSeconds, limit);
+  }
+
   /** Call sids with a recording still in progress since before `olderThan`. */
   callsWithStaleRecordings(olderThan: Date, limit: number): Promise<string[]> {
     return this.recordings.callsWithStaleRecordings(olderThan, limit);

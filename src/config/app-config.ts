@@ -132,6 +132,12 @@ export interface AppConfig {
      * (Twilio adds prices a little after the end), then with backoff; also how often that is checked.
      */
     priceAfterSeconds: number;
+    /**
+     * A live inbound call to a number that does not send its status to us is fetched this long after
+     * it was last seen live, then with backoff (at most LIVE_INBOUND_MAX_INTERVAL_SECONDS apart);
+     * also how often that is checked.
+     */
+    liveInboundAfterSeconds: number;
   };
   inbox: {
     /** Attempts to apply one inbox event before it is set aside. */
@@ -496,6 +502,7 @@ export function loadConfig(env: Env = readEnvFiles()): AppConfig {
       intentGraceSeconds: r.int('RECONCILE_INTENT_GRACE_SECONDS', 60, 0, 86400),
       intentWindowSeconds: r.int('RECONCILE_INTENT_WINDOW_SECONDS', 600, 1, 604800),
       priceAfterSeconds: r.int('RECONCILE_PRICE_AFTER_SECONDS', 10, 1, 3600),
+      liveInboundAfterSeconds: r.int('RECONCILE_INBOUND_AFTER_SECONDS', 5, 1, 3600),
     },
     inbox: {
       maxAttempts: r.int('WEBHOOK_MAX_ATTEMPTS', 5, 1, 1000),

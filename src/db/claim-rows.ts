@@ -35,3 +35,11 @@ export async function claimRows(
  * passed, so the checks of a record Twilio is slow to price back off exponentially.
  */
 export const BACKOFF_SINCE_CREATED = '(synced_at IS NULL OR synced_at - created_at <= $3::timestamptz - synced_at)';
+
+/**
+ * Like BACKOFF_SINCE_CREATED, but the wait between two checks never exceeds `$<capParam>` seconds:
+ * for records that are still changing (a live call), where a late check means a late final status.
+ */
+export function cappedBackoffSinceCreated(capParam: number): string {
+  return `(synced_at IS NULL OR LEAST(synced_at - created_at, $${capParam}::int * interval '1 second') <= $3::timestamptz - synced_at)`;
+}

@@ -10,7 +10,8 @@ export const NUMBERS_SYNC_INTERVAL = 'numbers-sync';
 /**
  * Keeps the numbers we hold in line with Twilio without waiting for a `GET numbers`: once at start
  * and then every NUMBERS_SYNC_INTERVAL_SECONDS, so numbers bought or released in the console (or
- * directly at the sandbox) show up in the stats and the guardrails.
+ * directly at the sandbox) show up in the stats and the guardrails, and a number answered by our
+ * voice webhook always sends the end of its inbound calls to our status webhook.
  */
 @Injectable()
 export class NumbersSyncService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -38,7 +39,7 @@ export class NumbersSyncService implements OnApplicationBootstrap, OnModuleDestr
   /** One sync; a call while this process's previous one is running waits for it instead. */
   sync(): Promise<void> {
     this.running ??= this.numbers
-      .syncWithTwilio()
+      .syncWithTwilio({ repairStatusCallbacks: true })
       .then(
         () => undefined,
         (error: unknown) =>

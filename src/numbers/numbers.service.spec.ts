@@ -21,6 +21,7 @@ function owned(overrides: Partial<OwnedNumber> = {}): OwnedNumber {
     voiceUrl: 'https://x.test/hook/call',
     smsUrl: 'https://x.test/hook/sms',
     statusCallbackUrl: 'https://x.test/hook/status',
+    statusCallbackMethod: 'POST',
     dateCreated: new Date('2026-11-01T00:00:00Z'),
     ...overrides,
   };
@@ -237,6 +238,67 @@ describe('NumbersService', () => {
       status_callback_url: 'https://new.test/hooks/status',
     });
     expect((await repo.findBySid(SID_A))!.smsUrl).toBe('https://new.test/hooks/sms');
+  });
+
+  describe('the scheduled sync points numbers answered by our voice webhook at our status webhook', () => {
+    const OURS = 'https://default.test/api/phone/webhook';
+
+    it('sets a missing, foreign or GET status callback, and records what Twilio answered', async () => {
+      const numbers = [
+        owned({ sid: SID_A, voiceUrl: `${OURS}/call`, statusCallbackUrl: null, statusCallbackMethod: 'POST' }),
+        owned({ sid: SID_B, phoneNumber: '+14155550111', voiceUrl: `${OURS}/call`, statusCallbackUrl: 'https://elsewhere.test/status' }),
+        owned({
+          sid: SID_C,
+          phoneNumber: '+14155550199',
+          voiceUrl: `${OURS}/call`,
+          statusCallbackUrl: `${OURS}/status`,
+          statusCallbackMethod: 'GET',
+        }),
+      ];
+      const { gateway, repo, service } = setup({
+        listOwnedNumbers: vi.fn(async () => numbers),
+        updateNumberWebhooks: vi.fn(async (sid: string, webhooks: Record<string, string>) => ({
+          ...numbers.find((n) => n.sid === sid)!,
+          ...webhooks,
+          statusCallbackMethod: 'POST',
+        })),
+      });
+      expect(await service.syncWithTwilio({ repairStatusCallbacks: true })).toBe(true);
+      expect(gateway.updateNumberWebhooks.mock.calls).toEqual([
+        [SID_A, { statusCallbackUrl: `${OURS}/status` }],
+        [SID_B, { statusCallbackUrl: `${OURS}/status` }],
+        [SID_C, { statusCallbackUrl: `${OURS}/status` }],
+      ]);
+      for (const sid of [SID_A, SID_B, SID_C]) expect((await repo.findBySid(sid))!.statusCallbackUrl).toBe(`${OURS}/status`);
+      expect((await service.numbersReportingStatusToUs()).sort()).toEqual(['+14155550111', '+14155550123', '+14155550199']);
+    });
+
+    it("leaves alone a number that is right already, one answered by someone else's voice URL, and any number on GET numbers", async () => {
+      const numbers = [
+        owned({ sid: SID_A, voiceUrl: `${OURS}/call`, statusCallbackUrl: `${OURS}/status`, statusCallbackMethod: null }),
+        owned({ sid: SID_B, phoneNumber: '+14155550111', voiceUrl: 'https://studio.test/flow', statusCallbackUrl: null }),
+        owned({ sid: SID_C, phoneNumber: '+14155550199', voiceUrl: null, statusCallbackUrl: null }),
+      ];
+      const { gateway, service } = setup({ listOwnedNumbers: vi.fn(async () => numbers) });
+      await service.syncWithTwilio({ repairStatusCallbacks: true });
+      const missing = owned({ sid: SID_A, voiceUrl: `${OURS}/call`, statusCallbackUrl: null });
+      gateway.listOwnedNumbers.mockResolvedValue([missing]);
+      await service.listNumbers();
+      expect(gateway.updateNumberWebhooks).not.toHaveBeenCalled();
+      expect(await service.numbersReportingStatusToUs()).toEqual([]);
+    });
+
+    it('records the list as Twilio gave it when a repair fails, and tries again at the next sync', async () => {
+      const number = owned({ voiceUrl: `${OURS}/call`, statusCallbackUrl: null });
+      const { gateway, repo, service } = setup({
+        listOwnedNumbers: vi.fn(async () => [number]),
+        updateNumberWebhooks: vi.fn(async () => Promise.reject(new TwilioGatewayError('unavailable', 'down'))),
+      });
+      expect(await service.syncWithTwilio({ repairStatusCallbacks: true })).toBe(true);
+      expect((await repo.findBySid(SID_A))!.statusCallbackUrl).toBeNull();
+      await service.syncWithTwilio({ repairStatusCallbacks: true });
+      expect(gateway.updateNumberWebhooks).toHaveBeenCalledTimes(2);
+    });
   });
 
   it('answers 404 for an update of an unknown number', async () => {

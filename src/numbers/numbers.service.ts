@@ -105,9 +105,11 @@ export class NumbersService {
 
   /**
    * Records the numbers Twilio says we own and marks those it no longer has released; false (and a
-   * log line) when Twilio cannot be asked, leaving the stored list as it was.
+   * log line) when Twilio cannot be asked, leaving the stored list as it was. With
+   * `repairStatusCallbacks` (the scheduled sync), a number whose voice URL is ours but whose status
+   * callback is missing or elsewhere is pointed at ours first (see repairStatusCallback).
    */
-  async syncWithTwilio(): Promise<boolean> {
+  async syncWithTwilio(options: { repairStatusCallbacks?: boolean } = {}): Promise<boolean> {
     let owned: OwnedNumber[];
     try {
       owned = await this.gateway.listOwnedNumbers();
@@ -115,8 +117,51 @@ export class NumbersService {
       appLogger().event('warn', 'numbers_reconcile_skipped', { error: error instanceof Error ? error.message : String(error) });
       return false;
     }
+    if (options.repairStatusCallbacks) owned = await Promise.all(owned.map((n) => this.repairStatusCallback(n)));
     await this.reconcile(owned);
     return true;
+  }
+
+  /**
+   * The phone numbers we hold whose inbound calls report their final status to our status webhook
+   * (as far as the last sync or change knows); inbound calls to the others are followed at Twilio.
+   */
+  async numbersReportingStatusToUs(): Promise<string[]> {
+    const ours = withoutFragment(twilioCallbackUrl(this.config.twilio, '/status'));
+    const rows = await this.numbers.listActive();
+    return rows.filter((n) => n.statusCallbackUrl !== null && withoutFragment(n.statusCallbackUrl) === ours).map((n) => n.phoneNumber);
+  }
+
+  /**
+   * A number answered by our voice webhook sends the final status of its inbound calls only to its
+   * own StatusCallback (Twilio lets an IncomingPhoneNumber choose no events: it sends the end of the
+   * call). Wired by an older version, by hand or in the console without it, its inbound calls would
+   * stay ringing until reconciliation: point it at our status webhook, with POST. A number whose
+   * voice URL is not ours belongs to someone else's setup and is left alone.
+   */
+  private async repairStatusCallback(number: OwnedNumber): Promise<OwnedNumber> {
+    const target = this.config.twilio;
+    if (!number.voiceUrl || withoutFragment(number.voiceUrl) !== withoutFragment(twilioCallbackUrl(target, '/call'))) return number;
+    const statusCallbackUrl = twilioCallbackUrl(target, '/status');
+    // Twilio's default method is POST
+    if (number.statusCallbackUrl === statusCallbackUrl && (number.statusCallbackMethod ?? 'POST') === 'POST') return number;
+    try {
+      const repaired = await this.gateway.updateNumberWebhooks(number.sid, { statusCallbackUrl });
+      appLogger().event('info', 'number_status_callback_repaired', {
+        sid: number.sid,
+        phone_number: maskPhoneNumber(number.phoneNumber),
+        // not the old URL itself: a callback URL may carry credentials
+        was: !number.statusCallbackUrl ? 'missing' : number.statusCallbackUrl !== statusCallbackUrl ? 'elsewhere' : 'not POST',
+      });
+      return repaired;
+    } catch (error) {
+      // the next sync tries again; the list is recorded as Twilio gave it
+      appLogger().event('warn', 'number_status_callback_not_repaired', {
+        sid: number.sid,
+        error: error instanceof Error ? error.message : String(error),
+      });
+      return number;
+    }
   }
 
   async updateNumber(sid: string, input: UpdateNumberDto): Promise<PhoneNumberDto> {
@@ -196,6 +241,12 @@ export class NumbersService {
       }
     }
   }
+}
+
+/** A callback URL as Twilio calls it: the connection overrides in the fragment are not part of where it goes. */
+function withoutFragment(url: string): string {
+  const hashAt = url.indexOf('#');
+  return hashAt < 0 ? url : url.slice(0, hashAt);
 }
 
 function entityFieldsOf(n: OwnedNumber) {

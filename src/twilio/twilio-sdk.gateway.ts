@@ -123,9 +123,10 @@ export class TwilioSdkGateway extends TwilioGateway {
     const updated = await this.call('updateNumberWebhooks', () =>
       this.client.incomingPhoneNumbers(sid).update({
         ...(friendlyName !== undefined ? { friendlyName } : {}),
-        voiceUrl: webhooks.voiceUrl,
-        smsUrl: webhooks.smsUrl,
-        statusCallback: webhooks.statusCallbackUrl,
+        // our webhook routes take POST only: a URL we set is always paired with its method
+        ...(webhooks.voiceUrl !== undefined ? { voiceUrl: webhooks.voiceUrl, voiceMethod: 'POST' } : {}),
+        ...(webhooks.smsUrl !== undefined ? { smsUrl: webhooks.smsUrl, smsMethod: 'POST' } : {}),
+        ...(webhooks.statusCallbackUrl !== undefined ? { statusCallback: webhooks.statusCallbackUrl, statusCallbackMethod: 'POST' } : {}),
       }),
     );
     return ownedNumberOf(updated);
@@ -351,6 +352,7 @@ function ownedNumberOf(n: IncomingNumberInstance): OwnedNumber {
     voiceUrl: n.voiceUrl || null,
     smsUrl: n.smsUrl || null,
     statusCallbackUrl: n.statusCallback || null,
+    statusCallbackMethod: n.statusCallbackMethod ? n.statusCallbackMethod.toUpperCase() : null,
     dateCreated: n.dateCreated ?? null,
   };
 }

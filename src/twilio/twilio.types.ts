@@ -97,7 +97,10 @@ export interface OwnedNumber {
   capabilities: Capabilities;
   voiceUrl: string | null;
   smsUrl: string | null;
+  /** Where Twilio sends the final status of the number's inbound calls; null when nowhere. */
   statusCallbackUrl: string | null;
+  /** GET or POST, as Twilio reports it; null when Twilio leaves it out. */
+  statusCallbackMethod: string | null;
   dateCreated: Date | null;
 }
 

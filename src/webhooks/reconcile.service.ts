@@ -6,6 +6,7 @@ import { ShutdownState } from '../lifecycle/shutdown-state';
 import { appLogger } from '../common/logger';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { NumbersService } from '../numbers/numbers.service';
 import { MessageRecordsService } from '../sms/message-records.service';
 import { TwilioGatewayError } from '../twilio/twilio.errors';
 import { TwilioGateway } from '../twilio/twilio.gateway';
@@ -16,6 +17,9 @@ import { WebhookInboxService, failureReason } from './webhook-inbox.service';
 
 export const RECONCILE_INTERVAL = 'webhooks-reconcile';
 export const PRICES_INTERVAL = 'webhooks-prices';
+export const LIVE_INBOUND_INTERVAL = 'webhooks-live-inbound';
+/** The longest wait between two checks of a live inbound call (its checks back off up to this). */
+export const LIVE_INBOUND_MAX_INTERVAL_SECONDS = 30;
 /** How long a status callback may wait for its record before we create the record from Twilio's data. */
 export const UNKNOWN_SID_GRACE_SECONDS = 30;
 const BATCH = 200;
@@ -60,6 +64,7 @@ export interface ReconcileReport extends SweepCounts {
 export class ReconcileService implements OnApplicationBootstrap, OnModuleDestroy {
   private running: Promise<unknown> | null = null;
   private pricing: Promise<unknown> | null = null;
+  private following: Promise<unknown> | null = null;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -72,6 +77,7 @@ export class ReconcileService implements OnApplicationBootstrap, OnModuleDestroy
     private readonly sweeper: ReconcileSweepService,
     private readonly metrics: MetricsService,
     private readonly shutdown: ShutdownState,
+    private readonly numbers: NumbersService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -83,14 +89,17 @@ export class ReconcileService implements OnApplicationBootstrap, OnModuleDestroy
     const prices = setInterval(() => this.tickPrices(), this.config.reconcile.priceAfterSeconds * 1000);
     prices.unref();
     this.scheduler.addInterval(PRICES_INTERVAL, prices);
+    const live = setInterval(() => this.tickLiveInbound(), this.config.reconcile.liveInboundAfterSeconds * 1000);
+    live.unref();
+    this.scheduler.addInterval(LIVE_INBOUND_INTERVAL, live);
   }
 
   /** Stops the intervals and waits for runs in progress, so they never outlive the database pool. */
   async onModuleDestroy(): Promise<void> {
-    for (const name of [RECONCILE_INTERVAL, PRICES_INTERVAL]) {
+    for (const name of [RECONCILE_INTERVAL, PRICES_INTERVAL, LIVE_INBOUND_INTERVAL]) {
       if (this.scheduler.doesExist('interval', name)) this.scheduler.deleteInterval(name);
     }
-    await Promise.all([this.running, this.pricing]);
+    await Promise.all([this.running, this.pricing, this.following]);
   }
 
   /** One scheduled run; a tick while this process's previous run is still going is skipped (not a cross-instance lock). */
@@ -117,6 +126,41 @@ export class ReconcileService implements OnApplicationBootstrap, OnModuleDestroy
       .finally(() => {
         this.pricing = null;
       });
+  }
+
+  private tickLiveInbound(): void {
+    if (this.following || this.shutdown.draining) return;
+    this.following = this.followLiveInbound()
+      .then((report) => {
+        if (Object.values(report).some((n) => n > 0)) appLogger().event('info', 'reconcile_live_inbound', { ...report });
+      })
+      .catch((error: unknown) =>
+        appLogger().event('error', 'reconcile_failed', { error: error instanceof Error ? error.message : String(error) }),
+      )
+      .finally(() => {
+        this.following = null;
+      });
+  }
+
+  /**
+   * Follows the inbound calls still ringing or in progress on numbers that do not send their status
+   * to our status webhook (their voice URL is someone else's, or they were never wired): nothing
+   * would tell us how such a call ended. Each is fetched from Twilio `liveInboundAfterSeconds` after
+   * it was last seen live, then again with backoff (as long again as its age at the last check, at
+   * most LIVE_INBOUND_MAX_INTERVAL_SECONDS), so history shows its end within seconds, not at the
+   * next stale-record refresh. Numbers that report to us are left to their callbacks.
+   */
+  async followLiveInbound(): Promise<ReconcileReport> {
+    const report = emptyReport();
+    const before = new Date(Date.now() - this.config.reconcile.liveInboundAfterSeconds * 1000);
+    const reportingToUs = await this.numbers.numbersReportingStatusToUs();
+    for (const sid of await this.calls.claimLiveInbound(before, reportingToUs, LIVE_INBOUND_MAX_INTERVAL_SECONDS, BATCH)) {
+      await this.guard(report, 'call', sid, async () => {
+        // a voicemail's recording callback may be as absent as the status callback
+        if (isTerminalCallStatus((await this.refreshCall(sid, report)).status)) await this.syncRecordings(sid, report);
+      });
+    }
+    return report;
   }
 
   /**

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { CallsModule } from '../calls/calls.module';
 import { LifecycleModule } from '../lifecycle/lifecycle.module';
 import { MetricsModule } from '../metrics/metrics.module';
+import { NumbersModule } from '../numbers/numbers.module';
 import { SmsModule } from '../sms/sms.module';
 import { TwilioModule } from '../twilio/twilio.module';
 import { InboundService } from './inbound.service';
@@ -29,6 +30,7 @@ import { WebhooksController } from './webhooks.controller';
     TwilioModule,
     CallsModule,
     SmsModule,
+    NumbersModule,
     MetricsModule,
     LifecycleModule,
   ],
