@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, In, Not, Repository } from 'typeorm';
 import { Cursor, Page, keysetPage } from '../common/cursor';
-import { sameValue } from '../common/same-value';
 import { INTENT_STATUSES, isIntentStatus } from '../common/intent-status';
 import { BACKOFF_SINCE_CREATED, cappedBackoffSinceCreated, claimRows } from '../db/claim-rows';
 import { DailyRollup, refreshDailyRollup, rolledUpParams, rolledUpRowsSql, rollupRefreshedAt } from '../db/daily-rollup';
@@ -14,11 +13,12 @@ import {
   setAsideRecords,
 } from '../db/reconcile-failures';
 import { isUniqueViolation } from '../db/postgres-errors';
-import { StatusEventSource, TimelineService } from '../timeline/timeline.service';
+import { ApplyGuard, GuardedApplier, GuardedApply, StatusChangeListener } from '../db/guarded-apply';
+import { StatusEventSource, TimelineService, timelineUpsertSql } from '../timeline/timeline.service';
 import { CallStatus, Direction, TERMINAL_CALL_STATUSES } from '../twilio/twilio.types';
 import { CallObservation } from './call-observation';
 import { CallRecordEntity, CallRecordStatus } from './call-record.entity';
-import { callStatusAdvances, callStatusRank } from './call-status.rules';
+import { callStatusAdvancesSql, callStatusRank } from './call-status.rules';
 
 export interface CallHistoryFilter {
   status?: CallRecordStatus;
@@ -31,17 +31,61 @@ export interface CallHistoryFilter {
   until?: Date;
 }
 
-const FACT_FIELDS = [
-  'startTime',
-  'endTime',
-  'durationSeconds',
-  'price',
-  'priceUnit',
-  'answeredBy',
-  'queueTimeMs',
-  'errorCode',
-  'errorMessage',
-] as const;
+/** The facts an observation may carry: column and type, filled in whenever they arrive. */
+const FACTS = {
+  startTime: ['start_time', 'timestamptz'],
+  endTime: ['end_time', 'timestamptz'],
+  durationSeconds: ['duration_seconds', 'int'],
+  price: ['price', 'numeric'],
+  priceUnit: ['price_unit', 'varchar'],
+  answeredBy: ['answered_by', 'varchar'],
+  queueTimeMs: ['queue_time_ms', 'int'],
+  errorCode: ['error_code', 'int'],
+  errorMessage: ['error_message', 'text'],
+} as const satisfies Partial<Record<keyof CallObservation, readonly [string, string]>>;
+const FACT_FIELDS = Object.keys(FACTS) as (keyof typeof FACTS)[];
+
+/**
+ * The apply statement (see guardedApplySql): the status moves only for a newer callback (by
+ * SequenceNumber, when it has one) that advances the lifecycle (callStatusAdvances); the highest
+ * sequence is kept; every fact fills in; anything but a webhook stamps synced_at.
+ */
+const APPLY_PARTS = {
+  params: [
+    ':sid::varchar AS sid',
+    ':record_id::uuid AS record_id',
+    ':status::varchar AS status',
+    ':sequence::int AS sequence',
+    ':occurred_at::timestamptz AS occurred_at',
+    ':source::varchar AS source',
+    ...FACT_FIELDS.map((field) => `:${FACTS[field][0]}::${FACTS[field][1]} AS ${FACTS[field][0]}`),
+  ].join(', '),
+  next: {
+    sid: 'COALESCE(t.sid, p.sid)',
+    status: `CASE WHEN p.status IS NOT NULL AND p.status <> t.status AND (p.sequence IS NULL OR p.sequence > t.status_sequence)
+      AND ${callStatusAdvancesSql('t.status', 'p.status')} THEN p.status ELSE t.status END`,
+    status_sequence: 'GREATEST(t.status_sequence, p.sequence)',
+    ...Object.fromEntries(FACT_FIELDS.map((field) => [FACTS[field][0], `COALESCE(p.${FACTS[field][0]}, t.${FACTS[field][0]})`])),
+    synced_at: "CASE WHEN p.source <> 'webhook' THEN now() ELSE t.synced_at END",
+  },
+  touch: "p.source <> 'webhook'",
+  sideEffect: timelineUpsertSql(
+    "SELECT 'call', calc.sid, p.status, COALESCE(p.sequence, -1), p.source, COALESCE(p.occurred_at, now()), p.error_code FROM calc, p WHERE p.status IS NOT NULL",
+  ),
+};
+
+function applyValues(sid: string, recordId: string | null, seen: CallObservation, source: StatusEventSource): Record<string, unknown> {
+  const values: Record<string, unknown> = {
+    sid,
+    record_id: recordId,
+    status: seen.status ?? null,
+    sequence: seen.sequence ?? null,
+    occurred_at: seen.occurredAt ?? null,
+    source,
+  };
+  for (const field of FACT_FIELDS) values[FACTS[field][0]] = seen[field] ?? null;
+  return values;
+}
 
 /** Calls created in [since, until); cost is a decimal string (numeric, 5 decimals). */
 export interface CallUsageTotals {
@@ -117,10 +161,14 @@ FROM call_records WHERE created_at >= $1`;
 
 @Injectable()
 export class CallRecordRepository {
+  private readonly applier: GuardedApplier<CallRecordEntity>;
+
   constructor(
     @InjectRepository(CallRecordEntity) private readonly repo: Repository<CallRecordEntity>,
     private readonly timelines: TimelineService,
-  ) {}
+  ) {
+    this.applier = new GuardedApplier(repo.manager, repo.metadata, APPLY_PARTS);
+  }
 
   async insert(data: Partial<CallRecordEntity>, source: StatusEventSource = 'api'): Promise<CallRecordEntity> {
     return this.repo.manager.transaction(async (tx) => {
@@ -245,30 +293,25 @@ export class CallRecordRepository {
    * Returns null when the call is not stored.
    */
   async applyObservation(sid: string, seen: CallObservation, source: StatusEventSource): Promise<CallRecordEntity | null> {
-    return this.repo.manager.transaction(async (tx) => {
-      const repo = tx.getRepository(CallRecordEntity);
-      const record = await repo.findOne({ where: { sid }, lock: { mode: 'pessimistic_write' } });
-      if (!record) return null;
-      const patch: Partial<CallRecordEntity> = {};
-      if (seen.status && seen.status !== record.status) {
-        const newerCallback = seen.sequence === undefined || seen.sequence > record.statusSequence;
-        if (newerCallback && callStatusAdvances(record.status, seen.status)) patch.status = seen.status;
-      }
-      if (seen.sequence !== undefined && seen.sequence > record.statusSequence) patch.statusSequence = seen.sequence;
-      for (const field of FACT_FIELDS) {
-        const value = seen[field];
-        if (value !== undefined && value !== null && !sameValue(record[field], value)) {
-          (patch as Record<string, unknown>)[field] = value;
-        }
-      }
-      if (seen.status) {
-        await this.recordStatus(tx, sid, seen.status, seen.sequence ?? -1, source, seen.occurredAt ?? new Date(), seen.errorCode ?? null);
-      }
-      if (source !== 'webhook') patch.syncedAt = new Date();
-      if (Object.keys(patch).length === 0) return record;
-      await repo.update({ id: record.id }, patch);
-      return { ...record, ...patch, updatedAt: new Date() };
-    });
+    return (await this.applier.apply(applyValues(sid, null, seen, source))).record;
+  }
+
+  /**
+   * The same in one statement with `guard` (the inbox keeping the event, or marking it applied);
+   * `recordId` names the intent the callback is about, which takes the sid when it has none yet.
+   */
+  applyGuarded(
+    sid: string,
+    recordId: string | null,
+    seen: CallObservation,
+    source: StatusEventSource,
+    guard: ApplyGuard,
+  ): Promise<GuardedApply<CallRecordEntity>> {
+    return this.applier.apply(applyValues(sid, recordId, seen, source), guard);
+  }
+
+  onStatusChanged(listener: StatusChangeListener<CallRecordEntity>): void {
+    this.applier.onStatusChanged(listener);
   }
 
   /** Counts one more reconciliation failure about the record in a row; set aside at `maxFailures`. */

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { UnresolvedIntent } from '../common/intent';
 import { RecordStoredListener, RecordStoredListeners } from '../common/record-stored.listeners';
+import type { ApplyGuard, GuardedApply, StatusChangeListener } from '../db/guarded-apply';
 import type { ReconcileFailure, SetAsideRecords } from '../db/reconcile-failures';
 import type { StatusEventSource } from '../timeline/timeline.service';
 import { CallSnapshot, CallStatus } from '../twilio/twilio.types';
@@ -106,6 +107,23 @@ export class CallRecordsService {
   /** Twilio never received the request: the intent becomes `failed` with `message`. */
   failIntent(id: string, message: string): Promise<boolean> {
     return this.calls.failIntent(id, message);
+  }
+
+  /**
+   * Applies a status callback in one statement with the inbox's `guard` (keep the event, or mark
+   * it applied): nothing is applied when the guard does not hold. `recordId` names the intent the
+   * callback's URL was made for, which takes the sid when it has none yet.
+   */
+  observeCallback(sid: string, recordId: string | null, seen: CallObservation, guard: ApplyGuard): Promise<GuardedApply<CallRecordEntity>> {
+    return this.calls.applyGuarded(sid, recordId, seen, 'webhook', guard);
+  }
+
+  /**
+   * Runs `listener` in the transaction of every apply that moves a call's status (callbacks, API
+   * answers, refreshes, reconciliation), with the record after the change and its previous status.
+   */
+  onStatusChanged(listener: StatusChangeListener<CallRecordEntity>): void {
+    this.calls.onStatusChanged(listener);
   }
 
   /** Applies a status or facts Twilio reported; false when the call is not stored (yet). */

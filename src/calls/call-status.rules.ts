@@ -1,5 +1,6 @@
-import { isIntentStatus } from '../common/intent-status';
-import { CallStatus, isTerminalCallStatus } from '../twilio/twilio.types';
+import { INTENT_STATUSES, isIntentStatus } from '../common/intent-status';
+import { sqlList, sqlLookup } from '../db/sql-literals';
+import { CallStatus, TERMINAL_CALL_STATUSES, isTerminalCallStatus } from '../twilio/twilio.types';
 import type { CallRecordStatus } from './call-record.entity';
 
 const CALL_RANK: Record<CallStatus, number> = {
@@ -24,4 +25,15 @@ export function callStatusAdvances(current: CallRecordStatus, next: CallStatus):
   if (isIntentStatus(current)) return true;
   if (isTerminalCallStatus(current)) return false;
   return CALL_RANK[next] > CALL_RANK[current];
+}
+
+/**
+ * callStatusAdvances as an SQL condition over two varchar expressions, for the statement that
+ * applies a status (the same rule where the row is locked; a spec checks they agree on every pair).
+ */
+export function callStatusAdvancesSql(current: string, next: string): string {
+  return (
+    `(${current} IN ${sqlList(INTENT_STATUSES)} OR ` +
+    `(${current} NOT IN ${sqlList(TERMINAL_CALL_STATUSES)} AND ${sqlLookup(next, CALL_RANK)} > ${sqlLookup(current, CALL_RANK)}))`
+  );
 }

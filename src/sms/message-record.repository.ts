@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, In, Repository } from 'typeorm';
 import { Cursor, Page, keysetPage } from '../common/cursor';
-import { sameValue } from '../common/same-value';
 import { INTENT_STATUSES, isIntentStatus } from '../common/intent-status';
 import { BACKOFF_SINCE_CREATED, claimRows } from '../db/claim-rows';
 import { DailyRollup, refreshDailyRollup, rolledUpParams, rolledUpRowsSql, rollupRefreshedAt } from '../db/daily-rollup';
@@ -14,11 +13,12 @@ import {
   setAsideRecords,
 } from '../db/reconcile-failures';
 import { isUniqueViolation } from '../db/postgres-errors';
-import { StatusEventSource, TimelineService } from '../timeline/timeline.service';
+import { ApplyGuard, GuardedApplier, GuardedApply, StatusChangeListener } from '../db/guarded-apply';
+import { StatusEventSource, TimelineService, timelineUpsertSql } from '../timeline/timeline.service';
 import { Direction, MessageStatus, TERMINAL_MESSAGE_STATUSES } from '../twilio/twilio.types';
 import { MessageRecordEntity, MessageRecordStatus } from './message-record.entity';
 import { MessageObservation } from './message-observation';
-import { messageStatusAdvances, messageStatusRank } from './message-status.rules';
+import { messageStatusAdvancesSql, messageStatusRank } from './message-status.rules';
 
 export interface MessageHistoryFilter {
   status?: MessageRecordStatus;
@@ -30,7 +30,57 @@ export interface MessageHistoryFilter {
   until?: Date;
 }
 
-const FACT_FIELDS = ['segments', 'errorCode', 'errorMessage', 'price', 'priceUnit', 'sentAt'] as const;
+/** The facts an observation may carry: column and type, filled in whenever they arrive. */
+const FACTS = {
+  segments: ['segments', 'int'],
+  errorCode: ['error_code', 'int'],
+  errorMessage: ['error_message', 'text'],
+  price: ['price', 'numeric'],
+  priceUnit: ['price_unit', 'varchar'],
+  sentAt: ['sent_at', 'timestamptz'],
+} as const satisfies Partial<Record<keyof MessageObservation, readonly [string, string]>>;
+const FACT_FIELDS = Object.keys(FACTS) as (keyof typeof FACTS)[];
+
+/**
+ * The apply statement (see guardedApplySql): the status moves only forward (messageStatusAdvances);
+ * every fact fills in, and a callback saying the message left Twilio dates sent_at while Twilio's
+ * own time is unknown; anything but a webhook stamps synced_at.
+ */
+const APPLY_PARTS = {
+  params: [
+    ':sid::varchar AS sid',
+    ':record_id::uuid AS record_id',
+    ':status::varchar AS status',
+    ':occurred_at::timestamptz AS occurred_at',
+    ':source::varchar AS source',
+    ':sent_no_later_than::timestamptz AS sent_no_later_than',
+    ...FACT_FIELDS.map((field) => `:${FACTS[field][0]}::${FACTS[field][1]} AS ${FACTS[field][0]}`),
+  ].join(', '),
+  next: {
+    sid: 'COALESCE(t.sid, p.sid)',
+    status: `CASE WHEN p.status IS NOT NULL AND ${messageStatusAdvancesSql('t.status', 'p.status')} THEN p.status ELSE t.status END`,
+    ...Object.fromEntries(FACT_FIELDS.map((field) => [FACTS[field][0], `COALESCE(p.${FACTS[field][0]}, t.${FACTS[field][0]})`] as const)),
+    sent_at: 'COALESCE(p.sent_at, t.sent_at, p.sent_no_later_than)',
+    synced_at: "CASE WHEN p.source <> 'webhook' THEN now() ELSE t.synced_at END",
+  },
+  touch: "p.source <> 'webhook'",
+  sideEffect: timelineUpsertSql(
+    "SELECT 'message', calc.sid, p.status, -1, p.source, COALESCE(p.occurred_at, now()), p.error_code FROM calc, p WHERE p.status IS NOT NULL",
+  ),
+};
+
+function applyValues(sid: string, recordId: string | null, seen: MessageObservation, source: StatusEventSource): Record<string, unknown> {
+  const values: Record<string, unknown> = {
+    sid,
+    record_id: recordId,
+    status: seen.status ?? null,
+    occurred_at: seen.occurredAt ?? null,
+    source,
+    sent_no_later_than: seen.sentNoLaterThan ?? null,
+  };
+  for (const field of FACT_FIELDS) values[FACTS[field][0]] = seen[field] ?? null;
+  return values;
+}
 
 /** A canceled message is never charged, so Twilio never prices it. */
 const PRICED_STATUSES = TERMINAL_MESSAGE_STATUSES.filter((status) => status !== 'canceled');
@@ -100,10 +150,14 @@ FROM message_records WHERE created_at >= $1`;
 
 @Injectable()
 export class MessageRecordRepository {
+  private readonly applier: GuardedApplier<MessageRecordEntity>;
+
   constructor(
     @InjectRepository(MessageRecordEntity) private readonly repo: Repository<MessageRecordEntity>,
     private readonly timelines: TimelineService,
-  ) {}
+  ) {
+    this.applier = new GuardedApplier(repo.manager, repo.metadata, APPLY_PARTS);
+  }
 
   async insert(data: Partial<MessageRecordEntity>, source: StatusEventSource = 'api'): Promise<MessageRecordEntity> {
     return this.repo.manager.transaction(async (tx) => {
@@ -221,27 +275,25 @@ export class MessageRecordRepository {
    * facts fill in whenever they arrive. Returns null when the message is not stored.
    */
   async applyObservation(sid: string, seen: MessageObservation, source: StatusEventSource): Promise<MessageRecordEntity | null> {
-    return this.repo.manager.transaction(async (tx) => {
-      const repo = tx.getRepository(MessageRecordEntity);
-      const record = await repo.findOne({ where: { sid }, lock: { mode: 'pessimistic_write' } });
-      if (!record) return null;
-      const patch: Partial<MessageRecordEntity> = {};
-      if (seen.status && messageStatusAdvances(record.status, seen.status)) patch.status = seen.status;
-      for (const field of FACT_FIELDS) {
-        const value = seen[field];
-        if (value !== undefined && value !== null && !sameValue(record[field], value)) {
-          (patch as Record<string, unknown>)[field] = value;
-        }
-      }
-      if (seen.sentNoLaterThan && !record.sentAt && !seen.sentAt) patch.sentAt = seen.sentNoLaterThan;
-      if (seen.status) {
-        await this.recordStatus(tx, sid, seen.status, source, seen.occurredAt ?? new Date(), seen.errorCode ?? null);
-      }
-      if (source !== 'webhook') patch.syncedAt = new Date();
-      if (Object.keys(patch).length === 0) return record;
-      await repo.update({ id: record.id }, patch);
-      return { ...record, ...patch, updatedAt: new Date() };
-    });
+    return (await this.applier.apply(applyValues(sid, null, seen, source))).record;
+  }
+
+  /**
+   * The same in one statement with `guard` (the inbox keeping the event, or marking it applied);
+   * `recordId` names the intent the callback is about, which takes the sid when it has none yet.
+   */
+  applyGuarded(
+    sid: string,
+    recordId: string | null,
+    seen: MessageObservation,
+    source: StatusEventSource,
+    guard: ApplyGuard,
+  ): Promise<GuardedApply<MessageRecordEntity>> {
+    return this.applier.apply(applyValues(sid, recordId, seen, source), guard);
+  }
+
+  onStatusChanged(listener: StatusChangeListener<MessageRecordEntity>): void {
+    this.applier.onStatusChanged(listener);
   }
 
   /** Counts one more reconciliation failure about the record in a row; set aside at `maxFailures`. */

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { UnresolvedIntent } from '../common/intent';
 import { RecordStoredListener, RecordStoredListeners } from '../common/record-stored.listeners';
+import type { ApplyGuard, GuardedApply, StatusChangeListener } from '../db/guarded-apply';
 import type { ReconcileFailure, SetAsideRecords } from '../db/reconcile-failures';
 import type { StatusEventSource } from '../timeline/timeline.service';
 import { MessageSnapshot, MessageStatus } from '../twilio/twilio.types';
@@ -95,6 +96,28 @@ export class MessageRecordsService {
   /** Twilio never received the request: the intent becomes `failed` with `message`. */
   failIntent(id: string, message: string): Promise<boolean> {
     return this.messages.failIntent(id, message);
+  }
+
+  /**
+   * Applies a status callback in one statement with the inbox's `guard` (keep the event, or mark
+   * it applied): nothing is applied when the guard does not hold. `recordId` names the intent the
+   * callback's URL was made for, which takes the sid when it has none yet.
+   */
+  observeCallback(
+    sid: string,
+    recordId: string | null,
+    seen: MessageObservation,
+    guard: ApplyGuard,
+  ): Promise<GuardedApply<MessageRecordEntity>> {
+    return this.messages.applyGuarded(sid, recordId, seen, 'webhook', guard);
+  }
+
+  /**
+   * Runs `listener` in the transaction of every apply that moves a message's status (callbacks, API
+   * answers, refreshes, reconciliation), with the record after the change and its previous status.
+   */
+  onStatusChanged(listener: StatusChangeListener<MessageRecordEntity>): void {
+    this.messages.onStatusChanged(listener);
   }
 
   /** Applies a status or facts Twilio reported; false when the message is not stored (yet). */

@@ -1,5 +1,6 @@
-import { isIntentStatus } from '../common/intent-status';
-import { MessageStatus, isTerminalMessageStatus } from '../twilio/twilio.types';
+import { INTENT_STATUSES, isIntentStatus } from '../common/intent-status';
+import { sqlList, sqlLookup } from '../db/sql-literals';
+import { MessageStatus, TERMINAL_MESSAGE_STATUSES, isTerminalMessageStatus } from '../twilio/twilio.types';
 import type { MessageRecordStatus } from './message-record.entity';
 
 const MESSAGE_RANK: Record<MessageStatus, number> = {
@@ -28,4 +29,12 @@ export function messageStatusAdvances(current: MessageRecordStatus, next: Messag
   if (current === next) return false;
   if (isTerminalMessageStatus(current)) return current === 'delivered' && next === 'read';
   return MESSAGE_RANK[next] > MESSAGE_RANK[current];
+}
+
+/** messageStatusAdvances as an SQL condition over two varchar expressions (see callStatusAdvancesSql). */
+export function messageStatusAdvancesSql(current: string, next: string): string {
+  return (
+    `(${current} IN ${sqlList(INTENT_STATUSES)} OR (${current} <> ${next} AND CASE WHEN ${current} IN ${sqlList(TERMINAL_MESSAGE_STATUSES)} ` +
+    `THEN ${current} = 'delivered' AND ${next} = 'read' ELSE ${sqlLookup(next, MESSAGE_RANK)} > ${sqlLookup(current, MESSAGE_RANK)} END))`
+  );
 }

@@ -14,32 +14,46 @@ export interface TimelineEntry {
   errorCode: number | null;
 }
 
+/**
+ * The upsert of timeline entries: `rows` is a SELECT (or VALUES) of resource_type, resource_sid,
+ * status, sequence_number, source, occurred_at, error_code. A status is kept once, whoever saw it:
+ * a status seen again (a refresh after the callback, the hang-up answer and its callback) keeps the
+ * earliest time, and the callback's sequence number and source once the callback has been seen.
+ * Owners run it inside their own statements (a CTE) or through record().
+ */
+export function timelineUpsertSql(rows: string): string {
+  return `INSERT INTO status_events (resource_type, resource_sid, status, sequence_number, source, occurred_at, error_code)
+       ${rows}
+       ON CONFLICT (resource_sid, status) DO UPDATE SET
+         occurred_at = LEAST(status_events.occurred_at, EXCLUDED.occurred_at),
+         source = CASE WHEN EXCLUDED.sequence_number > status_events.sequence_number THEN EXCLUDED.source ELSE status_events.source END,
+         sequence_number = GREATEST(status_events.sequence_number, EXCLUDED.sequence_number),
+         error_code = COALESCE(status_events.error_code, EXCLUDED.error_code)`;
+}
+
+const RECORD_SQL = timelineUpsertSql('VALUES ($1, $2, $3, $4, $5, $6, $7)');
+
 /** Each status a call or message was seen in, once; written in the transaction of the record's owner. */
 @Injectable()
 export class TimelineService {
   constructor(@InjectRepository(StatusEventEntity) private readonly repo: Repository<StatusEventEntity>) {}
 
-  /**
-   * Adds one entry to a record's timeline within `tx`. A status is kept once, whoever saw it: a status
-   * seen again (a refresh after the callback, the hang-up answer and its callback) keeps the earliest
-   * time, and the callback's sequence number and source once the callback has been seen.
-   */
+  /** Adds one entry to a record's timeline within `tx` (see timelineUpsertSql). */
   async record(
     tx: EntityManager,
     resourceType: 'call' | 'message',
     resourceSid: string,
     entry: { status: string; sequenceNumber: number; source: StatusEventSource; occurredAt: Date; errorCode: number | null },
   ): Promise<void> {
-    await tx.query(
-      `INSERT INTO status_events (resource_type, resource_sid, status, sequence_number, source, occurred_at, error_code)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)
-       ON CONFLICT (resource_sid, status) DO UPDATE SET
-         occurred_at = LEAST(status_events.occurred_at, EXCLUDED.occurred_at),
-         source = CASE WHEN EXCLUDED.sequence_number > status_events.sequence_number THEN EXCLUDED.source ELSE status_events.source END,
-         sequence_number = GREATEST(status_events.sequence_number, EXCLUDED.sequence_number),
-         error_code = COALESCE(status_events.error_code, EXCLUDED.error_code)`,
-      [resourceType, resourceSid, entry.status, entry.sequenceNumber, entry.source, entry.occurredAt, entry.errorCode],
-    );
+    await tx.query(RECORD_SQL, [
+      resourceType,
+      resourceSid,
+      entry.status,
+      entry.sequenceNumber,
+      entry.source,
+      entry.occurredAt,
+      entry.errorCode,
+    ]);
   }
 
   /**

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, Repository } from 'typeorm';
+import type { ApplyGuard, GuardSql } from '../db/guarded-apply';
 import { WebhookEventEntity, WebhookKind } from './webhook-event.entity';
 
 /** What one failed attempt did to the event. */
@@ -24,6 +25,51 @@ export interface NewWebhookEvent {
   dedupeKey: string;
   idempotencyToken: string | null;
   payload: Record<string, string | string[]>;
+}
+
+/**
+ * Keeps a new event in the statement that applies it (see GuardSql): inserted unless its dedupe key
+ * is stored already, applied_at set when its record exists (the statement applies it then). Says
+ * the event's id (null for a duplicate) and whether older events about the sid wait to be applied.
+ */
+const KEEP_EVENT: GuardSql = {
+  name: 'keep_event',
+  cte: `kept AS (
+  INSERT INTO webhook_events (kind, sid, dedupe_key, idempotency_token, payload, received_at, applied_at)
+  SELECT :guard_kind::varchar, :guard_sid::varchar, :guard_dedupe_key::varchar, :guard_token::varchar, :guard_payload::jsonb,
+         :guard_received_at::timestamptz, CASE WHEN EXISTS (SELECT 1 FROM target) THEN now() END
+  ON CONFLICT (dedupe_key) DO NOTHING
+  RETURNING id)`,
+  columns: `(SELECT id FROM kept) AS guard_event_id,
+  EXISTS (SELECT 1 FROM webhook_events e WHERE e.sid = :guard_sid::varchar AND ${PENDING}) AS guard_pending`,
+};
+
+/** Marks a stored event applied in the statement that applies it, unless it was applied already or its record does not exist. */
+const APPLY_STORED_EVENT: GuardSql = {
+  name: 'apply_event',
+  cte: `kept AS (
+  UPDATE webhook_events SET applied_at = now()
+  WHERE id = :guard_event_id::uuid AND applied_at IS NULL AND EXISTS (SELECT 1 FROM target)
+  RETURNING id)`,
+  columns: '(SELECT id FROM kept) AS guard_event_id',
+};
+
+export function keepEventGuard(event: NewWebhookEvent, receivedAt: Date): ApplyGuard {
+  return {
+    sql: KEEP_EVENT,
+    values: {
+      guard_kind: event.kind,
+      guard_sid: event.sid,
+      guard_dedupe_key: event.dedupeKey,
+      guard_token: event.idempotencyToken,
+      guard_payload: JSON.stringify(event.payload),
+      guard_received_at: receivedAt,
+    },
+  };
+}
+
+export function applyStoredEventGuard(id: string): ApplyGuard {
+  return { sql: APPLY_STORED_EVENT, values: { guard_event_id: id } };
 }
 
 @Injectable()

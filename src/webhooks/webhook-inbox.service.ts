@@ -2,10 +2,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import { CallRecordsService } from '../calls/call-records.service';
 import { appLogger } from '../common/logger';
 import type { AppConfig } from '../config/app-config';
+import type { ApplyGuard, GuardedApply } from '../db/guarded-apply';
 import { APP_CONFIG } from '../config/config.module';
 import { MessageRecordsService } from '../sms/message-records.service';
 import { OptOutsService } from '../sms/opt-outs.service';
 import {
+  ClassifiedEvent,
   TwilioParams,
   asCallStatus,
   callObservationOf,
@@ -18,7 +20,7 @@ import {
   recordingOf,
 } from './twilio-params';
 import { WebhookEventEntity } from './webhook-event.entity';
-import { NewWebhookEvent, WebhookEventRepository } from './webhook-event.repository';
+import { NewWebhookEvent, WebhookEventRepository, applyStoredEventGuard, keepEventGuard } from './webhook-event.repository';
 import { WebhookMetricsService } from './webhook-metrics.service';
 
 export type ReceiveOutcome = 'applied' | 'deferred' | 'duplicate' | 'ignored' | 'failed';
@@ -60,7 +62,11 @@ export class WebhookInboxService {
     return stored;
   }
 
-  /** A call, message or recording status callback. */
+  /**
+   * A call, message or recording status callback. A call or message callback is kept and applied in
+   * one statement (see CallRecordsService.observeCallback); when that fails, the event is kept on
+   * its own with the failure counted, and retried later like any failed event.
+   */
   async receiveStatus(params: TwilioParams, idempotencyToken: string | null, recordId: string | null = null): Promise<ReceiveOutcome> {
     const classified = classifyStatusCallback(params);
     if (!classified) {
@@ -70,6 +76,50 @@ export class WebhookInboxService {
       });
       return 'ignored';
     }
+    const { kind, sid } = classified;
+    if (kind !== 'call_status' && kind !== 'message_status')
+      return this.receiveRecordingStatus(classified, params, idempotencyToken, recordId);
+    const event: NewWebhookEvent = { ...classified, idempotencyToken, payload: params };
+    const receivedAt = new Date();
+    const guard = keepEventGuard(event, receivedAt);
+    let applied: GuardedApply<unknown>;
+    try {
+      applied = await this.observe(kind, sid, recordId, params, receivedAt, guard);
+    } catch (error) {
+      if (!recordId) return this.keepFailed(event, error);
+      // giving the intent its sid is best effort: the callback applies without it, and
+      // reconciliation completes the intent
+      appLogger().event('warn', 'intent_sid_not_stored', { record_id: recordId, sid, error: failureReason(error) });
+      try {
+        applied = await this.observe(kind, sid, null, params, receivedAt, guard);
+      } catch (again) {
+        return this.keepFailed(event, again);
+      }
+    }
+    if (!applied.guard.guard_event_id) {
+      this.metrics.duplicate(kind);
+      return 'duplicate';
+    }
+    this.metrics.received(kind);
+    if (!applied.found) {
+      this.metrics.deferred(kind);
+      // the record may have been stored while the statement ran, and its creator looked for waiting
+      // events before this one was committed: look once more now that it is
+      await this.applyPending(sid);
+      return 'deferred';
+    }
+    // events that arrived before the record existed, if its creator did not apply them already
+    if (applied.guard.guard_pending) await this.applyPending(sid);
+    return 'applied';
+  }
+
+  /** A recording callback: kept, then applied (no statement to share: recordings are upserted as they come). */
+  private async receiveRecordingStatus(
+    classified: ClassifiedEvent,
+    params: TwilioParams,
+    idempotencyToken: string | null,
+    recordId: string | null,
+  ): Promise<ReceiveOutcome> {
     // best effort: when it fails the event still waits in the inbox and reconciliation adopts the record
     if (recordId) {
       await this.attachIntentSid(classified.kind, recordId, params).catch((error: unknown) =>
@@ -82,15 +132,30 @@ export class WebhookInboxService {
     }
     const event = await this.keep({ ...classified, idempotencyToken, payload: params });
     if (!event) return 'duplicate';
-    const outcome = await this.attempt(event);
-    if (outcome === 'deferred') {
-      this.metrics.deferred(event.kind);
-      return 'deferred';
-    }
-    // events that arrived before the record existed, if its creator did not apply them already;
-    // a failed event is left to its backoff (stored, so answering 2xx is right: a retry would not help)
-    if (outcome === 'applied' && event.kind !== 'recording_status') await this.applyPending(event.sid);
-    return outcome;
+    return this.attempt(event);
+  }
+
+  /** Applying with the inbox's guard failed: the event is kept anyway, with the failure counted (null for a duplicate). */
+  private async keepFailed(event: NewWebhookEvent, error: unknown): Promise<ReceiveOutcome> {
+    // when this fails too the database is failing: the caller answers 5xx and Twilio retries
+    const stored = await this.keep(event);
+    if (!stored) return 'duplicate';
+    await this.countFailure(stored, failureReason(error));
+    return 'failed';
+  }
+
+  /** Applies a call or message status callback with `guard`, in one statement. */
+  private observe(
+    kind: 'call_status' | 'message_status',
+    sid: string,
+    recordId: string | null,
+    params: TwilioParams,
+    receivedAt: Date,
+    guard: ApplyGuard,
+  ): Promise<GuardedApply<unknown>> {
+    return kind === 'call_status'
+      ? this.calls.observeCallback(sid, recordId, callObservationOf(params), guard)
+      : this.messages.observeCallback(sid, recordId, messageObservationOf(params, receivedAt), guard);
   }
 
   /**
@@ -170,14 +235,12 @@ export class WebhookInboxService {
 
   private async applyOnce(event: WebhookEventEntity): Promise<boolean> {
     const params = event.payload;
+    if (event.kind === 'call_status' || event.kind === 'message_status') {
+      // marked applied in the same statement; found means applied, by this call or an earlier one
+      return (await this.observe(event.kind, event.sid, null, params, event.receivedAt, applyStoredEventGuard(event.id))).found;
+    }
     let applied = false;
     switch (event.kind) {
-      case 'call_status':
-        applied = await this.calls.observe(event.sid, callObservationOf(params), 'webhook');
-        break;
-      case 'message_status':
-        applied = await this.messages.observe(event.sid, messageObservationOf(params, event.receivedAt), 'webhook');
-        break;
       case 'recording_status': {
         const recording = recordingOf(params);
         if (recording) await this.calls.recordRecording(recording);
