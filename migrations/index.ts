@@ -1,3 +1,5 @@
+import { CallReports1796626867809 } from './1796626867809-call-reports';
+import { HangupRequests1796626867808 } from './1796626867808-hangup-requests';
 import { OneTimelineEntryPerStatus1796186903388 } from './1796186903388-one-timeline-entry-per-status';
 import { UsageDailyRollups1796185454456 } from './1796185454456-usage-daily-rollups';
 import { HistoryKeysetIndexes1796184587762 } from './1796184587762-history-keyset-indexes';
@@ -19,4 +21,6 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   HistoryKeysetIndexes1796184587762,
   UsageDailyRollups1796185454456,
   OneTimelineEntryPerStatus1796186903388,
+  HangupRequests1796626867808,
+  CallReports1796626867809,
 ];
