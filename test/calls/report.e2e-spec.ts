@@ -204,3 +204,31 @@ describe('a report Twilio never prices', () => {
     expect((await report(placed.sid)).ready_at).not.toBeNull();
   });
 });
+
+describe('reports marked ready by the price follow-up', () => {
+  beforeAll(async () => {
+    // reads never refresh: the price comes only from reconciliation's price follow-up, which also marks reports ready
+    t = await startTestApp({
+      CALL_REFRESH_AFTER_SECONDS: '86400',
+      RECONCILE_ENABLED: 'true',
+      RECONCILE_INTERVAL_SECONDS: '3600',
+      RECONCILE_STALE_AFTER_SECONDS: '3600',
+      RECONCILE_PRICE_AFTER_SECONDS: '1',
+    });
+    caller = t.token(['phone:call']);
+    viewer = t.token(['phone:view']);
+  });
+  afterAll(async () => t?.close());
+
+  it('marks a recorded call’s report ready on its own once Twilio priced it, with nobody reading it', async () => {
+    const placed = await placeCall({ to: '+14155550104', record: true });
+    await t.sandbox.settle(15_000);
+    const ready = await eventually(async () => {
+      const r = await report(placed.sid);
+      return r.ready_at ? r : null;
+    }, 20_000);
+    expect(ready).toMatchObject({ final: true, settled: true, outcome: 'completed' });
+    expect(ready.cost.source).toBe('twilio');
+    expect(ready.recordings).toHaveLength(1);
+  });
+});
