@@ -1,14 +1,17 @@
-import { DailyRollupState1796628635913 } from './1796628635913-daily-rollup-state';
-import { OneTimelineEntryPerStatus1796186903388 } from './1796186903388-one-timeline-entry-per-status';
-import { UsageDailyRollups1796185454456 } from './1796185454456-usage-daily-rollups';
-import { HistoryKeysetIndexes1796184587762 } from './1796184587762-history-keyset-indexes';
-import { RecordIntents1796184239671 } from './1796184239671-record-intents';
-import { ReconcileWatermarks1796183578835 } from './1796183578835-reconcile-watermarks';
-import { IdempotencyKeys1796183277023 } from './1796183277023-idempotency-keys';
-import { SetAside1796182952270 } from './1796182952270-set-aside';
-import { ThrottleCounters1796167045384 } from './1796167045384-throttle-counters';
+import { MigrationInterface } from 'typeorm';
 import { Init1795523155463 } from './1795523155463-init';
-import type { MigrationInterface } from 'typeorm';
+import { ThrottleCounters1796167045384 } from './1796167045384-throttle-counters';
+import { SetAside1796182952270 } from './1796182952270-set-aside';
+import { IdempotencyKeys1796183277023 } from './1796183277023-idempotency-keys';
+import { ReconcileWatermarks1796183578835 } from './1796183578835-reconcile-watermarks';
+import { RecordIntents1796184239671 } from './1796184239671-record-intents';
+import { HistoryKeysetIndexes1796184587762 } from './1796184587762-history-keyset-indexes';
+import { UsageDailyRollups1796185454456 } from './1796185454456-usage-daily-rollups';
+import { OneTimelineEntryPerStatus1796186903388 } from './1796186903388-one-timeline-entry-per-status';
+import { HangupRequests1796626867808 } from './1796626867808-hangup-requests';
+import { CallReports1796626867809 } from './1796626867809-call-reports';
+import { DailyRollupState1796628635913 } from './1796628635913-daily-rollup-state';
+
 /** Every migration, in order; the app and the CLI both run this list. */
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
   Init1795523155463,
@@ -20,5 +23,7 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   HistoryKeysetIndexes1796184587762,
   UsageDailyRollups1796185454456,
   OneTimelineEntryPerStatus1796186903388,
+  HangupRequests1796626867808,
+  CallReports1796626867809,
   DailyRollupState1796628635913,
 ];

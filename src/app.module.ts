@@ -14,6 +14,7 @@ import { HealthModule } from './health/health.module';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { NumbersModule } from './numbers/numbers.module';
+import { RecordingsModule } from './recordings/recordings.module';
 import { SmsModule } from './sms/sms.module';
 import { ThrottlingModule } from './throttling/throttling.module';
 import { TwilioModule } from './twilio/twilio.module';
@@ -36,6 +37,7 @@ export class AppModule {
         AuthModule,
         NumbersModule,
         CallsModule,
+        RecordingsModule,
         SmsModule,
         WebhooksModule,
         BillingModule,

@@ -62,6 +62,7 @@ const ERROR_EXAMPLES: Record<number, { code: string; message: string; field?: st
   404: { code: 'not_found', message: 'Call CA0123456789abcdef0123456789abcdef not found' },
   409: { code: 'call_already_ended', message: 'Call CA0123456789abcdef0123456789abcdef has already ended' },
   413: { code: 'payload_too_large', message: 'Request body is too large' },
+  416: { code: 'range_not_satisfiable', message: 'Range bytes=90000- is outside recording RE0123456789abcdef0123456789abcdef' },
   422: { code: 'idempotency_key_mismatch', message: 'Idempotency-Key was used with a different request' },
   429: { code: 'rate_limited', message: 'Too many requests; retry after 12 seconds' },
   500: { code: 'internal_error', message: 'Internal server error' },
@@ -85,6 +86,7 @@ function completeDocument(document: OpenAPIObject): void {
   const schemas = (document.components?.schemas ?? {}) as Record<string, Record<string, unknown>>;
   for (const [name, rule] of schemaRules()) if (schemas[name]) Object.assign(schemas[name], rule);
   useIntegers(document);
+  typeNullableEnums(schemas);
   for (const item of Object.values(document.paths ?? {})) {
     for (const operation of Object.values(item as Record<string, OperationLike>)) {
       if (!operation?.responses) continue;
@@ -113,6 +115,21 @@ function errorExample(status: number): Record<string, unknown> {
     ...(known.field ? { details: [{ field: known.field, message: known.message }] } : {}),
     request_id: '6f1c2a7e-1d2b-4c55-9f1e-3a2b1c0d9e8f',
   };
+}
+
+/**
+ * A nullable property holding a named enum (`allOf: [$ref]`, `nullable`) gets the enum's `type` beside
+ * it, as OpenAPI 3.0 requires of `nullable`; the decorators drop a `type` given with an enum.
+ */
+function typeNullableEnums(schemas: Record<string, Record<string, unknown>>): void {
+  for (const schema of Object.values(schemas)) {
+    for (const property of Object.values((schema.properties ?? {}) as Record<string, Record<string, unknown>>)) {
+      const ref = (property.allOf as { $ref?: string }[] | undefined)?.[0]?.$ref;
+      if (property.nullable !== true || property.type !== undefined || !ref) continue;
+      const target = schemas[ref.replace('#/components/schemas/', '')];
+      if (target?.enum && typeof target.type === 'string') property.type = target.type;
+    }
+  }
 }
 
 function useIntegers(value: unknown): void {

@@ -15,6 +15,7 @@ export type CallRecordStatus = CallStatus | IntentStatus;
 @Index('idx_call_records_workflow_created', ['workflowId', 'createdAt', 'id'])
 @Index('idx_call_records_direction_created', ['direction', 'createdAt', 'id'])
 @Index('idx_call_records_unresolved', ['toNumber', 'createdAt'], { where: 'sid IS NULL' })
+@Index('idx_call_records_report_pending', ['updatedAt'], { where: 'report_ready_at IS NULL' })
 export class CallRecordEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
@@ -118,6 +119,14 @@ export class CallRecordEntity {
   /** Set when reconciliation failed too often about this record: it is no longer claimed. */
   @Column({ name: 'reconcile_set_aside_at', type: 'timestamptz', nullable: true })
   reconcileSetAsideAt: Date | null;
+
+  /** When our API asked Twilio to end the call (before asking); cleared when Twilio says it had ended on its own. */
+  @Column({ name: 'hangup_requested_at', type: 'timestamptz', nullable: true })
+  hangupRequestedAt: Date | null;
+
+  /** When the end-of-call report was settled and marked ready, once (call.report.ready goes with it). */
+  @Column({ name: 'report_ready_at', type: 'timestamptz', nullable: true })
+  reportReadyAt: Date | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

@@ -407,6 +407,42 @@ export class CallRecordRepository {
     return rollupRefreshedAt(this.repo.manager, CALL_ROLLUP);
   }
 
+  /** Our API is about to ask Twilio to end the call. */
+  async markHangupRequested(id: string): Promise<void> {
+    await this.repo.query('UPDATE call_records SET hangup_requested_at = now() WHERE id = $1', [id]);
+  }
+
+  /** Twilio says the call had ended on its own before our request reached it. */
+  async clearHangupRequest(id: string): Promise<void> {
+    await this.repo.query('UPDATE call_records SET hangup_requested_at = NULL WHERE id = $1', [id]);
+  }
+
+  /**
+   * Ids of ended calls whose report is not marked ready and may be settled: ended before
+   * `waitedOutBefore`, or priced (or never sent to Twilio) with the recordings they expect in a final
+   * status. CallReportsService decides; this only narrows the rows it looks at.
+   */
+  async reportsToSettle(waitedOutBefore: Date, limit: number): Promise<string[]> {
+    const rows = await this.repo.query<{ id: string }[]>(REPORTS_TO_SETTLE_SQL, [waitedOutBefore, limit, TERMINAL_CALL_STATUSES]);
+    return rows.map((row) => row.id);
+  }
+
+  /**
+   * Marks the call's report ready (at `at`) unless it already is, and runs `within` in that transaction
+   * (call.report.ready is written there); true only for the one call that marked it.
+   */
+  markReportReady(id: string, at: Date, within: (tx: EntityManager) => Promise<void>): Promise<boolean> {
+    return this.repo.manager.transaction(async (tx) => {
+      const [, affected] = await tx.query<[unknown, number]>(
+        'UPDATE call_records SET report_ready_at = $2 WHERE id = $1 AND report_ready_at IS NULL',
+        [id, at],
+      );
+      if (affected === 0) return false;
+      await within(tx);
+      return true;
+    });
+  }
+
   private recordStatus(
     tx: EntityManager,
     sid: string,
@@ -419,6 +455,19 @@ export class CallRecordRepository {
     return this.timelines.record(tx, 'call', sid, { status, sequenceNumber, source, occurredAt, errorCode });
   }
 }
+
+/** See reportsToSettle; the recording rule is the one of the `unrecorded` claim (record, or TwiML with <Record>). */
+const REPORTS_TO_SETTLE_SQL = `
+SELECT c.id FROM call_records c
+WHERE c.report_ready_at IS NULL AND c.status = ANY($3)
+  AND (LEAST(c.end_time, c.updated_at) <= $1
+       OR ((c.price IS NOT NULL OR c.sid IS NULL)
+           AND (c.status <> 'completed' OR NOT (c.record OR COALESCE(c.twiml, '') ILIKE '%<Record%')
+                OR (EXISTS (SELECT 1 FROM recordings r WHERE r.call_sid = c.sid)
+                    AND NOT EXISTS (SELECT 1 FROM recordings r WHERE r.call_sid = c.sid
+                                    AND r.status NOT IN ('completed', 'absent', 'failed', 'deleted'))))))
+ORDER BY c.updated_at ASC
+LIMIT $2`;
 
 const CLAIM_CONDITIONS: Record<'stale' | 'unpriced' | 'unrecorded', [string, unknown[]]> = {
   stale: ['sid IS NOT NULL AND status <> ALL($4)', [TERMINAL_CALL_STATUSES]],

@@ -16,6 +16,14 @@ export type { CallDailyUsage, CallUsageTotals } from './call-record.repository';
 /** How far apart (either way) an intent's creation and Twilio's date_created of the call it asked for may be. */
 export const INTENT_MATCH_WINDOW_MS = 5 * 60 * 1000;
 
+/** A recording we store, as other modules see it. */
+export interface KnownRecording {
+  sid: string;
+  callSid: string;
+  /** in-progress, completed, absent, failed, ... */
+  status: string;
+}
+
 export interface InboundCall {
   sid: string;
   from: string;
@@ -185,6 +193,12 @@ export class CallRecordsService {
   async placedCallTwiml(key: { id: string } | { sid: string }): Promise<string | null> {
     const record = 'id' in key ? await this.calls.findById(key.id) : await this.calls.findBySid(key.sid);
     return record ? placedCallTwiml(record) : null;
+  }
+
+  /** A recording we store, by its sid; null for one we do not know. */
+  async findRecording(sid: string): Promise<KnownRecording | null> {
+    const row = await this.recordings.findBySid(sid);
+    return row && { sid: row.sid, callSid: row.callSid, status: row.status };
   }
 
   /** Stores or completes a recording Twilio reported. */

@@ -8,6 +8,8 @@ import { SID_OR_ID_PARAM_PATTERN } from '../common/sid-param';
 import { CALL_STATUSES } from '../twilio/twilio.types';
 import type { CallStatus, Direction } from '../twilio/twilio.types';
 import type { CallRecordStatus } from './call-record.entity';
+import { CALL_ENDED_BY, CALL_OUTCOMES } from './call-report';
+import type { CallEndedBy, CallOutcome } from './call-report';
 
 const CALL_RECORD_STATUSES: readonly CallRecordStatus[] = [...INTENT_STATUSES, ...CALL_STATUSES];
 
@@ -267,7 +269,12 @@ export class RecordingDto {
   sid: string;
   /** The call it belongs to. @example CA0123456789abcdef0123456789abcdef */
   call_sid: string;
-  /** Media URL (append .mp3 for MP3; Twilio may require account credentials). */
+  /**
+   * Where to download the audio with your bearer token (`phone:view`): this service's
+   * GET /api/phone/recordings/{sid}/audio, WAV by default, MP3 with `?format=mp3`; no Twilio
+   * credentials needed. Null until the recording is completed.
+   * @example https://phone.example.com/api/phone/recordings/RE0123456789abcdef0123456789abcdef/audio
+   */
   url: string | null;
   /** in-progress, completed, absent or failed. @example completed */
   status: string;
@@ -286,4 +293,88 @@ export class RecordingDto {
 /** The recordings of one call, oldest first. */
 export class RecordingListDto {
   recordings: RecordingDto[];
+}
+
+/** The price list an estimate used (the PRICE_* settings). */
+export class CallCostPricingDto {
+  /** Price of a started minute of talk time, decimal string. @example 0.00850 */
+  voice_per_minute: string;
+  /** @example USD */
+  currency: string;
+}
+
+/** What the call cost. */
+export class CallCostDto {
+  /** What was charged, as a positive decimal string with 5 decimals. @example 0.01700 */
+  amount: string;
+  /** ISO 4217 currency of `amount`. @example USD */
+  currency: string;
+  /**
+   * `twilio`: Twilio's reported price; `estimate`: not reported (yet), estimated from the price list
+   * as billable minutes × voice_per_minute.
+   * @example twilio
+   */
+  @ApiProperty({ enum: ['twilio', 'estimate'], enumName: 'CallCostSource' })
+  source: 'twilio' | 'estimate';
+  /** Started minutes of talk time (0 for a call nobody answered). @example 2 */
+  billable_minutes: number;
+  /** The price list the estimate used; null when the amount is Twilio's price. */
+  pricing: CallCostPricingDto | null;
+}
+
+/** One utterance of the conversation. */
+export class CallTranscriptEntryDto {
+  /** Who spoke: `agent` or `caller`. @example agent */
+  speaker: string;
+  /** What was said. @example Hello, how can I help you today? */
+  text: string;
+  /** When the utterance started. */
+  at: Date;
+}
+
+/**
+ * The end-of-call report: the call as GET /api/phone/calls/{sid} returns it (its fields, its
+ * timeline), plus how it ended, what it cost and its recordings. A call still in flight is reported
+ * too (`final` false, `outcome`, `ended_by` and `cost` null), so a client can poll one URL; once
+ * `settled`, nothing in it changes any more and the platform is sent `call.report.ready`.
+ */
+export class CallReportDto extends CallDto {
+  /**
+   * How the call ended: Twilio's terminal status, or `voicemail` for a completed call answered by a
+   * machine (machine detection on). Null while the call is in flight.
+   * @example completed
+   */
+  @ApiProperty({ enum: CALL_OUTCOMES, enumName: 'CallOutcome', nullable: true })
+  outcome: CallOutcome | null;
+  /**
+   * Who ended the call: `api` (our hangup endpoint, or a cancel through Twilio's API), `timeout` (nobody
+   * answered within `timeout`, or Twilio's 4-hour call limit), `callee` (busy), `caller`, or `unknown`:
+   * Twilio does not report which party hung up an answered call, so a completed call that was not
+   * ended through the API is `unknown`, as is a failed one. Null while the call is in flight.
+   * @example unknown
+   */
+  @ApiProperty({ enum: CALL_ENDED_BY, enumName: 'CallEndedBy', nullable: true })
+  ended_by: CallEndedBy | null;
+  /** When the callee answered (the `in-progress` status of the timeline); null when nobody did. */
+  answered_at: Date | null;
+  /** What the call cost; null while it is in flight. */
+  cost: CallCostDto | null;
+  /** The call's recordings, oldest first, with their download URLs. */
+  recordings: RecordingDto[];
+  @ApiProperty({ type: [CallTimelineEntryDto], required: true, description: 'Every status the call was seen in, oldest first.' })
+  timeline: CallTimelineEntryDto[];
+  /** What was said, filled by the conversations feature; an empty list for calls without one. */
+  transcript: CallTranscriptEntryDto[];
+  /** The call has ended: outcome, ended_by and the times no longer change. @example true */
+  final: boolean;
+  /**
+   * Final, and nothing more is waited for: Twilio's price and the call's recordings are in, or
+   * REPORT_SETTLE_SECONDS have passed since the end (the estimate then stands in for the price).
+   * @example true
+   */
+  settled: boolean;
+  /** The latest time the report settles (the end + REPORT_SETTLE_SECONDS); null while the call is in flight. */
+  settle_by: Date | null;
+  /** When the service marked the report settled and sent `call.report.ready` (a few seconds after `settled`); null before. */
+  ready_at: Date | null;
 }

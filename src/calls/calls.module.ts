@@ -10,6 +10,8 @@ import { CallRecordEntity } from './call-record.entity';
 import { CallRecordRepository } from './call-record.repository';
 import { CallRecordingsController } from './call-recordings.controller';
 import { CallRecordingsService } from './call-recordings.service';
+import { CallReportsController } from './call-reports.controller';
+import { CallReportsService } from './call-reports.service';
 import { CallRecordsService } from './call-records.service';
 import { CallsController } from './calls.controller';
 import { CallsService } from './calls.service';
@@ -20,7 +22,7 @@ import { IdempotencyModule } from '../idempotency/idempotency.module';
 import { MetricsModule } from '../metrics/metrics.module';
 import { CallMetrics } from './call-metrics';
 
-/** Calls: place, list, inspect, hang up; owns call records, their recordings and status rules. */
+/** Calls: place, list, inspect, hang up, report; owns call records, their recordings and status rules. */
 @Module({
   imports: [
     ThrottlingModule,
@@ -32,16 +34,17 @@ import { CallMetrics } from './call-metrics';
     GuardrailsModule,
     MetricsModule,
   ],
-  controllers: [CallsController, CallRecordingsController],
+  controllers: [CallsController, CallRecordingsController, CallReportsController],
   providers: [
     CallRecordRepository,
     RecordingRepository,
     CallsService,
     CallRecordsService,
     CallRecordingsService,
+    CallReportsService,
     CallGuardrailsMeter,
     CallMetrics,
   ],
-  exports: [CallRecordsService],
+  exports: [CallRecordsService, CallReportsService],
 })
 export class CallsModule {}

@@ -94,6 +94,8 @@ function setup(options: { optedOut?: boolean; refreshAfterSeconds?: number; stor
     ),
     timeline: vi.fn(async () => [{ status: 'queued', sequenceNumber: -1, source: 'api', occurredAt: new Date(), errorCode: null }]),
     listPage: vi.fn(async () => ({ items: [record()], nextCursor: null })),
+    markHangupRequested: vi.fn(async (_id: string) => undefined),
+    clearHangupRequest: vi.fn(async (_id: string) => undefined),
   };
   const optOuts = { isOptedOut: vi.fn(async () => options.optedOut ?? false) };
   // what the webhook inbox registers: apply the callbacks that arrived before the record
@@ -370,6 +372,24 @@ describe('CallsService.hangupCall', () => {
     expect(dto.status).toBe('completed');
   });
 
+  it('stores the hangup request before Twilio is asked, and keeps it when Twilio ends the call', async () => {
+    const { service, gateway, calls } = setup({ stored: record({ status: 'in-progress' }) });
+    gateway.endCall.mockImplementationOnce(async (_sid, status) => {
+      expect(calls.markHangupRequested).toHaveBeenCalledWith(record().id);
+      return snapshot({ status });
+    });
+    await service.hangupCall(SID);
+    expect(gateway.endCall).toHaveBeenCalledTimes(1);
+    expect(calls.clearHangupRequest).not.toHaveBeenCalled();
+  });
+
+  it('asks Twilio nothing when the hangup request cannot be stored', async () => {
+    const { service, gateway, calls } = setup({ stored: record({ status: 'in-progress' }) });
+    calls.markHangupRequested.mockRejectedValueOnce(new Error('database down'));
+    await expect(service.hangupCall(SID)).rejects.toThrow('database down');
+    expect(gateway.endCall).not.toHaveBeenCalled();
+  });
+
   it.each<CallStatus>(['queued', 'initiated', 'ringing'])('cancels a %s call', async (status) => {
     const { service, gateway } = setup({ stored: record({ status }) });
     const dto = await service.hangupCall(SID);
@@ -405,6 +425,8 @@ describe('CallsService.hangupCall', () => {
     const error = await failure(service.hangupCall(SID));
     expect(error.status).toBe(409);
     expect(calls.applyObservation).toHaveBeenCalledWith(SID, expect.objectContaining({ status: 'no-answer' }), 'api');
+    // the report must not say we ended it
+    expect(calls.clearHangupRequest).toHaveBeenCalledWith(record().id);
   });
 
   it('refreshes and answers 409 when Twilio refuses the update because the call ended', async () => {
@@ -414,6 +436,7 @@ describe('CallsService.hangupCall', () => {
     expect(error.status).toBe(409);
     expect(gateway.fetchCall).toHaveBeenCalledWith(SID);
     expect(calls.applyObservation).toHaveBeenCalledWith(SID, expect.objectContaining({ status: 'completed' }), 'refresh');
+    expect(calls.clearHangupRequest).toHaveBeenCalledWith(record().id);
   });
 
   it('answers 404 for an unknown call', async () => {

@@ -146,10 +146,19 @@ export class CallsService {
 
   /** One call by its Twilio sid or its record id. */
   async getCall(key: string): Promise<CallDto> {
+    const { record, timeline } = await this.findCurrent(key);
+    return { ...toCallDto(record), timeline: timeline.map(toTimelineEntry) };
+  }
+
+  /**
+   * A call by its Twilio sid or its record id, with its timeline; refreshed from Twilio first when it
+   * is in flight (or ended without a price) and not heard of recently. Not found: a 404.
+   */
+  async findCurrent(key: string): Promise<{ record: CallRecordEntity; timeline: TimelineEntry[] }> {
     let record = await this.findOrFail(key);
     if (this.needsRefresh(record)) record = (await this.refresh(record)) ?? record;
     const timeline = record.sid ? await this.calls.timeline(record.sid) : [];
-    return { ...toCallDto(record), timeline: timeline.map(toTimelineEntry) };
+    return { record, timeline };
   }
 
   async hangupCall(key: string): Promise<CallDto> {
@@ -163,6 +172,8 @@ export class CallsService {
       );
     }
     if (isTerminalCallStatus(record.status)) throw alreadyEnded(sid, record.status);
+    // stored before Twilio is asked: the end-of-call report says the call was ended through the API
+    await this.calls.markHangupRequested(record.id);
     let requested: 'completed' | 'canceled' = record.status === 'in-progress' ? 'completed' : 'canceled';
     let snapshot: CallSnapshot;
     try {
@@ -175,11 +186,17 @@ export class CallsService {
     } catch (error) {
       if (!(error instanceof TwilioGatewayError) || error.kind !== 'invalid_request') throw error;
       const fresh = await this.refresh(record);
-      if (fresh && isTerminalCallStatus(fresh.status)) throw alreadyEnded(sid, fresh.status);
+      if (fresh && isTerminalCallStatus(fresh.status)) {
+        await this.calls.clearHangupRequest(record.id);
+        throw alreadyEnded(sid, fresh.status);
+      }
       throw error;
     }
     const updated = (await this.calls.applyObservation(sid, callFactsOfSnapshot(snapshot), 'api')) ?? record;
-    if (endedOnItsOwn(requested, snapshot)) throw alreadyEnded(sid, updated.status);
+    if (endedOnItsOwn(requested, snapshot)) {
+      await this.calls.clearHangupRequest(record.id);
+      throw alreadyEnded(sid, updated.status);
+    }
     return toCallDto(updated);
   }
 
@@ -286,7 +303,7 @@ export function toCallDto(record: CallRecordEntity): CallDto {
   };
 }
 
-function toTimelineEntry(event: TimelineEntry): CallTimelineEntryDto {
+export function toTimelineEntry(event: TimelineEntry): CallTimelineEntryDto {
   return {
     status: event.status as CallTimelineEntryDto['status'],
     sequence_number: event.sequenceNumber,

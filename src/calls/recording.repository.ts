@@ -30,6 +30,10 @@ export class RecordingRepository {
     );
   }
 
+  findBySid(sid: string): Promise<RecordingEntity | null> {
+    return this.repo.findOne({ where: { sid } });
+  }
+
   listByCall(callSid: string): Promise<RecordingEntity[]> {
     return this.repo.find({ where: { callSid }, order: { createdAt: 'ASC', sid: 'ASC' } });
   }

@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'idempotency_key_in_use'
   | 'idempotency_key_mismatch'
   | 'call_already_ended'
+  | 'range_not_satisfiable'
   | 'recipient_opted_out'
   | 'twilio_invalid_request'
   | 'twilio_refused_recipient'

@@ -147,6 +147,11 @@ export interface AppConfig {
   };
   calls: {
     refreshAfterSeconds: number;
+    /**
+     * How long after its end a call's report waits at most for Twilio's price and the recordings
+     * before it is settled without them (the estimate then stands in for the price).
+     */
+    reportSettleSeconds: number;
   };
   numbers: {
     /** How often the numbers we hold are compared with Twilio's list (also once at start); 0: only on GET numbers. */
@@ -510,6 +515,7 @@ export function loadConfig(env: Env = readEnvFiles()): AppConfig {
     },
     calls: {
       refreshAfterSeconds: r.int('CALL_REFRESH_AFTER_SECONDS', 30, 0, 86400),
+      reportSettleSeconds: r.int('REPORT_SETTLE_SECONDS', 300, 0, 7 * 86400),
     },
     numbers: {
       syncIntervalSeconds: r.int('NUMBERS_SYNC_INTERVAL_SECONDS', 300, 0, 86400),

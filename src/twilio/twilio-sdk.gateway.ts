@@ -2,6 +2,7 @@ import twilio from 'twilio';
 import { TwilioGatewayError, classifyTwilioError } from './twilio.errors';
 import { TwilioGateway } from './twilio.gateway';
 import { createTwilioClient } from './twilio-http-client';
+import { fetchRecordingMedia } from './recording-media';
 import {
   AccountInfo,
   AvailableNumber,
@@ -16,6 +17,8 @@ import {
   NumberWebhooks,
   OwnedNumber,
   PlaceCallInput,
+  RecordingFormat,
+  RecordingMediaAnswer,
   RecordingSnapshot,
   DEFAULT_LIST_LIMIT,
   SendMessageInput,
@@ -54,6 +57,7 @@ export class TwilioSdkGateway extends TwilioGateway {
   readonly target: TwilioTarget;
   readonly accountSid: string;
   private readonly authToken: string;
+  private readonly timeoutMs: number;
   private readonly client: Client;
   private readonly observe: NonNullable<TwilioSdkGatewayOptions['observe']>;
 
@@ -62,6 +66,7 @@ export class TwilioSdkGateway extends TwilioGateway {
     this.target = options.target;
     this.accountSid = options.accountSid;
     this.authToken = options.authToken;
+    this.timeoutMs = options.timeoutMs;
     this.observe = options.observe ?? (() => undefined);
     const baseUrl = options.target.baseUrl === 'https://api.twilio.com' ? undefined : options.target.baseUrl;
     this.client = createTwilioClient(options.accountSid, options.authToken, { baseUrl, timeoutMs: options.timeoutMs });
@@ -192,6 +197,26 @@ export class TwilioSdkGateway extends TwilioGateway {
     }));
   }
 
+  /** Not through the SDK: it buffers whole bodies, and the media is streamed to the client as it arrives. */
+  fetchRecordingMedia(
+    sid: string,
+    format: RecordingFormat,
+    options: { range?: string; signal?: AbortSignal } = {},
+  ): Promise<RecordingMediaAnswer> {
+    const url = `${this.target.baseUrl.replace(/\/+$/, '')}/2010-04-01/Accounts/${this.accountSid}/Recordings/${encodeURIComponent(sid)}`;
+    return this.call('fetchRecordingMedia', () =>
+      fetchRecordingMedia({
+        url,
+        sid,
+        format,
+        accountSid: this.accountSid,
+        authToken: this.authToken,
+        timeoutMs: this.timeoutMs,
+        ...options,
+      }),
+    );
+  }
+
   async sendMessage(input: SendMessageInput): Promise<MessageSnapshot> {
     const message = await this.call('sendMessage', () =>
       this.client.messages.create({
@@ -316,6 +341,7 @@ export class TwilioSdkGateway extends TwilioGateway {
 }
 
 function toGatewayError(error: unknown): TwilioGatewayError {
+  if (error instanceof TwilioGatewayError) return error;
   if (error instanceof twilio.RestException) {
     return classifyTwilioError(error.status, error.code ?? undefined, error.message);
   }

@@ -8,6 +8,8 @@ import {
   NumberWebhooks,
   OwnedNumber,
   PlaceCallInput,
+  RecordingFormat,
+  RecordingMediaAnswer,
   RecordingSnapshot,
   SendMessageInput,
   TwilioListFilter,
@@ -50,6 +52,15 @@ export abstract class TwilioGateway {
   ): Promise<boolean>;
   /** The recordings of one call (reconciliation recovers lost recording callbacks with it). */
   abstract listCallRecordings(callSid: string): Promise<RecordingSnapshot[]>;
+  /**
+   * Streams a recording's media with the service's credentials, passing a byte `range` (`bytes=0-99`)
+   * on; `signal` aborts the download (the client went away). Throws once Twilio answered an error.
+   */
+  abstract fetchRecordingMedia(
+    sid: string,
+    format: RecordingFormat,
+    options?: { range?: string; signal?: AbortSignal },
+  ): Promise<RecordingMediaAnswer>;
 
   abstract sendMessage(input: SendMessageInput): Promise<MessageSnapshot>;
   abstract fetchMessage(sid: string): Promise<MessageSnapshot>;

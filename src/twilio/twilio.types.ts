@@ -1,3 +1,5 @@
+import type { Readable } from 'node:stream';
+
 /** Our own view of Twilio resources; nothing outside src/twilio sees the SDK's types. */
 
 export type CallStatus = 'queued' | 'initiated' | 'ringing' | 'in-progress' | 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled';
@@ -207,3 +209,22 @@ export interface RecordingSnapshot {
   /** Absolute URL of the media (without extension). */
   mediaUrl: string | null;
 }
+
+export type RecordingFormat = 'wav' | 'mp3';
+
+/** A recording's audio as Twilio serves it, streamed: nothing is buffered beyond the stream's own chunks. */
+export interface RecordingMedia {
+  /** 200 for the whole file, 206 for the byte range asked for. */
+  status: 200 | 206;
+  contentType: string;
+  /** Bytes in `body`; null when Twilio did not say. */
+  contentLength: number | null;
+  /** `bytes 0-99/2000` on a 206. */
+  contentRange: string | null;
+  /** `bytes` when Twilio serves byte ranges. */
+  acceptRanges: string | null;
+  body: Readable;
+}
+
+/** What a request got: the audio, or Twilio's 416 for a range outside the file (contentRange then names its length). */
+export type RecordingMediaAnswer = RecordingMedia | { status: 416; contentRange: string | null };

@@ -1,6 +1,7 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CallRecordsService, INTENT_MATCH_WINDOW_MS } from '../calls/call-records.service';
+import { CallReportsService } from '../calls/call-reports.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { ShutdownState } from '../lifecycle/shutdown-state';
 import { appLogger } from '../common/logger';
@@ -70,6 +71,7 @@ export class ReconcileService implements OnApplicationBootstrap, OnModuleDestroy
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly twilio: TwilioGateway,
     private readonly calls: CallRecordsService,
+    private readonly reports: CallReportsService,
     private readonly messages: MessageRecordsService,
     private readonly events: WebhookEventRepository,
     private readonly inbox: WebhookInboxService,
@@ -180,7 +182,18 @@ export class ReconcileService implements OnApplicationBootstrap, OnModuleDestroy
     for (const sid of await this.messages.claimForReconcile('unpriced', before, BATCH)) {
       await this.guard(report, 'message', sid, () => this.refreshMessage(sid, report));
     }
+    await this.settleReports();
     return report;
+  }
+
+  /** End-of-call reports whose price and recordings just came in, or whose wait is over, are marked ready (once). */
+  private async settleReports(): Promise<void> {
+    try {
+      const marked = await this.reports.markSettledReports();
+      if (marked > 0) appLogger().event('info', 'call_reports_ready', { reports: marked });
+    } catch (error) {
+      appLogger().event('error', 'call_reports_not_settled', { error: failureReason(error) });
+    }
   }
 
   async runOnce(options: ReconcileOptions = {}): Promise<ReconcileReport> {

@@ -62,6 +62,23 @@ export class Fixtures {
     return call.sid;
   }
 
+  /** A completed recording: a recorded call the sandbox plays to its end. */
+  async recording(): Promise<string> {
+    const call = await this.must({
+      method: 'POST',
+      path: '/api/phone/call',
+      body: { to: '+14155550100', message: 'fixture', record: true },
+    });
+    await this.t.sandbox.settle(15_000);
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const listed = await this.must({ method: 'GET', path: `/api/phone/calls/${call.sid}/recordings` });
+      const done = (listed.recordings as { sid: string; status: string }[]).find((r) => r.status === 'completed');
+      if (done) return done.sid;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`fixture call ${call.sid} has no completed recording`);
+  }
+
   async message(): Promise<string> {
     const sms = await this.must({ method: 'POST', path: '/api/phone/sms', body: { to: '+14155550100', message: 'fixture' } });
     return sms.sid;
@@ -97,6 +114,7 @@ export class Fixtures {
       SM: () => this.message(),
       MM: () => this.message(),
       PN: () => this.ownedNumber(),
+      RE: () => this.recording(),
     };
     const re = schema.pattern ? new RegExp(schema.pattern) : null;
     const example = typeof schema.example === 'string' ? schema.example : '';

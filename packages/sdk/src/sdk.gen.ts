@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { GetBalanceData, GetBalanceErrors, GetBalanceResponses, GetCallData, GetCallErrors, GetCallHistoryData, GetCallHistoryErrors, GetCallHistoryResponses, GetCallResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetLivenessData, GetLivenessErrors, GetLivenessResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetSmsData, GetSmsErrors, GetSmsHistoryData, GetSmsHistoryErrors, GetSmsHistoryResponses, GetSmsResponses, GetStatsData, GetStatsErrors, GetStatsResponses, HangupCallData, HangupCallErrors, HangupCallResponses, ListCallRecordingsData, ListCallRecordingsErrors, ListCallRecordingsResponses, ListNumbersData, ListNumbersErrors, ListNumbersResponses, PlaceCallData, PlaceCallErrors, PlaceCallResponses, PurchaseNumberData, PurchaseNumberErrors, PurchaseNumberResponses, ReleaseNumberData, ReleaseNumberErrors, ReleaseNumberResponses, SearchNumbersData, SearchNumbersErrors, SearchNumbersResponses, SendSmsData, SendSmsErrors, SendSmsResponses, UpdateNumberData, UpdateNumberErrors, UpdateNumberResponses } from './types.gen.js';
+import type { GetBalanceData, GetBalanceErrors, GetBalanceResponses, GetCallData, GetCallErrors, GetCallHistoryData, GetCallHistoryErrors, GetCallHistoryResponses, GetCallReportData, GetCallReportErrors, GetCallReportResponses, GetCallResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetLivenessData, GetLivenessErrors, GetLivenessResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetRecordingAudioData, GetRecordingAudioErrors, GetRecordingAudioResponses, GetSmsData, GetSmsErrors, GetSmsHistoryData, GetSmsHistoryErrors, GetSmsHistoryResponses, GetSmsResponses, GetStatsData, GetStatsErrors, GetStatsResponses, HangupCallData, HangupCallErrors, HangupCallResponses, ListCallRecordingsData, ListCallRecordingsErrors, ListCallRecordingsResponses, ListNumbersData, ListNumbersErrors, ListNumbersResponses, PlaceCallData, PlaceCallErrors, PlaceCallResponses, PurchaseNumberData, PurchaseNumberErrors, PurchaseNumberResponses, ReleaseNumberData, ReleaseNumberErrors, ReleaseNumberResponses, SearchNumbersData, SearchNumbersErrors, SearchNumbersResponses, SendSmsData, SendSmsErrors, SendSmsResponses, UpdateNumberData, UpdateNumberErrors, UpdateNumberResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -73,6 +73,16 @@ export const hangupCall = <ThrowOnError extends boolean = false>(options: Option
 export const listCallRecordings = <ThrowOnError extends boolean = false>(options: Options<ListCallRecordingsData, ThrowOnError>) => (options.client ?? client).get<ListCallRecordingsResponses, ListCallRecordingsErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/phone/calls/{sid}/recordings',
+    ...options
+});
+
+/**
+ * The end-of-call report: outcome, who ended the call, times, cost, recordings, timeline. A call in
+ * flight answers 200 too, with `final` false; poll until `settled` (or wait for call.report.ready).
+ */
+export const getCallReport = <ThrowOnError extends boolean = false>(options: Options<GetCallReportData, ThrowOnError>) => (options.client ?? client).get<GetCallReportResponses, GetCallReportErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/phone/calls/{sid}/report',
     ...options
 });
 
@@ -154,6 +164,17 @@ export const updateNumber = <ThrowOnError extends boolean = false>(options: Opti
         'Content-Type': 'application/json',
         ...options.headers
     }
+});
+
+/**
+ * A recording's audio, streamed from Twilio with the service's credentials: a client needs only its
+ * bearer token. WAV by default; MP3 with `?format=mp3` or `Accept: audio/mpeg`. A `Range` header is
+ * passed on, so players can seek (206) where Twilio serves byte ranges.
+ */
+export const getRecordingAudio = <ThrowOnError extends boolean = false>(options: Options<GetRecordingAudioData, ThrowOnError>) => (options.client ?? client).get<GetRecordingAudioResponses, GetRecordingAudioErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/phone/recordings/{sid}/audio',
+    ...options
 });
 
 /**

@@ -421,10 +421,14 @@ export type RecordingDto = {
      */
     status: string;
     /**
-     * Media URL (append .mp3 for MP3; Twilio may require account credentials).
+     * Where to download the audio with your bearer token (`phone:view`): this service's
+     * GET /api/phone/recordings/{sid}/audio, WAV by default, MP3 with `?format=mp3`; no Twilio
+     * credentials needed. Null until the recording is completed.
      */
     url: string | null;
 };
+
+export type RecordingFormat = 'wav' | 'mp3';
 
 export type ReadinessDto = {
     /**
@@ -769,6 +773,21 @@ export type ErrorDetailDto = {
     message: string;
 };
 
+export type CallTranscriptEntryDto = {
+    /**
+     * When the utterance started.
+     */
+    at: string;
+    /**
+     * Who spoke: `agent` or `caller`.
+     */
+    speaker: string;
+    /**
+     * What was said.
+     */
+    text: string;
+};
+
 export type CallTimelineEntryDto = {
     /**
      * Twilio error code reported with the status.
@@ -794,6 +813,204 @@ export type CallTimelineEntryDto = {
  * (Twilio's answer was lost; reconciliation finds out, and a call Twilio never received ends `failed`).
  */
 export type CallStatus = 'initiating' | 'unknown' | 'queued' | 'initiated' | 'ringing' | 'in-progress' | 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled';
+
+export type CallReportDto = {
+    /**
+     * AI agent the call was placed for.
+     */
+    agent_name: string | null;
+    /**
+     * When the callee answered (the `in-progress` status of the timeline); null when nobody did.
+     */
+    answered_at: string | null;
+    /**
+     * Who answered, with machine detection (human, machine_start, ...).
+     */
+    answered_by: string | null;
+    /**
+     * Audio played with `<Play>`, when the call was placed with an audio URL.
+     */
+    audio_url: string | null;
+    call_purpose: string | null;
+    /**
+     * What the call cost; null while it is in flight.
+     */
+    cost: CallCostDto | null;
+    created_at: string;
+    /**
+     * Subject of the token that placed the call; null for inbound calls.
+     */
+    created_by: string | null;
+    direction: Direction;
+    /**
+     * Talk time in seconds, once the call ended.
+     */
+    duration: number | null;
+    /**
+     * When the call ended.
+     */
+    end_time: string | null;
+    /**
+     * Who ended the call: `api` (our hangup endpoint, or a cancel through Twilio's API), `timeout` (nobody
+     * answered within `timeout`, or Twilio's 4-hour call limit), `callee` (busy), `caller`, or `unknown`:
+     * Twilio does not report which party hung up an answered call, so a completed call that was not
+     * ended through the API is `unknown`, as is a failed one. Null while the call is in flight.
+     */
+    ended_by: CallEndedBy | null;
+    /**
+     * Twilio error code, when the call failed.
+     */
+    error_code: number | null;
+    /**
+     * Twilio error message, when the call failed.
+     */
+    error_message: string | null;
+    /**
+     * The call has ended: outcome, ended_by and the times no longer change.
+     */
+    final: boolean;
+    /**
+     * Caller, E.164.
+     */
+    from: string;
+    /**
+     * The record's id; GET /api/phone/calls/{id} finds the call with it.
+     */
+    id: string;
+    /**
+     * Text-to-speech language.
+     */
+    language: string | null;
+    /**
+     * Text spoken with `<Say>`, when the call was placed with a message.
+     */
+    message: string | null;
+    /**
+     * How the call ended: Twilio's terminal status, or `voicemail` for a completed call answered by a
+     * machine (machine detection on). Null while the call is in flight.
+     */
+    outcome: CallOutcome | null;
+    /**
+     * What Twilio charged, as a decimal string with Twilio's sign (negative = charge); null until Twilio reports it.
+     */
+    price: string | null;
+    /**
+     * ISO 4217 currency of `price`.
+     */
+    price_unit: string | null;
+    /**
+     * Milliseconds the call waited in Twilio's queue before dialing.
+     */
+    queue_time_ms: number | null;
+    /**
+     * When the service marked the report settled and sent `call.report.ready` (a few seconds after `settled`); null before.
+     */
+    ready_at: string | null;
+    /**
+     * Whether the call is recorded.
+     */
+    record: boolean;
+    /**
+     * The call's recordings, oldest first, with their download URLs.
+     */
+    recordings: Array<RecordingDto>;
+    /**
+     * The latest time the report settles (the end + REPORT_SETTLE_SECONDS); null while the call is in flight.
+     */
+    settle_by: string | null;
+    /**
+     * Final, and nothing more is waited for: Twilio's price and the call's recordings are in, or
+     * REPORT_SETTLE_SECONDS have passed since the end (the estimate then stands in for the price).
+     */
+    settled: boolean;
+    /**
+     * Twilio call SID; null until Twilio has confirmed the call.
+     */
+    sid: string | null;
+    /**
+     * When the callee's phone was reached.
+     */
+    start_time: string | null;
+    /**
+     * Current status: Twilio's, or `initiating` (asked, Twilio's answer not stored yet) or `unknown`
+     * (Twilio's answer was lost; reconciliation finds out, and a call Twilio never received ends `failed`).
+     */
+    status: CallStatus;
+    /**
+     * Every status the call was seen in, oldest first.
+     */
+    timeline: Array<CallTimelineEntryDto>;
+    /**
+     * Callee, E.164.
+     */
+    to: string;
+    /**
+     * What was said, filled by the conversations feature; an empty list for calls without one.
+     */
+    transcript: Array<CallTranscriptEntryDto>;
+    /**
+     * The TwiML the call ran, when it was placed with TwiML.
+     */
+    twiml: string | null;
+    updated_at: string;
+    /**
+     * Text-to-speech voice.
+     */
+    voice: string | null;
+    workflow_id: string | null;
+};
+
+/**
+ * How the call ended: Twilio's terminal status, or `voicemail` for a completed call answered by a
+ * machine (machine detection on). Null while the call is in flight.
+ */
+export type CallOutcome = 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled' | 'voicemail';
+
+/**
+ * Who ended the call: `api` (our hangup endpoint, or a cancel through Twilio's API), `timeout` (nobody
+ * answered within `timeout`, or Twilio's 4-hour call limit), `callee` (busy), `caller`, or `unknown`:
+ * Twilio does not report which party hung up an answered call, so a completed call that was not
+ * ended through the API is `unknown`, as is a failed one. Null while the call is in flight.
+ */
+export type CallEndedBy = 'caller' | 'callee' | 'api' | 'timeout' | 'unknown';
+
+/**
+ * `twilio`: Twilio's reported price; `estimate`: not reported (yet), estimated from the price list
+ * as billable minutes × voice_per_minute.
+ */
+export type CallCostSource = 'twilio' | 'estimate';
+
+export type CallCostPricingDto = {
+    currency: string;
+    /**
+     * Price of a started minute of talk time, decimal string.
+     */
+    voice_per_minute: string;
+};
+
+export type CallCostDto = {
+    /**
+     * What was charged, as a positive decimal string with 5 decimals.
+     */
+    amount: string;
+    /**
+     * Started minutes of talk time (0 for a call nobody answered).
+     */
+    billable_minutes: number;
+    /**
+     * ISO 4217 currency of `amount`.
+     */
+    currency: string;
+    /**
+     * The price list the estimate used; null when the amount is Twilio's price.
+     */
+    pricing: CallCostPricingDto | null;
+    /**
+     * `twilio`: Twilio's reported price; `estimate`: not reported (yet), estimated from the price list
+     * as billable minutes × voice_per_minute.
+     */
+    source: CallCostSource;
+};
 
 export type CallHistoryDto = {
     calls: Array<CallDto>;
@@ -1251,6 +1468,53 @@ export type ListCallRecordingsResponses = {
 
 export type ListCallRecordingsResponse = ListCallRecordingsResponses[keyof ListCallRecordingsResponses];
 
+export type GetCallReportData = {
+    body?: never;
+    path: {
+        /**
+         * Twilio call SID (CA followed by 32 hex characters) or the record's `id` (a UUID, known before Twilio
+         * answers). One we do not know, well-formed or not, is a 404.
+         */
+        sid: string;
+    };
+    query?: never;
+    url: '/api/phone/calls/{sid}/report';
+};
+
+export type GetCallReportErrors = {
+    /**
+     * sid is not a call SID
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, expired or invalid bearer token
+     */
+    401: ErrorResponseDto;
+    /**
+     * The token lacks phone:view
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such call
+     */
+    404: ErrorResponseDto;
+    /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
+};
+
+export type GetCallReportError = GetCallReportErrors[keyof GetCallReportErrors];
+
+export type GetCallReportResponses = {
+    /**
+     * The report; `final` and `settled` say whether it can still change
+     */
+    200: CallReportDto;
+};
+
+export type GetCallReportResponse = GetCallReportResponses[keyof GetCallReportResponses];
+
 export type GetHealthData = {
     body?: never;
     path?: never;
@@ -1628,6 +1892,85 @@ export type UpdateNumberResponses = {
 };
 
 export type UpdateNumberResponse = UpdateNumberResponses[keyof UpdateNumberResponses];
+
+export type GetRecordingAudioData = {
+    body?: never;
+    headers?: {
+        /**
+         * A byte range, e.g. `bytes=0-` (passed on to Twilio)
+         */
+        Range?: string;
+    };
+    path: {
+        /**
+         * Twilio recording SID (RE followed by 32 hex characters), as GET /api/phone/calls/{sid}/recordings
+         * lists it. One we do not know, well-formed or not, is a 404.
+         */
+        sid: string;
+    };
+    query?: {
+        /**
+         * `wav` (the default) or `mp3`. Without it, an Accept header naming `audio/mpeg` (preferred over
+         * the WAV types) asks for MP3.
+         */
+        format?: RecordingFormat;
+    };
+    url: '/api/phone/recordings/{sid}/audio';
+};
+
+export type GetRecordingAudioErrors = {
+    /**
+     * sid is not a recording SID, or format is neither wav nor mp3
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, expired or invalid bearer token
+     */
+    401: ErrorResponseDto;
+    /**
+     * The token lacks phone:view
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such recording, one without audio (absent or failed), or Twilio no longer has its media
+     */
+    404: ErrorResponseDto;
+    /**
+     * The Range lies outside the file (code range_not_satisfiable)
+     */
+    416: ErrorResponseDto;
+    /**
+     * Twilio rate limit reached
+     */
+    429: ErrorResponseDto;
+    /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
+    /**
+     * Twilio failed or rejected the service credentials
+     */
+    502: ErrorResponseDto;
+    /**
+     * Twilio did not answer in time
+     */
+    504: ErrorResponseDto;
+};
+
+export type GetRecordingAudioError = GetRecordingAudioErrors[keyof GetRecordingAudioErrors];
+
+export type GetRecordingAudioResponses = {
+    /**
+     * The whole recording (Content-Type audio/x-wav or audio/mpeg)
+     */
+    200: Blob | File;
+    /**
+     * The byte range asked for
+     */
+    206: Blob | File;
+};
+
+export type GetRecordingAudioResponse = GetRecordingAudioResponses[keyof GetRecordingAudioResponses];
 
 export type SendSmsData = {
     body: SendSmsDto;

@@ -1,21 +1,42 @@
-import { Router, type Response } from 'express';
+import { Router, type RequestHandler, type Response } from 'express';
 import type { SandboxContext } from './sandbox-context';
 import { notFound, one, page, queryOf } from './wire';
 import { silentMp3 } from './mp3';
 import { toneWav } from './wav';
 
-/** Recording media, served without auth like Twilio's default (public media URLs). */
-export function recordingMediaRoutes(ctx: SandboxContext): Router {
+/**
+ * Recording media, served without auth like Twilio's default (public media URLs), with the API's
+ * faults (`faults`), and in byte ranges: one range is a 206, one outside the file a 416, several
+ * or a malformed one the whole file.
+ */
+export function recordingMediaRoutes(ctx: SandboxContext, faults: RequestHandler): Router {
   const router = Router({ mergeParams: true });
-  router.get('/Recordings/:file', (req, res, next) => {
-    const file = String(req.params.file);
-    if (file.endsWith('.json')) return next();
-    const mp3 = file.endsWith('.mp3');
-    const recording = ctx.state.recordings.get(file.replace(/\.(wav|mp3)$/, ''));
-    if (!recording) throw notFound(`/Recordings/${file}`);
-    if (mp3) res.status(200).type('audio/mpeg').send(silentMp3(recording.duration));
-    else res.status(200).type('audio/x-wav').send(toneWav(recording.duration));
-  });
+  router.get(
+    '/Recordings/:file',
+    (req, res, next) => (String(req.params.file).endsWith('.json') ? next('route') : faults(req, res, next)),
+    (req, res) => {
+      const file = String(req.params.file);
+      const mp3 = file.endsWith('.mp3');
+      const recording = ctx.state.recordings.get(file.replace(/\.(wav|mp3)$/, ''));
+      if (!recording) throw notFound(`/Recordings/${file}`);
+      const media = mp3 ? silentMp3(recording.duration) : toneWav(recording.duration);
+      res.type(mp3 ? 'audio/mpeg' : 'audio/x-wav').set('Accept-Ranges', 'bytes');
+      const ranges = req.headers.range ? req.range(media.length) : undefined;
+      if (ranges === -1) {
+        res.status(416).set('Content-Range', `bytes */${media.length}`).end();
+        return;
+      }
+      if (Array.isArray(ranges) && ranges.type === 'bytes' && ranges.length === 1) {
+        const { start, end } = ranges[0];
+        res
+          .status(206)
+          .set('Content-Range', `bytes ${start}-${end}/${media.length}`)
+          .send(media.subarray(start, end + 1));
+        return;
+      }
+      res.status(200).send(media);
+    },
+  );
   return router;
 }
 

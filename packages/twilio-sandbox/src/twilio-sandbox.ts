@@ -231,7 +231,10 @@ export class TwilioSandbox {
     app.set('etag', false);
     app.use('/sandbox', inspectionRoutes(this));
     const account = '/2010-04-01/Accounts/:accountSid';
-    app.use(account, recordingMediaRoutes(this.ctx));
+    app.use(
+      account,
+      recordingMediaRoutes(this.ctx, (_req, res, next) => this.injectFaults(res, next, false)),
+    );
     const api = express.Router({ mergeParams: true });
     api.use(express.text({ type: () => true, limit: '2mb' }));
     api.use((req, _res, next) => this.authenticate(req, next));
@@ -282,10 +285,10 @@ export class TwilioSandbox {
     next();
   }
 
-  /** API faults: a request may hang, be slow, or be refused with 429 or 500. */
-  private async injectFaults(res: Response, next: NextFunction): Promise<void> {
+  /** API faults: a request may hang, be slow, or be refused with 429 or 500. `count`: an authenticated API request. */
+  private async injectFaults(res: Response, next: NextFunction, count = true): Promise<void> {
     const faults = this.ctx.faults;
-    this.apiRequests++;
+    if (count) this.apiRequests++;
     if (faults.roll('timeout')) {
       const timer = setTimeout(() => {
         this.held.delete(timer);

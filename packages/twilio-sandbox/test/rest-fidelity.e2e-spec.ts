@@ -153,5 +153,32 @@ describe('fidelity with Twilio as the official clients see it', () => {
       expect(Math.abs(seconds - Number(recording.duration))).toBeLessThan(0.05);
       expect((await fetch(`${recording.mediaUrl.replace(/RE\w+$/, 'RE00000000000000000000000000000000')}.mp3`)).status).toBe(404);
     });
+
+    it('serves byte ranges of the media for seeking: 206 with Content-Range, 416 outside the file', async () => {
+      const { client, call } = await recordedCall();
+      const [recording] = await client.recordings.list({ callSid: call.sid });
+      const whole = Buffer.from(await (await fetch(`${recording.mediaUrl}.wav`)).arrayBuffer());
+      const part = await fetch(`${recording.mediaUrl}.wav`, { headers: { range: 'bytes=44-143' } });
+      expect(part.status).toBe(206);
+      expect(part.headers.get('accept-ranges')).toBe('bytes');
+      expect(part.headers.get('content-range')).toBe(`bytes 44-143/${whole.length}`);
+      expect(Buffer.from(await part.arrayBuffer())).toEqual(whole.subarray(44, 144));
+      const outside = await fetch(`${recording.mediaUrl}.wav`, { headers: { range: `bytes=${whole.length + 10}-` } });
+      expect(outside.status).toBe(416);
+      expect(outside.headers.get('content-range')).toBe(`bytes */${whole.length}`);
+    });
+
+    it('fails the media like the API under injected faults, without counting it as an API request', async () => {
+      const { client, call } = await recordedCall();
+      const [recording] = await client.recordings.list({ callSid: call.sid });
+      const requests = sandbox.apiRequestCount;
+      sandbox.setFaults({ serverError: 1 });
+      const failed = await fetch(`${recording.mediaUrl}.mp3`);
+      expect(failed.status).toBe(500);
+      expect(await failed.json()).toMatchObject({ code: 20500, status: 500 });
+      expect(sandbox.apiRequestCount).toBe(requests);
+      sandbox.setFaults({});
+      expect((await fetch(`${recording.mediaUrl}.mp3`)).status).toBe(200);
+    });
   });
 });
