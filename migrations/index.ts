@@ -1,3 +1,4 @@
+import { HangupRequests1796628097050 } from './1796628097050-hangup-requests';
 import { PurchaseIntents1796628097049 } from './1796628097049-purchase-intents';
 import { OneTimelineEntryPerStatus1796186903388 } from './1796186903388-one-timeline-entry-per-status';
 import { UsageDailyRollups1796185454456 } from './1796185454456-usage-daily-rollups';
@@ -21,4 +22,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   UsageDailyRollups1796185454456,
   OneTimelineEntryPerStatus1796186903388,
   PurchaseIntents1796628097049,
+  HangupRequests1796628097050,
 ];

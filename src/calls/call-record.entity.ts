@@ -104,6 +104,14 @@ export class CallRecordEntity {
   @Column({ name: 'error_message', type: 'text', nullable: true })
   errorMessage: string | null;
 
+  /** When POST calls/{sid}/hangup asked for the call to end (stored before Twilio is asked). */
+  @Column({ name: 'hangup_requested_at', type: 'timestamptz', nullable: true })
+  hangupRequestedAt: Date | null;
+
+  /** Token subject that asked for the hangup. */
+  @Column({ name: 'hangup_requested_by', type: 'varchar', length: 200, nullable: true })
+  hangupRequestedBy: string | null;
+
   /** Last time the record was compared with Twilio (create, refresh or reconciliation). */
   @Column({ name: 'synced_at', type: 'timestamptz', nullable: true })
   syncedAt: Date | null;

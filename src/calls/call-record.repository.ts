@@ -163,6 +163,16 @@ export class CallRecordRepository {
     return (await this.findById(id))?.sid === sid;
   }
 
+  /** Records that a hangup of call `id` was asked for, before Twilio is asked. Throws when the write fails. */
+  async recordHangupRequest(id: string, by: string, at: Date): Promise<void> {
+    await this.repo.update({ id }, { hangupRequestedAt: at, hangupRequestedBy: by });
+  }
+
+  /** Twilio refused the hangup asked for at `at`: nothing was ended, so the request is not kept. */
+  async clearHangupRequest(id: string, at: Date): Promise<void> {
+    await this.repo.update({ id, hangupRequestedAt: at }, { hangupRequestedAt: null, hangupRequestedBy: null });
+  }
+
   /** Twilio surely did nothing: the intent goes away. */
   async deleteIntent(id: string): Promise<void> {
     await this.repo.query('DELETE FROM call_records WHERE id = $1 AND sid IS NULL', [id]);

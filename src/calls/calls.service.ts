@@ -152,7 +152,12 @@ export class CallsService {
     return { ...toCallDto(record), timeline: timeline.map(toTimelineEntry) };
   }
 
-  async hangupCall(key: string): Promise<CallDto> {
+  /**
+   * Records the hangup request, then asks Twilio to end the call, then stores what Twilio answered.
+   * `accepted` is true when Twilio ended the call but its answer could not be stored yet (the
+   * callbacks and reconciliation store it).
+   */
+  async hangupCall(key: string, requestedBy: string): Promise<{ call: CallDto; accepted: boolean }> {
     const record = await this.findOrFail(key);
     const sid = record.sid;
     if (!sid) {
@@ -163,6 +168,10 @@ export class CallsService {
       );
     }
     if (isTerminalCallStatus(record.status)) throw alreadyEnded(sid, record.status);
+    // a request that cannot be recorded is refused (503) before Twilio is asked: the call keeps running
+    const requestedAt = new Date();
+    await storeIntent(() => this.calls.recordHangupRequest(record.id, requestedBy, requestedAt));
+    const asked: CallRecordEntity = { ...record, hangupRequestedAt: requestedAt, hangupRequestedBy: requestedBy };
     let requested: 'completed' | 'canceled' = record.status === 'in-progress' ? 'completed' : 'canceled';
     let snapshot: CallSnapshot;
     try {
@@ -173,14 +182,25 @@ export class CallsService {
         snapshot = await this.twilio.endCall(sid, requested);
       }
     } catch (error) {
+      if (!twilioMayHaveActed(error)) await this.calls.clearHangupRequest(record.id, requestedAt).catch(() => undefined);
       if (!(error instanceof TwilioGatewayError) || error.kind !== 'invalid_request') throw error;
       const fresh = await this.refresh(record);
       if (fresh && isTerminalCallStatus(fresh.status)) throw alreadyEnded(sid, fresh.status);
       throw error;
     }
-    const updated = (await this.calls.applyObservation(sid, callFactsOfSnapshot(snapshot), 'api')) ?? record;
-    if (endedOnItsOwn(requested, snapshot)) throw alreadyEnded(sid, updated.status);
-    return toCallDto(updated);
+    const updated = await completeWithRetries(() => this.calls.applyObservation(sid, callFactsOfSnapshot(snapshot), 'api'), {
+      resource: 'call',
+      record_id: record.id,
+      sid,
+    });
+    if (endedOnItsOwn(requested, snapshot)) {
+      // our request did not end it: the record must not say it was ended through the API
+      await this.calls.clearHangupRequest(record.id, requestedAt).catch(() => undefined);
+      throw alreadyEnded(sid, updated?.status ?? snapshot.status);
+    }
+    if (updated) return { call: toCallDto(updated), accepted: false };
+    // Twilio is ending the call; its callbacks or reconciliation store that
+    return { call: { ...toCallDto(asked), status: snapshot.status }, accepted: true };
   }
 
   /** The TwiML the call runs: exactly one of message, audio_url and twiml. */
@@ -281,6 +301,8 @@ export function toCallDto(record: CallRecordEntity): CallDto {
     queue_time_ms: record.queueTimeMs,
     error_code: record.errorCode,
     error_message: record.errorMessage,
+    hangup_requested_at: record.hangupRequestedAt,
+    hangup_requested_by: record.hangupRequestedBy,
     created_at: record.createdAt,
     updated_at: record.updatedAt,
   };

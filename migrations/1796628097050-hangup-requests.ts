@@ -1,0 +1,15 @@
+import { MigrationInterface, QueryRunner } from 'typeorm';
+
+export class HangupRequests1796628097050 implements MigrationInterface {
+  name = 'HangupRequests1796628097050';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query("ALTER TABLE \"call_records\" ADD \"hangup_requested_at\" TIMESTAMP WITH TIME ZONE");
+    await queryRunner.query("ALTER TABLE \"call_records\" ADD \"hangup_requested_by\" character varying(200)");
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query("ALTER TABLE \"call_records\" DROP COLUMN \"hangup_requested_by\"");
+    await queryRunner.query("ALTER TABLE \"call_records\" DROP COLUMN \"hangup_requested_at\"");
+  }
+}
