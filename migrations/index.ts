@@ -10,6 +10,8 @@ import { UsageDailyRollups1796185454456 } from './1796185454456-usage-daily-roll
 import { OneTimelineEntryPerStatus1796186903388 } from './1796186903388-one-timeline-entry-per-status';
 import { HangupRequests1796626867808 } from './1796626867808-hangup-requests';
 import { CallReports1796626867809 } from './1796626867809-call-reports';
+import { PurchaseIntents1796628097049 } from './1796628097049-purchase-intents';
+import { HangupRequestedBy1796628097050 } from './1796628097050-hangup-requested-by';
 import { DailyRollupState1796628635913 } from './1796628635913-daily-rollup-state';
 
 /** Every migration, in order; the app and the CLI both run this list. */
@@ -25,5 +27,7 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   OneTimelineEntryPerStatus1796186903388,
   HangupRequests1796626867808,
   CallReports1796626867809,
+  PurchaseIntents1796628097049,
+  HangupRequestedBy1796628097050,
   DailyRollupState1796628635913,
 ];

@@ -105,6 +105,17 @@ export class CallRecordEntity {
   @Column({ name: 'error_message', type: 'text', nullable: true })
   errorMessage: string | null;
 
+  /**
+   * When POST calls/{sid}/hangup asked for the call to end (stored before Twilio is asked); cleared
+   * when Twilio refused or says the call had ended on its own. The report's ended_by `api` reads it.
+   */
+  @Column({ name: 'hangup_requested_at', type: 'timestamptz', nullable: true })
+  hangupRequestedAt: Date | null;
+
+  /** Token subject that asked for the hangup. */
+  @Column({ name: 'hangup_requested_by', type: 'varchar', length: 200, nullable: true })
+  hangupRequestedBy: string | null;
+
   /** Last time the record was compared with Twilio (create, refresh or reconciliation). */
   @Column({ name: 'synced_at', type: 'timestamptz', nullable: true })
   syncedAt: Date | null;
@@ -119,10 +130,6 @@ export class CallRecordEntity {
   /** Set when reconciliation failed too often about this record: it is no longer claimed. */
   @Column({ name: 'reconcile_set_aside_at', type: 'timestamptz', nullable: true })
   reconcileSetAsideAt: Date | null;
-
-  /** When our API asked Twilio to end the call (before asking); cleared when Twilio says it had ended on its own. */
-  @Column({ name: 'hangup_requested_at', type: 'timestamptz', nullable: true })
-  hangupRequestedAt: Date | null;
 
   /** When the end-of-call report was settled and marked ready, once (call.report.ready goes with it). */
   @Column({ name: 'report_ready_at', type: 'timestamptz', nullable: true })

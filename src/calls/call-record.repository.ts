@@ -211,6 +211,16 @@ export class CallRecordRepository {
     return (await this.findById(id))?.sid === sid;
   }
 
+  /** Records that a hangup of call `id` was asked for, before Twilio is asked. Throws when the write fails. */
+  async recordHangupRequest(id: string, by: string, at: Date): Promise<void> {
+    await this.repo.update({ id }, { hangupRequestedAt: at, hangupRequestedBy: by });
+  }
+
+  /** Twilio refused the hangup asked for at `at`: nothing was ended, so the request is not kept. */
+  async clearHangupRequest(id: string, at: Date): Promise<void> {
+    await this.repo.update({ id, hangupRequestedAt: at }, { hangupRequestedAt: null, hangupRequestedBy: null });
+  }
+
   /** Twilio surely did nothing: the intent goes away. */
   async deleteIntent(id: string): Promise<void> {
     await this.repo.query('DELETE FROM call_records WHERE id = $1 AND sid IS NULL', [id]);
@@ -405,16 +415,6 @@ export class CallRecordRepository {
 
   usageRollupRefreshedAt(): Promise<Date | null> {
     return rollupRefreshedAt(this.repo.manager, CALL_ROLLUP);
-  }
-
-  /** Our API is about to ask Twilio to end the call. */
-  async markHangupRequested(id: string): Promise<void> {
-    await this.repo.query('UPDATE call_records SET hangup_requested_at = now() WHERE id = $1', [id]);
-  }
-
-  /** Twilio says the call had ended on its own before our request reached it. */
-  async clearHangupRequest(id: string): Promise<void> {
-    await this.repo.query('UPDATE call_records SET hangup_requested_at = NULL WHERE id = $1', [id]);
   }
 
   /**

@@ -16,6 +16,10 @@ const ACCEPTED_CALL =
   "Twilio's answer is not stored yet: status `unknown` (Twilio did not answer in time or failed; sid null) " +
   'or Twilio placed the call and its record is completed shortly. Look the call up by `id`; do not place it again.';
 
+const ENDING_CALL =
+  'Twilio ended the call (`status` says how) but the record could not be updated yet; its callbacks or reconciliation ' +
+  'update it shortly. Do not hang up again.';
+
 /** One complete body per way of placing a call (Swagger UI offers them in "Try it out"). */
 const PLACE_CALL_EXAMPLES = {
   message: {
@@ -71,10 +75,21 @@ export class CallsController {
     return this.calls.getCall(params.sid);
   }
 
-  /** Ends a call: hangs up an answered call, cancels one that is still queued or ringing. */
+  /**
+   * Ends a call: hangs up an answered call, cancels one that is still queued or ringing. The request (who, when) is
+   * stored before Twilio is asked.
+   */
   @Post('calls/:sid/hangup')
   @HttpCode(HttpStatus.OK)
   @RequirePermission(Permission.Call)
+  @ApiResponse({ status: 200, type: CallDto, description: 'Twilio ended the call; the record says so' })
+  @ApiResponse({ status: 202, type: CallDto, description: ENDING_CALL })
+  @ApiResponse({
+    status: 503,
+    type: ErrorResponseDto,
+    description: 'The hangup request could not be recorded (code dependency_unavailable); Twilio was not asked and the call goes on',
+    headers: { 'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer' } } },
+  })
   @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'sid is not a call SID' })
   @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'No such call' })
   @ApiResponse({
@@ -83,7 +98,13 @@ export class CallsController {
     description: 'The call has already ended (code call_already_ended), or Twilio has not confirmed it yet (code conflict)',
   })
   @ApiTwilioErrors()
-  hangupCall(@Param() params: CallSidParamsDto): Promise<CallDto> {
-    return this.calls.hangupCall(params.sid);
+  async hangupCall(
+    @Param() params: CallSidParamsDto,
+    @CurrentUser() user: AuthenticatedUser,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<CallDto> {
+    const { call, accepted } = await this.calls.hangupCall(params.sid, user.sub);
+    if (accepted) res.status(HttpStatus.ACCEPTED);
+    return call;
   }
 }

@@ -250,6 +250,10 @@ export class CallDto {
   error_code: number | null;
   /** Twilio error message, when the call failed. @example null */
   error_message: string | null;
+  /** When POST calls/{sid}/hangup asked this service to end the call; null when nobody did. @example null */
+  hangup_requested_at: Date | null;
+  /** Token subject that asked for the hangup. @example null */
+  hangup_requested_by: string | null;
   created_at: Date;
   updated_at: Date;
   /** Every status the call was seen in, oldest first (only on GET /api/phone/calls/{sid}). */

@@ -88,14 +88,14 @@ function setup(options: { optedOut?: boolean; refreshAfterSeconds?: number; stor
     attachSid: vi.fn(async (_id: string, _sid: string) => true),
     deleteIntent: vi.fn(async (_id: string) => undefined),
     markIntentUnknown: vi.fn(async (_id: string) => undefined),
+    recordHangupRequest: vi.fn(async (_id: string, _by: string, _at: Date) => undefined),
+    clearHangupRequest: vi.fn(async (_id: string, _at: Date) => undefined),
     findBySid: vi.fn(async (): Promise<CallRecordEntity | null> => stored),
     applyObservation: vi.fn(async (_sid: string, seen: { status?: CallStatus }) =>
       record({ ...stored, status: seen.status ?? stored?.status }),
     ),
     timeline: vi.fn(async () => [{ status: 'queued', sequenceNumber: -1, source: 'api', occurredAt: new Date(), errorCode: null }]),
     listPage: vi.fn(async () => ({ items: [record()], nextCursor: null })),
-    markHangupRequested: vi.fn(async (_id: string) => undefined),
-    clearHangupRequest: vi.fn(async (_id: string) => undefined),
   };
   const optOuts = { isOptedOut: vi.fn(async () => options.optedOut ?? false) };
   // what the webhook inbox registers: apply the callbacks that arrived before the record
@@ -367,32 +367,14 @@ describe('CallsService.getCall', () => {
 describe('CallsService.hangupCall', () => {
   it('hangs up an in-progress call with completed', async () => {
     const { service, gateway } = setup({ stored: record({ status: 'in-progress' }) });
-    const dto = await service.hangupCall(SID);
+    const { call: dto } = await service.hangupCall(SID, 'agent');
     expect(gateway.endCall).toHaveBeenCalledWith(SID, 'completed');
     expect(dto.status).toBe('completed');
   });
 
-  it('stores the hangup request before Twilio is asked, and keeps it when Twilio ends the call', async () => {
-    const { service, gateway, calls } = setup({ stored: record({ status: 'in-progress' }) });
-    gateway.endCall.mockImplementationOnce(async (_sid, status) => {
-      expect(calls.markHangupRequested).toHaveBeenCalledWith(record().id);
-      return snapshot({ status });
-    });
-    await service.hangupCall(SID);
-    expect(gateway.endCall).toHaveBeenCalledTimes(1);
-    expect(calls.clearHangupRequest).not.toHaveBeenCalled();
-  });
-
-  it('asks Twilio nothing when the hangup request cannot be stored', async () => {
-    const { service, gateway, calls } = setup({ stored: record({ status: 'in-progress' }) });
-    calls.markHangupRequested.mockRejectedValueOnce(new Error('database down'));
-    await expect(service.hangupCall(SID)).rejects.toThrow('database down');
-    expect(gateway.endCall).not.toHaveBeenCalled();
-  });
-
   it.each<CallStatus>(['queued', 'initiated', 'ringing'])('cancels a %s call', async (status) => {
     const { service, gateway } = setup({ stored: record({ status }) });
-    const dto = await service.hangupCall(SID);
+    const { call: dto } = await service.hangupCall(SID, 'agent');
     expect(gateway.endCall).toHaveBeenCalledWith(SID, 'canceled');
     expect(dto.status).toBe('canceled');
   });
@@ -400,7 +382,7 @@ describe('CallsService.hangupCall', () => {
   it('completes a call that was answered after it was last stored as ringing', async () => {
     const { service, gateway } = setup({ stored: record({ status: 'ringing' }) });
     gateway.endCall.mockResolvedValueOnce(snapshot({ status: 'in-progress' }));
-    const dto = await service.hangupCall(SID);
+    const { call: dto } = await service.hangupCall(SID, 'agent');
     expect(gateway.endCall.mock.calls).toEqual([
       [SID, 'canceled'],
       [SID, 'completed'],
@@ -412,7 +394,7 @@ describe('CallsService.hangupCall', () => {
     'answers 409 for a call stored as %s, without asking Twilio',
     async (status) => {
       const { service, gateway } = setup({ stored: record({ status }) });
-      const error = await failure(service.hangupCall(SID));
+      const error = await failure(service.hangupCall(SID, 'agent'));
       expect(error.status).toBe(409);
       expect(error.code).toBe('call_already_ended');
       expect(gateway.endCall).not.toHaveBeenCalled();
@@ -422,26 +404,61 @@ describe('CallsService.hangupCall', () => {
   it('answers 409 when Twilio reports that the call ended on its own meanwhile', async () => {
     const { service, gateway, calls } = setup({ stored: record({ status: 'ringing' }) });
     gateway.endCall.mockResolvedValueOnce(snapshot({ status: 'no-answer' }));
-    const error = await failure(service.hangupCall(SID));
+    const error = await failure(service.hangupCall(SID, 'agent'));
     expect(error.status).toBe(409);
     expect(calls.applyObservation).toHaveBeenCalledWith(SID, expect.objectContaining({ status: 'no-answer' }), 'api');
-    // the report must not say we ended it
-    expect(calls.clearHangupRequest).toHaveBeenCalledWith(record().id);
+    // the hangup did not end it
+    expect(calls.clearHangupRequest).toHaveBeenCalledWith(expect.any(String), calls.recordHangupRequest.mock.calls[0][2]);
   });
 
   it('refreshes and answers 409 when Twilio refuses the update because the call ended', async () => {
     const { service, gateway, calls } = setup({ stored: record({ status: 'in-progress' }) });
     gateway.endCall.mockRejectedValueOnce(new TwilioGatewayError('invalid_request', 'Call is not in-progress.', 21220));
-    const error = await failure(service.hangupCall(SID));
+    const error = await failure(service.hangupCall(SID, 'agent'));
     expect(error.status).toBe(409);
     expect(gateway.fetchCall).toHaveBeenCalledWith(SID);
     expect(calls.applyObservation).toHaveBeenCalledWith(SID, expect.objectContaining({ status: 'completed' }), 'refresh');
-    expect(calls.clearHangupRequest).toHaveBeenCalledWith(record().id);
+    expect(calls.clearHangupRequest).toHaveBeenCalledWith(record().id, calls.recordHangupRequest.mock.calls[0][2]);
+  });
+
+  it('records who asked before Twilio is asked, and answers with it', async () => {
+    const { service, gateway, calls } = setup({ stored: record({ status: 'in-progress' }) });
+    calls.recordHangupRequest.mockImplementationOnce(async () => {
+      expect(gateway.endCall).not.toHaveBeenCalled();
+    });
+    const { accepted } = await service.hangupCall(SID, 'agent');
+    expect(calls.recordHangupRequest).toHaveBeenCalledWith(expect.any(String), 'agent', expect.any(Date));
+    expect(gateway.endCall).toHaveBeenCalled();
+    expect(accepted).toBe(false);
+  });
+
+  it('answers 503 and leaves the call alone when the request cannot be recorded', async () => {
+    const { service, gateway, calls } = setup({ stored: record({ status: 'in-progress' }) });
+    calls.recordHangupRequest.mockRejectedValueOnce(new Error('database refused'));
+    const error = await failure(service.hangupCall(SID, 'agent'));
+    expect(error).toMatchObject({ status: 503, code: 'dependency_unavailable' });
+    expect(gateway.endCall).not.toHaveBeenCalled();
+  });
+
+  it('tells that the call is ending, accepted, when Twilio ended it but the record cannot be updated', async () => {
+    const { service, gateway, calls } = setup({ stored: record({ status: 'in-progress' }) });
+    calls.applyObservation.mockRejectedValue(new Error('database refused'));
+    const { call, accepted } = await service.hangupCall(SID, 'agent');
+    expect(gateway.endCall).toHaveBeenCalledWith(SID, 'completed');
+    expect(accepted).toBe(true);
+    expect(call).toMatchObject({ sid: SID, status: 'completed', hangup_requested_by: 'agent' });
+  });
+
+  it('forgets the request when Twilio refuses the hangup', async () => {
+    const { service, gateway, calls } = setup({ stored: record({ status: 'in-progress' }) });
+    gateway.endCall.mockRejectedValueOnce(new TwilioGatewayError('auth_failed', 'no'));
+    await failure(service.hangupCall(SID, 'agent'));
+    expect(calls.clearHangupRequest).toHaveBeenCalled();
   });
 
   it('answers 404 for an unknown call', async () => {
     const { service, gateway } = setup({ stored: null });
-    const error = await failure(service.hangupCall(SID));
+    const error = await failure(service.hangupCall(SID, 'agent'));
     expect(error.status).toBe(404);
     expect(gateway.endCall).not.toHaveBeenCalled();
   });

@@ -161,7 +161,12 @@ export class CallsService {
     return { record, timeline };
   }
 
-  async hangupCall(key: string): Promise<CallDto> {
+  /**
+   * Records the hangup request, then asks Twilio to end the call, then stores what Twilio answered.
+   * `accepted` is true when Twilio ended the call but its answer could not be stored yet (the
+   * callbacks and reconciliation store it).
+   */
+  async hangupCall(key: string, requestedBy: string): Promise<{ call: CallDto; accepted: boolean }> {
     const record = await this.findOrFail(key);
     const sid = record.sid;
     if (!sid) {
@@ -172,8 +177,10 @@ export class CallsService {
       );
     }
     if (isTerminalCallStatus(record.status)) throw alreadyEnded(sid, record.status);
-    // stored before Twilio is asked: the end-of-call report says the call was ended through the API
-    await this.calls.markHangupRequested(record.id);
+    // a request that cannot be recorded is refused (503) before Twilio is asked: the call keeps running
+    const requestedAt = new Date();
+    await storeIntent(() => this.calls.recordHangupRequest(record.id, requestedBy, requestedAt));
+    const asked: CallRecordEntity = { ...record, hangupRequestedAt: requestedAt, hangupRequestedBy: requestedBy };
     let requested: 'completed' | 'canceled' = record.status === 'in-progress' ? 'completed' : 'canceled';
     let snapshot: CallSnapshot;
     try {
@@ -184,20 +191,25 @@ export class CallsService {
         snapshot = await this.twilio.endCall(sid, requested);
       }
     } catch (error) {
+      if (!twilioMayHaveActed(error)) await this.calls.clearHangupRequest(record.id, requestedAt).catch(() => undefined);
       if (!(error instanceof TwilioGatewayError) || error.kind !== 'invalid_request') throw error;
       const fresh = await this.refresh(record);
-      if (fresh && isTerminalCallStatus(fresh.status)) {
-        await this.calls.clearHangupRequest(record.id);
-        throw alreadyEnded(sid, fresh.status);
-      }
+      if (fresh && isTerminalCallStatus(fresh.status)) throw alreadyEnded(sid, fresh.status);
       throw error;
     }
-    const updated = (await this.calls.applyObservation(sid, callFactsOfSnapshot(snapshot), 'api')) ?? record;
+    const updated = await completeWithRetries(() => this.calls.applyObservation(sid, callFactsOfSnapshot(snapshot), 'api'), {
+      resource: 'call',
+      record_id: record.id,
+      sid,
+    });
     if (endedOnItsOwn(requested, snapshot)) {
-      await this.calls.clearHangupRequest(record.id);
-      throw alreadyEnded(sid, updated.status);
+      // our request did not end it: the record must not say it was ended through the API
+      await this.calls.clearHangupRequest(record.id, requestedAt).catch(() => undefined);
+      throw alreadyEnded(sid, updated?.status ?? snapshot.status);
     }
-    return toCallDto(updated);
+    if (updated) return { call: toCallDto(updated), accepted: false };
+    // Twilio is ending the call; its callbacks or reconciliation store that
+    return { call: { ...toCallDto(asked), status: snapshot.status }, accepted: true };
   }
 
   /** The TwiML the call runs: exactly one of message, audio_url and twiml. */
@@ -298,6 +310,8 @@ export function toCallDto(record: CallRecordEntity): CallDto {
     queue_time_ms: record.queueTimeMs,
     error_code: record.errorCode,
     error_message: record.errorMessage,
+    hangup_requested_at: record.hangupRequestedAt,
+    hangup_requested_by: record.hangupRequestedBy,
     created_at: record.createdAt,
     updated_at: record.updatedAt,
   };

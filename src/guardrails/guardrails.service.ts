@@ -13,7 +13,7 @@ const CURRENCY = 'USD';
 const LIVE_CALL_RETRY_AFTER_SECONDS = 30;
 
 /** A request that will cost money at Twilio. */
-export type GuardedRequest = { kind: 'call' } | { kind: 'sms'; segments: number };
+export type GuardedRequest = { kind: 'call' } | { kind: 'sms'; segments: number } | { kind: 'number' };
 
 /** Today's spending (UTC day), in USD. */
 export interface SpendToday {
@@ -31,9 +31,9 @@ export interface SpendToday {
 }
 
 /**
- * The cap on live calls and the daily spending ceiling. The modules that spend (calls, sms)
- * register their meters here at init, so this module depends on none of them; they call admit()
- * around the work that commits to a new call or message.
+ * The cap on live calls and the daily spending ceiling. The modules that spend (calls, sms,
+ * numbers) register their meters here at init, so this module depends on none of them; they call
+ * admit() around the work that commits to a new call, message or number.
  */
 @Injectable()
 export class GuardrailsService {
@@ -85,9 +85,14 @@ export class GuardrailsService {
 
   /** What the request is expected to cost, from the configured prices. */
   estimateOf(request: GuardedRequest): bigint {
-    return request.kind === 'call'
-      ? this.estimate({ voiceMinutes: this.config.guardrails.callEstimateMinutes })
-      : this.estimate({ smsSegments: Math.max(1, request.segments) });
+    switch (request.kind) {
+      case 'call':
+        return this.estimate({ voiceMinutes: this.config.guardrails.callEstimateMinutes });
+      case 'sms':
+        return this.estimate({ smsSegments: Math.max(1, request.segments) });
+      case 'number':
+        return this.estimate({ numbers: 1 });
+    }
   }
 
   /**
@@ -126,7 +131,7 @@ export class GuardrailsService {
     const estimate = this.estimateOf(request);
     const total = parseMoney(spent.total);
     if (total + estimate <= limit) return;
-    const what = request.kind === 'call' ? 'this call' : 'this message';
+    const what = { call: 'this call', sms: 'this message', number: 'this number' }[request.kind];
     throw new AppError(
       HttpStatus.PAYMENT_REQUIRED,
       'spending_limit_reached',

@@ -73,10 +73,16 @@ export class IdempotencyKeyRepository {
     return rows.length === 1 && rows[0].lock_token === c.lockToken;
   }
 
-  async find(subject: string, key: string): Promise<StoredKey | null> {
+  /** The key's kept answer, when it has one that still counts (completed, not expired). */
+  async findCompleted(subject: string, key: string): Promise<StoredKey | null> {
+    const stored = await this.find(subject, key, true);
+    return stored?.state === 'completed' ? stored : null;
+  }
+
+  async find(subject: string, key: string, unexpiredOnly = false): Promise<StoredKey | null> {
     const rows = await this.dataSource.query<StoredKeyRow[]>(
       `SELECT request_method, request_path, fingerprint, state, response_status, response_body
-         FROM idempotency_keys WHERE subject = $1 AND key = $2`,
+         FROM idempotency_keys WHERE subject = $1 AND key = $2${unexpiredOnly ? ' AND expires_at > now()' : ''}`,
       [subject, key],
     );
     const row = rows[0];

@@ -6,8 +6,8 @@ import { errorResponseBody, toAppError } from '../common/all-exceptions.filter';
 import { appLogger } from '../common/logger';
 import { requestIdOf } from '../common/request-id.middleware';
 import { RequestValidationError } from '../common/validation.pipe';
-import { IDEMPOTENCY_KEY_HEADER, parseIdempotencyKey, requestFingerprint } from './idempotency-key';
-import { IdempotencyService, IdempotentRequest } from './idempotency.service';
+import { IDEMPOTENCY_KEY_HEADER, parseIdempotencyKey } from './idempotency-key';
+import { IdempotencyService, IdempotentRequest, idempotentRequestOf } from './idempotency.service';
 
 export const REPLAYED_HEADER = 'Idempotent-Replayed';
 /** Seconds a client is asked to wait before retrying a key that is still in flight. */
@@ -29,17 +29,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const res = http.getResponse<Response>();
     const key = parseIdempotencyKey(req.headersDistinct[IDEMPOTENCY_KEY_HEADER.toLowerCase()]);
     if (key === null) return next.handle();
-    const subject = req.user?.sub;
-    if (typeof subject !== 'string')
-      throw new AppError(HttpStatus.UNAUTHORIZED, 'unauthorized', 'Authentication failed: missing bearer token');
-
-    const request: IdempotentRequest = {
-      subject,
-      key,
-      method: req.method,
-      path: (req.route as { path?: string } | undefined)?.path ?? req.path,
-      fingerprint: requestFingerprint(req.body),
-    };
+    const request = idempotentRequestOf(req);
+    if (request === null) throw new AppError(HttpStatus.UNAUTHORIZED, 'unauthorized', 'Authentication failed: missing bearer token');
     const decision = await this.keys.claim(request);
     switch (decision.kind) {
       case 'replay':

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import type { Request } from 'express';
+import { IDEMPOTENCY_KEY_HEADER, parseIdempotencyKey, requestFingerprint } from './idempotency-key';
 import { IdempotencyKeyRepository } from './idempotency-key.repository';
 
 export interface IdempotentRequest {
@@ -10,6 +12,23 @@ export interface IdempotentRequest {
   method: string;
   path: string;
   fingerprint: string;
+}
+
+/**
+ * The key request `req` carries, as the interceptor and the rate limit see it: null without an
+ * Idempotency-Key header or without an authenticated subject. Throws 400 for a malformed header.
+ */
+export function idempotentRequestOf(req: Request & { user?: { sub?: unknown } }): IdempotentRequest | null {
+  const key = parseIdempotencyKey(req.headersDistinct[IDEMPOTENCY_KEY_HEADER.toLowerCase()]);
+  const subject = req.user?.sub;
+  if (key === null || typeof subject !== 'string') return null;
+  return {
+    subject,
+    key,
+    method: req.method,
+    path: (req.route as { path?: string } | undefined)?.path ?? req.path,
+    fingerprint: requestFingerprint(req.body),
+  };
 }
 
 /** What to do with a request that carries a key. */
@@ -59,6 +78,20 @@ export class IdempotencyService {
     }
     // Only a key released and re-claimed over and over by others gets here; they are running it.
     return { kind: 'in_flight' };
+  }
+
+  /**
+   * Whether this request would be answered with a kept answer (same key, endpoint and body, completed
+   * and not expired), without claiming anything. The rate limit lets such a repeat through uncounted.
+   */
+  async wouldReplay(request: IdempotentRequest): Promise<boolean> {
+    const stored = await this.keys.findCompleted(request.subject, request.key);
+    return (
+      stored !== null &&
+      stored.requestMethod === request.method &&
+      stored.requestPath === request.path &&
+      stored.fingerprint === request.fingerprint
+    );
   }
 
   /** Keeps the answer for replay; false when the key was taken over meanwhile (lock timeout). */

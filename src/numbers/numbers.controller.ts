@@ -1,4 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post, Query, Res } from '@nestjs/common';
+import type { Response } from 'express';
 import { ApiResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentUser } from '../auth/authenticated-user';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
@@ -8,6 +9,7 @@ import { ApiTwilioErrors } from '../common/api-twilio-errors.decorator';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { Idempotent } from '../idempotency/idempotent.decorator';
 import {
+  ListNumbersQueryDto,
   NumberSidParamsDto,
   PhoneNumberDto,
   PhoneNumberListDto,
@@ -17,6 +19,12 @@ import {
   UpdateNumberDto,
 } from './numbers.dto';
 import { NumbersService } from './numbers.service';
+
+const ACCEPTED_PURCHASE =
+  "Twilio's answer is not stored yet: status `unknown` (Twilio did not answer in time or failed; sid null), which the next " +
+  "comparison with Twilio's list of owned numbers settles (`active` with its sid, or `failed`: nothing was bought), " +
+  'or Twilio bought the number and its row is completed shortly. Find it with `GET numbers?status=unknown` ' +
+  '(or `active` once confirmed); do not buy it again.';
 
 @ApiTags('numbers')
 @Controller('numbers')
@@ -40,17 +48,30 @@ export class NumbersController {
     description: 'Invalid input, or Twilio refused the number (twilio_code 21421/21422)',
     type: ErrorResponseDto,
   })
-  @ApiTwilioErrors({ charges: true })
-  @Idempotent({ conflict: 'This service already owns the number (code conflict)' })
-  purchaseNumber(@Body() body: PurchaseNumberDto, @CurrentUser() user: AuthenticatedUser): Promise<PhoneNumberDto> {
-    return this.numbers.purchaseNumber(body, user.sub);
+  @ApiResponse({ status: 201, type: PhoneNumberDto, description: 'Twilio bought the number; it is stored (status `active`)' })
+  @ApiResponse({ status: 202, type: PhoneNumberDto, description: ACCEPTED_PURCHASE })
+  @ApiTwilioErrors({ charges: true, spendingLimit: true, intent: true })
+  @Idempotent({ conflict: 'This service already owns the number, or an earlier purchase of it is not settled yet (code conflict)' })
+  async purchaseNumber(
+    @Body() body: PurchaseNumberDto,
+    @CurrentUser() user: AuthenticatedUser,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<PhoneNumberDto> {
+    const { number, accepted } = await this.numbers.purchaseNumber(body, user.sub);
+    if (accepted) res.status(HttpStatus.ACCEPTED);
+    return number;
   }
 
-  /** The numbers this service owns, reconciled with the Twilio account. */
+  /**
+   * The numbers this service owns (or, with `status`, the purchases not settled yet, failed or released), compared
+   * with the Twilio account first: numbers bought elsewhere are added, numbers gone are released, purchases whose
+   * answer was lost are settled.
+   */
   @Get()
   @RequirePermission(Permission.View)
-  listNumbers(): Promise<PhoneNumberListDto> {
-    return this.numbers.listNumbers();
+  @ApiResponse({ status: 400, description: 'Invalid status', type: ErrorResponseDto })
+  listNumbers(@Query() query: ListNumbersQueryDto): Promise<PhoneNumberListDto> {
+    return this.numbers.listNumbers(query);
   }
 
   /** Change a number's label and/or webhook base URL. */

@@ -3,6 +3,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, MaxLength, Min, MinLength, ValidateIf } from 'class-validator';
 import { IsE164 } from '../common/phone-number';
+import { NUMBER_STATUSES, type NumberStatus } from './number-status';
 
 export const NUMBER_TYPES = ['local', 'toll_free', 'mobile'] as const;
 export type NumberTypeParam = (typeof NUMBER_TYPES)[number];
@@ -178,15 +179,43 @@ export class NumberSidParamsDto {
   sid: string;
 }
 
-/** A number this service owns (or owned). */
+/** Which numbers to list. */
+export class ListNumbersQueryDto {
+  /**
+   * Numbers in this status: `active` (the default) lists the numbers this service owns; `purchasing` and
+   * `unknown` list purchases Twilio has not confirmed, `failed` those Twilio never made, `released` numbers given back.
+   */
+  @IsOptional()
+  @ApiProperty({ enum: NUMBER_STATUSES, enumName: 'NumberStatus', required: false, default: 'active' })
+  @IsIn(NUMBER_STATUSES)
+  status?: NumberStatus;
+}
+
+/** A number this service owns, owned, or is buying. */
 export class PhoneNumberDto {
-  /** Twilio's sid. @example PN0123456789abcdef0123456789abcdef */
-  sid: string;
+  /**
+   * This service's id for the number, known before Twilio answers a purchase.
+   * @example 3f6c2a9e-8d41-4b7a-9c55-1e2f3a4b5c6d
+   */
+  id: string;
+  /**
+   * Twilio's sid; null while Twilio has not confirmed the purchase (status `purchasing`, `unknown` or `failed`).
+   * @example PN0123456789abcdef0123456789abcdef
+   */
+  sid: string | null;
+  /**
+   * `active`: owned; `purchasing`: Twilio is being asked to buy it; `unknown`: Twilio's answer to the purchase was lost
+   * (timeout, dropped connection, Twilio error) and the next comparison with Twilio's list of owned numbers settles it
+   * (`active` with its sid, or `failed` after RECONCILE_INTENT_WINDOW_SECONDS); `failed`: Twilio never bought it, nothing
+   * was charged; `released`: given back to Twilio.
+   */
+  @ApiProperty({ enum: NUMBER_STATUSES, enumName: 'NumberStatus' })
+  status: NumberStatus;
   /** E.164 number. @example +14155550123 */
   phone_number: string;
-  /** Label. @example Samsaek Main Line */
+  /** Label (until Twilio confirms a purchase: the one asked for, or the number). @example Samsaek Main Line */
   friendly_name: string;
-  /** What the number can do. */
+  /** What the number can do (all false until Twilio confirms a purchase). */
   capabilities: CapabilitiesDto;
   /** Where Twilio sends incoming calls. @example https://yourdomain.com/api/phone/webhook/call */
   voice_url: string | null;
@@ -202,8 +231,8 @@ export class PhoneNumberDto {
   created_at: string;
 }
 
-/** Numbers this service owns. */
+/** Numbers in one status. */
 export class PhoneNumberListDto {
-  /** Owned numbers, newest first. */
+  /** Numbers in the status asked for (default: owned), newest first. */
   numbers: PhoneNumberDto[];
 }

@@ -5,6 +5,7 @@ import type { PhoneNumberRepository } from './phone-number.repository';
 import { TwilioGatewayError } from '../twilio/twilio.errors';
 import type { TwilioGateway } from '../twilio/twilio.gateway';
 import type { OwnedNumber } from '../twilio/twilio.types';
+import type { GuardrailsService } from '../guardrails/guardrails.service';
 import { NumbersService, webhooksFor } from './numbers.service';
 
 const SID_A = `PN${'a'.repeat(32)}`;
@@ -30,34 +31,67 @@ function owned(overrides: Partial<OwnedNumber> = {}): OwnedNumber {
 /** An in-memory PhoneNumberRepository with the same narrow methods. */
 class FakeNumbers {
   rows: PhoneNumberEntity[] = [];
+  /** Test helper: a row as a sync or a completed purchase leaves it. */
   async insert(data: Partial<PhoneNumberEntity>) {
     const row = {
-      id: String(this.rows.length + 1),
+      id: `00000000-0000-4000-8000-${String(this.rows.length + 1).padStart(12, '0')}`,
       createdAt: new Date(),
       updatedAt: new Date(),
+      status: 'active',
       releasedAt: null,
+      purchasedBy: null,
       ...data,
     } as PhoneNumberEntity;
     this.rows.push(row);
     return row;
   }
+  async insertIntent(data: Partial<PhoneNumberEntity>) {
+    if (await this.findHolderOf(data.phoneNumber!)) return null;
+    return this.insert({ ...data, sid: null, status: 'purchasing', releasedAt: null });
+  }
   async insertIfAbsent(data: Partial<PhoneNumberEntity>) {
-    if (this.rows.some((r) => r.sid === data.sid)) return false;
+    if (this.rows.some((r) => r.sid === data.sid) || (await this.findHolderOf(data.phoneNumber!))) return false;
     await this.insert(data);
     return true;
+  }
+  async findById(id: string) {
+    return this.rows.find((r) => r.id === id) ?? null;
   }
   async findBySid(sid: string) {
     return this.rows.find((r) => r.sid === sid) ?? null;
   }
-  async findActiveByNumber(n: string) {
-    return this.rows.find((r) => r.phoneNumber === n && !r.releasedAt) ?? null;
+  async findHolderOf(n: string) {
+    return this.rows.find((r) => r.phoneNumber === n && ['purchasing', 'unknown', 'active'].includes(r.status)) ?? null;
   }
   async listActive() {
-    return this.rows.filter((r) => !r.releasedAt);
+    return this.listByStatus('active');
+  }
+  async listByStatus(status: string) {
+    return this.rows.filter((r) => r.status === status);
+  }
+  async listUnresolvedIntents() {
+    return this.rows.filter((r) => r.sid === null && ['purchasing', 'unknown'].includes(r.status));
+  }
+  async completeIntent(id: string, fields: Partial<PhoneNumberEntity> & { sid: string }) {
+    const row = this.rows.find((r) => r.id === id);
+    if (row?.sid === null) Object.assign(row, fields, { status: 'active', releasedAt: null });
+    return row?.sid === fields.sid ? row : null;
+  }
+  async deleteIntent(id: string) {
+    this.rows = this.rows.filter((r) => !(r.id === id && r.sid === null));
+  }
+  async markIntentUnknown(id: string) {
+    const row = this.rows.find((r) => r.id === id && r.sid === null && r.status === 'purchasing');
+    if (row) row.status = 'unknown';
+  }
+  async failIntent(id: string) {
+    const row = this.rows.find((r) => r.id === id && r.sid === null && ['purchasing', 'unknown'].includes(r.status));
+    if (row) row.status = 'failed';
+    return !!row;
   }
   async markReleased(sid: string, at: Date) {
-    const row = this.rows.find((r) => r.sid === sid && !r.releasedAt);
-    if (row) row.releasedAt = at;
+    const row = this.rows.find((r) => r.sid === sid && r.status === 'active');
+    if (row) Object.assign(row, { status: 'released', releasedAt: at });
   }
   async update(sid: string, patch: Partial<PhoneNumberEntity>) {
     const row = this.rows.find((r) => r.sid === sid);
@@ -88,8 +122,17 @@ function setup(gatewayOverrides: Partial<Record<keyof TwilioGateway, unknown>> =
   };
   Object.assign(gateway, gatewayOverrides);
   const repo = new FakeNumbers();
-  const config = { twilio: { webhookBaseUrl: 'https://default.test/api/phone/webhook' } } as AppConfig;
-  const service = new NumbersService(gateway as unknown as TwilioGateway, repo as unknown as PhoneNumberRepository, config);
+  const config = {
+    twilio: { webhookBaseUrl: 'https://default.test/api/phone/webhook' },
+    reconcile: { intentWindowSeconds: 600 },
+  } as AppConfig;
+  const guardrails = { admit: vi.fn(<T>(_request: unknown, work: () => Promise<T>) => work()) };
+  const service = new NumbersService(
+    gateway as unknown as TwilioGateway,
+    repo as unknown as PhoneNumberRepository,
+    config,
+    guardrails as unknown as GuardrailsService,
+  );
   return { gateway, repo, service };
 }
 
@@ -153,10 +196,11 @@ describe('NumbersService', () => {
 
   it('purchases with URLs derived from webhook_url and stores the buyer', async () => {
     const { gateway, repo, service } = setup();
-    const dto = await service.purchaseNumber(
+    const { number: dto, accepted } = await service.purchaseNumber(
       { phone_number: '+14155550123', friendly_name: 'Samsaek Main Line', webhook_url: 'https://yourdomain.com/api/phone/webhook' },
       'user-1',
     );
+    expect(accepted).toBe(false);
     expect(gateway.purchaseNumber).toHaveBeenCalledWith('+14155550123', 'Samsaek Main Line', {
       voiceUrl: 'https://yourdomain.com/api/phone/webhook/call',
       smsUrl: 'https://yourdomain.com/api/phone/webhook/sms',
@@ -167,6 +211,7 @@ describe('NumbersService', () => {
       phone_number: '+14155550123',
       friendly_name: 'Samsaek Main Line',
       purchased_by: 'user-1',
+      status: 'active',
       released_at: null,
     });
     expect(dto.voice_url).toBe('https://yourdomain.com/api/phone/webhook/call');
@@ -187,6 +232,59 @@ describe('NumbersService', () => {
     expect(error.status).toBe(409);
     expect(error.code).toBe('conflict');
     expect(gateway.purchaseNumber).not.toHaveBeenCalled();
+  });
+
+  it('answers 409 while an earlier purchase of the number is not settled, without asking Twilio', async () => {
+    const { gateway, repo, service } = setup();
+    await repo.insertIntent({ phoneNumber: '+14155550123', friendlyName: 'x', purchasedBy: 'u' });
+    const error = await service.purchaseNumber({ phone_number: '+14155550123' }, 'u').catch((e) => e);
+    expect(error).toMatchObject({ status: 409, code: 'conflict' });
+    expect(error.message).toMatch(/earlier purchase/);
+    expect(gateway.purchaseNumber).not.toHaveBeenCalled();
+  });
+
+  it('stores the purchase before asking Twilio', async () => {
+    let rowsWhenAsked: PhoneNumberEntity[] = [];
+    const { gateway, repo, service } = setup();
+    gateway.purchaseNumber.mockImplementation(async (phoneNumber: string) => {
+      rowsWhenAsked = repo.rows.map((r) => ({ ...r }));
+      return owned({ phoneNumber });
+    });
+    await service.purchaseNumber({ phone_number: '+14155550123', friendly_name: 'Line' }, 'user-1');
+    expect(rowsWhenAsked).toEqual([
+      expect.objectContaining({ sid: null, status: 'purchasing', purchasedBy: 'user-1', friendlyName: 'Line' }),
+    ]);
+  });
+
+  it.each([
+    ['a timeout', new TwilioGatewayError('timeout', 'slow')],
+    ['a 5xx', new TwilioGatewayError('unavailable', 'Twilio failed: 500')],
+  ])('keeps the purchase as unknown after %s and answers it accepted', async (_what, failure) => {
+    const { repo, service } = setup({ purchaseNumber: vi.fn(async () => Promise.reject(failure)) });
+    const { number, accepted } = await service.purchaseNumber({ phone_number: '+14155550123' }, 'u');
+    expect(accepted).toBe(true);
+    expect(number).toMatchObject({ sid: null, status: 'unknown', phone_number: '+14155550123', purchased_by: 'u' });
+    expect(repo.rows).toEqual([expect.objectContaining({ id: number.id, sid: null, status: 'unknown' })]);
+  });
+
+  it("settles an unknown purchase from Twilio's list: found completes the same row, absent after the window fails it", async () => {
+    const failure = new TwilioGatewayError('timeout', 'slow');
+    const { gateway, repo, service } = setup({ purchaseNumber: vi.fn(async () => Promise.reject(failure)) });
+    const found = await service.purchaseNumber({ phone_number: '+14155550123' }, 'u');
+    const absent = await service.purchaseNumber({ phone_number: '+14155550124' }, 'u');
+    repo.rows.find((r) => r.id === absent.number.id)!.createdAt = new Date(Date.now() - 601_000);
+    gateway.listOwnedNumbers.mockResolvedValue([owned({ phoneNumber: '+14155550123' })]);
+    const { numbers } = await service.listNumbers();
+    expect(numbers).toEqual([expect.objectContaining({ id: found.number.id, sid: SID_A, status: 'active', purchased_by: 'u' })]);
+    expect((await service.listNumbers({ status: 'failed' })).numbers.map((n) => n.id)).toEqual([absent.number.id]);
+    expect(repo.rows).toHaveLength(2);
+  });
+
+  it('leaves an unknown purchase within the window unknown when Twilio does not have the number yet', async () => {
+    const { repo, service } = setup({ purchaseNumber: vi.fn(async () => Promise.reject(new TwilioGatewayError('timeout', 'slow'))) });
+    await service.purchaseNumber({ phone_number: '+14155550123' }, 'u');
+    await service.listNumbers();
+    expect(repo.rows.map((r) => r.status)).toEqual(['unknown']);
   });
 
   it('lets a Twilio refusal propagate and stores nothing', async () => {
@@ -215,7 +313,7 @@ describe('NumbersService', () => {
 
   it('re-activates a number we had marked released when Twilio still has it', async () => {
     const { repo, service } = setup({ listOwnedNumbers: vi.fn(async () => [owned()]) });
-    await repo.insert({ ...owned(), releasedAt: new Date() });
+    await repo.insert({ ...owned(), status: 'released', releasedAt: new Date() });
     const { numbers } = await service.listNumbers();
     expect(numbers.map((n) => n.sid)).toEqual([SID_A]);
   });

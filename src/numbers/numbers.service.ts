@@ -1,15 +1,18 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { AppError } from '../common/app-error';
+import { completeWithRetries, storeIntent } from '../common/intent';
 import { twilioCallbackUrl, type TwilioCallbackTarget } from '../common/twilio-callback-url';
 import { appLogger } from '../common/logger';
 import { maskPhoneNumber } from '../common/phone-number';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
-import { TwilioGatewayError } from '../twilio/twilio.errors';
+import { GuardrailsService } from '../guardrails/guardrails.service';
+import { TwilioGatewayError, twilioMayHaveActed } from '../twilio/twilio.errors';
 import { TwilioGateway } from '../twilio/twilio.gateway';
 import { AvailableNumber, NumberType, NumberWebhooks, OwnedNumber } from '../twilio/twilio.types';
 import {
   AvailableNumberDto,
+  ListNumbersQueryDto,
   NumberTypeParam,
   PhoneNumberDto,
   PhoneNumberListDto,
@@ -40,6 +43,7 @@ export class NumbersService {
     private readonly gateway: TwilioGateway,
     private readonly numbers: PhoneNumberRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly guardrails: GuardrailsService,
   ) {}
 
   async searchNumbers(query: SearchNumbersQueryDto): Promise<SearchNumbersResponseDto> {
@@ -69,37 +73,74 @@ export class NumbersService {
     return { numbers: found.slice(0, limit).map(toAvailableNumberDto) };
   }
 
-  async purchaseNumber(input: PurchaseNumberDto, purchasedBy: string): Promise<PhoneNumberDto> {
-    const existing = await this.numbers.findActiveByNumber(input.phone_number);
-    if (existing) {
-      throw new AppError(HttpStatus.CONFLICT, 'conflict', `${input.phone_number} is already owned by this service (${existing.sid})`, [
-        { field: 'phone_number', message: 'this number is already owned' },
-      ]);
-    }
+  /**
+   * Stores the purchase, then asks Twilio, then completes the row. `accepted` is true when the row
+   * is not complete: Twilio's outcome is unknown (status `unknown`), or its answer is not stored yet.
+   */
+  async purchaseNumber(input: PurchaseNumberDto, purchasedBy: string): Promise<{ number: PhoneNumberDto; accepted: boolean }> {
+    const held = await this.numbers.findHolderOf(input.phone_number);
+    if (held) throw alreadyHeld(input.phone_number, held);
     const webhooks = webhooksFor(input.webhook_url ?? this.config.twilio);
-    const owned = await this.gateway.purchaseNumber(input.phone_number, input.friendly_name, webhooks);
-    const data = { ...entityFieldsOf(owned), purchasedBy, releasedAt: null };
-    let stored: PhoneNumberEntity;
+    // within the spending ceiling, counted with every stored purchase (one lock across instances)
+    const intent = await this.guardrails.admit({ kind: 'number' }, async () => {
+      const stored = await storeIntent(() =>
+        this.numbers.insertIntent({
+          phoneNumber: input.phone_number,
+          friendlyName: input.friendly_name ?? input.phone_number,
+          capabilities: null,
+          voiceUrl: webhooks.voiceUrl,
+          smsUrl: webhooks.smsUrl,
+          statusCallbackUrl: webhooks.statusCallbackUrl,
+          purchasedBy,
+        }),
+      );
+      if (stored) return stored;
+      const holder = await this.numbers.findHolderOf(input.phone_number);
+      throw alreadyHeld(input.phone_number, holder);
+    });
+    let owned: OwnedNumber;
     try {
-      stored = await this.numbers.insert(data);
+      owned = await this.gateway.purchaseNumber(input.phone_number, input.friendly_name, webhooks);
     } catch (error) {
-      // A concurrent list may have recorded the new number already (without a buyer).
-      const row = await this.numbers.findBySid(owned.sid);
-      if (!row) throw error;
-      await this.numbers.update(owned.sid, data);
-      stored = { ...row, ...data };
+      return { number: toPhoneNumberDto(await this.settleFailedIntent(intent, error)), accepted: true };
     }
+    const completed = await completeWithRetries(() => this.numbers.completeIntent(intent.id, entityFieldsOf(owned)), {
+      resource: 'number',
+      record_id: intent.id,
+      sid: owned.sid,
+    });
     appLogger().event('info', 'number_purchased', { sid: owned.sid, phone_number: maskPhoneNumber(owned.phoneNumber) });
-    return toPhoneNumberDto(stored);
+    if (completed) return { number: toPhoneNumberDto(completed), accepted: false };
+    // Twilio bought the number; the next sync with Twilio's list completes the row
+    return { number: toPhoneNumberDto({ ...intent, ...entityFieldsOf(owned), status: 'active' }), accepted: true };
   }
 
   /**
-   * The numbers we own. Twilio is the truth: numbers bought elsewhere are recorded, numbers gone
-   * from Twilio are marked released. When Twilio cannot be asked, the stored list is returned.
+   * Twilio did not answer with a number: a refusal removes the intent and is rethrown; an outcome
+   * we cannot know leaves the intent `unknown` for the next sync and is returned.
    */
-  async listNumbers(): Promise<PhoneNumberListDto> {
+  private async settleFailedIntent(intent: PhoneNumberEntity, error: unknown): Promise<PhoneNumberEntity> {
+    if (!twilioMayHaveActed(error)) {
+      await this.numbers.deleteIntent(intent.id);
+      throw error;
+    }
+    appLogger().event('warn', 'number_purchase_outcome_unknown', {
+      record_id: intent.id,
+      phone_number: maskPhoneNumber(intent.phoneNumber),
+      error: error instanceof Error ? error.message : String(error),
+    });
+    await this.numbers.markIntentUnknown(intent.id).catch(() => undefined);
+    return { ...intent, status: 'unknown' };
+  }
+
+  /**
+   * The numbers in `status` (default `active`: the ones we own), after comparing with Twilio:
+   * numbers bought elsewhere are recorded, numbers gone from Twilio are marked released, purchases
+   * whose answer was lost are resolved. When Twilio cannot be asked, the stored list is returned.
+   */
+  async listNumbers(query: ListNumbersQueryDto = {}): Promise<PhoneNumberListDto> {
     await this.syncWithTwilio();
-    const rows = await this.numbers.listActive();
+    const rows = await this.numbers.listByStatus(query.status ?? 'active');
     return { numbers: rows.map(toPhoneNumberDto) };
   }
 
@@ -190,12 +231,12 @@ export class NumbersService {
     const releasedAt = new Date();
     await this.numbers.markReleased(sid, releasedAt);
     appLogger().event('info', 'number_released', { sid, phone_number: maskPhoneNumber(row.phoneNumber) });
-    return toPhoneNumberDto({ ...row, releasedAt });
+    return toPhoneNumberDto({ ...row, status: 'released', releasedAt });
   }
 
   private async activeNumber(sid: string): Promise<PhoneNumberEntity> {
     const row = await this.numbers.findBySid(sid);
-    if (!row || row.releasedAt) throw AppError.notFound('Phone number', sid);
+    if (row?.status !== 'active') throw AppError.notFound('Phone number', sid);
     return row;
   }
 
@@ -223,24 +264,68 @@ export class NumbersService {
     const storedSids = new Set(stored.map((n) => n.sid));
     const now = new Date();
     for (const row of stored) {
-      const current = atTwilio.get(row.sid);
+      const current = row.sid === null ? undefined : atTwilio.get(row.sid);
       if (!current) {
-        await this.numbers.markReleased(row.sid, now);
+        if (row.sid !== null) await this.numbers.markReleased(row.sid, now);
         continue;
       }
       const patch = changedFields(row, entityFieldsOf(current));
-      if (patch) await this.numbers.update(row.sid, patch);
+      if (patch) await this.numbers.update(current.sid, patch);
     }
     for (const number of owned) {
       if (storedSids.has(number.sid)) continue;
+      if (await this.completePurchaseOf(number)) continue;
       const previous = await this.numbers.findBySid(number.sid);
       if (previous) {
-        await this.numbers.update(number.sid, { ...entityFieldsOf(number), releasedAt: null });
+        await this.numbers.update(number.sid, { ...entityFieldsOf(number), status: 'active', releasedAt: null });
       } else {
         await this.numbers.insertIfAbsent({ ...entityFieldsOf(number), purchasedBy: null, releasedAt: null });
       }
     }
+    await this.failPurchasesNotMade(new Set(owned.map((n) => n.phoneNumber)), now);
   }
+
+  /** Twilio owns `number` and a purchase of it waits for Twilio's answer: that purchase bought it. */
+  private async completePurchaseOf(number: OwnedNumber): Promise<boolean> {
+    const intent = await this.numbers.findHolderOf(number.phoneNumber);
+    if (intent?.sid !== null) return false;
+    const completed = await this.numbers.completeIntent(intent.id, entityFieldsOf(number));
+    if (completed) {
+      appLogger().event('info', 'number_purchase_resolved', {
+        record_id: intent.id,
+        sid: number.sid,
+        phone_number: maskPhoneNumber(number.phoneNumber),
+      });
+    }
+    return completed !== null;
+  }
+
+  /** Purchases older than the intent window whose number Twilio does not have: Twilio never bought it. */
+  private async failPurchasesNotMade(ownedPhoneNumbers: Set<string>, now: Date): Promise<void> {
+    const giveUpBefore = now.getTime() - this.config.reconcile.intentWindowSeconds * 1000;
+    for (const intent of await this.numbers.listUnresolvedIntents()) {
+      if (ownedPhoneNumbers.has(intent.phoneNumber) || intent.createdAt.getTime() >= giveUpBefore) continue;
+      if (await this.numbers.failIntent(intent.id)) {
+        appLogger().event('warn', 'number_purchase_failed', {
+          record_id: intent.id,
+          phone_number: maskPhoneNumber(intent.phoneNumber),
+          reason: 'Twilio does not own the number: it never received the purchase',
+        });
+      }
+    }
+  }
+}
+
+/** 409 for a number held by another row: owned, or bought by a purchase whose outcome is not known yet. */
+function alreadyHeld(phoneNumber: string, held: PhoneNumberEntity | null): AppError {
+  const message =
+    held === null || held.status === 'active'
+      ? `${phoneNumber} is already owned by this service${held?.sid ? ` (${held.sid})` : ''}`
+      : `${phoneNumber} is being bought by an earlier purchase (id ${held.id}, status ${held.status}); ` +
+        'GET /api/phone/numbers shows it once Twilio has confirmed it';
+  return new AppError(HttpStatus.CONFLICT, 'conflict', message, [
+    { field: 'phone_number', message: 'this number is already owned or being bought' },
+  ]);
 }
 
 /** A callback URL as Twilio calls it: the connection overrides in the fragment are not part of where it goes. */
@@ -288,7 +373,9 @@ export function toAvailableNumberDto(n: AvailableNumber): AvailableNumberDto {
 
 export function toPhoneNumberDto(n: PhoneNumberEntity): PhoneNumberDto {
   return {
+    id: n.id,
     sid: n.sid,
+    status: n.status,
     phone_number: n.phoneNumber,
     friendly_name: n.friendlyName,
     capabilities: { voice: !!n.capabilities?.voice, sms: !!n.capabilities?.sms, mms: !!n.capabilities?.mms },

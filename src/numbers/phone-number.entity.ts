@@ -1,25 +1,32 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 import type { Capabilities } from '../twilio/twilio.types';
+import type { NumberStatus } from './number-status';
 
 @Entity('phone_numbers')
-@Index('uq_phone_numbers_active_number', ['phoneNumber'], { unique: true, where: 'released_at IS NULL' })
+// a number being bought, or whose purchase outcome is unknown, is held like an owned one: nobody buys it twice
+@Index('uq_phone_numbers_active_number', ['phoneNumber'], { unique: true, where: "status IN ('purchasing', 'unknown', 'active')" })
 @Index('idx_phone_numbers_created', ['createdAt', 'id'])
 export class PhoneNumberEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
+  /** Twilio's sid; null while the purchase has no answer from Twilio (status purchasing, unknown or failed). */
   @Index('uq_phone_numbers_sid', { unique: true })
-  @Column({ type: 'varchar', length: 34 })
-  sid: string;
+  @Column({ type: 'varchar', length: 34, nullable: true })
+  sid: string | null;
 
   @Column({ name: 'phone_number', type: 'varchar', length: 32 })
   phoneNumber: string;
 
+  @Column({ type: 'varchar', length: 16, default: 'active' })
+  status: NumberStatus;
+
   @Column({ name: 'friendly_name', type: 'varchar', length: 64 })
   friendlyName: string;
 
-  @Column({ type: 'jsonb' })
-  capabilities: Capabilities;
+  /** Null until Twilio has said what the number can do. */
+  @Column({ type: 'jsonb', nullable: true })
+  capabilities: Capabilities | null;
 
   @Column({ name: 'voice_url', type: 'text', nullable: true })
   voiceUrl: string | null;

@@ -1,48 +1,114 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { IsNull, MoreThanOrEqual, Not, Repository } from 'typeorm';
+import { In, IsNull, MoreThanOrEqual, Not, Repository } from 'typeorm';
+import { isUniqueViolation } from '../db/postgres-errors';
+import { NumberStatus, UNRESOLVED_PURCHASE_STATUSES } from './number-status';
 import { PhoneNumberEntity } from './phone-number.entity';
+
+/** The statuses that hold a phone number (see the partial unique index on the entity). */
+const HOLDING_STATUSES: NumberStatus[] = [...UNRESOLVED_PURCHASE_STATUSES, 'active'];
 
 @Injectable()
 export class PhoneNumberRepository {
   constructor(@InjectRepository(PhoneNumberEntity) private readonly repo: Repository<PhoneNumberEntity>) {}
 
-  insert(data: Partial<PhoneNumberEntity>): Promise<PhoneNumberEntity> {
-    return this.repo.save(this.repo.create(data));
+  /**
+   * Stores a purchase before Twilio is asked (status `purchasing`, no sid); null when the number is
+   * held by another row meanwhile (owned, or another purchase of it). Throws when the write fails.
+   */
+  async insertIntent(data: Partial<PhoneNumberEntity>): Promise<PhoneNumberEntity | null> {
+    try {
+      return await this.repo.save(this.repo.create({ ...data, sid: null, status: 'purchasing', releasedAt: null }));
+    } catch (error) {
+      if (isUniqueViolation(error)) return null;
+      throw error;
+    }
+  }
+
+  findById(id: string): Promise<PhoneNumberEntity | null> {
+    return this.repo.findOne({ where: { id } });
   }
 
   findBySid(sid: string): Promise<PhoneNumberEntity | null> {
     return this.repo.findOne({ where: { sid } });
   }
 
-  findActiveByNumber(phoneNumber: string): Promise<PhoneNumberEntity | null> {
-    return this.repo.findOne({ where: { phoneNumber, releasedAt: IsNull() } });
+  /** The row holding `phoneNumber`: owned, or a purchase of it not resolved yet. */
+  findHolderOf(phoneNumber: string): Promise<PhoneNumberEntity | null> {
+    return this.repo.findOne({ where: { phoneNumber, status: In(HOLDING_STATUSES) } });
   }
 
   listActive(): Promise<PhoneNumberEntity[]> {
-    return this.repo.find({ where: { releasedAt: IsNull() }, order: { createdAt: 'DESC', id: 'DESC' } });
+    return this.listByStatus('active');
+  }
+
+  listByStatus(status: NumberStatus): Promise<PhoneNumberEntity[]> {
+    return this.repo.find({ where: { status }, order: { createdAt: 'DESC', id: 'DESC' } });
+  }
+
+  /** Purchases Twilio has not confirmed (purchasing or unknown), oldest first. */
+  listUnresolvedIntents(): Promise<PhoneNumberEntity[]> {
+    return this.repo.find({
+      where: { sid: IsNull(), status: In([...UNRESOLVED_PURCHASE_STATUSES]) },
+      order: { createdAt: 'ASC', id: 'ASC' },
+    });
+  }
+
+  /**
+   * Completes the purchase `id` with what Twilio says of the number it bought, once; the row, or
+   * null when it already has another sid or is gone. Throws when the write fails.
+   */
+  async completeIntent(id: string, owned: Partial<PhoneNumberEntity> & { sid: string }): Promise<PhoneNumberEntity | null> {
+    await this.repo.update({ id, sid: IsNull() }, { ...owned, status: 'active', releasedAt: null });
+    const row = await this.findById(id);
+    return row?.sid === owned.sid ? row : null;
+  }
+
+  /** Twilio surely bought nothing: the intent goes away. */
+  async deleteIntent(id: string): Promise<void> {
+    await this.repo.delete({ id, sid: IsNull() });
+  }
+
+  /** Twilio's answer was lost: whether it bought the number is for the next sync to find out. */
+  async markIntentUnknown(id: string): Promise<void> {
+    await this.repo.update({ id, sid: IsNull(), status: 'purchasing' }, { status: 'unknown' });
+  }
+
+  /** Twilio does not have the number: the purchase failed; true when this call marked it. */
+  async failIntent(id: string): Promise<boolean> {
+    const result = await this.repo.update({ id, sid: IsNull(), status: In([...UNRESOLVED_PURCHASE_STATUSES]) }, { status: 'failed' });
+    return (result.affected ?? 0) > 0;
   }
 
   async markReleased(sid: string, at: Date): Promise<void> {
-    await this.repo.update({ sid, releasedAt: IsNull() }, { releasedAt: at });
+    await this.repo.update({ sid, status: 'active' }, { status: 'released', releasedAt: at });
   }
 
   async update(sid: string, patch: Partial<PhoneNumberEntity>): Promise<void> {
     await this.repo.update({ sid }, patch);
   }
 
-  /** Numbers bought through this service since `since` (numbers recorded from Twilio's list have no buyer). */
+  /**
+   * Numbers bought through this service since `since`, purchases not resolved yet included
+   * (numbers recorded from Twilio's list have no buyer; a failed purchase cost nothing).
+   */
   countPurchasedSince(since: Date): Promise<number> {
-    return this.repo.count({ where: { purchasedBy: Not(IsNull()), createdAt: MoreThanOrEqual(since) } });
+    return this.repo.count({ where: { purchasedBy: Not(IsNull()), createdAt: MoreThanOrEqual(since), status: Not('failed') } });
   }
 
   countActive(): Promise<number> {
-    return this.repo.count({ where: { releasedAt: IsNull() } });
+    return this.repo.count({ where: { status: 'active' } });
   }
 
-  /** Inserts a number unless its sid (or its active phone number) is already stored; true when inserted. */
+  /** Inserts a number unless its sid (or its phone number, held by another row) is already stored; true when inserted. */
   async insertIfAbsent(data: Partial<PhoneNumberEntity>): Promise<boolean> {
-    const result = await this.repo.createQueryBuilder().insert().into(PhoneNumberEntity).values(data).orIgnore().execute();
+    const result = await this.repo
+      .createQueryBuilder()
+      .insert()
+      .into(PhoneNumberEntity)
+      .values({ status: 'active', ...data })
+      .orIgnore()
+      .execute();
     return Array.isArray(result.raw) && result.raw.length > 0;
   }
 }

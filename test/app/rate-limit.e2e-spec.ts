@@ -48,6 +48,29 @@ describe('rate limits', () => {
     expect((await request(t, 'POST', '/api/phone/call', { token: carol, body: CALL })).status).toBe(201);
   });
 
+  it('does not count a repeat answered from its Idempotency-Key (Idempotent-Replayed), and counts a new key', async () => {
+    const dave = t.token(['phone:sms'], 'dave');
+    const send = (key: string) =>
+      fetch(`${t.baseUrl}/api/phone/sms`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${dave}`, 'Content-Type': 'application/json', 'Idempotency-Key': key },
+        body: JSON.stringify(SMS),
+      });
+    const first = await send('replay-not-counted-1');
+    expect(first.status).toBe(201);
+    const messages = t.sandbox.messages().length;
+    // the limit is 2: five repeats of the first would be refused if each took a slot
+    for (let i = 0; i < 5; i++) {
+      const again = await send('replay-not-counted-1');
+      expect(again.status).toBe(201);
+      expect(again.headers.get('idempotent-replayed')).toBe('true');
+    }
+    expect(t.sandbox.messages().length).toBe(messages);
+    expect((await send('replay-not-counted-2')).status).toBe(201);
+    const refused = await send('replay-not-counted-3');
+    expect(refused.status).toBe(429);
+  });
+
   it('answers 429 to a client that keeps sending rejected tokens; a valid token still works', async () => {
     for (let i = 0; i < 4; i++) expect((await request(t, 'GET', '/api/phone/calls/history', { token: FORGED })).status).toBe(401);
     const refused = await request(t, 'GET', '/api/phone/calls/history', { token: FORGED });

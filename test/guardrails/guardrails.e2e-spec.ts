@@ -157,13 +157,42 @@ describe('daily spending ceiling (SPENDING_DAILY_LIMIT)', () => {
     expect(t.sandbox.messages()).toHaveLength(6);
   });
 
-  it('counts a number bought today at its monthly price', async () => {
+  it('refuses a number purchase past the limit before Twilio is asked, and stores nothing', async () => {
+    const refused = await api('POST', '/api/phone/numbers/purchase', { phone_number: '+14155550123' });
+    expect(refused.status).toBe(402);
+    expect(refused.body).toMatchObject({ code: 'spending_limit_reached' });
+    expect(refused.body.message).toContain('this number is estimated at 1.00000 USD');
+    const listed = await api('GET', '/api/phone/numbers?status=purchasing');
+    expect(listed.body.numbers).toEqual([]);
+    expect((await api('GET', '/api/phone/numbers')).body.numbers.map((n: { phone_number: string }) => n.phone_number)).not.toContain(
+      '+14155550123',
+    );
+  });
+});
+
+describe('numbers under the daily spending ceiling', () => {
+  let t: TestApp;
+  let api: ReturnType<typeof client>;
+
+  beforeAll(async () => {
+    t = await startTestApp({ SPENDING_DAILY_LIMIT: '1.50', PRICE_NUMBER_PER_MONTH: '1.00', ...GENEROUS_RATE_LIMITS });
+    api = client(t, t.token(['phone:admin']));
+  });
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('counts a number bought today at its monthly price: the next purchase would pass the limit', async () => {
     const bought = await api('POST', '/api/phone/numbers/purchase', { phone_number: '+14155550123' });
     expect(bought.status).toBe(201);
-    const refused = await sms('after buying a number');
+    const refused = await api('POST', '/api/phone/numbers/purchase', { phone_number: '+14155550124' });
     expect(refused.status).toBe(402);
-    expect(refused.body.message).toContain('1.04750 USD spent today (0.03750 priced, 1.01000 estimated');
-    expect(t.sandbox.messages()).toHaveLength(6);
+    expect(refused.body.message).toContain(
+      '1.00000 USD spent today (0.00000 priced, 1.00000 estimated for usage not priced yet) and this number is estimated at 1.00000 USD',
+    );
+    const sms = await api('POST', '/api/phone/sms', { to: '+14155550100', message: 'still room for a message' });
+    expect(sms.status).toBe(201);
   });
 });
 

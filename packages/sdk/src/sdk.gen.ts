@@ -59,7 +59,8 @@ export const getCall = <ThrowOnError extends boolean = false>(options: Options<G
 });
 
 /**
- * Ends a call: hangs up an answered call, cancels one that is still queued or ringing.
+ * Ends a call: hangs up an answered call, cancels one that is still queued or ringing. The request (who, when) is
+ * stored before Twilio is asked.
  */
 export const hangupCall = <ThrowOnError extends boolean = false>(options: Options<HangupCallData, ThrowOnError>) => (options.client ?? client).post<HangupCallResponses, HangupCallErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
@@ -114,7 +115,9 @@ export const getReadiness = <ThrowOnError extends boolean = false>(options?: Opt
 });
 
 /**
- * The numbers this service owns, reconciled with the Twilio account.
+ * The numbers this service owns (or, with `status`, the purchases not settled yet, failed or released), compared
+ * with the Twilio account first: numbers bought elsewhere are added, numbers gone are released, purchases whose
+ * answer was lost are settled.
  */
 export const listNumbers = <ThrowOnError extends boolean = false>(options?: Options<ListNumbersData, ThrowOnError>) => (options?.client ?? client).get<ListNumbersResponses, ListNumbersErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],

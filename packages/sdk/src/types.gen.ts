@@ -519,14 +519,22 @@ export type PlaceCallDto = unknown & {
 
 export type PhoneNumberListDto = {
     /**
-     * Owned numbers, newest first.
+     * Numbers in the status asked for (default: owned), newest first.
      */
     numbers: Array<PhoneNumberDto>;
 };
 
+/**
+ * `active`: owned; `purchasing`: Twilio is being asked to buy it; `unknown`: Twilio's answer to the purchase was lost
+ * (timeout, dropped connection, Twilio error) and the next comparison with Twilio's list of owned numbers settles it
+ * (`active` with its sid, or `failed` after RECONCILE_INTENT_WINDOW_SECONDS); `failed`: Twilio never bought it, nothing
+ * was charged; `released`: given back to Twilio.
+ */
+export type NumberStatus = 'purchasing' | 'unknown' | 'active' | 'failed' | 'released';
+
 export type PhoneNumberDto = {
     /**
-     * What the number can do.
+     * What the number can do (all false until Twilio confirms a purchase).
      */
     capabilities: CapabilitiesDto;
     /**
@@ -534,9 +542,13 @@ export type PhoneNumberDto = {
      */
     created_at: string;
     /**
-     * Label.
+     * Label (until Twilio confirms a purchase: the one asked for, or the number).
      */
     friendly_name: string;
+    /**
+     * This service's id for the number, known before Twilio answers a purchase.
+     */
+    id: string;
     /**
      * E.164 number.
      */
@@ -550,13 +562,20 @@ export type PhoneNumberDto = {
      */
     released_at: string | null;
     /**
-     * Twilio's sid.
+     * Twilio's sid; null while Twilio has not confirmed the purchase (status `purchasing`, `unknown` or `failed`).
      */
-    sid: string;
+    sid: string | null;
     /**
      * Where Twilio sends incoming SMS.
      */
     sms_url: string | null;
+    /**
+     * `active`: owned; `purchasing`: Twilio is being asked to buy it; `unknown`: Twilio's answer to the purchase was lost
+     * (timeout, dropped connection, Twilio error) and the next comparison with Twilio's list of owned numbers settles it
+     * (`active` with its sid, or `failed` after RECONCILE_INTENT_WINDOW_SECONDS); `failed`: Twilio never bought it, nothing
+     * was charged; `released`: given back to Twilio.
+     */
+    status: NumberStatus;
     /**
      * Where Twilio reports call status.
      */
@@ -874,6 +893,14 @@ export type CallReportDto = {
      */
     from: string;
     /**
+     * When POST calls/{sid}/hangup asked this service to end the call; null when nobody did.
+     */
+    hangup_requested_at: string | null;
+    /**
+     * Token subject that asked for the hangup.
+     */
+    hangup_requested_by: string | null;
+    /**
      * The record's id; GET /api/phone/calls/{id} finds the call with it.
      */
     id: string;
@@ -1060,6 +1087,14 @@ export type CallDto = {
      * Caller, E.164.
      */
     from: string;
+    /**
+     * When POST calls/{sid}/hangup asked this service to end the call; null when nobody did.
+     */
+    hangup_requested_at: string | null;
+    /**
+     * Token subject that asked for the hangup.
+     */
+    hangup_requested_by: string | null;
     /**
      * The record's id; GET /api/phone/calls/{id} finds the call with it.
      */
@@ -1411,6 +1446,10 @@ export type HangupCallErrors = {
      */
     502: ErrorResponseDto;
     /**
+     * The hangup request could not be recorded (code dependency_unavailable); Twilio was not asked and the call goes on
+     */
+    503: ErrorResponseDto;
+    /**
      * Twilio did not answer in time
      */
     504: ErrorResponseDto;
@@ -1419,7 +1458,14 @@ export type HangupCallErrors = {
 export type HangupCallError = HangupCallErrors[keyof HangupCallErrors];
 
 export type HangupCallResponses = {
+    /**
+     * Twilio ended the call; the record says so
+     */
     200: CallDto;
+    /**
+     * Twilio ended the call (`status` says how) but the record could not be updated yet; its callbacks or reconciliation update it shortly. Do not hang up again.
+     */
+    202: CallDto;
 };
 
 export type HangupCallResponse = HangupCallResponses[keyof HangupCallResponses];
@@ -1613,11 +1659,21 @@ export type GetReadinessResponse = GetReadinessResponses[keyof GetReadinessRespo
 export type ListNumbersData = {
     body?: never;
     path?: never;
-    query?: never;
+    query?: {
+        /**
+         * Numbers in this status: `active` (the default) lists the numbers this service owns; `purchasing` and
+         * `unknown` list purchases Twilio has not confirmed, `failed` those Twilio never made, `released` numbers given back.
+         */
+        status?: NumberStatus;
+    };
     url: '/api/phone/numbers';
 };
 
 export type ListNumbersErrors = {
+    /**
+     * Invalid status
+     */
+    400: ErrorResponseDto;
     /**
      * Missing, expired or invalid bearer token
      */
@@ -1663,7 +1719,7 @@ export type PurchaseNumberErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * The Twilio account has insufficient funds
+     * With this request the spending of the day (UTC) would pass SPENDING_DAILY_LIMIT (code spending_limit_reached; Twilio is not asked), or the Twilio account has insufficient funds (code insufficient_funds)
      */
     402: ErrorResponseDto;
     /**
@@ -1671,7 +1727,7 @@ export type PurchaseNumberErrors = {
      */
     403: ErrorResponseDto;
     /**
-     * This service already owns the number (code conflict); or the request with this Idempotency-Key is still in flight (code idempotency_key_in_use); retry after Retry-After
+     * This service already owns the number, or an earlier purchase of it is not settled yet (code conflict); or the request with this Idempotency-Key is still in flight (code idempotency_key_in_use); retry after Retry-After
      */
     409: ErrorResponseDto;
     /**
@@ -1687,19 +1743,26 @@ export type PurchaseNumberErrors = {
      */
     500: ErrorResponseDto;
     /**
-     * Twilio failed or rejected the service credentials
+     * Twilio could not be reached (nothing was sent) or rejected the service credentials
      */
     502: ErrorResponseDto;
     /**
-     * Twilio did not answer in time
+     * The request could not be recorded (code dependency_unavailable); nothing was sent to Twilio
      */
-    504: ErrorResponseDto;
+    503: ErrorResponseDto;
 };
 
 export type PurchaseNumberError = PurchaseNumberErrors[keyof PurchaseNumberErrors];
 
 export type PurchaseNumberResponses = {
+    /**
+     * Twilio bought the number; it is stored (status `active`)
+     */
     201: PhoneNumberDto;
+    /**
+     * Twilio's answer is not stored yet: status `unknown` (Twilio did not answer in time or failed; sid null), which the next comparison with Twilio's list of owned numbers settles (`active` with its sid, or `failed`: nothing was bought), or Twilio bought the number and its row is completed shortly. Find it with `GET numbers?status=unknown` (or `active` once confirmed); do not buy it again.
+     */
+    202: PhoneNumberDto;
 };
 
 export type PurchaseNumberResponse = PurchaseNumberResponses[keyof PurchaseNumberResponses];
