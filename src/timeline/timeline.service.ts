@@ -14,6 +14,23 @@ export interface TimelineEntry {
   errorCode: number | null;
 }
 
+/**
+ * The statement that adds timeline entries (see TimelineService.record): `rows` is a VALUES list or a
+ * SELECT of (resource_type, resource_sid, status, sequence_number, source, occurred_at, error_code).
+ * An owner may run it in a data-modifying CTE, so that its record and the entry change in one statement.
+ */
+export function timelineUpsertSql(rows: string): string {
+  return `INSERT INTO status_events (resource_type, resource_sid, status, sequence_number, source, occurred_at, error_code)
+       ${rows}
+       ON CONFLICT (resource_sid, status) DO UPDATE SET
+         occurred_at = LEAST(status_events.occurred_at, EXCLUDED.occurred_at),
+         source = CASE WHEN EXCLUDED.sequence_number > status_events.sequence_number THEN EXCLUDED.source ELSE status_events.source END,
+         sequence_number = GREATEST(status_events.sequence_number, EXCLUDED.sequence_number),
+         error_code = COALESCE(status_events.error_code, EXCLUDED.error_code)`;
+}
+
+const RECORD_SQL = timelineUpsertSql('VALUES ($1, $2, $3, $4, $5, $6, $7)');
+
 /** Each status a call or message was seen in, once; written in the transaction of the record's owner. */
 @Injectable()
 export class TimelineService {
@@ -30,16 +47,15 @@ export class TimelineService {
     resourceSid: string,
     entry: { status: string; sequenceNumber: number; source: StatusEventSource; occurredAt: Date; errorCode: number | null },
   ): Promise<void> {
-    await tx.query(
-      `INSERT INTO status_events (resource_type, resource_sid, status, sequence_number, source, occurred_at, error_code)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)
-       ON CONFLICT (resource_sid, status) DO UPDATE SET
-         occurred_at = LEAST(status_events.occurred_at, EXCLUDED.occurred_at),
-         source = CASE WHEN EXCLUDED.sequence_number > status_events.sequence_number THEN EXCLUDED.source ELSE status_events.source END,
-         sequence_number = GREATEST(status_events.sequence_number, EXCLUDED.sequence_number),
-         error_code = COALESCE(status_events.error_code, EXCLUDED.error_code)`,
-      [resourceType, resourceSid, entry.status, entry.sequenceNumber, entry.source, entry.occurredAt, entry.errorCode],
-    );
+    await tx.query(RECORD_SQL, [
+      resourceType,
+      resourceSid,
+      entry.status,
+      entry.sequenceNumber,
+      entry.source,
+      entry.occurredAt,
+      entry.errorCode,
+    ]);
   }
 
   /**

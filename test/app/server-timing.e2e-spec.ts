@@ -61,6 +61,17 @@ describe.each([
     expect(timing.twilio.dur + timing.db.dur + timing.app.dur).toBeCloseTo(timing.total.dur, 0);
   });
 
+  it("stores the request and Twilio's answer in a handful of SQL statements", async () => {
+    // callbacks held back, so that only this request's own statements count
+    t.sandbox.setFaults({ callbackDelay: 1, delaySeconds: 600 });
+    const res = await post(path, to);
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    // rate limit, opt-out, the guardrail lock (PostgreSQL) and readings, the intent, Twilio's answer with
+    // its timeline entry, callbacks waiting for the sid; and at most one rate-limit sweep
+    const statements = Number(/^(\d+) /.exec(serverTiming(res).db.desc ?? '')?.[1]);
+    expect(statements).toBeLessThanOrEqual(12);
+  });
+
   it('counts a slow Twilio in its twilio part, not in ours', async () => {
     const before = serverTiming(await post(path, to));
     t.sandbox.setFaults({ slow: 1, slowMs: 400 });
