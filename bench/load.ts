@@ -23,6 +23,28 @@ export interface LoadJob {
   seconds: number;
   /** How long to wait for answers still outstanding when sending stops. */
   drainSeconds: number;
+  /** Read each answer's Server-Timing header (see ServerTimingSummary). */
+  serverTiming?: boolean;
+}
+
+export interface Percentiles {
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
+/**
+ * What the answers' Server-Timing headers say (answers without one are left out): the time the
+ * service waited for Twilio, the time with SQL in flight, our overhead (the latency seen here minus
+ * the Twilio part: everything but Twilio's answer), and the SQL statements per request.
+ */
+export interface ServerTimingSummary {
+  answers: number;
+  twilio: Percentiles;
+  db: Percentiles;
+  overhead: Percentiles;
+  statements: { mean: number; max: number };
 }
 
 export interface LoadResult {
@@ -37,6 +59,7 @@ export interface LoadResult {
   p99: number;
   max: number;
   unanswered: number;
+  serverTiming?: ServerTimingSummary;
 }
 
 export interface PreparedRequest {
@@ -49,11 +72,66 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
+const round = (n: number) => Math.round(n * 10) / 10;
+
+function percentiles(values: number[]): Percentiles {
+  const sorted = [...values].sort((a, b) => a - b);
+  return {
+    p50: round(percentile(sorted, 50)),
+    p90: round(percentile(sorted, 90)),
+    p99: round(percentile(sorted, 99)),
+    max: round(sorted[sorted.length - 1] ?? NaN),
+  };
+}
+
+/** One answer's Server-Timing: `twilio;dur=12.3;desc="1 Twilio request", db;dur=2.1;desc="9 SQL statements", app;dur=1.0, total;dur=15.4`. */
+export function parseServerTiming(header: string): Record<string, { dur: number; count?: number }> {
+  const metrics: Record<string, { dur: number; count?: number }> = {};
+  for (const entry of header.split(',')) {
+    const [name, ...params] = entry.trim().split(';');
+    const metric: { dur: number; count?: number } = { dur: 0 };
+    for (const param of params) {
+      const [key, value = ''] = param.split('=');
+      if (key === 'dur') metric.dur = Number(value);
+      const count = key === 'desc' ? /^"?(\d+) /.exec(value) : null;
+      if (count) metric.count = Number(count[1]);
+    }
+    metrics[name] = metric;
+  }
+  return metrics;
+}
+
+function summarizeServerTiming(answers: { latency: number; header: string }[]): ServerTimingSummary {
+  const twilio: number[] = [];
+  const db: number[] = [];
+  const overhead: number[] = [];
+  const statements: number[] = [];
+  for (const { latency, header } of answers) {
+    const metrics = parseServerTiming(header);
+    const waited = metrics.twilio?.dur ?? 0;
+    twilio.push(waited);
+    db.push(metrics.db?.dur ?? 0);
+    overhead.push(Math.max(0, latency - waited));
+    statements.push(metrics.db?.count ?? 0);
+  }
+  return {
+    answers: answers.length,
+    twilio: percentiles(twilio),
+    db: percentiles(db),
+    overhead: percentiles(overhead),
+    statements: {
+      mean: round(statements.reduce((a, b) => a + b, 0) / Math.max(1, statements.length)),
+      max: Math.max(0, ...statements),
+    },
+  };
+}
+
 async function runLoad(job: LoadJob): Promise<LoadResult> {
   const prepared: PreparedRequest[] = job.requestsFile ? (JSON.parse(readFileSync(job.requestsFile, 'utf8')) as PreparedRequest[]) : [];
   const target = new URL(job.url);
   const agent = new Agent({ keepAlive: true, maxSockets: job.mode === 'open' ? 256 : job.concurrency });
   const latencies: number[] = [];
+  const timed: { latency: number; header: string }[] = [];
   const statuses: Record<string, number> = {};
   let sent = 0;
   let ok = 0;
@@ -70,10 +148,11 @@ async function runLoad(job: LoadJob): Promise<LoadResult> {
     outstanding++;
     pending.add(dueAt);
     return new Promise((resolve) => {
-      const done = (status: string) => {
+      const done = (status: string, timing?: string) => {
         const now = performance.now();
         pending.delete(dueAt);
         latencies.push(now - dueAt);
+        if (timing !== undefined) timed.push({ latency: now - dueAt, header: timing });
         statuses[status] = (statuses[status] ?? 0) + 1;
         if (status.startsWith('2')) ok++;
         else failed++;
@@ -92,7 +171,9 @@ async function runLoad(job: LoadJob): Promise<LoadResult> {
         },
         (res) => {
           res.resume();
-          res.on('end', () => done(String(res.statusCode)));
+          const header = job.serverTiming ? res.headers['server-timing'] : undefined;
+          const timing = Array.isArray(header) ? header.join(', ') : header;
+          res.on('end', () => done(String(res.statusCode), timing));
           res.on('error', (error: NodeJS.ErrnoException) => done(`error ${error.code ?? error.message}`));
         },
       );
@@ -128,7 +209,6 @@ async function runLoad(job: LoadJob): Promise<LoadResult> {
   for (const dueAt of pending) latencies.push(gaveUpAt - dueAt);
   agent.destroy();
   latencies.sort((a, b) => a - b);
-  const round = (n: number) => Math.round(n * 10) / 10;
   return {
     sent,
     ok,
@@ -141,6 +221,7 @@ async function runLoad(job: LoadJob): Promise<LoadResult> {
     p99: round(percentile(latencies, 99)),
     max: round(latencies[latencies.length - 1] ?? NaN),
     unanswered: outstanding,
+    ...(job.serverTiming ? { serverTiming: summarizeServerTiming(timed) } : {}),
   };
 }
 

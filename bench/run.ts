@@ -40,6 +40,8 @@ const SETTINGS = {
   deep: count('BENCH_DEEP', 500_000),
   sandboxSpeed: count('BENCH_SANDBOX_SPEED', 100),
   logLevel: env.BENCH_LOG_LEVEL ?? 'info',
+  /** Which PostgreSQL phases run: callbacks, reads (history, stats and their plans), writes (POST call and sms). */
+  phases: (env.BENCH_PHASES ?? 'callbacks,reads,writes').split(',').map((phase) => phase.trim()),
 };
 
 /** Targets from the performance issue; `floor` marks figures judged against the floor server. */
@@ -220,12 +222,14 @@ async function runPostgres(): Promise<void> {
     try {
       // the floor answers 403 to anything unsigned; answering at all is what counts
       await floor.waitReady(`http://127.0.0.1:${floorPort}/`, 60_000, true);
-      await measureCallbacks(db, config, `${base}${API}/webhook/status`, `http://127.0.0.1:${floorPort}/`, service);
-      const probes = await measureReads(db, base, token(['phone:view']));
-      await measureWrites(base, token(['phone:call', 'phone:sms']));
+      if (SETTINGS.phases.includes('callbacks')) {
+        await measureCallbacks(db, config, `${base}${API}/webhook/status`, `http://127.0.0.1:${floorPort}/`, service);
+      }
+      const probes = SETTINGS.phases.includes('reads') ? await measureReads(db, base, token(['phone:view'])) : [];
+      if (SETTINGS.phases.includes('writes')) await measureWrites(base, token(['phone:call', 'phone:sms']));
       await floor.stop();
       await service.stop();
-      await capturePlans(db, url, probes);
+      if (probes.length) await capturePlans(db, url, probes);
     } finally {
       await floor.stop();
       await service.stop();
@@ -455,14 +459,24 @@ async function measureWrites(base: string, token: string): Promise<void> {
       body: JSON.stringify(write.body),
       mode: 'open',
       rate: SETTINGS.apiRate,
+      serverTiming: true,
     });
     phases[write.key] = result;
     log(`${write.key}: ${JSON.stringify(result)}`);
+    // our overhead: what the client waited minus what the service waited for Twilio (its Server-Timing)
+    const timing = result.serverTiming;
+    const overheadP99 = timing?.answers ? timing.overhead.p99 : NaN;
     figures.push({
-      name: `${write.name} at ${SETTINGS.apiRate} req/s (sandbox)`,
-      value: `p50 ${result.p50} ms, p99 ${result.p99} ms, ${result.ok}/${result.sent} accepted ${JSON.stringify(result.statuses)}`,
-      target: `p99 < ${TARGETS.apiP99Ms} ms`,
-      met: result.ok === result.sent && result.p99 < TARGETS.apiP99Ms,
+      name: `${write.name} at ${SETTINGS.apiRate} req/s (sandbox), our overhead`,
+      value:
+        `total p50 ${result.p50} ms, p99 ${result.p99} ms; ` +
+        (timing?.answers
+          ? `overhead (total - Twilio) p50 ${timing.overhead.p50} ms, p99 ${timing.overhead.p99} ms; Twilio p50 ${timing.twilio.p50} ms; ` +
+            `${timing.statements.mean} SQL statements/request; `
+          : 'no Server-Timing; ') +
+        `${result.ok}/${result.sent} accepted ${JSON.stringify(result.statuses)}`,
+      target: `overhead p99 < ${TARGETS.apiP99Ms} ms`,
+      met: result.ok === result.sent && overheadP99 < TARGETS.apiP99Ms,
     });
   }
 }

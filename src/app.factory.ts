@@ -8,6 +8,7 @@ import { AppModule } from './app.module';
 import { API_PREFIX, WEBHOOK_ROUTE } from './common/api-routes';
 import { requestIdMiddleware, requestIdOf } from './common/request-id.middleware';
 import { jsonDepthLimit } from './common/json-depth.middleware';
+import { serverTiming, serverTimingContext } from './common/server-timing';
 import { createValidationPipe } from './common/validation.pipe';
 import { JsonLogger, createLogging, setAppLogger } from './common/logger';
 import { AppConfig } from './config/app-config';
@@ -100,6 +101,8 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   });
   app.set('trust proxy', config.webhooks.trustProxy);
   app.disable('x-powered-by');
+  // first, so that the clock covers everything the service does with a request
+  app.use(serverTiming());
   // before the body parsers and outside the global prefix: every response carries a request id
   app.use(requestIdMiddleware);
   app.use(httpMetricsMiddleware(app.get(MetricsService)));
@@ -118,6 +121,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
         'X-RateLimit-Limit',
         'X-RateLimit-Remaining',
         'X-RateLimit-Reset',
+        'Server-Timing',
       ],
       maxAge: 600,
     });
@@ -126,6 +130,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   app.useBodyParser('urlencoded', { limit: '100kb', extended: false });
   app.setGlobalPrefix(API_PREFIX);
   app.use(jsonDepthLimit());
+  app.use(serverTimingContext());
   app.useGlobalPipes(createValidationPipe());
   if (config.security.swaggerEnabled) await setupSwagger(app);
   return app;

@@ -11,7 +11,7 @@ export class CallGuardrailsMeter implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.guardrails.registerLiveCalls(() => this.calls.countLive());
+    this.guardrails.registerLiveCalls((atMost) => this.calls.countLive(atMost));
     this.guardrails.registerSpend('calls', async ({ since, expectedCallMinutes }) => {
       const spent = await this.calls.spendSince(since, expectedCallMinutes);
       return { actual: spent.actual, pending: { voiceMinutes: spent.pendingMinutes } };

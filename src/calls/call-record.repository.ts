@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { EntityManager, In, Not, Repository } from 'typeorm';
+import { EntityManager, In, Repository } from 'typeorm';
 import { Cursor, Page, keysetPage } from '../common/cursor';
 import { INTENT_STATUSES, isIntentStatus } from '../common/intent-status';
 import { BACKOFF_SINCE_CREATED, cappedBackoffSinceCreated, claimRows } from '../db/claim-rows';
@@ -12,10 +12,11 @@ import {
   recordReconcileFailure,
   setAsideRecords,
 } from '../db/reconcile-failures';
+import { entityOfRow } from '../db/entity-of-row';
 import { isUniqueViolation } from '../db/postgres-errors';
 import { ApplyGuard, GuardedApplier, GuardedApply, StatusChangeListener } from '../db/guarded-apply';
 import { StatusEventSource, TimelineService, timelineUpsertSql } from '../timeline/timeline.service';
-import { CallStatus, Direction, TERMINAL_CALL_STATUSES } from '../twilio/twilio.types';
+import { CALL_STATUSES, CallStatus, Direction, TERMINAL_CALL_STATUSES } from '../twilio/twilio.types';
 import { CallObservation } from './call-observation';
 import { CallRecordEntity, CallRecordStatus } from './call-record.entity';
 import { callStatusAdvancesSql, callStatusRank } from './call-status.rules';
@@ -159,6 +160,33 @@ SELECT ROUND(COALESCE(SUM(ABS(price)), 0)::numeric, 5)::text AS actual,
          ELSE $2 END), 0)::int AS pending_minutes
 FROM call_records WHERE created_at >= $1`;
 
+/** Every status a call may have that is not terminal (intents included). */
+const LIVE_CALL_STATUSES: readonly CallRecordStatus[] = [
+  ...INTENT_STATUSES,
+  ...CALL_STATUSES.filter((status) => !TERMINAL_CALL_STATUSES.includes(status)),
+];
+const COUNT_LIVE_SQL = 'SELECT count(*)::int AS n FROM call_records WHERE status = ANY($1)';
+const COUNT_LIVE_AT_MOST_SQL = 'SELECT count(*)::int AS n FROM (SELECT 1 FROM call_records WHERE status = ANY($1) LIMIT $2) live';
+
+/**
+ * Twilio's answer to the create request, on the intent $1 if nobody has touched it since it was
+ * stored (no sid, an intent status, so any status advances it), with the timeline entry of its
+ * status: what attachSid and applyObservation do, in one statement.
+ */
+const COMPLETE_FRESH_INTENT_SQL = `
+WITH completed AS (
+  UPDATE call_records SET sid = $2, status = $3,
+    start_time = COALESCE($4, start_time), end_time = COALESCE($5, end_time), duration_seconds = COALESCE($6, duration_seconds),
+    price = COALESCE($7, price), price_unit = COALESCE($8, price_unit), answered_by = COALESCE($9, answered_by),
+    queue_time_ms = COALESCE($10, queue_time_ms), error_code = COALESCE($11, error_code), error_message = COALESCE($12, error_message),
+    synced_at = CASE WHEN $14 = 'webhook' THEN synced_at ELSE now() END, updated_at = now()
+  WHERE id = $1 AND sid IS NULL AND status = ANY($13)
+  RETURNING *
+), timeline AS (
+  ${timelineUpsertSql(`SELECT 'call', sid, status, -1, $14, $15::timestamptz, $11 FROM completed`)}
+)
+SELECT * FROM completed`;
+
 @Injectable()
 export class CallRecordRepository {
   private readonly applier: GuardedApplier<CallRecordEntity>;
@@ -192,9 +220,43 @@ export class CallRecordRepository {
     }
   }
 
-  /** Stores the request before Twilio is asked: every field, status `initiating`, no sid. */
-  insertIntent(data: Partial<CallRecordEntity>): Promise<CallRecordEntity> {
-    return this.repo.save(this.repo.create({ ...data, sid: null, status: 'initiating' }));
+  /** Stores the request before Twilio is asked: every field, status `initiating`, no sid; one INSERT (save() would add a transaction). */
+  async insertIntent(data: Partial<CallRecordEntity>): Promise<CallRecordEntity> {
+    const inserted = await this.repo
+      .createQueryBuilder()
+      .insert()
+      .values({ ...data, sid: null, status: 'initiating' })
+      .returning('*')
+      .updateEntity(false)
+      .execute();
+    return entityOfRow(this.repo, (inserted.raw as Record<string, unknown>[])[0]);
+  }
+
+  /**
+   * Completes the intent `id` with Twilio's answer in one statement when nothing else touched it
+   * since it was stored; null otherwise (a callback gave it its sid first, or it is gone), and the
+   * caller goes through attachSid and applyObservation.
+   */
+  async completeFreshIntent(id: string, sid: string, seen: CallObservation, source: StatusEventSource): Promise<CallRecordEntity | null> {
+    if (!seen.status) return null;
+    const rows = await this.repo.query<Record<string, unknown>[]>(COMPLETE_FRESH_INTENT_SQL, [
+      id,
+      sid,
+      seen.status,
+      seen.startTime ?? null,
+      seen.endTime ?? null,
+      seen.durationSeconds ?? null,
+      seen.price ?? null,
+      seen.priceUnit ?? null,
+      seen.answeredBy ?? null,
+      seen.queueTimeMs ?? null,
+      seen.errorCode ?? null,
+      seen.errorMessage ?? null,
+      INTENT_STATUSES,
+      source,
+      seen.occurredAt ?? new Date(),
+    ]);
+    return rows.length ? entityOfRow(this.repo, rows[0]) : null;
   }
 
   findById(id: string): Promise<CallRecordEntity | null> {
@@ -379,9 +441,17 @@ export class CallRecordRepository {
     };
   }
 
-  /** Calls not in a terminal status: whatever Twilio may still be connecting or carrying. */
-  countLive(): Promise<number> {
-    return this.repo.count({ where: { status: Not(In([...TERMINAL_CALL_STATUSES])) } });
+  /**
+   * Calls not in a terminal status: whatever Twilio may still be connecting or carrying; counting
+   * stops at `atMost` (a cap only needs to know whether it is reached). The statuses are listed,
+   * not excluded, so that the status index finds them.
+   */
+  async countLive(atMost?: number): Promise<number> {
+    const [row] = await this.repo.query<{ n: number }[]>(
+      atMost === undefined ? COUNT_LIVE_SQL : COUNT_LIVE_AT_MOST_SQL,
+      atMost === undefined ? [LIVE_CALL_STATUSES] : [LIVE_CALL_STATUSES, atMost],
+    );
+    return Number(row.n);
   }
 
   async spendSince(since: Date, expectedMinutes: number): Promise<{ actual: string; pendingMinutes: number }> {

@@ -80,6 +80,11 @@ export class CallRecordsService {
    * before it; null when the row already has another sid or is gone. Throws when the write fails.
    */
   async completeIntent(id: string, snapshot: CallSnapshot, source: StatusEventSource): Promise<CallRecordEntity | null> {
+    const completed = await this.calls.completeFreshIntent(id, snapshot.sid, callFactsOfSnapshot(snapshot), source);
+    if (completed) {
+      // callbacks kept before the row had its sid (their record_id could not give it one) apply now
+      return (await this.stored.notify(snapshot.sid)) === 0 ? completed : this.calls.findBySid(snapshot.sid);
+    }
     if (!(await this.calls.attachSid(id, snapshot.sid))) return null;
     await this.calls.applyObservation(snapshot.sid, callFactsOfSnapshot(snapshot), source);
     await this.stored.notify(snapshot.sid);

@@ -7,6 +7,7 @@ import { CurrentUser } from '../auth/authenticated-user';
 import { Permission } from '../auth/permission';
 import { ApiTwilioErrors } from '../common/api-twilio-errors.decorator';
 import { ErrorResponseDto } from '../common/error-response.dto';
+import { SERVER_TIMING_HEADER_DOC } from '../common/server-timing';
 import { Idempotent } from '../idempotency/idempotent.decorator';
 import { RateLimit } from '../throttling/rate-limit.guard';
 import { CallDto, CallHistoryDto, CallHistoryQueryDto, CallSidParamsDto, PlaceCallDto } from './calls.dto';
@@ -43,8 +44,13 @@ export class CallsController {
   @RequirePermission(Permission.Call)
   @RateLimit('calls')
   @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'Invalid request, opted-out recipient, or Twilio refused the call' })
-  @ApiResponse({ status: 201, type: CallDto, description: 'Twilio placed the call; the record is stored' })
-  @ApiResponse({ status: 202, type: CallDto, description: ACCEPTED_CALL })
+  @ApiResponse({
+    status: 201,
+    type: CallDto,
+    description: 'Twilio placed the call; the record is stored',
+    headers: SERVER_TIMING_HEADER_DOC,
+  })
+  @ApiResponse({ status: 202, type: CallDto, description: ACCEPTED_CALL, headers: SERVER_TIMING_HEADER_DOC })
   @ApiTwilioErrors({ charges: true, spendingLimit: true, rateLimited: true, liveCalls: true, intent: true })
   @ApiBody({ type: PlaceCallDto, examples: PLACE_CALL_EXAMPLES })
   @Idempotent()

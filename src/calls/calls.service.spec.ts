@@ -74,6 +74,11 @@ function record(overrides: Partial<CallRecordEntity> = {}): CallRecordEntity {
   });
 }
 
+/** What an observation says, without the facts it leaves unknown. */
+function factsOf<T extends object>(seen: T): Partial<T> {
+  return Object.fromEntries(Object.entries(seen).filter(([, value]) => value !== undefined && value !== null)) as Partial<T>;
+}
+
 function setup(options: { optedOut?: boolean; refreshAfterSeconds?: number; stored?: CallRecordEntity | null } = {}) {
   const config: AppConfig = loadConfig({ NODE_ENV: 'test', SAMSAEK_TWILIO_WEBHOOK_URL: 'https://hooks.example.com/api/phone/webhook' });
   config.calls.refreshAfterSeconds = options.refreshAfterSeconds ?? 30;
@@ -83,8 +88,13 @@ function setup(options: { optedOut?: boolean; refreshAfterSeconds?: number; stor
     endCall: vi.fn(async (_sid: string, status: 'completed' | 'canceled') => snapshot({ status })),
   };
   const stored = options.stored === undefined ? record() : options.stored;
+  let intent: Partial<CallRecordEntity> = {};
   const calls = {
-    insertIntent: vi.fn(async (data: Partial<CallRecordEntity>) => record({ ...data, sid: null, status: 'initiating' })),
+    insertIntent: vi.fn(async (data: Partial<CallRecordEntity>) => record((intent = { ...data, sid: null, status: 'initiating' }))),
+    // the intent as stored, with Twilio's answer: what the one completing statement returns
+    completeFreshIntent: vi.fn(async (_id: string, sid: string, seen: Partial<CallRecordEntity>): Promise<CallRecordEntity | null> =>
+      record({ ...intent, ...factsOf(seen), sid }),
+    ),
     attachSid: vi.fn(async (_id: string, _sid: string) => true),
     deleteIntent: vi.fn(async (_id: string) => undefined),
     markIntentUnknown: vi.fn(async (_id: string) => undefined),
@@ -128,7 +138,6 @@ const base: PlaceCallDto = { to: '+14155550100' };
 describe('CallsService.placeCall', () => {
   it('speaks a message with <Say>, defaulting voice alice and language en-US, and stores the call', async () => {
     const { service, gateway, calls } = setup();
-    calls.findBySid.mockImplementation(async () => record({ ...calls.insertIntent.mock.calls[0][0], sid: SID, status: 'queued' }));
     const { call: dto, accepted } = await service.placeCall({ ...base, message: 'Hello & welcome', agent_name: 'Bot' }, 'user-1');
     expect(accepted).toBe(false);
 
@@ -144,8 +153,25 @@ describe('CallsService.placeCall', () => {
     expect(input.recordingStatusCallbackUrl).toBeUndefined();
     const [data] = calls.insertIntent.mock.calls[0];
     expect(data).toMatchObject({ direction: 'outbound', createdBy: 'user-1', agentName: 'Bot', message: 'Hello & welcome' });
-    expect(calls.attachSid).toHaveBeenCalledWith('00000000-0000-4000-8000-000000000001', SID);
+    expect(calls.completeFreshIntent).toHaveBeenCalledWith(
+      '00000000-0000-4000-8000-000000000001',
+      SID,
+      expect.objectContaining({ status: 'queued' }),
+      'api',
+    );
+    expect(calls.attachSid).not.toHaveBeenCalled();
     expect(dto).toMatchObject({ sid: SID, status: 'queued', created_by: 'user-1', agent_name: 'Bot', voice: 'alice', language: 'en-US' });
+  });
+
+  it('completes the intent by its sid when a callback gave it the sid first, and answers the stored record', async () => {
+    const { service, calls } = setup();
+    calls.completeFreshIntent.mockResolvedValueOnce(null);
+    calls.findBySid.mockResolvedValueOnce(record({ sid: SID, status: 'ringing', message: 'hi' }));
+    const { call: dto, accepted } = await service.placeCall({ ...base, message: 'hi' }, 'user-1');
+    expect(calls.attachSid).toHaveBeenCalledWith('00000000-0000-4000-8000-000000000001', SID);
+    expect(calls.applyObservation).toHaveBeenCalledWith(SID, expect.objectContaining({ status: 'queued' }), 'api');
+    expect(accepted).toBe(false);
+    expect(dto.status).toBe('ringing');
   });
 
   it('applies status callbacks that reached the inbox before the call was stored, and answers the updated record', async () => {
@@ -273,11 +299,11 @@ describe('CallsService.placeCall', () => {
 
   it("answers accepted with Twilio's sid and status when storing its answer keeps failing", async () => {
     const { service, calls } = setup();
-    calls.attachSid.mockRejectedValue(new Error('connection terminated'));
+    calls.completeFreshIntent.mockRejectedValue(new Error('connection terminated'));
     const { call, accepted } = await service.placeCall({ ...base, message: 'hi' }, 'u');
     expect(accepted).toBe(true);
     expect(call).toMatchObject({ id: '00000000-0000-4000-8000-000000000001', sid: SID, status: 'queued', message: 'hi' });
-    expect(calls.attachSid).toHaveBeenCalledTimes(4);
+    expect(calls.completeFreshIntent).toHaveBeenCalledTimes(4);
   });
 
   it('asks for recording callbacks on the status URL when record=true, and passes timeout and machine detection', async () => {

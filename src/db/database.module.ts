@@ -4,6 +4,7 @@ import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { dataSourceOptions } from './data-source-options';
 import { EmbeddedPostgres } from './embedded-postgres';
+import { QueryTimingSubscriber } from './query-timing.subscriber';
 import { waitForDatabase } from './wait-for-database';
 
 export const EMBEDDED_POSTGRES = Symbol('EMBEDDED_POSTGRES');
@@ -52,5 +53,6 @@ class EmbeddedPostgresModule {}
       },
     }),
   ],
+  providers: [QueryTimingSubscriber],
 })
 export class DatabaseModule {}

@@ -20,4 +20,5 @@ export interface SpendQuery {
 }
 
 export type SpendMeter = (query: SpendQuery) => Promise<SpendReading>;
-export type LiveCallsMeter = () => Promise<number>;
+/** How many calls are live; a meter may stop counting at `atMost`. */
+export type LiveCallsMeter = (atMost?: number) => Promise<number>;

@@ -70,8 +70,14 @@ describe('GuardrailsService', () => {
   it('refuses a call at the live call cap with 429 and Retry-After, and never caps messages', async () => {
     const service = guardrails({ MAX_LIVE_CALLS: '2', SPENDING_DAILY_LIMIT: 'off' });
     let live = 1;
-    service.registerLiveCalls(async () => live);
+    const askedAtMost: (number | undefined)[] = [];
+    service.registerLiveCalls(async (atMost) => {
+      askedAtMost.push(atMost);
+      return live;
+    });
     expect(await service.admit({ kind: 'call' }, async () => 'placed')).toBe('placed');
+    // counting past the cap would tell nothing more
+    expect(askedAtMost).toEqual([2]);
     live = 2;
     const error = await refusal(service.admit({ kind: 'call' }, async () => 'placed'));
     expect(error.status).toBe(429);
@@ -79,6 +85,29 @@ describe('GuardrailsService', () => {
     expect(error.retryAfterSeconds).toBe(30);
     expect(error.message).toContain('at most 2 may be at once');
     expect(await service.admit({ kind: 'sms', segments: 1 }, async () => 'sent')).toBe('sent');
+  });
+
+  it('reads the live calls and the spending at once, and gives the live call refusal when both refuse', async () => {
+    const service = guardrails({ MAX_LIVE_CALLS: '1', SPENDING_DAILY_LIMIT: '0.01' });
+    let reading = 0;
+    let bothInFlight = false;
+    const meter = <T>(value: T) =>
+      new Promise<T>((resolve) => {
+        reading++;
+        setTimeout(() => {
+          bothInFlight ||= reading === 2;
+          reading--;
+          resolve(value);
+        }, 20);
+      });
+    service.registerLiveCalls(() => meter(1));
+    service.registerSpend('calls', () => meter({ actual: '1.00', pending: {} }));
+    const work = vi.fn(async () => 'placed');
+    const error = await refusal(service.admit({ kind: 'call' }, work));
+    expect(bothInFlight).toBe(true);
+    expect(error.code).toBe('live_call_limit');
+    expect(work).not.toHaveBeenCalled();
+    expect((await refusal(service.admit({ kind: 'sms', segments: 1 }, work))).code).toBe('spending_limit_reached');
   });
 
   it('runs admitted work one at a time, so each check sees what the work before it stored', async () => {

@@ -57,9 +57,9 @@ export class GuardrailsService {
     this.spendMeters.set(name, meter);
   }
 
-  /** Calls not in a terminal status, across instances. */
-  liveCalls(): Promise<number> {
-    return this.liveCallsMeter ? this.liveCallsMeter() : Promise.resolve(0);
+  /** Calls not in a terminal status, across instances; counting may stop at `atMost`. */
+  liveCalls(atMost?: number): Promise<number> {
+    return this.liveCallsMeter ? this.liveCallsMeter(atMost) : Promise.resolve(0);
   }
 
   async spendToday(now: Date = new Date()): Promise<SpendToday> {
@@ -106,20 +106,26 @@ export class GuardrailsService {
     const limit = this.config.guardrails.spendingDailyLimit;
     if (!capsCalls && limit === null) return work();
     return this.lock.run(async () => {
-      if (capsCalls) await this.checkLiveCalls();
-      if (limit !== null) await this.checkSpending(request, parseMoney(limit));
+      // both readings at once; a full live-call cap is the refusal given when both refuse
+      const [live, spending] = await Promise.allSettled([
+        capsCalls ? this.checkLiveCalls() : undefined,
+        limit !== null ? this.checkSpending(request, parseMoney(limit)) : undefined,
+      ]);
+      if (live.status === 'rejected') throw live.reason;
+      if (spending.status === 'rejected') throw spending.reason;
       return work();
     });
   }
 
   private async checkLiveCalls(): Promise<void> {
     const cap = this.config.guardrails.maxLiveCalls;
-    const live = await this.liveCalls();
+    // whether the cap is reached is all that counts: the meter may stop at the cap
+    const live = await this.liveCalls(cap);
     if (live < cap) return;
     throw new AppError(
       HttpStatus.TOO_MANY_REQUESTS,
       'live_call_limit',
-      `Live call limit reached: ${live} calls are in progress and at most ${cap} may be at once; try again when one has ended`,
+      `Live call limit reached: at least ${cap} calls are in progress and at most ${cap} may be at once; try again when one has ended`,
       undefined,
       undefined,
       LIVE_CALL_RETRY_AFTER_SECONDS,

@@ -12,6 +12,7 @@ import {
   recordReconcileFailure,
   setAsideRecords,
 } from '../db/reconcile-failures';
+import { entityOfRow } from '../db/entity-of-row';
 import { isUniqueViolation } from '../db/postgres-errors';
 import { ApplyGuard, GuardedApplier, GuardedApply, StatusChangeListener } from '../db/guarded-apply';
 import { StatusEventSource, TimelineService, timelineUpsertSql } from '../timeline/timeline.service';
@@ -148,6 +149,24 @@ SELECT ROUND(COALESCE(SUM(ABS(price)), 0)::numeric, 5)::text AS actual,
          AS pending_segments
 FROM message_records WHERE created_at >= $1`;
 
+/**
+ * Twilio's answer to the send request, on the intent $1 if nobody has touched it since it was
+ * stored (no sid, an intent status, so any status advances it), with the timeline entry of its
+ * status: what attachSid and applyObservation do, in one statement.
+ */
+const COMPLETE_FRESH_INTENT_SQL = `
+WITH completed AS (
+  UPDATE message_records SET sid = $2, status = $3,
+    segments = COALESCE($4, segments), error_code = COALESCE($5, error_code), error_message = COALESCE($6, error_message),
+    price = COALESCE($7, price), price_unit = COALESCE($8, price_unit), sent_at = COALESCE($9, sent_at, $10),
+    synced_at = CASE WHEN $12 = 'webhook' THEN synced_at ELSE now() END, updated_at = now()
+  WHERE id = $1 AND sid IS NULL AND status = ANY($11)
+  RETURNING *
+), timeline AS (
+  ${timelineUpsertSql(`SELECT 'message', sid, status, -1, $12, $13::timestamptz, $5 FROM completed`)}
+)
+SELECT * FROM completed`;
+
 @Injectable()
 export class MessageRecordRepository {
   private readonly applier: GuardedApplier<MessageRecordEntity>;
@@ -193,9 +212,46 @@ export class MessageRecordRepository {
     return this.repo.findOne({ where: { sid } });
   }
 
-  /** Stores the request before Twilio is asked: every field, status `initiating`, no sid. */
-  insertIntent(data: Partial<MessageRecordEntity>): Promise<MessageRecordEntity> {
-    return this.repo.save(this.repo.create({ ...data, sid: null, status: 'initiating' }));
+  /** Stores the request before Twilio is asked: every field, status `initiating`, no sid; one INSERT (save() would add a transaction). */
+  async insertIntent(data: Partial<MessageRecordEntity>): Promise<MessageRecordEntity> {
+    const inserted = await this.repo
+      .createQueryBuilder()
+      .insert()
+      .values({ ...data, sid: null, status: 'initiating' })
+      .returning('*')
+      .updateEntity(false)
+      .execute();
+    return entityOfRow(this.repo, (inserted.raw as Record<string, unknown>[])[0]);
+  }
+
+  /**
+   * Completes the intent `id` with Twilio's answer in one statement when nothing else touched it
+   * since it was stored; null otherwise (a callback gave it its sid first, or it is gone), and the
+   * caller goes through attachSid and applyObservation.
+   */
+  async completeFreshIntent(
+    id: string,
+    sid: string,
+    seen: MessageObservation,
+    source: StatusEventSource,
+  ): Promise<MessageRecordEntity | null> {
+    if (!seen.status) return null;
+    const rows = await this.repo.query<Record<string, unknown>[]>(COMPLETE_FRESH_INTENT_SQL, [
+      id,
+      sid,
+      seen.status,
+      seen.segments ?? null,
+      seen.errorCode ?? null,
+      seen.errorMessage ?? null,
+      seen.price ?? null,
+      seen.priceUnit ?? null,
+      seen.sentAt ?? null,
+      seen.sentNoLaterThan ?? null,
+      INTENT_STATUSES,
+      source,
+      seen.occurredAt ?? new Date(),
+    ]);
+    return rows.length ? entityOfRow(this.repo, rows[0]) : null;
   }
 
   findById(id: string): Promise<MessageRecordEntity | null> {

@@ -61,6 +61,11 @@ export class MessageRecordsService {
    * before it; null when the row already has another sid or is gone. Throws when the write fails.
    */
   async completeIntent(id: string, snapshot: MessageSnapshot, source: StatusEventSource): Promise<MessageRecordEntity | null> {
+    const completed = await this.messages.completeFreshIntent(id, snapshot.sid, messageFactsOfSnapshot(snapshot), source);
+    if (completed) {
+      // callbacks kept before the row had its sid (their record_id could not give it one) apply now
+      return (await this.stored.notify(snapshot.sid)) === 0 ? completed : this.messages.findBySid(snapshot.sid);
+    }
     if (!(await this.messages.attachSid(id, snapshot.sid))) return null;
     await this.messages.applyObservation(snapshot.sid, messageFactsOfSnapshot(snapshot), source);
     await this.stored.notify(snapshot.sid);

@@ -7,9 +7,10 @@ import { OptOutEntity } from './opt-out.entity';
 export class OptOutRepository {
   constructor(@InjectRepository(OptOutEntity) private readonly repo: Repository<OptOutEntity>) {}
 
+  /** Asked before every call and text: plain SQL, no query building. */
   async isOptedOut(phoneNumber: string): Promise<boolean> {
-    const row = await this.repo.findOne({ where: { phoneNumber } });
-    return row?.optedOut === true;
+    const rows = await this.repo.query<{ opted_out: boolean }[]>('SELECT opted_out FROM opt_outs WHERE phone_number = $1', [phoneNumber]);
+    return rows[0]?.opted_out === true;
   }
 
   /** A keyword older than the one that set the current state is ignored (reconciliation finds messages late). */

@@ -7,6 +7,7 @@ import { CurrentUser } from '../auth/authenticated-user';
 import { Permission } from '../auth/permission';
 import { ApiTwilioErrors } from '../common/api-twilio-errors.decorator';
 import { ErrorResponseDto } from '../common/error-response.dto';
+import { SERVER_TIMING_HEADER_DOC } from '../common/server-timing';
 import { Idempotent } from '../idempotency/idempotent.decorator';
 import { RateLimit } from '../throttling/rate-limit.guard';
 import { MessageDto, MessageHistoryDto, MessageSidParamsDto, SendSmsDto, SmsHistoryQueryDto } from './sms.dto';
@@ -26,8 +27,13 @@ export class SmsController {
   @RequirePermission(Permission.Sms)
   @RateLimit('sms')
   @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'Invalid request, opted-out recipient, or Twilio refused the message' })
-  @ApiResponse({ status: 201, type: MessageDto, description: 'Twilio took the message; the record is stored' })
-  @ApiResponse({ status: 202, type: MessageDto, description: ACCEPTED_MESSAGE })
+  @ApiResponse({
+    status: 201,
+    type: MessageDto,
+    description: 'Twilio took the message; the record is stored',
+    headers: SERVER_TIMING_HEADER_DOC,
+  })
+  @ApiResponse({ status: 202, type: MessageDto, description: ACCEPTED_MESSAGE, headers: SERVER_TIMING_HEADER_DOC })
   @ApiTwilioErrors({ charges: true, spendingLimit: true, rateLimited: true, intent: true })
   @Idempotent()
   async sendSms(

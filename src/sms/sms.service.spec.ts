@@ -61,6 +61,11 @@ function record(overrides: Partial<MessageRecordEntity> = {}): MessageRecordEnti
   });
 }
 
+/** What an observation says, without the facts it leaves unknown. */
+function factsOf<T extends object>(seen: T): Partial<T> {
+  return Object.fromEntries(Object.entries(seen).filter(([, value]) => value !== undefined && value !== null)) as Partial<T>;
+}
+
 function setup(options: { optedOut?: boolean; refreshAfterSeconds?: number; stored?: MessageRecordEntity | null } = {}) {
   const config: AppConfig = loadConfig({ NODE_ENV: 'test', SAMSAEK_TWILIO_WEBHOOK_URL: 'https://hooks.example.com/api/phone/webhook' });
   config.calls.refreshAfterSeconds = options.refreshAfterSeconds ?? 30;
@@ -69,8 +74,13 @@ function setup(options: { optedOut?: boolean; refreshAfterSeconds?: number; stor
     fetchMessage: vi.fn(async () => snapshot({ status: 'delivered', price: '-0.01500', priceUnit: 'USD' })),
   };
   const stored = options.stored === undefined ? record() : options.stored;
+  let intent: Partial<MessageRecordEntity> = {};
   const messages = {
-    insertIntent: vi.fn(async (data: Partial<MessageRecordEntity>) => record({ ...data, sid: null, status: 'initiating' })),
+    insertIntent: vi.fn(async (data: Partial<MessageRecordEntity>) => record((intent = { ...data, sid: null, status: 'initiating' }))),
+    // the intent as stored, with Twilio's answer: what the one completing statement returns
+    completeFreshIntent: vi.fn(async (_id: string, sid: string, seen: Partial<MessageRecordEntity>): Promise<MessageRecordEntity | null> =>
+      record({ ...intent, ...factsOf(seen), sid }),
+    ),
     attachSid: vi.fn(async (_id: string, _sid: string) => true),
     deleteIntent: vi.fn(async (_id: string) => undefined),
     markIntentUnknown: vi.fn(async (_id: string) => undefined),
@@ -117,11 +127,19 @@ describe('SmsService.sendSms', () => {
     expect(dto.status).toBe('delivered');
   });
 
+  it('completes the intent by its sid when a callback gave it the sid first, and answers the stored record', async () => {
+    const { service, messages } = setup();
+    messages.completeFreshIntent.mockResolvedValueOnce(null);
+    messages.findBySid.mockResolvedValueOnce(record({ sid: SID, status: 'sent' }));
+    const { message: dto, accepted } = await service.sendSms({ to: '+14155550100', message: 'hi' }, 'user-1');
+    expect(messages.attachSid).toHaveBeenCalledWith('00000000-0000-4000-8000-000000000002', SID);
+    expect(messages.applyObservation).toHaveBeenCalledWith(SID, expect.objectContaining({ status: 'queued' }), 'api');
+    expect(accepted).toBe(false);
+    expect(dto.status).toBe('sent');
+  });
+
   it('sends from the configured number with the status callback and stores the segments Twilio reports', async () => {
     const { service, gateway, messages } = setup();
-    messages.findBySid.mockImplementation(async () =>
-      record({ ...messages.insertIntent.mock.calls[0][0], sid: SID, status: 'queued', segments: 2 }),
-    );
     const { message: dto } = await service.sendSms({ to: '+14155550100', message: 'hi', agent_name: 'Bot' }, 'user-1');
     expect(gateway.sendMessage).toHaveBeenCalledWith({
       to: '+14155550100',
@@ -131,7 +149,12 @@ describe('SmsService.sendSms', () => {
       statusCallbackUrl:
         'https://hooks.example.com/api/phone/webhook/status?record_id=00000000-0000-4000-8000-000000000002#rc=5&rp=5xx,ct,rt',
     });
-    expect(messages.attachSid).toHaveBeenCalledWith('00000000-0000-4000-8000-000000000002', SID);
+    expect(messages.completeFreshIntent).toHaveBeenCalledWith(
+      '00000000-0000-4000-8000-000000000002',
+      SID,
+      expect.objectContaining({ status: 'queued', segments: 2 }),
+      'api',
+    );
     expect(messages.insertIntent.mock.calls[0][0]).toMatchObject({
       createdBy: 'user-1',
       agentName: 'Bot',

@@ -1,4 +1,5 @@
 import twilio from 'twilio';
+import { currentRequestTiming } from '../common/server-timing';
 import { TwilioGatewayError, classifyTwilioError } from './twilio.errors';
 import { TwilioGateway } from './twilio.gateway';
 import { createTwilioClient } from './twilio-http-client';
@@ -326,6 +327,9 @@ export class TwilioSdkGateway extends TwilioGateway {
 
   /** Runs one SDK request and turns every failure into a TwilioGatewayError. */
   private async call<T>(operation: string, request: () => Promise<T>): Promise<T> {
+    // the request being served waits on Twilio meanwhile: its Server-Timing says how long
+    const timing = currentRequestTiming();
+    timing?.begin('twilio');
     const started = performance.now();
     const seconds = () => (performance.now() - started) / 1000;
     try {
@@ -336,6 +340,8 @@ export class TwilioSdkGateway extends TwilioGateway {
       const failure = toGatewayError(error);
       this.observe(operation, failure.kind, seconds());
       throw failure;
+    } finally {
+      timing?.end('twilio');
     }
   }
 }

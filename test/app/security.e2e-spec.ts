@@ -80,6 +80,9 @@ describe('CORS with configured origins', () => {
     expect(get.status).toBe(200);
     expect(get.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
     expect(get.headers.get('access-control-expose-headers')).toContain('Retry-After');
+    // a browser console may read where the time went
+    expect(get.headers.get('access-control-expose-headers')).toContain('Server-Timing');
+    expect(get.headers.get('server-timing')).toMatch(/total;dur=\d+\.\d$/);
   });
 });
 

@@ -41,7 +41,7 @@ describe('live call cap (MAX_LIVE_CALLS)', () => {
       expect(third.status).toBe(429);
       expect(third.body).toMatchObject({ statusCode: 429, code: 'live_call_limit' });
       expect(third.body.message).toBe(
-        'Live call limit reached: 2 calls are in progress and at most 2 may be at once; try again when one has ended',
+        'Live call limit reached: at least 2 calls are in progress and at most 2 may be at once; try again when one has ended',
       );
       expect(third.headers.get('retry-after')).toBe('30');
       expect(t.sandbox.calls()).toHaveLength(2);
