@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, In, Not, Repository } from 'typeorm';
 import { Cursor, Page, keysetPage } from '../common/cursor';
+import { RecordChangedListener, RecordChangedListeners } from '../common/record-changed.listeners';
 import { sameValue } from '../common/same-value';
 import { INTENT_STATUSES, isIntentStatus } from '../common/intent-status';
 import { BACKOFF_SINCE_CREATED, claimRows } from '../db/claim-rows';
@@ -122,11 +123,19 @@ export class CallRecordRepository {
     private readonly timelines: TimelineService,
   ) {}
 
+  private readonly statusChanged = new RecordChangedListeners<CallRecordEntity>();
+
+  /** Runs `listener` in the transaction of every status change (a record stored with a sid counts). */
+  onStatusChanged(listener: RecordChangedListener<CallRecordEntity>): void {
+    this.statusChanged.add(listener);
+  }
+
   async insert(data: Partial<CallRecordEntity>, source: StatusEventSource = 'api'): Promise<CallRecordEntity> {
     return this.repo.manager.transaction(async (tx) => {
       const saved = await tx.getRepository(CallRecordEntity).save(tx.getRepository(CallRecordEntity).create(data));
       if (saved.sid && !isIntentStatus(saved.status)) {
         await this.recordStatus(tx, saved.sid, saved.status, -1, source, saved.createdAt, saved.errorCode);
+        await this.statusChanged.notify(tx, saved, null);
       }
       return saved;
     });
@@ -267,7 +276,9 @@ export class CallRecordRepository {
       if (source !== 'webhook') patch.syncedAt = new Date();
       if (Object.keys(patch).length === 0) return record;
       await repo.update({ id: record.id }, patch);
-      return { ...record, ...patch, updatedAt: new Date() };
+      const updated = { ...record, ...patch, updatedAt: new Date() };
+      if (patch.status) await this.statusChanged.notify(tx, updated, record.status);
+      return updated;
     });
   }
 

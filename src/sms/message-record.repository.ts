@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, In, Repository } from 'typeorm';
 import { Cursor, Page, keysetPage } from '../common/cursor';
+import { RecordChangedListener, RecordChangedListeners } from '../common/record-changed.listeners';
 import { sameValue } from '../common/same-value';
 import { INTENT_STATUSES, isIntentStatus } from '../common/intent-status';
 import { BACKOFF_SINCE_CREATED, claimRows } from '../db/claim-rows';
@@ -105,11 +106,19 @@ export class MessageRecordRepository {
     private readonly timelines: TimelineService,
   ) {}
 
+  private readonly statusChanged = new RecordChangedListeners<MessageRecordEntity>();
+
+  /** Runs `listener` in the transaction of every status change (a record stored with a sid counts). */
+  onStatusChanged(listener: RecordChangedListener<MessageRecordEntity>): void {
+    this.statusChanged.add(listener);
+  }
+
   async insert(data: Partial<MessageRecordEntity>, source: StatusEventSource = 'api'): Promise<MessageRecordEntity> {
     return this.repo.manager.transaction(async (tx) => {
       const saved = await tx.getRepository(MessageRecordEntity).save(tx.getRepository(MessageRecordEntity).create(data));
       if (saved.sid && !isIntentStatus(saved.status)) {
         await this.recordStatus(tx, saved.sid, saved.status, source, saved.createdAt, saved.errorCode);
+        await this.statusChanged.notify(tx, saved, null);
       }
       return saved;
     });
@@ -240,7 +249,9 @@ export class MessageRecordRepository {
       if (source !== 'webhook') patch.syncedAt = new Date();
       if (Object.keys(patch).length === 0) return record;
       await repo.update({ id: record.id }, patch);
-      return { ...record, ...patch, updatedAt: new Date() };
+      const updated = { ...record, ...patch, updatedAt: new Date() };
+      if (patch.status) await this.statusChanged.notify(tx, updated, record.status);
+      return updated;
     });
   }
 
