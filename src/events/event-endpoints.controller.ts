@@ -40,6 +40,7 @@ export class EventEndpointsController {
   /** One event endpoint. */
   @Get(':id')
   @RequirePermission(Permission.Admin)
+  @ApiResponse({ status: 400, description: 'Not an endpoint id', type: ErrorResponseDto })
   @ApiResponse({ status: 404, description: 'No such endpoint', type: ErrorResponseDto })
   getEventEndpoint(@Param() params: EventEndpointIdParamsDto): Promise<EventEndpointDto> {
     return this.endpoints.getEventEndpoint(params.id);
@@ -58,6 +59,7 @@ export class EventEndpointsController {
   @Delete(':id')
   @HttpCode(HttpStatus.OK)
   @RequirePermission(Permission.Admin)
+  @ApiResponse({ status: 400, description: 'Not an endpoint id', type: ErrorResponseDto })
   @ApiResponse({ status: 404, description: 'No such endpoint', type: ErrorResponseDto })
   deleteEventEndpoint(@Param() params: EventEndpointIdParamsDto): Promise<EventEndpointDto> {
     return this.endpoints.deleteEventEndpoint(params.id);
@@ -70,6 +72,7 @@ export class EventEndpointsController {
   @Post(':id/rotate-secret')
   @HttpCode(HttpStatus.OK)
   @RequirePermission(Permission.Admin)
+  @ApiResponse({ status: 400, description: 'Not an endpoint id', type: ErrorResponseDto })
   @ApiResponse({ status: 404, description: 'No such endpoint', type: ErrorResponseDto })
   rotateEventEndpointSecret(@Param() params: EventEndpointIdParamsDto): Promise<EventEndpointWithSecretDto> {
     return this.endpoints.rotateEventEndpointSecret(params.id);

@@ -23,6 +23,7 @@ export class EventsController {
   /** One event with its deliveries and their attempts. */
   @Get(':id')
   @RequirePermission(Permission.Admin)
+  @ApiResponse({ status: 400, description: 'Not an event id', type: ErrorResponseDto })
   @ApiResponse({ status: 404, description: 'No such event', type: ErrorResponseDto })
   getEvent(@Param() params: EventIdParamsDto): Promise<EventDto> {
     return this.events.getEvent(params.id);
@@ -32,6 +33,7 @@ export class EventsController {
   @Post(':id/replay')
   @HttpCode(HttpStatus.ACCEPTED)
   @RequirePermission(Permission.Admin)
+  @ApiResponse({ status: 400, description: 'Not an event id', type: ErrorResponseDto })
   @ApiResponse({ status: 404, description: 'No such event', type: ErrorResponseDto })
   replayEvent(@Param() params: EventIdParamsDto): Promise<EventReplayDto> {
     return this.events.replayEvent(params.id);

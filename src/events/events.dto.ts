@@ -64,6 +64,7 @@ export class EventAttemptDto {
 /** The event to one endpoint. */
 export class EventDeliveryDto {
   endpoint_id: string;
+  /** pending (being tried), delivered (a 2xx came back) or failed (every retry failed). @example delivered */
   @ApiProperty({ enum: DELIVERY_STATES, enumName: 'DeliveryState' })
   state: DeliveryState;
   delivered_at: Date | null;
@@ -88,6 +89,7 @@ export class EventDataDto {
 export class EventPayloadDto {
   /** @example "evt_0b8e1f7c2d4a4e6f8a9b0c1d2e3f4a5b" */
   id: string;
+  /** What happened. @example call.completed */
   @ApiProperty({ enum: EVENT_TYPES, enumName: 'EventType' })
   type: EventType;
   /** When the change happened. */
@@ -99,6 +101,7 @@ export class EventPayloadDto {
 export class EventDto {
   /** @example "evt_0b8e1f7c2d4a4e6f8a9b0c1d2e3f4a5b" */
   id: string;
+  /** What happened. @example call.completed */
   @ApiProperty({ enum: EVENT_TYPES, enumName: 'EventType' })
   type: EventType;
   /** call, message, phone_number, recording or opt_out. */

@@ -51,7 +51,11 @@ describe('openapi.yaml for client generators', () => {
     // every other mention is a reference, not a copy
     const inlineCopies = schemasWhere((n) => Array.isArray(n.enum) && n.enum.includes('outbound') && n.enum.length === 2);
     expect(inlineCopies).toEqual(['/components/schemas/Direction']);
-    expect(schemasWhere((n) => Array.isArray(n.enum) && n.enum.includes('no-answer'))).toEqual(['/components/schemas/CallStatus']);
+    // an event's call outcome is its own enum (it adds voicemail)
+    expect(schemasWhere((n) => Array.isArray(n.enum) && n.enum.includes('no-answer'))).toEqual([
+      '/components/schemas/CallOutcome',
+      '/components/schemas/CallStatus',
+    ]);
   });
 
   it('types since and until as date-times, with no filter example that Swagger UI would prefill', () => {
