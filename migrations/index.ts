@@ -10,6 +10,7 @@ import { UsageDailyRollups1796185454456 } from './1796185454456-usage-daily-roll
 import { OneTimelineEntryPerStatus1796186903388 } from './1796186903388-one-timeline-entry-per-status';
 import { HangupRequests1796626867808 } from './1796626867808-hangup-requests';
 import { CallReports1796626867809 } from './1796626867809-call-reports';
+import { PlatformEvents1796627815674 } from './1796627815674-platform-events';
 import { PurchaseIntents1796628097049 } from './1796628097049-purchase-intents';
 import { HangupRequestedBy1796628097050 } from './1796628097050-hangup-requested-by';
 import { DailyRollupState1796628635913 } from './1796628635913-daily-rollup-state';
@@ -27,6 +28,7 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   OneTimelineEntryPerStatus1796186903388,
   HangupRequests1796626867808,
   CallReports1796626867809,
+  PlatformEvents1796627815674,
   PurchaseIntents1796628097049,
   HangupRequestedBy1796628097050,
   DailyRollupState1796628635913,

@@ -9,6 +9,7 @@ import { AllExceptionsFilter, DEPENDENCY_FAILURE_MAPPER, type DependencyFailureM
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './db/database.module';
+import { EventsModule } from './events/events.module';
 import { databaseUnavailableError } from './db/postgres-errors';
 import { HealthModule } from './health/health.module';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
@@ -40,6 +41,7 @@ export class AppModule {
         RecordingsModule,
         SmsModule,
         WebhooksModule,
+        EventsModule,
         BillingModule,
         HealthModule,
       ],

@@ -18,6 +18,9 @@ const PLUGIN_METADATA_FACTORY = '_OPENAPI_METADATA_FACTORY';
 const TAG_DESCRIPTIONS: Record<string, string> = {
   billing: 'Account balance and usage statistics',
   calls: 'Outbound calls: place, follow, list and hang up',
+  events:
+    'Platform events: register endpoints, then each event is POSTed to them as an EventPayloadDto, signed as Standard Webhooks ' +
+    'defines (webhook-id = the event id, webhook-timestamp, webhook-signature), retried with backoff for about a day; list and replay them',
   health: 'Service health (database and Twilio reachability)',
   numbers: 'Twilio phone numbers: search, buy, list and release',
   sms: 'Outbound SMS: send, follow and list',

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, In, Repository } from 'typeorm';
 import { Cursor, Page, keysetPage } from '../common/cursor';
+import { RecordChangedListener, RecordChangedListeners } from '../common/record-changed.listeners';
 import { INTENT_STATUSES, isIntentStatus } from '../common/intent-status';
 import { BACKOFF_SINCE_CREATED, cappedBackoffSinceCreated, claimRows } from '../db/claim-rows';
 import { DailyRollup, refreshDailyRollup, rolledUpParams, rolledUpRowsSql, rollupRefreshedAt } from '../db/daily-rollup';
@@ -14,7 +15,7 @@ import {
 } from '../db/reconcile-failures';
 import { entityOfRow } from '../db/entity-of-row';
 import { isUniqueViolation } from '../db/postgres-errors';
-import { ApplyGuard, GuardedApplier, GuardedApply, StatusChangeListener } from '../db/guarded-apply';
+import { ApplyGuard, GuardedApplier, GuardedApply } from '../db/guarded-apply';
 import { StatusEventSource, TimelineService, timelineUpsertSql } from '../timeline/timeline.service';
 import { CALL_STATUSES, CallStatus, Direction, TERMINAL_CALL_STATUSES } from '../twilio/twilio.types';
 import { CallObservation } from './call-observation';
@@ -198,11 +199,14 @@ export class CallRecordRepository {
     this.applier = new GuardedApplier(repo.manager, repo.metadata, APPLY_PARTS);
   }
 
+  private readonly statusChanged = new RecordChangedListeners<CallRecordEntity>();
+
   async insert(data: Partial<CallRecordEntity>, source: StatusEventSource = 'api'): Promise<CallRecordEntity> {
     return this.repo.manager.transaction(async (tx) => {
       const saved = await tx.getRepository(CallRecordEntity).save(tx.getRepository(CallRecordEntity).create(data));
       if (saved.sid && !isIntentStatus(saved.status)) {
         await this.recordStatus(tx, saved.sid, saved.status, -1, source, saved.createdAt, saved.errorCode);
+        await this.statusChanged.notify(tx, saved, null);
       }
       return saved;
     });
@@ -239,7 +243,7 @@ export class CallRecordRepository {
    */
   async completeFreshIntent(id: string, sid: string, seen: CallObservation, source: StatusEventSource): Promise<CallRecordEntity | null> {
     if (!seen.status) return null;
-    const rows = await this.repo.query<Record<string, unknown>[]>(COMPLETE_FRESH_INTENT_SQL, [
+    const params = [
       id,
       sid,
       seen.status,
@@ -255,8 +259,19 @@ export class CallRecordRepository {
       INTENT_STATUSES,
       source,
       seen.occurredAt ?? new Date(),
-    ]);
-    return rows.length ? entityOfRow(this.repo, rows[0]) : null;
+    ];
+    if (this.statusChanged.empty) {
+      const rows = await this.repo.query<Record<string, unknown>[]>(COMPLETE_FRESH_INTENT_SQL, params);
+      return rows.length ? entityOfRow(this.repo, rows[0]) : null;
+    }
+    // the intent leaves its intent status here: listeners (the events outbox) see it in the same transaction
+    return this.repo.manager.transaction(async (tx) => {
+      const rows = await tx.query<Record<string, unknown>[]>(COMPLETE_FRESH_INTENT_SQL, params);
+      if (!rows.length) return null;
+      const record = entityOfRow(this.repo, rows[0]);
+      await this.statusChanged.notify(tx, record, 'initiating');
+      return record;
+    });
   }
 
   findById(id: string): Promise<CallRecordEntity | null> {
@@ -382,8 +397,15 @@ export class CallRecordRepository {
     return this.applier.apply(applyValues(sid, recordId, seen, source), guard);
   }
 
-  onStatusChanged(listener: StatusChangeListener<CallRecordEntity>): void {
-    this.applier.onStatusChanged(listener);
+  /**
+   * Runs `listener` in the transaction of every status change: a record stored with a sid, and an
+   * apply that moved the status (see GuardedApplier).
+   */
+  onStatusChanged(listener: RecordChangedListener<CallRecordEntity>): void {
+    this.statusChanged.add(listener);
+    this.applier.onStatusChanged(async (tx, change) => {
+      if (change.record) await listener(tx, change.record, change.previousStatus);
+    });
   }
 
   /** Counts one more reconciliation failure about the record in a row; set aside at `maxFailures`. */

@@ -2,9 +2,11 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { GuardrailsModule } from '../guardrails/guardrails.module';
 import { SmsModule } from '../sms/sms.module';
+import { EventsModule } from '../events/events.module';
 import { TimelineModule } from '../timeline/timeline.module';
 import { TwilioModule } from '../twilio/twilio.module';
 import { CallDailyStatsEntity } from './call-daily-stats.entity';
+import { CallEvents } from './call-events';
 import { CallGuardrailsMeter } from './call-guardrails.meter';
 import { CallRecordEntity } from './call-record.entity';
 import { CallRecordRepository } from './call-record.repository';
@@ -29,6 +31,7 @@ import { CallMetrics } from './call-metrics';
     IdempotencyModule,
     TypeOrmModule.forFeature([CallRecordEntity, CallDailyStatsEntity, RecordingEntity]),
     TimelineModule,
+    EventsModule,
     TwilioModule,
     SmsModule,
     GuardrailsModule,
@@ -44,6 +47,7 @@ import { CallMetrics } from './call-metrics';
     CallReportsService,
     CallGuardrailsMeter,
     CallMetrics,
+    CallEvents,
   ],
   exports: [CallRecordsService, CallReportsService],
 })

@@ -181,6 +181,28 @@ export interface AppConfig {
     authFailures: number;
     authFailureWindowSeconds: number;
   };
+  events: {
+    /** Event endpoints may be private, loopback or link-local addresses (tests, a receiver on the same host). */
+    allowPrivateUrls: boolean;
+    /** After a secret rotation, the old secret keeps signing for this long. */
+    secretOverlapSeconds: number;
+    /** One delivery attempt gives up after this long. */
+    deliveryTimeoutMs: number;
+    /** Wait before the first retry; pg-boss doubles it with each retry, with jitter. */
+    retryDelaySeconds: number;
+    /** Retries after the first attempt; then the delivery is failed. */
+    retryLimit: number;
+    /** An endpoint whose attempts all failed for this long is disabled. */
+    disableAfterHours: number;
+    /** ...or after this many failed attempts in a row. */
+    disableAfterFailures: number;
+    /** How often each instance moves committed events into delivery jobs. */
+    relayIntervalMs: number;
+    /** How often an idle worker asks for jobs (pg-boss polling, at least 0.5 s). */
+    pollingIntervalSeconds: number;
+    /** Deliveries one instance attempts at once. */
+    concurrency: number;
+  };
   idempotency: {
     /** How long a key and its saved answer are kept; after that the same key counts as new. */
     ttlSeconds: number;
@@ -540,6 +562,18 @@ export function loadConfig(env: Env = readEnvFiles()): AppConfig {
       windowSeconds: r.int('RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86400),
       authFailures: r.int('AUTH_FAILURE_LIMIT', 20, 1, 1_000_000),
       authFailureWindowSeconds: r.int('AUTH_FAILURE_WINDOW_SECONDS', 60, 1, 86400),
+    },
+    events: {
+      allowPrivateUrls: r.bool('ALLOW_PRIVATE_WEBHOOK_URLS', false),
+      secretOverlapSeconds: r.int('EVENT_SECRET_OVERLAP_SECONDS', 86400, 0, 30 * 86400),
+      deliveryTimeoutMs: r.int('EVENT_DELIVERY_TIMEOUT_MS', 10_000, 100, 120_000),
+      retryDelaySeconds: r.int('EVENT_RETRY_DELAY_SECONDS', 30, 1, 86400),
+      retryLimit: r.int('EVENT_RETRY_LIMIT', 11, 0, 100),
+      disableAfterHours: r.number('EVENT_ENDPOINT_DISABLE_AFTER_HOURS', 24, 0),
+      disableAfterFailures: r.int('EVENT_ENDPOINT_DISABLE_AFTER_FAILURES', 100, 1, 1_000_000),
+      relayIntervalMs: r.int('EVENT_RELAY_INTERVAL_MS', 250, 10, 60_000),
+      pollingIntervalSeconds: r.number('EVENT_POLLING_INTERVAL_SECONDS', 0.5, 0.5),
+      concurrency: r.int('EVENT_DELIVERY_CONCURRENCY', 20, 1, 500),
     },
     idempotency: {
       ttlSeconds: r.int('IDEMPOTENCY_TTL_SECONDS', 86400, 1, 2_592_000),

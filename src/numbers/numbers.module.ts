@@ -1,8 +1,10 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { EventsModule } from '../events/events.module';
 import { GuardrailsModule } from '../guardrails/guardrails.module';
 import { IdempotencyModule } from '../idempotency/idempotency.module';
 import { TwilioModule } from '../twilio/twilio.module';
+import { NumberEvents } from './number-events';
 import { NumberGuardrailsMeter } from './number-guardrails.meter';
 import { NumbersController } from './numbers.controller';
 import { NumbersService } from './numbers.service';
@@ -12,9 +14,9 @@ import { PhoneNumberRepository } from './phone-number.repository';
 
 /** Twilio phone numbers: search, buy, list, update, release; owns the numbers we hold. */
 @Module({
-  imports: [TypeOrmModule.forFeature([PhoneNumberEntity]), TwilioModule, GuardrailsModule, IdempotencyModule],
+  imports: [TypeOrmModule.forFeature([PhoneNumberEntity]), TwilioModule, GuardrailsModule, IdempotencyModule, EventsModule],
   controllers: [NumbersController],
-  providers: [PhoneNumberRepository, NumbersService, NumbersSyncService, NumberGuardrailsMeter],
+  providers: [PhoneNumberRepository, NumbersService, NumbersSyncService, NumberGuardrailsMeter, NumberEvents],
   exports: [NumbersService],
 })
 export class NumbersModule {}

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, IsNull, MoreThanOrEqual, Not, Repository } from 'typeorm';
+import { RecordChangedListener, RecordChangedListeners } from '../common/record-changed.listeners';
 import { isUniqueViolation } from '../db/postgres-errors';
 import { NumberStatus, UNRESOLVED_PURCHASE_STATUSES } from './number-status';
 import { PhoneNumberEntity } from './phone-number.entity';
@@ -10,7 +11,17 @@ const HOLDING_STATUSES: NumberStatus[] = [...UNRESOLVED_PURCHASE_STATUSES, 'acti
 
 @Injectable()
 export class PhoneNumberRepository {
+  private readonly changed = new RecordChangedListeners<PhoneNumberEntity>();
+
   constructor(@InjectRepository(PhoneNumberEntity) private readonly repo: Repository<PhoneNumberEntity>) {}
+
+  /**
+   * Runs `listener` in the transaction that completes a purchase (previous null: the number is now
+   * ours) or releases a number (previous 'active').
+   */
+  onChanged(listener: RecordChangedListener<PhoneNumberEntity>): void {
+    this.changed.add(listener);
+  }
 
   /**
    * Stores a purchase before Twilio is asked (status `purchasing`, no sid); null when the number is
@@ -59,9 +70,13 @@ export class PhoneNumberRepository {
    * null when it already has another sid or is gone. Throws when the write fails.
    */
   async completeIntent(id: string, owned: Partial<PhoneNumberEntity> & { sid: string }): Promise<PhoneNumberEntity | null> {
-    await this.repo.update({ id, sid: IsNull() }, { ...owned, status: 'active', releasedAt: null });
-    const row = await this.findById(id);
-    return row?.sid === owned.sid ? row : null;
+    return this.repo.manager.transaction(async (tx) => {
+      const numbers = tx.getRepository(PhoneNumberEntity);
+      const result = await numbers.update({ id, sid: IsNull() }, { ...owned, status: 'active', releasedAt: null });
+      const row = await numbers.findOne({ where: { id } });
+      if (row && (result.affected ?? 0) > 0) await this.changed.notify(tx, row, null);
+      return row?.sid === owned.sid ? row : null;
+    });
   }
 
   /** Twilio surely bought nothing: the intent goes away. */
@@ -81,7 +96,15 @@ export class PhoneNumberRepository {
   }
 
   async markReleased(sid: string, at: Date): Promise<void> {
-    await this.repo.update({ sid, status: 'active' }, { status: 'released', releasedAt: at });
+    await this.repo.manager.transaction(async (tx) => {
+      const [rows] = await tx.query<[{ id: string }[], number]>(
+        `UPDATE phone_numbers SET status = 'released', released_at = $2, updated_at = now() WHERE sid = $1 AND status = 'active' RETURNING id`,
+        [sid, at],
+      );
+      for (const { id } of rows) {
+        await this.changed.notify(tx, await tx.getRepository(PhoneNumberEntity).findOneOrFail({ where: { id } }), 'active');
+      }
+    });
   }
 
   async update(sid: string, patch: Partial<PhoneNumberEntity>): Promise<void> {

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, In, Repository } from 'typeorm';
 import { Cursor, Page, keysetPage } from '../common/cursor';
+import { RecordChangedListener, RecordChangedListeners } from '../common/record-changed.listeners';
 import { INTENT_STATUSES, isIntentStatus } from '../common/intent-status';
 import { BACKOFF_SINCE_CREATED, claimRows } from '../db/claim-rows';
 import { DailyRollup, refreshDailyRollup, rolledUpParams, rolledUpRowsSql, rollupRefreshedAt } from '../db/daily-rollup';
@@ -14,7 +15,7 @@ import {
 } from '../db/reconcile-failures';
 import { entityOfRow } from '../db/entity-of-row';
 import { isUniqueViolation } from '../db/postgres-errors';
-import { ApplyGuard, GuardedApplier, GuardedApply, StatusChangeListener } from '../db/guarded-apply';
+import { ApplyGuard, GuardedApplier, GuardedApply } from '../db/guarded-apply';
 import { StatusEventSource, TimelineService, timelineUpsertSql } from '../timeline/timeline.service';
 import { Direction, MessageStatus, TERMINAL_MESSAGE_STATUSES } from '../twilio/twilio.types';
 import { MessageRecordEntity, MessageRecordStatus } from './message-record.entity';
@@ -178,11 +179,14 @@ export class MessageRecordRepository {
     this.applier = new GuardedApplier(repo.manager, repo.metadata, APPLY_PARTS);
   }
 
+  private readonly statusChanged = new RecordChangedListeners<MessageRecordEntity>();
+
   async insert(data: Partial<MessageRecordEntity>, source: StatusEventSource = 'api'): Promise<MessageRecordEntity> {
     return this.repo.manager.transaction(async (tx) => {
       const saved = await tx.getRepository(MessageRecordEntity).save(tx.getRepository(MessageRecordEntity).create(data));
       if (saved.sid && !isIntentStatus(saved.status)) {
         await this.recordStatus(tx, saved.sid, saved.status, source, saved.createdAt, saved.errorCode);
+        await this.statusChanged.notify(tx, saved, null);
       }
       return saved;
     });
@@ -236,7 +240,7 @@ export class MessageRecordRepository {
     source: StatusEventSource,
   ): Promise<MessageRecordEntity | null> {
     if (!seen.status) return null;
-    const rows = await this.repo.query<Record<string, unknown>[]>(COMPLETE_FRESH_INTENT_SQL, [
+    const params = [
       id,
       sid,
       seen.status,
@@ -250,8 +254,19 @@ export class MessageRecordRepository {
       INTENT_STATUSES,
       source,
       seen.occurredAt ?? new Date(),
-    ]);
-    return rows.length ? entityOfRow(this.repo, rows[0]) : null;
+    ];
+    if (this.statusChanged.empty) {
+      const rows = await this.repo.query<Record<string, unknown>[]>(COMPLETE_FRESH_INTENT_SQL, params);
+      return rows.length ? entityOfRow(this.repo, rows[0]) : null;
+    }
+    // the intent leaves its intent status here: listeners (the events outbox) see it in the same transaction
+    return this.repo.manager.transaction(async (tx) => {
+      const rows = await tx.query<Record<string, unknown>[]>(COMPLETE_FRESH_INTENT_SQL, params);
+      if (!rows.length) return null;
+      const record = entityOfRow(this.repo, rows[0]);
+      await this.statusChanged.notify(tx, record, 'initiating');
+      return record;
+    });
   }
 
   findById(id: string): Promise<MessageRecordEntity | null> {
@@ -348,8 +363,15 @@ export class MessageRecordRepository {
     return this.applier.apply(applyValues(sid, recordId, seen, source), guard);
   }
 
-  onStatusChanged(listener: StatusChangeListener<MessageRecordEntity>): void {
-    this.applier.onStatusChanged(listener);
+  /**
+   * Runs `listener` in the transaction of every status change: a record stored with a sid, and an
+   * apply that moved the status (see GuardedApplier).
+   */
+  onStatusChanged(listener: RecordChangedListener<MessageRecordEntity>): void {
+    this.statusChanged.add(listener);
+    this.applier.onStatusChanged(async (tx, change) => {
+      if (change.record) await listener(tx, change.record, change.previousStatus);
+    });
   }
 
   /** Counts one more reconciliation failure about the record in a row; set aside at `maxFailures`. */

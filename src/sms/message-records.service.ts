@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { UnresolvedIntent } from '../common/intent';
 import { RecordStoredListener, RecordStoredListeners } from '../common/record-stored.listeners';
-import type { ApplyGuard, GuardedApply, StatusChangeListener } from '../db/guarded-apply';
+import type { RecordChangedListener } from '../common/record-changed.listeners';
+import type { ApplyGuard, GuardedApply } from '../db/guarded-apply';
 import type { ReconcileFailure, SetAsideRecords } from '../db/reconcile-failures';
 import type { StatusEventSource } from '../timeline/timeline.service';
 import { MessageSnapshot, MessageStatus } from '../twilio/twilio.types';
@@ -121,7 +122,7 @@ export class MessageRecordsService {
    * Runs `listener` in the transaction of every apply that moves a message's status (callbacks, API
    * answers, refreshes, reconciliation), with the record after the change and its previous status.
    */
-  onStatusChanged(listener: StatusChangeListener<MessageRecordEntity>): void {
+  onStatusChanged(listener: RecordChangedListener<MessageRecordEntity>): void {
     this.messages.onStatusChanged(listener);
   }
 

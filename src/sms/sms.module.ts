@@ -1,9 +1,11 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { GuardrailsModule } from '../guardrails/guardrails.module';
+import { EventsModule } from '../events/events.module';
 import { TimelineModule } from '../timeline/timeline.module';
 import { TwilioModule } from '../twilio/twilio.module';
 import { MessageDailyStatsEntity } from './message-daily-stats.entity';
+import { MessageEvents } from './message-events';
 import { MessageGuardrailsMeter } from './message-guardrails.meter';
 import { MessageRecordEntity } from './message-record.entity';
 import { MessageRecordRepository } from './message-record.repository';
@@ -23,11 +25,20 @@ import { IdempotencyModule } from '../idempotency/idempotency.module';
     IdempotencyModule,
     TypeOrmModule.forFeature([MessageRecordEntity, MessageDailyStatsEntity, OptOutEntity]),
     TimelineModule,
+    EventsModule,
     TwilioModule,
     GuardrailsModule,
   ],
   controllers: [SmsController],
-  providers: [MessageRecordRepository, OptOutRepository, SmsService, MessageRecordsService, OptOutsService, MessageGuardrailsMeter],
+  providers: [
+    MessageRecordRepository,
+    OptOutRepository,
+    SmsService,
+    MessageRecordsService,
+    OptOutsService,
+    MessageGuardrailsMeter,
+    MessageEvents,
+  ],
   exports: [MessageRecordsService, OptOutsService],
 })
 export class SmsModule {}

@@ -51,7 +51,7 @@ describe('openapi.yaml for client generators', () => {
     // every other mention is a reference, not a copy
     const inlineCopies = schemasWhere((n) => Array.isArray(n.enum) && n.enum.includes('outbound') && n.enum.length === 2);
     expect(inlineCopies).toEqual(['/components/schemas/Direction']);
-    // CallOutcome is a report's own enum (completed, busy, no-answer, ..., voicemail), not a copy of CallStatus
+    // CallOutcome is its own enum (completed, busy, no-answer, ..., voicemail), used by reports and events, not a copy of CallStatus
     expect(schemasWhere((n) => Array.isArray(n.enum) && n.enum.includes('no-answer'))).toEqual([
       '/components/schemas/CallOutcome',
       '/components/schemas/CallStatus',

@@ -235,7 +235,7 @@ describe('spec-driven fuzzing', () => {
   });
 
   it.each(FIXED_EXAMPLES)('fixed example: $name', async ({ req, field, sub }) => {
-    const op = operations.find((o) => o.method === req.method && fillPath(o.path, { sid: 'x' }) === req.path);
+    const op = operations.find((o) => o.method === req.method && fillPath(o.path, { sid: 'x', id: 'x' }) === req.path);
     const before = await rowCounts(t);
     const token = sub
       ? jwt.sign({ sub, permissions: ADMIN }, TEST_JWT_SECRET, { algorithm: 'HS256', expiresIn: '1h' })

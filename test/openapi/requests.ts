@@ -104,6 +104,23 @@ export class Fixtures {
     return bought.sid;
   }
 
+  /** An event endpoint, disabled so that nothing is delivered in the background. */
+  async eventEndpoint(): Promise<string> {
+    const created = await this.must({
+      method: 'POST',
+      path: '/api/phone/event-endpoints',
+      body: { url: 'https://example.com/hooks', event_types: ['*'], enabled: false },
+    });
+    return created.id;
+  }
+
+  /** An event: placing a call records call.initiated with it. */
+  async event(): Promise<string> {
+    await this.activeCall();
+    const listed = await this.must({ method: 'GET', path: '/api/phone/events', query: { limit: 1 } });
+    return (listed.events as { id: string }[])[0].id;
+  }
+
   /**
    * A live resource for a SID path parameter, or undefined. The kind comes from the documented
    * example (CA..., SM..., PN...), else from the one SID prefix the pattern accepts.
@@ -116,6 +133,8 @@ export class Fixtures {
       PN: () => this.ownedNumber(),
       RE: () => this.recording(),
     };
+    if (schema.format === 'uuid') return this.eventEndpoint();
+    if (schema.pattern?.includes('evt_')) return this.event();
     const re = schema.pattern ? new RegExp(schema.pattern) : null;
     const example = typeof schema.example === 'string' ? schema.example : '';
     const fromExample = /^[A-Z]{2}[0-9a-fA-F]{32}$/.test(example) ? example.slice(0, 2) : undefined;

@@ -163,10 +163,10 @@ describe('a status callback is kept, applied and entered in the timeline by one 
   it('runs a status-change listener in the transaction of the apply, only when the status moves', async () => {
     const changes: [string | null, string][] = [];
     let refuse = false;
-    t.app.get(CallRecordsService).onStatusChanged(async (tx, change) => {
+    t.app.get(CallRecordsService).onStatusChanged(async (tx, record, previousStatus) => {
       // the listener's own statements see the change: they run in the apply's transaction
-      const [row] = await tx.query<{ status: string }[]>('SELECT status FROM call_records WHERE id = $1', [change.record!.id]);
-      changes.push([change.previousStatus, row.status]);
+      const [row] = await tx.query<{ status: string }[]>('SELECT status FROM call_records WHERE id = $1', [record.id]);
+      changes.push([previousStatus, row.status]);
       if (refuse) throw new Error('listener refused');
     });
     const sid = await storedCall();

@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { GetBalanceData, GetBalanceErrors, GetBalanceResponses, GetCallData, GetCallErrors, GetCallHistoryData, GetCallHistoryErrors, GetCallHistoryResponses, GetCallReportData, GetCallReportErrors, GetCallReportResponses, GetCallResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetLivenessData, GetLivenessErrors, GetLivenessResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetRecordingAudioData, GetRecordingAudioErrors, GetRecordingAudioResponses, GetSmsData, GetSmsErrors, GetSmsHistoryData, GetSmsHistoryErrors, GetSmsHistoryResponses, GetSmsResponses, GetStatsData, GetStatsErrors, GetStatsResponses, HangupCallData, HangupCallErrors, HangupCallResponses, ListCallRecordingsData, ListCallRecordingsErrors, ListCallRecordingsResponses, ListNumbersData, ListNumbersErrors, ListNumbersResponses, PlaceCallData, PlaceCallErrors, PlaceCallResponses, PurchaseNumberData, PurchaseNumberErrors, PurchaseNumberResponses, ReleaseNumberData, ReleaseNumberErrors, ReleaseNumberResponses, SearchNumbersData, SearchNumbersErrors, SearchNumbersResponses, SendSmsData, SendSmsErrors, SendSmsResponses, UpdateNumberData, UpdateNumberErrors, UpdateNumberResponses } from './types.gen.js';
+import type { CreateEventEndpointData, CreateEventEndpointErrors, CreateEventEndpointResponses, DeleteEventEndpointData, DeleteEventEndpointErrors, DeleteEventEndpointResponses, GetBalanceData, GetBalanceErrors, GetBalanceResponses, GetCallData, GetCallErrors, GetCallHistoryData, GetCallHistoryErrors, GetCallHistoryResponses, GetCallReportData, GetCallReportErrors, GetCallReportResponses, GetCallResponses, GetEventData, GetEventEndpointData, GetEventEndpointErrors, GetEventEndpointResponses, GetEventErrors, GetEventResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetLivenessData, GetLivenessErrors, GetLivenessResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetRecordingAudioData, GetRecordingAudioErrors, GetRecordingAudioResponses, GetSmsData, GetSmsErrors, GetSmsHistoryData, GetSmsHistoryErrors, GetSmsHistoryResponses, GetSmsResponses, GetStatsData, GetStatsErrors, GetStatsResponses, HangupCallData, HangupCallErrors, HangupCallResponses, ListCallRecordingsData, ListCallRecordingsErrors, ListCallRecordingsResponses, ListEventEndpointsData, ListEventEndpointsErrors, ListEventEndpointsResponses, ListEventsData, ListEventsErrors, ListEventsResponses, ListNumbersData, ListNumbersErrors, ListNumbersResponses, PlaceCallData, PlaceCallErrors, PlaceCallResponses, PurchaseNumberData, PurchaseNumberErrors, PurchaseNumberResponses, ReleaseNumberData, ReleaseNumberErrors, ReleaseNumberResponses, ReplayEventData, ReplayEventErrors, ReplayEventResponses, RotateEventEndpointSecretData, RotateEventEndpointSecretErrors, RotateEventEndpointSecretResponses, SearchNumbersData, SearchNumbersErrors, SearchNumbersResponses, SendSmsData, SendSmsErrors, SendSmsResponses, UpdateEventEndpointData, UpdateEventEndpointErrors, UpdateEventEndpointResponses, UpdateNumberData, UpdateNumberErrors, UpdateNumberResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -84,6 +84,96 @@ export const listCallRecordings = <ThrowOnError extends boolean = false>(options
 export const getCallReport = <ThrowOnError extends boolean = false>(options: Options<GetCallReportData, ThrowOnError>) => (options.client ?? client).get<GetCallReportResponses, GetCallReportErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/phone/calls/{sid}/report',
+    ...options
+});
+
+/**
+ * The registered event endpoints.
+ */
+export const listEventEndpoints = <ThrowOnError extends boolean = false>(options?: Options<ListEventEndpointsData, ThrowOnError>) => (options?.client ?? client).get<ListEventEndpointsResponses, ListEventEndpointsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/phone/event-endpoints',
+    ...options
+});
+
+/**
+ * Register a URL to receive signed events; the answer holds its secret, shown only here and on rotation.
+ */
+export const createEventEndpoint = <ThrowOnError extends boolean = false>(options: Options<CreateEventEndpointData, ThrowOnError>) => (options.client ?? client).post<CreateEventEndpointResponses, CreateEventEndpointErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/phone/event-endpoints',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Remove an endpoint (answered as it was); nothing more is sent to it.
+ */
+export const deleteEventEndpoint = <ThrowOnError extends boolean = false>(options: Options<DeleteEventEndpointData, ThrowOnError>) => (options.client ?? client).delete<DeleteEventEndpointResponses, DeleteEventEndpointErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/phone/event-endpoints/{id}',
+    ...options
+});
+
+/**
+ * One event endpoint.
+ */
+export const getEventEndpoint = <ThrowOnError extends boolean = false>(options: Options<GetEventEndpointData, ThrowOnError>) => (options.client ?? client).get<GetEventEndpointResponses, GetEventEndpointErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/phone/event-endpoints/{id}',
+    ...options
+});
+
+/**
+ * Change an endpoint's URL, event types, description, or enable/disable it.
+ */
+export const updateEventEndpoint = <ThrowOnError extends boolean = false>(options: Options<UpdateEventEndpointData, ThrowOnError>) => (options.client ?? client).patch<UpdateEventEndpointResponses, UpdateEventEndpointErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/phone/event-endpoints/{id}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * A new signing secret. The previous one keeps signing too (a second signature in
+ * `webhook-signature`) until `previous_secret_expires_at`, so receivers can switch without losing events.
+ */
+export const rotateEventEndpointSecret = <ThrowOnError extends boolean = false>(options: Options<RotateEventEndpointSecretData, ThrowOnError>) => (options.client ?? client).post<RotateEventEndpointSecretResponses, RotateEventEndpointSecretErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/phone/event-endpoints/{id}/rotate-secret',
+    ...options
+});
+
+/**
+ * The events the service recorded, newest first, each with its deliveries and their attempts.
+ */
+export const listEvents = <ThrowOnError extends boolean = false>(options?: Options<ListEventsData, ThrowOnError>) => (options?.client ?? client).get<ListEventsResponses, ListEventsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/phone/events',
+    ...options
+});
+
+/**
+ * One event with its deliveries and their attempts.
+ */
+export const getEvent = <ThrowOnError extends boolean = false>(options: Options<GetEventData, ThrowOnError>) => (options.client ?? client).get<GetEventResponses, GetEventErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/phone/events/{id}',
+    ...options
+});
+
+/**
+ * Send the event again to the enabled endpoints that want it: same event id (webhook-id), new attempts.
+ */
+export const replayEvent = <ThrowOnError extends boolean = false>(options: Options<ReplayEventData, ThrowOnError>) => (options.client ?? client).post<ReplayEventResponses, ReplayEventErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/phone/events/{id}/replay',
     ...options
 });
 

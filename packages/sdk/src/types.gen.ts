@@ -44,6 +44,25 @@ export type UpdateNumberDto = {
     webhook_url?: string;
 };
 
+export type UpdateEventEndpointDto = {
+    /**
+     * New description.
+     */
+    description?: string;
+    /**
+     * Enable or disable deliveries; enabling clears the reason the service disabled it.
+     */
+    enabled?: boolean;
+    /**
+     * New event types, or `["*"]`.
+     */
+    event_types?: Array<string>;
+    /**
+     * New URL (same rules as on creation).
+     */
+    url?: string;
+};
+
 export type TwilioHealthDto = {
     /**
      * The account's status at Twilio (`active`, `suspended`, `closed`); null when unknown.
@@ -750,6 +769,159 @@ export type DatabaseHealthDto = {
     status: ProbeStatus;
 };
 
+/**
+ * What happened.
+ */
+export type EventType = 'call.initiated' | 'call.ringing' | 'call.answered' | 'call.completed' | 'call.recording.ready' | 'call.report.ready' | 'sms.sent' | 'sms.delivered' | 'sms.failed' | 'sms.received' | 'number.purchased' | 'number.released' | 'opt_out.changed';
+
+export type EventReplayDto = {
+    /**
+     * The endpoints the event is being sent to again.
+     */
+    endpoint_ids: Array<string>;
+    id: string;
+};
+
+export type EventPayloadDto = {
+    /**
+     * When the change happened.
+     */
+    created_at: string;
+    data: EventDataDto;
+    id: string;
+    /**
+     * What happened.
+     */
+    type: EventType;
+};
+
+/**
+ * How the call ended: Twilio's terminal status, or `voicemail` for a completed call answered by a
+ * machine (machine detection on). Null while the call is in flight.
+ */
+export type CallOutcome = 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled' | 'voicemail';
+
+export type EventDataDto = {
+    /**
+     * The call, message, phone number, recording or opt-out, as the API returns it.
+     */
+    object: {
+        [key: string]: unknown;
+    };
+    /**
+     * How the call ended (call.completed only).
+     */
+    outcome?: CallOutcome;
+};
+
+export type EventListDto = {
+    events: Array<EventDto>;
+    /**
+     * Pass as `cursor` for the next (older) page; null on the last page.
+     */
+    next_cursor: string | null;
+};
+
+export type DeliveryState = 'pending' | 'delivered' | 'failed';
+
+export type EventAttemptDto = {
+    attempted_at: string;
+    /**
+     * Why no answer came, or why it was not a success.
+     */
+    error: string | null;
+    latency_ms: number;
+    /**
+     * The first 500 bytes of the answer.
+     */
+    response_excerpt: string | null;
+    /**
+     * The endpoint's HTTP status; null when no answer came.
+     */
+    status_code: number | null;
+};
+
+export type EventDeliveryDto = {
+    attempts: Array<EventAttemptDto>;
+    delivered_at: string | null;
+    endpoint_id: string;
+    /**
+     * pending (being tried), delivered (a 2xx came back) or failed (every retry failed).
+     */
+    state: DeliveryState;
+};
+
+export type EventDto = {
+    created_at: string;
+    deliveries: Array<EventDeliveryDto>;
+    id: string;
+    /**
+     * Exactly the body each endpoint receives.
+     */
+    payload: EventPayloadDto;
+    resource_sid: string | null;
+    /**
+     * call, message, phone_number, recording or opt_out.
+     */
+    resource_type: string;
+    /**
+     * What happened.
+     */
+    type: EventType;
+};
+
+export type EventEndpointWithSecretDto = {
+    /**
+     * Failed attempts in a row since the last delivered one.
+     */
+    consecutive_failures: number;
+    created_at: string;
+    description: string | null;
+    /**
+     * Why the service disabled the endpoint (every delivery failing); null otherwise.
+     */
+    disabled_reason: string | null;
+    enabled: boolean;
+    event_types: Array<string>;
+    id: string;
+    /**
+     * Until when the secret before the last rotation still signs; null when it does not.
+     */
+    previous_secret_expires_at: string | null;
+    /**
+     * Standard Webhooks secret: verify each delivery's `webhook-signature` with it.
+     */
+    secret: string;
+    updated_at: string;
+    url: string;
+};
+
+export type EventEndpointListDto = {
+    endpoints: Array<EventEndpointDto>;
+};
+
+export type EventEndpointDto = {
+    /**
+     * Failed attempts in a row since the last delivered one.
+     */
+    consecutive_failures: number;
+    created_at: string;
+    description: string | null;
+    /**
+     * Why the service disabled the endpoint (every delivery failing); null otherwise.
+     */
+    disabled_reason: string | null;
+    enabled: boolean;
+    event_types: Array<string>;
+    id: string;
+    /**
+     * Until when the secret before the last rotation still signs; null when it does not.
+     */
+    previous_secret_expires_at: string | null;
+    updated_at: string;
+    url: string;
+};
+
 export type ErrorResponseDto = {
     /**
      * Stable machine-readable error code.
@@ -790,6 +962,25 @@ export type ErrorDetailDto = {
      * What is wrong with it.
      */
     message: string;
+};
+
+export type CreateEventEndpointDto = {
+    /**
+     * What the endpoint is for.
+     */
+    description?: string;
+    /**
+     * Whether events are sent to it (default true).
+     */
+    enabled?: boolean;
+    /**
+     * Event types to receive, or `["*"]` for all of them.
+     */
+    event_types: Array<string>;
+    /**
+     * Where events are POSTed: an http(s) URL on a public address.
+     */
+    url: string;
 };
 
 export type CallTranscriptEntryDto = {
@@ -986,12 +1177,6 @@ export type CallReportDto = {
     voice: string | null;
     workflow_id: string | null;
 };
-
-/**
- * How the call ended: Twilio's terminal status, or `voicemail` for a completed call answered by a
- * machine (machine detection on). Null while the call is in flight.
- */
-export type CallOutcome = 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled' | 'voicemail';
 
 /**
  * Who ended the call: `api` (our hangup endpoint, or a cancel through Twilio's API), `timeout` (nobody
@@ -1560,6 +1745,383 @@ export type GetCallReportResponses = {
 };
 
 export type GetCallReportResponse = GetCallReportResponses[keyof GetCallReportResponses];
+
+export type ListEventEndpointsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/phone/event-endpoints';
+};
+
+export type ListEventEndpointsErrors = {
+    /**
+     * Missing, expired or invalid bearer token
+     */
+    401: ErrorResponseDto;
+    /**
+     * The token lacks phone:admin
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
+};
+
+export type ListEventEndpointsError = ListEventEndpointsErrors[keyof ListEventEndpointsErrors];
+
+export type ListEventEndpointsResponses = {
+    200: EventEndpointListDto;
+};
+
+export type ListEventEndpointsResponse = ListEventEndpointsResponses[keyof ListEventEndpointsResponses];
+
+export type CreateEventEndpointData = {
+    body: CreateEventEndpointDto;
+    path?: never;
+    query?: never;
+    url: '/api/phone/event-endpoints';
+};
+
+export type CreateEventEndpointErrors = {
+    /**
+     * Invalid URL (not http(s), or a private address) or unknown event type
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, expired or invalid bearer token
+     */
+    401: ErrorResponseDto;
+    /**
+     * The token lacks phone:admin
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
+};
+
+export type CreateEventEndpointError = CreateEventEndpointErrors[keyof CreateEventEndpointErrors];
+
+export type CreateEventEndpointResponses = {
+    201: EventEndpointWithSecretDto;
+};
+
+export type CreateEventEndpointResponse = CreateEventEndpointResponses[keyof CreateEventEndpointResponses];
+
+export type DeleteEventEndpointData = {
+    body?: never;
+    path: {
+        /**
+         * The endpoint's id.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/api/phone/event-endpoints/{id}';
+};
+
+export type DeleteEventEndpointErrors = {
+    /**
+     * Not an endpoint id
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, expired or invalid bearer token
+     */
+    401: ErrorResponseDto;
+    /**
+     * The token lacks phone:admin
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such endpoint
+     */
+    404: ErrorResponseDto;
+    /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
+};
+
+export type DeleteEventEndpointError = DeleteEventEndpointErrors[keyof DeleteEventEndpointErrors];
+
+export type DeleteEventEndpointResponses = {
+    200: EventEndpointDto;
+};
+
+export type DeleteEventEndpointResponse = DeleteEventEndpointResponses[keyof DeleteEventEndpointResponses];
+
+export type GetEventEndpointData = {
+    body?: never;
+    path: {
+        /**
+         * The endpoint's id.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/api/phone/event-endpoints/{id}';
+};
+
+export type GetEventEndpointErrors = {
+    /**
+     * Not an endpoint id
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, expired or invalid bearer token
+     */
+    401: ErrorResponseDto;
+    /**
+     * The token lacks phone:admin
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such endpoint
+     */
+    404: ErrorResponseDto;
+    /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
+};
+
+export type GetEventEndpointError = GetEventEndpointErrors[keyof GetEventEndpointErrors];
+
+export type GetEventEndpointResponses = {
+    200: EventEndpointDto;
+};
+
+export type GetEventEndpointResponse = GetEventEndpointResponses[keyof GetEventEndpointResponses];
+
+export type UpdateEventEndpointData = {
+    body: UpdateEventEndpointDto;
+    path: {
+        /**
+         * The endpoint's id.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/api/phone/event-endpoints/{id}';
+};
+
+export type UpdateEventEndpointErrors = {
+    /**
+     * Invalid input
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, expired or invalid bearer token
+     */
+    401: ErrorResponseDto;
+    /**
+     * The token lacks phone:admin
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such endpoint
+     */
+    404: ErrorResponseDto;
+    /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
+};
+
+export type UpdateEventEndpointError = UpdateEventEndpointErrors[keyof UpdateEventEndpointErrors];
+
+export type UpdateEventEndpointResponses = {
+    200: EventEndpointDto;
+};
+
+export type UpdateEventEndpointResponse = UpdateEventEndpointResponses[keyof UpdateEventEndpointResponses];
+
+export type RotateEventEndpointSecretData = {
+    body?: never;
+    path: {
+        /**
+         * The endpoint's id.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/api/phone/event-endpoints/{id}/rotate-secret';
+};
+
+export type RotateEventEndpointSecretErrors = {
+    /**
+     * Not an endpoint id
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, expired or invalid bearer token
+     */
+    401: ErrorResponseDto;
+    /**
+     * The token lacks phone:admin
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such endpoint
+     */
+    404: ErrorResponseDto;
+    /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
+};
+
+export type RotateEventEndpointSecretError = RotateEventEndpointSecretErrors[keyof RotateEventEndpointSecretErrors];
+
+export type RotateEventEndpointSecretResponses = {
+    200: EventEndpointWithSecretDto;
+};
+
+export type RotateEventEndpointSecretResponse = RotateEventEndpointSecretResponses[keyof RotateEventEndpointSecretResponses];
+
+export type ListEventsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * The `next_cursor` of the previous page.
+         */
+        cursor?: string;
+        /**
+         * Only events with a delivery in this state.
+         */
+        delivery_state?: DeliveryState;
+        /**
+         * Page size, 1 to 100 (default 20).
+         */
+        limit?: number;
+        /**
+         * Only events about this resource (a call or message sid, a number's sid).
+         */
+        resource_sid?: string;
+        /**
+         * Only events of this type.
+         */
+        type?: EventType;
+    };
+    url: '/api/phone/events';
+};
+
+export type ListEventsErrors = {
+    /**
+     * Invalid filter or cursor
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, expired or invalid bearer token
+     */
+    401: ErrorResponseDto;
+    /**
+     * The token lacks phone:admin
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
+};
+
+export type ListEventsError = ListEventsErrors[keyof ListEventsErrors];
+
+export type ListEventsResponses = {
+    200: EventListDto;
+};
+
+export type ListEventsResponse = ListEventsResponses[keyof ListEventsResponses];
+
+export type GetEventData = {
+    body?: never;
+    path: {
+        /**
+         * The event's id.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/api/phone/events/{id}';
+};
+
+export type GetEventErrors = {
+    /**
+     * Not an event id
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, expired or invalid bearer token
+     */
+    401: ErrorResponseDto;
+    /**
+     * The token lacks phone:admin
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such event
+     */
+    404: ErrorResponseDto;
+    /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
+};
+
+export type GetEventError = GetEventErrors[keyof GetEventErrors];
+
+export type GetEventResponses = {
+    200: EventDto;
+};
+
+export type GetEventResponse = GetEventResponses[keyof GetEventResponses];
+
+export type ReplayEventData = {
+    body?: never;
+    path: {
+        /**
+         * The event's id.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/api/phone/events/{id}/replay';
+};
+
+export type ReplayEventErrors = {
+    /**
+     * Not an event id
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, expired or invalid bearer token
+     */
+    401: ErrorResponseDto;
+    /**
+     * The token lacks phone:admin
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such event
+     */
+    404: ErrorResponseDto;
+    /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
+};
+
+export type ReplayEventError = ReplayEventErrors[keyof ReplayEventErrors];
+
+export type ReplayEventResponses = {
+    202: EventReplayDto;
+};
+
+export type ReplayEventResponse = ReplayEventResponses[keyof ReplayEventResponses];
 
 export type GetHealthData = {
     body?: never;

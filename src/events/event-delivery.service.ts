@@ -1,0 +1,241 @@
+import { randomUUID } from 'node:crypto';
+import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import PgBoss from 'pg-boss';
+import type { Pool } from 'pg';
+import { DataSource, EntityManager } from 'typeorm';
+import { appLogger } from '../common/logger';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { EventEndpointRepository } from './event-endpoint.repository';
+import { EventEndpointEntity } from './event-endpoint.entity';
+import { EventRepository } from './event.repository';
+import { sendSigned } from './event-sender';
+
+const QUEUE = 'event-delivery';
+/** Events one relay transaction moves into jobs. */
+const RELAY_BATCH = 200;
+const RELAY_MAX_BACKOFF_MS = 5000;
+/** Expired (crashed) deliveries are noticed by pg-boss's maintenance at this pace. */
+const MAINTENANCE_INTERVAL_SECONDS = 10;
+
+interface DeliveryJob {
+  delivery_id: string;
+}
+
+/** pg-boss's database seam over one client at a time of `pool`, or over an open transaction. */
+function poolDb(pool: Pool): PgBoss.Db {
+  return {
+    executeSql: async (text, values) => {
+      const client = await pool.connect();
+      try {
+        return await client.query(text, values);
+      } catch (error) {
+        // pg-boss sends BEGIN ... COMMIT in one text: a failure inside leaves the session in an
+        // aborted transaction, and on the embedded database every query shares that one session
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+  };
+}
+
+function transactionDb(tx: EntityManager): PgBoss.Db {
+  return { executeSql: async (text, values) => ({ rows: await tx.query(text, values) }) };
+}
+
+/**
+ * Delivers events with pg-boss, in the app's database and through the app's pool (on the embedded
+ * PGlite, one connection carries everything, so pg-boss must not open its own): a relay turns
+ * committed events into one delivery and one job per (event, endpoint) in one transaction; a
+ * worker POSTs each, signed, and pg-boss retries failures with exponential backoff and jitter.
+ */
+@Injectable()
+export class EventDeliveryService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private boss: PgBoss | null = null;
+  private workerId: string | null = null;
+  private relayTimer: NodeJS.Timeout | null = null;
+  private relaying: Promise<void> | null = null;
+  private stopping = false;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly events: EventRepository,
+    private readonly endpoints: EventEndpointRepository,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const pool = (this.dataSource.driver as unknown as { master: Pool }).master;
+    const settings = this.config.events;
+    const boss = new PgBoss({
+      db: poolDb(pool),
+      schedule: false,
+      supervise: true,
+      maintenanceIntervalSeconds: MAINTENANCE_INTERVAL_SECONDS,
+    });
+    boss.on('error', (error: Error) => appLogger().event('warn', 'event_queue_error', { error: error.message }));
+    await boss.start();
+    await boss.createQueue(QUEUE, {
+      name: QUEUE,
+      retryLimit: settings.retryLimit,
+      retryDelay: settings.retryDelaySeconds,
+      retryBackoff: true,
+      expireInSeconds: this.expireInSeconds(),
+    });
+    this.boss = boss;
+    this.workerId = await boss.work<DeliveryJob>(
+      QUEUE,
+      { batchSize: settings.concurrency, pollingIntervalSeconds: settings.pollingIntervalSeconds, includeMetadata: true },
+      (jobs) => this.deliverBatch(jobs),
+    );
+    this.scheduleRelay(0);
+  }
+
+  /** Stops the relay and the worker (in-flight attempts go back to the queue) while the pool is still open. */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    if (this.relayTimer) clearTimeout(this.relayTimer);
+    await this.relaying;
+    // within the shutdown deadline: what is cut goes back to the queue (failWip) or expires and is retried
+    const timeout = Math.min(this.config.events.deliveryTimeoutMs + 1000, this.config.shutdownTimeoutMs / 2);
+    await this.boss?.stop({ graceful: true, wait: true, close: false, timeout });
+    this.boss = null;
+  }
+
+  /** Queues the event again to every enabled endpoint that wants it (same event id, new attempts). */
+  async replay(eventId: string): Promise<{ endpointIds: string[] }> {
+    const result = await this.events.replay(eventId, (tx, ids) => this.enqueue(tx, ids, true));
+    this.wakeWorker();
+    return result;
+  }
+
+  /** Moves committed events into deliveries and jobs until none are left; returns how many it moved. */
+  async relayNow(): Promise<number> {
+    let moved = 0;
+    for (;;) {
+      const n = await this.events.relay(RELAY_BATCH, (tx, ids) => this.enqueue(tx, ids, false));
+      moved += n;
+      if (n < RELAY_BATCH) break;
+    }
+    if (moved) this.wakeWorker();
+    return moved;
+  }
+
+  /** The relay loop; after a failure (the database away) it waits longer each time, up to RELAY_MAX_BACKOFF_MS. */
+  private scheduleRelay(delayMs: number, failures = 0): void {
+    if (this.stopping) return;
+    this.relayTimer = setTimeout(() => {
+      this.relaying = this.relayNow()
+        .then(() => this.scheduleRelay(this.config.events.relayIntervalMs))
+        .catch((error: unknown) => {
+          if (failures === 0) {
+            appLogger().event('warn', 'event_relay_failed', { error: error instanceof Error ? error.message : String(error) });
+          }
+          this.scheduleRelay(Math.min(this.config.events.relayIntervalMs * 2 ** (failures + 1), RELAY_MAX_BACKOFF_MS), failures + 1);
+        })
+        .finally(() => {
+          this.relaying = null;
+        });
+    }, delayMs);
+  }
+
+  private wakeWorker(): void {
+    if (this.boss && this.workerId) this.boss.notifyWorker(this.workerId);
+  }
+
+  /**
+   * A job per delivery, in `tx`. A first delivery's job has the delivery's id, so it exists once
+   * however often the insert runs; a replay's job is new.
+   */
+  private async enqueue(tx: EntityManager, deliveryIds: string[], replay: boolean): Promise<void> {
+    if (!this.boss) throw new Error('event delivery is not running');
+    const settings = this.config.events;
+    await this.boss.insert(
+      deliveryIds.map((id) => ({
+        id: replay ? randomUUID() : id,
+        name: QUEUE,
+        data: { delivery_id: id } satisfies DeliveryJob,
+        retryLimit: settings.retryLimit,
+        retryDelay: settings.retryDelaySeconds,
+        retryBackoff: true,
+        expireInSeconds: this.expireInSeconds(),
+      })),
+      { db: transactionDb(tx) },
+    );
+  }
+
+  /** An attempt that outlives this is taken as lost (its process died) and tried again. */
+  private expireInSeconds(): number {
+    return Math.ceil(this.config.events.deliveryTimeoutMs / 1000) + 5;
+  }
+
+  private async deliverBatch(jobs: PgBoss.JobWithMetadata<DeliveryJob>[]): Promise<void> {
+    await Promise.all(
+      jobs.map(async (job) => {
+        let retry: string | null;
+        try {
+          retry = await this.deliver(job.data.delivery_id, job.retryCount >= job.retryLimit);
+        } catch (error) {
+          retry = error instanceof Error ? error.message : String(error);
+        }
+        // the others complete when the batch returns
+        if (retry !== null && this.boss) await this.boss.fail(QUEUE, job.id, { message: retry });
+      }),
+    );
+  }
+
+  /** One attempt; answers why to try again, or null when the delivery is settled. */
+  private async deliver(deliveryId: string, lastAttempt: boolean): Promise<string | null> {
+    const context = await this.events.deliveryContext(deliveryId);
+    if (context?.delivery.state !== 'pending') return null;
+    const { event, endpoint } = context;
+    if (!endpoint.enabled) {
+      await this.events.failDelivery(deliveryId);
+      return null;
+    }
+    const settings = this.config.events;
+    const attemptedAt = new Date();
+    const result = await sendSigned({
+      url: endpoint.url,
+      messageId: String(event.payload.id),
+      body: wireBody(event.payload),
+      secrets: signingSecrets(endpoint, attemptedAt),
+      timeoutMs: settings.deliveryTimeoutMs,
+      allowPrivate: settings.allowPrivateUrls,
+    });
+    const delivered = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
+    await this.events.recordAttempt(deliveryId, { attemptedAt, ...result }, delivered ? 'delivered' : lastAttempt ? 'failed' : 'pending');
+    if (delivered) {
+      await this.endpoints.recordSuccess(endpoint.id);
+      return null;
+    }
+    const disabled = await this.endpoints.recordFailure(endpoint.id, settings.disableAfterFailures, settings.disableAfterHours);
+    if (disabled) {
+      appLogger().event('warn', 'event_endpoint_disabled', {
+        endpoint_id: disabled.id,
+        host: new URL(disabled.url).host,
+        reason: disabled.disabledReason,
+      });
+    }
+    if (lastAttempt) {
+      appLogger().event('warn', 'event_delivery_failed', { event_id: event.payload.id, endpoint_id: endpoint.id, error: result.error });
+      return null;
+    }
+    return result.error ?? 'not delivered';
+  }
+}
+
+/** The secrets that sign now: the current one, and the previous one until its overlap ends. */
+export function signingSecrets(endpoint: EventEndpointEntity, at: Date): string[] {
+  const previous = endpoint.previousSecret && endpoint.previousSecretExpiresAt && endpoint.previousSecretExpiresAt > at;
+  return previous ? [endpoint.secret, endpoint.previousSecret!] : [endpoint.secret];
+}
+
+/** The payload as sent: id, type, created_at, data, in that order (jsonb keeps no key order). */
+function wireBody(payload: Record<string, unknown>): string {
+  const { id, type, created_at, data, ...rest } = payload;
+  return JSON.stringify({ id, type, created_at, data, ...rest });
+}

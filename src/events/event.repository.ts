@@ -1,0 +1,182 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { EntityManager, In, Repository } from 'typeorm';
+import { Cursor, Page, keysetPage } from '../common/cursor';
+import { EventAttemptEntity } from './event-attempt.entity';
+import { EventDeliveryEntity } from './event-delivery.entity';
+import { EventEndpointEntity } from './event-endpoint.entity';
+import { EventEntity } from './event.entity';
+import type { DeliveryState } from './event-types';
+
+export interface EventFilter {
+  type?: string;
+  resourceSid?: string;
+  deliveryState?: DeliveryState;
+}
+
+export interface DeliveryWithAttempts {
+  delivery: EventDeliveryEntity;
+  attempts: EventAttemptEntity[];
+}
+
+/** What one attempt needs: the delivery, its event and where to send it. */
+export interface DeliveryContext {
+  delivery: EventDeliveryEntity;
+  event: EventEntity;
+  endpoint: EventEndpointEntity;
+}
+
+export interface AttemptResult {
+  attemptedAt: Date;
+  statusCode: number | null;
+  latencyMs: number;
+  responseExcerpt: string | null;
+  error: string | null;
+}
+
+/** An endpoint wants an event: it is enabled and lists the type or `*`. */
+const WANTS = `ep.enabled AND ('*' = ANY(ep.event_types) OR e.type = ANY(ep.event_types))`;
+
+@Injectable()
+export class EventRepository {
+  constructor(
+    @InjectRepository(EventEntity) private readonly events: Repository<EventEntity>,
+    @InjectRepository(EventDeliveryEntity) private readonly deliveries: Repository<EventDeliveryEntity>,
+    @InjectRepository(EventAttemptEntity) private readonly attempts: Repository<EventAttemptEntity>,
+  ) {}
+
+  /** Writes the event within `tx`, the transaction of the change it tells about. */
+  async insert(tx: EntityManager, event: Omit<EventEntity, 'createdAt' | 'relayedAt'>): Promise<void> {
+    await tx.query(
+      `INSERT INTO events (id, type, resource_type, resource_id, resource_sid, occurred_at, payload, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $6)`,
+      [event.id, event.type, event.resourceType, event.resourceId, event.resourceSid, event.occurredAt, event.payload],
+    );
+  }
+
+  /**
+   * Turns up to `limit` committed events no relay has taken into one delivery per wanting endpoint,
+   * in one transaction with `enqueue` (which queues the new deliveries' jobs): events locked by
+   * another instance are skipped, and a delivery exists once per (event, endpoint) whatever happens.
+   * Returns how many events were relayed.
+   */
+  async relay(limit: number, enqueue: (tx: EntityManager, deliveryIds: string[]) => Promise<void>): Promise<number> {
+    return this.events.manager.transaction(async (tx) => {
+      const claimed = await tx.query<{ id: string }[]>(
+        'SELECT id FROM events WHERE relayed_at IS NULL ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED',
+        [limit],
+      );
+      if (!claimed.length) return 0;
+      const ids = claimed.map((row) => row.id);
+      const created = await tx.query<{ id: string }[]>(
+        `INSERT INTO event_deliveries (event_id, endpoint_id)
+         SELECT e.id, ep.id FROM events e JOIN event_endpoints ep ON ${WANTS}
+         WHERE e.id = ANY($1)
+         ORDER BY e.created_at, e.id
+         ON CONFLICT (event_id, endpoint_id) DO NOTHING
+         RETURNING id`,
+        [ids],
+      );
+      await tx.query('UPDATE events SET relayed_at = now() WHERE id = ANY($1)', [ids]);
+      if (created.length)
+        await enqueue(
+          tx,
+          created.map((row) => row.id),
+        );
+      return ids.length;
+    });
+  }
+
+  /**
+   * Sends the event again: its deliveries to enabled endpoints go back to pending, and endpoints
+   * that want it but never had it get a delivery; in one transaction with `enqueue`. Returns the
+   * endpoints, none when no enabled endpoint wants the event.
+   */
+  async replay(eventId: string, enqueue: (tx: EntityManager, deliveryIds: string[]) => Promise<void>): Promise<{ endpointIds: string[] }> {
+    return this.events.manager.transaction(async (tx) => {
+      await tx.query(
+        `INSERT INTO event_deliveries (event_id, endpoint_id)
+         SELECT e.id, ep.id FROM events e JOIN event_endpoints ep ON ${WANTS} WHERE e.id = $1
+         ON CONFLICT (event_id, endpoint_id) DO NOTHING`,
+        [eventId],
+      );
+      const [rows] = await tx.query<[{ id: string; endpoint_id: string }[], number]>(
+        `UPDATE event_deliveries d SET state = 'pending', delivered_at = NULL, updated_at = now()
+         FROM event_endpoints ep WHERE d.event_id = $1 AND ep.id = d.endpoint_id AND ep.enabled
+         RETURNING d.id, d.endpoint_id`,
+        [eventId],
+      );
+      if (rows.length)
+        await enqueue(
+          tx,
+          rows.map((row) => row.id),
+        );
+      return { endpointIds: rows.map((row) => row.endpoint_id) };
+    });
+  }
+
+  async deliveryContext(deliveryId: string): Promise<DeliveryContext | null> {
+    const delivery = await this.deliveries.findOne({ where: { id: deliveryId } });
+    if (!delivery) return null;
+    const [event, endpoint] = await Promise.all([
+      this.events.findOne({ where: { id: delivery.eventId } }),
+      this.events.manager.getRepository(EventEndpointEntity).findOne({ where: { id: delivery.endpointId } }),
+    ]);
+    return event && endpoint ? { delivery, event, endpoint } : null;
+  }
+
+  /** Stores one attempt and moves the delivery to `state` (pending: it will be tried again). */
+  async recordAttempt(deliveryId: string, attempt: AttemptResult, state: DeliveryState): Promise<void> {
+    await this.events.manager.transaction(async (tx) => {
+      await tx.query(
+        `INSERT INTO event_attempts (delivery_id, attempted_at, status_code, latency_ms, response_excerpt, error)
+         VALUES ($1, $2, $3, $4, $5, $6)`,
+        [deliveryId, attempt.attemptedAt, attempt.statusCode, attempt.latencyMs, attempt.responseExcerpt, attempt.error],
+      );
+      await tx.query(
+        `UPDATE event_deliveries SET attempts = attempts + 1, state = $2::varchar, updated_at = now(),
+           delivered_at = CASE WHEN $2::varchar = 'delivered' THEN $3::timestamptz ELSE delivered_at END
+         WHERE id = $1`,
+        [deliveryId, state, attempt.attemptedAt],
+      );
+    });
+  }
+
+  /** Marks a delivery failed without an attempt (its endpoint was disabled or deleted meanwhile). */
+  async failDelivery(deliveryId: string): Promise<void> {
+    await this.deliveries.update({ id: deliveryId, state: 'pending' }, { state: 'failed' });
+  }
+
+  findById(id: string): Promise<EventEntity | null> {
+    return this.events.findOne({ where: { id } });
+  }
+
+  /** Newest first, keyset-paginated on (created_at, id). */
+  listPage(filter: EventFilter, cursor: Cursor | null, limit: number): Promise<Page<EventEntity>> {
+    const q = this.events.createQueryBuilder('e');
+    if (filter.type) q.andWhere('e.type = :type', { type: filter.type });
+    if (filter.resourceSid) q.andWhere('e.resource_sid = :resourceSid', { resourceSid: filter.resourceSid });
+    if (filter.deliveryState) {
+      q.andWhere('EXISTS (SELECT 1 FROM event_deliveries d WHERE d.event_id = e.id AND d.state = :deliveryState)', {
+        deliveryState: filter.deliveryState,
+      });
+    }
+    return keysetPage(q, cursor, limit);
+  }
+
+  /** The deliveries of `eventIds` with their attempts (oldest first), by event id. */
+  async deliveriesOf(eventIds: string[]): Promise<Map<string, DeliveryWithAttempts[]>> {
+    const result = new Map<string, DeliveryWithAttempts[]>();
+    if (!eventIds.length) return result;
+    const deliveries = await this.deliveries.find({ where: { eventId: In(eventIds) }, order: { createdAt: 'ASC', id: 'ASC' } });
+    const attempts = deliveries.length
+      ? await this.attempts.find({ where: { deliveryId: In(deliveries.map((d) => d.id)) }, order: { attemptedAt: 'ASC', id: 'ASC' } })
+      : [];
+    for (const delivery of deliveries) {
+      const list = result.get(delivery.eventId) ?? [];
+      list.push({ delivery, attempts: attempts.filter((a) => a.deliveryId === delivery.id) });
+      result.set(delivery.eventId, list);
+    }
+    return result;
+  }
+}

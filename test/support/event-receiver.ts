@@ -1,0 +1,71 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { Webhook } from 'standardwebhooks';
+
+/** One POST the receiver got, checked with the standardwebhooks package against each secret. */
+export interface ReceivedEvent {
+  at: number;
+  headers: IncomingHttpHeaders;
+  raw: string;
+  /** The parsed body; null when it was not JSON. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a test reads the wire as it is
+  body: any;
+  /** The secrets (among those the test gave) that verify this request. */
+  verifiedBy: string[];
+  /** What the receiver answered. */
+  answered: number;
+}
+
+/**
+ * A platform's endpoint on a free local port: keeps every request, verifies it with the Standard
+ * Webhooks library, and answers 204, or what `answer` says (to fail for a while).
+ */
+export class EventReceiver {
+  readonly received: ReceivedEvent[] = [];
+  /** The secrets to verify with; add the endpoint's secret once it is known. */
+  readonly secrets: string[] = [];
+  answer: (event: Omit<ReceivedEvent, 'answered'>) => number = () => 204;
+  private server: Server | null = null;
+  url = '';
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const raw = Buffer.concat(chunks).toString('utf8');
+        let body: unknown;
+        try {
+          body = JSON.parse(raw);
+        } catch {
+          body = null;
+        }
+        const verifiedBy = this.secrets.filter((secret) => {
+          try {
+            new Webhook(secret).verify(raw, req.headers as Record<string, string>);
+            return true;
+          } catch {
+            return false;
+          }
+        });
+        const event = { at: Date.now(), headers: req.headers, raw, body, verifiedBy };
+        const answered = this.answer(event);
+        this.received.push({ ...event, answered });
+        res.statusCode = answered;
+        res.end(answered >= 300 ? 'receiver says no' : '');
+      });
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    const { port } = this.server.address() as { port: number };
+    this.url = `http://127.0.0.1:${port}/hooks`;
+    return this;
+  }
+
+  /** The requests about the resource with `sid` (data.object.sid). */
+  about(sid: string): ReceivedEvent[] {
+    return this.received.filter((e) => e.body?.data?.object?.sid === sid);
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}
