@@ -8,6 +8,7 @@ import { AppModule } from './app.module';
 import { API_PREFIX, WEBHOOK_ROUTE } from './common/api-routes';
 import { requestIdMiddleware, requestIdOf } from './common/request-id.middleware';
 import { jsonDepthLimit } from './common/json-depth.middleware';
+import { parseQueryString } from './common/query-parser';
 import { createValidationPipe } from './common/validation.pipe';
 import { JsonLogger, createLogging, setAppLogger } from './common/logger';
 import { AppConfig } from './config/app-config';
@@ -99,6 +100,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     abortOnError: false,
   });
   app.set('trust proxy', config.webhooks.trustProxy);
+  app.set('query parser', parseQueryString);
   app.disable('x-powered-by');
   // before the body parsers and outside the global prefix: every response carries a request id
   app.use(requestIdMiddleware);

@@ -84,6 +84,7 @@ const UNEXPECTED_ERROR = {
 function completeDocument(document: OpenAPIObject): void {
   const schemas = (document.components?.schemas ?? {}) as Record<string, Record<string, unknown>>;
   for (const [name, rule] of schemaRules()) if (schemas[name]) Object.assign(schemas[name], rule);
+  dropMapsBesideReferences(schemas);
   useIntegers(document);
   for (const item of Object.values(document.paths ?? {})) {
     for (const operation of Object.values(item as Record<string, OperationLike>)) {
@@ -113,6 +114,19 @@ function errorExample(status: number): Record<string, unknown> {
     ...(known.field ? { details: [{ field: known.field, message: known.message }] } : {}),
     request_id: '6f1c2a7e-1d2b-4c55-9f1e-3a2b1c0d9e8f',
   };
+}
+
+/**
+ * The plugin reads a class with an index signature (Metadata) as a plain map and keeps that map next
+ * to the reference an explicit @ApiProperty({ type }) adds; the referenced schema says it already.
+ */
+function dropMapsBesideReferences(schemas: Record<string, Record<string, unknown>>): void {
+  for (const schema of Object.values(schemas)) {
+    for (const property of Object.values((schema.properties ?? {}) as Record<string, Record<string, unknown>>)) {
+      const referencing = Array.isArray(property.allOf) && property.allOf.some((s: { $ref?: string }) => s.$ref !== undefined);
+      if (referencing) delete property.additionalProperties;
+    }
+  }
 }
 
 function useIntegers(value: unknown): void {
