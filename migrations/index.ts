@@ -1,3 +1,4 @@
+import { RecordMetadata1796627992790 } from './1796627992790-record-metadata';
 import { OneTimelineEntryPerStatus1796186903388 } from './1796186903388-one-timeline-entry-per-status';
 import { UsageDailyRollups1796185454456 } from './1796185454456-usage-daily-rollups';
 import { HistoryKeysetIndexes1796184587762 } from './1796184587762-history-keyset-indexes';
@@ -19,4 +20,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   HistoryKeysetIndexes1796184587762,
   UsageDailyRollups1796185454456,
   OneTimelineEntryPerStatus1796186903388,
+  RecordMetadata1796627992790,
 ];

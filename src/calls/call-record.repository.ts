@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, In, Not, Repository } from 'typeorm';
 import { Cursor, Page, keysetPage } from '../common/cursor';
+import type { Metadata } from '../common/metadata';
 import { sameValue } from '../common/same-value';
 import { INTENT_STATUSES, isIntentStatus } from '../common/intent-status';
 import { BACKOFF_SINCE_CREATED, claimRows } from '../db/claim-rows';
@@ -26,6 +27,8 @@ export interface CallHistoryFilter {
   to?: string;
   from?: string;
   agentName?: string;
+  /** Every key with that value (jsonb containment, served by the metadata GIN index). */
+  metadata?: Metadata;
   workflowId?: string;
   since?: Date;
   until?: Date;
@@ -234,6 +237,9 @@ export class CallRecordRepository {
     if (filter.from) q.andWhere('c.from_number = :from', { from: filter.from });
     if (filter.agentName) q.andWhere('c.agent_name = :agentName', { agentName: filter.agentName });
     if (filter.workflowId) q.andWhere('c.workflow_id = :workflowId', { workflowId: filter.workflowId });
+    if (filter.metadata && Object.keys(filter.metadata).length) {
+      q.andWhere('c.metadata @> CAST(:metadata AS jsonb)', { metadata: JSON.stringify(filter.metadata) });
+    }
     if (filter.since) q.andWhere('c.created_at >= :since', { since: filter.since });
     if (filter.until) q.andWhere('c.created_at < :until', { until: filter.until });
     return keysetPage(q, cursor, limit);

@@ -7,6 +7,7 @@ import { CurrentUser } from '../auth/authenticated-user';
 import { Permission } from '../auth/permission';
 import { ApiTwilioErrors } from '../common/api-twilio-errors.decorator';
 import { ErrorResponseDto } from '../common/error-response.dto';
+import { ApiMetadataFilter } from '../common/metadata';
 import { Idempotent } from '../idempotency/idempotent.decorator';
 import { RateLimit } from '../throttling/rate-limit.guard';
 import { CallDto, CallHistoryDto, CallHistoryQueryDto, CallSidParamsDto, PlaceCallDto } from './calls.dto';
@@ -20,7 +21,13 @@ const ACCEPTED_CALL =
 const PLACE_CALL_EXAMPLES = {
   message: {
     summary: 'Speak a message',
-    value: { to: '+14155550100', message: 'Hello! This is Samsaek AI Assistant calling.', voice: 'alice', language: 'en-US' },
+    value: {
+      to: '+14155550100',
+      message: 'Hello! This is Samsaek AI Assistant calling.',
+      voice: 'alice',
+      language: 'en-US',
+      metadata: { conversation_id: 'conv_8f2a1c' },
+    },
   },
   audio_url: { summary: 'Play an audio file', value: { to: '+14155550100', audio_url: 'https://example.com/audio/welcome.mp3' } },
   twiml: {
@@ -56,6 +63,7 @@ export class CallsController {
 
   /** Lists calls, newest first, with filters and cursor paging. */
   @Get('calls/history')
+  @ApiMetadataFilter('calls')
   @RequirePermission(Permission.View)
   @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'Invalid filter or cursor' })
   getCallHistory(@Query() query: CallHistoryQueryDto): Promise<CallHistoryDto> {

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, In, Repository } from 'typeorm';
 import { Cursor, Page, keysetPage } from '../common/cursor';
+import type { Metadata } from '../common/metadata';
 import { sameValue } from '../common/same-value';
 import { INTENT_STATUSES, isIntentStatus } from '../common/intent-status';
 import { BACKOFF_SINCE_CREATED, claimRows } from '../db/claim-rows';
@@ -26,6 +27,8 @@ export interface MessageHistoryFilter {
   to?: string;
   from?: string;
   agentName?: string;
+  /** Every key with that value (jsonb containment, served by the metadata GIN index). */
+  metadata?: Metadata;
   since?: Date;
   until?: Date;
 }
@@ -211,6 +214,9 @@ export class MessageRecordRepository {
     if (filter.to) q.andWhere('m.to_number = :to', { to: filter.to });
     if (filter.from) q.andWhere('m.from_number = :from', { from: filter.from });
     if (filter.agentName) q.andWhere('m.agent_name = :agentName', { agentName: filter.agentName });
+    if (filter.metadata && Object.keys(filter.metadata).length) {
+      q.andWhere('m.metadata @> CAST(:metadata AS jsonb)', { metadata: JSON.stringify(filter.metadata) });
+    }
     if (filter.since) q.andWhere('m.created_at >= :since', { since: filter.since });
     if (filter.until) q.andWhere('m.created_at < :until', { until: filter.until });
     return keysetPage(q, cursor, limit);

@@ -7,6 +7,7 @@ import { CurrentUser } from '../auth/authenticated-user';
 import { Permission } from '../auth/permission';
 import { ApiTwilioErrors } from '../common/api-twilio-errors.decorator';
 import { ErrorResponseDto } from '../common/error-response.dto';
+import { ApiMetadataFilter } from '../common/metadata';
 import { Idempotent } from '../idempotency/idempotent.decorator';
 import { RateLimit } from '../throttling/rate-limit.guard';
 import { MessageDto, MessageHistoryDto, MessageSidParamsDto, SendSmsDto, SmsHistoryQueryDto } from './sms.dto';
@@ -42,6 +43,7 @@ export class SmsController {
 
   /** Lists messages, newest first, with filters and cursor paging. */
   @Get('sms/history')
+  @ApiMetadataFilter('messages')
   @RequirePermission(Permission.View)
   @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'Invalid filter or cursor' })
   getSmsHistory(@Query() query: SmsHistoryQueryDto): Promise<MessageHistoryDto> {
