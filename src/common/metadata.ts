@@ -133,8 +133,9 @@ export function ApiMetadataFilter(what: string): MethodDecorator {
     required: false,
     style: 'deepObject',
     explode: true,
-    // the limits of the Metadata schema without its example: Swagger UI would prefill the filter with it
-    schema: { ...METADATA_LIMITS_SCHEMA, additionalProperties: { ...METADATA_LIMITS_SCHEMA.additionalProperties } },
+    // the limits of the Metadata schema without its example, and the default "no filter": without one
+    // Swagger UI's "Try it out" prefills the filter with a made-up sample ({"additionalProp1": "string"})
+    schema: { ...METADATA_LIMITS_SCHEMA, additionalProperties: { ...METADATA_LIMITS_SCHEMA.additionalProperties }, default: {} },
     description:
       `Only ${what} whose metadata has every key given with that value: \`metadata[conversation_id]=conv_8f2a1c\`, ` +
       `several keys ANDed (at most ${METADATA_MAX_KEYS}).`,
