@@ -11,6 +11,7 @@ import { OneTimelineEntryPerStatus1796186903388 } from './1796186903388-one-time
 import { HangupRequests1796626867808 } from './1796626867808-hangup-requests';
 import { CallReports1796626867809 } from './1796626867809-call-reports';
 import { PlatformEvents1796627815674 } from './1796627815674-platform-events';
+import { RecordMetadata1796627992790 } from './1796627992790-record-metadata';
 import { PurchaseIntents1796628097049 } from './1796628097049-purchase-intents';
 import { HangupRequestedBy1796628097050 } from './1796628097050-hangup-requested-by';
 import { DailyRollupState1796628635913 } from './1796628635913-daily-rollup-state';
@@ -29,6 +30,7 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   HangupRequests1796626867808,
   CallReports1796626867809,
   PlatformEvents1796627815674,
+  RecordMetadata1796627992790,
   PurchaseIntents1796628097049,
   HangupRequestedBy1796628097050,
   DailyRollupState1796628635913,

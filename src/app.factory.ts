@@ -9,6 +9,7 @@ import { API_PREFIX, WEBHOOK_ROUTE } from './common/api-routes';
 import { requestIdMiddleware, requestIdOf } from './common/request-id.middleware';
 import { jsonDepthLimit } from './common/json-depth.middleware';
 import { serverTiming, serverTimingContext } from './common/server-timing';
+import { parseQueryString } from './common/query-parser';
 import { createValidationPipe } from './common/validation.pipe';
 import { JsonLogger, createLogging, setAppLogger } from './common/logger';
 import { AppConfig } from './config/app-config';
@@ -100,6 +101,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     abortOnError: false,
   });
   app.set('trust proxy', config.webhooks.trustProxy);
+  app.set('query parser', parseQueryString);
   app.disable('x-powered-by');
   // first, so that the clock covers everything the service does with a request
   app.use(serverTiming());

@@ -88,6 +88,7 @@ const UNEXPECTED_ERROR = {
 function completeDocument(document: OpenAPIObject): void {
   const schemas = (document.components?.schemas ?? {}) as Record<string, Record<string, unknown>>;
   for (const [name, rule] of schemaRules()) if (schemas[name]) Object.assign(schemas[name], rule);
+  dropMapsBesideReferences(schemas);
   useIntegers(document);
   typeNullableEnums(schemas);
   for (const item of Object.values(document.paths ?? {})) {
@@ -131,6 +132,19 @@ function typeNullableEnums(schemas: Record<string, Record<string, unknown>>): vo
       if (property.nullable !== true || property.type !== undefined || !ref) continue;
       const target = schemas[ref.replace('#/components/schemas/', '')];
       if (target?.enum && typeof target.type === 'string') property.type = target.type;
+    }
+  }
+}
+
+/**
+ * The plugin reads a class with an index signature (Metadata) as a plain map and keeps that map next
+ * to the reference an explicit @ApiProperty({ type }) adds; the referenced schema says it already.
+ */
+function dropMapsBesideReferences(schemas: Record<string, Record<string, unknown>>): void {
+  for (const schema of Object.values(schemas)) {
+    for (const property of Object.values((schema.properties ?? {}) as Record<string, Record<string, unknown>>)) {
+      const referencing = Array.isArray(property.allOf) && property.allOf.some((s: { $ref?: string }) => s.$ref !== undefined);
+      if (referencing) delete property.additionalProperties;
     }
   }
 }

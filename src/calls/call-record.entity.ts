@@ -1,5 +1,6 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 import type { IntentStatus } from '../common/intent-status';
+import type { Metadata } from '../common/metadata';
 import type { CallStatus, Direction } from '../twilio/twilio.types';
 
 export type CallRecordStatus = CallStatus | IntentStatus;
@@ -14,6 +15,8 @@ export type CallRecordStatus = CallStatus | IntentStatus;
 @Index('idx_call_records_agent_created', ['agentName', 'createdAt', 'id'])
 @Index('idx_call_records_workflow_created', ['workflowId', 'createdAt', 'id'])
 @Index('idx_call_records_direction_created', ['direction', 'createdAt', 'id'])
+// GIN (jsonb_path_ops) for the history filter `metadata @> $1`; the migration builds it: TypeORM cannot name an operator class
+@Index('idx_call_records_metadata', { synchronize: false })
 @Index('idx_call_records_unresolved', ['toNumber', 'createdAt'], { where: 'sid IS NULL' })
 @Index('idx_call_records_report_pending', ['updatedAt'], { where: 'report_ready_at IS NULL' })
 export class CallRecordEntity {
@@ -67,6 +70,10 @@ export class CallRecordEntity {
 
   @Column({ name: 'agent_name', type: 'varchar', length: 200, nullable: true })
   agentName: string | null;
+
+  /** The client's own labels, string keys to string values; {} when none were given (inbound, adopted). */
+  @Column({ type: 'jsonb', default: () => "'{}'" })
+  metadata: Metadata;
 
   @Column({ name: 'call_purpose', type: 'varchar', length: 200, nullable: true })
   callPurpose: string | null;

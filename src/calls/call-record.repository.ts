@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, In, Repository } from 'typeorm';
 import { Cursor, Page, keysetPage } from '../common/cursor';
 import { RecordChangedListener, RecordChangedListeners } from '../common/record-changed.listeners';
+import type { Metadata } from '../common/metadata';
 import { INTENT_STATUSES, isIntentStatus } from '../common/intent-status';
 import { BACKOFF_SINCE_CREATED, cappedBackoffSinceCreated, claimRows } from '../db/claim-rows';
 import { DailyRollup, refreshDailyRollup, rolledUpParams, rolledUpRowsSql, rollupRefreshedAt } from '../db/daily-rollup';
@@ -28,6 +29,8 @@ export interface CallHistoryFilter {
   to?: string;
   from?: string;
   agentName?: string;
+  /** Every key with that value (jsonb containment, served by the metadata GIN index). */
+  metadata?: Metadata;
   workflowId?: string;
   since?: Date;
   until?: Date;
@@ -369,6 +372,9 @@ export class CallRecordRepository {
     if (filter.from) q.andWhere('c.from_number = :from', { from: filter.from });
     if (filter.agentName) q.andWhere('c.agent_name = :agentName', { agentName: filter.agentName });
     if (filter.workflowId) q.andWhere('c.workflow_id = :workflowId', { workflowId: filter.workflowId });
+    if (filter.metadata && Object.keys(filter.metadata).length) {
+      q.andWhere('c.metadata @> CAST(:metadata AS jsonb)', { metadata: JSON.stringify(filter.metadata) });
+    }
     if (filter.since) q.andWhere('c.created_at >= :since', { since: filter.since });
     if (filter.until) q.andWhere('c.created_at < :until', { until: filter.until });
     return keysetPage(q, cursor, limit);

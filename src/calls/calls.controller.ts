@@ -8,6 +8,7 @@ import { Permission } from '../auth/permission';
 import { ApiTwilioErrors } from '../common/api-twilio-errors.decorator';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { SERVER_TIMING_HEADER_DOC } from '../common/server-timing';
+import { ApiMetadataFilter } from '../common/metadata';
 import { Idempotent } from '../idempotency/idempotent.decorator';
 import { RateLimit } from '../throttling/rate-limit.guard';
 import { CallDto, CallHistoryDto, CallHistoryQueryDto, CallSidParamsDto, PlaceCallDto } from './calls.dto';
@@ -25,7 +26,13 @@ const ENDING_CALL =
 const PLACE_CALL_EXAMPLES = {
   message: {
     summary: 'Speak a message',
-    value: { to: '+14155550100', message: 'Hello! This is Samsaek AI Assistant calling.', voice: 'alice', language: 'en-US' },
+    value: {
+      to: '+14155550100',
+      message: 'Hello! This is Samsaek AI Assistant calling.',
+      voice: 'alice',
+      language: 'en-US',
+      metadata: { conversation_id: 'conv_8f2a1c' },
+    },
   },
   audio_url: { summary: 'Play an audio file', value: { to: '+14155550100', audio_url: 'https://example.com/audio/welcome.mp3' } },
   twiml: {
@@ -66,6 +73,7 @@ export class CallsController {
 
   /** Lists calls, newest first, with filters and cursor paging. */
   @Get('calls/history')
+  @ApiMetadataFilter('calls')
   @RequirePermission(Permission.View)
   @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'Invalid filter or cursor' })
   getCallHistory(@Query() query: CallHistoryQueryDto): Promise<CallHistoryDto> {

@@ -2,6 +2,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, IsUrl, Matches, Max, MaxLength, Min, ValidateBy } from 'class-validator';
 import { ApiExactlyOneOf } from '../common/api-schema-rule';
 import { DIRECTIONS, HistoryQueryDto } from '../common/history-query.dto';
+import { ApiMetadata, IsMetadata, IsMetadataFilter, Metadata } from '../common/metadata';
 import { IsE164 } from '../common/phone-number';
 import { INTENT_STATUSES } from '../common/intent-status';
 import { SID_OR_ID_PARAM_PATTERN } from '../common/sid-param';
@@ -144,6 +145,15 @@ export class PlaceCallDto {
   @IsOptional()
   @IsBoolean()
   machine_detection?: boolean;
+
+  /**
+   * Your own labels for the call (up to 20 keys of at most 40 characters, string values of at most 500),
+   * returned with it everywhere and usable as a history filter.
+   * @example {"conversation_id": "conv_8f2a1c", "customer_id": "cus_1042"}
+   */
+  @IsOptional()
+  @IsMetadata()
+  metadata?: Metadata;
 }
 
 /** Filters and paging of the call history. */
@@ -159,6 +169,11 @@ export class CallHistoryQueryDto extends HistoryQueryDto {
   @IsString()
   @MaxLength(200)
   workflow_id?: string;
+
+  /** Only calls with this metadata: `metadata[key]=value`, several ANDed. */
+  @IsOptional()
+  @IsMetadataFilter()
+  metadata?: Metadata;
 }
 
 export class CallSidParamsDto {
@@ -230,6 +245,9 @@ export class CallDto {
   call_purpose: string | null;
   /** @example support_001 */
   workflow_id: string | null;
+  /** Your labels for the call, as placed; `{}` when none were given (and for inbound calls). */
+  @ApiMetadata()
+  metadata: Metadata;
   /** Subject of the token that placed the call; null for inbound calls. @example agent-service */
   created_by: string | null;
   /** When the callee's phone was reached. */

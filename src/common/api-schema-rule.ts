@@ -1,12 +1,14 @@
 /**
  * Rules between the properties of a DTO that the property decorators cannot express, such as
- * "exactly one of message, audio_url and twiml". They are added to the DTO's schema in the OpenAPI
- * document (src/swagger.ts), where validators, generators and Swagger UI read them; the service
- * enforces the same rule itself.
+ * "exactly one of message, audio_url and twiml", or a schema's own keywords (a map's
+ * additionalProperties). They are added to the DTO's schema in the OpenAPI document
+ * (src/swagger.ts), where validators, generators and Swagger UI read them; the service enforces
+ * the same rule itself.
  */
 export interface SchemaRule {
   oneOf?: { required: string[] }[];
   anyOf?: { required: string[] }[];
+  [keyword: string]: unknown;
 }
 
 const RULES = new Map<string, SchemaRule>();

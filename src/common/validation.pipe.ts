@@ -2,20 +2,38 @@ import { ArgumentMetadata, HttpStatus, ValidationError, ValidationPipe } from '@
 import { AppError, ErrorDetail } from './app-error';
 import { hasUnstorableChar } from './storable-text';
 
+/** A validator that names the parts of a value it refused (metadata keys) gives them in its context. */
+interface DetailingContext {
+  details: (value: unknown) => ErrorDetail[];
+}
+
+function isDetailing(context: unknown): context is DetailingContext {
+  return typeof (context as DetailingContext | undefined)?.details === 'function';
+}
+
 function flatten(errors: ValidationError[], parent = ''): ErrorDetail[] {
   return errors.flatMap((error) => {
     const field = parent ? `${parent}.${error.property}` : error.property;
-    const own = Object.values(error.constraints ?? {}).map((message) => ({ field, message }));
+    const own = Object.entries(error.constraints ?? {}).flatMap(([name, message]) => {
+      const context: unknown = error.contexts?.[name];
+      const details = isDetailing(context) ? context.details(error.value) : [];
+      return details.length ? details : [{ field, message }];
+    });
     return [...own, ...flatten(error.children ?? [], field)];
   });
 }
 
+/** Keys Nest's validation pipe deletes before any validator sees them (prototype pollution guards). */
+const STRIPPED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
 /**
  * What no DTO field accepts, whatever its own rules: characters the database cannot store, anywhere
- * in a body, query or path; and null in a body (an absent field is left out, not sent as null).
+ * in a body, query or path; null in a body (an absent field is left out, not sent as null); and keys
+ * the pipe would silently drop. Nested fields are named `a.b` in a body, `a[b]` in a query string.
  */
 export function inputProblems(value: unknown, where: ArgumentMetadata['type']): ErrorDetail[] {
   const problems: ErrorDetail[] = [];
+  const nested = (field: string, key: string) => (!field ? key : where === 'query' ? `${field}[${key}]` : `${field}.${key}`);
   const stack: { value: unknown; field: string }[] = [{ value, field: '' }];
   while (stack.length) {
     const { value: current, field } = stack.pop()!;
@@ -32,7 +50,8 @@ export function inputProblems(value: unknown, where: ArgumentMetadata['type']): 
       for (const [key, item] of Object.entries(current as Record<string, unknown>)) {
         if (hasUnstorableChar(key))
           problems.push({ field: field || where, message: `${field || where} has a key with NUL characters or unpaired surrogates` });
-        else stack.push({ value: item, field: field ? `${field}.${key}` : key });
+        else if (STRIPPED_KEYS.has(key)) problems.push({ field: nested(field, key), message: `${key} is not accepted as a key` });
+        else stack.push({ value: item, field: nested(field, key) });
       }
     }
   }

@@ -1,5 +1,6 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 import type { IntentStatus } from '../common/intent-status';
+import type { Metadata } from '../common/metadata';
 import type { Direction, MessageStatus } from '../twilio/twilio.types';
 
 export type MessageRecordStatus = MessageStatus | IntentStatus;
@@ -13,6 +14,8 @@ export type MessageRecordStatus = MessageStatus | IntentStatus;
 @Index('idx_message_records_from_created', ['fromNumber', 'createdAt', 'id'])
 @Index('idx_message_records_agent_created', ['agentName', 'createdAt', 'id'])
 @Index('idx_message_records_direction_created', ['direction', 'createdAt', 'id'])
+// GIN (jsonb_path_ops) for the history filter `metadata @> $1`; the migration builds it: TypeORM cannot name an operator class
+@Index('idx_message_records_metadata', { synchronize: false })
 @Index('idx_message_records_unresolved', ['toNumber', 'createdAt'], { where: 'sid IS NULL' })
 export class MessageRecordEntity {
   @PrimaryGeneratedColumn('uuid')
@@ -46,6 +49,10 @@ export class MessageRecordEntity {
 
   @Column({ name: 'agent_name', type: 'varchar', length: 200, nullable: true })
   agentName: string | null;
+
+  /** The client's own labels, string keys to string values; {} when none were given (inbound, adopted). */
+  @Column({ type: 'jsonb', default: () => "'{}'" })
+  metadata: Metadata;
 
   @Column({ name: 'created_by', type: 'varchar', length: 200, nullable: true })
   createdBy: string | null;

@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, In, Repository } from 'typeorm';
 import { Cursor, Page, keysetPage } from '../common/cursor';
 import { RecordChangedListener, RecordChangedListeners } from '../common/record-changed.listeners';
+import type { Metadata } from '../common/metadata';
 import { INTENT_STATUSES, isIntentStatus } from '../common/intent-status';
 import { BACKOFF_SINCE_CREATED, claimRows } from '../db/claim-rows';
 import { DailyRollup, refreshDailyRollup, rolledUpParams, rolledUpRowsSql, rollupRefreshedAt } from '../db/daily-rollup';
@@ -28,6 +29,8 @@ export interface MessageHistoryFilter {
   to?: string;
   from?: string;
   agentName?: string;
+  /** Every key with that value (jsonb containment, served by the metadata GIN index). */
+  metadata?: Metadata;
   since?: Date;
   until?: Date;
 }
@@ -336,6 +339,9 @@ export class MessageRecordRepository {
     if (filter.to) q.andWhere('m.to_number = :to', { to: filter.to });
     if (filter.from) q.andWhere('m.from_number = :from', { from: filter.from });
     if (filter.agentName) q.andWhere('m.agent_name = :agentName', { agentName: filter.agentName });
+    if (filter.metadata && Object.keys(filter.metadata).length) {
+      q.andWhere('m.metadata @> CAST(:metadata AS jsonb)', { metadata: JSON.stringify(filter.metadata) });
+    }
     if (filter.since) q.andWhere('m.created_at >= :since', { since: filter.since });
     if (filter.until) q.andWhere('m.created_at < :until', { until: filter.until });
     return keysetPage(q, cursor, limit);

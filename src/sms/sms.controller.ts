@@ -8,6 +8,7 @@ import { Permission } from '../auth/permission';
 import { ApiTwilioErrors } from '../common/api-twilio-errors.decorator';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { SERVER_TIMING_HEADER_DOC } from '../common/server-timing';
+import { ApiMetadataFilter } from '../common/metadata';
 import { Idempotent } from '../idempotency/idempotent.decorator';
 import { RateLimit } from '../throttling/rate-limit.guard';
 import { MessageDto, MessageHistoryDto, MessageSidParamsDto, SendSmsDto, SmsHistoryQueryDto } from './sms.dto';
@@ -48,6 +49,7 @@ export class SmsController {
 
   /** Lists messages, newest first, with filters and cursor paging. */
   @Get('sms/history')
+  @ApiMetadataFilter('messages')
   @RequirePermission(Permission.View)
   @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'Invalid filter or cursor' })
   getSmsHistory(@Query() query: SmsHistoryQueryDto): Promise<MessageHistoryDto> {

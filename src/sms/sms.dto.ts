@@ -14,6 +14,7 @@ import {
   ValidateIf,
 } from 'class-validator';
 import { DIRECTIONS, HistoryQueryDto } from '../common/history-query.dto';
+import { ApiMetadata, IsMetadata, IsMetadataFilter, Metadata } from '../common/metadata';
 import { IsE164 } from '../common/phone-number';
 import { INTENT_STATUSES } from '../common/intent-status';
 import { SID_OR_ID_PARAM_PATTERN } from '../common/sid-param';
@@ -73,6 +74,15 @@ export class SendSmsDto {
   )
   @MaxLength(2000, { each: true })
   media_url?: string[];
+
+  /**
+   * Your own labels for the message (up to 20 keys of at most 40 characters, string values of at most 500),
+   * returned with it everywhere and usable as a history filter.
+   * @example {"conversation_id": "conv_8f2a1c", "customer_id": "cus_1042"}
+   */
+  @IsOptional()
+  @IsMetadata()
+  metadata?: Metadata;
 }
 
 /** Filters and paging of the message history. */
@@ -82,6 +92,11 @@ export class SmsHistoryQueryDto extends HistoryQueryDto {
   @IsOptional()
   @IsIn(MESSAGE_RECORD_STATUSES)
   status?: MessageRecordStatus;
+
+  /** Only messages with this metadata: `metadata[key]=value`, several ANDed. */
+  @IsOptional()
+  @IsMetadataFilter()
+  metadata?: Metadata;
 }
 
 export class MessageSidParamsDto {
@@ -143,6 +158,9 @@ export class MessageDto {
   status: MessageRecordStatus;
   /** AI agent the message was sent for. @example Samsaek Bot */
   agent_name: string | null;
+  /** Your labels for the message, as sent; `{}` when none were given (and for inbound messages). */
+  @ApiMetadata()
+  metadata: Metadata;
   /** Subject of the token that sent the message; null for inbound messages. @example agent-service */
   created_by: string | null;
   /** Twilio error code, when delivery failed. @example 30003 */

@@ -344,9 +344,21 @@ export type SendSmsDto = unknown & {
      */
     message?: string;
     /**
+     * Your own labels for the message (up to 20 keys of at most 40 characters, string values of at most 500),
+     * returned with it everywhere and usable as a history filter.
+     */
+    metadata?: Metadata;
+    /**
      * Recipient in E.164 form.
      */
     to: string;
+};
+
+/**
+ * Your own labels for the record, e.g. the ids of your conversation or customer: up to 20 keys of 1 to 40 characters (any but `[` and `]`; not `__proto__`, `constructor` or `prototype`), each with a string value of 1 to 500 characters. No nested objects, arrays, numbers, booleans or nulls; `{}` when there are none. Filter the history with `metadata[key]=value`.
+ */
+export type Metadata = {
+    [key: string]: string;
 };
 
 export type SearchNumbersResponseDto = {
@@ -510,6 +522,11 @@ export type PlaceCallDto = unknown & {
      * `twiml` is required.
      */
     message?: string;
+    /**
+     * Your own labels for the call (up to 20 keys of at most 40 characters, string values of at most 500),
+     * returned with it everywhere and usable as a history filter.
+     */
+    metadata?: Metadata;
     /**
      * Record the call.
      */
@@ -676,6 +693,10 @@ export type MessageDto = {
      * Attached media URLs.
      */
     media_urls: Array<string>;
+    /**
+     * Your labels for the message, as sent; `{}` when none were given (and for inbound messages).
+     */
+    metadata: Metadata;
     /**
      * What Twilio charged, as a decimal string with Twilio's sign (negative = charge); null until Twilio reports it.
      */
@@ -1104,6 +1125,10 @@ export type CallReportDto = {
      */
     message: string | null;
     /**
+     * Your labels for the call, as placed; `{}` when none were given (and for inbound calls).
+     */
+    metadata: Metadata;
+    /**
      * How the call ended: Twilio's terminal status, or `voicemail` for a completed call answered by a
      * machine (machine detection on). Null while the call is in flight.
      */
@@ -1292,6 +1317,10 @@ export type CallDto = {
      * Text spoken with `<Say>`, when the call was placed with a message.
      */
     message: string | null;
+    /**
+     * Your labels for the call, as placed; `{}` when none were given (and for inbound calls).
+     */
+    metadata: Metadata;
     /**
      * What Twilio charged, as a decimal string with Twilio's sign (negative = charge); null until Twilio reports it.
      */
@@ -1489,6 +1518,12 @@ export type GetCallHistoryData = {
          * Page size, 1 to 100 (default 20).
          */
         limit?: number;
+        /**
+         * Only calls whose metadata has every key given with that value: `metadata[conversation_id]=conv_8f2a1c`, several keys ANDed (at most 20).
+         */
+        metadata?: {
+            [key: string]: string;
+        };
         /**
          * Only records created at or after this ISO 8601 date-time, e.g. 2025-01-01T00:00:00Z.
          */
@@ -2692,6 +2727,12 @@ export type GetSmsHistoryData = {
          * Page size, 1 to 100 (default 20).
          */
         limit?: number;
+        /**
+         * Only messages whose metadata has every key given with that value: `metadata[conversation_id]=conv_8f2a1c`, several keys ANDed (at most 20).
+         */
+        metadata?: {
+            [key: string]: string;
+        };
         /**
          * Only records created at or after this ISO 8601 date-time, e.g. 2025-01-01T00:00:00Z.
          */
