@@ -2,6 +2,7 @@ import { DataSource } from 'typeorm';
 import { EventsService } from '../../src/events/events.service';
 import { EventReceiver, type ReceivedEvent } from '../support/event-receiver';
 import { JsonBody, Reply, fieldsOf, request } from '../support/http';
+import { ReconcileService } from '../../src/webhooks/reconcile.service';
 import { TestApp, eventually, startTestApp } from '../support/test-app';
 
 /**
@@ -132,6 +133,34 @@ describe('events from calls and messages', () => {
     const completed = happened(sid).find((e) => e.body.type === 'call.completed')!;
     expect(completed.body.data.outcome).toBe('busy');
     expect(typesOf(happened(sid))[0]).toBe('call.initiated');
+  });
+
+  it('tells a call report ready once, after the call completed, both carrying the call metadata', { timeout: 90_000 }, async () => {
+    const metadata = { conversation_id: 'conv-42', crm_lead: 'L-7' };
+    const placed = await api('POST', '/api/phone/call', { to: '+14155550144', message: 'Hello', metadata }, t.token(['phone:call']));
+    expect(placed.status, JSON.stringify(placed.body)).toBe(201);
+    const sid = placed.body.sid as string;
+    await eventually(async () => typesOf(happened(sid)).includes('call.completed'), 45_000, 100);
+    // the price follow-up (its loop is off in tests) settles the report once Twilio priced the ended call
+    const followUp = t.app.get(ReconcileService);
+    await eventually(
+      async () => {
+        await followUp.fetchPrices({ priceAfterSeconds: 0 });
+        return typesOf(happened(sid)).includes('call.report.ready');
+      },
+      45_000,
+      500,
+    );
+    await followUp.fetchPrices({ priceAfterSeconds: 0 });
+    const types = typesOf(happened(sid));
+    expect(types.filter((type) => type === 'call.report.ready')).toHaveLength(1);
+    expect(types.indexOf('call.report.ready')).toBeGreaterThan(types.indexOf('call.completed'));
+    const completed = happened(sid).find((e) => e.body.type === 'call.completed')!;
+    expect(completed.body.data.object.metadata).toEqual(metadata);
+    const ready = happened(sid).find((e) => e.body.type === 'call.report.ready')!;
+    expect(ready.verifiedBy).toEqual([endpoint.secret]);
+    expect(ready.body.data.object).toMatchObject({ sid, outcome: 'completed', final: true, settled: true, metadata });
+    expect(ready.body.data.object.cost.source).toBe('twilio');
   });
 
   it('tells a sent message sent, then delivered', { timeout: 60_000 }, async () => {
