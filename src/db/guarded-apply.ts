@@ -1,5 +1,8 @@
-import type { Pool, PoolClient } from 'pg';
-import type { EntityManager, EntityMetadata } from 'typeorm';
+import { escapeIdentifier, escapeLiteral } from 'pg';
+import * as pg from 'pg';
+import type { Pool, PoolClient, QueryResult } from 'pg';
+import type { EntityManager, EntityMetadata, QueryRunner } from 'typeorm';
+import { currentRequestTiming } from '../common/server-timing';
 
 /**
  * What must hold for a record's apply statement to change anything, as a CTE named `kept` that
@@ -33,6 +36,10 @@ export interface PreparedSql {
   readonly name: string;
   readonly text: string;
   readonly order: readonly string[];
+  /** The text around the placeholders (one more than `slots`), to write the statement with literals. */
+  readonly pieces: readonly string[];
+  /** The parameter index (into `order`) of each placeholder, in text order. */
+  readonly slots: readonly number[];
 }
 
 /** `:name` not preceded by a colon or a word character (so `::type` casts are left alone). */
@@ -41,12 +48,52 @@ const PLACEHOLDER = /(?<![:\w]):([a-z][a-z0-9_]*)/g;
 /** Compiles `sql` once: each distinct `:name` becomes `$n` in order of first use. */
 export function prepareSql(name: string, sql: string): PreparedSql {
   const order: string[] = [];
-  const text = sql.replace(PLACEHOLDER, (_match, key: string) => {
+  const pieces: string[] = [];
+  const slots: number[] = [];
+  let from = 0;
+  const text = sql.replace(PLACEHOLDER, (match, key: string, offset: number) => {
     let index = order.indexOf(key);
     if (index < 0) index = order.push(key) - 1;
+    pieces.push(sql.slice(from, offset));
+    slots.push(index);
+    from = offset + match.length;
     return `$${index + 1}`;
   });
-  return { name, text, order };
+  pieces.push(sql.slice(from));
+  return { name, text, order, pieces, slots };
+}
+
+function parametersOf(sql: PreparedSql, values: Readonly<Record<string, unknown>>): unknown[] {
+  return sql.order.map((key) => {
+    const value = values[key];
+    if (value === undefined) throw new Error(`no value for :${key} in ${sql.name}`);
+    return value;
+  });
+}
+
+interface PgUtils {
+  prepareValue(value: unknown): string | Buffer | null | undefined;
+}
+/**
+ * pg's own conversion of a parameter to the text it binds (dates, arrays, JSON); not in its typings,
+ * nor among the names its ES module wrapper re-exports (there it hangs off the default export).
+ */
+const prepareValue = (() => {
+  const module = pg as unknown as { utils?: PgUtils; default?: { utils?: PgUtils } };
+  const utils = module.utils ?? module.default?.utils;
+  if (!utils) throw new Error('pg.utils.prepareValue is missing');
+  return utils.prepareValue.bind(utils);
+})();
+
+/**
+ * A parameter as an SQL literal: the very text pg would bind for it, quoted, so that the server
+ * gives it the parameter's type exactly as it does a bound value.
+ */
+export function sqlLiteral(value: unknown): string {
+  const text = prepareValue(value);
+  if (text === null || text === undefined) return 'NULL';
+  if (Buffer.isBuffer(text)) return escapeLiteral(`\\x${text.toString('hex')}`);
+  return escapeLiteral(text);
 }
 
 /**
@@ -57,11 +104,7 @@ export function prepareSql(name: string, sql: string): PreparedSql {
  * is built per call but the parameter list. Throws when a placeholder has no value (a caller's mistake).
  */
 export async function runPrepared<T>(manager: EntityManager, sql: PreparedSql, values: Readonly<Record<string, unknown>>): Promise<T[]> {
-  const params = sql.order.map((key) => {
-    const value = values[key];
-    if (value === undefined) throw new Error(`no value for :${key} in ${sql.name}`);
-    return value;
-  });
+  const params = parametersOf(sql, values);
   const query = (manager.connection.options as { url?: string }).url
     ? { name: sql.name, text: sql.text, values: params }
     : { text: sql.text, values: params };
@@ -74,6 +117,99 @@ export async function runPrepared<T>(manager: EntityManager, sql: PreparedSql, v
     return (await client.query(query)).rows as T[];
   } finally {
     client.release();
+  }
+}
+
+/** The statements prepared with PREPARE on each connection (by the transactions of runPreparedInTransaction). */
+const preparedOn = new WeakMap<PoolClient, Set<string>>();
+
+function isPostgresServer(manager: EntityManager): boolean {
+  return Boolean((manager.connection.options as { url?: string }).url);
+}
+
+/** A query on `client`, counted in the request's Server-Timing like the statements TypeORM runs. */
+async function timedQuery(client: PoolClient, text: string): Promise<QueryResult | QueryResult[]> {
+  const timing = currentRequestTiming();
+  timing?.begin('db');
+  try {
+    return (await client.query(text)) as QueryResult | QueryResult[];
+  } finally {
+    timing?.end('db');
+  }
+}
+
+/**
+ * Runs a prepared statement as the first statement of a transaction and hands its rows to `then`,
+ * which runs in the same transaction (through `tx`) before it commits; a throw rolls both back.
+ * BEGIN travels with the statement in one round trip (a simple query of `BEGIN; EXECUTE ...`, the
+ * parameters written as the literals pg would bind), so a transaction costs one round trip more
+ * than the statement alone, the COMMIT. On a PostgreSQL server the statement is prepared once per
+ * connection (PREPARE in the same round trip the first time); the embedded database runs the text.
+ */
+export async function runPreparedInTransaction<T, R>(
+  manager: EntityManager,
+  sql: PreparedSql,
+  values: Readonly<Record<string, unknown>>,
+  then: (tx: EntityManager, rows: T[]) => Promise<R>,
+): Promise<R> {
+  const literals = parametersOf(sql, values).map(sqlLiteral);
+  const runner = manager.connection.createQueryRunner();
+  const client = (await runner.connect()) as PoolClient;
+  let text: string;
+  let preparing = false;
+  if (isPostgresServer(manager)) {
+    let prepared = preparedOn.get(client);
+    if (!prepared) preparedOn.set(client, (prepared = new Set()));
+    const name = escapeIdentifier(`${sql.name}_tx`);
+    preparing = !prepared.has(sql.name);
+    text = `BEGIN; ${preparing ? `PREPARE ${name} AS ${sql.text}; ` : ''}EXECUTE ${name}(${literals.join(', ')})`;
+  } else {
+    text = `BEGIN; ${sql.pieces.map((piece, i) => (i < sql.slots.length ? piece + literals[sql.slots[i]] : piece)).join('')}`;
+  }
+  let begun = false;
+  try {
+    const results = await timedQuery(client, text);
+    begun = true;
+    if (preparing) preparedOn.get(client)?.add(sql.name);
+    const last = Array.isArray(results) ? results[results.length - 1] : results;
+    // statements `then` runs through TypeORM are already in a transaction: a nested one is a savepoint
+    const typeormRunner = runner as QueryRunner & { transactionDepth: number; isTransactionActive: boolean };
+    typeormRunner.isTransactionActive = true;
+    typeormRunner.transactionDepth = 1;
+    const result = await then(runner.manager, last.rows as T[]);
+    await timedQuery(client, 'COMMIT');
+    typeormRunner.isTransactionActive = false;
+    typeormRunner.transactionDepth = 0;
+    await runner.release();
+    return result;
+  } catch (error) {
+    await abandon(runner, client, begun || !preparing);
+    throw error;
+  }
+}
+
+/**
+ * Ends a failed transaction: rolled back and the connection reused, or, when the round trip that
+ * prepared the statement failed (whether the name exists is not known then) or the rollback fails,
+ * the connection closed.
+ */
+async function abandon(runner: QueryRunner, client: PoolClient, reusable: boolean): Promise<void> {
+  const typeormRunner = runner as QueryRunner & { transactionDepth: number; isTransactionActive: boolean };
+  typeormRunner.isTransactionActive = false;
+  typeormRunner.transactionDepth = 0;
+  const release = (error?: Error) =>
+    (runner as unknown as { releasePostgresConnection(error?: Error): Promise<void> }).releasePostgresConnection(error);
+  if (!reusable) {
+    preparedOn.delete(client);
+    await release(new Error('connection closed after a failed PREPARE'));
+    return;
+  }
+  try {
+    await client.query('ROLLBACK');
+    await release();
+  } catch (error) {
+    preparedOn.delete(client);
+    await release(error instanceof Error ? error : new Error(String(error)));
   }
 }
 
@@ -163,7 +299,7 @@ export type StatusChangeListener<R> = (tx: EntityManager, change: GuardedApply<R
  * Applies observations to one table's records with guardedApplySql: one statement per apply, one
  * prepared statement per guard. Without status-change listeners the statement commits on its own
  * (one round trip); with them it runs in a transaction with the listeners, which see only applies
- * that changed the status.
+ * that changed the status (two round trips when none does: BEGIN with the statement, COMMIT).
  */
 export class GuardedApplier<R> {
   private readonly statements = new Map<string, PreparedSql>();
@@ -186,8 +322,8 @@ export class GuardedApplier<R> {
     const statement = this.statement(guard.sql);
     const all = { ...values, ...guard.values };
     if (this.listeners.length === 0) return this.read(await runPrepared<GuardedApplyRow>(this.manager, statement, all));
-    return this.manager.transaction(async (tx) => {
-      const applied = this.read(await runPrepared<GuardedApplyRow>(tx, statement, all));
+    return runPreparedInTransaction(this.manager, statement, all, async (tx, rows: GuardedApplyRow[]) => {
+      const applied = this.read(rows);
       if (applied.statusChanged) for (const listener of this.listeners) await listener(tx, applied);
       return applied;
     });

@@ -23,31 +23,58 @@ interface SmsDto {
 /** What a callback may touch: the inbox, the records and the timeline. */
 const CALLBACK_TABLES = /webhook_events|call_records|message_records|status_events/;
 
+/** The text of every query the app sends through pg, in order, while the spec runs. */
+const sent: string[] = [];
+/** The connection each of `sent` went over. */
+const sentOn: Client[] = [];
+/** Statements prepared with SQL PREPARE, by name: `EXECUTE name(...)` runs this text. */
+const preparedTexts = new Map<string, string>();
+const PREPARE = /PREPARE ("[^"]+") AS ([\s\S]*); EXECUTE \1\(/;
+const EXECUTE = /EXECUTE ("[^"]+")\(/;
+
+/** Records every query's text; PREPAREd statements are remembered so that an EXECUTE reads as what it runs. */
+function recordQueries(): () => void {
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- called with the client as `this` below
+  const original = Client.prototype.query;
+  const spy = vi.spyOn(Client.prototype, 'query').mockImplementation(function (this: Client, ...args: unknown[]) {
+    const [config] = args;
+    const text = typeof config === 'string' ? config : (config as { text: string }).text;
+    const prepared = PREPARE.exec(text);
+    if (prepared) preparedTexts.set(prepared[1], prepared[2]);
+    const executed = EXECUTE.exec(text);
+    sentOn.push(this);
+    sent.push(executed && preparedTexts.has(executed[1]) ? text.replace(EXECUTE, `EXECUTE ${preparedTexts.get(executed[1])} (`) : text);
+    return (original as (...a: unknown[]) => unknown).apply(this, args) as never;
+  });
+  return () => spy.mockRestore();
+}
+
 /**
  * The SQL text of every statement on the callback's tables the app sends while `run` runs (nothing
  * else touches them meanwhile: the test app has no reconciliation, and its usage rollup is settled
  * before and not due again).
  */
-async function statementsDuring(run: () => Promise<unknown>): Promise<string[]> {
-  const spy = vi.spyOn(Client.prototype, 'query');
-  try {
-    await run();
-    const all = spy.mock.calls.map(([config]) => (typeof config === 'string' ? config : (config as { text: string }).text));
-    return all.filter((sql) => CALLBACK_TABLES.test(sql));
-  } finally {
-    spy.mockRestore();
-  }
+async function statementsDuring(run: () => Promise<unknown>, all = false): Promise<string[]> {
+  const from = sent.length;
+  await run();
+  const texts = sent.slice(from);
+  return all ? texts : texts.filter((sql) => CALLBACK_TABLES.test(sql));
 }
 
 describe('a status callback is kept, applied and entered in the timeline by one statement', () => {
   let t: TestApp;
+  let stopRecording: () => void = () => undefined;
 
   beforeAll(async () => {
+    stopRecording = recordQueries();
     // no usage rollup in the background while the statements of a callback are counted
     t = await startTestApp({ STATS_REFRESH_SECONDS: '3600' });
     await t.app.get(UsageRollupService).refresh();
   });
-  afterAll(async () => t?.close());
+  afterAll(async () => {
+    await t?.close();
+    stopRecording();
+  });
 
   /** A record stored without the sandbox, so no callback but the test's own arrives. */
   async function storedCall(): Promise<string> {
@@ -170,7 +197,16 @@ describe('a status callback is kept, applied and entered in the timeline by one 
       if (refuse) throw new Error('listener refused');
     });
     const sid = await storedCall();
+    const from = sent.length;
     expect((await callStatus(sid, 'ringing', 1)).status).toBe(204);
+    // the transaction begins in the round trip of the statement: no round trip of its own on that connection
+    const apply = sent.findIndex((sql, i) => i >= from && sql.includes('UPDATE call_records'));
+    const onApplyConnection = (range: string[], start: number) => range.filter((_sql, i) => sentOn[start + i] === sentOn[apply]);
+    expect(sent[apply]).toMatch(/^BEGIN; /);
+    expect(onApplyConnection(sent.slice(from, apply), from).slice(-1)).not.toEqual([
+      expect.stringMatching(/^\s*(BEGIN|START TRANSACTION)\s*;?\s*$/i),
+    ]);
+    expect(onApplyConnection(sent.slice(apply + 1), apply + 1)).toContain('COMMIT');
     expect((await callStatus(sid, 'ringing', 1)).status).toBe(204);
     expect((await callStatus(sid, 'initiated', 0)).status).toBe(204);
     expect((await callStatus(sid, 'in-progress', 2)).status).toBe(204);
