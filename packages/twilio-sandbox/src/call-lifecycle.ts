@@ -406,7 +406,8 @@ export class CallLifecycle {
       this.end(child, 'completed', 200, duration);
       return outcome('completed', duration);
     } catch (err) {
-      // the caller left the Dial (hang-up, redirect, reset): the dialed leg ends with it
+      // the caller left the Dial (hang-up, redirect): the dialed leg ends with it; a reset wiped both
+      if (this.ctx.state.calls.get(child.sid) !== child) throw err;
       this.cursors.set(child.sid, this.ctx.scheduler.now().getTime());
       if (child.status === 'in-progress') this.end(child, 'completed', 200);
       else this.end(child, 'canceled', 487);

@@ -460,4 +460,25 @@ describe('live-call updates on a slower clock', () => {
     expect((await client.calls(created.sid).fetch()).status).toBe('completed');
     expect(receiver.to('/dialed')).toHaveLength(0);
   });
+
+  it('hangs up through the API during a pending Gather: no action, the time talked is counted', async () => {
+    receiver.on('/voice', {
+      body: '<Response><Gather input="speech" action="/never" actionOnEmptyResult="true" timeout="600"/></Response>',
+    });
+    const { client } = sdkFor(sandbox);
+    const created = await client.calls.create({
+      to: CUSTOMER,
+      from: OWNED,
+      url: receiver.url('/voice'),
+      statusCallback: receiver.url('/status'),
+    });
+    await waitFor(() => sandbox.calls().find((c) => c.sid === created.sid)!.executed.length > 0);
+    await client.calls(created.sid).update({ status: 'completed' });
+    await sandbox.settle();
+    expect(receiver.to('/never')).toHaveLength(0);
+    const ended = await client.calls(created.sid).fetch();
+    expect(ended.status).toBe('completed');
+    expect(Number(ended.duration)).toBeLessThan(300);
+    expect(receiver.to('/status')[0].params).toMatchObject({ CallStatus: 'completed', CallDuration: ended.duration });
+  });
 });
