@@ -194,6 +194,37 @@ describe('conversations with a scripted party', () => {
       ]);
     });
 
+    it('holds a conversation longer than ten documents, as long as time passes in them', async () => {
+      sandbox.setScript(
+        CUSTOMER,
+        Array.from({ length: 12 }, (_, i) => ({ dtmf: String(i % 10) })),
+      );
+      receiver.on('/voice', { body: '<Response><Gather numDigits="1"><Say>Next digit</Say></Gather></Response>' });
+      const { client } = sdkFor(sandbox);
+      const created = await client.calls.create({ to: CUSTOMER, from: OWNED, url: receiver.url('/voice') });
+      await sandbox.settle();
+      expect(receiver.to('/voice').map((r) => param(r, 'Digits') ?? '-')).toEqual([
+        '-',
+        '0',
+        '1',
+        '2',
+        '3',
+        '4',
+        '5',
+        '6',
+        '7',
+        '8',
+        '9',
+        '0',
+        '1',
+      ]);
+      expect(
+        callOf(created.sid)
+          .executed.filter((v) => v.verb === 'Gather')
+          .pop()?.input,
+      ).toEqual({ hangup: true });
+    });
+
     it('gives a Gather on a number without a script no input, as before', async () => {
       receiver.on('/voice', {
         body: '<Response><Gather input="speech dtmf" action="/turn" timeout="2"><Say>Hello</Say></Gather><Say>Bye now</Say></Response>',
@@ -335,7 +366,7 @@ describe('conversations with a scripted party', () => {
       receiver.on('/voice', {
         body:
           '<Response><Dial timeout="10">+14155552222</Dial><Dial>+14155553333</Dial>' +
-          '<Dial action="/dialed">+14155551111</Dial><Say>not reached after an action</Say></Response>',
+          '<Dial>+1234</Dial><Dial action="/dialed">+14155551111</Dial><Say>not reached after an action</Say></Response>',
       });
       receiver.on('/dialed', ({ params }) => ({ body: `<Response><Say>The line was ${String(params.DialCallStatus)}</Say></Response>` }));
       const { client } = sdkFor(sandbox);
@@ -345,15 +376,16 @@ describe('conversations with a scripted party', () => {
       expect(dialed.params).toMatchObject({ DialCallStatus: 'busy', DialCallSid: expect.stringMatching(/^CA/) });
       expect(dialed.params).not.toHaveProperty('DialCallDuration');
       const parent = callOf(created.sid);
-      expect(parent.executed.map((v) => v.dial?.status ?? v.text)).toEqual(['no-answer', 'failed', 'busy', 'The line was busy']);
+      expect(parent.executed.map((v) => v.dial?.status ?? v.text)).toEqual(['no-answer', 'failed', 'failed', 'busy', 'The line was busy']);
       const children = await client.calls.list({ parentCallSid: created.sid });
       expect(children.map((c) => [c.to, c.status]).sort()).toEqual([
+        ['+1234', 'failed'],
         ['+14155551111', 'busy'],
         ['+14155552222', 'no-answer'],
         ['+14155553333', 'failed'],
       ]);
-      // Dial timeout 10 + failed after 1 + busy after 3 + Say 4 words 1.6 = 15.6 → 16 s
-      expect((await client.calls(created.sid).fetch()).duration).toBe('16');
+      // Dial timeout 10 + failed after 1, twice + busy after 3 + Say 4 words 1.6 = 16.6 → 17 s
+      expect((await client.calls(created.sid).fetch()).duration).toBe('17');
     });
   });
 
