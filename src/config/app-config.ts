@@ -82,6 +82,8 @@ export interface AppConfig {
     requestTimeoutMs: number;
     sandboxSpeed: number;
     sandboxPort: number;
+    /** What the in-process sandbox's account holds at start, in USD (decimal string); its calls and messages spend it. */
+    sandboxBalance: string;
     /**
      * Where the in-process sandbox keeps its account (numbers, calls, messages) across restarts;
      * null: it starts empty each time.
@@ -493,6 +495,7 @@ export function loadConfig(env: Env = readEnvFiles()): AppConfig {
       callbackOverrides: r.connectionOverrides('TWILIO_CALLBACK_OVERRIDES', 'rc=5&rp=5xx,ct,rt'),
       requestTimeoutMs: r.int('TWILIO_TIMEOUT_MS', 15000, 100, 120000),
       sandboxSpeed: r.number('SANDBOX_SPEED', 1, 0.01),
+      sandboxBalance: r.money('SANDBOX_BALANCE', '20.00'),
       // a fixed port in development so that the README's sandbox curls reach it; tests take any free one
       sandboxPort: r.int('SANDBOX_PORT', nodeEnv === 'development' ? DEV_SANDBOX_PORT : 0, 0, 65535),
       sandboxStateFile: r.raw('SANDBOX_STATE_FILE') ?? defaultSandboxStateFile(databaseUrl, pgliteDataDir),
