@@ -167,6 +167,11 @@ export interface AppConfig {
     spendingDailyLimit: string | null;
     /** Minutes a call not yet priced is expected to last, for the spending estimate. */
     callEstimateMinutes: number;
+    /**
+     * How long one reading of the live calls and today's spending serves admissions (what was
+     * admitted since is counted exactly); 0: every admission reads the records.
+     */
+    readingMaxAgeMs: number;
   };
   security: {
     /** Origins allowed to call the API from a browser; empty: no CORS headers at all. */
@@ -554,6 +559,7 @@ export function loadConfig(env: Env = readEnvFiles()): AppConfig {
       maxLiveCalls: r.int('MAX_LIVE_CALLS', 50, 0, 1_000_000),
       spendingDailyLimit: r.moneyOrOff('SPENDING_DAILY_LIMIT', '50'),
       callEstimateMinutes: r.int('SPENDING_CALL_ESTIMATE_MINUTES', 2, 1, 240),
+      readingMaxAgeMs: r.int('GUARDRAILS_READING_MAX_AGE_MS', 1000, 0, 60_000),
     },
     security: {
       corsOrigins: r.origins('CORS_ORIGINS'),
