@@ -132,6 +132,9 @@ function serviceEnv(port: number, database: Record<string, string>): Record<stri
     // already spends more than the default ceiling, and the load keeps more calls live than the cap
     MAX_LIVE_CALLS: '1000000',
     SPENDING_DAILY_LIMIT: '1000000',
+    // the sandbox's account starts with $20 unless told otherwise: a run's calls and messages spend
+    // that, and Twilio then refuses the rest with 20005, which we answer as 402 insufficient_funds
+    SANDBOX_BALANCE: '1000000',
     ...database,
   };
 }

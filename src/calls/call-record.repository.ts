@@ -228,10 +228,12 @@ export class CallRecordRepository {
   }
 
   /** Stores the request before Twilio is asked: every field, status `initiating`, no sid; one INSERT (save() would add a transaction). */
-  async insertIntent(data: Partial<CallRecordEntity>): Promise<CallRecordEntity> {
-    const inserted = await this.repo
+  /** Stores the intent, with `manager` inside the caller's transaction (the guardrails' admission). */
+  async insertIntent(data: Partial<CallRecordEntity>, manager: EntityManager = this.repo.manager): Promise<CallRecordEntity> {
+    const inserted = await manager
       .createQueryBuilder()
       .insert()
+      .into(CallRecordEntity)
       .values({ ...data, sid: null, status: 'initiating' })
       .returning('*')
       .updateEntity(false)

@@ -1,3 +1,4 @@
+import type { EntityManager } from 'typeorm';
 import { Injectable } from '@nestjs/common';
 import type { UnresolvedIntent } from '../common/intent';
 import { RecordStoredListener, RecordStoredListeners } from '../common/record-stored.listeners';
@@ -62,8 +63,8 @@ export class CallRecordsService {
   }
 
   /** Stores the request before Twilio is asked to place the call (status `initiating`, no sid). */
-  createIntent(data: Partial<CallRecordEntity>): Promise<CallRecordEntity> {
-    return this.calls.insertIntent(data);
+  createIntent(data: Partial<CallRecordEntity>, manager?: EntityManager): Promise<CallRecordEntity> {
+    return this.calls.insertIntent(data, manager);
   }
 
   /** Twilio refused the call: nothing happened, so nothing is kept. */

@@ -52,27 +52,30 @@ export class CallsService {
     }
     const from = request.from ?? this.config.twilio.phoneNumber;
     const record = request.record ?? false;
-    // within the live call cap and the spending ceiling, counted with every stored intent (one lock across instances)
-    const intent = await this.guardrails.admit({ kind: 'call' }, () =>
+    // within the live call cap and the spending ceiling: stored in the transaction that counts it in
+    const intent = await this.guardrails.admit({ kind: 'call' }, (tx) =>
       storeIntent(() =>
-        this.records.createIntent({
-          direction: 'outbound',
-          fromNumber: from,
-          toNumber: request.to,
-          message: request.message ?? null,
-          audioUrl: request.audio_url ?? null,
-          twiml: request.twiml ?? null,
-          voice: request.message !== undefined ? voice : null,
-          language: request.message !== undefined ? language : null,
-          record,
-          machineDetection: request.machine_detection ?? false,
-          timeoutSeconds: request.timeout ?? null,
-          agentName: request.agent_name ?? null,
-          callPurpose: request.call_purpose ?? null,
-          workflowId: request.workflow_id ?? null,
-          metadata: request.metadata ?? {},
-          createdBy,
-        }),
+        this.records.createIntent(
+          {
+            direction: 'outbound',
+            fromNumber: from,
+            toNumber: request.to,
+            message: request.message ?? null,
+            audioUrl: request.audio_url ?? null,
+            twiml: request.twiml ?? null,
+            voice: request.message !== undefined ? voice : null,
+            language: request.message !== undefined ? language : null,
+            record,
+            machineDetection: request.machine_detection ?? false,
+            timeoutSeconds: request.timeout ?? null,
+            agentName: request.agent_name ?? null,
+            callPurpose: request.call_purpose ?? null,
+            workflowId: request.workflow_id ?? null,
+            metadata: request.metadata ?? {},
+            createdBy,
+          },
+          tx,
+        ),
       ),
     );
     // the record id in every URL we give Twilio lets callbacks and the TwiML fetch find this row before it has a sid

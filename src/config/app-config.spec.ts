@@ -197,7 +197,12 @@ describe('loadConfig', () => {
   });
 
   it('caps live calls and daily spending by default; 0 or off turns each off', () => {
-    expect(loadConfig({}).guardrails).toEqual({ maxLiveCalls: 50, spendingDailyLimit: '50', callEstimateMinutes: 2 });
+    expect(loadConfig({}).guardrails).toEqual({
+      maxLiveCalls: 50,
+      spendingDailyLimit: '50',
+      callEstimateMinutes: 2,
+      readingMaxAgeMs: 1000,
+    });
     expect(loadConfig({ MAX_LIVE_CALLS: '0', SPENDING_DAILY_LIMIT: 'off' }).guardrails).toMatchObject({
       maxLiveCalls: 0,
       spendingDailyLimit: null,

@@ -82,6 +82,8 @@ export interface AppConfig {
     requestTimeoutMs: number;
     sandboxSpeed: number;
     sandboxPort: number;
+    /** What the in-process sandbox's account holds at start, in USD (decimal string); its calls and messages spend it. */
+    sandboxBalance: string;
     /**
      * Where the in-process sandbox keeps its account (numbers, calls, messages) across restarts;
      * null: it starts empty each time.
@@ -165,6 +167,11 @@ export interface AppConfig {
     spendingDailyLimit: string | null;
     /** Minutes a call not yet priced is expected to last, for the spending estimate. */
     callEstimateMinutes: number;
+    /**
+     * How long one reading of the live calls and today's spending serves admissions (what was
+     * admitted since is counted exactly); 0: every admission reads the records.
+     */
+    readingMaxAgeMs: number;
   };
   security: {
     /** Origins allowed to call the API from a browser; empty: no CORS headers at all. */
@@ -493,6 +500,7 @@ export function loadConfig(env: Env = readEnvFiles()): AppConfig {
       callbackOverrides: r.connectionOverrides('TWILIO_CALLBACK_OVERRIDES', 'rc=5&rp=5xx,ct,rt'),
       requestTimeoutMs: r.int('TWILIO_TIMEOUT_MS', 15000, 100, 120000),
       sandboxSpeed: r.number('SANDBOX_SPEED', 1, 0.01),
+      sandboxBalance: r.money('SANDBOX_BALANCE', '20.00'),
       // a fixed port in development so that the README's sandbox curls reach it; tests take any free one
       sandboxPort: r.int('SANDBOX_PORT', nodeEnv === 'development' ? DEV_SANDBOX_PORT : 0, 0, 65535),
       sandboxStateFile: r.raw('SANDBOX_STATE_FILE') ?? defaultSandboxStateFile(databaseUrl, pgliteDataDir),
@@ -551,6 +559,7 @@ export function loadConfig(env: Env = readEnvFiles()): AppConfig {
       maxLiveCalls: r.int('MAX_LIVE_CALLS', 50, 0, 1_000_000),
       spendingDailyLimit: r.moneyOrOff('SPENDING_DAILY_LIMIT', '50'),
       callEstimateMinutes: r.int('SPENDING_CALL_ESTIMATE_MINUTES', 2, 1, 240),
+      readingMaxAgeMs: r.int('GUARDRAILS_READING_MAX_AGE_MS', 1000, 0, 60_000),
     },
     security: {
       corsOrigins: r.origins('CORS_ORIGINS'),

@@ -1,13 +1,41 @@
-import type { DataSource } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { AppError } from '../common/app-error';
 import { loadConfig } from '../config/app-config';
-import { GuardrailsService, startOfUtcDay } from './guardrails.service';
+import type { AdmissionRoom, AdmittedSoFar, GuardrailDayRepository } from './guardrail-day.repository';
+import { GuardrailsService, startOfUtcDay, utcDay } from './guardrails.service';
 import type { SpendQuery } from './guardrails.meters';
 
-/** On embedded PGlite (no DATABASE_URL) the lock is in-process only and never touches the data source. */
-function guardrails(env: Record<string, string> = {}) {
+/**
+ * The day's admission counters in memory, with the repository's rule: counted in only while they
+ * grew no more than the room since the reading (the database adds the row lock around it).
+ */
+class DayCounters {
+  readonly days = new Map<string, AdmittedSoFar>();
+  readonly tx = {} as EntityManager;
+
+  async admittedSoFar(day: string): Promise<AdmittedSoFar> {
+    return { ...(this.days.get(day) ?? { spendUnits: 0n, calls: 0n }) };
+  }
+
+  async withoutAdmission<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return work(this.tx);
+  }
+
+  async admit<T>(day: string, request: AdmittedSoFar, room: AdmissionRoom, work: (tx: EntityManager) => Promise<T>) {
+    const now = await this.admittedSoFar(day);
+    const grown = { spend: now.spendUnits - room.readAt.spendUnits, calls: now.calls - room.readAt.calls };
+    if ((room.spendRoom !== null && grown.spend > room.spendRoom) || (room.callRoom !== null && grown.calls > room.callRoom)) {
+      return { admitted: false as const };
+    }
+    const value = await work(this.tx);
+    this.days.set(day, { spendUnits: now.spendUnits + request.spendUnits, calls: now.calls + request.calls });
+    return { admitted: true as const, value };
+  }
+}
+
+function guardrails(env: Record<string, string> = {}, counters = new DayCounters()) {
   const config = loadConfig({ NODE_ENV: 'test', ...env });
-  return new GuardrailsService(config, {} as DataSource);
+  return new GuardrailsService(config, counters as unknown as GuardrailDayRepository);
 }
 
 async function refusal(promise: Promise<unknown>): Promise<AppError> {
@@ -110,19 +138,59 @@ describe('GuardrailsService', () => {
     expect((await refusal(service.admit({ kind: 'sms', segments: 1 }, work))).code).toBe('spending_limit_reached');
   });
 
-  it('runs admitted work one at a time, so each check sees what the work before it stored', async () => {
-    const service = guardrails({ MAX_LIVE_CALLS: '3', SPENDING_DAILY_LIMIT: 'off' });
-    let stored = 0;
-    service.registerLiveCalls(async () => stored);
-    const place = () =>
-      service.admit({ kind: 'call' }, async () => {
-        await new Promise((resolve) => setTimeout(resolve, 5));
-        stored++;
-        return 'placed';
-      });
-    const outcomes = await Promise.allSettled(Array.from({ length: 8 }, place));
-    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(3);
-    expect(stored).toBe(3);
+  it('serves admissions from one reading for a while, counting what each admitted, and reads afresh before refusing', async () => {
+    const counters = new DayCounters();
+    const service = guardrails({ SPENDING_DAILY_LIMIT: '0.05', PRICE_SMS_PER_SEGMENT: '0.01', MAX_LIVE_CALLS: '0' }, counters);
+    let priced = '0';
+    let pending = 0;
+    const meter = vi.fn(async () => ({ actual: priced, pending: { smsSegments: pending } }));
+    service.registerSpend('sms', meter);
+    const work = vi.fn(async () => {
+      pending++;
+      return 'sent';
+    });
+    for (let i = 0; i < 5; i++) expect(await service.admit({ kind: 'sms', segments: 1 }, work)).toBe('sent');
+    // one reading, and the four admissions after it counted by the counters alone
+    expect(meter).toHaveBeenCalledTimes(1);
+    expect(counters.days.get(utcDay(new Date()))).toEqual({ spendUnits: 5_000n, calls: 0n });
+    const error = await refusal(service.admit({ kind: 'sms', segments: 1 }, work));
+    expect(error.code).toBe('spending_limit_reached');
+    expect(error.message).toContain('0.05000 USD spent today (0.00000 priced, 0.05000 estimated');
+    expect(meter).toHaveBeenCalledTimes(2);
+    // Twilio priced the five at less than estimated: the refused request's fresh reading sees it
+    priced = '0.0375';
+    pending = 0;
+    expect(await service.admit({ kind: 'sms', segments: 1 }, work)).toBe('sent');
+    expect(meter).toHaveBeenCalledTimes(3);
+    expect(work).toHaveBeenCalledTimes(6);
+  });
+
+  it('takes a new reading once the latest is older than its age', async () => {
+    vi.useFakeTimers({ now: new Date('2026-12-02T12:00:00Z'), toFake: ['Date'] });
+    try {
+      const service = guardrails({ SPENDING_DAILY_LIMIT: '10', MAX_LIVE_CALLS: '0', GUARDRAILS_READING_MAX_AGE_MS: '500' });
+      const meter = vi.fn(async () => ({ actual: '0', pending: {} }));
+      service.registerSpend('sms', meter);
+      await service.admit({ kind: 'sms', segments: 1 }, async () => 'sent');
+      vi.setSystemTime(Date.now() + 499);
+      await service.admit({ kind: 'sms', segments: 1 }, async () => 'sent');
+      expect(meter).toHaveBeenCalledTimes(1);
+      vi.setSystemTime(Date.now() + 1);
+      await service.admit({ kind: 'sms', segments: 1 }, async () => 'sent');
+      expect(meter).toHaveBeenCalledTimes(2);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('does not store what a refused request would have stored', async () => {
+    const counters = new DayCounters();
+    const service = guardrails({ MAX_LIVE_CALLS: '1', SPENDING_DAILY_LIMIT: 'off' }, counters);
+    service.registerLiveCalls(async () => 1);
+    const work = vi.fn(async () => 'placed');
+    expect((await refusal(service.admit({ kind: 'call' }, work))).code).toBe('live_call_limit');
+    expect(work).not.toHaveBeenCalled();
+    expect(counters.days.size).toBe(0);
   });
 
   it('with no cap and no ceiling runs the work without checking anything', async () => {

@@ -1,11 +1,11 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
+import { Mutex } from 'async-mutex';
+import type { EntityManager } from 'typeorm';
 import { AppError } from '../common/app-error';
 import { formatMoney, parseMoney } from '../common/money';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
-import { CrossInstanceLock } from './guardrails.lock';
+import { AdmissionRoom, AdmittedSoFar, GuardrailDayRepository } from './guardrail-day.repository';
 import type { LiveCallsMeter, PendingUsage, SpendMeter } from './guardrails.meters';
 
 const CURRENCY = 'USD';
@@ -30,23 +30,52 @@ export interface SpendToday {
   limit: string | null;
 }
 
+/** Admission attempts against fresh readings while other admissions keep taking the room first. */
+const MAX_FRESH_ATTEMPTS = 5;
+
+/**
+ * What the records said at one moment, and what the day's admission counters said just before:
+ * any admission since is counted by how much the counters grew, so a reading may serve many
+ * requests without ever missing one.
+ */
+interface Reading {
+  day: string;
+  takenAt: number;
+  admitted: AdmittedSoFar;
+  /** Live calls, counted up to the cap; null when calls are not capped. */
+  liveCalls: number | null;
+  spend: SpendToday;
+}
+
 /**
  * The cap on live calls and the daily spending ceiling. The modules that spend (calls, sms,
  * numbers) register their meters here at init, so this module depends on none of them; they call
- * admit() around the work that commits to a new call, message or number.
+ * admit() around the work that stores a new call, message or number purchase.
+ *
+ * Admission costs one statement in the transaction that stores the intent: the day's counters
+ * (guardrail_days) grow by the request, on the condition that what the latest reading of the
+ * records (at most GUARDRAILS_READING_MAX_AGE_MS old) plus the counters' growth since leaves room. The
+ * counters' row lock is what makes concurrent admissions on every instance take turns (within one
+ * instance they queue in memory first), and it is held only until the intent is committed. Readings lag only what Twilio reports (prices, calls
+ * ending), never what was admitted; and a request the reading refuses is checked again against a
+ * fresh one before it is refused.
  */
 @Injectable()
 export class GuardrailsService {
   private liveCallsMeter: LiveCallsMeter | null = null;
   private readonly spendMeters = new Map<string, SpendMeter>();
-  private readonly lock: CrossInstanceLock;
+  private latest: Promise<Reading> | null = null;
+  /**
+   * This instance's admissions take turns here before they open their transaction: waiting for the
+   * counters' row lock inside the database would hold a pooled connection each, and a burst would
+   * take them all.
+   */
+  private readonly turn = new Mutex();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @InjectDataSource() dataSource: DataSource,
-  ) {
-    this.lock = new CrossInstanceLock(dataSource, config.database.url !== null);
-  }
+    private readonly days: GuardrailDayRepository,
+  ) {}
 
   registerLiveCalls(meter: LiveCallsMeter): void {
     this.liveCallsMeter = meter;
@@ -96,55 +125,105 @@ export class GuardrailsService {
   }
 
   /**
-   * Runs `work` (what commits to the call or message) only when the request keeps within the live
-   * call cap and the daily ceiling; otherwise throws the refusal and Twilio is never asked. Checks
-   * and work run under a lock that holds across instances, so what one request stores is counted
-   * by the next.
+   * Runs `work` (what stores the call, message or number purchase, with the manager it is given)
+   * only when the request keeps within the live call cap and the daily ceiling, in the same
+   * transaction that counts it in; otherwise throws the refusal and Twilio is never asked.
    */
-  async admit<T>(request: GuardedRequest, work: () => Promise<T>): Promise<T> {
+  async admit<T>(request: GuardedRequest, work: (tx: EntityManager) => Promise<T>): Promise<T> {
     const capsCalls = request.kind === 'call' && this.config.guardrails.maxLiveCalls > 0;
     const limit = this.config.guardrails.spendingDailyLimit;
-    if (!capsCalls && limit === null) return work();
-    return this.lock.run(async () => {
-      // both readings at once; a full live-call cap is the refusal given when both refuse
-      const [live, spending] = await Promise.allSettled([
-        capsCalls ? this.checkLiveCalls() : undefined,
-        limit !== null ? this.checkSpending(request, parseMoney(limit)) : undefined,
+    if (!capsCalls && limit === null) return this.days.withoutAdmission(work);
+    const asked = { spendUnits: this.estimateOf(request), calls: request.kind === 'call' ? 1n : 0n };
+    let reading = await this.reading(false);
+    for (let attempt = 0; attempt <= MAX_FRESH_ATTEMPTS; attempt++) {
+      const room = this.roomFor(request, reading, capsCalls);
+      if (room) {
+        const outcome = await this.turn.runExclusive(() => this.days.admit(reading.day, asked, room, work));
+        if (outcome.admitted) return outcome.value;
+      } else if (attempt > 0) {
+        // a fresh reading says no: that is the answer
+        break;
+      }
+      reading = await this.reading(true);
+    }
+    throw this.refusal(request, reading, capsCalls);
+  }
+
+  /**
+   * The latest reading when it is of today and recent enough, else a new one shared by every
+   * request that asks meanwhile. The counters are read before the records: an admission committed
+   * between the two is counted twice (briefly refusing too early, never admitting too much).
+   */
+  private reading(fresh: boolean): Promise<Reading> {
+    const now = Date.now();
+    const day = utcDay(new Date(now));
+    const latest = this.latest;
+    if (!fresh && latest) {
+      return latest.then((reading) =>
+        reading.day === day && now - reading.takenAt < this.config.guardrails.readingMaxAgeMs ? reading : this.reading(true),
+      );
+    }
+    const taking = (async (): Promise<Reading> => {
+      const admitted = await this.days.admittedSoFar(day);
+      const cap = this.config.guardrails.maxLiveCalls;
+      const [liveCalls, spend] = await Promise.all([
+        cap > 0 ? this.liveCalls(cap) : null,
+        this.config.guardrails.spendingDailyLimit !== null ? this.spendToday(new Date(now)) : null,
       ]);
-      if (live.status === 'rejected') throw live.reason;
-      if (spending.status === 'rejected') throw spending.reason;
-      return work();
+      return { day, takenAt: now, admitted, liveCalls, spend: spend ?? this.nothingSpent(new Date(now)) };
+    })();
+    this.latest = taking;
+    // a failed reading is not kept: the next request reads again
+    taking.catch(() => {
+      if (this.latest === taking) this.latest = null;
     });
+    return taking;
   }
 
-  private async checkLiveCalls(): Promise<void> {
+  /** How far the counters may grow past the reading with this request still fitting; null: it does not fit. */
+  private roomFor(request: GuardedRequest, reading: Reading, capsCalls: boolean): AdmissionRoom | null {
+    let callRoom: bigint | null = null;
+    if (capsCalls) {
+      callRoom = BigInt(this.config.guardrails.maxLiveCalls) - BigInt(reading.liveCalls ?? 0) - 1n;
+      if (callRoom < 0n) return null;
+    }
+    let spendRoom: bigint | null = null;
+    const limit = this.config.guardrails.spendingDailyLimit;
+    if (limit !== null) {
+      spendRoom = parseMoney(limit) - parseMoney(reading.spend.total) - this.estimateOf(request);
+      if (spendRoom < 0n) return null;
+    }
+    return { readAt: reading.admitted, spendRoom, callRoom };
+  }
+
+  /** The refusal a fresh reading gives; a full live-call cap is the one given when both refuse. */
+  private refusal(request: GuardedRequest, reading: Reading, capsCalls: boolean): AppError {
     const cap = this.config.guardrails.maxLiveCalls;
-    // whether the cap is reached is all that counts: the meter may stop at the cap
-    const live = await this.liveCalls(cap);
-    if (live < cap) return;
-    throw new AppError(
-      HttpStatus.TOO_MANY_REQUESTS,
-      'live_call_limit',
-      `Live call limit reached: at least ${cap} calls are in progress and at most ${cap} may be at once; try again when one has ended`,
-      undefined,
-      undefined,
-      LIVE_CALL_RETRY_AFTER_SECONDS,
-    );
-  }
-
-  private async checkSpending(request: GuardedRequest, limit: bigint): Promise<void> {
-    const spent = await this.spendToday();
+    if (capsCalls && (reading.liveCalls ?? 0) >= cap) {
+      return new AppError(
+        HttpStatus.TOO_MANY_REQUESTS,
+        'live_call_limit',
+        `Live call limit reached: at least ${cap} calls are in progress and at most ${cap} may be at once; try again when one has ended`,
+        undefined,
+        undefined,
+        LIVE_CALL_RETRY_AFTER_SECONDS,
+      );
+    }
+    const limit = parseMoney(this.config.guardrails.spendingDailyLimit ?? '0');
+    const spent = reading.spend;
     const estimate = this.estimateOf(request);
-    const total = parseMoney(spent.total);
-    if (total + estimate <= limit) return;
     const what = { call: 'this call', sms: 'this message', number: 'this number' }[request.kind];
-    throw new AppError(
+    return new AppError(
       HttpStatus.PAYMENT_REQUIRED,
       'spending_limit_reached',
       `Daily spending limit of ${formatMoney(limit)} ${CURRENCY} reached: ${spent.total} ${CURRENCY} spent today ` +
         `(${spent.actual} priced, ${spent.estimated} estimated for usage not priced yet) and ${what} is estimated at ` +
         `${formatMoney(estimate)} ${CURRENCY}; the day resets at 00:00 UTC`,
     );
+  }
+
+  private nothingSpent(now: Date): SpendToday {
+    return { since: startOfUtcDay(now), actual: '0.00000', estimated: '0.00000', total: '0.00000', currency: CURRENCY, limit: null };
   }
 
   private estimate(pending: PendingUsage): bigint {
@@ -155,6 +234,11 @@ export class GuardrailsService {
       parseMoney(pricing.numberPerMonth) * BigInt(pending.numbers ?? 0)
     );
   }
+}
+
+/** The UTC day of a moment, as YYYY-MM-DD. */
+export function utcDay(now: Date): string {
+  return now.toISOString().slice(0, 10);
 }
 
 export function startOfUtcDay(now: Date): Date {

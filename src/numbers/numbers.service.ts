@@ -81,21 +81,24 @@ export class NumbersService {
     const held = await this.numbers.findHolderOf(input.phone_number);
     if (held) throw alreadyHeld(input.phone_number, held);
     const webhooks = webhooksFor(input.webhook_url ?? this.config.twilio);
-    // within the spending ceiling, counted with every stored purchase (one lock across instances)
-    const intent = await this.guardrails.admit({ kind: 'number' }, async () => {
+    // within the spending ceiling: stored in the transaction that counts it in
+    const intent = await this.guardrails.admit({ kind: 'number' }, async (tx) => {
       const stored = await storeIntent(() =>
-        this.numbers.insertIntent({
-          phoneNumber: input.phone_number,
-          friendlyName: input.friendly_name ?? input.phone_number,
-          capabilities: null,
-          voiceUrl: webhooks.voiceUrl,
-          smsUrl: webhooks.smsUrl,
-          statusCallbackUrl: webhooks.statusCallbackUrl,
-          purchasedBy,
-        }),
+        this.numbers.insertIntent(
+          {
+            phoneNumber: input.phone_number,
+            friendlyName: input.friendly_name ?? input.phone_number,
+            capabilities: null,
+            voiceUrl: webhooks.voiceUrl,
+            smsUrl: webhooks.smsUrl,
+            statusCallbackUrl: webhooks.statusCallbackUrl,
+            purchasedBy,
+          },
+          tx,
+        ),
       );
       if (stored) return stored;
-      const holder = await this.numbers.findHolderOf(input.phone_number);
+      const holder = await this.numbers.findHolderOf(input.phone_number, tx);
       throw alreadyHeld(input.phone_number, holder);
     });
     let owned: OwnedNumber;

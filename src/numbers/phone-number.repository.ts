@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { In, IsNull, MoreThanOrEqual, Not, Repository } from 'typeorm';
+import { EntityManager, In, IsNull, MoreThanOrEqual, Not, Repository } from 'typeorm';
 import { RecordChangedListener, RecordChangedListeners } from '../common/record-changed.listeners';
 import { isUniqueViolation } from '../db/postgres-errors';
 import { NumberStatus, UNRESOLVED_PURCHASE_STATUSES } from './number-status';
@@ -27,9 +27,11 @@ export class PhoneNumberRepository {
    * Stores a purchase before Twilio is asked (status `purchasing`, no sid); null when the number is
    * held by another row meanwhile (owned, or another purchase of it). Throws when the write fails.
    */
-  async insertIntent(data: Partial<PhoneNumberEntity>): Promise<PhoneNumberEntity | null> {
+  async insertIntent(data: Partial<PhoneNumberEntity>, manager?: EntityManager): Promise<PhoneNumberEntity | null> {
+    const row = this.repo.create({ ...data, sid: null, status: 'purchasing', releasedAt: null });
     try {
-      return await this.repo.save(this.repo.create({ ...data, sid: null, status: 'purchasing', releasedAt: null }));
+      // inside the caller's transaction, a savepoint: a number held meanwhile must not abort the rest of it
+      return manager ? await manager.transaction((inner) => inner.getRepository(PhoneNumberEntity).save(row)) : await this.repo.save(row);
     } catch (error) {
       if (isUniqueViolation(error)) return null;
       throw error;
@@ -45,8 +47,8 @@ export class PhoneNumberRepository {
   }
 
   /** The row holding `phoneNumber`: owned, or a purchase of it not resolved yet. */
-  findHolderOf(phoneNumber: string): Promise<PhoneNumberEntity | null> {
-    return this.repo.findOne({ where: { phoneNumber, status: In(HOLDING_STATUSES) } });
+  findHolderOf(phoneNumber: string, manager: EntityManager = this.repo.manager): Promise<PhoneNumberEntity | null> {
+    return manager.getRepository(PhoneNumberEntity).findOne({ where: { phoneNumber, status: In(HOLDING_STATUSES) } });
   }
 
   listActive(): Promise<PhoneNumberEntity[]> {

@@ -220,10 +220,12 @@ export class MessageRecordRepository {
   }
 
   /** Stores the request before Twilio is asked: every field, status `initiating`, no sid; one INSERT (save() would add a transaction). */
-  async insertIntent(data: Partial<MessageRecordEntity>): Promise<MessageRecordEntity> {
-    const inserted = await this.repo
+  /** Stores the intent, with `manager` inside the caller's transaction (the guardrails' admission). */
+  async insertIntent(data: Partial<MessageRecordEntity>, manager: EntityManager = this.repo.manager): Promise<MessageRecordEntity> {
+    const inserted = await manager
       .createQueryBuilder()
       .insert()
+      .into(MessageRecordEntity)
       .values({ ...data, sid: null, status: 'initiating' })
       .returning('*')
       .updateEntity(false)

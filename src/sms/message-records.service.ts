@@ -1,3 +1,4 @@
+import type { EntityManager } from 'typeorm';
 import { Injectable } from '@nestjs/common';
 import type { UnresolvedIntent } from '../common/intent';
 import { RecordStoredListener, RecordStoredListeners } from '../common/record-stored.listeners';
@@ -43,8 +44,8 @@ export class MessageRecordsService {
   }
 
   /** Stores the request before Twilio is asked to send the message (status `initiating`, no sid). */
-  createIntent(data: Partial<MessageRecordEntity>): Promise<MessageRecordEntity> {
-    return this.messages.insertIntent(data);
+  createIntent(data: Partial<MessageRecordEntity>, manager?: EntityManager): Promise<MessageRecordEntity> {
+    return this.messages.insertIntent(data, manager);
   }
 
   /** Twilio refused the message: nothing happened, so nothing is kept. */

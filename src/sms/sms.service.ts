@@ -45,19 +45,22 @@ export class SmsService {
     }
     const from = request.from ?? this.config.twilio.phoneNumber;
     const mediaUrls = request.media_url ?? [];
-    // within the spending ceiling, counted with every stored intent (one lock across instances)
-    const intent = await this.guardrails.admit({ kind: 'sms', segments: countSmsSegments(request.message) }, () =>
+    // within the spending ceiling: stored in the transaction that counts it in
+    const intent = await this.guardrails.admit({ kind: 'sms', segments: countSmsSegments(request.message) }, (tx) =>
       storeIntent(() =>
-        this.records.createIntent({
-          direction: 'outbound',
-          fromNumber: from,
-          toNumber: request.to,
-          body: request.message ?? '',
-          mediaUrls,
-          agentName: request.agent_name ?? null,
-          metadata: request.metadata ?? {},
-          createdBy,
-        }),
+        this.records.createIntent(
+          {
+            direction: 'outbound',
+            fromNumber: from,
+            toNumber: request.to,
+            body: request.message ?? '',
+            mediaUrls,
+            agentName: request.agent_name ?? null,
+            metadata: request.metadata ?? {},
+            createdBy,
+          },
+          tx,
+        ),
       ),
     );
     let snapshot: MessageSnapshot;

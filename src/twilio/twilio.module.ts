@@ -79,6 +79,7 @@ export function remoteTarget(apiBaseUrl: string | null): TwilioTarget {
           accountSid: config.twilio.accountSid,
           authToken: config.twilio.authToken,
           speed: config.twilio.sandboxSpeed,
+          balance: config.twilio.sandboxBalance,
           ownedNumbers: [config.twilio.phoneNumber],
           stateFile: config.twilio.sandboxStateFile ?? undefined,
         });

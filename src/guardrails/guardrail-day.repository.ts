@@ -1,0 +1,77 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { EntityManager, Repository } from 'typeorm';
+import { GuardrailDayEntity } from './guardrail-day.entity';
+
+/** What was admitted on a day so far. */
+export interface AdmittedSoFar {
+  spendUnits: bigint;
+  calls: bigint;
+}
+
+/**
+ * How much the day's counters may still grow beyond a reading before the request no longer fits:
+ * `spendRoom`/`callRoom` null means that side is not limited.
+ */
+export interface AdmissionRoom {
+  readAt: AdmittedSoFar;
+  spendRoom: bigint | null;
+  callRoom: bigint | null;
+}
+
+const READ_SQL = 'SELECT admitted_spend_units, admitted_calls FROM guardrail_days WHERE day = $1';
+
+/**
+ * Counts the request in, unless the counters grew past the room since the reading. A day without a
+ * row yet is inserted as is: its counters were zero at the reading, so the caller checked it already.
+ */
+const ADMIT_SQL = `
+INSERT INTO guardrail_days AS g (day, admitted_spend_units, admitted_calls) VALUES ($1, $2, $3)
+ON CONFLICT (day) DO UPDATE
+  SET admitted_spend_units = g.admitted_spend_units + EXCLUDED.admitted_spend_units,
+      admitted_calls = g.admitted_calls + EXCLUDED.admitted_calls
+  WHERE ($4::bigint IS NULL OR g.admitted_spend_units - $5::bigint <= $4::bigint)
+    AND ($6::bigint IS NULL OR g.admitted_calls - $7::bigint <= $6::bigint)
+RETURNING day`;
+
+@Injectable()
+export class GuardrailDayRepository {
+  constructor(@InjectRepository(GuardrailDayEntity) private readonly repo: Repository<GuardrailDayEntity>) {}
+
+  async admittedSoFar(day: string): Promise<AdmittedSoFar> {
+    const [row] = await this.repo.query<{ admitted_spend_units: string; admitted_calls: string }[]>(READ_SQL, [day]);
+    return row ? { spendUnits: BigInt(row.admitted_spend_units), calls: BigInt(row.admitted_calls) } : { spendUnits: 0n, calls: 0n };
+  }
+
+  /** `work` with no admission to count: on the default manager, outside any transaction. */
+  withoutAdmission<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return work(this.repo.manager);
+  }
+
+  /**
+   * In one transaction: counts `spendUnits` and `calls` in on `day` when the room allows, then runs
+   * `work` (which stores the intent) with the transaction's manager. The day's row stays locked
+   * until the intent is committed with it, so the next admission anywhere sees both or neither.
+   * Not admitted: nothing is written and `work` does not run.
+   */
+  admit<T>(
+    day: string,
+    request: { spendUnits: bigint; calls: bigint },
+    room: AdmissionRoom,
+    work: (tx: EntityManager) => Promise<T>,
+  ): Promise<{ admitted: true; value: T } | { admitted: false }> {
+    return this.repo.manager.transaction(async (tx) => {
+      const counted = await tx.query<unknown[]>(ADMIT_SQL, [
+        day,
+        String(request.spendUnits),
+        String(request.calls),
+        room.spendRoom === null ? null : String(room.spendRoom),
+        String(room.readAt.spendUnits),
+        room.callRoom === null ? null : String(room.callRoom),
+        String(room.readAt.calls),
+      ]);
+      if (counted.length === 0) return { admitted: false as const };
+      return { admitted: true as const, value: await work(tx) };
+    });
+  }
+}
