@@ -1,3 +1,5 @@
+import type { AssistantsService } from '../assistants/assistants.service';
+import type { CallTurnsService } from './call-turns.service';
 import { AppError } from '../common/app-error';
 import { AppConfig, loadConfig } from '../config/app-config';
 import type { OptOutsService } from '../sms/opt-outs.service';
@@ -119,6 +121,8 @@ function setup(options: { optedOut?: boolean; refreshAfterSeconds?: number; stor
     records,
     optOuts as unknown as OptOutsService,
     admitAll,
+    {} as AssistantsService,
+    { transcript: vi.fn(async () => []) } as unknown as CallTurnsService,
   );
   return { service, gateway, calls, optOuts, config, inbox };
 }
