@@ -100,7 +100,7 @@ export class AssistantLimitsInputDto {
 export class AssistantFieldsDto {
   /**
    * Spoken when an outbound call (POST call with `assistant_id`) is answered, before the assistant listens.
-   * @example Hi, this is Sam from Bright Dental. I'm calling about your appointment.
+   * @example Hi, this is Sam from Bright Dental, calling about your appointment.
    */
   @IsOptional()
   @IsString()
@@ -150,7 +150,7 @@ export class AssistantFieldsDto {
   /**
    * When the caller says one of these (case and punctuation ignored, anywhere in the utterance), the call ends
    * politely without asking the agent. Up to 20 phrases.
-   * @example ["goodbye", "that's all"]
+   * @example ["goodbye", "that is all"]
    */
   @IsOptional()
   @IsArray()

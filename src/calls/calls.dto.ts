@@ -159,7 +159,7 @@ export class PlaceCallDto {
 export class SayOnCallDto {
   /**
    * Text spoken now, interrupting what the call is doing, up to 4000 characters.
-   * @example One moment please, I'm checking the calendar.
+   * @example One moment please, checking the calendar.
    */
   @IsString()
   @IsNotEmpty()
@@ -373,7 +373,7 @@ export class CallTranscriptEntryDto {
   /** Who: `assistant` or `caller`. @example caller */
   @ApiProperty({ enum: ['assistant', 'caller'], enumName: 'TurnRole' })
   role: 'assistant' | 'caller';
-  /** What was said; null for a caller turn of keys only, or of silence. @example I'd like to move my appointment */
+  /** What was said; null for a caller turn of keys only, or of silence. @example I would like to move my appointment */
   text: string | null;
   /** Speech recognition confidence (0 to 1) of a caller's words. @example 0.92 */
   confidence: number | null;

@@ -30,7 +30,7 @@ export class TwilioGatherWebhookDto {
   CallSid: string;
   /** The Twilio account. @example AC0123456789abcdef0123456789abcdef */
   AccountSid: string;
-  /** The transcribed speech; empty or absent when the caller said nothing. @example I'd like to move my appointment */
+  /** The transcribed speech; empty or absent when the caller said nothing. @example I would like to move my appointment */
   SpeechResult?: string;
   /** Recognition confidence, 0 to 1. @example 0.92 */
   Confidence?: string;
