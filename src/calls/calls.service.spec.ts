@@ -207,10 +207,10 @@ describe('CallsService.placeCall', () => {
   });
 
   it.each([
-    [{}, ['message', 'audio_url', 'twiml']],
+    [{}, ['message', 'audio_url', 'twiml', 'assistant_id']],
     [{ message: 'a', twiml: '<Response/>' }, ['message', 'twiml']],
     [{ message: 'a', audio_url: 'https://x.example/a.mp3', twiml: '<Response/>' }, ['message', 'audio_url', 'twiml']],
-  ])('requires exactly one of message/audio_url/twiml (%j)', async (content, fields) => {
+  ])('requires exactly one of message/audio_url/twiml/assistant_id (%j)', async (content, fields) => {
     const { service, gateway } = setup();
     const error = await failure(service.placeCall({ ...base, ...content }, 'u'));
     expect(error.status).toBe(400);
