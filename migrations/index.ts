@@ -1,4 +1,3 @@
-import { GuardrailDays1796639602269 } from './1796639602269-guardrail-days';
 import { MigrationInterface } from 'typeorm';
 import { Init1795523155463 } from './1795523155463-init';
 import { ThrottleCounters1796167045384 } from './1796167045384-throttle-counters';
@@ -16,6 +15,8 @@ import { RecordMetadata1796627992790 } from './1796627992790-record-metadata';
 import { PurchaseIntents1796628097049 } from './1796628097049-purchase-intents';
 import { HangupRequestedBy1796628097050 } from './1796628097050-hangup-requested-by';
 import { DailyRollupState1796628635913 } from './1796628635913-daily-rollup-state';
+import { Conversations1796639599857 } from './1796639599857-conversations';
+import { GuardrailDays1796639602269 } from './1796639602269-guardrail-days';
 
 /** Every migration, in order; the app and the CLI both run this list. */
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -35,5 +36,6 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   PurchaseIntents1796628097049,
   HangupRequestedBy1796628097050,
   DailyRollupState1796628635913,
+  Conversations1796639599857,
   GuardrailDays1796639602269,
 ];

@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { LoggerModule, type Params as LoggerParams } from 'nestjs-pino';
+import { AssistantsModule } from './assistants/assistants.module';
 import { AuthModule } from './auth/auth.module';
 import { BillingModule } from './billing/billing.module';
 import { CallsModule } from './calls/calls.module';
@@ -36,6 +37,7 @@ export class AppModule {
         ThrottlingModule,
         TwilioModule,
         AuthModule,
+        AssistantsModule,
         NumbersModule,
         CallsModule,
         RecordingsModule,

@@ -81,6 +81,10 @@ export class CallRecordEntity {
   @Column({ name: 'workflow_id', type: 'varchar', length: 200, nullable: true })
   workflowId: string | null;
 
+  /** The assistant holding a conversation on the call (placed with assistant_id, or inbound to its number). */
+  @Column({ name: 'assistant_id', type: 'uuid', nullable: true })
+  assistantId: string | null;
+
   /** JWT subject of whoever placed the call; null for inbound calls. */
   @Column({ name: 'created_by', type: 'varchar', length: 200, nullable: true })
   createdBy: string | null;

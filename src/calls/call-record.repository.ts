@@ -294,6 +294,15 @@ export class CallRecordRepository {
   }
 
   /** Records that a hangup of call `id` was asked for, before Twilio is asked. Throws when the write fails. */
+  /** Names the assistant conversing on the call, unless one is named already; true when this call named it. */
+  async setAssistant(sid: string, assistantId: string): Promise<boolean> {
+    const [, affected] = await this.repo.query<[unknown, number]>(
+      'UPDATE call_records SET assistant_id = $2 WHERE sid = $1 AND assistant_id IS NULL',
+      [sid, assistantId],
+    );
+    return affected > 0;
+  }
+
   async recordHangupRequest(id: string, by: string, at: Date): Promise<void> {
     await this.repo.update({ id }, { hangupRequestedAt: at, hangupRequestedBy: by });
   }

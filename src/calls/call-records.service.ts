@@ -10,6 +10,8 @@ import { CallSnapshot, CallStatus } from '../twilio/twilio.types';
 import { CallObservation, RecordingUpsert, callFactsOfSnapshot, callSnapshotEventTime } from './call-observation';
 import { CallRecordEntity } from './call-record.entity';
 import { CallDailyUsage, CallRecordRepository, CallUsageTotals } from './call-record.repository';
+import { toCallDto } from './call-dto';
+import { CallDto } from './calls.dto';
 import { placedCallTwiml } from './placed-call.twiml';
 import { RecordingRepository } from './recording.repository';
 
@@ -200,6 +202,17 @@ export class CallRecordsService {
   async placedCallTwiml(key: { id: string } | { sid: string }): Promise<string | null> {
     const record = 'id' in key ? await this.calls.findById(key.id) : await this.calls.findBySid(key.sid);
     return record ? placedCallTwiml(record) : null;
+  }
+
+  /** The call by its record id or its sid, as the API returns it; null for an unknown call. */
+  async findCall(key: { id: string } | { sid: string }): Promise<CallDto | null> {
+    const record = 'id' in key ? await this.calls.findById(key.id) : await this.calls.findBySid(key.sid);
+    return record ? toCallDto(record) : null;
+  }
+
+  /** Names the assistant conversing on a call (an inbound call to its number); one already named stays. */
+  setAssistant(sid: string, assistantId: string): Promise<boolean> {
+    return this.calls.setAssistant(sid, assistantId);
   }
 
   /** A recording we store, by its sid; null for one we do not know. */

@@ -4,6 +4,7 @@ import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import type { TimelineEntry } from '../timeline/timeline.service';
 import { CallRecordingsService } from './call-recordings.service';
+import { CallTurnsService } from './call-turns.service';
 import { CallRecordEntity } from './call-record.entity';
 import { CallRecordRepository } from './call-record.repository';
 import { CallReportFacts, callCost, callOutcome, endedBy, reportSettlement } from './call-report';
@@ -29,6 +30,7 @@ export class CallReportsService {
     private readonly calls: CallsService,
     private readonly records: CallRecordRepository,
     private readonly recordings: CallRecordingsService,
+    private readonly turns: CallTurnsService,
   ) {}
 
   /**
@@ -103,7 +105,7 @@ export class CallReportsService {
         pricing: cost.pricing && { voice_per_minute: cost.pricing.voicePerMinute, currency: cost.pricing.currency },
       },
       recordings,
-      transcript: [],
+      transcript: await this.turns.transcript(record.sid),
       final: settlement.final,
       settled: settlement.settled,
       settle_by: settlement.settleBy,

@@ -11,7 +11,7 @@ import { SERVER_TIMING_HEADER_DOC } from '../common/server-timing';
 import { ApiMetadataFilter } from '../common/metadata';
 import { Idempotent } from '../idempotency/idempotent.decorator';
 import { RateLimit } from '../throttling/rate-limit.guard';
-import { CallDto, CallHistoryDto, CallHistoryQueryDto, CallSidParamsDto, PlaceCallDto } from './calls.dto';
+import { CallDto, CallHistoryDto, CallHistoryQueryDto, CallSidParamsDto, PlaceCallDto, SayOnCallDto } from './calls.dto';
 import { CallsService } from './calls.service';
 
 const ACCEPTED_CALL =
@@ -35,6 +35,10 @@ const PLACE_CALL_EXAMPLES = {
     },
   },
   audio_url: { summary: 'Play an audio file', value: { to: '+14155550100', audio_url: 'https://example.com/audio/welcome.mp3' } },
+  assistant_id: {
+    summary: 'Start a conversation with an assistant',
+    value: { to: '+14155550100', assistant_id: '7d0f5c3e-2b1a-4e6f-9a8b-1c2d3e4f5a6b', metadata: { conversation_id: 'conv_8f2a1c' } },
+  },
   twiml: {
     summary: 'Run TwiML',
     value: { to: '+14155550100', twiml: '<Response><Say voice="alice">How can I help you today?</Say></Response>' },
@@ -46,7 +50,7 @@ const PLACE_CALL_EXAMPLES = {
 export class CallsController {
   constructor(private readonly calls: CallsService) {}
 
-  /** Places an outbound call that speaks a message, plays an audio file or runs TwiML. */
+  /** Places an outbound call that speaks a message, plays an audio file, runs TwiML, or starts an assistant's conversation. */
   @Post('call')
   @RequirePermission(Permission.Call)
   @RateLimit('calls')
@@ -120,5 +124,26 @@ export class CallsController {
     const { call, accepted } = await this.calls.hangupCall(params.sid, user.sub);
     if (accepted) res.status(HttpStatus.ACCEPTED);
     return call;
+  }
+
+  /**
+   * Speaks now on a live call, interrupting what it does. A call with an assistant then listens again (the text
+   * joins its transcript as the assistant's); on a call without one, the call ends once the text is spoken (Twilio
+   * cannot resume the TwiML the interruption replaced).
+   */
+  @Post('calls/:sid/say')
+  @HttpCode(HttpStatus.OK)
+  @RequirePermission(Permission.Call)
+  @ApiResponse({ status: 200, type: CallDto, description: 'Twilio is speaking the text on the call' })
+  @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'sid is not a call SID, or invalid text or voice' })
+  @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'No such call' })
+  @ApiResponse({
+    status: 409,
+    type: ErrorResponseDto,
+    description: 'The call is not live: not answered yet, or ended (code conflict or call_already_ended)',
+  })
+  @ApiTwilioErrors()
+  sayOnCall(@Param() params: CallSidParamsDto, @Body() body: SayOnCallDto): Promise<CallDto> {
+    return this.calls.sayOnCall(params.sid, body);
   }
 }

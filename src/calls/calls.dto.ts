@@ -1,9 +1,10 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, IsUrl, Matches, Max, MaxLength, Min, ValidateBy } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, IsUUID, IsUrl, Matches, Max, MaxLength, Min } from 'class-validator';
 import { ApiExactlyOneOf } from '../common/api-schema-rule';
 import { DIRECTIONS, HistoryQueryDto } from '../common/history-query.dto';
 import { ApiMetadata, IsMetadata, IsMetadataFilter, Metadata } from '../common/metadata';
 import { IsE164 } from '../common/phone-number';
+import { IsXmlText } from '../common/xml-text';
 import { INTENT_STATUSES } from '../common/intent-status';
 import { SID_OR_ID_PARAM_PATTERN } from '../common/sid-param';
 import { CALL_STATUSES } from '../twilio/twilio.types';
@@ -14,20 +15,8 @@ import type { CallEndedBy, CallOutcome } from './call-report';
 
 const CALL_RECORD_STATUSES: readonly CallRecordStatus[] = [...INTENT_STATUSES, ...CALL_STATUSES];
 
-/** Text that fits in a TwiML document: XML 1.0 has no place for most control characters. */
-function IsXmlText(): PropertyDecorator {
-  return ValidateBy({
-    name: 'isXmlText',
-    validator: {
-      // eslint-disable-next-line no-control-regex -- these control characters are what the check refuses
-      validate: (value) => typeof value !== 'string' || !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/.test(value),
-      defaultMessage: (args) => `${args?.property} must not contain control characters other than tab and line breaks`,
-    },
-  });
-}
-
 /** Places an outbound call that speaks a message, plays audio or runs TwiML. */
-@ApiExactlyOneOf('message', 'audio_url', 'twiml')
+@ApiExactlyOneOf('message', 'audio_url', 'twiml', 'assistant_id')
 export class PlaceCallDto {
   /**
    * Number to call, in E.164 form.
@@ -65,6 +54,16 @@ export class PlaceCallDto {
   @IsString()
   @IsNotEmpty()
   twiml?: string;
+
+  /**
+   * Starts a conversation: the assistant (an id from /api/phone/assistants) speaks its `first_message` when the
+   * call is answered, then listens, and each turn goes to its agent. Its voice and language apply; `voice` and
+   * `language` here are not accepted with it.
+   * @example 7d0f5c3e-2b1a-4e6f-9a8b-1c2d3e4f5a6b
+   */
+  @IsOptional()
+  @IsUUID('all', { message: 'assistant_id must be an assistant id (a uuid)' })
+  assistant_id?: string;
 
   /**
    * Caller ID in E.164 form; defaults to the service's Twilio number.
@@ -154,6 +153,25 @@ export class PlaceCallDto {
   @IsOptional()
   @IsMetadata()
   metadata?: Metadata;
+}
+
+/** Something to say on a live call. */
+export class SayOnCallDto {
+  /**
+   * Text spoken now, interrupting what the call is doing, up to 4000 characters.
+   * @example One moment please, checking the calendar.
+   */
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(4000)
+  @IsXmlText()
+  text: string;
+
+  /** Text-to-speech voice; the assistant's (or alice) when not given. @example Polly.Joanna */
+  @IsOptional()
+  @IsString()
+  @Matches(/^[A-Za-z0-9._-]{1,64}$/, { message: 'voice must be a Twilio voice name such as alice or Polly.Joanna' })
+  voice?: string;
 }
 
 /** Filters and paging of the call history. */
@@ -248,6 +266,8 @@ export class CallDto {
   /** Your labels for the call, as placed; `{}` when none were given (and for inbound calls). */
   @ApiMetadata()
   metadata: Metadata;
+  /** The assistant holding a conversation on the call; null for calls without one. @example null */
+  assistant_id: string | null;
   /** Subject of the token that placed the call; null for inbound calls. @example agent-service */
   created_by: string | null;
   /** When the callee's phone was reached. */
@@ -276,6 +296,8 @@ export class CallDto {
   updated_at: Date;
   /** Every status the call was seen in, oldest first (only on GET /api/phone/calls/{sid}). */
   timeline?: CallTimelineEntryDto[];
+  /** The conversation an assistant held on the call, oldest turn first (only on GET /api/phone/calls/{sid}; empty without one). */
+  transcript?: CallTranscriptEntryDto[];
 }
 
 /** One page of the call history, newest first. */
@@ -344,14 +366,29 @@ export class CallCostDto {
   pricing: CallCostPricingDto | null;
 }
 
-/** One utterance of the conversation. */
+/** One turn of the conversation an assistant held on the call. */
 export class CallTranscriptEntryDto {
-  /** Who spoke: `agent` or `caller`. @example agent */
-  speaker: string;
-  /** What was said. @example Hello, how can I help you today? */
-  text: string;
-  /** When the utterance started. */
+  /** Order within the call, from 1. @example 2 */
+  seq: number;
+  /** Who: `assistant` or `caller`. @example caller */
+  @ApiProperty({ enum: ['assistant', 'caller'], enumName: 'TurnRole' })
+  role: 'assistant' | 'caller';
+  /** What was said; null for a caller turn of keys only, or of silence. @example I would like to move my appointment */
+  text: string | null;
+  /** Speech recognition confidence (0 to 1) of a caller's words. @example 0.92 */
+  confidence: number | null;
+  /** Keys the caller pressed. @example null */
+  digits: string | null;
+  /** When the turn was taken (a caller's: when Twilio sent the result). */
   at: Date;
+}
+
+/** A turn as `call.turn` tells it: the transcript entry, with its call and how long the agent took. */
+export class CallTurnDto extends CallTranscriptEntryDto {
+  /** @example CA0123456789abcdef0123456789abcdef */
+  call_sid: string;
+  /** For a caller turn: milliseconds the agent took to answer it (null when it did not answer in time). @example 180 */
+  agent_latency_ms: number | null;
 }
 
 /**
@@ -385,7 +422,11 @@ export class CallReportDto extends CallDto {
   recordings: RecordingDto[];
   @ApiProperty({ type: [CallTimelineEntryDto], required: true, description: 'Every status the call was seen in, oldest first.' })
   timeline: CallTimelineEntryDto[];
-  /** What was said, filled by the conversations feature; an empty list for calls without one. */
+  @ApiProperty({
+    type: [CallTranscriptEntryDto],
+    required: true,
+    description: 'The conversation an assistant held on the call, oldest turn first; empty for calls without one.',
+  })
   transcript: CallTranscriptEntryDto[];
   /** The call has ended: outcome, ended_by and the times no longer change. @example true */
   final: boolean;

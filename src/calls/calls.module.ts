@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AssistantsModule } from '../assistants/assistants.module';
 import { GuardrailsModule } from '../guardrails/guardrails.module';
 import { SmsModule } from '../sms/sms.module';
 import { EventsModule } from '../events/events.module';
@@ -9,6 +10,9 @@ import { CallDailyStatsEntity } from './call-daily-stats.entity';
 import { CallEvents } from './call-events';
 import { CallGuardrailsMeter } from './call-guardrails.meter';
 import { CallRecordEntity } from './call-record.entity';
+import { CallTurnEntity } from './call-turn.entity';
+import { CallTurnRepository } from './call-turn.repository';
+import { CallTurnsService } from './call-turns.service';
 import { CallRecordRepository } from './call-record.repository';
 import { CallRecordingsController } from './call-recordings.controller';
 import { CallRecordingsService } from './call-recordings.service';
@@ -24,12 +28,13 @@ import { IdempotencyModule } from '../idempotency/idempotency.module';
 import { MetricsModule } from '../metrics/metrics.module';
 import { CallMetrics } from './call-metrics';
 
-/** Calls: place, list, inspect, hang up, report; owns call records, their recordings and status rules. */
+/** Calls: place, list, inspect, hang up, speak on, report; owns call records, their recordings and turns, and status rules. */
 @Module({
   imports: [
     ThrottlingModule,
     IdempotencyModule,
-    TypeOrmModule.forFeature([CallRecordEntity, CallDailyStatsEntity, RecordingEntity]),
+    TypeOrmModule.forFeature([CallRecordEntity, CallDailyStatsEntity, RecordingEntity, CallTurnEntity]),
+    AssistantsModule,
     TimelineModule,
     EventsModule,
     TwilioModule,
@@ -41,6 +46,8 @@ import { CallMetrics } from './call-metrics';
   providers: [
     CallRecordRepository,
     RecordingRepository,
+    CallTurnRepository,
+    CallTurnsService,
     CallsService,
     CallRecordsService,
     CallRecordingsService,
@@ -49,6 +56,6 @@ import { CallMetrics } from './call-metrics';
     CallMetrics,
     CallEvents,
   ],
-  exports: [CallRecordsService, CallReportsService],
+  exports: [CallRecordsService, CallReportsService, CallTurnsService],
 })
 export class CallsModule {}

@@ -1,3 +1,5 @@
+import type { AssistantsService } from '../assistants/assistants.service';
+import type { CallTurnsService } from './call-turns.service';
 import { AppError } from '../common/app-error';
 import { AppConfig, loadConfig } from '../config/app-config';
 import type { OptOutsService } from '../sms/opt-outs.service';
@@ -119,6 +121,8 @@ function setup(options: { optedOut?: boolean; refreshAfterSeconds?: number; stor
     records,
     optOuts as unknown as OptOutsService,
     admitAll,
+    {} as AssistantsService,
+    { transcript: vi.fn(async () => []) } as unknown as CallTurnsService,
   );
   return { service, gateway, calls, optOuts, config, inbox };
 }
@@ -203,10 +207,10 @@ describe('CallsService.placeCall', () => {
   });
 
   it.each([
-    [{}, ['message', 'audio_url', 'twiml']],
+    [{}, ['message', 'audio_url', 'twiml', 'assistant_id']],
     [{ message: 'a', twiml: '<Response/>' }, ['message', 'twiml']],
     [{ message: 'a', audio_url: 'https://x.example/a.mp3', twiml: '<Response/>' }, ['message', 'audio_url', 'twiml']],
-  ])('requires exactly one of message/audio_url/twiml (%j)', async (content, fields) => {
+  ])('requires exactly one of message/audio_url/twiml/assistant_id (%j)', async (content, fields) => {
     const { service, gateway } = setup();
     const error = await failure(service.placeCall({ ...base, ...content }, 'u'));
     expect(error.status).toBe(400);

@@ -1,4 +1,6 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { AssistantsService } from '../assistants/assistants.service';
+import { conversationTwiml, gatherActionUrl } from '../assistants/conversation.twiml';
 import { AppError } from '../common/app-error';
 import { decodeCursor } from '../common/cursor';
 import { twilioCallbackUrl } from '../common/twilio-callback-url';
@@ -18,10 +20,14 @@ import { callFactsOfSnapshot } from './call-observation';
 import { CallRecordEntity } from './call-record.entity';
 import { CallRecordRepository } from './call-record.repository';
 import { CallRecordsService } from './call-records.service';
-import { CallDto, CallHistoryDto, CallHistoryQueryDto, CallTimelineEntryDto, PlaceCallDto } from './calls.dto';
+import { CallDto, CallHistoryDto, CallHistoryQueryDto, PlaceCallDto, SayOnCallDto } from './calls.dto';
+import { CallTurnsService } from './call-turns.service';
 import { placedCallTwiml } from './placed-call.twiml';
+import { toCallDto, toTimelineEntry } from './call-dto';
 
-const CONTENT_FIELDS = ['message', 'audio_url', 'twiml'] as const;
+export { toCallDto, toTimelineEntry } from './call-dto';
+
+const CONTENT_FIELDS = ['message', 'audio_url', 'twiml', 'assistant_id'] as const;
 const DEFAULT_VOICE = 'alice';
 const DEFAULT_LANGUAGE = 'en-US';
 const DEFAULT_PAGE_SIZE = 20;
@@ -37,6 +43,8 @@ export class CallsService {
     private readonly records: CallRecordsService,
     private readonly optOuts: OptOutsService,
     private readonly guardrails: GuardrailsService,
+    private readonly assistants: AssistantsService,
+    private readonly turns: CallTurnsService,
   ) {}
 
   /**
@@ -44,9 +52,10 @@ export class CallsService {
    * record is not complete: Twilio's outcome is unknown (status `unknown`), or its answer is not stored yet.
    */
   async placeCall(request: PlaceCallDto, createdBy: string): Promise<{ call: CallDto; accepted: boolean }> {
-    const voice = request.voice ?? DEFAULT_VOICE;
-    const language = request.language ?? DEFAULT_LANGUAGE;
-    const twiml = this.twimlFor(request, voice, language);
+    const twiml = this.twimlFor(request, request.voice ?? DEFAULT_VOICE, request.language ?? DEFAULT_LANGUAGE);
+    const assistant = request.assistant_id === undefined ? null : await this.assistants.findForField(request.assistant_id, 'assistant_id');
+    const voice = assistant?.voice ?? request.voice ?? DEFAULT_VOICE;
+    const language = assistant?.language ?? request.language ?? DEFAULT_LANGUAGE;
     if (await this.optOuts.isOptedOut(request.to)) {
       throw AppError.invalidField('to', `${request.to} has opted out of messages from this service`, 'recipient_opted_out');
     }
@@ -63,8 +72,9 @@ export class CallsService {
             message: request.message ?? null,
             audioUrl: request.audio_url ?? null,
             twiml: request.twiml ?? null,
-            voice: request.message !== undefined ? voice : null,
-            language: request.message !== undefined ? language : null,
+            voice: request.message !== undefined || assistant ? voice : null,
+            language: request.message !== undefined || assistant ? language : null,
+            assistantId: assistant?.id ?? null,
             record,
             machineDetection: request.machine_detection ?? false,
             timeoutSeconds: request.timeout ?? null,
@@ -81,8 +91,10 @@ export class CallsService {
     // the record id in every URL we give Twilio lets callbacks and the TwiML fetch find this row before it has a sid
     const webhookBase = this.config.twilio;
     const ours = { record_id: intent.id };
-    // Twilio takes at most 4000 characters of inline TwiML; a longer document is served from our voice webhook.
-    const content = twiml.length <= MAX_TWIML_LENGTH ? { twiml } : { twimlUrl: twilioCallbackUrl(webhookBase, '/call', ours) };
+    // Twilio takes at most 4000 characters of inline TwiML; a longer document is served from our voice webhook,
+    // as is a conversation's opening (it is stored as the conversation's first turn when the call is answered)
+    const content =
+      twiml !== null && twiml.length <= MAX_TWIML_LENGTH ? { twiml } : { twimlUrl: twilioCallbackUrl(webhookBase, '/call', ours) };
     let snapshot: CallSnapshot;
     try {
       snapshot = await this.twilio.placeCall({
@@ -152,7 +164,7 @@ export class CallsService {
   /** One call by its Twilio sid or its record id. */
   async getCall(key: string): Promise<CallDto> {
     const { record, timeline } = await this.findCurrent(key);
-    return { ...toCallDto(record), timeline: timeline.map(toTimelineEntry) };
+    return { ...toCallDto(record), timeline: timeline.map(toTimelineEntry), transcript: await this.turns.transcript(record.sid) };
   }
 
   /**
@@ -217,20 +229,73 @@ export class CallsService {
     return { call: { ...toCallDto(asked), status: snapshot.status }, accepted: true };
   }
 
-  /** The TwiML the call runs: exactly one of message, audio_url and twiml. */
-  private twimlFor(request: PlaceCallDto, voice: string, language: string): string {
+  /**
+   * Speaks `text` on a live call now, through a live-call TwiML update. A call with an assistant
+   * then listens again (the text joins its transcript); a call without one ends after the text,
+   * since Twilio cannot resume the TwiML the update interrupted.
+   */
+  async sayOnCall(key: string, input: SayOnCallDto): Promise<CallDto> {
+    const record = await this.findOrFail(key);
+    if (!record.sid || record.status !== 'in-progress') {
+      throw new AppError(
+        HttpStatus.CONFLICT,
+        'conflict',
+        `Call ${record.sid ?? record.id} is not live (status ${record.status}); only an answered call in progress can be spoken to`,
+      );
+    }
+    const sid = record.sid;
+    const assistant = record.assistantId ? await this.assistants.find(record.assistantId) : null;
+    let twiml: string;
+    if (assistant) {
+      const progress = await this.turns.progress(sid);
+      twiml = conversationTwiml(assistant, {
+        say: input.text,
+        voice: input.voice,
+        then: { kind: 'listen', actionUrl: gatherActionUrl(this.config.twilio, progress.lastStep + 1) },
+      });
+    } else {
+      twiml = placedCallTwiml({
+        message: input.text,
+        voice: input.voice ?? record.voice ?? DEFAULT_VOICE,
+        language: record.language ?? DEFAULT_LANGUAGE,
+      });
+    }
+    try {
+      await this.twilio.redirectCall(sid, twiml);
+    } catch (error) {
+      // Twilio refuses to update a call that has ended meanwhile
+      if (error instanceof TwilioGatewayError && error.kind === 'invalid_request') {
+        const fresh = await this.refresh(record);
+        if (fresh && isTerminalCallStatus(fresh.status)) throw alreadyEnded(sid, fresh.status);
+      }
+      throw error;
+    }
+    if (assistant) await this.turns.append(sid, { role: 'assistant', text: input.text });
+    return toCallDto(record);
+  }
+
+  /** The TwiML the call runs: exactly one of message, audio_url, twiml and assistant_id (a conversation: null, served later). */
+  private twimlFor(request: PlaceCallDto, voice: string, language: string): string | null {
     const given = CONTENT_FIELDS.filter((field) => request[field] !== undefined);
     if (given.length !== 1) {
       const message =
         given.length === 0
-          ? 'One of message, audio_url or twiml is required'
-          : `Only one of message, audio_url or twiml may be given (got ${given.join(', ')})`;
+          ? 'One of message, audio_url, twiml or assistant_id is required'
+          : `Only one of message, audio_url, twiml or assistant_id may be given (got ${given.join(', ')})`;
       throw new AppError(
         HttpStatus.BAD_REQUEST,
         'validation_failed',
         message,
         (given.length ? given : CONTENT_FIELDS).map((field) => ({ field, message })),
       );
+    }
+    if (request.assistant_id !== undefined) {
+      // the assistant's voice and language apply to everything it says
+      for (const field of ['voice', 'language'] as const) {
+        if (request[field] !== undefined)
+          throw AppError.invalidField(field, `${field} is the assistant's; it cannot be given with assistant_id`);
+      }
+      return null;
     }
     if (request.twiml !== undefined) {
       const problem = twimlProblem(request.twiml);
@@ -286,49 +351,4 @@ function alreadyEnded(sid: string, status: string): AppError {
 /** Twilio reports an end we did not ask for: the call finished before our hangup reached it. */
 function endedOnItsOwn(requested: 'completed' | 'canceled', snapshot: CallSnapshot): boolean {
   return isTerminalCallStatus(snapshot.status) && snapshot.status !== requested;
-}
-
-export function toCallDto(record: CallRecordEntity): CallDto {
-  return {
-    id: record.id,
-    sid: record.sid,
-    direction: record.direction,
-    from: record.fromNumber,
-    to: record.toNumber,
-    status: record.status,
-    message: record.message,
-    audio_url: record.audioUrl,
-    twiml: record.twiml,
-    voice: record.voice,
-    language: record.language,
-    record: record.record,
-    agent_name: record.agentName,
-    call_purpose: record.callPurpose,
-    workflow_id: record.workflowId,
-    metadata: record.metadata ?? {},
-    created_by: record.createdBy,
-    start_time: record.startTime,
-    end_time: record.endTime,
-    duration: record.durationSeconds,
-    price: record.price,
-    price_unit: record.priceUnit,
-    answered_by: record.answeredBy,
-    queue_time_ms: record.queueTimeMs,
-    error_code: record.errorCode,
-    error_message: record.errorMessage,
-    hangup_requested_at: record.hangupRequestedAt,
-    hangup_requested_by: record.hangupRequestedBy,
-    created_at: record.createdAt,
-    updated_at: record.updatedAt,
-  };
-}
-
-export function toTimelineEntry(event: TimelineEntry): CallTimelineEntryDto {
-  return {
-    status: event.status as CallTimelineEntryDto['status'],
-    sequence_number: event.sequenceNumber,
-    source: event.source,
-    occurred_at: event.occurredAt,
-    error_code: event.errorCode,
-  };
 }

@@ -1,5 +1,6 @@
 import { ArgumentMetadata, HttpStatus, ValidationError, ValidationPipe } from '@nestjs/common';
 import { AppError, ErrorDetail } from './app-error';
+import { nullableFieldsOf } from './nullable';
 import { hasUnstorableChar } from './storable-text';
 
 /** A validator that names the parts of a value it refused (metadata keys) gives them in its context. */
@@ -31,7 +32,7 @@ const STRIPPED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
  * in a body, query or path; null in a body (an absent field is left out, not sent as null); and keys
  * the pipe would silently drop. Nested fields are named `a.b` in a body, `a[b]` in a query string.
  */
-export function inputProblems(value: unknown, where: ArgumentMetadata['type']): ErrorDetail[] {
+export function inputProblems(value: unknown, where: ArgumentMetadata['type'], nullable: ReadonlySet<string> = new Set()): ErrorDetail[] {
   const problems: ErrorDetail[] = [];
   const nested = (field: string, key: string) => (!field ? key : where === 'query' ? `${field}[${key}]` : `${field}.${key}`);
   const stack: { value: unknown; field: string }[] = [{ value, field: '' }];
@@ -43,7 +44,8 @@ export function inputProblems(value: unknown, where: ArgumentMetadata['type']): 
         problems.push({ field: name, message: `${name} must not contain NUL characters or unpaired surrogates` });
       }
     } else if (current === null) {
-      if (where === 'body' && field) problems.push({ field, message: `${field} must not be null; leave the field out instead` });
+      if (where === 'body' && field && !nullable.has(field))
+        problems.push({ field, message: `${field} must not be null; leave the field out instead` });
     } else if (Array.isArray(current)) {
       for (const item of current) stack.push({ value: item, field });
     } else if (typeof current === 'object') {
@@ -78,7 +80,7 @@ function validationFailed(details: ErrorDetail[]): AppError {
 class AppValidationPipe extends ValidationPipe {
   async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     if (metadata.type !== 'custom' && this.toValidate(metadata)) {
-      const problems = inputProblems(value, metadata.type);
+      const problems = inputProblems(value, metadata.type, nullableFieldsOf(metadata.metatype));
       if (problems.length) throw validationFailed(problems);
     }
     return super.transform(value, metadata);

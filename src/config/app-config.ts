@@ -188,6 +188,10 @@ export interface AppConfig {
     authFailures: number;
     authFailureWindowSeconds: number;
   };
+  conversations: {
+    /** An agent that has not answered a turn within this long gets the spoken fallback (Twilio waits 15 s at most). */
+    agentTimeoutMs: number;
+  };
   events: {
     /** Event endpoints may be private, loopback or link-local addresses (tests, a receiver on the same host). */
     allowPrivateUrls: boolean;
@@ -571,6 +575,9 @@ export function loadConfig(env: Env = readEnvFiles()): AppConfig {
       windowSeconds: r.int('RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86400),
       authFailures: r.int('AUTH_FAILURE_LIMIT', 20, 1, 1_000_000),
       authFailureWindowSeconds: r.int('AUTH_FAILURE_WINDOW_SECONDS', 60, 1, 86400),
+    },
+    conversations: {
+      agentTimeoutMs: r.int('AGENT_TIMEOUT_MS', 5000, 100, 12_000),
     },
     events: {
       allowPrivateUrls: r.bool('ALLOW_PRIVATE_WEBHOOK_URLS', false),

@@ -6,6 +6,7 @@ export const EVENT_TYPES = [
   'call.completed',
   'call.recording.ready',
   'call.report.ready',
+  'call.turn',
   'sms.sent',
   'sms.delivered',
   'sms.failed',

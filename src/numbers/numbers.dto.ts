@@ -1,7 +1,22 @@
 import { SID_PARAM_PATTERN } from '../common/sid-param';
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, MaxLength, Min, MinLength, ValidateIf } from 'class-validator';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUUID,
+  IsUrl,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  ValidateIf,
+} from 'class-validator';
+import { AcceptsNull } from '../common/nullable';
 import { IsE164 } from '../common/phone-number';
 import { NUMBER_STATUSES, type NumberStatus } from './number-status';
 
@@ -146,7 +161,8 @@ export class PurchaseNumberDto {
   webhook_url?: string;
 }
 
-/** Change a number's label and/or webhook base URL. */
+/** Change a number's label, webhook base URL and/or assistant. */
+@AcceptsNull('assistant_id')
 export class UpdateNumberDto {
   /**
    * New label, up to 64 characters.
@@ -166,6 +182,15 @@ export class UpdateNumberDto {
   @IsUrl(WEBHOOK_URL_OPTIONS, { message: 'webhook_url must be an http or https URL' })
   @MaxLength(2000)
   webhook_url?: string;
+
+  /**
+   * The assistant inbound calls and SMS to this number go to (an assistant id), or null to go back to the
+   * configured greeting and auto-reply. Only stored here: Twilio is not asked.
+   * @example 7d0f5c3e-2b1a-4e6f-9a8b-1c2d3e4f5a6b
+   */
+  @IsOptional()
+  @IsUUID('all', { message: 'assistant_id must be an assistant id (a uuid) or null' })
+  assistant_id?: string | null;
 }
 
 /** Path parameters naming one owned number. */
@@ -223,6 +248,8 @@ export class PhoneNumberDto {
   sms_url: string | null;
   /** Where Twilio reports call status. @example https://yourdomain.com/api/phone/webhook/status */
   status_callback_url: string | null;
+  /** The assistant inbound calls and SMS go to; null: the configured greeting and auto-reply. */
+  assistant_id: string | null;
   /** JWT subject of who bought it through this service; null when bought elsewhere (e.g. the Twilio console). */
   purchased_by: string | null;
   /** When it was released; null while owned. */

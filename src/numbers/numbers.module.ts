@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AssistantsModule } from '../assistants/assistants.module';
 import { EventsModule } from '../events/events.module';
 import { GuardrailsModule } from '../guardrails/guardrails.module';
 import { IdempotencyModule } from '../idempotency/idempotency.module';
@@ -14,7 +15,14 @@ import { PhoneNumberRepository } from './phone-number.repository';
 
 /** Twilio phone numbers: search, buy, list, update, release; owns the numbers we hold. */
 @Module({
-  imports: [TypeOrmModule.forFeature([PhoneNumberEntity]), TwilioModule, GuardrailsModule, IdempotencyModule, EventsModule],
+  imports: [
+    TypeOrmModule.forFeature([PhoneNumberEntity]),
+    AssistantsModule,
+    TwilioModule,
+    GuardrailsModule,
+    IdempotencyModule,
+    EventsModule,
+  ],
   controllers: [NumbersController],
   providers: [PhoneNumberRepository, NumbersService, NumbersSyncService, NumberGuardrailsMeter, NumberEvents],
   exports: [NumbersService],

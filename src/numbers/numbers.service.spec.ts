@@ -1,3 +1,4 @@
+import type { AssistantsService } from '../assistants/assistants.service';
 import { AppError } from '../common/app-error';
 import type { AppConfig } from '../config/app-config';
 import type { PhoneNumberEntity } from './phone-number.entity';
@@ -132,6 +133,7 @@ function setup(gatewayOverrides: Partial<Record<keyof TwilioGateway, unknown>> =
     repo as unknown as PhoneNumberRepository,
     config,
     guardrails as unknown as GuardrailsService,
+    {} as AssistantsService,
   );
   return { gateway, repo, service };
 }

@@ -1,4 +1,5 @@
-import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { HttpStatus, Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { AssistantsService } from '../assistants/assistants.service';
 import { AppError } from '../common/app-error';
 import { completeWithRetries, storeIntent } from '../common/intent';
 import { twilioCallbackUrl, type TwilioCallbackTarget } from '../common/twilio-callback-url';
@@ -38,13 +39,26 @@ export function webhooksFor(baseUrl: string | TwilioCallbackTarget): Required<Nu
 }
 
 @Injectable()
-export class NumbersService {
+export class NumbersService implements OnModuleInit {
   constructor(
     private readonly gateway: TwilioGateway,
     private readonly numbers: PhoneNumberRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly guardrails: GuardrailsService,
+    private readonly assistants: AssistantsService,
   ) {}
+
+  onModuleInit(): void {
+    this.assistants.onDelete(async (assistantId) => {
+      const numbers = await this.numbers.listRoutingTo(assistantId);
+      return numbers.length ? `number(s) ${numbers.map((n) => n.sid ?? n.phoneNumber).join(', ')} route to it` : null;
+    });
+  }
+
+  /** The assistant inbound calls and SMS to our number `phoneNumber` go to, or null. */
+  assistantOf(phoneNumber: string): Promise<string | null> {
+    return this.numbers.assistantOf(phoneNumber);
+  }
 
   async searchNumbers(query: SearchNumbersQueryDto): Promise<SearchNumbersResponseDto> {
     const country = query.country ?? 'US';
@@ -209,13 +223,21 @@ export class NumbersService {
   }
 
   async updateNumber(sid: string, input: UpdateNumberDto): Promise<PhoneNumberDto> {
-    if (input.friendly_name === undefined && input.webhook_url === undefined) {
-      throw new AppError(HttpStatus.BAD_REQUEST, 'validation_failed', 'Send friendly_name and/or webhook_url to change', [
-        { field: 'friendly_name', message: 'friendly_name or webhook_url is required' },
-        { field: 'webhook_url', message: 'friendly_name or webhook_url is required' },
+    if (input.friendly_name === undefined && input.webhook_url === undefined && input.assistant_id === undefined) {
+      const message = 'friendly_name, webhook_url or assistant_id is required';
+      throw new AppError(HttpStatus.BAD_REQUEST, 'validation_failed', 'Send friendly_name, webhook_url and/or assistant_id to change', [
+        { field: 'friendly_name', message },
+        { field: 'webhook_url', message },
+        { field: 'assistant_id', message },
       ]);
     }
-    const row = await this.activeNumber(sid);
+    let row = await this.activeNumber(sid);
+    if (input.assistant_id !== undefined) {
+      if (input.assistant_id !== null) await this.assistants.findForField(input.assistant_id, 'assistant_id');
+      await this.numbers.setAssistant(sid, input.assistant_id);
+      row = { ...row, assistantId: input.assistant_id };
+      if (input.friendly_name === undefined && input.webhook_url === undefined) return toPhoneNumberDto(row);
+    }
     const webhooks = input.webhook_url === undefined ? {} : webhooksFor(input.webhook_url);
     const updated = await this.atTwilio(sid, () => this.gateway.updateNumberWebhooks(sid, webhooks, input.friendly_name));
     const patch = entityFieldsOf(updated);
@@ -385,6 +407,7 @@ export function toPhoneNumberDto(n: PhoneNumberEntity): PhoneNumberDto {
     voice_url: n.voiceUrl,
     sms_url: n.smsUrl,
     status_callback_url: n.statusCallbackUrl,
+    assistant_id: n.assistantId ?? null,
     purchased_by: n.purchasedBy,
     released_at: n.releasedAt ? n.releasedAt.toISOString() : null,
     created_at: n.createdAt.toISOString(),

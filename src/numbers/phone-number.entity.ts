@@ -40,6 +40,11 @@ export class PhoneNumberEntity {
   @Column({ name: 'purchased_by', type: 'varchar', length: 200, nullable: true })
   purchasedBy: string | null;
 
+  /** The assistant inbound calls and SMS to this number go to; null: the configured greeting and auto-reply. */
+  @Index('idx_phone_numbers_assistant')
+  @Column({ name: 'assistant_id', type: 'uuid', nullable: true })
+  assistantId: string | null;
+
   @Column({ name: 'released_at', type: 'timestamptz', nullable: true })
   releasedAt: Date | null;
 

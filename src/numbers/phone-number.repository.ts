@@ -121,6 +121,21 @@ export class PhoneNumberRepository {
     return this.repo.count({ where: { purchasedBy: Not(IsNull()), createdAt: MoreThanOrEqual(since), status: Not('failed') } });
   }
 
+  setAssistant(sid: string, assistantId: string | null): Promise<unknown> {
+    return this.repo.update({ sid }, { assistantId });
+  }
+
+  /** The assistant of the owned number `phoneNumber`, or null. */
+  async assistantOf(phoneNumber: string): Promise<string | null> {
+    const row = await this.repo.findOne({ select: { id: true, assistantId: true }, where: { phoneNumber, status: 'active' } });
+    return row?.assistantId ?? null;
+  }
+
+  /** Owned numbers that route to `assistantId`. */
+  listRoutingTo(assistantId: string): Promise<PhoneNumberEntity[]> {
+    return this.repo.find({ where: { assistantId, status: 'active' }, order: { createdAt: 'ASC', id: 'ASC' } });
+  }
+
   countActive(): Promise<number> {
     return this.repo.count({ where: { status: 'active' } });
   }

@@ -126,6 +126,18 @@ export class SmsService {
     return { messages: page.items.map(toMessageDto), next_cursor: page.nextCursor };
   }
 
+  /** The latest `limit` messages between our number and theirs, both ways, oldest first: an SMS conversation's transcript. */
+  async thread(ours: string, theirs: string, limit: number): Promise<MessageDto[]> {
+    const [received, sent] = await Promise.all([
+      this.messages.listPage({ from: theirs, to: ours }, null, limit),
+      this.messages.listPage({ from: ours, to: theirs }, null, limit),
+    ]);
+    return [...received.items, ...sent.items]
+      .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())
+      .slice(-limit)
+      .map(toMessageDto);
+  }
+
   /** One message by its Twilio sid or its record id. */
   async getSms(key: string): Promise<MessageDto> {
     let record = RECORD_ID_PATTERN.test(key) ? await this.messages.findById(key) : await this.messages.findBySid(key);

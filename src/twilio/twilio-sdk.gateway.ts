@@ -170,6 +170,10 @@ export class TwilioSdkGateway extends TwilioGateway {
     return callSnapshotOf(await this.call('endCall', () => this.client.calls(sid).update({ status })));
   }
 
+  async redirectCall(sid: string, twiml: string): Promise<CallSnapshot> {
+    return callSnapshotOf(await this.call('redirectCall', () => this.client.calls(sid).update({ twiml })));
+  }
+
   async listCallsCreatedSince(since: Date, filter: TwilioListFilter = {}, limit = DEFAULT_LIST_LIMIT): Promise<CallSnapshot[]> {
     const first = await this.call('listCallsCreatedSince', () => this.client.calls.page({ pageSize: LIST_PAGE_SIZE, ...filter }));
     return this.collectSince(first, since, limit, callSnapshotOf);

@@ -3,10 +3,12 @@ import { CallRecordsService } from '../calls/call-records.service';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { appLogger } from '../common/logger';
-import { maskPhoneNumber } from '../common/phone-number';
+import { maskPhoneNumber, normalizeE164 } from '../common/phone-number';
 import { twilioCallbackUrl } from '../common/twilio-callback-url';
 import { hangupTwiml, messagingResponse, voiceResponse } from '../twilio/twiml';
-import { TwilioParams, inboundCallEvent, inboundSmsEvent, param, smsKeyword } from './twilio-params';
+import { ConversationsService } from '../conversations/conversations.service';
+import { NumbersService } from '../numbers/numbers.service';
+import { TwilioParams, inboundCallEvent, inboundSmsEvent, param, sidOf, smsKeyword } from './twilio-params';
 import { WebhookInboxService } from './webhook-inbox.service';
 
 type SayAttributes = Parameters<ReturnType<typeof voiceResponse>['say']>[0];
@@ -18,6 +20,8 @@ export class InboundService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly inbox: WebhookInboxService,
     private readonly calls: CallRecordsService,
+    private readonly numbers: NumbersService,
+    private readonly conversations: ConversationsService,
   ) {}
 
   /** An inbound call gets the greeting and the configured action; a call we placed gets its own TwiML. */
@@ -43,8 +47,35 @@ export class InboundService {
     }
     // <Record> without its own action would fetch this URL again: the recording is done, hang up
     if (param(params, 'RecordingSid') || param(params, 'RecordingUrl')) return hangupTwiml();
-    if (classified.kind === 'inbound_call') return this.greetingTwiml();
-    return (await this.calls.placedCallTwiml(recordId ? { id: recordId } : { sid: classified.sid })) ?? hangupTwiml();
+    if (classified.kind === 'inbound_call') {
+      // a number given an assistant: the assistant answers; the others keep the configured greeting
+      const called = normalizeE164(param(params, 'To'));
+      const assistantId = called ? await this.numbers.assistantOf(called) : null;
+      const opening = assistantId ? await this.conversations.open(classified.sid, assistantId, 'inbound', idempotencyToken) : null;
+      return opening ?? this.greetingTwiml();
+    }
+    const key = recordId ? { id: recordId } : { sid: classified.sid };
+    const placed = await this.calls.findCall(key);
+    if (placed?.assistant_id) {
+      const opening = await this.conversations.open(classified.sid, placed.assistant_id, 'outbound', idempotencyToken);
+      if (opening) return opening;
+    }
+    return (await this.calls.placedCallTwiml(key)) ?? hangupTwiml();
+  }
+
+  /** The caller's turn of a conversation (a `<Gather>` result): the assistant's answer as TwiML. */
+  answerGather(params: TwilioParams, step: number, idempotencyToken: string | null): Promise<string> {
+    const callSid = sidOf(params);
+    if (!callSid) return Promise.resolve(hangupTwiml());
+    const confidence = Number(param(params, 'Confidence'));
+    return this.conversations.answerGather({
+      callSid,
+      step,
+      speech: param(params, 'SpeechResult')?.trim() || null,
+      confidence: param(params, 'Confidence') !== undefined && Number.isFinite(confidence) ? confidence : null,
+      digits: param(params, 'Digits') ?? null,
+      twilioToken: idempotencyToken,
+    });
   }
 
   /** Stores the message once; STOP/START/HELP and the optional auto-reply answer only the first delivery. */
@@ -66,8 +97,19 @@ export class InboundService {
     });
     const keyword = smsKeyword(param(params, 'Body'));
     if (keyword?.action === 'help') response.message(this.config.webhooks.smsHelpText);
+    // opt-out keywords are answered as always; other texts to an assistant's number are its turns
+    else if (!keyword && (await this.smsToAssistant(classified.sid, params))) return response.toString();
     else if (!keyword && this.config.webhooks.smsAutoReply) response.message(this.config.webhooks.smsAutoReply);
     return response.toString();
+  }
+
+  /** Hands an SMS to the assistant of the number it was sent to; false when that number has none. */
+  private async smsToAssistant(sid: string, params: TwilioParams): Promise<boolean> {
+    const to = normalizeE164(param(params, 'To'));
+    const from = normalizeE164(param(params, 'From'));
+    const assistantId = to && from ? await this.numbers.assistantOf(to) : null;
+    if (!assistantId || !to || !from) return false;
+    return this.conversations.answerSms({ sid, from, to, body: param(params, 'Body') ?? '', assistantId });
   }
 
   greetingTwiml(): string {

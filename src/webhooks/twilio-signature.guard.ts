@@ -81,5 +81,6 @@ function webhookRouteKind(path: string): string {
   if (last === 'call') return 'inbound_call';
   if (last === 'sms') return 'inbound_sms';
   if (last === 'status') return 'status';
+  if (last === 'gather') return 'gather';
   return 'other';
 }

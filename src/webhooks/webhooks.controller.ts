@@ -20,7 +20,7 @@ import { InboundService } from './inbound.service';
 import { TwilioSignatureGuard } from './twilio-signature.guard';
 import { normalizeParams } from './twilio-params';
 import { WebhookInboxService } from './webhook-inbox.service';
-import { TwilioSmsWebhookDto, TwilioStatusCallbackDto, TwilioVoiceWebhookDto } from './webhooks.dto';
+import { TwilioGatherWebhookDto, TwilioSmsWebhookDto, TwilioStatusCallbackDto, TwilioVoiceWebhookDto } from './webhooks.dto';
 
 /** Deliberately not a DTO type: the global ValidationPipe leaves a plain object alone, so no Twilio parameter is dropped. */
 type TwilioBody = Record<string, string | string[]>;
@@ -35,6 +35,12 @@ const RECORD_ID_QUERY = {
 /** A record id we put in the URL; anything else in its place is ignored (the signature already covers the URL). */
 function recordIdOf(value: unknown): string | null {
   return typeof value === 'string' && RECORD_ID_PATTERN.test(value) ? value : null;
+}
+
+/** The step we put in a Gather's action URL (the signature covers it); anything else is step 1. */
+function stepOf(value: unknown): number {
+  const step = typeof value === 'string' && /^[1-9][0-9]{0,5}$/.test(value) ? Number(value) : 1;
+  return step;
 }
 
 const TWIML = { description: 'TwiML', content: { 'text/xml': { schema: { type: 'string' } } } };
@@ -52,7 +58,7 @@ const TWIML = { description: 'TwiML', content: { 'text/xml': { schema: { type: '
 })
 @ApiHeader({ name: 'I-Twilio-Idempotency-Token', required: false, description: 'Kept with the event for audit' })
 @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
-@ApiExtraModels(TwilioVoiceWebhookDto, TwilioSmsWebhookDto, TwilioStatusCallbackDto)
+@ApiExtraModels(TwilioVoiceWebhookDto, TwilioSmsWebhookDto, TwilioStatusCallbackDto, TwilioGatherWebhookDto)
 @ApiResponse({
   status: 403,
   type: ErrorResponseDto,
@@ -90,6 +96,27 @@ export class WebhooksController {
   @ApiOkResponse(TWIML)
   handleSmsWebhook(@Body() body: TwilioBody, @Headers('i-twilio-idempotency-token') token?: string): Promise<string> {
     return this.inbound.answerSms(normalizeParams(body), token ?? null);
+  }
+
+  /** Gather action: a caller's turn of an assistant's conversation (speech, keys or silence); answers the assistant's next TwiML. */
+  @Post('gather')
+  @HttpCode(HttpStatus.OK)
+  @Header('Content-Type', 'text/xml')
+  @ApiBody({ type: TwilioGatherWebhookDto })
+  @ApiProduces('text/xml')
+  @ApiOkResponse(TWIML)
+  @ApiQuery({
+    name: 'step',
+    required: true,
+    description: 'The conversation step the Gather listened for',
+    schema: { type: 'integer', minimum: 1 },
+  })
+  handleGatherWebhook(
+    @Body() body: TwilioBody,
+    @Headers('i-twilio-idempotency-token') token?: string,
+    @Query('step') step?: unknown,
+  ): Promise<string> {
+    return this.inbound.answerGather(normalizeParams(body), stepOf(step), token ?? null);
   }
 
   /** Status callbacks for calls, messages and recordings: kept, deduplicated, applied in order of the lifecycle. */

@@ -24,6 +24,20 @@ export class TwilioVoiceWebhookDto {
   RecordingSid?: string;
 }
 
+/** What Twilio posts to a `<Gather>`'s action URL: what the caller said or pressed (both empty after silence). */
+export class TwilioGatherWebhookDto {
+  /** The call. @example CA0123456789abcdef0123456789abcdef */
+  CallSid: string;
+  /** The Twilio account. @example AC0123456789abcdef0123456789abcdef */
+  AccountSid: string;
+  /** The transcribed speech; empty or absent when the caller said nothing. @example I would like to move my appointment */
+  SpeechResult?: string;
+  /** Recognition confidence, 0 to 1. @example 0.92 */
+  Confidence?: string;
+  /** Keys pressed. @example 1 */
+  Digits?: string;
+}
+
 /** What Twilio posts to the messaging webhook (a number's SmsUrl). Twilio may add parameters. */
 export class TwilioSmsWebhookDto {
   /** The message. @example SM0123456789abcdef0123456789abcdef */

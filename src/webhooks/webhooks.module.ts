@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { CallsModule } from '../calls/calls.module';
+import { ConversationsModule } from '../conversations/conversations.module';
 import { LifecycleModule } from '../lifecycle/lifecycle.module';
 import { MetricsModule } from '../metrics/metrics.module';
 import { NumbersModule } from '../numbers/numbers.module';
@@ -31,6 +32,7 @@ import { WebhooksController } from './webhooks.controller';
     CallsModule,
     SmsModule,
     NumbersModule,
+    ConversationsModule,
     MetricsModule,
     LifecycleModule,
   ],

@@ -223,7 +223,7 @@ describe('POST /api/phone/call', () => {
   it.each<[string, Record<string, unknown>, string[]]>([
     ['message and twiml', { message: 'a', twiml: '<Response/>' }, ['message', 'twiml']],
     ['message and audio_url', { message: 'a', audio_url: 'https://cdn.example.com/a.mp3' }, ['message', 'audio_url']],
-    ['no content', {}, ['message', 'audio_url', 'twiml']],
+    ['no content', {}, ['message', 'audio_url', 'twiml', 'assistant_id']],
     ['malformed TwiML', { twiml: '<Response><Say>unclosed</Response>' }, ['twiml']],
     ['TwiML without a <Response> root', { twiml: '<Say>no response root</Say>' }, ['twiml']],
     ['TwiML over 4000 characters', { twiml: `<Response><Say>${'x'.repeat(4000)}</Say></Response>` }, ['twiml']],

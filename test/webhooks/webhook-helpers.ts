@@ -17,7 +17,7 @@ export function fakeSid(prefix: string): string {
  */
 export async function postWebhook(
   t: TestApp,
-  route: 'call' | 'sms' | 'status',
+  route: 'call' | 'sms' | 'status' | 'gather',
   params: Params,
   options: {
     query?: string;

@@ -10,6 +10,7 @@ export {
   type InboundSmsInput,
   type PartyScript,
   type PartyTurn,
+  type PartyTurnInput,
   type SandboxCallView,
   type SandboxMessage,
   type TwilioSandboxOptions,

@@ -4,6 +4,8 @@
  * each <Gather> that listens consumes the next turn.
  */
 export type PartyTurn = { speech: string; confidence: number } | { dtmf: string } | { silence: true } | { hangup: true };
+/** A turn as a script gives it: a speech turn's confidence may be left to the default. */
+export type PartyTurnInput = { speech: string; confidence?: number } | Exclude<PartyTurn, { speech: string }>;
 
 export interface PartyScript {
   number: string;

@@ -10,7 +10,7 @@ import { inspectionRoutes } from './inspection.routes';
 import { MessageLifecycle } from './message-lifecycle';
 import { messagesRoutes } from './messages.routes';
 import { numbersRoutes, provisionNumber } from './numbers.routes';
-import { parseScript, parseTalkSeconds, parseTurns, type PartyScript, type PartyTurn } from './party-scripts';
+import { parseScript, parseTalkSeconds, parseTurns, type PartyScript, type PartyTurn, type PartyTurnInput } from './party-scripts';
 import { PhoneInventory } from './phone-inventory';
 import { accountRoutes } from './account.routes';
 import { recordingMediaRoutes, recordingRoutes } from './recordings.routes';
@@ -51,7 +51,17 @@ export interface TwilioSandboxOptions {
 }
 
 export type SandboxCallView = Omit<SandboxCall, 'talkSeconds'>;
-export type { CallbackDelivery, FaultOptions, FaultSettings, InboundCallInput, InboundSmsInput, PartyScript, PartyTurn, SandboxMessage };
+export type {
+  CallbackDelivery,
+  FaultOptions,
+  FaultSettings,
+  InboundCallInput,
+  InboundSmsInput,
+  PartyScript,
+  PartyTurn,
+  PartyTurnInput,
+  SandboxMessage,
+};
 
 /** The credentials and number a sandbox started without options uses; the standalone bin prints them. */
 export const DEFAULT_SANDBOX_ACCOUNT_SID = 'AC5a4db0c5a4db0c5a4db0c5a4db0c5a4d';
@@ -171,7 +181,7 @@ export class TwilioSandbox {
     return this.ctx.state.scripts.delete(number);
   }
 
-  deliverInboundCall(input: InboundCallInput): Promise<string> {
+  deliverInboundCall(input: Omit<InboundCallInput, 'turns'> & { turns?: PartyTurnInput[] }): Promise<string> {
     return new Promise((resolve) => {
       const turns = input.turns === undefined ? undefined : parseTurns(input.turns);
       const talkSeconds = input.talkSeconds === undefined ? undefined : parseTalkSeconds(input.talkSeconds);

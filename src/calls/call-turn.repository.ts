@@ -1,0 +1,126 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { EntityManager, Repository } from 'typeorm';
+import { entityOfRow } from '../db/entity-of-row';
+import { isUniqueViolation } from '../db/postgres-errors';
+import { CallTurnEntity, TurnRole } from './call-turn.entity';
+
+export interface NewTurn {
+  role: TurnRole;
+  text?: string | null;
+  confidence?: number | null;
+  digits?: string | null;
+  step?: number | null;
+  answerTwiml?: string | null;
+  agentLatencyMs?: number | null;
+  agentError?: string | null;
+  twilioToken?: string | null;
+  answeredAt?: Date | null;
+}
+
+/** Where a conversation stands, from its turns. */
+export interface ConversationProgress {
+  /** Caller turns so far (silences included). */
+  callerTurns: number;
+  /** Silent caller turns at the end of the conversation. */
+  trailingSilences: number;
+  /** Answered caller turns at the end whose agent answer failed. */
+  trailingAgentFailures: number;
+  /** When the first turn was stored. */
+  startedAt: Date | null;
+  /** The highest step answered so far. */
+  lastStep: number;
+}
+
+const INSERT_COLUMNS =
+  'id, call_sid, seq, step, role, text, confidence, digits, answer_twiml, agent_latency_ms, agent_error, twilio_token, answered_at';
+
+@Injectable()
+export class CallTurnRepository {
+  constructor(@InjectRepository(CallTurnEntity) private readonly repo: Repository<CallTurnEntity>) {}
+
+  transaction<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
+    return this.repo.manager.transaction(work);
+  }
+
+  /**
+   * Appends a turn at the end of the call's conversation within `tx`. With a `step` already taken,
+   * nothing is written and null is returned (a retried request).
+   */
+  async append(tx: EntityManager, callSid: string, turn: NewTurn): Promise<CallTurnEntity | null> {
+    const params = [
+      callSid,
+      turn.step ?? null,
+      turn.role,
+      turn.text ?? null,
+      turn.confidence ?? null,
+      turn.digits ?? null,
+      turn.answerTwiml ?? null,
+      turn.agentLatencyMs ?? null,
+      turn.agentError ?? null,
+      turn.twilioToken ?? null,
+      turn.answeredAt ?? null,
+    ];
+    // seq is the next free one; two appends racing for it (a mid-call say and a Gather result) retry
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const rows = await tx.query<Record<string, unknown>[]>(
+          `INSERT INTO call_turns (${INSERT_COLUMNS})
+           SELECT gen_random_uuid(), $1::varchar, COALESCE(MAX(seq), 0) + 1, $2::int, $3::varchar, $4::text, $5::float8, $6::text,
+                  $7::text, $8::int, $9::text, $10::text, $11::timestamptz
+           FROM call_turns WHERE call_sid = $1::varchar
+           ON CONFLICT (call_sid, step) WHERE step IS NOT NULL DO NOTHING
+           RETURNING *`,
+          params,
+        );
+        return rows.length ? entityOfRow(this.repo, rows[0]) : null;
+      } catch (error) {
+        if (attempt < 3 && isUniqueViolation(error)) continue;
+        throw error;
+      }
+    }
+  }
+
+  findStep(callSid: string, step: number): Promise<CallTurnEntity | null> {
+    return this.repo.findOne({ where: { callSid, step } });
+  }
+
+  /** Stores the answer of a caller turn (the TwiML, the agent's latency or failure). */
+  async answer(
+    tx: EntityManager,
+    id: string,
+    fields: Pick<CallTurnEntity, 'answerTwiml' | 'agentLatencyMs' | 'agentError'>,
+  ): Promise<void> {
+    await tx.query(`UPDATE call_turns SET answer_twiml = $2, agent_latency_ms = $3, agent_error = $4, answered_at = now() WHERE id = $1`, [
+      id,
+      fields.answerTwiml,
+      fields.agentLatencyMs,
+      fields.agentError,
+    ]);
+  }
+
+  listOfCall(callSid: string): Promise<CallTurnEntity[]> {
+    return this.repo.find({ where: { callSid }, order: { seq: 'ASC' } });
+  }
+
+  async progress(callSid: string): Promise<ConversationProgress> {
+    const turns = await this.listOfCall(callSid);
+    const callerTurns = turns.filter((t) => t.role === 'caller');
+    let trailingSilences = 0;
+    let trailingAgentFailures = 0;
+    for (let i = callerTurns.length - 1; i >= 0 && isSilent(callerTurns[i]); i--) trailingSilences++;
+    const answered = callerTurns.filter((t) => t.answeredAt !== null);
+    for (let i = answered.length - 1; i >= 0 && answered[i].agentError; i--) trailingAgentFailures++;
+    return {
+      callerTurns: callerTurns.length,
+      trailingSilences,
+      trailingAgentFailures,
+      startedAt: turns[0]?.createdAt ?? null,
+      lastStep: Math.max(0, ...turns.map((t) => t.step ?? 0)),
+    };
+  }
+}
+
+export function isSilent(turn: Pick<CallTurnEntity, 'text' | 'digits'>): boolean {
+  return !turn.text && !turn.digits;
+}

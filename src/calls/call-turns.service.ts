@@ -1,0 +1,95 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { EventsService } from '../events/events.service';
+import { CallTurnEntity } from './call-turn.entity';
+import { CallTurnRepository, ConversationProgress, NewTurn } from './call-turn.repository';
+import { CallTranscriptEntryDto, CallTurnDto } from './calls.dto';
+
+export type { ConversationProgress, NewTurn } from './call-turn.repository';
+export type CallTurn = CallTurnEntity;
+
+/**
+ * The turns of a call's conversation: stored with their `call.turn` events in one transaction, so
+ * the platform hears of every turn once and of no turn that was not stored.
+ */
+@Injectable()
+export class CallTurnsService {
+  constructor(
+    private readonly turns: CallTurnRepository,
+    private readonly events: EventsService,
+  ) {}
+
+  /**
+   * Stores a turn that answers a Twilio request (`step`); null when that step is already stored
+   * (the request is a retry: look its answer up with `findStep`).
+   */
+  async appendStep(callSid: string, turn: NewTurn & { step: number }): Promise<CallTurn | null> {
+    return this.turns.transaction(async (tx) => {
+      const stored = await this.turns.append(tx, callSid, turn);
+      if (stored) await this.announce(tx, stored);
+      return stored;
+    });
+  }
+
+  /** Stores turns that answer no request of their own (the assistant's reply, a mid-call say). */
+  async append(callSid: string, ...turns: NewTurn[]): Promise<CallTurn[]> {
+    return this.turns.transaction(async (tx) => {
+      const stored: CallTurn[] = [];
+      for (const turn of turns) {
+        const row = await this.turns.append(tx, callSid, { ...turn, step: null });
+        if (row) {
+          await this.announce(tx, row);
+          stored.push(row);
+        }
+      }
+      return stored;
+    });
+  }
+
+  /**
+   * Stores what a caller turn was answered with and, when the agent said something, the
+   * assistant's turn, in one transaction.
+   */
+  async answer(
+    callerTurn: CallTurn,
+    answer: { twiml: string; agentLatencyMs: number | null; agentError: string | null },
+    said: NewTurn | null,
+  ): Promise<void> {
+    await this.turns.transaction(async (tx) => {
+      await this.turns.answer(tx, callerTurn.id, {
+        answerTwiml: answer.twiml,
+        agentLatencyMs: answer.agentLatencyMs,
+        agentError: answer.agentError,
+      });
+      if (said) {
+        const row = await this.turns.append(tx, callerTurn.callSid, { ...said, step: null });
+        if (row) await this.announce(tx, row);
+      }
+    });
+  }
+
+  findStep(callSid: string, step: number): Promise<CallTurn | null> {
+    return this.turns.findStep(callSid, step);
+  }
+
+  progress(callSid: string): Promise<ConversationProgress> {
+    return this.turns.progress(callSid);
+  }
+
+  async transcript(callSid: string | null): Promise<CallTranscriptEntryDto[]> {
+    if (!callSid) return [];
+    return (await this.turns.listOfCall(callSid)).map(toTranscriptEntry);
+  }
+
+  private async announce(tx: EntityManager, turn: CallTurn): Promise<void> {
+    await this.events.record(tx, 'call.turn', { type: 'call_turn', id: turn.id, sid: turn.callSid, object: toCallTurnDto(turn) });
+  }
+}
+
+export function toTranscriptEntry(turn: CallTurn): CallTranscriptEntryDto {
+  return { seq: turn.seq, role: turn.role, text: turn.text, confidence: turn.confidence, digits: turn.digits, at: turn.createdAt };
+}
+
+export function toCallTurnDto(turn: CallTurn): CallTurnDto {
+  return { ...toTranscriptEntry(turn), call_sid: turn.callSid, agent_latency_ms: turn.agentLatencyMs };
+}

@@ -1,0 +1,360 @@
+import { AgentServer } from '../support/agent-server';
+import { JsonBody, Reply, fieldsOf, request } from '../support/http';
+import { TestApp, eventually, startTestApp } from '../support/test-app';
+import { fakeSid, postWebhook } from '../webhooks/webhook-helpers';
+
+/**
+ * The turn loop, driven the way Twilio drives it: signed voice and Gather webhooks posted straight
+ * to the service, an agent on a local port that verifies every turn's Standard Webhooks signature.
+ */
+let t: TestApp;
+let admin: string;
+let agent: AgentServer;
+let assistant: JsonBody;
+let ourNumber: string;
+const CALLER = '+14155550142';
+const AGENT_TIMEOUT_MS = 400;
+
+function api(method: string, path: string, body?: unknown, token: string | null = admin): Promise<Reply> {
+  return request(t, method, path, { token, body });
+}
+
+/** An inbound call to the assistant's number: the voice webhook's answer. */
+async function ring(callSid: string): Promise<string> {
+  const res = await postWebhook(t, 'call', { CallSid: callSid, From: CALLER, To: ourNumber, CallStatus: 'ringing', Direction: 'inbound' });
+  expect(res.status).toBe(200);
+  return res.text();
+}
+
+/** The caller's turn as a Gather posts it. */
+async function gather(callSid: string, step: number, heard: Record<string, string> = {}, token?: string): Promise<string> {
+  const res = await postWebhook(
+    t,
+    'gather',
+    { CallSid: callSid, From: CALLER, To: ourNumber, ...heard },
+    { query: `?step=${step}`, token },
+  );
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toMatch(/^text\/xml/);
+  return res.text();
+}
+
+/** A Gather's action URL without Twilio's connection overrides (the fragment, never sent back to us). */
+const actionOf = (xml: string) => /<Gather [^>]*action="([^"]+)"/.exec(xml)?.[1]?.replace(/&amp;/g, '&').split('#')[0] ?? null;
+const turnsOf = (callSid: string) => agent.turns.filter((turn) => turn.body.call.sid === callSid);
+
+beforeAll(async () => {
+  agent = await new AgentServer().start();
+  t = await startTestApp({ ALLOW_PRIVATE_WEBHOOK_URLS: 'true', AGENT_TIMEOUT_MS: String(AGENT_TIMEOUT_MS) });
+  admin = t.token(['phone:admin']);
+  const created = await api('POST', '/api/phone/assistants', {
+    name: 'Bright Dental desk',
+    agent_url: agent.url,
+    greeting: 'Bright Dental, this is Sam. How can I help?',
+    voice: 'Polly.Joanna',
+    speech: { hints: ['appointment', 'Tuesday'], timeout: 4, speech_model: 'phone_call' },
+    limits: { max_turns: 6, silence_limit: 2 },
+    end_phrases: ['goodbye'],
+    transfer_number: '+14155550111',
+    metadata: { tenant_id: 'bright' },
+  });
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  assistant = created.body;
+  agent.secret = assistant.secret;
+  const bought = await api('POST', '/api/phone/numbers/purchase', { phone_number: '+14155550188' });
+  expect(bought.status).toBe(201);
+  ourNumber = bought.body.phone_number;
+  expect((await api('PATCH', `/api/phone/numbers/${bought.body.sid}`, { assistant_id: assistant.id })).status).toBe(200);
+}, 60_000);
+
+afterAll(async () => {
+  await t?.close();
+  await agent?.stop();
+});
+
+beforeEach(() => {
+  agent.delayMs = 0;
+  agent.status = 200;
+  agent.reply = () => ({ say: 'OK.' });
+});
+
+describe('an inbound call to an assistant number', () => {
+  it('is greeted by the assistant, then listens with its speech settings', async () => {
+    const xml = await ring(fakeSid('CA'));
+    expect(xml).toContain('<Say voice="Polly.Joanna" language="en-US">Bright Dental, this is Sam. How can I help?</Say>');
+    expect(xml).toMatch(/<Gather [^>]*input="speech dtmf"/);
+    for (const attribute of [
+      'actionOnEmptyResult="true"',
+      'timeout="4"',
+      'speechTimeout="auto"',
+      'hints="appointment,Tuesday"',
+      'speechModel="phone_call"',
+      'method="POST"',
+    ]) {
+      expect(xml).toContain(attribute);
+    }
+    expect(actionOf(xml)).toBe(`${t.config.twilio.webhookBaseUrl}/gather?step=1`);
+  });
+
+  it('sends each turn to the agent, signed, and answers its reply; a retried request does not ask the agent again', async () => {
+    const sid = fakeSid('CA');
+    await ring(sid);
+    agent.reply = (body) =>
+      body.turn === 1 ? { say: 'Sure. Which day suits you?' } : { say: 'Tuesday at 10 is booked. Anything else?', voice: 'Polly.Matthew' };
+    const first = await gather(sid, 1, { SpeechResult: "I'd like to move my appointment", Confidence: '0.92' }, 'tok-1');
+    expect(first).toContain('>Sure. Which day suits you?</Say>');
+    expect(actionOf(first)).toMatch(/\/gather\?step=2$/);
+    const [turn] = turnsOf(sid);
+    expect(turn.verified).toBe(true);
+    expect(turn.headers['webhook-id']).toBe(`turn_${sid}_1`);
+    expect(turn.body).toMatchObject({
+      type: 'conversation.turn',
+      assistant_id: assistant.id,
+      turn: 1,
+      input: { speech: "I'd like to move my appointment", confidence: 0.92, digits: null },
+      transcript: [
+        { role: 'assistant', text: 'Bright Dental, this is Sam. How can I help?' },
+        { role: 'caller', text: "I'd like to move my appointment" },
+      ],
+      metadata: { tenant_id: 'bright' },
+      call: { sid, direction: 'inbound', from: CALLER, to: ourNumber, assistant_id: assistant.id },
+    });
+
+    // Twilio retries the same request (its answer was lost): the same TwiML, the agent is not asked twice
+    expect(await gather(sid, 1, { SpeechResult: "I'd like to move my appointment", Confidence: '0.92' }, 'tok-1')).toBe(first);
+    expect(turnsOf(sid)).toHaveLength(1);
+
+    const second = await gather(sid, 2, { Digits: '2' });
+    expect(second).toContain('<Say voice="Polly.Matthew" language="en-US">Tuesday at 10 is booked. Anything else?</Say>');
+    expect(turnsOf(sid)[1].body).toMatchObject({ turn: 2, input: { speech: null, confidence: null, digits: '2' } });
+
+    const call = await api('GET', `/api/phone/calls/${sid}`);
+    expect(call.status).toBe(200);
+    expect(call.body.assistant_id).toBe(assistant.id);
+    expect(call.body.transcript.map((e: JsonBody) => [e.role, e.text, e.digits])).toEqual([
+      ['assistant', 'Bright Dental, this is Sam. How can I help?', null],
+      ['caller', "I'd like to move my appointment", null],
+      ['assistant', 'Sure. Which day suits you?', null],
+      ['caller', null, '2'],
+      ['assistant', 'Tuesday at 10 is booked. Anything else?', null],
+    ]);
+    expect(call.body.transcript[1].confidence).toBe(0.92);
+    const report = await api('GET', `/api/phone/calls/${sid}/report`);
+    expect(report.body.transcript.map((e: JsonBody) => e.text)).toEqual(call.body.transcript.map((e: JsonBody) => e.text));
+
+    // every turn is a call.turn event in the outbox
+    const events = await eventually(async () => {
+      const res = await api('GET', `/api/phone/events?type=call.turn&resource_sid=${sid}&limit=100`);
+      return res.body.events?.length === 5 ? res.body.events : null;
+    });
+    expect(events.map((e: JsonBody) => e.payload.data.object.seq).sort()).toEqual([1, 2, 3, 4, 5]);
+    expect(events[0].payload.data.object).toMatchObject({ call_sid: sid });
+  });
+
+  it('transfers, sends digits and hangs up when the agent says so', async () => {
+    const sid = fakeSid('CA');
+    await ring(sid);
+    agent.reply = () => ({ say: 'Let me get you a person.', transfer: true });
+    const transfer = await gather(sid, 1, { SpeechResult: 'a human please', Confidence: '0.8' });
+    expect(transfer).toMatch(/<Say[^>]*>Let me get you a person.<\/Say><Dial><Number>\+14155550111<\/Number><\/Dial>/);
+    expect(transfer).not.toContain('<Gather');
+
+    const other = fakeSid('CA');
+    await ring(other);
+    agent.reply = () => ({ digits: '1w2', play: 'https://cdn.example.com/chime.mp3' });
+    const digits = await gather(other, 1, { SpeechResult: 'press one for me', Confidence: '0.8' });
+    expect(digits).toMatch(/<Play>https:\/\/cdn.example.com\/chime.mp3<\/Play><Play digits="1w2"\/><Gather /);
+    agent.reply = () => ({ say: 'Bye now.', hangup: true });
+    expect(await gather(other, 2, { SpeechResult: 'thanks', Confidence: '0.8' })).toMatch(/>Bye now.<\/Say><Hangup\/><\/Response>$/);
+  });
+
+  it('ends politely on an end phrase without asking the agent', async () => {
+    const sid = fakeSid('CA');
+    await ring(sid);
+    const xml = await gather(sid, 1, { SpeechResult: 'OK, Goodbye!', Confidence: '0.9' });
+    expect(xml).toMatch(/>Thank you for calling. Goodbye.<\/Say><Hangup\/>/);
+    expect(turnsOf(sid)).toHaveLength(0);
+  });
+
+  it('treats silence as a turn and hangs up politely at the silence limit', async () => {
+    const sid = fakeSid('CA');
+    await ring(sid);
+    agent.reply = () => ({ say: 'Are you still there?' });
+    const first = await gather(sid, 1);
+    expect(first).toContain('>Are you still there?</Say>');
+    expect(turnsOf(sid)[0].body.input).toEqual({ speech: null, confidence: null, digits: null });
+    const second = await gather(sid, 2, { SpeechResult: '' });
+    expect(second).toMatch(/>Thank you for calling. Goodbye.<\/Say><Hangup\/>/);
+    expect(turnsOf(sid)).toHaveLength(1);
+  });
+
+  it('speaks a fallback and listens again when the agent is late, and gives up politely the second time', async () => {
+    const sid = fakeSid('CA');
+    await ring(sid);
+    agent.delayMs = AGENT_TIMEOUT_MS + 300;
+    const started = Date.now();
+    const first = await gather(sid, 1, { SpeechResult: 'hello?', Confidence: '0.7' });
+    expect(Date.now() - started).toBeLessThan(AGENT_TIMEOUT_MS + 1000);
+    expect(first).toContain(">Sorry, I'm having a little trouble. Could you say that again?</Say>");
+    expect(actionOf(first)).toMatch(/step=2$/);
+    agent.delayMs = 0;
+    agent.status = 500;
+    const second = await gather(sid, 2, { SpeechResult: 'hello??', Confidence: '0.7' });
+    expect(second).toMatch(/>I'm sorry, I can't help right now. Please call again later. Goodbye.<\/Say><Hangup\/>/);
+  });
+
+  it('ends after max_turns with the agent answer and a goodbye', async () => {
+    const sid = fakeSid('CA');
+    await ring(sid);
+    let last = '';
+    for (let step = 1; step <= 6; step++) last = await gather(sid, step, { SpeechResult: `turn ${step}`, Confidence: '0.9' });
+    expect(last).toMatch(/>OK. Thank you for calling. Goodbye.<\/Say><Hangup\/>/);
+    expect(turnsOf(sid)).toHaveLength(6);
+  });
+
+  it('treats an agent answer it cannot use as a failure', async () => {
+    const sid = fakeSid('CA');
+    await ring(sid);
+    agent.reply = () => ({ say: 42 });
+    expect(await gather(sid, 1, { SpeechResult: 'hi', Confidence: '0.9' })).toContain('Could you say that again?');
+  });
+});
+
+describe('POST calls/{sid}/say', () => {
+  it('answers 409 on a call that is not live, and 400 naming a bad field', async () => {
+    const sid = fakeSid('CA');
+    await ring(sid);
+    const notLive = await api('POST', `/api/phone/calls/${sid}/say`, { text: 'Hello' });
+    expect(notLive.status).toBe(409);
+    const bad = await api('POST', `/api/phone/calls/${sid}/say`, { text: '' });
+    expect(bad.status).toBe(400);
+    expect(fieldsOf(bad.body)).toEqual(['text']);
+    expect((await api('POST', `/api/phone/calls/${sid}/say`, { text: 'Hello' }, t.token(['phone:view']))).status).toBe(403);
+  });
+});
+
+describe('POST call with assistant_id', () => {
+  it('refuses it with message, twiml or voice, and an unknown assistant', async () => {
+    const both = await api('POST', '/api/phone/call', { to: '+14155550100', assistant_id: assistant.id, message: 'hi' });
+    expect(both.status).toBe(400);
+    expect(fieldsOf(both.body)).toEqual(expect.arrayContaining(['assistant_id', 'message']));
+    const voice = await api('POST', '/api/phone/call', { to: '+14155550100', assistant_id: assistant.id, voice: 'man' });
+    expect(voice.status).toBe(400);
+    expect(fieldsOf(voice.body)).toEqual(['voice']);
+    const unknown = await api('POST', '/api/phone/call', { to: '+14155550100', assistant_id: '00000000-0000-4000-8000-000000000000' });
+    expect(unknown.status).toBe(404);
+    expect(fieldsOf(unknown.body)).toEqual(['assistant_id']);
+  });
+});
+
+describe('an outbound conversation through the sandbox', () => {
+  it('speaks the first message when answered, then listens; silent turns reach the agent until the silence limit', async () => {
+    const outbound = await api('POST', '/api/phone/assistants', {
+      name: 'Reminder caller',
+      agent_url: agent.url,
+      first_message: 'Hi, this is Bright Dental calling about your appointment.',
+      limits: { silence_limit: 2 },
+    });
+    agent.secret = outbound.body.secret;
+    agent.reply = () => ({ say: 'Are you there?' });
+    try {
+      const placed = await api('POST', '/api/phone/call', {
+        to: '+14155550123',
+        assistant_id: outbound.body.id,
+        metadata: { campaign: 'reminders' },
+      });
+      expect(placed.status, JSON.stringify(placed.body)).toBe(201);
+      expect(placed.body).toMatchObject({ assistant_id: outbound.body.id, message: null, twiml: null, voice: 'alice', language: 'en-US' });
+      const sid = placed.body.sid as string;
+      const ended = await eventually(async () => {
+        const res = await api('GET', `/api/phone/calls/${sid}`);
+        return res.body.status === 'completed' ? res.body : null;
+      }, 20_000);
+      expect(ended.transcript.map((e: JsonBody) => [e.role, e.text])).toEqual([
+        ['assistant', 'Hi, this is Bright Dental calling about your appointment.'],
+        ['caller', null],
+        ['assistant', 'Are you there?'],
+        ['caller', null],
+        ['assistant', 'Thank you for calling. Goodbye.'],
+      ]);
+      const [turn] = turnsOf(sid);
+      expect(turn.verified).toBe(true);
+      expect(turn.body).toMatchObject({
+        turn: 1,
+        call: { sid, direction: 'outbound', metadata: { campaign: 'reminders' } },
+        metadata: { campaign: 'reminders' },
+      });
+      // what the callee heard, as the sandbox ran it
+      const said = t.sandbox
+        .calls()
+        .find((c) => c.sid === sid)!
+        .executed.filter((v) => v.verb === 'Say')
+        .map((v) => v.text);
+      expect(said).toEqual([
+        'Hi, this is Bright Dental calling about your appointment.',
+        'Are you there?',
+        'Thank you for calling. Goodbye.',
+      ]);
+    } finally {
+      agent.secret = assistant.secret;
+    }
+  });
+});
+
+describe('an SMS conversation', () => {
+  const TEXTER = '+14155550166';
+
+  async function text(body: string): Promise<string> {
+    const res = await postWebhook(t, 'sms', { MessageSid: fakeSid('SM'), From: TEXTER, To: ourNumber, Body: body, NumSegments: '1' });
+    expect(res.status).toBe(200);
+    return res.text();
+  }
+
+  const smsTurns = () => agent.turns.filter((turn) => turn.body.channel === 'sms');
+  const repliesTo = async (to: string) =>
+    (await api('GET', `/api/phone/sms/history?to=${encodeURIComponent(to)}&direction=outbound`)).body.messages as JsonBody[];
+
+  it('sends each text to the agent with the thread, and sends its say as a stored SMS reply', async () => {
+    agent.reply = (body) => ({ say: body.turn === 1 ? 'Hi! Tuesday 10am or 2pm?' : 'Booked for Tuesday at 2pm.' });
+    const first = await text('Can I book a cleaning on Tuesday?');
+    expect(first).not.toContain('<Message>');
+    await eventually(async () => (await repliesTo(TEXTER)).length === 1);
+    await text('2pm please');
+    const replies = await eventually(async () => {
+      const sent = await repliesTo(TEXTER);
+      return sent.length === 2 ? sent : null;
+    });
+    expect(replies.map((m) => [m.from, m.body, m.created_by])).toEqual([
+      [ourNumber, 'Booked for Tuesday at 2pm.', `assistant:${assistant.id}`],
+      [ourNumber, 'Hi! Tuesday 10am or 2pm?', `assistant:${assistant.id}`],
+    ]);
+    const [one, two] = smsTurns();
+    expect(one.verified).toBe(true);
+    expect(one.body).toMatchObject({
+      type: 'conversation.turn',
+      channel: 'sms',
+      assistant_id: assistant.id,
+      turn: 1,
+      input: { text: 'Can I book a cleaning on Tuesday?' },
+    });
+    expect(one.body.message).toMatchObject({
+      direction: 'inbound',
+      from: TEXTER,
+      to: ourNumber,
+      body: 'Can I book a cleaning on Tuesday?',
+    });
+    expect(two.body.transcript).toEqual([
+      { role: 'caller', text: 'Can I book a cleaning on Tuesday?' },
+      { role: 'assistant', text: 'Hi! Tuesday 10am or 2pm?' },
+      { role: 'caller', text: '2pm please' },
+    ]);
+  });
+
+  it('applies STOP first: the opt-out is answered as always and the agent hears nothing more', async () => {
+    const before = smsTurns().length;
+    const stop = await text('STOP');
+    expect(stop).toContain('<Response');
+    await text('are you there?');
+    expect(smsTurns()).toHaveLength(before);
+  });
+});
