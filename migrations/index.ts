@@ -15,6 +15,7 @@ import { RecordMetadata1796627992790 } from './1796627992790-record-metadata';
 import { PurchaseIntents1796628097049 } from './1796628097049-purchase-intents';
 import { HangupRequestedBy1796628097050 } from './1796628097050-hangup-requested-by';
 import { DailyRollupState1796628635913 } from './1796628635913-daily-rollup-state';
+import { CallTransferAndVoicemail1796639196989 } from './1796639196989-call-transfer-and-voicemail';
 
 /** Every migration, in order; the app and the CLI both run this list. */
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -34,4 +35,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   PurchaseIntents1796628097049,
   HangupRequestedBy1796628097050,
   DailyRollupState1796628635913,
+  CallTransferAndVoicemail1796639196989,
 ];

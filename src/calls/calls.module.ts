@@ -6,6 +6,7 @@ import { EventsModule } from '../events/events.module';
 import { TimelineModule } from '../timeline/timeline.module';
 import { TwilioModule } from '../twilio/twilio.module';
 import { CallDailyStatsEntity } from './call-daily-stats.entity';
+import { CallControlService } from './call-control.service';
 import { CallEvents } from './call-events';
 import { CallGuardrailsMeter } from './call-guardrails.meter';
 import { CallRecordEntity } from './call-record.entity';
@@ -24,7 +25,7 @@ import { IdempotencyModule } from '../idempotency/idempotency.module';
 import { MetricsModule } from '../metrics/metrics.module';
 import { CallMetrics } from './call-metrics';
 
-/** Calls: place, list, inspect, hang up, report; owns call records, their recordings and status rules. */
+/** Calls: place, list, inspect, hang up, transfer, report; owns call records, their recordings and status rules. */
 @Module({
   imports: [
     ThrottlingModule,
@@ -48,7 +49,8 @@ import { CallMetrics } from './call-metrics';
     CallGuardrailsMeter,
     CallMetrics,
     CallEvents,
+    CallControlService,
   ],
-  exports: [CallRecordsService, CallReportsService],
+  exports: [CallRecordsService, CallReportsService, CallControlService],
 })
 export class CallsModule {}

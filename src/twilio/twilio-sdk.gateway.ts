@@ -156,7 +156,16 @@ export class TwilioSdkGateway extends TwilioGateway {
           ? { recordingStatusCallback: input.recordingStatusCallbackUrl, recordingStatusCallbackEvent: ['completed'] }
           : {}),
         timeout: input.timeoutSeconds,
-        ...(input.machineDetection ? { machineDetection: 'Enable' } : {}),
+        ...(input.asyncAmdCallbackUrl
+          ? {
+              machineDetection: 'DetectMessageEnd',
+              asyncAmd: 'true',
+              asyncAmdStatusCallback: input.asyncAmdCallbackUrl,
+              asyncAmdStatusCallbackMethod: 'POST',
+            }
+          : input.machineDetection
+            ? { machineDetection: 'Enable' }
+            : {}),
       }),
     );
     return callSnapshotOf(call);
@@ -168,6 +177,10 @@ export class TwilioSdkGateway extends TwilioGateway {
 
   async endCall(sid: string, status: 'completed' | 'canceled'): Promise<CallSnapshot> {
     return callSnapshotOf(await this.call('endCall', () => this.client.calls(sid).update({ status })));
+  }
+
+  async redirectCall(sid: string, twiml: string): Promise<CallSnapshot> {
+    return callSnapshotOf(await this.call('redirectCall', () => this.client.calls(sid).update({ twiml })));
   }
 
   async listCallsCreatedSince(since: Date, filter: TwilioListFilter = {}, limit = DEFAULT_LIST_LIMIT): Promise<CallSnapshot[]> {

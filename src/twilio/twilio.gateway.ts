@@ -35,6 +35,8 @@ export abstract class TwilioGateway {
   abstract placeCall(input: PlaceCallInput): Promise<CallSnapshot>;
   abstract fetchCall(sid: string): Promise<CallSnapshot>;
   abstract endCall(sid: string, status: 'completed' | 'canceled'): Promise<CallSnapshot>;
+  /** Replaces what a live call is doing with `twiml` (Twilio's live call modification). */
+  abstract redirectCall(sid: string, twiml: string): Promise<CallSnapshot>;
   /**
    * Calls created at or after `since` (both directions), newest first, at most `limit`: what
    * reconciliation compares with the stored records when no webhook arrived.
