@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { CreateEventEndpointData, CreateEventEndpointErrors, CreateEventEndpointResponses, DeleteEventEndpointData, DeleteEventEndpointErrors, DeleteEventEndpointResponses, GetBalanceData, GetBalanceErrors, GetBalanceResponses, GetCallData, GetCallErrors, GetCallHistoryData, GetCallHistoryErrors, GetCallHistoryResponses, GetCallReportData, GetCallReportErrors, GetCallReportResponses, GetCallResponses, GetEventData, GetEventEndpointData, GetEventEndpointErrors, GetEventEndpointResponses, GetEventErrors, GetEventResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetLivenessData, GetLivenessErrors, GetLivenessResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetRecordingAudioData, GetRecordingAudioErrors, GetRecordingAudioResponses, GetSmsData, GetSmsErrors, GetSmsHistoryData, GetSmsHistoryErrors, GetSmsHistoryResponses, GetSmsResponses, GetStatsData, GetStatsErrors, GetStatsResponses, HangupCallData, HangupCallErrors, HangupCallResponses, ListCallRecordingsData, ListCallRecordingsErrors, ListCallRecordingsResponses, ListEventEndpointsData, ListEventEndpointsErrors, ListEventEndpointsResponses, ListEventsData, ListEventsErrors, ListEventsResponses, ListNumbersData, ListNumbersErrors, ListNumbersResponses, PlaceCallData, PlaceCallErrors, PlaceCallResponses, PurchaseNumberData, PurchaseNumberErrors, PurchaseNumberResponses, ReleaseNumberData, ReleaseNumberErrors, ReleaseNumberResponses, ReplayEventData, ReplayEventErrors, ReplayEventResponses, RotateEventEndpointSecretData, RotateEventEndpointSecretErrors, RotateEventEndpointSecretResponses, SearchNumbersData, SearchNumbersErrors, SearchNumbersResponses, SendSmsData, SendSmsErrors, SendSmsResponses, UpdateEventEndpointData, UpdateEventEndpointErrors, UpdateEventEndpointResponses, UpdateNumberData, UpdateNumberErrors, UpdateNumberResponses } from './types.gen.js';
+import type { CreateEventEndpointData, CreateEventEndpointErrors, CreateEventEndpointResponses, DeleteEventEndpointData, DeleteEventEndpointErrors, DeleteEventEndpointResponses, GetBalanceData, GetBalanceErrors, GetBalanceResponses, GetCallData, GetCallErrors, GetCallHistoryData, GetCallHistoryErrors, GetCallHistoryResponses, GetCallReportData, GetCallReportErrors, GetCallReportResponses, GetCallResponses, GetEventData, GetEventEndpointData, GetEventEndpointErrors, GetEventEndpointResponses, GetEventErrors, GetEventResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetLivenessData, GetLivenessErrors, GetLivenessResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetRecordingAudioData, GetRecordingAudioErrors, GetRecordingAudioResponses, GetSmsData, GetSmsErrors, GetSmsHistoryData, GetSmsHistoryErrors, GetSmsHistoryResponses, GetSmsResponses, GetStatsData, GetStatsErrors, GetStatsResponses, HangupCallData, HangupCallErrors, HangupCallResponses, ListCallRecordingsData, ListCallRecordingsErrors, ListCallRecordingsResponses, ListEventEndpointsData, ListEventEndpointsErrors, ListEventEndpointsResponses, ListEventsData, ListEventsErrors, ListEventsResponses, ListNumbersData, ListNumbersErrors, ListNumbersResponses, PlaceCallData, PlaceCallErrors, PlaceCallResponses, PurchaseNumberData, PurchaseNumberErrors, PurchaseNumberResponses, ReleaseNumberData, ReleaseNumberErrors, ReleaseNumberResponses, ReplayEventData, ReplayEventErrors, ReplayEventResponses, RotateEventEndpointSecretData, RotateEventEndpointSecretErrors, RotateEventEndpointSecretResponses, SearchNumbersData, SearchNumbersErrors, SearchNumbersResponses, SendSmsData, SendSmsErrors, SendSmsResponses, TransferCallData, TransferCallErrors, TransferCallResponses, UpdateEventEndpointData, UpdateEventEndpointErrors, UpdateEventEndpointResponses, UpdateNumberData, UpdateNumberErrors, UpdateNumberResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -85,6 +85,22 @@ export const getCallReport = <ThrowOnError extends boolean = false>(options: Opt
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/phone/calls/{sid}/report',
     ...options
+});
+
+/**
+ * Transfers a live call to another number: the call runs `<Dial>` to `to`, whoever answers there hears the
+ * `whisper` first, then the two parties are connected. The request (who, when, where to) is stored before Twilio
+ * is asked; how the dial ended (`transfer.status`, the dialed leg's `transfer.call_sid`) is stored when Twilio
+ * reports it, and the call ends when the transferred conversation does.
+ */
+export const transferCall = <ThrowOnError extends boolean = false>(options: Options<TransferCallData, ThrowOnError>) => (options.client ?? client).post<TransferCallResponses, TransferCallErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/phone/calls/{sid}/transfer',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
 });
 
 /**
