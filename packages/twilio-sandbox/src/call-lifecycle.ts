@@ -3,7 +3,8 @@ import { placeForAreaCode } from './phone-inventory';
 import type { Pricing, SandboxCall, SandboxRecording, SandboxState, CallStatus } from './sandbox-state';
 import { TERMINAL_CALL_STATUSES } from './sandbox-state';
 import type { Scheduler } from './scheduler';
-import { executeVoiceTwiml, type TwimlElement } from './twiml-executor';
+import { DEFAULT_TALK_SECONDS, nextTurn, partyOf, type CallParty } from './party-scripts';
+import { executeVoiceTwiml, Interrupted, parseTwiml, type DialResult, type HeardTurn, type TwimlElement } from './twiml-executor';
 import { API_VERSION, newSid, rfc2822 } from './wire';
 
 export interface LifecycleContext {
@@ -22,6 +23,15 @@ const RING_UNTIL_ANSWER = 4;
 const RING_UNTIL_BUSY = 3;
 const FAIL_AFTER = 1;
 const HOLD_LIMIT = 4 * 3600;
+/** Async AMD decision times (virtual seconds): a person's short hello, a machine's greeting start, its beep. */
+const HUMAN_DETECTION_SECONDS = 2.5;
+const MACHINE_START_SECONDS = 3;
+export const MACHINE_GREETING_SECONDS = 8;
+
+function positiveNumber(value: string | undefined, fallback: number): number {
+  const n = Number(value);
+  return value !== undefined && Number.isFinite(n) && n > 0 ? n : fallback;
+}
 
 type Outcome = 'busy' | 'no-answer' | 'failed' | 'machine' | 'hold' | 'human';
 
@@ -74,6 +84,10 @@ export class CallLifecycle {
    * previous one, however late the real timer fires, so timestamps and durations are deterministic.
    */
   private readonly cursors = new Map<string, number>();
+  /** Bumped by each redirect: a run whose generation is old has been replaced. */
+  private readonly generations = new Map<string, number>();
+  /** Wakes a run that waits in virtual time (it then sees it was interrupted). */
+  private readonly waking = new Map<string, () => void>();
 
   constructor(
     private readonly ctx: LifecycleContext,
@@ -99,6 +113,9 @@ export class CallLifecycle {
   reset(): void {
     for (const ids of this.timers.values()) for (const id of ids) this.ctx.scheduler.cancel(id);
     this.timers.clear();
+    for (const wake of [...this.waking.values()]) wake();
+    this.waking.clear();
+    this.generations.clear();
     this.answeredAt.clear();
     this.cursors.clear();
     this.nextDialAt = 0;
@@ -130,6 +147,7 @@ export class CallLifecycle {
   /** Url/Twiml update: an answered call drops what it was doing and runs the new document. */
   redirect(call: SandboxCall): void {
     if (call.status !== 'in-progress') return;
+    this.generations.set(call.sid, this.generation(call) + 1);
     this.clearTimers(call);
     this.cursors.set(call.sid, this.ctx.scheduler.now().getTime());
     this.ctx.scheduler.track(this.runDocument(call, this.elapsedTalk(call)));
@@ -151,6 +169,7 @@ export class CallLifecycle {
       ...geo('Called', call.to),
       ...geo('Caller', call.from),
       ...(call.answeredBy ? { AnsweredBy: call.answeredBy } : {}),
+      ...(call.parentCallSid ? { ParentCallSid: call.parentCallSid } : {}),
     };
   }
 
@@ -181,8 +200,9 @@ export class CallLifecycle {
   private async answer(call: SandboxCall): Promise<void> {
     if (call.direction !== 'inbound') {
       this.setStatus(call, 'in-progress');
-      if (call.machineDetection) call.answeredBy = answeredBy(call);
+      if (call.machineDetection && !call.asyncAmd) call.answeredBy = answeredBy(call);
       this.emit(call, 'in-progress');
+      if (call.machineDetection && call.asyncAmd) this.detectAsync(call);
     }
     this.answeredAt.set(call.sid, this.clock(call));
     await this.runDocument(call, 0);
@@ -190,6 +210,7 @@ export class CallLifecycle {
 
   private async runDocument(call: SandboxCall, alreadyTalked: number): Promise<void> {
     const sender = this.ctx.sender;
+    const generation = this.generation(call);
     let document: string | null;
     if (call.url) {
       const result = await sender.request({
@@ -205,7 +226,7 @@ export class CallLifecycle {
     } else {
       document = call.twiml ?? '';
     }
-    if (this.isGone(call)) return;
+    if (this.isGone(call) || this.generation(call) !== generation) return;
     if (call.direction === 'inbound' && call.status === 'ringing') {
       this.setStatus(call, 'in-progress');
       call.startTime = this.clock(call);
@@ -215,22 +236,264 @@ export class CallLifecycle {
       this.talkThenEnd(call, alreadyTalked + 4, true);
       return;
     }
-    const run = await executeVoiceTwiml(document, {
-      fetch: async (kind, url, method, extra) => {
-        const result = await sender.request({
-          kind,
-          resourceSid: call.sid,
-          url: new URL(url, call.url ?? undefined).toString(),
-          method,
-          params: { ...this.params(call), ...extra },
-        });
-        return result.ok ? result.body : null;
+    const run = await executeVoiceTwiml(
+      document,
+      {
+        fetch: async (kind, url, method, extra) => {
+          const result = await sender.request({ kind, resourceSid: call.sid, url, method, params: { ...this.params(call), ...extra } });
+          if (this.isGone(call) || this.generation(call) !== generation) throw new Interrupted();
+          return result.ok ? result.body : null;
+        },
+        record: (element, startsAt, duration) => this.recordVerb(call, element, alreadyTalked + startsAt, duration),
+        reach: (seconds) => this.reach(call, generation, alreadyTalked + seconds),
+        listen: () => this.listen(call),
+        dial: (element, seconds) => this.dial(call, generation, element, alreadyTalked + seconds),
       },
-      record: (element, startsAt, duration) => this.recordVerb(call, element, alreadyTalked + startsAt, duration),
-    });
-    if (this.isGone(call)) return;
-    call.executed.push(...run.executed);
+      { documentUrl: call.url, executed: call.executed },
+    );
+    if (run.interrupted || this.isGone(call) || this.generation(call) !== generation) return;
     this.talkThenEnd(call, alreadyTalked + run.seconds, run.hangup);
+  }
+
+  private generation(call: SandboxCall): number {
+    return this.generations.get(call.sid) ?? 0;
+  }
+
+  /** Seconds since the call was answered, on its own virtual clock. */
+  private talked(call: SandboxCall): number {
+    const answered = this.answeredAt.get(call.sid);
+    return answered ? (this.clock(call).getTime() - answered.getTime()) / 1000 : 0;
+  }
+
+  /** Lets virtual time pass for a run; throws Interrupted when the call left it meanwhile. */
+  private sleep(call: SandboxCall, generation: number, seconds: number): Promise<void> {
+    const left = () => this.isGone(call) || this.generation(call) !== generation;
+    if (seconds <= 0) return left() ? Promise.reject(new Interrupted()) : Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const wake = () => reject(new Interrupted());
+      this.waking.set(call.sid, wake);
+      this.after(call, seconds, () => {
+        if (this.waking.get(call.sid) === wake) this.waking.delete(call.sid);
+        if (left()) reject(new Interrupted());
+        else resolve();
+      });
+    });
+  }
+
+  /** Waits until the call is `seconds` past its answer. */
+  private reach(call: SandboxCall, generation: number, seconds: number): Promise<void> {
+    return this.sleep(call, generation, seconds - this.talked(call));
+  }
+
+  /** The number whose script plays the other party of this call. */
+  private partyNumber(call: SandboxCall): string {
+    return call.direction === 'inbound' ? call.from : call.to;
+  }
+
+  private partyOf(call: SandboxCall): CallParty | null {
+    if (call.party === undefined) {
+      const script = this.ctx.state.scripts.get(this.partyNumber(call));
+      call.party = script ? partyOf(script) : null;
+    }
+    return call.party;
+  }
+
+  private listen(call: SandboxCall): HeardTurn {
+    const party = this.partyOf(call);
+    return party ? nextTurn(party) : null;
+  }
+
+  /**
+   * Places the <Dial> leg: a child call (direction outbound-dial, ParentCallSid) that rings, is
+   * answered or not by the outcome rules, hears the <Number url> whisper, and talks for the dialed
+   * party's talk time (its script's talk_seconds); the parent waits in the Dial meanwhile.
+   */
+  private async dial(parent: SandboxCall, generation: number, element: TwimlElement, startsAt: number): Promise<DialResult> {
+    const numberElement = element.children.find((c) => c.name === 'Number');
+    const to = (numberElement?.text ?? element.text).trim();
+    const timeout = positiveNumber(element.attributes.timeout, 30);
+    const timeLimit = positiveNumber(element.attributes.timeLimit, HOLD_LIMIT);
+    const now = this.clock(parent);
+    const childEvents = (numberElement?.attributes.statusCallbackEvent ?? '').split(/[\s,]+/).filter(Boolean);
+    const child: SandboxCall = {
+      sid: newSid('CA'),
+      to,
+      from: element.attributes.callerId ?? parent.from,
+      direction: 'outbound-dial',
+      parentCallSid: parent.sid,
+      status: 'queued',
+      dateCreated: now,
+      dateUpdated: now,
+      startTime: null,
+      endTime: null,
+      duration: null,
+      price: null,
+      queueTimeMs: 0,
+      answeredBy: null,
+      phoneNumberSid: null,
+      url: numberElement?.attributes.url ? new URL(numberElement.attributes.url, parent.url ?? undefined).toString() : null,
+      method: (numberElement?.attributes.method ?? 'POST').toUpperCase() === 'GET' ? 'GET' : 'POST',
+      twiml: null,
+      fallbackUrl: null,
+      fallbackMethod: 'POST',
+      statusCallback: numberElement?.attributes.statusCallback
+        ? new URL(numberElement.attributes.statusCallback, parent.url ?? undefined).toString()
+        : null,
+      statusCallbackMethod: (numberElement?.attributes.statusCallbackMethod ?? 'POST').toUpperCase() === 'GET' ? 'GET' : 'POST',
+      statusCallbackEvents: childEvents,
+      timeout,
+      record: false,
+      recordingStatusCallback: null,
+      recordingStatusCallbackMethod: 'POST',
+      recordingStatusCallbackEvents: ['completed'],
+      machineDetection: null,
+      sipResponseCode: null,
+      sequenceNumber: 0,
+      executed: [],
+      recordingSids: [],
+      talkSeconds: 0,
+    };
+    this.ctx.state.calls.set(child.sid, child);
+    const follow = () => this.cursors.set(child.sid, this.clock(parent).getTime());
+    const wait = async (seconds: number) => {
+      await this.sleep(parent, generation, seconds);
+      follow();
+    };
+    const outcome = (status: DialResult['outcome']['status'], duration: number | null) => ({
+      outcome: { to, callSid: child.sid, status, duration },
+      seconds: Math.max(0, this.talked(parent) - startsAt),
+    });
+    follow();
+    try {
+      this.setStatus(child, 'initiated');
+      child.startTime = this.clock(child);
+      this.emit(child, 'initiated');
+      const rule = callOutcome(to);
+      if (rule === 'failed') {
+        await wait(FAIL_AFTER);
+        this.end(child, 'failed', 404);
+        return outcome('failed', null);
+      }
+      this.setStatus(child, 'ringing');
+      this.emit(child, 'ringing');
+      if (rule === 'busy') {
+        await wait(Math.min(RING_UNTIL_BUSY, timeout));
+        this.end(child, 'busy', 486);
+        return outcome('busy', null);
+      }
+      if (rule === 'no-answer' || timeout < RING_UNTIL_ANSWER) {
+        await wait(timeout);
+        this.end(child, 'no-answer', 487);
+        return outcome('no-answer', null);
+      }
+      await wait(RING_UNTIL_ANSWER);
+      this.setStatus(child, 'in-progress');
+      this.answeredAt.set(child.sid, this.clock(child));
+      this.emit(child, 'in-progress');
+      let whisperSeconds = 0;
+      if (child.url) {
+        const whisper = await this.whisper(child, parent, generation);
+        whisperSeconds = whisper.seconds;
+        await wait(whisperSeconds);
+        if (whisper.hangup) {
+          this.end(child, 'completed', 200, Math.ceil(whisperSeconds));
+          return outcome('no-answer', null);
+        }
+      }
+      const talk = Math.min(this.partyOf(child)?.talkSeconds ?? this.scriptTalk(to), Math.max(0, timeLimit - whisperSeconds));
+      await wait(talk);
+      const duration = Math.max(1, Math.ceil(whisperSeconds + talk));
+      this.end(child, 'completed', 200, duration);
+      return outcome('completed', duration);
+    } catch (err) {
+      // the caller left the Dial (hang-up, redirect, reset): the dialed leg ends with it
+      this.cursors.set(child.sid, this.ctx.scheduler.now().getTime());
+      if (child.status === 'in-progress') this.end(child, 'completed', 200);
+      else this.end(child, 'canceled', 487);
+      throw err;
+    }
+  }
+
+  private scriptTalk(number: string): number {
+    return this.ctx.state.scripts.get(number)?.talkSeconds ?? DEFAULT_TALK_SECONDS;
+  }
+
+  /** The <Number url> document, run for the dialed party before the two are connected. */
+  private async whisper(child: SandboxCall, parent: SandboxCall, generation: number) {
+    const result = await this.ctx.sender.request({
+      kind: 'dial-number-url',
+      resourceSid: child.sid,
+      url: child.url!,
+      method: child.method,
+      params: this.params(child),
+    });
+    if (this.isGone(parent) || this.generation(parent) !== generation) throw new Interrupted();
+    if (!result.ok) return { seconds: 0, hangup: true };
+    let verbs: TwimlElement[];
+    try {
+      verbs = parseTwiml(result.body);
+    } catch {
+      return { seconds: 0, hangup: true };
+    }
+    if (verbs.length === 0) return { seconds: 0, hangup: false };
+    const run = await executeVoiceTwiml(
+      result.body,
+      {
+        fetch: async (kind, url, method, extra) => {
+          const answer = await this.ctx.sender.request({
+            kind,
+            resourceSid: child.sid,
+            url,
+            method,
+            params: { ...this.params(child), ...extra },
+          });
+          if (this.isGone(parent) || this.generation(parent) !== generation) throw new Interrupted();
+          return answer.ok ? answer.body : null;
+        },
+        record: (element, startsAt, duration) => this.recordVerb(child, element, startsAt, duration),
+        listen: () => this.listen(child),
+      },
+      { documentUrl: child.url, executed: child.executed },
+    );
+    if (run.interrupted) throw new Interrupted();
+    return { seconds: run.seconds, hangup: run.hangup };
+  }
+
+  /**
+   * AsyncAmd: the TwiML already runs; the result is POSTed to AsyncAmdStatusCallback once detection
+   * ends (a person: after their short greeting; a machine: at the start of its greeting with Enable,
+   * at the beep with DetectMessageEnd), or `unknown` at MachineDetectionTimeout. Not sent for a call
+   * that ended before.
+   */
+  private detectAsync(call: SandboxCall): void {
+    const machine = callOutcome(call.to) === 'machine';
+    const endOfMessage = call.machineDetection === 'DetectMessageEnd';
+    let seconds = machine ? (endOfMessage ? MACHINE_GREETING_SECONDS : MACHINE_START_SECONDS) : HUMAN_DETECTION_SECONDS;
+    let result = answeredBy(call);
+    const limit = call.machineDetectionTimeout ?? 30;
+    if (seconds > limit) {
+      seconds = limit;
+      result = 'unknown';
+    }
+    const answered = this.clock(call).getTime();
+    this.ctx.scheduler.after(seconds, () => {
+      if (this.isGone(call)) return;
+      call.answeredBy = result;
+      if (!call.asyncAmdStatusCallback) return;
+      this.ctx.sender.dispatch({
+        kind: 'amd-status',
+        resourceSid: call.sid,
+        url: call.asyncAmdStatusCallback,
+        method: call.asyncAmdStatusCallbackMethod ?? 'POST',
+        params: {
+          AccountSid: this.ctx.accountSid,
+          CallSid: call.sid,
+          AnsweredBy: result,
+          MachineDetectionDuration: String(Math.round(seconds * 1000)),
+          Timestamp: rfc2822(new Date(answered + seconds * 1000)) ?? '',
+        },
+      });
+    });
   }
 
   private talkThenEnd(call: SandboxCall, totalSeconds: number, hungUp: boolean): void {
@@ -396,6 +659,11 @@ export class CallLifecycle {
   }
 
   private clearTimers(call: SandboxCall): void {
+    const wake = this.waking.get(call.sid);
+    if (wake) {
+      this.waking.delete(call.sid);
+      wake();
+    }
     const ids = this.timers.get(call.sid);
     if (!ids) return;
     for (const id of ids) this.ctx.scheduler.cancel(id);

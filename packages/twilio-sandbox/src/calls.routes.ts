@@ -17,6 +17,14 @@ function absoluteUrl(value: string | undefined, code = 21205): string | null {
   throw new ApiError(400, code, `Url is not a valid URL: ${value}`);
 }
 
+function machineDetection(value: string | undefined): string | null {
+  if (value === undefined || value === '') return null;
+  if (value !== 'Enable' && value !== 'DetectMessageEnd') {
+    throw new ApiError(400, 20001, `Invalid value for MachineDetection: ${value} (Enable or DetectMessageEnd)`);
+  }
+  return value;
+}
+
 function method(value: string | undefined): string {
   return (value ?? 'POST').toUpperCase() === 'GET' ? 'GET' : 'POST';
 }
@@ -80,7 +88,11 @@ export function callsRoutes(ctx: SandboxContext): Router {
       recordingStatusCallbackEvents: many(form, 'RecordingStatusCallbackEvent').length
         ? many(form, 'RecordingStatusCallbackEvent')
         : ['completed'],
-      machineDetection: one(form, 'MachineDetection') ?? null,
+      machineDetection: machineDetection(one(form, 'MachineDetection')),
+      asyncAmd: bool(form, 'AsyncAmd') ?? false,
+      asyncAmdStatusCallback: absoluteUrl(one(form, 'AsyncAmdStatusCallback'), 21609),
+      asyncAmdStatusCallbackMethod: method(one(form, 'AsyncAmdStatusCallbackMethod')),
+      machineDetectionTimeout: int(form, 'MachineDetectionTimeout', 30, 3, 59),
       sipResponseCode: null,
       sequenceNumber: 0,
       executed: [],
@@ -97,10 +109,12 @@ export function callsRoutes(ctx: SandboxContext): Router {
     const to = one(query, 'To');
     const from = one(query, 'From');
     const status = one(query, 'Status');
+    const parent = one(query, 'ParentCallSid');
     const started = dateFilter(query, 'StartTime');
     const ended = dateFilter(query, 'EndTime');
     const calls = [...ctx.state.calls.values()]
       .filter((c) => (!to || c.to === to) && (!from || c.from === from) && (!status || restCallStatus(c) === status))
+      .filter((c) => !parent || c.parentCallSid === parent)
       .filter((c) => started(c.startTime) && ended(c.endTime))
       .reverse()
       .map((c) => ctx.views.call(c));

@@ -1,4 +1,5 @@
 import { createMessage } from './messages.routes';
+import { DEFAULT_TALK_SECONDS, partyOf, type PartyTurn } from './party-scripts';
 import type { SandboxContext } from './sandbox-context';
 import type { SandboxCall } from './sandbox-state';
 import { countSegments } from './segments';
@@ -8,6 +9,10 @@ import { API_VERSION, ApiError, newSid } from './wire';
 export interface InboundCallInput {
   from: string;
   to: string;
+  /** What the caller does on this call (instead of the script of `from`, if any). */
+  turns?: PartyTurn[];
+  /** How long the caller talks when the call <Dial>s on (default: the script's or 5 s). */
+  talkSeconds?: number;
 }
 
 export interface InboundSmsInput {
@@ -57,6 +62,14 @@ export function deliverInboundCall(ctx: SandboxContext, input: InboundCallInput)
     recordingStatusCallbackMethod: 'POST',
     recordingStatusCallbackEvents: ['completed'],
     machineDetection: null,
+    ...(input.turns
+      ? {
+          party: partyOf({
+            turns: input.turns,
+            talkSeconds: input.talkSeconds ?? ctx.state.scripts.get(input.from)?.talkSeconds ?? DEFAULT_TALK_SECONDS,
+          }),
+        }
+      : {}),
     sipResponseCode: null,
     sequenceNumber: 0,
     executed: [],

@@ -8,8 +8,18 @@ export {
   type FaultSettings,
   type InboundCallInput,
   type InboundSmsInput,
+  type PartyScript,
+  type PartyTurn,
   type SandboxCallView,
   type SandboxMessage,
   type TwilioSandboxOptions,
 } from './twilio-sandbox';
-export { TERMINAL_CALL_STATUSES, TERMINAL_MESSAGE_STATUSES, type CallStatus, type MessageStatus } from './sandbox-state';
+export {
+  TERMINAL_CALL_STATUSES,
+  TERMINAL_MESSAGE_STATUSES,
+  type CallStatus,
+  type DialOutcome,
+  type ExecutedVerb,
+  type GatherInput,
+  type MessageStatus,
+} from './sandbox-state';

@@ -1,6 +1,7 @@
 import express, { Router } from 'express';
 import type { FaultOptions, FaultSettings } from './faults';
 import type { InboundCallInput, InboundSmsInput } from './inbound';
+import { parseE164, parseScript, parseTalkSeconds, parseTurns, ScriptError, scriptView, type PartyScript } from './party-scripts';
 import type { CallbackDelivery, SandboxCall, SandboxMessage } from './sandbox-state';
 import { ApiError } from './wire';
 
@@ -17,6 +18,9 @@ export interface InspectableSandbox {
   reset(): void;
   setFaults(options: FaultOptions): FaultSettings;
   deliverInboundCall(input: InboundCallInput): Promise<string>;
+  setScript(number: string, turns: unknown[], options?: { talkSeconds?: number }): PartyScript;
+  scripts(): PartyScript[];
+  deleteScript(number: string): boolean;
   deliverInboundSms(input: InboundSmsInput): Promise<string>;
 }
 
@@ -61,9 +65,35 @@ export function inspectionRoutes(sandbox: InspectableSandbox): Router {
       throw new ApiError(400, 20001, (err as Error).message);
     }
   });
+  /** A script error is the client's: 400 with the field in the message. */
+  const checked = <T>(fn: () => T): T => {
+    try {
+      return fn();
+    } catch (err) {
+      if (err instanceof ScriptError) throw new ApiError(400, 20001, err.message);
+      throw err;
+    }
+  };
+  router.get('/scripts', (_req, res) => {
+    res.json({ scripts: sandbox.scripts().map(scriptView) });
+  });
+  router.post('/scripts', (req, res) => {
+    const script = checked(() => parseScript(req.body));
+    res.status(201).json(scriptView(sandbox.setScript(script.number, script.turns, { talkSeconds: script.talkSeconds })));
+  });
+  router.delete('/scripts/:number', (req, res) => {
+    const number = checked(() => parseE164(String(req.params.number), 'number'));
+    if (!sandbox.deleteScript(number)) throw new ApiError(404, 20404, `No script for ${number}`);
+    res.status(204).end();
+  });
   router.post('/inbound/call', async (req, res) => {
     const body = fieldsOf(req.body);
-    const sid = await sandbox.deliverInboundCall({ from: str(body.from, 'from'), to: str(body.to, 'to') });
+    const input: InboundCallInput = { from: str(body.from, 'from'), to: str(body.to, 'to') };
+    if (body.turns !== undefined) {
+      input.turns = checked(() => parseTurns(body.turns));
+      if (body.talk_seconds !== undefined) input.talkSeconds = checked(() => parseTalkSeconds(body.talk_seconds));
+    }
+    const sid = await sandbox.deliverInboundCall(input);
     res.status(201).json({ sid });
   });
   router.post('/inbound/sms', async (req, res) => {

@@ -55,7 +55,7 @@ export class ResourceViews {
       sid: call.sid,
       date_created: rfc2822(call.dateCreated),
       date_updated: rfc2822(call.dateUpdated),
-      parent_call_sid: null,
+      parent_call_sid: call.parentCallSid ?? null,
       account_sid: this.accountSid,
       to: call.to,
       to_formatted: friendlyName(call.to),

@@ -1,3 +1,4 @@
+import type { CallParty, PartyScript } from './party-scripts';
 import { MICRO } from './wire';
 
 export type CallStatus = 'queued' | 'initiated' | 'ringing' | 'in-progress' | 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled';
@@ -13,13 +14,29 @@ export interface ExecutedVerb {
   seconds: number;
   text?: string;
   attributes: Record<string, string>;
+  /** What a <Gather> heard: the turn of the other party it consumed. */
+  input?: GatherInput;
+  /** How a <Dial> went. */
+  dial?: DialOutcome;
+}
+
+/** The turn a <Gather> consumed, and what it sent to its action (none when it fell through). */
+export type GatherInput = { speech: string; confidence: number } | { digits: string } | { silence: true } | { hangup: true };
+
+export interface DialOutcome {
+  to: string;
+  callSid: string | null;
+  status: 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled';
+  duration: number | null;
 }
 
 export interface SandboxCall {
   sid: string;
   to: string;
   from: string;
-  direction: 'outbound-api' | 'inbound';
+  direction: 'outbound-api' | 'inbound' | 'outbound-dial';
+  /** The call whose <Dial> placed this one (direction outbound-dial). */
+  parentCallSid?: string | null;
   status: CallStatus;
   dateCreated: Date;
   dateUpdated: Date;
@@ -46,6 +63,13 @@ export interface SandboxCall {
   recordingStatusCallbackMethod: string;
   recordingStatusCallbackEvents: string[];
   machineDetection: string | null;
+  /** AsyncAmd=true: the TwiML runs at once and the AMD result goes to asyncAmdStatusCallback. */
+  asyncAmd?: boolean;
+  asyncAmdStatusCallback?: string | null;
+  asyncAmdStatusCallbackMethod?: string;
+  machineDetectionTimeout?: number;
+  /** The other party's script for this call (taken when its first <Gather> listens); null: none. */
+  party?: CallParty | null;
   sipResponseCode: number | null;
   sequenceNumber: number;
   executed: ExecutedVerb[];
@@ -149,6 +173,8 @@ export class SandboxState {
   readonly recordings = new Map<string, SandboxRecording>();
   readonly usage: UsageEntry[] = [];
   readonly callbacks: CallbackDelivery[] = [];
+  /** What the person at each number does on a call (keyed by E.164 number). */
+  readonly scripts = new Map<string, PartyScript>();
   balance: number;
 
   constructor(
@@ -175,6 +201,7 @@ export class SandboxState {
     this.recordings.clear();
     this.usage.length = 0;
     this.callbacks.length = 0;
+    this.scripts.clear();
     this.balance = this.initialBalance;
   }
 }

@@ -10,6 +10,7 @@ import { inspectionRoutes } from './inspection.routes';
 import { MessageLifecycle } from './message-lifecycle';
 import { messagesRoutes } from './messages.routes';
 import { numbersRoutes, provisionNumber } from './numbers.routes';
+import { parseScript, parseTalkSeconds, parseTurns, type PartyScript, type PartyTurn } from './party-scripts';
 import { PhoneInventory } from './phone-inventory';
 import { accountRoutes } from './account.routes';
 import { recordingMediaRoutes, recordingRoutes } from './recordings.routes';
@@ -50,7 +51,7 @@ export interface TwilioSandboxOptions {
 }
 
 export type SandboxCallView = Omit<SandboxCall, 'talkSeconds'>;
-export type { CallbackDelivery, FaultOptions, FaultSettings, InboundCallInput, InboundSmsInput, SandboxMessage };
+export type { CallbackDelivery, FaultOptions, FaultSettings, InboundCallInput, InboundSmsInput, PartyScript, PartyTurn, SandboxMessage };
 
 /** The credentials and number a sandbox started without options uses; the standalone bin prints them. */
 export const DEFAULT_SANDBOX_ACCOUNT_SID = 'AC5a4db0c5a4db0c5a4db0c5a4db0c5a4d';
@@ -150,8 +151,32 @@ export class TwilioSandbox {
     this.save();
   }
 
+  /**
+   * What the person at `number` does whenever a <Gather> listens on a call with them (outbound to the
+   * number, inbound from it, or a <Dial> leg to it): each <Gather> consumes the next turn, and a script
+   * that runs out hangs up. Replaces the number's previous script. Throws on an invalid script.
+   */
+  setScript(number: string, turns: unknown[], options: { talkSeconds?: number } = {}): PartyScript {
+    const script = parseScript({ number, turns, ...(options.talkSeconds !== undefined ? { talk_seconds: options.talkSeconds } : {}) });
+    this.ctx.state.scripts.set(script.number, script);
+    return structuredClone(script);
+  }
+
+  scripts(): PartyScript[] {
+    return [...this.ctx.state.scripts.values()].map((s) => structuredClone(s));
+  }
+
+  /** Removes the number's script; false when it had none. */
+  deleteScript(number: string): boolean {
+    return this.ctx.state.scripts.delete(number);
+  }
+
   deliverInboundCall(input: InboundCallInput): Promise<string> {
-    return new Promise((resolve) => resolve(deliverInboundCall(this.ctx, input)));
+    return new Promise((resolve) => {
+      const turns = input.turns === undefined ? undefined : parseTurns(input.turns);
+      const talkSeconds = input.talkSeconds === undefined ? undefined : parseTalkSeconds(input.talkSeconds);
+      resolve(deliverInboundCall(this.ctx, { ...input, turns, talkSeconds }));
+    });
   }
 
   deliverInboundSms(input: InboundSmsInput): Promise<string> {

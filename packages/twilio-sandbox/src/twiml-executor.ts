@@ -1,5 +1,6 @@
 import { XMLParser } from 'fast-xml-parser';
-import type { ExecutedVerb } from './sandbox-state';
+import type { PartyTurn } from './party-scripts';
+import type { DialOutcome, ExecutedVerb, GatherInput } from './sandbox-state';
 
 type XmlNode = Record<string, unknown> & { ':@'?: Record<string, string> };
 
@@ -72,11 +73,33 @@ export interface RecordOutcome {
   recordingUrl: string;
 }
 
+/** Thrown by the hooks when the call stopped running this document (redirected, hung up, reset). */
+export class Interrupted extends Error {
+  constructor() {
+    super('the call left this document');
+  }
+}
+
+/** What the other party answers to a <Gather>: a turn of its script, or nothing (nobody scripted). */
+export type HeardTurn = PartyTurn | null;
+
+export interface DialResult {
+  outcome: DialOutcome;
+  /** Virtual seconds the <Dial> kept the caller (ringing, whisper, talk). */
+  seconds: number;
+}
+
 export interface VoiceTwimlHooks {
-  /** Fetches the next document (Redirect, Record/Gather action); null when the request failed. */
+  /** Fetches the next document (Redirect, Record/Gather/Dial action) from an absolute URL; null when the request failed. */
   fetch(kind: string, url: string, method: string, extra: Record<string, string>): Promise<string | null>;
   /** A <Record> finished `seconds` into the call after lasting `duration` seconds. */
   record(element: TwimlElement, startsAt: number, duration: number): RecordOutcome;
+  /** Waits until the call is `seconds` into this run (virtual time); throws Interrupted when it left the run. */
+  reach?(seconds: number): Promise<void>;
+  /** The other party's next turn when a <Gather> listens. */
+  listen?(): HeardTurn;
+  /** Connects a <Dial> that starts `seconds` into this run. */
+  dial?(element: TwimlElement, seconds: number): Promise<DialResult>;
 }
 
 export interface VoiceRun {
@@ -84,62 +107,111 @@ export interface VoiceRun {
   seconds: number;
   hangup: boolean;
   rejected: boolean;
+  /** The other party hung up (a script's hangup turn). */
+  farEndHangup: boolean;
+  /** The call left the run (redirect, API hang-up, reset); what it did so far stays in `executed`. */
+  interrupted: boolean;
+}
+
+export interface VoiceRunOptions {
+  /** Where the document came from: relative action URLs and a <Gather> without action resolve against it. */
+  documentUrl?: string | null;
+  /** The verbs are appended here as they run (default: a new array). */
+  executed?: ExecutedVerb[];
 }
 
 /** Runs a voice document to its end, following Redirect and action URLs, and reports the talk time. */
-export async function executeVoiceTwiml(xml: string, hooks: VoiceTwimlHooks, startAt = 0): Promise<VoiceRun> {
-  const run: VoiceRun = { executed: [], seconds: startAt, hangup: false, rejected: false };
+export async function executeVoiceTwiml(xml: string, hooks: VoiceTwimlHooks, options: VoiceRunOptions = {}): Promise<VoiceRun> {
+  const run: VoiceRun = {
+    executed: options.executed ?? [],
+    seconds: 0,
+    hangup: false,
+    rejected: false,
+    farEndHangup: false,
+    interrupted: false,
+  };
+  const state: RunState = { run, hooks, documentUrl: options.documentUrl ?? null };
   let document: string | null = xml;
-  for (let documents = 0; document !== null && documents < MAX_DOCUMENTS; documents++) {
-    let verbs: TwimlElement[];
-    try {
-      verbs = parseTwiml(document);
-    } catch (err) {
-      run.executed.push({ verb: 'Error', seconds: 0, text: (err as Error).message, attributes: { code: '12100' } });
-      run.hangup = true;
-      break;
-    }
-    document = null;
-    for (const verb of verbs) {
-      const next = await executeVerb(verb, run, hooks);
-      if (run.hangup) break;
-      if (next !== undefined) {
-        document = next;
+  try {
+    for (let documents = 0; document !== null && documents < MAX_DOCUMENTS; documents++) {
+      let verbs: TwimlElement[];
+      try {
+        verbs = parseTwiml(document);
+      } catch (err) {
+        run.executed.push({ verb: 'Error', seconds: 0, text: (err as Error).message, attributes: { code: '12100' } });
+        run.hangup = true;
         break;
       }
+      document = null;
+      for (const verb of verbs) {
+        const next = await executeVerb(verb, state);
+        if (run.hangup) break;
+        if (next !== undefined) {
+          document = next;
+          break;
+        }
+      }
+      if (run.hangup) break;
     }
-    if (run.hangup) break;
+  } catch (err) {
+    if (!(err instanceof Interrupted)) throw err;
+    run.interrupted = true;
   }
-  run.seconds -= startAt;
   return run;
 }
 
-async function executeVerb(verb: TwimlElement, run: VoiceRun, hooks: VoiceTwimlHooks): Promise<string | null | undefined> {
+interface RunState {
+  run: VoiceRun;
+  hooks: VoiceTwimlHooks;
+  documentUrl: string | null;
+}
+
+/** Requests the next document when the call gets there in virtual time; it becomes the current document. */
+async function follow(state: RunState, kind: string, url: string, method: string | undefined, extra: Record<string, string>) {
+  let absolute: string;
+  try {
+    absolute = new URL(url, state.documentUrl ?? undefined).toString();
+  } catch {
+    return null;
+  }
+  await state.hooks.reach?.(state.run.seconds);
+  const document = await state.hooks.fetch(kind, absolute, (method ?? 'POST').toUpperCase() === 'GET' ? 'GET' : 'POST', extra);
+  state.documentUrl = absolute;
+  return document;
+}
+
+/** Talk time of a verb that only speaks or waits (also nested in <Gather>). */
+function speakingSeconds(verb: TwimlElement): number {
+  switch (verb.name) {
+    case 'Say':
+      return sayingSeconds(verb.text) * loops(verb.attributes);
+    case 'Play':
+      return PLAY_SECONDS * loops(verb.attributes);
+    case 'Pause':
+      return Number(verb.attributes.length ?? 1) || 1;
+    default:
+      return 0;
+  }
+}
+
+async function executeVerb(verb: TwimlElement, state: RunState): Promise<string | null | undefined> {
+  const { run, hooks } = state;
   const push = (seconds: number, text?: string) => {
     run.executed.push({ verb: verb.name, seconds, text, attributes: verb.attributes });
     run.seconds += seconds;
   };
   switch (verb.name) {
     case 'Say':
-      push(sayingSeconds(verb.text) * loops(verb.attributes), verb.text);
-      return undefined;
     case 'Play':
-      push(PLAY_SECONDS * loops(verb.attributes), verb.text);
+      push(speakingSeconds(verb), verb.text);
       return undefined;
     case 'Pause':
-      push(Number(verb.attributes.length ?? 1) || 1);
+      push(speakingSeconds(verb));
       return undefined;
-    case 'Gather': {
-      const nested: VoiceRun = { executed: [], seconds: 0, hangup: false, rejected: false };
-      for (const child of verb.children) await executeVerb(child, nested, hooks);
-      const timeout = Number(verb.attributes.timeout ?? 5) || 5;
-      push(nested.seconds + timeout, verb.children.map((c) => c.text).join(' ') || undefined);
-      run.executed.push(...nested.executed.map((v) => ({ ...v, attributes: { ...v.attributes, parent: 'Gather' } })));
-      if (verb.attributes.action && verb.attributes.actionOnEmptyResult === 'true') {
-        return hooks.fetch('gather-action', verb.attributes.action, verb.attributes.method ?? 'POST', { Digits: '' });
-      }
-      return undefined;
-    }
+    case 'Gather':
+      return gather(verb, state);
+    case 'Dial':
+      return dial(verb, state);
     case 'Record': {
       const maxLength = Number(verb.attributes.maxLength);
       const duration = Number.isFinite(maxLength) && maxLength > 0 ? maxLength : DEFAULT_RECORD_SECONDS;
@@ -147,7 +219,7 @@ async function executeVerb(verb: TwimlElement, run: VoiceRun, hooks: VoiceTwimlH
       push(duration);
       const outcome = hooks.record(verb, startsAt, duration);
       if (verb.attributes.action) {
-        return hooks.fetch('record-action', verb.attributes.action, verb.attributes.method ?? 'POST', {
+        return follow(state, 'record-action', verb.attributes.action, verb.attributes.method, {
           RecordingSid: outcome.recordingSid,
           RecordingUrl: outcome.recordingUrl,
           RecordingDuration: String(duration),
@@ -158,7 +230,7 @@ async function executeVerb(verb: TwimlElement, run: VoiceRun, hooks: VoiceTwimlH
     }
     case 'Redirect':
       push(0, verb.text);
-      return hooks.fetch('redirect', verb.text, verb.attributes.method ?? 'POST', {});
+      return follow(state, 'redirect', verb.text, verb.attributes.method, {});
     case 'Hangup':
       push(0);
       run.hangup = true;
@@ -172,6 +244,129 @@ async function executeVerb(verb: TwimlElement, run: VoiceRun, hooks: VoiceTwimlH
       push(0, verb.text);
       return undefined;
   }
+}
+
+/** Seconds before the person starts to answer a prompt. */
+const REACTION_SECONDS = 1;
+/** Seconds between two keys pressed. */
+const KEY_SECONDS = 0.5;
+/** speechTimeout="auto": the recognizer ends soon after the speaker stops. */
+const AUTO_SPEECH_TIMEOUT = 1;
+
+function positive(value: string | undefined, fallback: number): number {
+  const n = Number(value);
+  return value !== undefined && value !== '' && Number.isFinite(n) && n >= 0 ? n : fallback;
+}
+
+/**
+ * <Gather>: speaks its nested verbs, then listens for the other party's next turn with Twilio's rules:
+ * speech or digits go to the action (default: the current document's URL) as SpeechResult/Confidence or
+ * Digits; no input waits `timeout` seconds and falls through to the next verb, unless
+ * actionOnEmptyResult="true" requests the action without them; a hang-up ends the call.
+ */
+async function gather(verb: TwimlElement, state: RunState): Promise<string | null | undefined> {
+  const { run, hooks } = state;
+  const attributes = verb.attributes;
+  const entry: ExecutedVerb = { verb: 'Gather', seconds: 0, attributes };
+  const prompt = verb.children.map((c) => c.text).join(' ');
+  if (prompt) entry.text = prompt;
+  run.executed.push(entry);
+  let seconds = 0;
+  for (const child of verb.children) {
+    const childSeconds = speakingSeconds(child);
+    run.executed.push({
+      verb: child.name,
+      seconds: childSeconds,
+      text: child.text || undefined,
+      attributes: { ...child.attributes, parent: 'Gather' },
+    });
+    seconds += childSeconds;
+  }
+  const inputs = (attributes.input ?? 'dtmf').toLowerCase().split(/\s+/);
+  const timeout = positive(attributes.timeout, 5) || 5;
+  const turn = hooks.listen?.() ?? null;
+  let input: GatherInput = { silence: true };
+  let params: Record<string, string> | null = null;
+  if (turn && 'hangup' in turn) {
+    input = { hangup: true };
+    entry.input = input;
+    entry.seconds = seconds;
+    run.seconds += seconds;
+    run.hangup = true;
+    run.farEndHangup = true;
+    return undefined;
+  }
+  if (turn && 'speech' in turn && inputs.includes('speech')) {
+    const speechTimeout = attributes.speechTimeout === 'auto' ? AUTO_SPEECH_TIMEOUT : positive(attributes.speechTimeout, timeout);
+    seconds += REACTION_SECONDS + sayingSeconds(turn.speech) + speechTimeout;
+    const heard = attributes.profanityFilter === 'false' ? turn.speech : filterProfanity(turn.speech);
+    input = { speech: heard, confidence: turn.confidence };
+    params = { SpeechResult: heard, Confidence: String(turn.confidence) };
+  } else if (turn && 'dtmf' in turn && inputs.includes('dtmf')) {
+    const finishOnKey = attributes.finishOnKey ?? '#';
+    const numDigits = Math.floor(positive(attributes.numDigits, 0));
+    let digits = '';
+    let finished = false;
+    let pressed = 0;
+    for (const key of turn.dtmf) {
+      pressed++;
+      if (finishOnKey !== '' && key === finishOnKey) {
+        finished = true;
+        break;
+      }
+      digits += key;
+      if (numDigits > 0 && digits.length >= numDigits) {
+        finished = true;
+        break;
+      }
+    }
+    seconds += REACTION_SECONDS + pressed * KEY_SECONDS + (finished ? 0 : timeout);
+    if (digits !== '') {
+      input = { digits };
+      params = { Digits: digits };
+    }
+  } else {
+    seconds += timeout;
+  }
+  entry.input = input;
+  entry.seconds = seconds;
+  run.seconds += seconds;
+  const action = attributes.action ?? state.documentUrl;
+  if (!action) return undefined;
+  if (params) return follow(state, 'gather-action', action, attributes.method, params);
+  if (attributes.actionOnEmptyResult === 'true') return follow(state, 'gather-action', action, attributes.method, {});
+  return undefined;
+}
+
+/**
+ * <Dial>: connects the number (its text or its first <Number>); the action gets DialCallStatus,
+ * DialCallSid and DialCallDuration, and without an action the document goes on with the next verb.
+ */
+async function dial(verb: TwimlElement, state: RunState): Promise<string | null | undefined> {
+  const { run, hooks } = state;
+  const entry: ExecutedVerb = { verb: 'Dial', seconds: 0, attributes: verb.attributes };
+  const target = verb.children.find((c) => c.name === 'Number')?.text ?? verb.text;
+  if (target) entry.text = target;
+  run.executed.push(entry);
+  if (!hooks.dial || !target) return undefined;
+  await hooks.reach?.(run.seconds);
+  const result = await hooks.dial(verb, run.seconds);
+  entry.dial = result.outcome;
+  entry.seconds = result.seconds;
+  run.seconds += result.seconds;
+  const action = verb.attributes.action;
+  if (!action) return undefined;
+  const params: Record<string, string> = { DialCallStatus: result.outcome.status };
+  if (result.outcome.callSid) params.DialCallSid = result.outcome.callSid;
+  if (result.outcome.duration !== null) params.DialCallDuration = String(result.outcome.duration);
+  return follow(state, 'dial-action', action, verb.attributes.method, params);
+}
+
+/** Words Twilio's profanity filter masks (all but the first letter become asterisks). */
+const PROFANITIES = new Set(['fuck', 'fucking', 'shit', 'bitch', 'asshole', 'bastard', 'damn', 'crap', 'dick', 'piss']);
+
+export function filterProfanity(text: string): string {
+  return text.replace(/[A-Za-z]+/g, (word) => (PROFANITIES.has(word.toLowerCase()) ? word[0] + '*'.repeat(word.length - 1) : word));
 }
 
 export interface MessagingReply {
