@@ -1,5 +1,6 @@
 import type { CallbackSender } from './callback-sender';
-import { placeForAreaCode } from './phone-inventory';
+import { isMagic } from './magic-numbers';
+import { isValidNumber, placeForAreaCode } from './phone-inventory';
 import type { Pricing, SandboxCall, SandboxRecording, SandboxState, CallStatus } from './sandbox-state';
 import { TERMINAL_CALL_STATUSES } from './sandbox-state';
 import type { Scheduler } from './scheduler';
@@ -368,7 +369,8 @@ export class CallLifecycle {
       this.setStatus(child, 'initiated');
       child.startTime = this.clock(child);
       this.emit(child, 'initiated');
-      const rule = callOutcome(to);
+      // a number Twilio cannot dial fails like the `3333` rule
+      const rule = isMagic(to) || isValidNumber(to) ? callOutcome(to) : 'failed';
       if (rule === 'failed') {
         await wait(FAIL_AFTER);
         this.end(child, 'failed', 404);
@@ -406,7 +408,8 @@ export class CallLifecycle {
       this.end(child, 'completed', 200, duration);
       return outcome('completed', duration);
     } catch (err) {
-      // the caller left the Dial (hang-up, redirect, reset): the dialed leg ends with it
+      // the caller left the Dial (hang-up, redirect): the dialed leg ends with it; a reset wiped both
+      if (this.ctx.state.calls.get(child.sid) !== child) throw err;
       this.cursors.set(child.sid, this.ctx.scheduler.now().getTime());
       if (child.status === 'in-progress') this.end(child, 'completed', 200);
       else this.end(child, 'canceled', 487);

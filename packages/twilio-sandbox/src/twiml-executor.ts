@@ -56,7 +56,10 @@ export class TwimlError extends Error {
 export const WORDS_PER_MINUTE = 150;
 export const PLAY_SECONDS = 5;
 const DEFAULT_RECORD_SECONDS = 10;
+/** Documents in a row that take no time (a <Redirect> loop) before the run gives up. */
 const MAX_DOCUMENTS = 10;
+/** Twilio ends a call after 4 hours. */
+const MAX_CALL_SECONDS = 4 * 3600;
 
 function loops(attributes: Record<string, string>): number {
   const n = Number(attributes.loop ?? 1);
@@ -133,7 +136,12 @@ export async function executeVoiceTwiml(xml: string, hooks: VoiceTwimlHooks, opt
   const state: RunState = { run, hooks, documentUrl: options.documentUrl ?? null };
   let document: string | null = xml;
   try {
-    for (let documents = 0; document !== null && documents < MAX_DOCUMENTS; documents++) {
+    // a conversation may go through any number of documents as long as time passes in them
+    let idleDocuments = 0;
+    let lastSeconds = -1;
+    while (document !== null && idleDocuments < MAX_DOCUMENTS && run.seconds < MAX_CALL_SECONDS) {
+      idleDocuments = run.seconds > lastSeconds ? 1 : idleDocuments + 1;
+      lastSeconds = run.seconds;
       let verbs: TwimlElement[];
       try {
         verbs = parseTwiml(document);

@@ -194,6 +194,37 @@ describe('conversations with a scripted party', () => {
       ]);
     });
 
+    it('holds a conversation longer than ten documents, as long as time passes in them', async () => {
+      sandbox.setScript(
+        CUSTOMER,
+        Array.from({ length: 12 }, (_, i) => ({ dtmf: String(i % 10) })),
+      );
+      receiver.on('/voice', { body: '<Response><Gather numDigits="1"><Say>Next digit</Say></Gather></Response>' });
+      const { client } = sdkFor(sandbox);
+      const created = await client.calls.create({ to: CUSTOMER, from: OWNED, url: receiver.url('/voice') });
+      await sandbox.settle();
+      expect(receiver.to('/voice').map((r) => param(r, 'Digits') ?? '-')).toEqual([
+        '-',
+        '0',
+        '1',
+        '2',
+        '3',
+        '4',
+        '5',
+        '6',
+        '7',
+        '8',
+        '9',
+        '0',
+        '1',
+      ]);
+      expect(
+        callOf(created.sid)
+          .executed.filter((v) => v.verb === 'Gather')
+          .pop()?.input,
+      ).toEqual({ hangup: true });
+    });
+
     it('gives a Gather on a number without a script no input, as before', async () => {
       receiver.on('/voice', {
         body: '<Response><Gather input="speech dtmf" action="/turn" timeout="2"><Say>Hello</Say></Gather><Say>Bye now</Say></Response>',
@@ -266,6 +297,150 @@ describe('conversations with a scripted party', () => {
       );
     });
   });
+
+  describe('<Dial>', () => {
+    it('connects a scripted party: child call with parent_call_sid, whisper run for the dialed party, talk time, then the action', async () => {
+      const AGENT = '+14155550123';
+      sandbox.setScript(AGENT, [{ dtmf: '1' }], { talkSeconds: 20 });
+      receiver.on('/voice', {
+        body:
+          '<Response><Say>Transferring</Say><Dial action="/dialed" callerId="+14155550199" timeout="20">' +
+          '<Number url="/whisper" statusCallback="/child-status" statusCallbackEvent="initiated ringing answered completed">' +
+          AGENT +
+          '</Number></Dial><Say>never reached</Say></Response>',
+      });
+      receiver.on('/whisper', {
+        body: '<Response><Gather numDigits="1" action="/accept"><Say>Call from the assistant, press 1</Say></Gather></Response>',
+      });
+      receiver.on('/accept', { body: '<Response/>' });
+      receiver.on('/dialed', { body: '<Response><Say>Thanks</Say></Response>' });
+      const { client } = sdkFor(sandbox);
+      const created = await client.calls.create({ to: CUSTOMER, from: OWNED, url: receiver.url('/voice') });
+      await sandbox.settle();
+
+      const [whisper] = receiver.to('/whisper');
+      expectSigned(whisper);
+      const childSid = param(whisper, 'CallSid')!;
+      expect(childSid).not.toBe(created.sid);
+      expect(whisper.params).toMatchObject({
+        ParentCallSid: created.sid,
+        Direction: 'outbound-dial',
+        From: OWNED,
+        To: AGENT,
+        CallStatus: 'in-progress',
+      });
+      expect(receiver.to('/accept')[0].params).toMatchObject({ CallSid: childSid, Digits: '1' });
+      const [dialed] = receiver.to('/dialed');
+      expectSigned(dialed);
+      // whisper: 6 words 2.4 s + one key 1.5 s = 3.9 s, then 20 s of talk
+      expect(dialed.params).toMatchObject({
+        CallSid: created.sid,
+        DialCallStatus: 'completed',
+        DialCallSid: childSid,
+        DialCallDuration: '24',
+      });
+      expect(receiver.to('/child-status').map((r) => param(r, 'CallStatus'))).toEqual(['initiated', 'ringing', 'in-progress', 'completed']);
+
+      const child = await client.calls(childSid).fetch();
+      expect(child).toMatchObject({
+        parentCallSid: created.sid,
+        direction: 'outbound-dial',
+        status: 'completed',
+        duration: '24',
+        to: AGENT,
+      });
+      expect((await client.calls.list({ parentCallSid: created.sid })).map((c) => c.sid)).toEqual([childSid]);
+      // Say 0.4 + ringing 4 + whisper 3.9 + talk 20 + Say 0.4 = 28.7 → 29 s
+      expect((await client.calls(created.sid).fetch()).duration).toBe('29');
+      const parent = callOf(created.sid);
+      expect(parent.executed.map((v) => v.verb)).toEqual(['Say', 'Dial', 'Say']);
+      expect(parent.executed[1]).toMatchObject({ text: AGENT, dial: { to: AGENT, callSid: childSid, status: 'completed', duration: 24 } });
+      expect(callOf(childSid).executed.map((v) => [v.verb, v.text])).toEqual([
+        ['Gather', 'Call from the assistant, press 1'],
+        ['Say', 'Call from the assistant, press 1'],
+      ]);
+      expect(callOf(childSid).executed[0].input).toEqual({ digits: '1' });
+    });
+
+    it('reports busy, no-answer and failed by the outcome rules, and goes on with the next verb without an action', async () => {
+      receiver.on('/voice', {
+        body:
+          '<Response><Dial timeout="10">+14155552222</Dial><Dial>+14155553333</Dial>' +
+          '<Dial>+1234</Dial><Dial action="/dialed">+14155551111</Dial><Say>not reached after an action</Say></Response>',
+      });
+      receiver.on('/dialed', ({ params }) => ({ body: `<Response><Say>The line was ${String(params.DialCallStatus)}</Say></Response>` }));
+      const { client } = sdkFor(sandbox);
+      const created = await client.calls.create({ to: CUSTOMER, from: OWNED, url: receiver.url('/voice') });
+      await sandbox.settle();
+      const [dialed] = receiver.to('/dialed');
+      expect(dialed.params).toMatchObject({ DialCallStatus: 'busy', DialCallSid: expect.stringMatching(/^CA/) });
+      expect(dialed.params).not.toHaveProperty('DialCallDuration');
+      const parent = callOf(created.sid);
+      expect(parent.executed.map((v) => v.dial?.status ?? v.text)).toEqual(['no-answer', 'failed', 'failed', 'busy', 'The line was busy']);
+      const children = await client.calls.list({ parentCallSid: created.sid });
+      expect(children.map((c) => [c.to, c.status]).sort()).toEqual([
+        ['+1234', 'failed'],
+        ['+14155551111', 'busy'],
+        ['+14155552222', 'no-answer'],
+        ['+14155553333', 'failed'],
+      ]);
+      // Dial timeout 10 + failed after 1, twice + busy after 3 + Say 4 words 1.6 = 16.6 → 17 s
+      expect((await client.calls(created.sid).fetch()).duration).toBe('17');
+    });
+  });
+
+  describe('asynchronous answering-machine detection', () => {
+    it('runs the TwiML at once and posts AnsweredBy with MachineDetectionDuration to AsyncAmdStatusCallback', async () => {
+      receiver.on('/voice', { body: '<Response><Pause length="40"/></Response>' });
+      const { client } = sdkFor(sandbox);
+      const place = (to: string, machineDetection: string, extra: Record<string, unknown> = {}) =>
+        client.calls.create({
+          to,
+          from: OWNED,
+          url: receiver.url('/voice'),
+          machineDetection,
+          asyncAmd: 'true',
+          asyncAmdStatusCallback: receiver.url(
+            `/amd/${to.slice(-4)}-${machineDetection}${extra.machineDetectionTimeout ? '-timeout' : ''}`,
+          ),
+          ...extra,
+        });
+      const voicemail = await place('+14155554444', 'DetectMessageEnd');
+      const greeting = await place('+14155554444', 'Enable');
+      const person = await place(CUSTOMER, 'DetectMessageEnd');
+      const gaveUp = await place('+14155554444', 'DetectMessageEnd', { machineDetectionTimeout: 5, asyncAmdStatusCallbackMethod: 'GET' });
+      await sandbox.settle();
+      // the TwiML request comes when answered, before any AMD result
+      for (const voice of receiver.to('/voice')) expect(voice.params).not.toHaveProperty('AnsweredBy');
+      const amd = (path: string) => {
+        const requests = receiver.to(path);
+        expect(requests).toHaveLength(1);
+        expectSigned(requests[0]);
+        return requests[0];
+      };
+      expect(amd('/amd/4444-DetectMessageEnd').params).toMatchObject({
+        CallSid: voicemail.sid,
+        AccountSid: sandbox.accountSid,
+        AnsweredBy: 'machine_end_beep',
+        MachineDetectionDuration: '8000',
+      });
+      expect(amd('/amd/4444-Enable').params).toMatchObject({
+        CallSid: greeting.sid,
+        AnsweredBy: 'machine_start',
+        MachineDetectionDuration: '3000',
+      });
+      expect(amd('/amd/0142-DetectMessageEnd').params).toMatchObject({
+        CallSid: person.sid,
+        AnsweredBy: 'human',
+        MachineDetectionDuration: '2500',
+      });
+      const timedOut = amd('/amd/4444-DetectMessageEnd-timeout');
+      expect(timedOut.method).toBe('GET');
+      expect(timedOut.params).toMatchObject({ CallSid: gaveUp.sid, AnsweredBy: 'unknown', MachineDetectionDuration: '5000' });
+      expect((await client.calls(voicemail.sid).fetch()).answeredBy).toBe('machine_end_beep');
+      expect((await client.calls(person.sid).fetch()).answeredBy).toBe('human');
+    });
+  });
 });
 
 describe('live-call updates on a slower clock', () => {
@@ -301,5 +476,41 @@ describe('live-call updates on a slower clock', () => {
     expect(call.executed[2].text).toBe('Your agent is here');
     // redirected well before the 600 s timeout ran out
     expect(Number(call.duration)).toBeLessThan(300);
+  });
+
+  it('ends the dialed leg when the caller hangs up through the API during the Dial', async () => {
+    sandbox.setScript('+14155550123', [], { talkSeconds: 600 });
+    receiver.on('/voice', { body: '<Response><Dial action="/dialed">+14155550123</Dial></Response>' });
+    const { client } = sdkFor(sandbox);
+    const created = await client.calls.create({ to: CUSTOMER, from: OWNED, url: receiver.url('/voice') });
+    await waitFor(() => sandbox.calls().some((c) => c.parentCallSid === created.sid && c.status === 'in-progress'));
+    await client.calls(created.sid).update({ status: 'completed' });
+    await sandbox.settle();
+    const [child] = await client.calls.list({ parentCallSid: created.sid });
+    expect(child.status).toBe('completed');
+    expect(Number(child.duration)).toBeLessThan(600);
+    expect((await client.calls(created.sid).fetch()).status).toBe('completed');
+    expect(receiver.to('/dialed')).toHaveLength(0);
+  });
+
+  it('hangs up through the API during a pending Gather: no action, the time talked is counted', async () => {
+    receiver.on('/voice', {
+      body: '<Response><Gather input="speech" action="/never" actionOnEmptyResult="true" timeout="600"/></Response>',
+    });
+    const { client } = sdkFor(sandbox);
+    const created = await client.calls.create({
+      to: CUSTOMER,
+      from: OWNED,
+      url: receiver.url('/voice'),
+      statusCallback: receiver.url('/status'),
+    });
+    await waitFor(() => sandbox.calls().find((c) => c.sid === created.sid)!.executed.length > 0);
+    await client.calls(created.sid).update({ status: 'completed' });
+    await sandbox.settle();
+    expect(receiver.to('/never')).toHaveLength(0);
+    const ended = await client.calls(created.sid).fetch();
+    expect(ended.status).toBe('completed');
+    expect(Number(ended.duration)).toBeLessThan(300);
+    expect(receiver.to('/status')[0].params).toMatchObject({ CallStatus: 'completed', CallDuration: ended.duration });
   });
 });

@@ -1,7 +1,7 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { TwilioSandbox } from '../src';
-import { CUSTOMER, OWNED, sdkFor, startSandbox } from './sandbox-helpers';
+import { CUSTOMER, OWNED, param, sdkFor, startSandbox, WebhookReceiver } from './sandbox-helpers';
 
 /** The first python3 that can import the official `twilio` library (Debian's python3-twilio), if any. */
 function pythonWithTwilio(): string | null {
@@ -74,4 +74,45 @@ print(json.dumps({
     );
     expect(seen).toEqual({ sameDay: [call.sid], nextDay: [], onOrAfter: [call.sid], messages: [message.sid], status: 'completed' });
   });
+
+  it.skipIf(!python)(
+    `holds a conversation with TwiML from the Python builders, async AMD, and a Dial leg it lists by parent${skipReason}`,
+    async () => {
+      const receiver = await WebhookReceiver.start();
+      try {
+        sandbox.setScript(CUSTOMER, [{ speech: 'Put me through to sales', confidence: 0.87 }]);
+        sandbox.setScript('+14155550123', [], { talkSeconds: 12 });
+        receiver.on('/turn', { body: '<Response><Dial action="/dialed">+14155550123</Dial></Response>' });
+        receiver.on('/dialed', { body: '<Response><Hangup/></Response>' });
+        const placed = (await runPython(
+          python!,
+          sandbox,
+          `
+from twilio.twiml.voice_response import VoiceResponse, Gather
+response = VoiceResponse()
+gather = Gather(input='speech dtmf', action='${receiver.url('/turn')}', speech_timeout='auto', action_on_empty_result=True, hints='sales, support')
+gather.say('How can I help?')
+response.append(gather)
+call = client.calls.create(to='${CUSTOMER}', from_='${OWNED}', twiml=str(response), machine_detection='DetectMessageEnd',
+                           async_amd='true', async_amd_status_callback='${receiver.url('/amd')}')
+print(json.dumps({'sid': call.sid}))
+`,
+        )) as { sid: string };
+        await sandbox.settle();
+        const [turn] = receiver.to('/turn');
+        expect(receiver.isTwilioSigned(turn, sandbox.authToken)).toBe(true);
+        expect(turn.params).toMatchObject({ CallSid: placed.sid, SpeechResult: 'Put me through to sales', Confidence: '0.87' });
+        expect(param(receiver.to('/amd')[0], 'AnsweredBy')).toBe('human');
+        expect(receiver.to('/dialed')[0].params).toMatchObject({ DialCallStatus: 'completed', DialCallDuration: '12' });
+        const legs = (await runPython(
+          python!,
+          sandbox,
+          `print(json.dumps([[c.parent_call_sid, c.direction, c.status, c.duration] for c in client.calls.list(parent_call_sid='${placed.sid}')]))`,
+        )) as unknown[];
+        expect(legs).toEqual([[placed.sid, 'outbound-dial', 'completed', '12']]);
+      } finally {
+        await receiver.stop();
+      }
+    },
+  );
 });
