@@ -15,6 +15,7 @@ import { RecordMetadata1796627992790 } from './1796627992790-record-metadata';
 import { PurchaseIntents1796628097049 } from './1796628097049-purchase-intents';
 import { HangupRequestedBy1796628097050 } from './1796628097050-hangup-requested-by';
 import { DailyRollupState1796628635913 } from './1796628635913-daily-rollup-state';
+import { CallTransferAndVoicemail1796639196989 } from './1796639196989-call-transfer-and-voicemail';
 import { Conversations1796639599857 } from './1796639599857-conversations';
 import { GuardrailDays1796639602269 } from './1796639602269-guardrail-days';
 
@@ -36,6 +37,7 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   PurchaseIntents1796628097049,
   HangupRequestedBy1796628097050,
   DailyRollupState1796628635913,
+  CallTransferAndVoicemail1796639196989,
   Conversations1796639599857,
   GuardrailDays1796639602269,
 ];

@@ -1,6 +1,6 @@
 import type { TimelineEntry } from '../timeline/timeline.service';
 import { CallRecordEntity } from './call-record.entity';
-import { CallDto, CallTimelineEntryDto } from './calls.dto';
+import { CallDto, CallTimelineEntryDto, CallTransferDto } from './calls.dto';
 
 export function toCallDto(record: CallRecordEntity): CallDto {
   return {
@@ -33,8 +33,25 @@ export function toCallDto(record: CallRecordEntity): CallDto {
     error_message: record.errorMessage,
     hangup_requested_at: record.hangupRequestedAt,
     hangup_requested_by: record.hangupRequestedBy,
+    voicemail_message: record.voicemailMessage,
+    voicemail_left_at: record.voicemailLeftAt,
+    transfer: toTransferDto(record),
     created_at: record.createdAt,
     updated_at: record.updatedAt,
+  };
+}
+
+function toTransferDto(record: CallRecordEntity): CallTransferDto | null {
+  if (!record.transferRequestedAt || !record.transferTo || !record.transferStatus) return null;
+  return {
+    to: record.transferTo,
+    whisper: record.transferWhisper,
+    caller_id: record.transferCallerId,
+    status: record.transferStatus as CallTransferDto['status'],
+    requested_at: record.transferRequestedAt,
+    requested_by: record.transferRequestedBy,
+    call_sid: record.transferCallSid,
+    duration: record.transferDurationSeconds,
   };
 }
 

@@ -127,6 +127,46 @@ export class CallRecordEntity {
   @Column({ name: 'hangup_requested_by', type: 'varchar', length: 200, nullable: true })
   hangupRequestedBy: string | null;
 
+  /**
+   * Spoken to an answering machine after its beep (POST call's voicemail_message); the call is then
+   * placed with asynchronous answering-machine detection.
+   */
+  @Column({ name: 'voicemail_message', type: 'text', nullable: true })
+  voicemailMessage: string | null;
+
+  /** When the voicemail message was handed to the live call, once (repeated AMD callbacks find it set). */
+  @Column({ name: 'voicemail_left_at', type: 'timestamptz', nullable: true })
+  voicemailLeftAt: Date | null;
+
+  /** Number POST calls/{sid}/transfer dials (stored before Twilio is asked; cleared when Twilio refused). */
+  @Column({ name: 'transfer_to', type: 'varchar', length: 32, nullable: true })
+  transferTo: string | null;
+
+  /** Text spoken to the transfer target before it is connected. */
+  @Column({ name: 'transfer_whisper', type: 'text', nullable: true })
+  transferWhisper: string | null;
+
+  @Column({ name: 'transfer_caller_id', type: 'varchar', length: 32, nullable: true })
+  transferCallerId: string | null;
+
+  @Column({ name: 'transfer_requested_at', type: 'timestamptz', nullable: true })
+  transferRequestedAt: Date | null;
+
+  @Column({ name: 'transfer_requested_by', type: 'varchar', length: 200, nullable: true })
+  transferRequestedBy: string | null;
+
+  /** `requested` until the Dial action reports Twilio's DialCallStatus (completed, answered, busy, no-answer, failed, canceled). */
+  @Column({ name: 'transfer_status', type: 'varchar', length: 16, nullable: true })
+  transferStatus: string | null;
+
+  /** The leg Twilio dialed to the transfer target (DialCallSid). */
+  @Column({ name: 'transfer_call_sid', type: 'varchar', length: 34, nullable: true })
+  transferCallSid: string | null;
+
+  /** Talk time of the transferred leg (DialCallDuration). */
+  @Column({ name: 'transfer_duration_seconds', type: 'integer', nullable: true })
+  transferDurationSeconds: number | null;
+
   /** Last time the record was compared with Twilio (create, refresh or reconciliation). */
   @Column({ name: 'synced_at', type: 'timestamptz', nullable: true })
   syncedAt: Date | null;

@@ -21,7 +21,7 @@ import { StatusEventSource, TimelineService, timelineUpsertSql } from '../timeli
 import { CALL_STATUSES, CallStatus, Direction, TERMINAL_CALL_STATUSES } from '../twilio/twilio.types';
 import { CallObservation } from './call-observation';
 import { CallRecordEntity, CallRecordStatus } from './call-record.entity';
-import { callStatusAdvancesSql, callStatusRank } from './call-status.rules';
+import { CallControlEntry, callStatusAdvancesSql, callStatusRank } from './call-status.rules';
 
 export interface CallHistoryFilter {
   status?: CallRecordStatus;
@@ -93,6 +93,24 @@ function applyValues(sid: string, recordId: string | null, seen: CallObservation
 }
 
 /** Calls created in [since, until); cost is a decimal string (numeric, 5 decimals). */
+/** A call record by its id or its Twilio sid. */
+export type CallKey = { id: string } | { sid: string };
+
+export interface TransferRequest {
+  to: string;
+  whisper: string | null;
+  callerId: string;
+  by: string;
+  at: Date;
+}
+
+export interface TransferOutcome {
+  /** Twilio's DialCallStatus. */
+  status: string;
+  callSid: string | null;
+  durationSeconds: number | null;
+}
+
 export interface CallUsageTotals {
   calls: number;
   inbound: number;
@@ -310,6 +328,88 @@ export class CallRecordRepository {
   /** Twilio refused the hangup asked for at `at`: nothing was ended, so the request is not kept. */
   async clearHangupRequest(id: string, at: Date): Promise<void> {
     await this.repo.update({ id, hangupRequestedAt: at }, { hangupRequestedAt: null, hangupRequestedBy: null });
+  }
+
+  /**
+   * Records a transfer of call `id` before Twilio is asked; false when one is already on its way
+   * (requested, its dial not reported yet). Throws when the write fails.
+   */
+  async recordTransferRequest(id: string, transfer: TransferRequest): Promise<boolean> {
+    const [, affected] = await this.repo.query<[unknown, number]>(
+      `UPDATE call_records SET transfer_to = $2, transfer_whisper = $3, transfer_caller_id = $4, transfer_requested_at = $5,
+         transfer_requested_by = $6, transfer_status = 'requested', transfer_call_sid = NULL, transfer_duration_seconds = NULL,
+         updated_at = now()
+       WHERE id = $1 AND transfer_status IS DISTINCT FROM 'requested'`,
+      [id, transfer.to, transfer.whisper, transfer.callerId, transfer.at, transfer.by],
+    );
+    return affected > 0;
+  }
+
+  /** Twilio refused the transfer asked for at `at`: nothing was dialed, so the request is not kept. */
+  async clearTransferRequest(id: string, at: Date): Promise<void> {
+    await this.repo.query(
+      `UPDATE call_records SET transfer_to = NULL, transfer_whisper = NULL, transfer_caller_id = NULL, transfer_requested_at = NULL,
+         transfer_requested_by = NULL, transfer_status = NULL, updated_at = now()
+       WHERE id = $1 AND transfer_requested_at = $2 AND transfer_status = 'requested'`,
+      [id, at],
+    );
+  }
+
+  /** Twilio took the transfer: the call's timeline says it is being transferred. */
+  async recordTransferring(sid: string, at: Date): Promise<void> {
+    await this.repo.manager.transaction((tx) => this.recordControl(tx, sid, 'transferring', 'api', at));
+  }
+
+  /**
+   * The transfer's dial ended (the Dial action): its outcome, the dialed leg and its talk time,
+   * once; the timeline gets `transferred` or `transfer-failed`. Null when no transfer waited for it
+   * (a repeated callback, or an unknown call).
+   */
+  async recordTransferOutcome(key: CallKey, outcome: TransferOutcome, at: Date): Promise<CallRecordEntity | null> {
+    return this.repo.manager.transaction(async (tx) => {
+      const [rows] = await tx.query<[Record<string, unknown>[], number]>(
+        `UPDATE call_records SET transfer_status = $2, transfer_call_sid = $3, transfer_duration_seconds = $4, updated_at = now()
+         WHERE ${'id' in key ? 'id' : 'sid'} = $1 AND transfer_status = 'requested' RETURNING *`,
+        ['id' in key ? key.id : key.sid, outcome.status, outcome.callSid, outcome.durationSeconds],
+      );
+      if (!rows.length) return null;
+      const record = entityOfRow(this.repo, rows[0]);
+      const connected = outcome.status === 'completed' || outcome.status === 'answered';
+      if (record.sid) await this.recordControl(tx, record.sid, connected ? 'transferred' : 'transfer-failed', 'webhook', at);
+      return record;
+    });
+  }
+
+  /** What answering-machine detection said about call `key`; the record, or null for an unknown call. */
+  async recordAnsweredBy(key: CallKey, answeredBy: string): Promise<CallRecordEntity | null> {
+    const rows = await this.repo.query<[Record<string, unknown>[], number]>(
+      `UPDATE call_records SET answered_by = $2, updated_at = now() WHERE ${'id' in key ? 'id' : 'sid'} = $1 RETURNING *`,
+      ['id' in key ? key.id : key.sid, answeredBy],
+    );
+    return rows[0].length ? entityOfRow(this.repo, rows[0][0]) : null;
+  }
+
+  /** Claims the voicemail drop of call `id`, once: false when it has no voicemail message or it was dropped already. */
+  async claimVoicemailDrop(id: string, at: Date): Promise<boolean> {
+    const [, affected] = await this.repo.query<[unknown, number]>(
+      `UPDATE call_records SET voicemail_left_at = $2, updated_at = now()
+       WHERE id = $1 AND voicemail_message IS NOT NULL AND voicemail_left_at IS NULL`,
+      [id, at],
+    );
+    return affected > 0;
+  }
+
+  /** Twilio surely did not take the voicemail claimed at `at`: a retried detection callback may drop it again. */
+  async releaseVoicemailDrop(id: string, at: Date): Promise<void> {
+    await this.repo.query('UPDATE call_records SET voicemail_left_at = NULL, updated_at = now() WHERE id = $1 AND voicemail_left_at = $2', [
+      id,
+      at,
+    ]);
+  }
+
+  /** Twilio took the voicemail: the timeline says it was left. */
+  async recordVoicemailLeft(sid: string, at: Date): Promise<void> {
+    await this.repo.manager.transaction((tx) => this.recordControl(tx, sid, 'voicemail-left', 'api', at));
   }
 
   /** Twilio surely did nothing: the intent goes away. */
@@ -562,6 +662,16 @@ export class CallRecordRepository {
     errorCode: number | null,
   ): Promise<void> {
     return this.timelines.record(tx, 'call', sid, { status, sequenceNumber, source, occurredAt, errorCode });
+  }
+
+  private recordControl(
+    tx: EntityManager,
+    sid: string,
+    entry: CallControlEntry,
+    source: StatusEventSource,
+    occurredAt: Date,
+  ): Promise<void> {
+    return this.timelines.record(tx, 'call', sid, { status: entry, sequenceNumber: -1, source, occurredAt, errorCode: null });
   }
 }
 

@@ -15,8 +15,19 @@ const CALL_RANK: Record<CallStatus, number> = {
   canceled: 4,
 };
 
-/** Where a status stands in a call's lifecycle; an unknown one comes last. */
+/**
+ * What was done to a live call, kept in its timeline beside the statuses: a transfer Twilio took
+ * (`transferring`) and how its dial ended, a voicemail handed to an answering machine.
+ */
+export const CALL_CONTROL_ENTRIES = ['transferring', 'transferred', 'transfer-failed', 'voicemail-left'] as const;
+export type CallControlEntry = (typeof CALL_CONTROL_ENTRIES)[number];
+
+/**
+ * Where a status stands in a call's lifecycle (what was done to the live call after `in-progress`,
+ * before the end: their times come from our clock, Twilio's statuses from Twilio's); an unknown one comes last.
+ */
 export function callStatusRank(status: string): number {
+  if ((CALL_CONTROL_ENTRIES as readonly string[]).includes(status)) return CALL_RANK['in-progress'] + 0.5;
   return (CALL_RANK as Record<string, number>)[status] ?? Number.MAX_SAFE_INTEGER;
 }
 

@@ -11,7 +11,7 @@ import { SERVER_TIMING_HEADER_DOC } from '../common/server-timing';
 import { ApiMetadataFilter } from '../common/metadata';
 import { Idempotent } from '../idempotency/idempotent.decorator';
 import { RateLimit } from '../throttling/rate-limit.guard';
-import { CallDto, CallHistoryDto, CallHistoryQueryDto, CallSidParamsDto, PlaceCallDto, SayOnCallDto } from './calls.dto';
+import { CallDto, CallHistoryDto, CallHistoryQueryDto, CallSidParamsDto, PlaceCallDto, SayOnCallDto, TransferCallDto } from './calls.dto';
 import { CallsService } from './calls.service';
 
 const ACCEPTED_CALL =
@@ -145,5 +145,36 @@ export class CallsController {
   @ApiTwilioErrors()
   sayOnCall(@Param() params: CallSidParamsDto, @Body() body: SayOnCallDto): Promise<CallDto> {
     return this.calls.sayOnCall(params.sid, body);
+  }
+
+  /**
+   * Transfers a live call to another number: the call runs `<Dial>` to `to`, whoever answers there hears the
+   * `whisper` first, then the two parties are connected. The request (who, when, where to) is stored before Twilio
+   * is asked; how the dial ended (`transfer.status`, the dialed leg's `transfer.call_sid`) is stored when Twilio
+   * reports it, and the call ends when the transferred conversation does.
+   */
+  @Post('calls/:sid/transfer')
+  @HttpCode(HttpStatus.OK)
+  @RequirePermission(Permission.Call)
+  @ApiResponse({
+    status: 200,
+    type: CallDto,
+    description: 'Twilio is dialing the number; `transfer.status` is `requested` until it reports how the dial ended',
+  })
+  @ApiResponse({
+    status: 503,
+    type: ErrorResponseDto,
+    description: 'The transfer request could not be recorded (code dependency_unavailable); Twilio was not asked and the call goes on',
+    headers: { 'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer' } } },
+  })
+  @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'Invalid body (the field is named), or sid is not a call SID' })
+  @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'No such call' })
+  @ApiTwilioErrors()
+  @Idempotent({
+    conflict:
+      'The call is not live, i.e. not answered and in progress (code call_not_live), or a transfer of it is already dialing (code transfer_in_progress)',
+  })
+  transferCall(@Param() params: CallSidParamsDto, @Body() body: TransferCallDto, @CurrentUser() user: AuthenticatedUser): Promise<CallDto> {
+    return this.calls.transferCall(params.sid, body, user.sub);
   }
 }

@@ -11,6 +11,8 @@ import { CALL_STATUSES } from '../twilio/twilio.types';
 import type { CallStatus, Direction } from '../twilio/twilio.types';
 import type { CallRecordStatus } from './call-record.entity';
 import { CALL_ENDED_BY, CALL_OUTCOMES } from './call-report';
+import { CALL_CONTROL_ENTRIES } from './call-status.rules';
+import type { CallControlEntry } from './call-status.rules';
 import type { CallEndedBy, CallOutcome } from './call-report';
 
 const CALL_RECORD_STATUSES: readonly CallRecordStatus[] = [...INTENT_STATUSES, ...CALL_STATUSES];
@@ -146,6 +148,21 @@ export class PlaceCallDto {
   machine_detection?: boolean;
 
   /**
+   * Left on an answering machine, up to 20000 characters: the call is placed with asynchronous answering-machine
+   * detection that waits for the end of the greeting; when a machine answered, this text is spoken after the beep
+   * and the call hangs up (outcome `voicemail`). A person who answers hears the call's own content. A call placed
+   * with `message` or `audio_url` stays open up to 30 seconds after it so the beep can still be heard; TwiML of your
+   * own must keep the line open itself.
+   * @example Hi, this is Samsaek calling about your appointment. Please call us back at 415 555 0199.
+   */
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(20000)
+  @IsXmlText()
+  voicemail_message?: string;
+
+  /**
    * Your own labels for the call (up to 20 keys of at most 40 characters, string values of at most 500),
    * returned with it everywhere and usable as a history filter.
    * @example {"conversation_id": "conv_8f2a1c", "customer_id": "cus_1042"}
@@ -172,6 +189,63 @@ export class SayOnCallDto {
   @IsString()
   @Matches(/^[A-Za-z0-9._-]{1,64}$/, { message: 'voice must be a Twilio voice name such as alice or Polly.Joanna' })
   voice?: string;
+}
+
+/** Transfers a live call to another number. */
+export class TransferCallDto {
+  /**
+   * Number to connect the call to, in E.164 form.
+   * @example +14155550123
+   */
+  @IsE164()
+  to: string;
+
+  /**
+   * Spoken to whoever answers at `to` before the caller is connected (up to 4000 characters), in the call's voice.
+   * @example Transferring a customer who wants to move an appointment.
+   */
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(4000)
+  @IsXmlText()
+  whisper?: string;
+
+  /**
+   * Caller ID shown at `to`, in E.164 form; defaults to this service's number on the call (the caller ID of an outbound
+   * call, the number called for an inbound one). Twilio accepts only numbers of the account or verified ones.
+   * @example +14155550199
+   */
+  @IsOptional()
+  @IsE164()
+  caller_id?: string;
+}
+
+export const TRANSFER_STATUSES = ['requested', 'completed', 'answered', 'busy', 'no-answer', 'failed', 'canceled'] as const;
+
+/** A transfer of the call (POST calls/{sid}/transfer), the latest one. */
+export class CallTransferDto {
+  /** The number dialed. @example +14155550123 */
+  to: string;
+  /** Spoken to the answering party before connecting. */
+  whisper: string | null;
+  /** Caller ID shown to `to`. @example +14155550199 */
+  caller_id: string | null;
+  /**
+   * `requested` until Twilio reports how the dial ended, then Twilio's DialCallStatus: `completed` or `answered`
+   * (connected), `busy`, `no-answer`, `failed`, `canceled`.
+   * @example completed
+   */
+  @ApiProperty({ enum: TRANSFER_STATUSES, enumName: 'CallTransferStatus' })
+  status: (typeof TRANSFER_STATUSES)[number];
+  /** When the transfer was asked for. */
+  requested_at: Date;
+  /** Token subject that asked for it. @example agent-service */
+  requested_by: string | null;
+  /** Twilio's sid of the leg dialed to `to` (DialCallSid), once reported. @example CA00112233445566778899aabbccddeeff */
+  call_sid: string | null;
+  /** Talk time of the transferred leg in seconds (DialCallDuration), once reported. @example 42 */
+  duration: number | null;
 }
 
 /** Filters and paging of the call history. */
@@ -205,11 +279,17 @@ export class CallSidParamsDto {
   sid: string;
 }
 
-/** One status the call was seen in. */
+const CALL_TIMELINE_ENTRIES = [...CALL_RECORD_STATUSES, ...CALL_CONTROL_ENTRIES] as const;
+
+/** One status the call was seen in, or something done to it while it was live. */
 export class CallTimelineEntryDto {
-  /** @example ringing */
-  @ApiProperty({ enum: CALL_RECORD_STATUSES, enumName: 'CallStatus' })
-  status: CallStatus;
+  /**
+   * A status, or what was done to the live call: `transferring` (Twilio took a transfer), `transferred` or
+   * `transfer-failed` (how its dial ended), `voicemail-left` (the voicemail message was handed to the call).
+   * @example ringing
+   */
+  @ApiProperty({ enum: CALL_TIMELINE_ENTRIES, enumName: 'CallTimelineStatus' })
+  status: CallStatus | CallControlEntry;
   /** Twilio's callback SequenceNumber; -1 when the status was seen through the API. @example 1 */
   sequence_number: number;
   /** Where the status came from: api, webhook, refresh or reconcile. @example webhook */
@@ -292,6 +372,12 @@ export class CallDto {
   hangup_requested_at: Date | null;
   /** Token subject that asked for the hangup. @example null */
   hangup_requested_by: string | null;
+  /** Text left on an answering machine, when the call was placed with one. @example null */
+  voicemail_message: string | null;
+  /** When the voicemail message was handed to the call, after a machine's beep; null when none was left. @example null */
+  voicemail_left_at: Date | null;
+  /** The call's transfer, when POST calls/{sid}/transfer asked for one. */
+  transfer: CallTransferDto | null;
   created_at: Date;
   updated_at: Date;
   /** Every status the call was seen in, oldest first (only on GET /api/phone/calls/{sid}). */

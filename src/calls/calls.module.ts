@@ -7,6 +7,7 @@ import { EventsModule } from '../events/events.module';
 import { TimelineModule } from '../timeline/timeline.module';
 import { TwilioModule } from '../twilio/twilio.module';
 import { CallDailyStatsEntity } from './call-daily-stats.entity';
+import { CallControlService } from './call-control.service';
 import { CallEvents } from './call-events';
 import { CallGuardrailsMeter } from './call-guardrails.meter';
 import { CallRecordEntity } from './call-record.entity';
@@ -28,7 +29,7 @@ import { IdempotencyModule } from '../idempotency/idempotency.module';
 import { MetricsModule } from '../metrics/metrics.module';
 import { CallMetrics } from './call-metrics';
 
-/** Calls: place, list, inspect, hang up, speak on, report; owns call records, their recordings and turns, and status rules. */
+/** Calls: place, list, inspect, hang up, speak on, transfer, report; owns call records, their recordings and turns, and status rules. */
 @Module({
   imports: [
     ThrottlingModule,
@@ -55,7 +56,8 @@ import { CallMetrics } from './call-metrics';
     CallGuardrailsMeter,
     CallMetrics,
     CallEvents,
+    CallControlService,
   ],
-  exports: [CallRecordsService, CallReportsService, CallTurnsService],
+  exports: [CallRecordsService, CallReportsService, CallTurnsService, CallControlService],
 })
 export class CallsModule {}

@@ -5,6 +5,7 @@ import { AppError } from '../common/app-error';
 import { decodeCursor } from '../common/cursor';
 import { twilioCallbackUrl } from '../common/twilio-callback-url';
 import { appLogger } from '../common/logger';
+import { normalizeE164 } from '../common/phone-number';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { GuardrailsService } from '../guardrails/guardrails.service';
@@ -20,8 +21,9 @@ import { callFactsOfSnapshot } from './call-observation';
 import { CallRecordEntity } from './call-record.entity';
 import { CallRecordRepository } from './call-record.repository';
 import { CallRecordsService } from './call-records.service';
-import { CallDto, CallHistoryDto, CallHistoryQueryDto, PlaceCallDto, SayOnCallDto } from './calls.dto';
+import { CallDto, CallHistoryDto, CallHistoryQueryDto, PlaceCallDto, SayOnCallDto, TransferCallDto } from './calls.dto';
 import { CallTurnsService } from './call-turns.service';
+import { transferTwiml } from './call-control.twiml';
 import { placedCallTwiml } from './placed-call.twiml';
 import { toCallDto, toTimelineEntry } from './call-dto';
 
@@ -77,6 +79,7 @@ export class CallsService {
             assistantId: assistant?.id ?? null,
             record,
             machineDetection: request.machine_detection ?? false,
+            voicemailMessage: request.voicemail_message ?? assistant?.voicemailMessage ?? null,
             timeoutSeconds: request.timeout ?? null,
             agentName: request.agent_name ?? null,
             callPurpose: request.call_purpose ?? null,
@@ -106,6 +109,7 @@ export class CallsService {
         ...(record ? { recordingStatusCallbackUrl: twilioCallbackUrl(webhookBase, '/status', ours) } : {}),
         timeoutSeconds: request.timeout,
         machineDetection: request.machine_detection,
+        ...(request.voicemail_message !== undefined ? { asyncAmdCallbackUrl: twilioCallbackUrl(webhookBase, '/amd', ours) } : {}),
       });
     } catch (error) {
       return { call: toCallDto(await this.settleFailedIntent(intent, error)), accepted: true };
@@ -274,6 +278,76 @@ export class CallsService {
     return toCallDto(record);
   }
 
+  /**
+   * Transfers a live call: records the request, then has Twilio run `<Dial>` to the number on the
+   * call (the answering party hears the whisper first); the Dial action later stores how it went.
+   */
+  async transferCall(key: string, request: TransferCallDto, requestedBy: string): Promise<CallDto> {
+    let record = await this.findOrFail(key);
+    // a callback saying it was answered may still be on its way
+    if (record.sid && !isTerminalCallStatus(record.status) && record.status !== 'in-progress')
+      record = (await this.refresh(record)) ?? record;
+    const sid = record.sid;
+    if (!sid || record.status !== 'in-progress') throw notLive(record);
+    const to = normalizeE164(request.to) ?? request.to;
+    const callerId = request.caller_id ?? (record.direction === 'inbound' ? record.toNumber : record.fromNumber);
+    const whisper = request.whisper ?? null;
+    // a request that cannot be recorded is refused (503) before Twilio is asked: the call goes on as it was
+    const requestedAt = new Date();
+    const stored = await storeIntent(() =>
+      this.calls.recordTransferRequest(record.id, { to, whisper, callerId, by: requestedBy, at: requestedAt }),
+    );
+    if (!stored) {
+      throw new AppError(
+        HttpStatus.CONFLICT,
+        'transfer_in_progress',
+        `Call ${sid} is being transferred already; its outcome shows in transfer.status`,
+      );
+    }
+    const ours = { record_id: record.id };
+    const webhookBase = this.config.twilio;
+    const twiml = transferTwiml({
+      to,
+      callerId,
+      actionUrl: twilioCallbackUrl(webhookBase, '/transfer', ours),
+      whisperUrl: whisper ? twilioCallbackUrl(webhookBase, '/whisper', ours) : null,
+    });
+    let snapshot: CallSnapshot;
+    try {
+      snapshot = await this.twilio.redirectCall(sid, twiml);
+    } catch (error) {
+      if (!twilioMayHaveActed(error)) await this.calls.clearTransferRequest(record.id, requestedAt).catch(() => undefined);
+      if (!(error instanceof TwilioGatewayError) || error.kind !== 'invalid_request') throw error;
+      // Twilio refuses to modify a call that is no longer in progress
+      const fresh = await this.refresh(record);
+      if (fresh && fresh.status !== 'in-progress') throw notLive(fresh);
+      throw error;
+    }
+    await this.calls.recordTransferring(sid, requestedAt).catch((error: unknown) =>
+      appLogger().event('warn', 'call_timeline_not_stored', {
+        call_sid: sid,
+        error: error instanceof Error ? error.message : String(error),
+      }),
+    );
+    const updated = await completeWithRetries(() => this.calls.applyObservation(sid, callFactsOfSnapshot(snapshot), 'api'), {
+      resource: 'call',
+      record_id: record.id,
+      sid,
+    });
+    const asked: CallRecordEntity = {
+      ...record,
+      transferTo: to,
+      transferWhisper: whisper,
+      transferCallerId: callerId,
+      transferRequestedAt: requestedAt,
+      transferRequestedBy: requestedBy,
+      transferStatus: 'requested',
+      transferCallSid: null,
+      transferDurationSeconds: null,
+    };
+    return toCallDto(updated ?? asked);
+  }
+
   /** The TwiML the call runs: exactly one of message, audio_url, twiml and assistant_id (a conversation: null, served later). */
   private twimlFor(request: PlaceCallDto, voice: string, language: string): string | null {
     const given = CONTENT_FIELDS.filter((field) => request[field] !== undefined);
@@ -303,11 +377,11 @@ export class CallsService {
       return request.twiml;
     }
     if (request.audio_url !== undefined) {
-      const document = placedCallTwiml({ audioUrl: request.audio_url });
+      const document = placedCallTwiml({ audioUrl: request.audio_url, voicemailMessage: request.voicemail_message });
       if (document.length > MAX_TWIML_LENGTH) throw AppError.invalidField('audio_url', 'audio_url is too long');
       return document;
     }
-    return placedCallTwiml({ message: request.message, voice, language });
+    return placedCallTwiml({ message: request.message, voice, language, voicemailMessage: request.voicemail_message });
   }
 
   private async findOrFail(key: string): Promise<CallRecordEntity> {
@@ -342,6 +416,15 @@ export class CallsService {
       return null;
     }
   }
+}
+
+function notLive(record: CallRecordEntity): AppError {
+  const what = record.sid ? `Call ${record.sid}` : `Call ${record.id}`;
+  return new AppError(
+    HttpStatus.CONFLICT,
+    'call_not_live',
+    `${what} is not live (status ${record.status}); only an answered call in progress can be controlled`,
+  );
 }
 
 function alreadyEnded(sid: string, status: string): AppError {

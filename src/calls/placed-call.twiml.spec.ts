@@ -27,4 +27,15 @@ describe('placedCallTwiml', () => {
   it('hangs up a call without content', () => {
     expect(placedCallTwiml({})).toBe('<?xml version="1.0" encoding="UTF-8"?><Response><Hangup/></Response>');
   });
+
+  it('keeps the line open after the message while a voicemail waits for the beep', () => {
+    expect(placedCallTwiml({ message: 'Hi', voice: 'alice', voicemailMessage: 'Call us back' })).toBe(
+      '<?xml version="1.0" encoding="UTF-8"?><Response><Say voice="alice">Hi</Say><Pause length="30"/></Response>',
+    );
+  });
+
+  it('splits a very long message into several <Say>s', () => {
+    const twiml = placedCallTwiml({ message: `${'word '.repeat(1000)}end` });
+    expect(twiml.match(/<Say>/g)).toHaveLength(2);
+  });
 });

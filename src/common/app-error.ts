@@ -11,6 +11,8 @@ export type ErrorCode =
   | 'idempotency_key_in_use'
   | 'idempotency_key_mismatch'
   | 'call_already_ended'
+  | 'call_not_live'
+  | 'transfer_in_progress'
   | 'range_not_satisfiable'
   | 'recipient_opted_out'
   | 'twilio_invalid_request'

@@ -156,7 +156,16 @@ export class TwilioSdkGateway extends TwilioGateway {
           ? { recordingStatusCallback: input.recordingStatusCallbackUrl, recordingStatusCallbackEvent: ['completed'] }
           : {}),
         timeout: input.timeoutSeconds,
-        ...(input.machineDetection ? { machineDetection: 'Enable' } : {}),
+        ...(input.asyncAmdCallbackUrl
+          ? {
+              machineDetection: 'DetectMessageEnd',
+              asyncAmd: 'true',
+              asyncAmdStatusCallback: input.asyncAmdCallbackUrl,
+              asyncAmdStatusCallbackMethod: 'POST',
+            }
+          : input.machineDetection
+            ? { machineDetection: 'Enable' }
+            : {}),
       }),
     );
     return callSnapshotOf(call);

@@ -117,6 +117,11 @@ export interface PlaceCallInput {
   recordingStatusCallbackUrl?: string;
   timeoutSeconds?: number;
   machineDetection?: boolean;
+  /**
+   * Asynchronous answering-machine detection that waits for the end of a machine's greeting
+   * (DetectMessageEnd): the call runs its TwiML at once and the result is POSTed here.
+   */
+  asyncAmdCallbackUrl?: string;
 }
 
 export interface CallSnapshot {

@@ -25,10 +25,15 @@ export const MAX_SAY_CHARACTERS = 4000;
 /** `<Response><Say>` with voice and language (several `<Say>`s for a very long message). */
 export function sayTwiml(message: string, options: SayOptions = {}): string {
   const response = new VoiceResponse();
+  appendSay(response, message, options);
+  return response.toString();
+}
+
+/** Adds `<Say>` (several for a very long message) to `response`. */
+export function appendSay(response: InstanceType<typeof VoiceResponse>, message: string, options: SayOptions = {}): void {
   for (const part of sayParts(message)) {
     response.say({ voice: options.voice as SayVoice, language: options.language as SayLanguage }, part);
   }
-  return response.toString();
 }
 
 function sayParts(message: string): string[] {

@@ -1,5 +1,7 @@
 import {
+  amdEvent,
   classifyStatusCallback,
+  dialEvent,
   callObservationOf,
   intParam,
   mediaUrlsOf,
@@ -174,5 +176,30 @@ describe('parameters a column cannot hold', () => {
     expect(callObservationOf({ CallStatus: 'completed', Timestamp: 'Tue, 31 Aug 2010 20:36:44 +0000' }).occurredAt).toEqual(
       new Date('2010-08-31T20:36:44Z'),
     );
+  });
+});
+
+describe('amdEvent and dialEvent', () => {
+  it('key a detection result on the call and what answered, so a retry is the same event', () => {
+    expect(amdEvent({ CallSid: 'CA1', AnsweredBy: 'machine_end_beep', MachineDetectionDuration: '4200' })).toEqual({
+      kind: 'call_amd',
+      sid: 'CA1',
+      dedupeKey: 'call_amd|CA1|machine_end_beep',
+      answeredBy: 'machine_end_beep',
+    });
+    expect(amdEvent({ CallSid: 'CA1' })).toBeNull();
+  });
+
+  it('read a Dial action: status, the dialed leg and its talk time', () => {
+    expect(dialEvent({ CallSid: 'CA1', DialCallStatus: 'completed', DialCallSid: 'CA2', DialCallDuration: '42' })).toEqual({
+      kind: 'call_dial',
+      sid: 'CA1',
+      dedupeKey: 'call_dial|CA1|completed|CA2',
+      status: 'completed',
+      dialCallSid: 'CA2',
+      durationSeconds: 42,
+    });
+    expect(dialEvent({ CallSid: 'CA1', DialCallStatus: 'no-answer' })).toMatchObject({ dialCallSid: null, durationSeconds: null });
+    expect(dialEvent({ CallSid: 'CA1' })).toBeNull();
   });
 });

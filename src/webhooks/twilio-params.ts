@@ -125,6 +125,32 @@ export function inboundCallEvent(params: TwilioParams): ClassifiedEvent | null {
   return { kind, sid: callSid, dedupeKey: key(kind, callSid, param(params, 'CallStatus') ?? '') };
 }
 
+/** Asynchronous answering-machine detection's callback: CallSid and AnsweredBy. */
+export function amdEvent(params: TwilioParams): (ClassifiedEvent & { answeredBy: string }) | null {
+  const callSid = sidParam(params, 'CallSid');
+  const answeredBy = textParam(params, 'AnsweredBy', 32);
+  if (!callSid || !answeredBy) return null;
+  return { kind: 'call_amd', sid: callSid, dedupeKey: key('call_amd', callSid, answeredBy), answeredBy };
+}
+
+/** A `<Dial>` action: the parent CallSid, DialCallStatus, and the dialed leg's DialCallSid and DialCallDuration. */
+export function dialEvent(
+  params: TwilioParams,
+): (ClassifiedEvent & { status: string; dialCallSid: string | null; durationSeconds: number | null }) | null {
+  const callSid = sidParam(params, 'CallSid');
+  const status = textParam(params, 'DialCallStatus', 16);
+  if (!callSid || !status) return null;
+  const dialCallSid = sidParam(params, 'DialCallSid') ?? null;
+  return {
+    kind: 'call_dial',
+    sid: callSid,
+    dedupeKey: key('call_dial', callSid, status, dialCallSid ?? ''),
+    status,
+    dialCallSid,
+    durationSeconds: intParam(params, 'DialCallDuration') ?? null,
+  };
+}
+
 export function inboundSmsEvent(params: TwilioParams): ClassifiedEvent | null {
   const sid = sidParam(params, 'MessageSid') ?? sidParam(params, 'SmsMessageSid') ?? sidParam(params, 'SmsSid');
   if (!sid) return null;

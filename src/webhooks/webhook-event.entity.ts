@@ -1,6 +1,16 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
-export type WebhookKind = 'inbound_call' | 'inbound_sms' | 'call_status' | 'message_status' | 'recording_status' | 'call_twiml';
+export type WebhookKind =
+  | 'inbound_call'
+  | 'inbound_sms'
+  | 'call_status'
+  | 'message_status'
+  | 'recording_status'
+  | 'call_twiml'
+  /** Asynchronous answering-machine detection's result (AnsweredBy). */
+  | 'call_amd'
+  /** A transfer's `<Dial>` ended (DialCallStatus). */
+  | 'call_dial';
 
 /** The inbox: every authentic webhook as received, for audit and replay. */
 @Entity('webhook_events')

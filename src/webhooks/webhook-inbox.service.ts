@@ -1,15 +1,19 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { CallControlService } from '../calls/call-control.service';
 import { CallRecordsService } from '../calls/call-records.service';
 import { appLogger } from '../common/logger';
 import type { AppConfig } from '../config/app-config';
 import type { ApplyGuard, GuardedApply } from '../db/guarded-apply';
 import { APP_CONFIG } from '../config/config.module';
 import { MessageRecordsService } from '../sms/message-records.service';
+import { hangupTwiml } from '../twilio/twiml';
 import { OptOutsService } from '../sms/opt-outs.service';
 import {
   ClassifiedEvent,
   TwilioParams,
+  amdEvent,
   asCallStatus,
+  dialEvent,
   callObservationOf,
   intParam,
   mediaUrlsOf,
@@ -49,6 +53,7 @@ export class WebhookInboxService {
     private readonly messages: MessageRecordsService,
     private readonly optOuts: OptOutsService,
     private readonly metrics: WebhookMetricsService,
+    private readonly control: CallControlService,
   ) {
     calls.onRecordStored((sid) => this.applyPending(sid));
     messages.onRecordStored((sid) => this.applyPending(sid));
@@ -111,6 +116,54 @@ export class WebhookInboxService {
     // events that arrived before the record existed, if its creator did not apply them already
     if (applied.guard.guard_pending) await this.applyPending(sid);
     return 'applied';
+  }
+
+  /**
+   * Answering-machine detection's result: kept, then handed to the calls module, which stores it
+   * and leaves the voicemail once. A repeat is handed on too (what it asks for happens once), so a
+   * first attempt that failed halfway is finished. Throws when it could not be applied: the answer
+   * is a 5xx and Twilio retries.
+   */
+  async receiveMachineDetection(params: TwilioParams, idempotencyToken: string | null, recordId: string | null): Promise<ReceiveOutcome> {
+    const classified = amdEvent(params);
+    if (!classified) {
+      appLogger().event('warn', 'webhook_ignored', { reason: 'not a machine detection result', keys: Object.keys(params).sort() });
+      return 'ignored';
+    }
+    const { answeredBy, ...event } = classified;
+    const stored = await this.keep({ ...event, idempotencyToken, payload: params });
+    try {
+      await this.control.machineDetected(recordId ? { id: recordId } : { sid: event.sid }, event.sid, answeredBy);
+    } catch (error) {
+      if (stored) await this.countFailure(stored, failureReason(error));
+      throw error;
+    }
+    if (stored) await this.events.markApplied(stored.id);
+    return stored ? 'applied' : 'duplicate';
+  }
+
+  /**
+   * A transfer's `<Dial>` ended: kept, its outcome stored on the call (once), and the TwiML that
+   * ends the call returned. The caller is on the line: when storing fails the call still gets its
+   * answer, and the kept event is applied again later.
+   */
+  async receiveDialOutcome(params: TwilioParams, idempotencyToken: string | null, recordId: string | null): Promise<string> {
+    const classified = dialEvent(params);
+    if (!classified) {
+      appLogger().event('warn', 'webhook_ignored', { reason: 'not a Dial action', keys: Object.keys(params).sort() });
+      return hangupTwiml();
+    }
+    const key = recordId ? { id: recordId } : { sid: classified.sid };
+    const { status, dialCallSid, durationSeconds, ...event } = classified;
+    const stored = await this.keep({ ...event, idempotencyToken, payload: params });
+    try {
+      const twiml = await this.control.transferEnded(key, { status, callSid: dialCallSid, durationSeconds });
+      if (stored) await this.events.markApplied(stored.id);
+      return twiml;
+    } catch (error) {
+      if (stored) await this.countFailure(stored, failureReason(error));
+      return hangupTwiml();
+    }
   }
 
   /** A recording callback: kept, then applied (no statement to share: recordings are upserted as they come). */
@@ -272,6 +325,23 @@ export class WebhookInboxService {
       case 'call_twiml':
         applied = true;
         break;
+      case 'call_amd': {
+        const amd = amdEvent(params);
+        if (amd) await this.control.machineDetected({ sid: event.sid }, event.sid, amd.answeredBy);
+        applied = true;
+        break;
+      }
+      case 'call_dial': {
+        const dial = dialEvent(params);
+        if (dial) {
+          await this.control.transferEnded(
+            { sid: event.sid },
+            { status: dial.status, callSid: dial.dialCallSid, durationSeconds: dial.durationSeconds },
+          );
+        }
+        applied = true;
+        break;
+      }
     }
     if (applied) await this.events.markApplied(event.id);
     return applied;

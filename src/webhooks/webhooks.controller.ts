@@ -20,7 +20,15 @@ import { InboundService } from './inbound.service';
 import { TwilioSignatureGuard } from './twilio-signature.guard';
 import { normalizeParams } from './twilio-params';
 import { WebhookInboxService } from './webhook-inbox.service';
-import { TwilioGatherWebhookDto, TwilioSmsWebhookDto, TwilioStatusCallbackDto, TwilioVoiceWebhookDto } from './webhooks.dto';
+import {
+  TwilioAmdCallbackDto,
+  TwilioDialActionDto,
+  TwilioGatherWebhookDto,
+  TwilioSmsWebhookDto,
+  TwilioStatusCallbackDto,
+  TwilioVoiceWebhookDto,
+} from './webhooks.dto';
+import { CallControlService } from '../calls/call-control.service';
 
 /** Deliberately not a DTO type: the global ValidationPipe leaves a plain object alone, so no Twilio parameter is dropped. */
 type TwilioBody = Record<string, string | string[]>;
@@ -58,7 +66,14 @@ const TWIML = { description: 'TwiML', content: { 'text/xml': { schema: { type: '
 })
 @ApiHeader({ name: 'I-Twilio-Idempotency-Token', required: false, description: 'Kept with the event for audit' })
 @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
-@ApiExtraModels(TwilioVoiceWebhookDto, TwilioSmsWebhookDto, TwilioStatusCallbackDto, TwilioGatherWebhookDto)
+@ApiExtraModels(
+  TwilioVoiceWebhookDto,
+  TwilioSmsWebhookDto,
+  TwilioStatusCallbackDto,
+  TwilioGatherWebhookDto,
+  TwilioAmdCallbackDto,
+  TwilioDialActionDto,
+)
 @ApiResponse({
   status: 403,
   type: ErrorResponseDto,
@@ -69,6 +84,7 @@ export class WebhooksController {
   constructor(
     private readonly inbound: InboundService,
     private readonly inbox: WebhookInboxService,
+    private readonly control: CallControlService,
   ) {}
 
   /** Voice webhook: greets inbound callers (voicemail, forward or hang up) and serves the TwiML of calls we placed. */
@@ -117,6 +133,48 @@ export class WebhooksController {
     @Query('step') step?: unknown,
   ): Promise<string> {
     return this.inbound.answerGather(normalizeParams(body), stepOf(step), token ?? null);
+  }
+
+  /** Asynchronous answering-machine detection's result for a call placed with a voicemail message: stored, and the voicemail left once. */
+  @Post('amd')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiBody({ type: TwilioAmdCallbackDto })
+  @ApiNoContentResponse({ description: 'Kept and applied (or already known); nothing to say back' })
+  @ApiQuery(RECORD_ID_QUERY)
+  async handleAmdCallback(
+    @Body() body: TwilioBody,
+    @Headers('i-twilio-idempotency-token') token?: string,
+    @Query('record_id') recordId?: unknown,
+  ): Promise<void> {
+    await this.inbox.receiveMachineDetection(normalizeParams(body), token ?? null, recordIdOf(recordId));
+  }
+
+  /** The `<Dial>` action of a transfer: stores how the dial ended and answers the TwiML that ends the call. */
+  @Post('transfer')
+  @HttpCode(HttpStatus.OK)
+  @Header('Content-Type', 'text/xml')
+  @ApiBody({ type: TwilioDialActionDto })
+  @ApiProduces('text/xml')
+  @ApiOkResponse(TWIML)
+  @ApiQuery(RECORD_ID_QUERY)
+  handleTransferDialAction(
+    @Body() body: TwilioBody,
+    @Headers('i-twilio-idempotency-token') token?: string,
+    @Query('record_id') recordId?: unknown,
+  ): Promise<string> {
+    return this.inbox.receiveDialOutcome(normalizeParams(body), token ?? null, recordIdOf(recordId));
+  }
+
+  /** The TwiML the transfer target hears before it is connected (`<Number url>`): the transfer's whisper. */
+  @Post('whisper')
+  @HttpCode(HttpStatus.OK)
+  @Header('Content-Type', 'text/xml')
+  @ApiBody({ type: TwilioVoiceWebhookDto })
+  @ApiProduces('text/xml')
+  @ApiOkResponse(TWIML)
+  @ApiQuery(RECORD_ID_QUERY)
+  handleTransferWhisper(@Query('record_id') recordId?: unknown): Promise<string> {
+    return this.control.whisperTwiml(recordIdOf(recordId));
   }
 
   /** Status callbacks for calls, messages and recordings: kept, deduplicated, applied in order of the lifecycle. */

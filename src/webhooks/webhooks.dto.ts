@@ -97,9 +97,38 @@ export class TwilioStatusCallbackDto {
   RecordingStartTime?: string;
 }
 
+/** Asynchronous answering-machine detection's result (AsyncAmdStatusCallback). Twilio may add parameters. */
+export class TwilioAmdCallbackDto {
+  /** The call. @example CA0123456789abcdef0123456789abcdef */
+  CallSid: string;
+  /** The Twilio account. @example AC0123456789abcdef0123456789abcdef */
+  AccountSid: string;
+  /**
+   * human, machine_end_beep, machine_end_silence, machine_end_other, fax or unknown (with DetectMessageEnd).
+   * @example machine_end_beep
+   */
+  AnsweredBy: string;
+  /** Milliseconds the detection took. @example "4200" */
+  MachineDetectionDuration?: string;
+}
+
+/** What Twilio posts to a `<Dial>` action when the dial ends. Twilio may add parameters. */
+export class TwilioDialActionDto {
+  /** The call that dialed. @example CA0123456789abcdef0123456789abcdef */
+  CallSid: string;
+  /** The Twilio account. @example AC0123456789abcdef0123456789abcdef */
+  AccountSid: string;
+  /** completed, answered, busy, no-answer, failed or canceled. @example completed */
+  DialCallStatus: string;
+  /** The dialed leg. @example CA00112233445566778899aabbccddeeff */
+  DialCallSid?: string;
+  /** Talk time of the dialed leg in seconds. @example "42" */
+  DialCallDuration?: string;
+}
+
 /** Webhook counters of this instance since it started (health, for phone:view). */
 export class WebhookHealthDto {
-  /** Authentic webhooks kept, per kind (inbound_call, inbound_sms, call_status, message_status, recording_status, call_twiml). */
+  /** Authentic webhooks kept, per kind (inbound_call, inbound_sms, call_status, message_status, recording_status, call_twiml, call_amd, call_dial). */
   received: Record<string, number>;
   /** Authentic webhooks already in the inbox (retries, duplicates), answered without effect. @example 0 */
   duplicates: number;

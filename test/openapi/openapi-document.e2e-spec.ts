@@ -73,7 +73,7 @@ describe('openapi.yaml', () => {
     expect(new Set(ids).size).toBe(ids.length);
     for (const op of operations) {
       expect(op.operationId, op.path).toMatch(
-        /^(get|list|search|purchase|release|update|place|hangup|send|handle|create|delete|cancel|rotate|replay)[A-Z][A-Za-z]*$/,
+        /^(get|list|search|purchase|release|update|place|hangup|send|handle|create|delete|cancel|rotate|replay|transfer)[A-Z][A-Za-z]*$/,
       );
       expect(op.tags, op.operationId).toHaveLength(1);
       expect(doc.tags?.map((t) => t.name)).toContain(op.tags[0]);
@@ -147,7 +147,14 @@ describe('openapi.yaml', () => {
 
   it('documents the webhooks: form-encoded bodies, the X-Twilio-Signature header, 403 for a bad signature', () => {
     const hooks = operations.filter((o) => o.path.startsWith('/api/phone/webhook'));
-    expect(hooks.map((o) => o.operationId).sort()).toEqual(['handleSmsWebhook', 'handleStatusCallback', 'handleVoiceWebhook']);
+    expect(hooks.map((o) => o.operationId).sort()).toEqual([
+      'handleAmdCallback',
+      'handleSmsWebhook',
+      'handleStatusCallback',
+      'handleTransferDialAction',
+      'handleTransferWhisper',
+      'handleVoiceWebhook',
+    ]);
     for (const op of hooks) {
       expect(op.isWebhook, op.operationId).toBe(true);
       expect(op.permission).toBe('public');

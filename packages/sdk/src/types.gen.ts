@@ -18,7 +18,7 @@ export type WebhookHealthDto = {
      */
     duplicates: number;
     /**
-     * Authentic webhooks kept, per kind (inbound_call, inbound_sms, call_status, message_status, recording_status, call_twiml).
+     * Authentic webhooks kept, per kind (inbound_call, inbound_sms, call_status, message_status, recording_status, call_twiml, call_amd, call_dial).
      */
     received: {
         [key: string]: number;
@@ -206,6 +206,22 @@ export type ProbeStatus = 'up' | 'down';
  * Who: `assistant` or `caller`.
  */
 export type TurnRole = 'assistant' | 'caller';
+
+export type TransferCallDto = {
+    /**
+     * Caller ID shown at `to`, in E.164 form; defaults to this service's number on the call (the caller ID of an outbound
+     * call, the number called for an inbound one). Twilio accepts only numbers of the account or verified ones.
+     */
+    caller_id?: string;
+    /**
+     * Number to connect the call to, in E.164 form.
+     */
+    to: string;
+    /**
+     * Spoken to whoever answers at `to` before the caller is connected (up to 4000 characters), in the call's voice.
+     */
+    whisper?: string;
+};
 
 export type StatsPeriodDto = {
     /**
@@ -665,6 +681,14 @@ export type PlaceCallDto = unknown & {
      * Text-to-speech voice for `message` (alice, man, woman, Polly.*, Google.*).
      */
     voice?: string;
+    /**
+     * Left on an answering machine, up to 20000 characters: the call is placed with asynchronous answering-machine
+     * detection that waits for the end of the greeting; when a machine answered, this text is spoken after the beep
+     * and the call hangs up (outcome `voicemail`). A person who answers hears the call's own content. A call placed
+     * with `message` or `audio_url` stays open up to 30 seconds after it so the beep can still be heard; TwiML of your
+     * own must keep the line open itself.
+     */
+    voicemail_message?: string;
     /**
      * Identifier of the workflow that placed the call.
      */
@@ -1178,6 +1202,48 @@ export type CreateAssistantDto = {
     voicemail_message?: string | null;
 };
 
+/**
+ * `requested` until Twilio reports how the dial ended, then Twilio's DialCallStatus: `completed` or `answered`
+ * (connected), `busy`, `no-answer`, `failed`, `canceled`.
+ */
+export type CallTransferStatus = 'requested' | 'completed' | 'answered' | 'busy' | 'no-answer' | 'failed' | 'canceled';
+
+export type CallTransferDto = {
+    /**
+     * Twilio's sid of the leg dialed to `to` (DialCallSid), once reported.
+     */
+    call_sid: string | null;
+    /**
+     * Caller ID shown to `to`.
+     */
+    caller_id: string | null;
+    /**
+     * Talk time of the transferred leg in seconds (DialCallDuration), once reported.
+     */
+    duration: number | null;
+    /**
+     * When the transfer was asked for.
+     */
+    requested_at: string;
+    /**
+     * Token subject that asked for it.
+     */
+    requested_by: string | null;
+    /**
+     * `requested` until Twilio reports how the dial ended, then Twilio's DialCallStatus: `completed` or `answered`
+     * (connected), `busy`, `no-answer`, `failed`, `canceled`.
+     */
+    status: CallTransferStatus;
+    /**
+     * The number dialed.
+     */
+    to: string;
+    /**
+     * Spoken to the answering party before connecting.
+     */
+    whisper: string | null;
+};
+
 export type CallTranscriptEntryDto = {
     /**
      * When the turn was taken (a caller's: when Twilio sent the result).
@@ -1205,6 +1271,12 @@ export type CallTranscriptEntryDto = {
     text: string | null;
 };
 
+/**
+ * A status, or what was done to the live call: `transferring` (Twilio took a transfer), `transferred` or
+ * `transfer-failed` (how its dial ended), `voicemail-left` (the voicemail message was handed to the call).
+ */
+export type CallTimelineStatus = 'initiating' | 'unknown' | 'queued' | 'initiated' | 'ringing' | 'in-progress' | 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled' | 'transferring' | 'transferred' | 'transfer-failed' | 'voicemail-left';
+
 export type CallTimelineEntryDto = {
     /**
      * Twilio error code reported with the status.
@@ -1222,7 +1294,11 @@ export type CallTimelineEntryDto = {
      * Where the status came from: api, webhook, refresh or reconcile.
      */
     source: string;
-    status: CallStatus;
+    /**
+     * A status, or what was done to the live call: `transferring` (Twilio took a transfer), `transferred` or
+     * `transfer-failed` (how its dial ended), `voicemail-left` (the voicemail message was handed to the call).
+     */
+    status: CallTimelineStatus;
 };
 
 /**
@@ -1382,6 +1458,10 @@ export type CallReportDto = {
      */
     transcript: Array<CallTranscriptEntryDto>;
     /**
+     * The call's transfer, when POST calls/{sid}/transfer asked for one.
+     */
+    transfer: CallTransferDto | null;
+    /**
      * The TwiML the call ran, when it was placed with TwiML.
      */
     twiml: string | null;
@@ -1390,6 +1470,14 @@ export type CallReportDto = {
      * Text-to-speech voice.
      */
     voice: string | null;
+    /**
+     * When the voicemail message was handed to the call, after a machine's beep; null when none was left.
+     */
+    voicemail_left_at: string | null;
+    /**
+     * Text left on an answering machine, when the call was placed with one.
+     */
+    voicemail_message: string | null;
     workflow_id: string | null;
 };
 
@@ -1557,6 +1645,10 @@ export type CallDto = {
      */
     transcript?: Array<CallTranscriptEntryDto>;
     /**
+     * The call's transfer, when POST calls/{sid}/transfer asked for one.
+     */
+    transfer: CallTransferDto | null;
+    /**
      * The TwiML the call ran, when it was placed with TwiML.
      */
     twiml: string | null;
@@ -1565,6 +1657,14 @@ export type CallDto = {
      * Text-to-speech voice.
      */
     voice: string | null;
+    /**
+     * When the voicemail message was handed to the call, after a machine's beep; null when none was left.
+     */
+    voicemail_left_at: string | null;
+    /**
+     * Text left on an answering machine, when the call was placed with one.
+     */
+    voicemail_message: string | null;
     workflow_id: string | null;
 };
 
@@ -2350,6 +2450,83 @@ export type SayOnCallResponses = {
 };
 
 export type SayOnCallResponse = SayOnCallResponses[keyof SayOnCallResponses];
+
+export type TransferCallData = {
+    body: TransferCallDto;
+    headers?: {
+        /**
+         * Makes the request safe to retry (IETF draft "The Idempotency-Key HTTP Header Field", with Stripe's rules). 1 to 255 printable ASCII characters, sent quoted (`"8e03978e-40d5-43e8-bc93-6894a57f9324"`) or bare; a UUID v4 is a good key. Keys belong to the token subject and are kept 24 hours (IDEMPOTENCY_TTL_SECONDS). A repeat with the same key and body gets the first answer again, with `Idempotent-Replayed: true`, and nothing is done twice. Kept for replay: 2xx answers and 4xx errors raised while the request ran (an opted-out recipient, a number Twilio refused). Not kept, so a retry with the same key runs again: request validation failures (400), 429, 5xx (these mean nothing was done), and the 409 and 422 below. A key left in flight by a stopped instance runs again after IDEMPOTENCY_LOCK_TIMEOUT_SECONDS (5 minutes).
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        /**
+         * Twilio call SID (CA followed by 32 hex characters) or the record's `id` (a UUID, known before Twilio
+         * answers). One we do not know, well-formed or not, is a 404.
+         */
+        sid: string;
+    };
+    query?: never;
+    url: '/api/phone/calls/{sid}/transfer';
+};
+
+export type TransferCallErrors = {
+    /**
+     * Invalid body (the field is named), or sid is not a call SID
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, expired or invalid bearer token
+     */
+    401: ErrorResponseDto;
+    /**
+     * The token lacks phone:call
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such call
+     */
+    404: ErrorResponseDto;
+    /**
+     * The call is not live, i.e. not answered and in progress (code call_not_live), or a transfer of it is already dialing (code transfer_in_progress); or the request with this Idempotency-Key is still in flight (code idempotency_key_in_use); retry after Retry-After
+     */
+    409: ErrorResponseDto;
+    /**
+     * This Idempotency-Key was already used for a different request body or endpoint (code idempotency_key_mismatch)
+     */
+    422: ErrorResponseDto;
+    /**
+     * Twilio rate limit reached
+     */
+    429: ErrorResponseDto;
+    /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
+    /**
+     * Twilio failed or rejected the service credentials
+     */
+    502: ErrorResponseDto;
+    /**
+     * The transfer request could not be recorded (code dependency_unavailable); Twilio was not asked and the call goes on
+     */
+    503: ErrorResponseDto;
+    /**
+     * Twilio did not answer in time
+     */
+    504: ErrorResponseDto;
+};
+
+export type TransferCallError = TransferCallErrors[keyof TransferCallErrors];
+
+export type TransferCallResponses = {
+    /**
+     * Twilio is dialing the number; `transfer.status` is `requested` until it reports how the dial ended
+     */
+    200: CallDto;
+};
+
+export type TransferCallResponse = TransferCallResponses[keyof TransferCallResponses];
 
 export type ListEventEndpointsData = {
     body?: never;
