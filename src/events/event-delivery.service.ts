@@ -59,8 +59,6 @@ export class EventDeliveryService implements OnApplicationBootstrap, BeforeAppli
   private relayTimer: NodeJS.Timeout | null = null;
   private relaying: Promise<void> | null = null;
   private stopping = false;
-  /** pg-boss's own fail, which throws when the database cannot be reached. */
-  private failJob: PgBoss['fail'] | null = null;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -79,8 +77,6 @@ export class EventDeliveryService implements OnApplicationBootstrap, BeforeAppli
       maintenanceIntervalSeconds: MAINTENANCE_INTERVAL_SECONDS,
     });
     boss.on('error', (error: Error) => appLogger().event('warn', 'event_queue_error', { error: error.message }));
-    this.failJob = boss.fail.bind(boss);
-    settleQuietly(boss);
     await boss.start();
     await boss.createQueue(QUEUE, {
       name: QUEUE,
@@ -177,7 +173,7 @@ export class EventDeliveryService implements OnApplicationBootstrap, BeforeAppli
   }
 
   private async deliverBatch(jobs: PgBoss.JobWithMetadata<DeliveryJob>[]): Promise<void> {
-    const unsettled = await Promise.all(
+    await Promise.all(
       jobs.map(async (job) => {
         let retry: string | null;
         try {
@@ -185,19 +181,10 @@ export class EventDeliveryService implements OnApplicationBootstrap, BeforeAppli
         } catch (error) {
           retry = error instanceof Error ? error.message : String(error);
         }
-        if (retry === null || !this.failJob) return false;
-        try {
-          await this.failJob(QUEUE, job.id, { message: retry });
-          return false;
-        } catch {
-          return true;
-        }
+        // the others complete when the batch returns
+        if (retry !== null && this.boss) await this.boss.fail(QUEUE, job.id, { message: retry });
       }),
     );
-    // the others complete when the batch returns; a job that should be retried but could not be
-    // marked so must not complete with them: the whole batch fails instead, and the deliveries
-    // already made are skipped on their retry (deliver sends only what is still pending)
-    if (unsettled.includes(true)) throw new Error('a failed delivery could not be queued for its retry');
   }
 
   /** One attempt; answers why to try again, or null when the delivery is settled. */
@@ -238,26 +225,6 @@ export class EventDeliveryService implements OnApplicationBootstrap, BeforeAppli
       return null;
     }
     return result.error ?? 'not delivered';
-  }
-}
-
-/**
- * pg-boss (10.x) completes or fails a worker's batch without awaiting it: when the database is out
- * of reach at that moment (pool exhausted, failover) the rejection is unhandled and ends the
- * process. Such a job stays active and expires, and is then retried, which is what should happen:
- * log it instead of dying.
- */
-export function settleQuietly(boss: PgBoss): void {
-  for (const method of ['complete', 'fail'] as const) {
-    const original = boss[method].bind(boss) as (...args: unknown[]) => Promise<unknown>;
-    (boss as unknown as Record<string, unknown>)[method] = (...args: unknown[]) =>
-      original(...args).catch((error: unknown) => {
-        appLogger().event('warn', 'event_job_not_settled', {
-          action: method,
-          error: error instanceof Error ? error.message : String(error),
-        });
-        return null;
-      });
   }
 }
 
