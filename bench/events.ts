@@ -62,7 +62,10 @@ export async function measureEvents(ctx: EventsPhaseContext): Promise<EventsPhas
     try {
       return await drive(ctx, receiver);
     } finally {
-      await api(ctx, 'DELETE', `/event-endpoints/${String(endpoint.id)}`);
+      // the figure is worth printing even when the service did not survive the phase
+      await api(ctx, 'DELETE', `/event-endpoints/${String(endpoint.id)}`).catch((error: unknown) =>
+        ctx.log(`events: could not remove the bench endpoint: ${error instanceof Error ? error.message : String(error)}`),
+      );
     }
   } finally {
     await receiver.stop();
