@@ -10,6 +10,7 @@ import { mintToken } from '../src/auth/token';
 import { encodeCursor } from '../src/common/cursor';
 import { AppConfig, loadConfig } from '../src/config/app-config';
 import { callbackTargets, rows, signedCallbacks } from './callbacks';
+import { EVENT_TARGETS, measureEvents } from './events';
 import { explainCaptured, Plan, ReadProbe, SQL_SOURCE } from './explain';
 import type { LoadJob, LoadResult, PreparedRequest } from './load';
 import { Figure, printTable } from './report';
@@ -40,8 +41,10 @@ const SETTINGS = {
   deep: count('BENCH_DEEP', 500_000),
   sandboxSpeed: count('BENCH_SANDBOX_SPEED', 100),
   logLevel: env.BENCH_LOG_LEVEL ?? 'info',
-  /** Which PostgreSQL phases run: callbacks, reads (history, stats and their plans), writes (POST call and sms). */
-  phases: (env.BENCH_PHASES ?? 'callbacks,reads,writes').split(',').map((phase) => phase.trim()),
+  /** Callbacks per second offered in the events phase, one event each. */
+  eventRate: count('BENCH_EVENT_RATE', 600),
+  /** Which PostgreSQL phases run: callbacks, reads (history, stats and their plans), writes (POST call and sms), events. */
+  phases: (env.BENCH_PHASES ?? 'callbacks,reads,writes,events').split(',').map((phase) => phase.trim()),
 };
 
 /** Targets from the performance issue; `floor` marks figures judged against the floor server. */
@@ -55,6 +58,7 @@ const TARGETS = {
   apiP99Ms: 30,
   rssPeakMiB: 250,
   rssGrowthMiB: 25,
+  events: EVENT_TARGETS,
 };
 
 const API = '/api/phone';
@@ -135,6 +139,8 @@ function serviceEnv(port: number, database: Record<string, string>): Record<stri
     // the sandbox's account starts with $20 unless told otherwise: a run's calls and messages spend
     // that, and Twilio then refuses the rest with 20005, which we answer as 402 insufficient_funds
     SANDBOX_BALANCE: '1000000',
+    // the events phase's receiver listens on loopback
+    ALLOW_PRIVATE_WEBHOOK_URLS: 'true',
     ...database,
   };
 }
@@ -230,6 +236,21 @@ async function runPostgres(): Promise<void> {
       }
       const probes = SETTINGS.phases.includes('reads') ? await measureReads(db, base, token(['phone:view'])) : [];
       if (SETTINGS.phases.includes('writes')) await measureWrites(base, token(['phone:call', 'phone:sms']));
+      if (SETTINGS.phases.includes('events')) {
+        const events = await measureEvents({
+          db,
+          config,
+          base,
+          adminToken: token(['phone:admin']),
+          rate: SETTINGS.eventRate,
+          log,
+          load,
+          seconds: SETTINGS.seconds,
+          drainSeconds: SETTINGS.drainSeconds,
+        });
+        phases.events = events.load;
+        figures.push(events.figure);
+      }
       await floor.stop();
       await service.stop();
       if (probes.length) await capturePlans(db, url, probes);

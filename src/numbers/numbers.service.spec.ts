@@ -98,6 +98,9 @@ class FakeNumbers {
     const row = this.rows.find((r) => r.sid === sid);
     if (row) Object.assign(row, patch);
   }
+  async adoptListed(sid: string, patch: Partial<PhoneNumberEntity>) {
+    await this.update(sid, { ...patch, status: 'active', releasedAt: null });
+  }
   async countActive() {
     return (await this.listActive()).length;
   }

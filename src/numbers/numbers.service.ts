@@ -302,7 +302,7 @@ export class NumbersService implements OnModuleInit {
       if (await this.completePurchaseOf(number)) continue;
       const previous = await this.numbers.findBySid(number.sid);
       if (previous) {
-        await this.numbers.update(number.sid, { ...entityFieldsOf(number), status: 'active', releasedAt: null });
+        await this.numbers.adoptListed(number.sid, entityFieldsOf(number));
       } else {
         await this.numbers.insertIfAbsent({ ...entityFieldsOf(number), purchasedBy: null, releasedAt: null });
       }

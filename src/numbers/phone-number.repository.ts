@@ -140,15 +140,42 @@ export class PhoneNumberRepository {
     return this.repo.count({ where: { status: 'active' } });
   }
 
-  /** Inserts a number unless its sid (or its phone number, held by another row) is already stored; true when inserted. */
+  /**
+   * Inserts a number unless its sid (or its phone number, held by another row) is already stored;
+   * true when inserted. A number found at Twilio that we did not know is ours from now on: the
+   * listeners run in the transaction of the insert, as for a purchase.
+   */
   async insertIfAbsent(data: Partial<PhoneNumberEntity>): Promise<boolean> {
-    const result = await this.repo
-      .createQueryBuilder()
-      .insert()
-      .into(PhoneNumberEntity)
-      .values({ status: 'active', ...data })
-      .orIgnore()
-      .execute();
-    return Array.isArray(result.raw) && result.raw.length > 0;
+    return this.repo.manager.transaction(async (tx) => {
+      const result = await tx
+        .createQueryBuilder()
+        .insert()
+        .into(PhoneNumberEntity)
+        .values({ status: 'active', ...data })
+        .orIgnore()
+        .returning(['id'])
+        .execute();
+      const rows = Array.isArray(result.raw) ? (result.raw as { id: string }[]) : [];
+      if (!rows.length) return false;
+      await this.changed.notify(tx, await tx.getRepository(PhoneNumberEntity).findOneOrFail({ where: { id: rows[0].id } }), null);
+      return true;
+    });
+  }
+
+  /**
+   * Twilio lists a number we had marked released (or never completed): it is ours again, and the
+   * listeners run as for a purchase. Other fields are refreshed without an event.
+   */
+  async adoptListed(sid: string, patch: Partial<PhoneNumberEntity>): Promise<void> {
+    await this.repo.manager.transaction(async (tx) => {
+      const [rows] = await tx.query<[{ id: string }[], number]>(
+        `UPDATE phone_numbers SET status = 'active', released_at = NULL, updated_at = now() WHERE sid = $1 AND status <> 'active' RETURNING id`,
+        [sid],
+      );
+      await tx.getRepository(PhoneNumberEntity).update({ sid }, patch);
+      for (const { id } of rows) {
+        await this.changed.notify(tx, await tx.getRepository(PhoneNumberEntity).findOneOrFail({ where: { id } }), 'released');
+      }
+    });
   }
 }

@@ -303,12 +303,20 @@ export class MessageRecordRepository {
 
   /** Twilio never received the request: nothing was sent. */
   async failIntent(id: string, message: string): Promise<boolean> {
-    const [, affected] = await this.repo.query<[unknown, number]>(
-      `UPDATE message_records SET status = 'failed', error_message = $2, synced_at = now(), updated_at = now()
-       WHERE id = $1 AND sid IS NULL AND status = ANY($3)`,
-      [id, message, INTENT_STATUSES],
-    );
-    return affected > 0;
+    // the record leaves its intent status here: listeners (the events outbox) see it in the same transaction
+    return this.repo.manager.transaction(async (tx) => {
+      const [rows] = await tx.query<[({ was: string } & Record<string, unknown>)[], number]>(
+        `UPDATE message_records r SET status = 'failed', error_message = $2, synced_at = now(), updated_at = now()
+         FROM (SELECT status AS was FROM message_records WHERE id = $1) o
+         WHERE r.id = $1 AND r.sid IS NULL AND r.status = ANY($3)
+         RETURNING r.*, o.was`,
+        [id, message, INTENT_STATUSES],
+      );
+      if (!rows.length) return false;
+      const { was, ...row } = rows[0];
+      await this.statusChanged.notify(tx, entityOfRow(this.repo, row), was);
+      return true;
+    });
   }
 
   /** Intents without a sid that are `unknown`, or `initiating` and created before `initiatingBefore`; oldest first. */

@@ -24,6 +24,8 @@ export class EventReceiver {
   /** The secrets to verify with; add the endpoint's secret once it is known. */
   readonly secrets: string[] = [];
   answer: (event: Omit<ReceivedEvent, 'answered'>) => number = () => 204;
+  /** How long each answer takes, as a real endpoint's work does. */
+  delayMs = 0;
   private server: Server | null = null;
   url = '';
 
@@ -51,7 +53,9 @@ export class EventReceiver {
         const answered = this.answer(event);
         this.received.push({ ...event, answered });
         res.statusCode = answered;
-        res.end(answered >= 300 ? 'receiver says no' : '');
+        const reply = () => res.end(answered >= 300 ? 'receiver says no' : '');
+        if (this.delayMs > 0) setTimeout(reply, this.delayMs);
+        else reply();
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
