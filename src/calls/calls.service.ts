@@ -16,7 +16,7 @@ import { CallSnapshot, isTerminalCallStatus } from '../twilio/twilio.types';
 import { MAX_TWIML_LENGTH, twimlProblem } from '../twilio/twiml';
 import { callFactsOfSnapshot } from './call-observation';
 import { CallRecordEntity } from './call-record.entity';
-import { CallRecordRepository } from './call-record.repository';
+import { CallListRow, CallRecordRepository } from './call-record.repository';
 import { CallRecordsService } from './call-records.service';
 import { CallDto, CallHistoryDto, CallHistoryQueryDto, CallTimelineEntryDto, PlaceCallDto } from './calls.dto';
 import { placedCallTwiml } from './placed-call.twiml';
@@ -285,7 +285,7 @@ function endedOnItsOwn(requested: 'completed' | 'canceled', snapshot: CallSnapsh
   return isTerminalCallStatus(snapshot.status) && snapshot.status !== requested;
 }
 
-export function toCallDto(record: CallRecordEntity): CallDto {
+export function toCallDto(record: CallListRow): CallDto {
   return {
     id: record.id,
     sid: record.sid,
