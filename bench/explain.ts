@@ -20,7 +20,7 @@ export interface ReadProbe {
 
 export const SQL_SOURCE =
   'captured on the wire: a second service instance talks to PostgreSQL through a recording proxy; each probe request is sent once ' +
-  'and every SELECT on call_records or message_records it ran is explained with the values it bound';
+  'and every read (a SELECT, or a WITH that writes nothing) on call_records or message_records it ran is explained with the values it bound';
 
 /** The SQL the service runs for each probe, with its own bound values, under EXPLAIN (ANALYZE, BUFFERS). */
 export async function explainCaptured(
@@ -37,7 +37,7 @@ export async function explainCaptured(
     await res.arrayBuffer();
     const seen = new Map<string, (string | null)[]>();
     for (const { sql, params } of capture.statements) {
-      if (/^\s*SELECT/i.test(sql) && /(call_records|message_records)/.test(sql) && !seen.has(sql)) seen.set(sql, params);
+      if (isRead(sql) && /(call_records|message_records)/.test(sql) && !seen.has(sql)) seen.set(sql, params);
     }
     if (seen.size === 0) plans.push({ key: item.key, name: item.name, sql: '', params: [], error: 'no statement captured' });
     let n = 0;
@@ -53,4 +53,9 @@ export async function explainCaptured(
     }
   }
   return plans;
+}
+
+/** EXPLAIN ANALYZE runs the statement: only reads may be explained (a WITH may hold an UPDATE). */
+function isRead(sql: string): boolean {
+  return /^\s*SELECT/i.test(sql) || (/^\s*WITH/i.test(sql) && !/\b(INSERT|UPDATE|DELETE|MERGE)\b/i.test(sql));
 }

@@ -12,19 +12,23 @@ const NO_MESSAGES: MessageUsageTotals = { outbound: 0, inbound: 0, segmentsOutbo
 
 function setup(totals: { calls?: Partial<CallUsageTotals>; sms?: Partial<MessageUsageTotals> } = {}, numbersOwned = 0) {
   const calls = {
-    usageTotals: vi.fn(async () => ({ ...NO_CALLS, ...totals.calls })),
-    countByStatus: vi.fn(async () => ({ completed: 3, busy: 1 })),
-    dailyUsage: vi.fn(async () => [
-      { date: '2026-11-20', calls: 4, billableMinutes: 7, cost: '0.05950' },
-      { date: '2026-11-22', calls: 1, billableMinutes: 0, cost: '0.00000' },
-    ]),
+    usage: vi.fn(async () => ({
+      totals: { ...NO_CALLS, ...totals.calls },
+      byStatus: { completed: 3, busy: 1 },
+      daily: [
+        { date: '2026-11-20', calls: 4, billableMinutes: 7, cost: '0.05950' },
+        { date: '2026-11-22', calls: 1, billableMinutes: 0, cost: '0.00000' },
+      ],
+    })),
   };
   const messages = {
-    usageTotals: vi.fn(async () => ({ ...NO_MESSAGES, ...totals.sms })),
-    dailyUsage: vi.fn(async () => [
-      { date: '2026-11-20', outbound: 2, inbound: 1, segments: 4, cost: '0.03000' },
-      { date: '2026-11-21', outbound: 1, inbound: 0, segments: 1, cost: '0.00750' },
-    ]),
+    usage: vi.fn(async () => ({
+      totals: { ...NO_MESSAGES, ...totals.sms },
+      daily: [
+        { date: '2026-11-20', outbound: 2, inbound: 1, segments: 4, cost: '0.03000' },
+        { date: '2026-11-21', outbound: 1, inbound: 0, segments: 1, cost: '0.00750' },
+      ],
+    })),
   };
   const numbers = { countOwnedNumbers: vi.fn(async () => numbersOwned) };
   const gateway = { fetchBalance: vi.fn(async () => ({ balance: '19.99', currency: 'USD' })) };
@@ -52,7 +56,7 @@ describe('BillingService', () => {
     const { service, calls } = setup();
     const result = await service.getStats({}, NOW);
     expect(result.period).toEqual({ since: '2026-10-25T12:00:00.000Z', until: '2026-11-24T12:00:00.000Z' });
-    expect(calls.usageTotals).toHaveBeenCalledWith(new Date(NOW.getTime() - DEFAULT_PERIOD_MS), NOW);
+    expect(calls.usage).toHaveBeenCalledWith(new Date(NOW.getTime() - DEFAULT_PERIOD_MS), NOW);
   });
 
   it('takes 30 days before a given until when since is missing', async () => {
@@ -67,7 +71,7 @@ describe('BillingService', () => {
     expect(error).toBeInstanceOf(AppError);
     expect(error.status).toBe(400);
     expect(error.details[0].field).toBe('since');
-    expect(calls.usageTotals).not.toHaveBeenCalled();
+    expect(calls.usage).not.toHaveBeenCalled();
   });
 
   it('estimates from the price list: minutes × voice, all segments × sms, numbers × months', async () => {

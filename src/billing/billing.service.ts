@@ -38,15 +38,14 @@ export class BillingService {
     if (since.getTime() > until.getTime()) {
       throw AppError.invalidField('since', 'since must not be after until');
     }
-    const [asOf, calls, byStatus, callsDaily, sms, smsDaily, numbersOwned] = await Promise.all([
+    const [asOf, callUsage, smsUsage, numbersOwned] = await Promise.all([
       this.rollup.refreshedAt(),
-      this.calls.usageTotals(since, until),
-      this.calls.countByStatus(since, until),
-      this.calls.dailyUsage(since, until),
-      this.messages.usageTotals(since, until),
-      this.messages.dailyUsage(since, until),
+      this.calls.usage(since, until),
+      this.messages.usage(since, until),
       this.numbers.countOwnedNumbers(),
     ]);
+    const { totals: calls, byStatus, daily: callsDaily } = callUsage;
+    const { totals: sms, daily: smsDaily } = smsUsage;
 
     const pricing = this.config.pricing;
     const segments = sms.segmentsOutbound + sms.segmentsInbound;

@@ -1,8 +1,8 @@
 import type { TimelineEntry } from '../timeline/timeline.service';
-import { CallRecordEntity } from './call-record.entity';
+import type { CallListRow } from './call-record.repository';
 import { CallDto, CallTimelineEntryDto, CallTransferDto } from './calls.dto';
 
-export function toCallDto(record: CallRecordEntity): CallDto {
+export function toCallDto(record: CallListRow): CallDto {
   return {
     id: record.id,
     sid: record.sid,
@@ -41,7 +41,7 @@ export function toCallDto(record: CallRecordEntity): CallDto {
   };
 }
 
-function toTransferDto(record: CallRecordEntity): CallTransferDto | null {
+function toTransferDto(record: CallListRow): CallTransferDto | null {
   if (!record.transferRequestedAt || !record.transferTo || !record.transferStatus) return null;
   return {
     to: record.transferTo,

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, In, Repository } from 'typeorm';
-import { Cursor, Page, keysetPage } from '../common/cursor';
+import { Cursor, Page, historyConditions, keysetRows } from '../common/cursor';
 import { RecordChangedListener, RecordChangedListeners } from '../common/record-changed.listeners';
 import type { Metadata } from '../common/metadata';
 import { INTENT_STATUSES, isIntentStatus } from '../common/intent-status';
@@ -35,6 +35,53 @@ export interface CallHistoryFilter {
   since?: Date;
   until?: Date;
 }
+
+/** What the API shows of a call (see toCallDto): a history page reads these columns only. */
+export type CallListRow = Pick<CallRecordEntity, (typeof LIST_FIELDS)[number]>;
+const LIST_FIELDS = [
+  'id',
+  'sid',
+  'direction',
+  'fromNumber',
+  'toNumber',
+  'status',
+  'message',
+  'audioUrl',
+  'twiml',
+  'voice',
+  'language',
+  'record',
+  'agentName',
+  'callPurpose',
+  'workflowId',
+  'metadata',
+  'createdBy',
+  'startTime',
+  'endTime',
+  'durationSeconds',
+  'price',
+  'priceUnit',
+  'answeredBy',
+  'queueTimeMs',
+  'errorCode',
+  'errorMessage',
+  'hangupRequestedAt',
+  'hangupRequestedBy',
+  'assistantId',
+  'voicemailMessage',
+  'voicemailLeftAt',
+  'transferTo',
+  'transferWhisper',
+  'transferCallerId',
+  'transferRequestedAt',
+  'transferRequestedBy',
+  'transferStatus',
+  'transferCallSid',
+  'transferDurationSeconds',
+  'createdAt',
+  'updatedAt',
+] as const satisfies readonly (keyof CallRecordEntity)[];
+const LIST_COLUMNS = LIST_FIELDS.map((field) => `${field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)} AS "${field}"`).join(', ');
 
 /** The facts an observation may carry: column and type, filled in whenever they arrive. */
 const FACTS = {
@@ -120,6 +167,13 @@ export interface CallUsageTotals {
   unpriced: number;
 }
 
+/** Calls created in a period: totals, counts by status (only those with calls), and UTC days with calls, oldest first. */
+export interface CallUsage {
+  totals: CallUsageTotals;
+  byStatus: Record<string, number>;
+  daily: CallDailyUsage[];
+}
+
 export interface CallDailyUsage {
   /** YYYY-MM-DD, UTC. */
   date: string;
@@ -143,28 +197,29 @@ const CALL_ROLLUP: DailyRollup = {
     unpriced: 'COUNT(*) FILTER (WHERE price IS NULL)',
   },
 };
-const PERIOD_ROWS = rolledUpRowsSql(CALL_ROLLUP);
-
-const TOTALS_SQL = `
-SELECT COALESCE(SUM(calls), 0)::int AS calls,
-       COALESCE(SUM(calls) FILTER (WHERE direction = 'inbound'), 0)::int AS calls_inbound,
-       COALESCE(SUM(calls) FILTER (WHERE direction = 'outbound'), 0)::int AS calls_outbound,
-       COALESCE(SUM(billable_minutes), 0)::int AS billable_minutes,
-       ROUND(COALESCE(SUM(cost), 0)::numeric, 5)::text AS cost,
-       COALESCE(SUM(unpriced), 0)::int AS unpriced
-FROM (${PERIOD_ROWS}) r`;
-
-const BY_STATUS_SQL = `
-SELECT status, SUM(calls)::int AS n FROM (${PERIOD_ROWS}) r
-GROUP BY status HAVING SUM(calls) > 0 ORDER BY status`;
-
-const DAILY_SQL = `
-SELECT to_char(day, 'YYYY-MM-DD') AS day,
-       SUM(calls)::int AS calls,
-       SUM(billable_minutes)::int AS billable_minutes,
-       ROUND(SUM(cost)::numeric, 5)::text AS cost
-FROM (${PERIOD_ROWS}) r
-GROUP BY 1 HAVING SUM(calls) > 0 ORDER BY 1`;
+/**
+ * Totals, counts by status and per-day figures of a period in one statement, so that the raw edges
+ * of the period are read once: one row of JSON (integers as numbers, money as 5-decimal strings).
+ */
+function usageSql(built: boolean): string {
+  return `
+WITH r AS MATERIALIZED (${rolledUpRowsSql(CALL_ROLLUP, built)})
+SELECT
+  (SELECT json_build_object(
+     'calls', COALESCE(SUM(calls), 0)::int,
+     'inbound', COALESCE(SUM(calls) FILTER (WHERE direction = 'inbound'), 0)::int,
+     'outbound', COALESCE(SUM(calls) FILTER (WHERE direction = 'outbound'), 0)::int,
+     'billableMinutes', COALESCE(SUM(billable_minutes), 0)::int,
+     'cost', ROUND(COALESCE(SUM(cost), 0)::numeric, 5)::text,
+     'unpriced', COALESCE(SUM(unpriced), 0)::int) FROM r) AS totals,
+  (SELECT COALESCE(json_object_agg(status, n ORDER BY status), '{}')
+   FROM (SELECT status, SUM(calls)::int AS n FROM r GROUP BY status HAVING SUM(calls) > 0) s) AS "byStatus",
+  (SELECT COALESCE(json_agg(d ORDER BY d.date), '[]')
+   FROM (SELECT to_char(day, 'YYYY-MM-DD') AS date, SUM(calls)::int AS calls, SUM(billable_minutes)::int AS "billableMinutes",
+                ROUND(SUM(cost)::numeric, 5)::text AS cost
+         FROM r GROUP BY day HAVING SUM(calls) > 0) d) AS daily`;
+}
+const USAGE_SQL = { built: usageSql(true), raw: usageSql(false) };
 
 /**
  * Calls created since $1: the prices Twilio reported, and the minutes still to be priced. An ended
@@ -482,21 +537,27 @@ export class CallRecordRepository {
     return this.repo.findOne({ where: { sid } });
   }
 
-  /** Newest first, keyset-paginated on (created_at, id). */
-  async listPage(filter: CallHistoryFilter, cursor: Cursor | null, limit: number): Promise<Page<CallRecordEntity>> {
-    const q = this.repo.createQueryBuilder('c');
-    if (filter.status) q.andWhere('c.status = :status', { status: filter.status });
-    if (filter.direction) q.andWhere('c.direction = :direction', { direction: filter.direction });
-    if (filter.to) q.andWhere('c.to_number = :to', { to: filter.to });
-    if (filter.from) q.andWhere('c.from_number = :from', { from: filter.from });
-    if (filter.agentName) q.andWhere('c.agent_name = :agentName', { agentName: filter.agentName });
-    if (filter.workflowId) q.andWhere('c.workflow_id = :workflowId', { workflowId: filter.workflowId });
-    if (filter.metadata && Object.keys(filter.metadata).length) {
-      q.andWhere('c.metadata @> CAST(:metadata AS jsonb)', { metadata: JSON.stringify(filter.metadata) });
-    }
-    if (filter.since) q.andWhere('c.created_at >= :since', { since: filter.since });
-    if (filter.until) q.andWhere('c.created_at < :until', { until: filter.until });
-    return keysetPage(q, cursor, limit);
+  /** Newest first, keyset-paginated on (created_at, id); the rows carry what the API shows of a call. */
+  listPage(filter: CallHistoryFilter, cursor: Cursor | null, limit: number): Promise<Page<CallListRow>> {
+    const { where, params } = historyConditions(
+      {
+        status: filter.status,
+        direction: filter.direction,
+        to_number: filter.to,
+        from_number: filter.from,
+        agent_name: filter.agentName,
+        workflow_id: filter.workflowId,
+      },
+      filter.metadata,
+      filter.since,
+      filter.until,
+    );
+    return keysetRows(
+      (sql, values) => this.repo.query(sql, values),
+      { table: 'call_records', columns: LIST_COLUMNS, where, params },
+      cursor,
+      limit,
+    );
   }
 
   /**
@@ -576,16 +637,12 @@ export class CallRecordRepository {
     return this.timelines.list('call', sid, callStatusRank);
   }
 
-  async usageTotals(since: Date, until: Date): Promise<CallUsageTotals> {
-    const [row] = await this.repo.query<Record<string, string | number>[]>(TOTALS_SQL, rolledUpParams(since, until));
-    return {
-      calls: Number(row.calls),
-      inbound: Number(row.calls_inbound),
-      outbound: Number(row.calls_outbound),
-      billableMinutes: Number(row.billable_minutes),
-      cost: String(row.cost),
-      unpriced: Number(row.unpriced),
-    };
+  /** Usage of the calls created in [since, until): whole days from the daily rollup, the edges from the calls. */
+  async usage(since: Date, until: Date): Promise<CallUsage> {
+    // asked each time, never remembered: removing the state row has the rollup rebuilt meanwhile
+    const built = (await rollupRefreshedAt(this.repo.manager, CALL_ROLLUP)) !== null;
+    const [row] = await this.repo.query<CallUsage[]>(built ? USAGE_SQL.built : USAGE_SQL.raw, rolledUpParams(since, until));
+    return { totals: row.totals, byStatus: row.byStatus, daily: row.daily };
   }
 
   /**
@@ -608,21 +665,6 @@ export class CallRecordRepository {
       TERMINAL_CALL_STATUSES,
     ]);
     return { actual: String(row.actual), pendingMinutes: Number(row.pending_minutes) };
-  }
-
-  async countByStatus(since: Date, until: Date): Promise<Record<string, number>> {
-    const rows = await this.repo.query<{ status: string; n: number }[]>(BY_STATUS_SQL, rolledUpParams(since, until));
-    return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
-  }
-
-  async dailyUsage(since: Date, until: Date): Promise<CallDailyUsage[]> {
-    const rows = await this.repo.query<Record<string, string | number>[]>(DAILY_SQL, rolledUpParams(since, until));
-    return rows.map((r) => ({
-      date: String(r.day),
-      calls: Number(r.calls),
-      billableMinutes: Number(r.billable_minutes),
-      cost: String(r.cost),
-    }));
   }
 
   /** Brings the daily rollup up to date with the calls changed since `changedSince`. */

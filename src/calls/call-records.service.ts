@@ -9,13 +9,13 @@ import type { StatusEventSource } from '../timeline/timeline.service';
 import { CallSnapshot, CallStatus } from '../twilio/twilio.types';
 import { CallObservation, RecordingUpsert, callFactsOfSnapshot, callSnapshotEventTime } from './call-observation';
 import { CallRecordEntity } from './call-record.entity';
-import { CallDailyUsage, CallRecordRepository, CallUsageTotals } from './call-record.repository';
+import { CallRecordRepository, CallUsage } from './call-record.repository';
 import { toCallDto } from './call-dto';
 import { CallDto } from './calls.dto';
 import { placedCallTwiml } from './placed-call.twiml';
 import { RecordingRepository } from './recording.repository';
 
-export type { CallDailyUsage, CallUsageTotals } from './call-record.repository';
+export type { CallDailyUsage, CallUsage, CallUsageTotals } from './call-record.repository';
 
 /** How far apart (either way) an intent's creation and Twilio's date_created of the call it asked for may be. */
 export const INTENT_MATCH_WINDOW_MS = 5 * 60 * 1000;
@@ -269,15 +269,7 @@ export class CallRecordsService {
     return this.calls.setAsideByReconcile();
   }
 
-  usageTotals(since: Date, until: Date): Promise<CallUsageTotals> {
-    return this.calls.usageTotals(since, until);
-  }
-
-  countByStatus(since: Date, until: Date): Promise<Record<string, number>> {
-    return this.calls.countByStatus(since, until);
-  }
-
-  dailyUsage(since: Date, until: Date): Promise<CallDailyUsage[]> {
-    return this.calls.dailyUsage(since, until);
+  usage(since: Date, until: Date): Promise<CallUsage> {
+    return this.calls.usage(since, until);
   }
 }

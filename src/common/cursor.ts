@@ -68,3 +68,64 @@ export async function keysetPage<T extends ObjectLiteral & { id: string }>(
   const nextCursor = entities.length > limit && last ? encodeCursor({ createdAt: raw[limit - 1].cursor_created_at, id: last.id }) : null;
   return { items, nextCursor };
 }
+
+/** A history query in plain SQL: the table, the columns to return, and conditions with their `$n` parameters. */
+export interface KeysetQuery {
+  table: string;
+  /** The select list; it must not name `cursor_created_at`. */
+  columns: string;
+  where: string[];
+  params: unknown[];
+}
+
+/**
+ * keysetPage for a plain SQL query whose rows go to the answer as they come from the driver: no
+ * entity is built (on a page of 100 rows that costs more than the query). The same seek, order and
+ * cursor as keysetPage.
+ */
+export async function keysetRows<T extends { id: string }>(
+  run: (sql: string, params: unknown[]) => Promise<(T & { cursor_created_at: string })[]>,
+  query: KeysetQuery,
+  cursor: Cursor | null,
+  limit: number,
+): Promise<Page<T>> {
+  const where = [...query.where];
+  const params = [...query.params];
+  if (cursor) {
+    params.push(cursor.createdAt, cursor.id);
+    where.push(`(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
+  }
+  params.push(limit + 1);
+  const rows = await run(
+    `SELECT ${query.columns}, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_created_at
+     FROM ${query.table}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}
+     ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
+    params,
+  );
+  const last = rows.length > limit ? rows[limit - 1] : null;
+  const items: T[] = rows.slice(0, limit);
+  return { items, nextCursor: last ? encodeCursor({ createdAt: last.cursor_created_at, id: last.id }) : null };
+}
+
+/**
+ * The conditions of a history filter, in `$n` parameters: column = value for each value given,
+ * metadata containment (served by the GIN index) when keys are given, and created_at in [since, until).
+ */
+export function historyConditions(
+  equal: Record<string, string | undefined>,
+  metadata: Record<string, string> | undefined,
+  since: Date | undefined,
+  until: Date | undefined,
+): { where: string[]; params: unknown[] } {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const add = (condition: (n: string) => string, value: unknown) => {
+    params.push(value);
+    where.push(condition(`$${params.length}`));
+  };
+  for (const [column, value] of Object.entries(equal)) if (value !== undefined) add((n) => `${column} = ${n}`, value);
+  if (metadata && Object.keys(metadata).length) add((n) => `metadata @> ${n}::jsonb`, JSON.stringify(metadata));
+  if (since) add((n) => `created_at >= ${n}`, since);
+  if (until) add((n) => `created_at < ${n}`, until);
+  return { where, params };
+}

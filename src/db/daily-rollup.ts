@@ -35,19 +35,22 @@ export function rolledUpParams(since: Date, until: Date, now: Date = new Date())
 
 /**
  * SQL listing (day, ...groups, ...measures) for a period, to be summed by the caller: whole days
- * from the rollup ($3 <= day < $4), the edges [$1, $2) and [$5, $6) aggregated from the raw rows.
- * Until the rollup has been fully built once (no state row), the whole days come from the raw rows
- * too: an answer may be slow, never short. Parameters come from rolledUpParams.
+ * from the rollup ($3 <= day < $4) once it has been fully built (`built`, see rollupRefreshedAt),
+ * else from the raw rows (an answer may be slow, never short); the edges [$1, $2) and [$5, $6)
+ * aggregated from the raw rows. Parameters come from rolledUpParams. The branch not taken is left
+ * out of the statement rather than switched off inside it: its estimated cost (a scan of every raw
+ * row) would otherwise make PostgreSQL JIT-compile each report, which costs more than the report.
  */
-export function rolledUpRowsSql(rollup: DailyRollup): string {
+export function rolledUpRowsSql(rollup: DailyRollup, built: boolean): string {
   const groups = rollup.groups.join(', ');
   const names = Object.keys(rollup.measures);
-  const built = `EXISTS (SELECT 1 FROM ${STATE_TABLE} WHERE rollup = '${rollup.table}')`;
-  const raw = (from: string, to: string, when = 'true') =>
+  const raw = (from: string, to: string) =>
     `SELECT (created_at AT TIME ZONE 'UTC')::date AS day, ${groups}, ${names.map((n) => `${rollup.measures[n]} AS ${n}`).join(', ')}
-     FROM ${rollup.source} WHERE created_at >= ${from} AND created_at < ${to} AND ${rollup.where} AND ${when} GROUP BY 1, ${groups}`;
-  return `SELECT day, ${groups}, ${names.join(', ')} FROM ${rollup.table} WHERE day >= $3::date AND day < $4::date AND ${built}
-    UNION ALL ${raw("($3::date::timestamp AT TIME ZONE 'UTC')", "($4::date::timestamp AT TIME ZONE 'UTC')", `NOT ${built}`)}
+     FROM ${rollup.source} WHERE created_at >= ${from} AND created_at < ${to} AND ${rollup.where} GROUP BY 1, ${groups}`;
+  const wholeDays = built
+    ? `SELECT day, ${groups}, ${names.join(', ')} FROM ${rollup.table} WHERE day >= $3::date AND day < $4::date`
+    : raw("($3::date::timestamp AT TIME ZONE 'UTC')", "($4::date::timestamp AT TIME ZONE 'UTC')");
+  return `${wholeDays}
     UNION ALL ${raw('$1', '$2')}
     UNION ALL ${raw('$5', '$6')}`;
 }

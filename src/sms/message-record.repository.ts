@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, In, Repository } from 'typeorm';
-import { Cursor, Page, keysetPage } from '../common/cursor';
+import { Cursor, Page, historyConditions, keysetRows } from '../common/cursor';
 import { RecordChangedListener, RecordChangedListeners } from '../common/record-changed.listeners';
 import type { Metadata } from '../common/metadata';
 import { INTENT_STATUSES, isIntentStatus } from '../common/intent-status';
@@ -22,6 +22,31 @@ import { Direction, MessageStatus, TERMINAL_MESSAGE_STATUSES } from '../twilio/t
 import { MessageRecordEntity, MessageRecordStatus } from './message-record.entity';
 import { MessageObservation } from './message-observation';
 import { messageStatusAdvancesSql, messageStatusRank } from './message-status.rules';
+
+/** What the API shows of a message (see toMessageDto): a history page reads these columns only. */
+export type MessageListRow = Pick<MessageRecordEntity, (typeof LIST_FIELDS)[number]>;
+const LIST_FIELDS = [
+  'id',
+  'sid',
+  'direction',
+  'fromNumber',
+  'toNumber',
+  'body',
+  'segments',
+  'mediaUrls',
+  'status',
+  'agentName',
+  'metadata',
+  'createdBy',
+  'errorCode',
+  'errorMessage',
+  'price',
+  'priceUnit',
+  'sentAt',
+  'createdAt',
+  'updatedAt',
+] as const satisfies readonly (keyof MessageRecordEntity)[];
+const LIST_COLUMNS = LIST_FIELDS.map((field) => `${field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)} AS "${field}"`).join(', ');
 
 export interface MessageHistoryFilter {
   status?: MessageRecordStatus;
@@ -100,6 +125,12 @@ export interface MessageUsageTotals {
   unpriced: number;
 }
 
+/** Messages created in a period: totals, and UTC days with messages, oldest first. */
+export interface MessageUsage {
+  totals: MessageUsageTotals;
+  daily: MessageDailyUsage[];
+}
+
 export interface MessageDailyUsage {
   /** YYYY-MM-DD, UTC. */
   date: string;
@@ -123,25 +154,29 @@ const MESSAGE_ROLLUP: DailyRollup = {
     unpriced: 'COUNT(*) FILTER (WHERE price IS NULL)',
   },
 };
-const PERIOD_ROWS = rolledUpRowsSql(MESSAGE_ROLLUP);
-
-const TOTALS_SQL = `
-SELECT COALESCE(SUM(messages) FILTER (WHERE direction = 'outbound'), 0)::int AS sms_outbound,
-       COALESCE(SUM(messages) FILTER (WHERE direction = 'inbound'), 0)::int AS sms_inbound,
-       COALESCE(SUM(segments) FILTER (WHERE direction = 'outbound'), 0)::int AS segments_outbound,
-       COALESCE(SUM(segments) FILTER (WHERE direction = 'inbound'), 0)::int AS segments_inbound,
-       ROUND(COALESCE(SUM(cost), 0)::numeric, 5)::text AS cost,
-       COALESCE(SUM(unpriced), 0)::int AS unpriced
-FROM (${PERIOD_ROWS}) r`;
-
-const DAILY_SQL = `
-SELECT to_char(day, 'YYYY-MM-DD') AS day,
-       COALESCE(SUM(messages) FILTER (WHERE direction = 'outbound'), 0)::int AS sms_outbound,
-       COALESCE(SUM(messages) FILTER (WHERE direction = 'inbound'), 0)::int AS sms_inbound,
-       SUM(segments)::int AS segments,
-       ROUND(SUM(cost)::numeric, 5)::text AS cost
-FROM (${PERIOD_ROWS}) r
-GROUP BY 1 HAVING SUM(messages) > 0 ORDER BY 1`;
+/**
+ * Totals and per-day figures of a period in one statement, so that the raw edges of the period are
+ * read once: one row of JSON (integers as numbers, money as 5-decimal strings).
+ */
+function usageSql(built: boolean): string {
+  return `
+WITH r AS MATERIALIZED (${rolledUpRowsSql(MESSAGE_ROLLUP, built)})
+SELECT
+  (SELECT json_build_object(
+     'outbound', COALESCE(SUM(messages) FILTER (WHERE direction = 'outbound'), 0)::int,
+     'inbound', COALESCE(SUM(messages) FILTER (WHERE direction = 'inbound'), 0)::int,
+     'segmentsOutbound', COALESCE(SUM(segments) FILTER (WHERE direction = 'outbound'), 0)::int,
+     'segmentsInbound', COALESCE(SUM(segments) FILTER (WHERE direction = 'inbound'), 0)::int,
+     'cost', ROUND(COALESCE(SUM(cost), 0)::numeric, 5)::text,
+     'unpriced', COALESCE(SUM(unpriced), 0)::int) FROM r) AS totals,
+  (SELECT COALESCE(json_agg(d ORDER BY d.date), '[]')
+   FROM (SELECT to_char(day, 'YYYY-MM-DD') AS date,
+                COALESCE(SUM(messages) FILTER (WHERE direction = 'outbound'), 0)::int AS outbound,
+                COALESCE(SUM(messages) FILTER (WHERE direction = 'inbound'), 0)::int AS inbound,
+                SUM(segments)::int AS segments, ROUND(SUM(cost)::numeric, 5)::text AS cost
+         FROM r GROUP BY day HAVING SUM(messages) > 0) d) AS daily`;
+}
+const USAGE_SQL = { built: usageSql(true), raw: usageSql(false) };
 
 /**
  * Messages created since $1: the prices Twilio reported, and the segments still to be priced
@@ -342,19 +377,26 @@ export class MessageRecordRepository {
     return rows.map((row) => row.id);
   }
 
-  async listPage(filter: MessageHistoryFilter, cursor: Cursor | null, limit: number): Promise<Page<MessageRecordEntity>> {
-    const q = this.repo.createQueryBuilder('m');
-    if (filter.status) q.andWhere('m.status = :status', { status: filter.status });
-    if (filter.direction) q.andWhere('m.direction = :direction', { direction: filter.direction });
-    if (filter.to) q.andWhere('m.to_number = :to', { to: filter.to });
-    if (filter.from) q.andWhere('m.from_number = :from', { from: filter.from });
-    if (filter.agentName) q.andWhere('m.agent_name = :agentName', { agentName: filter.agentName });
-    if (filter.metadata && Object.keys(filter.metadata).length) {
-      q.andWhere('m.metadata @> CAST(:metadata AS jsonb)', { metadata: JSON.stringify(filter.metadata) });
-    }
-    if (filter.since) q.andWhere('m.created_at >= :since', { since: filter.since });
-    if (filter.until) q.andWhere('m.created_at < :until', { until: filter.until });
-    return keysetPage(q, cursor, limit);
+  /** Newest first, keyset-paginated on (created_at, id); the rows carry what the API shows of a message. */
+  listPage(filter: MessageHistoryFilter, cursor: Cursor | null, limit: number): Promise<Page<MessageListRow>> {
+    const { where, params } = historyConditions(
+      {
+        status: filter.status,
+        direction: filter.direction,
+        to_number: filter.to,
+        from_number: filter.from,
+        agent_name: filter.agentName,
+      },
+      filter.metadata,
+      filter.since,
+      filter.until,
+    );
+    return keysetRows(
+      (sql, values) => this.repo.query(sql, values),
+      { table: 'message_records', columns: LIST_COLUMNS, where, params },
+      cursor,
+      limit,
+    );
   }
 
   /**
@@ -430,27 +472,12 @@ export class MessageRecordRepository {
     return { actual: String(row.actual), pendingSegments: Number(row.pending_segments) };
   }
 
-  async usageTotals(since: Date, until: Date): Promise<MessageUsageTotals> {
-    const [row] = await this.repo.query<Record<string, string | number>[]>(TOTALS_SQL, rolledUpParams(since, until));
-    return {
-      outbound: Number(row.sms_outbound),
-      inbound: Number(row.sms_inbound),
-      segmentsOutbound: Number(row.segments_outbound),
-      segmentsInbound: Number(row.segments_inbound),
-      cost: String(row.cost),
-      unpriced: Number(row.unpriced),
-    };
-  }
-
-  async dailyUsage(since: Date, until: Date): Promise<MessageDailyUsage[]> {
-    const rows = await this.repo.query<Record<string, string | number>[]>(DAILY_SQL, rolledUpParams(since, until));
-    return rows.map((r) => ({
-      date: String(r.day),
-      outbound: Number(r.sms_outbound),
-      inbound: Number(r.sms_inbound),
-      segments: Number(r.segments),
-      cost: String(r.cost),
-    }));
+  /** Usage of the messages created in [since, until): whole days from the daily rollup, the edges from the messages. */
+  async usage(since: Date, until: Date): Promise<MessageUsage> {
+    // asked each time, never remembered: removing the state row has the rollup rebuilt meanwhile
+    const built = (await rollupRefreshedAt(this.repo.manager, MESSAGE_ROLLUP)) !== null;
+    const [row] = await this.repo.query<MessageUsage[]>(built ? USAGE_SQL.built : USAGE_SQL.raw, rolledUpParams(since, until));
+    return { totals: row.totals, daily: row.daily };
   }
 
   /** Brings the daily rollup up to date with the messages changed since `changedSince`. */

@@ -9,12 +9,12 @@ import type { StatusEventSource } from '../timeline/timeline.service';
 import { MessageSnapshot, MessageStatus } from '../twilio/twilio.types';
 import { MessageObservation, messageFactsOfSnapshot, messageSnapshotEventTime } from './message-observation';
 import { MessageRecordEntity } from './message-record.entity';
-import { MessageDailyUsage, MessageRecordRepository, MessageUsageTotals } from './message-record.repository';
+import { MessageRecordRepository, MessageUsage } from './message-record.repository';
 
 /** How far apart (either way) an intent's creation and Twilio's date_created of the message it asked for may be. */
 export const INTENT_MATCH_WINDOW_MS = 5 * 60 * 1000;
 
-export type { MessageDailyUsage, MessageUsageTotals } from './message-record.repository';
+export type { MessageDailyUsage, MessageUsage, MessageUsageTotals } from './message-record.repository';
 
 export interface InboundMessage {
   sid: string;
@@ -216,11 +216,7 @@ export class MessageRecordsService {
     return this.messages.setAsideByReconcile();
   }
 
-  usageTotals(since: Date, until: Date): Promise<MessageUsageTotals> {
-    return this.messages.usageTotals(since, until);
-  }
-
-  dailyUsage(since: Date, until: Date): Promise<MessageDailyUsage[]> {
-    return this.messages.dailyUsage(since, until);
+  usage(since: Date, until: Date): Promise<MessageUsage> {
+    return this.messages.usage(since, until);
   }
 }

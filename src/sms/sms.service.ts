@@ -14,7 +14,7 @@ import { TwilioGateway } from '../twilio/twilio.gateway';
 import { MessageSnapshot, isTerminalMessageStatus } from '../twilio/twilio.types';
 import { messageFactsOfSnapshot } from './message-observation';
 import { MessageRecordEntity } from './message-record.entity';
-import { MessageRecordRepository } from './message-record.repository';
+import { MessageListRow, MessageRecordRepository } from './message-record.repository';
 import { MessageRecordsService } from './message-records.service';
 import { OptOutsService } from './opt-outs.service';
 import { countSmsSegments } from './sms-segments';
@@ -175,7 +175,7 @@ export class SmsService {
   }
 }
 
-export function toMessageDto(record: MessageRecordEntity): MessageDto {
+export function toMessageDto(record: MessageListRow): MessageDto {
   return {
     id: record.id,
     sid: record.sid,
