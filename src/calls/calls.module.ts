@@ -49,6 +49,6 @@ import { CallMetrics } from './call-metrics';
     CallMetrics,
     CallEvents,
   ],
-  exports: [CallRecordsService, CallReportsService],
+  exports: [CallsService, CallRecordsService, CallReportsService],
 })
 export class CallsModule {}

@@ -39,6 +39,6 @@ import { IdempotencyModule } from '../idempotency/idempotency.module';
     MessageGuardrailsMeter,
     MessageEvents,
   ],
-  exports: [MessageRecordsService, OptOutsService],
+  exports: [SmsService, MessageRecordsService, OptOutsService],
 })
 export class SmsModule {}
