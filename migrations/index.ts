@@ -1,3 +1,4 @@
+import { Campaigns1796639709183 } from './1796639709183-campaigns';
 import { MigrationInterface } from 'typeorm';
 import { Init1795523155463 } from './1795523155463-init';
 import { ThrottleCounters1796167045384 } from './1796167045384-throttle-counters';
@@ -34,4 +35,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   PurchaseIntents1796628097049,
   HangupRequestedBy1796628097050,
   DailyRollupState1796628635913,
+  Campaigns1796639709183,
 ];
