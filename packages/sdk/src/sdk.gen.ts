@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { CreateEventEndpointData, CreateEventEndpointErrors, CreateEventEndpointResponses, DeleteEventEndpointData, DeleteEventEndpointErrors, DeleteEventEndpointResponses, GetBalanceData, GetBalanceErrors, GetBalanceResponses, GetCallData, GetCallErrors, GetCallHistoryData, GetCallHistoryErrors, GetCallHistoryResponses, GetCallReportData, GetCallReportErrors, GetCallReportResponses, GetCallResponses, GetEventData, GetEventEndpointData, GetEventEndpointErrors, GetEventEndpointResponses, GetEventErrors, GetEventResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetLivenessData, GetLivenessErrors, GetLivenessResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetRecordingAudioData, GetRecordingAudioErrors, GetRecordingAudioResponses, GetSmsData, GetSmsErrors, GetSmsHistoryData, GetSmsHistoryErrors, GetSmsHistoryResponses, GetSmsResponses, GetStatsData, GetStatsErrors, GetStatsResponses, HangupCallData, HangupCallErrors, HangupCallResponses, ListCallRecordingsData, ListCallRecordingsErrors, ListCallRecordingsResponses, ListEventEndpointsData, ListEventEndpointsErrors, ListEventEndpointsResponses, ListEventsData, ListEventsErrors, ListEventsResponses, ListNumbersData, ListNumbersErrors, ListNumbersResponses, PlaceCallData, PlaceCallErrors, PlaceCallResponses, PurchaseNumberData, PurchaseNumberErrors, PurchaseNumberResponses, ReleaseNumberData, ReleaseNumberErrors, ReleaseNumberResponses, ReplayEventData, ReplayEventErrors, ReplayEventResponses, RotateEventEndpointSecretData, RotateEventEndpointSecretErrors, RotateEventEndpointSecretResponses, SearchNumbersData, SearchNumbersErrors, SearchNumbersResponses, SendSmsData, SendSmsErrors, SendSmsResponses, UpdateEventEndpointData, UpdateEventEndpointErrors, UpdateEventEndpointResponses, UpdateNumberData, UpdateNumberErrors, UpdateNumberResponses } from './types.gen.js';
+import type { CancelCampaignData, CancelCampaignErrors, CancelCampaignResponses, CreateCampaignData, CreateCampaignErrors, CreateCampaignResponses, CreateEventEndpointData, CreateEventEndpointErrors, CreateEventEndpointResponses, DeleteEventEndpointData, DeleteEventEndpointErrors, DeleteEventEndpointResponses, GetBalanceData, GetBalanceErrors, GetBalanceResponses, GetCallData, GetCallErrors, GetCallHistoryData, GetCallHistoryErrors, GetCallHistoryResponses, GetCallReportData, GetCallReportErrors, GetCallReportResponses, GetCallResponses, GetCampaignData, GetCampaignErrors, GetCampaignResponses, GetEventData, GetEventEndpointData, GetEventEndpointErrors, GetEventEndpointResponses, GetEventErrors, GetEventResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetLivenessData, GetLivenessErrors, GetLivenessResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetRecordingAudioData, GetRecordingAudioErrors, GetRecordingAudioResponses, GetSmsData, GetSmsErrors, GetSmsHistoryData, GetSmsHistoryErrors, GetSmsHistoryResponses, GetSmsResponses, GetStatsData, GetStatsErrors, GetStatsResponses, HangupCallData, HangupCallErrors, HangupCallResponses, ListCallRecordingsData, ListCallRecordingsErrors, ListCallRecordingsResponses, ListCampaignRecipientsData, ListCampaignRecipientsErrors, ListCampaignRecipientsResponses, ListCampaignsData, ListCampaignsErrors, ListCampaignsResponses, ListEventEndpointsData, ListEventEndpointsErrors, ListEventEndpointsResponses, ListEventsData, ListEventsErrors, ListEventsResponses, ListNumbersData, ListNumbersErrors, ListNumbersResponses, PauseCampaignData, PauseCampaignErrors, PauseCampaignResponses, PlaceCallData, PlaceCallErrors, PlaceCallResponses, PurchaseNumberData, PurchaseNumberErrors, PurchaseNumberResponses, ReleaseNumberData, ReleaseNumberErrors, ReleaseNumberResponses, ReplayEventData, ReplayEventErrors, ReplayEventResponses, ResumeCampaignData, ResumeCampaignErrors, ResumeCampaignResponses, RotateEventEndpointSecretData, RotateEventEndpointSecretErrors, RotateEventEndpointSecretResponses, SearchNumbersData, SearchNumbersErrors, SearchNumbersResponses, SendSmsData, SendSmsErrors, SendSmsResponses, UpdateEventEndpointData, UpdateEventEndpointErrors, UpdateEventEndpointResponses, UpdateNumberData, UpdateNumberErrors, UpdateNumberResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -84,6 +84,74 @@ export const listCallRecordings = <ThrowOnError extends boolean = false>(options
 export const getCallReport = <ThrowOnError extends boolean = false>(options: Options<GetCallReportData, ThrowOnError>) => (options.client ?? client).get<GetCallReportResponses, GetCallReportErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/phone/calls/{sid}/report',
+    ...options
+});
+
+/**
+ * Lists campaigns, newest first.
+ */
+export const listCampaigns = <ThrowOnError extends boolean = false>(options?: Options<ListCampaignsData, ThrowOnError>) => (options?.client ?? client).get<ListCampaignsResponses, ListCampaignsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/phone/campaigns',
+    ...options
+});
+
+/**
+ * Creates a campaign (phone:call for calls, phone:sms for an `sms_body` campaign), or with
+ * `dry_run=true` only answers the import report and the estimated cost.
+ */
+export const createCampaign = <ThrowOnError extends boolean = false>(options: Options<CreateCampaignData, ThrowOnError>) => (options.client ?? client).post<CreateCampaignResponses, CreateCampaignErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/phone/campaigns',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * One campaign with its recipients counted by state, its spend so far and an ETA.
+ */
+export const getCampaign = <ThrowOnError extends boolean = false>(options: Options<GetCampaignData, ThrowOnError>) => (options.client ?? client).get<GetCampaignResponses, GetCampaignErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/phone/campaigns/{id}',
+    ...options
+});
+
+/**
+ * Ends the campaign: no new attempts, recipients not reached are skipped; calls in progress finish.
+ */
+export const cancelCampaign = <ThrowOnError extends boolean = false>(options: Options<CancelCampaignData, ThrowOnError>) => (options.client ?? client).post<CancelCampaignResponses, CancelCampaignErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/phone/campaigns/{id}/cancel',
+    ...options
+});
+
+/**
+ * Stops new attempts until resumed; calls in progress finish.
+ */
+export const pauseCampaign = <ThrowOnError extends boolean = false>(options: Options<PauseCampaignData, ThrowOnError>) => (options.client ?? client).post<PauseCampaignResponses, PauseCampaignErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/phone/campaigns/{id}/pause',
+    ...options
+});
+
+/**
+ * The recipients in import order, each with its attempts and their call or message sids.
+ */
+export const listCampaignRecipients = <ThrowOnError extends boolean = false>(options: Options<ListCampaignRecipientsData, ThrowOnError>) => (options.client ?? client).get<ListCampaignRecipientsResponses, ListCampaignRecipientsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/phone/campaigns/{id}/recipients',
+    ...options
+});
+
+/**
+ * Resumes a paused campaign where it stopped.
+ */
+export const resumeCampaign = <ThrowOnError extends boolean = false>(options: Options<ResumeCampaignData, ThrowOnError>) => (options.client ?? client).post<ResumeCampaignResponses, ResumeCampaignErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/phone/campaigns/{id}/resume',
     ...options
 });
 

@@ -287,6 +287,18 @@ export type CallStatsDto = {
     total: number;
 };
 
+export type SkippedRecipientDto = {
+    message: string;
+    reason: CampaignSkipReason;
+    /**
+     * Row number in the import, from 0.
+     */
+    row: number;
+    to: string;
+};
+
+export type CampaignSkipReason = 'invalid_number' | 'duplicate' | 'opted_out' | 'missing_variable' | 'invalid_variables' | 'invalid_metadata' | 'unknown_time_zone' | 'window_never_open' | 'content_too_long' | 'campaign_canceled';
+
 export type SetAsideItemDto = {
     /**
      * The inbox event's id, or the call's or message's sid.
@@ -414,6 +426,27 @@ export type AvailableNumberDto = {
     region: string | null;
 };
 
+export type RetryOutDto = {
+    after_seconds: number;
+    max_attempts: number;
+    on: Array<'busy' | 'no-answer' | 'failed' | 'canceled'>;
+};
+
+export type RetryDto = {
+    /**
+     * Seconds between the end of an attempt and the next (1 to 604800; default 600).
+     */
+    after_seconds?: number;
+    /**
+     * Attempts per recipient at most, the first included (1 to 10; default 3).
+     */
+    max_attempts?: number;
+    /**
+     * The outcomes that are tried again (calls: busy, no-answer, failed, canceled; SMS: failed). Default: none.
+     */
+    on?: Array<'busy' | 'no-answer' | 'failed' | 'canceled'>;
+};
+
 export type RecordingListDto = {
     recordings: Array<RecordingDto>;
 };
@@ -460,6 +493,16 @@ export type RecordingDto = {
 };
 
 export type RecordingFormat = 'wav' | 'mp3';
+
+export type RecipientCountsDto = {
+    completed: number;
+    failed: number;
+    in_progress: number;
+    pending: number;
+    retrying: number;
+    scheduled: number;
+    skipped: number;
+};
 
 export type ReadinessDto = {
     /**
@@ -622,6 +665,22 @@ export type PhoneNumberDto = {
     voice_url: string | null;
 };
 
+export type PacingOutDto = {
+    max_live: number;
+    per_second: number;
+};
+
+export type PacingDto = {
+    /**
+     * Calls of this campaign in progress at once at most (1 to 1000; default 10). SMS campaigns ignore it.
+     */
+    max_live?: number;
+    /**
+     * Calls or messages placed per second at most, over any one-second window (1 to 100; default 1).
+     */
+    per_second?: number;
+};
+
 export type MessageTimelineEntryDto = {
     /**
      * Twilio error code reported with the status.
@@ -740,6 +799,22 @@ export type LivenessDto = {
     status: 'ok';
 };
 
+export type ImportReportDto = {
+    accepted: number;
+    skipped: number;
+    /**
+     * Skipped recipients by reason.
+     */
+    skipped_by_reason: {
+        [key: string]: number;
+    };
+    /**
+     * The first 1,000 skipped rows (all of them are listed by GET recipients?state=skipped).
+     */
+    skipped_rows: Array<SkippedRecipientDto>;
+    total: number;
+};
+
 export type HealthDto = {
     /**
      * Only for phone:view.
@@ -793,7 +868,7 @@ export type DatabaseHealthDto = {
 /**
  * What happened.
  */
-export type EventType = 'call.initiated' | 'call.ringing' | 'call.answered' | 'call.completed' | 'call.recording.ready' | 'call.report.ready' | 'sms.sent' | 'sms.delivered' | 'sms.failed' | 'sms.received' | 'number.purchased' | 'number.released' | 'opt_out.changed';
+export type EventType = 'call.initiated' | 'call.ringing' | 'call.answered' | 'call.completed' | 'call.recording.ready' | 'call.report.ready' | 'sms.sent' | 'sms.delivered' | 'sms.failed' | 'sms.received' | 'number.purchased' | 'number.released' | 'opt_out.changed' | 'campaign.started' | 'campaign.paused' | 'campaign.completed' | 'campaign.recipient.completed';
 
 export type EventReplayDto = {
     /**
@@ -1002,6 +1077,219 @@ export type CreateEventEndpointDto = {
      * Where events are POSTed: an http(s) URL on a public address.
      */
     url: string;
+};
+
+export type CreateCampaignDto = unknown & {
+    /**
+     * Public http(s) URL of audio played to each callee; `{{variables}}` are URL-encoded.
+     */
+    audio_url?: string;
+    /**
+     * Calling hours in each recipient's local time; 09:00 to 20:00 every day when left out.
+     */
+    calling_window?: CallingWindowDto;
+    /**
+     * Caller IDs / senders, used in turn; defaults to the service's Twilio number.
+     */
+    from?: Array<string>;
+    /**
+     * Text spoken to each callee (`<Say>`), with `{{variables}}`. Exactly one of message, audio_url, twiml and sms_body.
+     */
+    message?: string;
+    /**
+     * A name for people.
+     */
+    name: string;
+    /**
+     * Pacing; 1 per second and 10 live calls when left out.
+     */
+    pacing?: PacingDto;
+    /**
+     * Up to 100,000 recipients (or `recipients_csv`).
+     */
+    recipients?: Array<CampaignRecipientInputDto>;
+    /**
+     * The recipients as CSV text instead: a header row with `to` and one column per variable.
+     */
+    recipients_csv?: string;
+    /**
+     * Retries; none when left out.
+     */
+    retry?: RetryDto;
+    /**
+     * Text sent as an SMS to each recipient, with `{{variables}}`: makes this an SMS campaign (`phone:sms`).
+     */
+    sms_body?: string;
+    /**
+     * When the campaign may start (ISO 8601); now when left out.
+     */
+    start_at?: string;
+    /**
+     * TwiML run on each call, with `{{variables}}` (XML-escaped).
+     */
+    twiml?: string;
+};
+
+export type CampaignRecipientInputDto = {
+    /**
+     * Metadata put on this recipient's calls or messages (up to 18 keys; campaign_id and campaign_attempt_id are added).
+     */
+    metadata?: Metadata;
+    /**
+     * Number to reach, E.164.
+     */
+    to: string;
+    /**
+     * Values for the `{{variables}}` of the content (strings or numbers).
+     */
+    variables?: {
+        [key: string]: string;
+    };
+};
+
+export type CallingWindowDto = {
+    /**
+     * Days of the week (local) when recipients may be reached; every day when left out.
+     */
+    days?: Array<'sun' | 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat'>;
+    /**
+     * Local end time, HH:MM (24 h), after start; 24:00 is midnight at the end of the day.
+     */
+    end: string;
+    /**
+     * Local start time, HH:MM (24 h).
+     */
+    start: string;
+};
+
+export type CampaignState = 'scheduled' | 'running' | 'paused' | 'completed' | 'canceled';
+
+export type CampaignSpendDto = {
+    /**
+     * Attempts placed, and those Twilio has not priced yet.
+     */
+    attempts: number;
+    currency: string;
+    /**
+     * Prices Twilio reported for the campaign's calls or messages.
+     */
+    priced: string;
+    unpriced_attempts: number;
+};
+
+export type CampaignRecipientState = 'pending' | 'scheduled' | 'in_progress' | 'completed' | 'failed' | 'skipped' | 'retrying';
+
+export type CampaignRecipientListDto = {
+    next_cursor: string | null;
+    recipients: Array<CampaignRecipientDto>;
+};
+
+export type CampaignAttemptDto = {
+    attempt: number;
+    ended_at: string | null;
+    error: string | null;
+    outcome: string | null;
+    price: string | null;
+    /**
+     * The call's or message's record id.
+     */
+    record_id: string | null;
+    requested_at: string | null;
+    /**
+     * The call sid (CA...) or message sid (SM...).
+     */
+    sid: string | null;
+    status: string | null;
+};
+
+export type CampaignRecipientDto = {
+    attempts: Array<CampaignAttemptDto>;
+    id: string;
+    last_outcome: string | null;
+    metadata: Metadata;
+    next_attempt_at: string | null;
+    /**
+     * Row number in the import, from 0.
+     */
+    position: number;
+    skip_message: string | null;
+    skip_reason: string | null;
+    state: CampaignRecipientState;
+    time_zones: Array<string>;
+    to: string;
+    variables: {
+        [key: string]: string;
+    };
+};
+
+export type CampaignListItemDto = {
+    channel: 'call' | 'sms';
+    created_at: string;
+    id: string;
+    name: string;
+    paused_reason: string | null;
+    start_at: string;
+    state: CampaignState;
+};
+
+export type CampaignListDto = {
+    campaigns: Array<CampaignListItemDto>;
+    next_cursor: string | null;
+};
+
+export type CampaignEstimateDto = {
+    currency: string;
+    /**
+     * One attempt per accepted recipient.
+     */
+    first_attempts: string;
+    /**
+     * Every retry taken as well.
+     */
+    with_all_retries: string;
+};
+
+export type CampaignDto = {
+    audio_url: string | null;
+    calling_window: CallingWindowOutDto;
+    channel: 'call' | 'sms';
+    counts: RecipientCountsDto;
+    created_at: string;
+    created_by: string;
+    /**
+     * Expected end at the recent pace (or the configured one before any attempt); null when finished.
+     */
+    eta: string | null;
+    finished_at: string | null;
+    from: Array<string>;
+    id: string;
+    import_report: ImportReportDto;
+    message: string | null;
+    name: string;
+    pacing: PacingOutDto;
+    /**
+     * Why it is paused: by a user, or by itself at the daily spending ceiling.
+     */
+    paused_reason: string | null;
+    retry: RetryOutDto;
+    sms_body: string | null;
+    spend: CampaignSpendDto;
+    start_at: string;
+    started_at: string | null;
+    state: CampaignState;
+    twiml: string | null;
+    updated_at: string;
+};
+
+export type CallingWindowOutDto = {
+    days: Array<'sun' | 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat'>;
+    end: string;
+    start: string;
+};
+
+export type CampaignDryRunDto = {
+    estimated_cost: CampaignEstimateDto;
+    import_report: ImportReportDto;
 };
 
 export type CallTranscriptEntryDto = {
@@ -1780,6 +2068,313 @@ export type GetCallReportResponses = {
 };
 
 export type GetCallReportResponse = GetCallReportResponses[keyof GetCallReportResponses];
+
+export type ListCampaignsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * The `next_cursor` of the previous page.
+         */
+        cursor?: string;
+        /**
+         * Page size, 1 to 100 (default 20).
+         */
+        limit?: number;
+        state?: CampaignState;
+    };
+    url: '/api/phone/campaigns';
+};
+
+export type ListCampaignsErrors = {
+    /**
+     * Invalid filter or cursor
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, expired or invalid bearer token
+     */
+    401: ErrorResponseDto;
+    /**
+     * The token lacks phone:view
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
+};
+
+export type ListCampaignsError = ListCampaignsErrors[keyof ListCampaignsErrors];
+
+export type ListCampaignsResponses = {
+    200: CampaignListDto;
+};
+
+export type ListCampaignsResponse = ListCampaignsResponses[keyof ListCampaignsResponses];
+
+export type CreateCampaignData = {
+    body: CreateCampaignDto;
+    path?: never;
+    query?: {
+        /**
+         * Validate and estimate only: answers the import report and the cost, creates nothing.
+         */
+        dry_run?: true | false;
+    };
+    url: '/api/phone/campaigns';
+};
+
+export type CreateCampaignErrors = {
+    /**
+     * Invalid campaign (the recipients are validated row by row instead)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, expired or invalid bearer token
+     */
+    401: ErrorResponseDto;
+    /**
+     * The token lacks phone:call and phone:sms, or the one this request needs
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
+};
+
+export type CreateCampaignError = CreateCampaignErrors[keyof CreateCampaignErrors];
+
+export type CreateCampaignResponses = {
+    /**
+     * Dry run: the import report and the estimated cost; nothing was stored
+     */
+    200: CampaignDryRunDto;
+    /**
+     * The campaign, stored with its recipients and queued
+     */
+    201: CampaignDto;
+};
+
+export type CreateCampaignResponse = CreateCampaignResponses[keyof CreateCampaignResponses];
+
+export type GetCampaignData = {
+    body?: never;
+    path: {
+        /**
+         * The campaign id.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/api/phone/campaigns/{id}';
+};
+
+export type GetCampaignErrors = {
+    /**
+     * Missing, expired or invalid bearer token
+     */
+    401: ErrorResponseDto;
+    /**
+     * The token lacks phone:view
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such campaign
+     */
+    404: ErrorResponseDto;
+    /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
+};
+
+export type GetCampaignError = GetCampaignErrors[keyof GetCampaignErrors];
+
+export type GetCampaignResponses = {
+    200: CampaignDto;
+};
+
+export type GetCampaignResponse = GetCampaignResponses[keyof GetCampaignResponses];
+
+export type CancelCampaignData = {
+    body?: never;
+    path: {
+        /**
+         * The campaign id.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/api/phone/campaigns/{id}/cancel';
+};
+
+export type CancelCampaignErrors = {
+    /**
+     * Missing, expired or invalid bearer token
+     */
+    401: ErrorResponseDto;
+    /**
+     * The token lacks phone:call
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such campaign
+     */
+    404: ErrorResponseDto;
+    /**
+     * The campaign has already ended
+     */
+    409: ErrorResponseDto;
+    /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
+};
+
+export type CancelCampaignError = CancelCampaignErrors[keyof CancelCampaignErrors];
+
+export type CancelCampaignResponses = {
+    200: CampaignDto;
+};
+
+export type CancelCampaignResponse = CancelCampaignResponses[keyof CancelCampaignResponses];
+
+export type PauseCampaignData = {
+    body?: never;
+    path: {
+        /**
+         * The campaign id.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/api/phone/campaigns/{id}/pause';
+};
+
+export type PauseCampaignErrors = {
+    /**
+     * Missing, expired or invalid bearer token
+     */
+    401: ErrorResponseDto;
+    /**
+     * The token lacks phone:call
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such campaign
+     */
+    404: ErrorResponseDto;
+    /**
+     * The campaign is not scheduled or running
+     */
+    409: ErrorResponseDto;
+    /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
+};
+
+export type PauseCampaignError = PauseCampaignErrors[keyof PauseCampaignErrors];
+
+export type PauseCampaignResponses = {
+    200: CampaignDto;
+};
+
+export type PauseCampaignResponse = PauseCampaignResponses[keyof PauseCampaignResponses];
+
+export type ListCampaignRecipientsData = {
+    body?: never;
+    path: {
+        /**
+         * The campaign id.
+         */
+        id: string;
+    };
+    query?: {
+        /**
+         * The `next_cursor` of the previous page.
+         */
+        cursor?: string;
+        /**
+         * Page size, 1 to 500 (default 100).
+         */
+        limit?: number;
+        state?: CampaignRecipientState;
+    };
+    url: '/api/phone/campaigns/{id}/recipients';
+};
+
+export type ListCampaignRecipientsErrors = {
+    /**
+     * Missing, expired or invalid bearer token
+     */
+    401: ErrorResponseDto;
+    /**
+     * The token lacks phone:view
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such campaign
+     */
+    404: ErrorResponseDto;
+    /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
+};
+
+export type ListCampaignRecipientsError = ListCampaignRecipientsErrors[keyof ListCampaignRecipientsErrors];
+
+export type ListCampaignRecipientsResponses = {
+    200: CampaignRecipientListDto;
+};
+
+export type ListCampaignRecipientsResponse = ListCampaignRecipientsResponses[keyof ListCampaignRecipientsResponses];
+
+export type ResumeCampaignData = {
+    body?: never;
+    path: {
+        /**
+         * The campaign id.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/api/phone/campaigns/{id}/resume';
+};
+
+export type ResumeCampaignErrors = {
+    /**
+     * Missing, expired or invalid bearer token
+     */
+    401: ErrorResponseDto;
+    /**
+     * The token lacks phone:call
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such campaign
+     */
+    404: ErrorResponseDto;
+    /**
+     * The campaign is not paused
+     */
+    409: ErrorResponseDto;
+    /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
+};
+
+export type ResumeCampaignError = ResumeCampaignErrors[keyof ResumeCampaignErrors];
+
+export type ResumeCampaignResponses = {
+    200: CampaignDto;
+};
+
+export type ResumeCampaignResponse = ResumeCampaignResponses[keyof ResumeCampaignResponses];
 
 export type ListEventEndpointsData = {
     body?: never;
