@@ -218,5 +218,75 @@ describe('campaigns', () => {
         expect(completed.body.events.filter((e: JsonBody) => e.payload.data.object.id === body.id)).toHaveLength(1);
       },
     );
+
+    it(
+      'paces: over any one second at most per_second calls reach Twilio, and never more than max_live at once',
+      { timeout: 60_000 },
+      async () => {
+        const numbers = Array.from({ length: 10 }, (_, i) => `+1415555${String(3000 + i)}`);
+        const { body } = await request(t, 'POST', '/api/phone/campaigns', {
+          token,
+          body: {
+            name: 'Paced',
+            message: 'Hi',
+            calling_window: ALWAYS,
+            pacing: { per_second: 3, max_live: 2 },
+            recipients: numbers.map((to) => ({ to })),
+          },
+        });
+        await finished(t, token, body.id);
+        // the sandbox's clock runs SPEED times faster than ours: one real second is SPEED of its seconds
+        const calls = t.sandbox
+          .calls()
+          .filter((c) => numbers.includes(c.to))
+          .sort((a, b) => a.dateCreated.getTime() - b.dateCreated.getTime());
+        expect(calls).toHaveLength(10);
+        const created = calls.map((c) => c.dateCreated.getTime());
+        for (let i = 3; i < created.length; i++) expect(created[i] - created[i - 3]).toBeGreaterThan(1000 * SPEED);
+        for (const call of calls) {
+          const live = calls.filter((c) => c.dateCreated <= call.dateCreated && (c.endTime ?? c.dateUpdated) > call.dateCreated);
+          expect(live.length).toBeLessThanOrEqual(2);
+        }
+      },
+    );
+
+    it('pause stops new attempts, resume continues where it stopped, cancel skips who is left', { timeout: 60_000 }, async () => {
+      const numbers = Array.from({ length: 6 }, (_, i) => `+1415555${String(4100 + i)}`);
+      const { body } = await request(t, 'POST', '/api/phone/campaigns', {
+        token,
+        body: {
+          name: 'Control',
+          message: 'Hi',
+          calling_window: ALWAYS,
+          pacing: { per_second: 1, max_live: 1 },
+          recipients: numbers.map((to) => ({ to })),
+        },
+      });
+      await eventually(async () => t.sandbox.calls().some((c) => numbers.includes(c.to)), 20_000);
+      const paused = await request(t, 'POST', `/api/phone/campaigns/${body.id}/pause`, { token });
+      expect([paused.status, paused.body.state, paused.body.paused_reason]).toEqual([200, 'paused', 'paused through the API']);
+      // the run in progress sees the pause at its next step; nothing is placed after that
+      await new Promise((r) => setTimeout(r, 1500));
+      const placedWhilePaused = t.sandbox.calls().filter((c) => numbers.includes(c.to)).length;
+      await new Promise((r) => setTimeout(r, 2500));
+      expect(t.sandbox.calls().filter((c) => numbers.includes(c.to)).length).toBe(placedWhilePaused);
+      expect(placedWhilePaused).toBeLessThan(6);
+      expect((await request(t, 'POST', `/api/phone/campaigns/${body.id}/pause`, { token })).status).toBe(409);
+
+      const resumed = await request(t, 'POST', `/api/phone/campaigns/${body.id}/resume`, { token });
+      expect([resumed.status, resumed.body.state]).toEqual([200, 'scheduled']);
+      await eventually(async () => t.sandbox.calls().filter((c) => numbers.includes(c.to)).length > placedWhilePaused, 20_000);
+      const canceled = await request(t, 'POST', `/api/phone/campaigns/${body.id}/cancel`, { token });
+      expect([canceled.status, canceled.body.state]).toEqual([200, 'canceled']);
+      const reached = t.sandbox.calls().filter((c) => numbers.includes(c.to)).length;
+      await new Promise((r) => setTimeout(r, 2500));
+      const calls = t.sandbox.calls().filter((c) => numbers.includes(c.to));
+      expect(calls.length).toBeLessThanOrEqual(reached + 1);
+      expect(new Set(calls.map((c) => c.to)).size).toBe(calls.length);
+      const done = (await request(t, 'GET', `/api/phone/campaigns/${body.id}`, { token })).body;
+      expect(done.counts.skipped).toBe(6 - calls.length);
+      expect(done.counts.pending + done.counts.retrying).toBe(0);
+      expect((await request(t, 'POST', `/api/phone/campaigns/${body.id}/resume`, { token })).status).toBe(409);
+    });
   });
 });
