@@ -5,6 +5,7 @@ import {
   ArrayMinSize,
   ArrayUnique,
   IsArray,
+  IsBoolean,
   IsIn,
   IsInt,
   IsNotEmpty,
@@ -134,6 +135,7 @@ export class CreateCampaignDto {
    * A name for people.
    * @example Appointment reminders, 8 December
    */
+  @ApiProperty({ example: 'Appointment reminders, 8 December' })
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)
@@ -237,7 +239,7 @@ export class CreateCampaignQueryDto {
   /** Validate and estimate only: answers the import report and the cost, creates nothing. */
   @IsOptional()
   @Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value))
-  @IsIn([true, false], { message: 'dry_run must be true or false' })
+  @IsBoolean({ message: 'dry_run must be true or false' })
   dry_run?: boolean;
 }
 

@@ -2120,7 +2120,7 @@ export type CreateCampaignData = {
         /**
          * Validate and estimate only: answers the import report and the cost, creates nothing.
          */
-        dry_run?: true | false;
+        dry_run?: boolean;
     };
     url: '/api/phone/campaigns';
 };
