@@ -18,6 +18,7 @@ import { DailyRollupState1796628635913 } from './1796628635913-daily-rollup-stat
 import { CallTransferAndVoicemail1796639196989 } from './1796639196989-call-transfer-and-voicemail';
 import { Conversations1796639599857 } from './1796639599857-conversations';
 import { GuardrailDays1796639602269 } from './1796639602269-guardrail-days';
+import { Campaigns1796639709183 } from './1796639709183-campaigns';
 
 /** Every migration, in order; the app and the CLI both run this list. */
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -40,4 +41,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   CallTransferAndVoicemail1796639196989,
   Conversations1796639599857,
   GuardrailDays1796639602269,
+  Campaigns1796639709183,
 ];

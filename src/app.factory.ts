@@ -1,7 +1,7 @@
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import type { NextFunction, Request, Response } from 'express';
+import { json, type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
@@ -128,6 +128,8 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
       maxAge: 600,
     });
   }
+  // a campaign carries up to 100,000 recipients; every other body stays small
+  app.use(`/${API_PREFIX}/campaigns`, json({ limit: '32mb' }));
   app.useBodyParser('json', { limit: '100kb' });
   app.useBodyParser('urlencoded', { limit: '100kb', extended: false });
   app.setGlobalPrefix(API_PREFIX);

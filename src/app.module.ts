@@ -6,6 +6,7 @@ import { AssistantsModule } from './assistants/assistants.module';
 import { AuthModule } from './auth/auth.module';
 import { BillingModule } from './billing/billing.module';
 import { CallsModule } from './calls/calls.module';
+import { CampaignsModule } from './campaigns/campaigns.module';
 import { AllExceptionsFilter, DEPENDENCY_FAILURE_MAPPER, type DependencyFailureMapper } from './common/all-exceptions.filter';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
@@ -44,6 +45,7 @@ export class AppModule {
         SmsModule,
         WebhooksModule,
         EventsModule,
+        CampaignsModule,
         BillingModule,
         HealthModule,
       ],

@@ -16,8 +16,10 @@ const PLUGIN_METADATA_FACTORY = '_OPENAPI_METADATA_FACTORY';
 
 /** One tag per feature module; the key is the module name without `Module`, lower-cased. */
 const TAG_DESCRIPTIONS: Record<string, string> = {
+  assistants: "Assistants: what answers a number or talks on a call, turn by turn, through the platform's agent URL",
   billing: 'Account balance and usage statistics',
-  calls: 'Outbound calls: place, follow, list and hang up',
+  calls: 'Calls: place, follow, list, speak on, transfer and hang up; transcripts and end-of-call reports',
+  campaigns: 'Campaigns: many calls or messages, paced, inside local calling hours, retried; control and progress',
   events:
     'Platform events: register endpoints, then each event is POSTed to them as an EventPayloadDto, signed as Standard Webhooks ' +
     'defines (webhook-id = the event id, webhook-timestamp, webhook-signature), retried with backoff for about a day; list and replay them',

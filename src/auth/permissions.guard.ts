@@ -26,7 +26,7 @@ export class PermissionsGuard extends AuthGuard('jwt') {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     const isPublic = this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets);
-    const required = this.reflector.getAllAndOverride<Permission | undefined>(PERMISSION_KEY, targets);
+    const required = this.reflector.getAllAndOverride<Permission | Permission[] | undefined>(PERMISSION_KEY, targets);
     const request = context.switchToHttp().getRequest<{ headers: Record<string, string | undefined>; ip?: string }>();
 
     if (isPublic && !request.headers.authorization) return true;
@@ -44,8 +44,9 @@ export class PermissionsGuard extends AuthGuard('jwt') {
     }
     if (isPublic) return true;
     const user = context.switchToHttp().getRequest<{ user: AuthenticatedUser }>().user;
-    if (!user.permissions.has(required!)) {
-      throw new AppError(HttpStatus.FORBIDDEN, 'forbidden', `This action requires the ${required} permission`);
+    const anyOf = Array.isArray(required) ? required : [required!];
+    if (!anyOf.some((permission) => user.permissions.has(permission))) {
+      throw new AppError(HttpStatus.FORBIDDEN, 'forbidden', `This action requires the ${anyOf.join(' or ')} permission`);
     }
     return true;
   }

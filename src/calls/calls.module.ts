@@ -58,6 +58,6 @@ import { CallMetrics } from './call-metrics';
     CallEvents,
     CallControlService,
   ],
-  exports: [CallRecordsService, CallReportsService, CallTurnsService, CallControlService],
+  exports: [CallsService, CallRecordsService, CallReportsService, CallTurnsService, CallControlService],
 })
 export class CallsModule {}

@@ -192,6 +192,14 @@ export interface AppConfig {
     /** An agent that has not answered a turn within this long gets the spoken fallback (Twilio waits 15 s at most). */
     agentTimeoutMs: number;
   };
+  campaigns: {
+    /** How often an idle instance asks pg-boss for campaign work. */
+    pollingIntervalSeconds: number;
+    /** One dispatcher run places calls for at most this long, then hands the campaign back to the queue. */
+    runSeconds: number;
+    /** A run not finished after this long is taken as dead (its process crashed) and the campaign is picked up again. */
+    leaseSeconds: number;
+  };
   events: {
     /** Event endpoints may be private, loopback or link-local addresses (tests, a receiver on the same host). */
     allowPrivateUrls: boolean;
@@ -578,6 +586,11 @@ export function loadConfig(env: Env = readEnvFiles()): AppConfig {
     },
     conversations: {
       agentTimeoutMs: r.int('AGENT_TIMEOUT_MS', 5000, 100, 12_000),
+    },
+    campaigns: {
+      pollingIntervalSeconds: r.number('CAMPAIGN_POLLING_INTERVAL_SECONDS', 1, 0.5),
+      runSeconds: r.int('CAMPAIGN_RUN_SECONDS', 10, 1, 600),
+      leaseSeconds: r.int('CAMPAIGN_LEASE_SECONDS', 60, 5, 3600),
     },
     events: {
       allowPrivateUrls: r.bool('ALLOW_PRIVATE_WEBHOOK_URLS', false),

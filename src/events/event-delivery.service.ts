@@ -42,7 +42,8 @@ function poolDb(pool: Pool): PgBoss.Db {
   };
 }
 
-function transactionDb(tx: EntityManager): PgBoss.Db {
+/** pg-boss's database seam over an open transaction: a job sent through it commits or rolls back with it. */
+export function transactionDb(tx: EntityManager): PgBoss.Db {
   return { executeSql: async (text, values) => ({ rows: await tx.query(text, values) }) };
 }
 
@@ -59,6 +60,8 @@ export class EventDeliveryService implements OnApplicationBootstrap, BeforeAppli
   private relayTimer: NodeJS.Timeout | null = null;
   private relaying: Promise<void> | null = null;
   private stopping = false;
+  private started!: (boss: PgBoss) => void;
+  private readonly startedBoss = new Promise<PgBoss>((resolve) => (this.started = resolve));
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -92,6 +95,12 @@ export class EventDeliveryService implements OnApplicationBootstrap, BeforeAppli
       (jobs) => this.deliverBatch(jobs),
     );
     this.scheduleRelay(0);
+    this.started(boss);
+  }
+
+  /** The running queue, for other modules' jobs (campaigns): one pg-boss per process, on the app's pool. */
+  queue(): Promise<PgBoss> {
+    return this.startedBoss;
   }
 
   /** Stops the relay and the worker (in-flight attempts go back to the queue) while the pool is still open. */

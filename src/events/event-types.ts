@@ -14,6 +14,10 @@ export const EVENT_TYPES = [
   'number.purchased',
   'number.released',
   'opt_out.changed',
+  'campaign.started',
+  'campaign.paused',
+  'campaign.completed',
+  'campaign.recipient.completed',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];

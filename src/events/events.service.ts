@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
+import type PgBoss from 'pg-boss';
 import type { EntityManager } from 'typeorm';
 import { AppError } from '../common/app-error';
 import { decodeCursor } from '../common/cursor';
@@ -45,6 +46,11 @@ export class EventsService {
       payload: { id, type, created_at: occurredAt.toISOString(), data: { object: resource.object, ...extra } },
     });
     return id;
+  }
+
+  /** The job queue events are delivered with, for modules that have jobs of their own. */
+  jobQueue(): Promise<PgBoss> {
+    return this.delivery.queue();
   }
 
   async listEvents(query: EventListQueryDto): Promise<EventListDto> {

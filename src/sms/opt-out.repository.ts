@@ -21,6 +21,16 @@ export class OptOutRepository {
     return rows[0]?.opted_out === true;
   }
 
+  /** Those of `phoneNumbers` that opted out, in one query however many are asked about. */
+  async optedOutAmong(phoneNumbers: string[]): Promise<string[]> {
+    if (!phoneNumbers.length) return [];
+    const rows = await this.repo.query<{ phone_number: string }[]>(
+      'SELECT phone_number FROM opt_outs WHERE opted_out AND phone_number = ANY($1)',
+      [phoneNumbers],
+    );
+    return rows.map((row) => row.phone_number);
+  }
+
   /** A keyword older than the one that set the current state is ignored (reconciliation finds messages late). */
   async set(phoneNumber: string, optedOut: boolean, keyword: string, at: Date): Promise<void> {
     await this.repo.manager.transaction(async (tx) => {

@@ -73,12 +73,12 @@ describe('openapi.yaml', () => {
     expect(new Set(ids).size).toBe(ids.length);
     for (const op of operations) {
       expect(op.operationId, op.path).toMatch(
-        /^(get|list|search|purchase|release|update|place|hangup|send|handle|create|delete|cancel|rotate|replay|transfer)[A-Z][A-Za-z]*$/,
+        /^(get|list|search|purchase|release|update|place|hangup|send|handle|create|delete|cancel|rotate|replay|transfer|say|pause|resume)[A-Z][A-Za-z]*$/,
       );
       expect(op.tags, op.operationId).toHaveLength(1);
       expect(doc.tags?.map((t) => t.name)).toContain(op.tags[0]);
     }
-    expect(doc.tags?.map((t) => t.name).sort()).toEqual(['billing', 'calls', 'events', 'health', 'numbers', 'sms', 'webhooks']);
+    expect(doc.tags?.map((t) => t.name).sort()).toEqual(['assistants', 'billing', 'calls', 'campaigns', 'events', 'health', 'numbers', 'sms', 'webhooks']);
   });
 
   it('documents auth: the bearer scheme on every protected operation, x-permission everywhere', () => {

@@ -121,6 +121,22 @@ export class Fixtures {
     return (listed.events as { id: string }[])[0].id;
   }
 
+  /** A campaign that starts in an hour: nothing is dialed while the specs use it. */
+  async campaign(state: 'scheduled' | 'paused' = 'scheduled'): Promise<string> {
+    const created = await this.must({
+      method: 'POST',
+      path: '/api/phone/campaigns',
+      body: {
+        name: 'fixture',
+        message: 'fixture',
+        recipients: [{ to: '+14155550100' }],
+        start_at: new Date(Date.now() + 3600_000).toISOString(),
+      },
+    });
+    if (state === 'paused') await this.must({ method: 'POST', path: `/api/phone/campaigns/${created.id}/pause` });
+    return created.id as string;
+  }
+
   /**
    * A live resource for a SID path parameter, or undefined. The kind comes from the documented
    * example (CA..., SM..., PN...), else from the one SID prefix the pattern accepts.
@@ -168,6 +184,20 @@ type Override = (fx: Fixtures, base: BuiltRequest) => Promise<Partial<BuiltReque
 export const OVERRIDES: Record<string, Override> = {
   // Twilio sells only numbers it offers: take one from a search instead of the example number.
   purchaseNumber: async (fx, base) => ({ body: { ...(base.body as object), phone_number: await fx.availableNumber() } }),
+  // a campaign needs its recipients and exactly one content; later, so that nothing is dialed
+  createCampaign: async () => ({
+    body: {
+      name: 'fixture',
+      message: 'Hello',
+      recipients: [{ to: '+14155550100' }],
+      start_at: new Date(Date.now() + 3600_000).toISOString(),
+    },
+  }),
+  getCampaign: async (fx) => ({ path: `/api/phone/campaigns/${await fx.campaign()}` }),
+  listCampaignRecipients: async (fx) => ({ path: `/api/phone/campaigns/${await fx.campaign()}/recipients` }),
+  pauseCampaign: async (fx) => ({ path: `/api/phone/campaigns/${await fx.campaign()}/pause` }),
+  cancelCampaign: async (fx) => ({ path: `/api/phone/campaigns/${await fx.campaign()}/cancel` }),
+  resumeCampaign: async (fx) => ({ path: `/api/phone/campaigns/${await fx.campaign('paused')}/resume` }),
 };
 
 function isForm(op: Operation): boolean {

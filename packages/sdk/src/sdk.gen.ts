@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { CreateAssistantData, CreateAssistantErrors, CreateAssistantResponses, CreateEventEndpointData, CreateEventEndpointErrors, CreateEventEndpointResponses, DeleteAssistantData, DeleteAssistantErrors, DeleteAssistantResponses, DeleteEventEndpointData, DeleteEventEndpointErrors, DeleteEventEndpointResponses, GetAssistantData, GetAssistantErrors, GetAssistantResponses, GetBalanceData, GetBalanceErrors, GetBalanceResponses, GetCallData, GetCallErrors, GetCallHistoryData, GetCallHistoryErrors, GetCallHistoryResponses, GetCallReportData, GetCallReportErrors, GetCallReportResponses, GetCallResponses, GetEventData, GetEventEndpointData, GetEventEndpointErrors, GetEventEndpointResponses, GetEventErrors, GetEventResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetLivenessData, GetLivenessErrors, GetLivenessResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetRecordingAudioData, GetRecordingAudioErrors, GetRecordingAudioResponses, GetSmsData, GetSmsErrors, GetSmsHistoryData, GetSmsHistoryErrors, GetSmsHistoryResponses, GetSmsResponses, GetStatsData, GetStatsErrors, GetStatsResponses, HangupCallData, HangupCallErrors, HangupCallResponses, ListAssistantsData, ListAssistantsErrors, ListAssistantsResponses, ListCallRecordingsData, ListCallRecordingsErrors, ListCallRecordingsResponses, ListEventEndpointsData, ListEventEndpointsErrors, ListEventEndpointsResponses, ListEventsData, ListEventsErrors, ListEventsResponses, ListNumbersData, ListNumbersErrors, ListNumbersResponses, PlaceCallData, PlaceCallErrors, PlaceCallResponses, PurchaseNumberData, PurchaseNumberErrors, PurchaseNumberResponses, ReleaseNumberData, ReleaseNumberErrors, ReleaseNumberResponses, ReplayEventData, ReplayEventErrors, ReplayEventResponses, RotateAssistantSecretData, RotateAssistantSecretErrors, RotateAssistantSecretResponses, RotateEventEndpointSecretData, RotateEventEndpointSecretErrors, RotateEventEndpointSecretResponses, SayOnCallData, SayOnCallErrors, SayOnCallResponses, SearchNumbersData, SearchNumbersErrors, SearchNumbersResponses, SendSmsData, SendSmsErrors, SendSmsResponses, TransferCallData, TransferCallErrors, TransferCallResponses, UpdateAssistantData, UpdateAssistantErrors, UpdateAssistantResponses, UpdateEventEndpointData, UpdateEventEndpointErrors, UpdateEventEndpointResponses, UpdateNumberData, UpdateNumberErrors, UpdateNumberResponses } from './types.gen.js';
+import type { CancelCampaignData, CancelCampaignErrors, CancelCampaignResponses, CreateCampaignData, CreateCampaignErrors, CreateCampaignResponses, CreateEventEndpointData, CreateEventEndpointErrors, CreateEventEndpointResponses, DeleteEventEndpointData, DeleteEventEndpointErrors, DeleteEventEndpointResponses, GetBalanceData, GetBalanceErrors, GetBalanceResponses, GetCallData, GetCallErrors, GetCallHistoryData, GetCallHistoryErrors, GetCallHistoryResponses, GetCallReportData, GetCallReportErrors, GetCallReportResponses, GetCallResponses, GetCampaignData, GetCampaignErrors, GetCampaignResponses, GetEventData, GetEventEndpointData, GetEventEndpointErrors, GetEventEndpointResponses, GetEventErrors, GetEventResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetLivenessData, GetLivenessErrors, GetLivenessResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetRecordingAudioData, GetRecordingAudioErrors, GetRecordingAudioResponses, GetSmsData, GetSmsErrors, GetSmsHistoryData, GetSmsHistoryErrors, GetSmsHistoryResponses, GetSmsResponses, GetStatsData, GetStatsErrors, GetStatsResponses, HangupCallData, HangupCallErrors, HangupCallResponses, ListCallRecordingsData, ListCallRecordingsErrors, ListCallRecordingsResponses, ListCampaignRecipientsData, ListCampaignRecipientsErrors, ListCampaignRecipientsResponses, ListCampaignsData, ListCampaignsErrors, ListCampaignsResponses, ListEventEndpointsData, ListEventEndpointsErrors, ListEventEndpointsResponses, ListEventsData, ListEventsErrors, ListEventsResponses, ListNumbersData, ListNumbersErrors, ListNumbersResponses, PauseCampaignData, PauseCampaignErrors, PauseCampaignResponses, PlaceCallData, PlaceCallErrors, PlaceCallResponses, PurchaseNumberData, PurchaseNumberErrors, PurchaseNumberResponses, ReleaseNumberData, ReleaseNumberErrors, ReleaseNumberResponses, ReplayEventData, ReplayEventErrors, ReplayEventResponses, ResumeCampaignData, ResumeCampaignErrors, ResumeCampaignResponses, RotateEventEndpointSecretData, RotateEventEndpointSecretErrors, RotateEventEndpointSecretResponses, SearchNumbersData, SearchNumbersErrors, SearchNumbersResponses, SendSmsData, SendSmsErrors, SendSmsResponses, UpdateEventEndpointData, UpdateEventEndpointErrors, UpdateEventEndpointResponses, UpdateNumberData, UpdateNumberErrors, UpdateNumberResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -19,69 +19,6 @@ export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends 
 };
 
 /**
- * The assistants, oldest first.
- */
-export const listAssistants = <ThrowOnError extends boolean = false>(options?: Options<ListAssistantsData, ThrowOnError>) => (options?.client ?? client).get<ListAssistantsResponses, ListAssistantsErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
-    url: '/api/phone/assistants',
-    ...options
-});
-
-/**
- * Creates an assistant; the answer holds its signing secret, shown only here and on rotation.
- */
-export const createAssistant = <ThrowOnError extends boolean = false>(options: Options<CreateAssistantData, ThrowOnError>) => (options.client ?? client).post<CreateAssistantResponses, CreateAssistantErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
-    url: '/api/phone/assistants',
-    ...options,
-    headers: {
-        'Content-Type': 'application/json',
-        ...options.headers
-    }
-});
-
-/**
- * Removes an assistant (answered as it was).
- */
-export const deleteAssistant = <ThrowOnError extends boolean = false>(options: Options<DeleteAssistantData, ThrowOnError>) => (options.client ?? client).delete<DeleteAssistantResponses, DeleteAssistantErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
-    url: '/api/phone/assistants/{id}',
-    ...options
-});
-
-/**
- * One assistant.
- */
-export const getAssistant = <ThrowOnError extends boolean = false>(options: Options<GetAssistantData, ThrowOnError>) => (options.client ?? client).get<GetAssistantResponses, GetAssistantErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
-    url: '/api/phone/assistants/{id}',
-    ...options
-});
-
-/**
- * Changes an assistant; calls already in conversation use the change from their next turn.
- */
-export const updateAssistant = <ThrowOnError extends boolean = false>(options: Options<UpdateAssistantData, ThrowOnError>) => (options.client ?? client).patch<UpdateAssistantResponses, UpdateAssistantErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
-    url: '/api/phone/assistants/{id}',
-    ...options,
-    headers: {
-        'Content-Type': 'application/json',
-        ...options.headers
-    }
-});
-
-/**
- * A new signing secret. The previous one keeps signing too (a second signature in
- * `webhook-signature`) until `previous_secret_expires_at`, so the agent can switch without refusing turns.
- */
-export const rotateAssistantSecret = <ThrowOnError extends boolean = false>(options: Options<RotateAssistantSecretData, ThrowOnError>) => (options.client ?? client).post<RotateAssistantSecretResponses, RotateAssistantSecretErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
-    url: '/api/phone/assistants/{id}/rotate-secret',
-    ...options
-});
-
-/**
  * The Twilio account's balance.
  */
 export const getBalance = <ThrowOnError extends boolean = false>(options?: Options<GetBalanceData, ThrowOnError>) => (options?.client ?? client).get<GetBalanceResponses, GetBalanceErrors, ThrowOnError>({
@@ -91,7 +28,7 @@ export const getBalance = <ThrowOnError extends boolean = false>(options?: Optio
 });
 
 /**
- * Places an outbound call that speaks a message, plays an audio file, runs TwiML, or starts an assistant's conversation.
+ * Places an outbound call that speaks a message, plays an audio file or runs TwiML.
  */
 export const placeCall = <ThrowOnError extends boolean = false>(options: Options<PlaceCallData, ThrowOnError>) => (options.client ?? client).post<PlaceCallResponses, PlaceCallErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
@@ -151,13 +88,21 @@ export const getCallReport = <ThrowOnError extends boolean = false>(options: Opt
 });
 
 /**
- * Speaks now on a live call, interrupting what it does. A call with an assistant then listens again (the text
- * joins its transcript as the assistant's); on a call without one, the call ends once the text is spoken (Twilio
- * cannot resume the TwiML the interruption replaced).
+ * Lists campaigns, newest first.
  */
-export const sayOnCall = <ThrowOnError extends boolean = false>(options: Options<SayOnCallData, ThrowOnError>) => (options.client ?? client).post<SayOnCallResponses, SayOnCallErrors, ThrowOnError>({
+export const listCampaigns = <ThrowOnError extends boolean = false>(options?: Options<ListCampaignsData, ThrowOnError>) => (options?.client ?? client).get<ListCampaignsResponses, ListCampaignsErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
-    url: '/api/phone/calls/{sid}/say',
+    url: '/api/phone/campaigns',
+    ...options
+});
+
+/**
+ * Creates a campaign (phone:call for calls, phone:sms for an `sms_body` campaign), or with
+ * `dry_run=true` only answers the import report and the estimated cost.
+ */
+export const createCampaign = <ThrowOnError extends boolean = false>(options: Options<CreateCampaignData, ThrowOnError>) => (options.client ?? client).post<CreateCampaignResponses, CreateCampaignErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/phone/campaigns',
     ...options,
     headers: {
         'Content-Type': 'application/json',
@@ -166,19 +111,48 @@ export const sayOnCall = <ThrowOnError extends boolean = false>(options: Options
 });
 
 /**
- * Transfers a live call to another number: the call runs `<Dial>` to `to`, whoever answers there hears the
- * `whisper` first, then the two parties are connected. The request (who, when, where to) is stored before Twilio
- * is asked; how the dial ended (`transfer.status`, the dialed leg's `transfer.call_sid`) is stored when Twilio
- * reports it, and the call ends when the transferred conversation does.
+ * One campaign with its recipients counted by state, its spend so far and an ETA.
  */
-export const transferCall = <ThrowOnError extends boolean = false>(options: Options<TransferCallData, ThrowOnError>) => (options.client ?? client).post<TransferCallResponses, TransferCallErrors, ThrowOnError>({
+export const getCampaign = <ThrowOnError extends boolean = false>(options: Options<GetCampaignData, ThrowOnError>) => (options.client ?? client).get<GetCampaignResponses, GetCampaignErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
-    url: '/api/phone/calls/{sid}/transfer',
-    ...options,
-    headers: {
-        'Content-Type': 'application/json',
-        ...options.headers
-    }
+    url: '/api/phone/campaigns/{id}',
+    ...options
+});
+
+/**
+ * Ends the campaign: no new attempts, recipients not reached are skipped; calls in progress finish.
+ */
+export const cancelCampaign = <ThrowOnError extends boolean = false>(options: Options<CancelCampaignData, ThrowOnError>) => (options.client ?? client).post<CancelCampaignResponses, CancelCampaignErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/phone/campaigns/{id}/cancel',
+    ...options
+});
+
+/**
+ * Stops new attempts until resumed; calls in progress finish.
+ */
+export const pauseCampaign = <ThrowOnError extends boolean = false>(options: Options<PauseCampaignData, ThrowOnError>) => (options.client ?? client).post<PauseCampaignResponses, PauseCampaignErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/phone/campaigns/{id}/pause',
+    ...options
+});
+
+/**
+ * The recipients in import order, each with its attempts and their call or message sids.
+ */
+export const listCampaignRecipients = <ThrowOnError extends boolean = false>(options: Options<ListCampaignRecipientsData, ThrowOnError>) => (options.client ?? client).get<ListCampaignRecipientsResponses, ListCampaignRecipientsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/phone/campaigns/{id}/recipients',
+    ...options
+});
+
+/**
+ * Resumes a paused campaign where it stopped.
+ */
+export const resumeCampaign = <ThrowOnError extends boolean = false>(options: Options<ResumeCampaignData, ThrowOnError>) => (options.client ?? client).post<ResumeCampaignResponses, ResumeCampaignErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/phone/campaigns/{id}/resume',
+    ...options
 });
 
 /**

@@ -18,7 +18,7 @@ export type WebhookHealthDto = {
      */
     duplicates: number;
     /**
-     * Authentic webhooks kept, per kind (inbound_call, inbound_sms, call_status, message_status, recording_status, call_twiml, call_amd, call_dial).
+     * Authentic webhooks kept, per kind (inbound_call, inbound_sms, call_status, message_status, recording_status, call_twiml).
      */
     received: {
         [key: string]: number;
@@ -34,11 +34,6 @@ export type WebhookHealthDto = {
 };
 
 export type UpdateNumberDto = {
-    /**
-     * The assistant inbound calls and SMS to this number go to (an assistant id), or null to go back to the
-     * configured greeting and auto-reply. Only stored here: Twilio is not asked.
-     */
-    assistant_id?: string | null;
     /**
      * New label, up to 64 characters.
      */
@@ -66,104 +61,6 @@ export type UpdateEventEndpointDto = {
      * New URL (same rules as on creation).
      */
     url?: string;
-};
-
-export type UpdateAssistantDto = {
-    /**
-     * New agent URL (same rules as on creation).
-     */
-    agent_url?: string;
-    /**
-     * When the caller says one of these (case and punctuation ignored, anywhere in the utterance), the call ends
-     * politely without asking the agent. Up to 20 phrases.
-     */
-    end_phrases?: Array<string>;
-    /**
-     * Spoken when an outbound call (POST call with `assistant_id`) is answered, before the assistant listens.
-     */
-    first_message?: string | null;
-    /**
-     * Spoken when an inbound call to one of the assistant's numbers is answered, before it listens.
-     */
-    greeting?: string | null;
-    /**
-     * Language spoken and listened for, a BCP 47 tag (default en-US).
-     */
-    language?: string;
-    /**
-     * When a conversation ends on its own.
-     */
-    limits?: AssistantLimitsInputDto;
-    /**
-     * Your own labels for the assistant (up to 20 keys of at most 40 characters, string values of at most 500); sent with every turn.
-     */
-    metadata?: Metadata;
-    /**
-     * New name.
-     */
-    name?: string;
-    /**
-     * How the assistant listens.
-     */
-    speech?: AssistantSpeechInputDto;
-    /**
-     * Where the agent's `transfer: true` connects the caller, in E.164 form.
-     */
-    transfer_number?: string | null;
-    /**
-     * Text-to-speech voice (alice, man, woman, Polly.*, Google.*; default alice).
-     */
-    voice?: string;
-    /**
-     * What the assistant leaves on an answering machine (voicemail drop).
-     */
-    voicemail_message?: string | null;
-};
-
-export type AssistantSpeechInputDto = {
-    /**
-     * Words and phrases the recognizer should expect (Gather `hints`), up to 100 of at most 100 characters.
-     */
-    hints?: Array<string>;
-    /**
-     * Replace profanities with asterisks in what is heard (Gather `profanityFilter`, default true).
-     */
-    profanity_filter?: boolean;
-    /**
-     * Twilio's speech model (Gather `speechModel`), e.g. `phone_call`, `experimental_conversations`,
-     * `googlev2_telephony`, `deepgram_nova-2`; Twilio's default when not set.
-     */
-    speech_model?: string;
-    /**
-     * When an utterance has ended: `auto` (default), or seconds of silence as a string, e.g. "2" (Gather `speechTimeout`).
-     */
-    speech_timeout?: string;
-    /**
-     * Seconds to wait for the caller to start speaking or pressing keys (Gather `timeout`, default 5).
-     */
-    timeout?: number;
-};
-
-/**
- * Your own labels for the record, e.g. the ids of your conversation or customer: up to 20 keys of 1 to 40 characters (any but `[` and `]`; not `__proto__`, `constructor` or `prototype`), each with a string value of 1 to 500 characters. No nested objects, arrays, numbers, booleans or nulls; `{}` when there are none. Filter the history with `metadata[key]=value`.
- */
-export type Metadata = {
-    [key: string]: string;
-};
-
-export type AssistantLimitsInputDto = {
-    /**
-     * Seconds after the start of the conversation after which it ends politely (default 1800).
-     */
-    max_duration_seconds?: number;
-    /**
-     * Turns (caller inputs, silences included) after which the call ends politely (default 50).
-     */
-    max_turns?: number;
-    /**
-     * Silent turns in a row after which the call ends politely (default 3).
-     */
-    silence_limit?: number;
 };
 
 export type TwilioHealthDto = {
@@ -201,27 +98,6 @@ export type TwilioHealthDto = {
  * `up` when a query answered in time.
  */
 export type ProbeStatus = 'up' | 'down';
-
-/**
- * Who: `assistant` or `caller`.
- */
-export type TurnRole = 'assistant' | 'caller';
-
-export type TransferCallDto = {
-    /**
-     * Caller ID shown at `to`, in E.164 form; defaults to this service's number on the call (the caller ID of an outbound
-     * call, the number called for an inbound one). Twilio accepts only numbers of the account or verified ones.
-     */
-    caller_id?: string;
-    /**
-     * Number to connect the call to, in E.164 form.
-     */
-    to: string;
-    /**
-     * Spoken to whoever answers at `to` before the caller is connected (up to 4000 characters), in the call's voice.
-     */
-    whisper?: string;
-};
 
 export type StatsPeriodDto = {
     /**
@@ -411,6 +287,18 @@ export type CallStatsDto = {
     total: number;
 };
 
+export type SkippedRecipientDto = {
+    message: string;
+    reason: CampaignSkipReason;
+    /**
+     * Row number in the import, from 0.
+     */
+    row: number;
+    to: string;
+};
+
+export type CampaignSkipReason = 'invalid_number' | 'duplicate' | 'opted_out' | 'missing_variable' | 'invalid_variables' | 'invalid_metadata' | 'unknown_time_zone' | 'window_never_open' | 'content_too_long' | 'campaign_canceled';
+
 export type SetAsideItemDto = {
     /**
      * The inbox event's id, or the call's or message's sid.
@@ -478,6 +366,13 @@ export type SendSmsDto = unknown & {
     to: string;
 };
 
+/**
+ * Your own labels for the record, e.g. the ids of your conversation or customer: up to 20 keys of 1 to 40 characters (any but `[` and `]`; not `__proto__`, `constructor` or `prototype`), each with a string value of 1 to 500 characters. No nested objects, arrays, numbers, booleans or nulls; `{}` when there are none. Filter the history with `metadata[key]=value`.
+ */
+export type Metadata = {
+    [key: string]: string;
+};
+
 export type SearchNumbersResponseDto = {
     /**
      * Matching numbers, at most `limit`.
@@ -531,15 +426,25 @@ export type AvailableNumberDto = {
     region: string | null;
 };
 
-export type SayOnCallDto = {
+export type RetryOutDto = {
+    after_seconds: number;
+    max_attempts: number;
+    on: Array<'busy' | 'no-answer' | 'failed' | 'canceled'>;
+};
+
+export type RetryDto = {
     /**
-     * Text spoken now, interrupting what the call is doing, up to 4000 characters.
+     * Seconds between the end of an attempt and the next (1 to 604800; default 600).
      */
-    text: string;
+    after_seconds?: number;
     /**
-     * Text-to-speech voice; the assistant's (or alice) when not given.
+     * Attempts per recipient at most, the first included (1 to 10; default 3).
      */
-    voice?: string;
+    max_attempts?: number;
+    /**
+     * The outcomes that are tried again (calls: busy, no-answer, failed, canceled; SMS: failed). Default: none.
+     */
+    on?: Array<'busy' | 'no-answer' | 'failed' | 'canceled'>;
 };
 
 export type RecordingListDto = {
@@ -589,6 +494,16 @@ export type RecordingDto = {
 
 export type RecordingFormat = 'wav' | 'mp3';
 
+export type RecipientCountsDto = {
+    completed: number;
+    failed: number;
+    in_progress: number;
+    pending: number;
+    retrying: number;
+    scheduled: number;
+    skipped: number;
+};
+
 export type ReadinessDto = {
     /**
      * `up` when `SELECT 1` answered within the short timeout.
@@ -625,12 +540,6 @@ export type PlaceCallDto = unknown & {
      * Name of the AI agent on whose behalf the call is placed.
      */
     agent_name?: string;
-    /**
-     * Starts a conversation: the assistant (an id from /api/phone/assistants) speaks its `first_message` when the
-     * call is answered, then listens, and each turn goes to its agent. Its voice and language apply; `voice` and
-     * `language` here are not accepted with it.
-     */
-    assistant_id?: string;
     /**
      * Public http(s) URL of an audio file played to the callee with `<Play>`.
      */
@@ -682,14 +591,6 @@ export type PlaceCallDto = unknown & {
      */
     voice?: string;
     /**
-     * Left on an answering machine, up to 20000 characters: the call is placed with asynchronous answering-machine
-     * detection that waits for the end of the greeting; when a machine answered, this text is spoken after the beep
-     * and the call hangs up (outcome `voicemail`). A person who answers hears the call's own content. A call placed
-     * with `message` or `audio_url` stays open up to 30 seconds after it so the beep can still be heard; TwiML of your
-     * own must keep the line open itself.
-     */
-    voicemail_message?: string;
-    /**
      * Identifier of the workflow that placed the call.
      */
     workflow_id?: string;
@@ -711,10 +612,6 @@ export type PhoneNumberListDto = {
 export type NumberStatus = 'purchasing' | 'unknown' | 'active' | 'failed' | 'released';
 
 export type PhoneNumberDto = {
-    /**
-     * The assistant inbound calls and SMS go to; null: the configured greeting and auto-reply.
-     */
-    assistant_id: string | null;
     /**
      * What the number can do (all false until Twilio confirms a purchase).
      */
@@ -766,6 +663,22 @@ export type PhoneNumberDto = {
      * Where Twilio sends incoming calls.
      */
     voice_url: string | null;
+};
+
+export type PacingOutDto = {
+    max_live: number;
+    per_second: number;
+};
+
+export type PacingDto = {
+    /**
+     * Calls of this campaign in progress at once at most (1 to 1000; default 10). SMS campaigns ignore it.
+     */
+    max_live?: number;
+    /**
+     * Calls or messages placed per second at most, over any one-second window (1 to 100; default 1).
+     */
+    per_second?: number;
 };
 
 export type MessageTimelineEntryDto = {
@@ -886,6 +799,22 @@ export type LivenessDto = {
     status: 'ok';
 };
 
+export type ImportReportDto = {
+    accepted: number;
+    skipped: number;
+    /**
+     * Skipped recipients by reason.
+     */
+    skipped_by_reason: {
+        [key: string]: number;
+    };
+    /**
+     * The first 1,000 skipped rows (all of them are listed by GET recipients?state=skipped).
+     */
+    skipped_rows: Array<SkippedRecipientDto>;
+    total: number;
+};
+
 export type HealthDto = {
     /**
      * Only for phone:view.
@@ -939,7 +868,7 @@ export type DatabaseHealthDto = {
 /**
  * What happened.
  */
-export type EventType = 'call.initiated' | 'call.ringing' | 'call.answered' | 'call.completed' | 'call.recording.ready' | 'call.report.ready' | 'call.turn' | 'sms.sent' | 'sms.delivered' | 'sms.failed' | 'sms.received' | 'number.purchased' | 'number.released' | 'opt_out.changed';
+export type EventType = 'call.initiated' | 'call.ringing' | 'call.answered' | 'call.completed' | 'call.recording.ready' | 'call.report.ready' | 'sms.sent' | 'sms.delivered' | 'sms.failed' | 'sms.received' | 'number.purchased' | 'number.released' | 'opt_out.changed' | 'campaign.started' | 'campaign.paused' | 'campaign.completed' | 'campaign.recipient.completed';
 
 export type EventReplayDto = {
     /**
@@ -1150,132 +1079,233 @@ export type CreateEventEndpointDto = {
     url: string;
 };
 
-export type CreateAssistantDto = {
+export type CreateCampaignDto = unknown & {
     /**
-     * Where each turn is POSTed as signed JSON: an http(s) URL on a public address.
+     * Public http(s) URL of audio played to each callee; `{{variables}}` are URL-encoded.
      */
-    agent_url: string;
+    audio_url?: string;
     /**
-     * When the caller says one of these (case and punctuation ignored, anywhere in the utterance), the call ends
-     * politely without asking the agent. Up to 20 phrases.
+     * Calling hours in each recipient's local time; 09:00 to 20:00 every day when left out.
      */
-    end_phrases?: Array<string>;
+    calling_window?: CallingWindowDto;
     /**
-     * Spoken when an outbound call (POST call with `assistant_id`) is answered, before the assistant listens.
+     * Caller IDs / senders, used in turn; defaults to the service's Twilio number.
      */
-    first_message?: string | null;
+    from?: Array<string>;
     /**
-     * Spoken when an inbound call to one of the assistant's numbers is answered, before it listens.
+     * Text spoken to each callee (`<Say>`), with `{{variables}}`. Exactly one of message, audio_url, twiml and sms_body.
      */
-    greeting?: string | null;
+    message?: string;
     /**
-     * Language spoken and listened for, a BCP 47 tag (default en-US).
-     */
-    language?: string;
-    /**
-     * When a conversation ends on its own.
-     */
-    limits?: AssistantLimitsInputDto;
-    /**
-     * Your own labels for the assistant (up to 20 keys of at most 40 characters, string values of at most 500); sent with every turn.
-     */
-    metadata?: Metadata;
-    /**
-     * A name to know it by.
+     * A name for people.
      */
     name: string;
     /**
-     * How the assistant listens.
+     * Pacing; 1 per second and 10 live calls when left out.
      */
-    speech?: AssistantSpeechInputDto;
+    pacing?: PacingDto;
     /**
-     * Where the agent's `transfer: true` connects the caller, in E.164 form.
+     * Up to 100,000 recipients (or `recipients_csv`).
      */
-    transfer_number?: string | null;
+    recipients?: Array<CampaignRecipientInputDto>;
     /**
-     * Text-to-speech voice (alice, man, woman, Polly.*, Google.*; default alice).
+     * The recipients as CSV text instead: a header row with `to` and one column per variable.
      */
-    voice?: string;
+    recipients_csv?: string;
     /**
-     * What the assistant leaves on an answering machine (voicemail drop).
+     * Retries; none when left out.
      */
-    voicemail_message?: string | null;
+    retry?: RetryDto;
+    /**
+     * Text sent as an SMS to each recipient, with `{{variables}}`: makes this an SMS campaign (`phone:sms`).
+     */
+    sms_body?: string;
+    /**
+     * When the campaign may start (ISO 8601); now when left out.
+     */
+    start_at?: string;
+    /**
+     * TwiML run on each call, with `{{variables}}` (XML-escaped).
+     */
+    twiml?: string;
 };
 
-/**
- * `requested` until Twilio reports how the dial ended, then Twilio's DialCallStatus: `completed` or `answered`
- * (connected), `busy`, `no-answer`, `failed`, `canceled`.
- */
-export type CallTransferStatus = 'requested' | 'completed' | 'answered' | 'busy' | 'no-answer' | 'failed' | 'canceled';
-
-export type CallTransferDto = {
+export type CampaignRecipientInputDto = {
     /**
-     * Twilio's sid of the leg dialed to `to` (DialCallSid), once reported.
+     * Metadata put on this recipient's calls or messages (up to 18 keys; campaign_id and campaign_attempt_id are added).
      */
-    call_sid: string | null;
+    metadata?: Metadata;
     /**
-     * Caller ID shown to `to`.
-     */
-    caller_id: string | null;
-    /**
-     * Talk time of the transferred leg in seconds (DialCallDuration), once reported.
-     */
-    duration: number | null;
-    /**
-     * When the transfer was asked for.
-     */
-    requested_at: string;
-    /**
-     * Token subject that asked for it.
-     */
-    requested_by: string | null;
-    /**
-     * `requested` until Twilio reports how the dial ended, then Twilio's DialCallStatus: `completed` or `answered`
-     * (connected), `busy`, `no-answer`, `failed`, `canceled`.
-     */
-    status: CallTransferStatus;
-    /**
-     * The number dialed.
+     * Number to reach, E.164.
      */
     to: string;
     /**
-     * Spoken to the answering party before connecting.
+     * Values for the `{{variables}}` of the content (strings or numbers).
      */
-    whisper: string | null;
+    variables?: {
+        [key: string]: string;
+    };
+};
+
+export type CallingWindowDto = {
+    /**
+     * Days of the week (local) when recipients may be reached; every day when left out.
+     */
+    days?: Array<'sun' | 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat'>;
+    /**
+     * Local end time, HH:MM (24 h), after start; 24:00 is midnight at the end of the day.
+     */
+    end: string;
+    /**
+     * Local start time, HH:MM (24 h).
+     */
+    start: string;
+};
+
+export type CampaignState = 'scheduled' | 'running' | 'paused' | 'completed' | 'canceled';
+
+export type CampaignSpendDto = {
+    /**
+     * Attempts placed, and those Twilio has not priced yet.
+     */
+    attempts: number;
+    currency: string;
+    /**
+     * Prices Twilio reported for the campaign's calls or messages.
+     */
+    priced: string;
+    unpriced_attempts: number;
+};
+
+export type CampaignRecipientState = 'pending' | 'scheduled' | 'in_progress' | 'completed' | 'failed' | 'skipped' | 'retrying';
+
+export type CampaignRecipientListDto = {
+    next_cursor: string | null;
+    recipients: Array<CampaignRecipientDto>;
+};
+
+export type CampaignAttemptDto = {
+    attempt: number;
+    ended_at: string | null;
+    error: string | null;
+    outcome: string | null;
+    price: string | null;
+    /**
+     * The call's or message's record id.
+     */
+    record_id: string | null;
+    requested_at: string | null;
+    /**
+     * The call sid (CA...) or message sid (SM...).
+     */
+    sid: string | null;
+    status: string | null;
+};
+
+export type CampaignRecipientDto = {
+    attempts: Array<CampaignAttemptDto>;
+    id: string;
+    last_outcome: string | null;
+    metadata: Metadata;
+    next_attempt_at: string | null;
+    /**
+     * Row number in the import, from 0.
+     */
+    position: number;
+    skip_message: string | null;
+    skip_reason: string | null;
+    state: CampaignRecipientState;
+    time_zones: Array<string>;
+    to: string;
+    variables: {
+        [key: string]: string;
+    };
+};
+
+export type CampaignListItemDto = {
+    channel: 'call' | 'sms';
+    created_at: string;
+    id: string;
+    name: string;
+    paused_reason: string | null;
+    start_at: string;
+    state: CampaignState;
+};
+
+export type CampaignListDto = {
+    campaigns: Array<CampaignListItemDto>;
+    next_cursor: string | null;
+};
+
+export type CampaignEstimateDto = {
+    currency: string;
+    /**
+     * One attempt per accepted recipient.
+     */
+    first_attempts: string;
+    /**
+     * Every retry taken as well.
+     */
+    with_all_retries: string;
+};
+
+export type CampaignDto = {
+    audio_url: string | null;
+    calling_window: CallingWindowOutDto;
+    channel: 'call' | 'sms';
+    counts: RecipientCountsDto;
+    created_at: string;
+    created_by: string;
+    /**
+     * Expected end at the recent pace (or the configured one before any attempt); null when finished.
+     */
+    eta: string | null;
+    finished_at: string | null;
+    from: Array<string>;
+    id: string;
+    import_report: ImportReportDto;
+    message: string | null;
+    name: string;
+    pacing: PacingOutDto;
+    /**
+     * Why it is paused: by a user, or by itself at the daily spending ceiling.
+     */
+    paused_reason: string | null;
+    retry: RetryOutDto;
+    sms_body: string | null;
+    spend: CampaignSpendDto;
+    start_at: string;
+    started_at: string | null;
+    state: CampaignState;
+    twiml: string | null;
+    updated_at: string;
+};
+
+export type CallingWindowOutDto = {
+    days: Array<'sun' | 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat'>;
+    end: string;
+    start: string;
+};
+
+export type CampaignDryRunDto = {
+    estimated_cost: CampaignEstimateDto;
+    import_report: ImportReportDto;
 };
 
 export type CallTranscriptEntryDto = {
     /**
-     * When the turn was taken (a caller's: when Twilio sent the result).
+     * When the utterance started.
      */
     at: string;
     /**
-     * Speech recognition confidence (0 to 1) of a caller's words.
+     * Who spoke: `agent` or `caller`.
      */
-    confidence: number | null;
+    speaker: string;
     /**
-     * Keys the caller pressed.
+     * What was said.
      */
-    digits: string | null;
-    /**
-     * Who: `assistant` or `caller`.
-     */
-    role: TurnRole;
-    /**
-     * Order within the call, from 1.
-     */
-    seq: number;
-    /**
-     * What was said; null for a caller turn of keys only, or of silence.
-     */
-    text: string | null;
+    text: string;
 };
-
-/**
- * A status, or what was done to the live call: `transferring` (Twilio took a transfer), `transferred` or
- * `transfer-failed` (how its dial ended), `voicemail-left` (the voicemail message was handed to the call).
- */
-export type CallTimelineStatus = 'initiating' | 'unknown' | 'queued' | 'initiated' | 'ringing' | 'in-progress' | 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled' | 'transferring' | 'transferred' | 'transfer-failed' | 'voicemail-left';
 
 export type CallTimelineEntryDto = {
     /**
@@ -1294,11 +1324,7 @@ export type CallTimelineEntryDto = {
      * Where the status came from: api, webhook, refresh or reconcile.
      */
     source: string;
-    /**
-     * A status, or what was done to the live call: `transferring` (Twilio took a transfer), `transferred` or
-     * `transfer-failed` (how its dial ended), `voicemail-left` (the voicemail message was handed to the call).
-     */
-    status: CallTimelineStatus;
+    status: CallStatus;
 };
 
 /**
@@ -1320,10 +1346,6 @@ export type CallReportDto = {
      * Who answered, with machine detection (human, machine_start, ...).
      */
     answered_by: string | null;
-    /**
-     * The assistant holding a conversation on the call; null for calls without one.
-     */
-    assistant_id: string | null;
     /**
      * Audio played with `<Play>`, when the call was placed with an audio URL.
      */
@@ -1454,13 +1476,9 @@ export type CallReportDto = {
      */
     to: string;
     /**
-     * The conversation an assistant held on the call, oldest turn first; empty for calls without one.
+     * What was said, filled by the conversations feature; an empty list for calls without one.
      */
     transcript: Array<CallTranscriptEntryDto>;
-    /**
-     * The call's transfer, when POST calls/{sid}/transfer asked for one.
-     */
-    transfer: CallTransferDto | null;
     /**
      * The TwiML the call ran, when it was placed with TwiML.
      */
@@ -1470,14 +1488,6 @@ export type CallReportDto = {
      * Text-to-speech voice.
      */
     voice: string | null;
-    /**
-     * When the voicemail message was handed to the call, after a machine's beep; null when none was left.
-     */
-    voicemail_left_at: string | null;
-    /**
-     * Text left on an answering machine, when the call was placed with one.
-     */
-    voicemail_message: string | null;
     workflow_id: string | null;
 };
 
@@ -1544,10 +1554,6 @@ export type CallDto = {
      * Who answered, with machine detection (human, machine_start, ...).
      */
     answered_by: string | null;
-    /**
-     * The assistant holding a conversation on the call; null for calls without one.
-     */
-    assistant_id: string | null;
     /**
      * Audio played with `<Play>`, when the call was placed with an audio URL.
      */
@@ -1641,14 +1647,6 @@ export type CallDto = {
      */
     to: string;
     /**
-     * The conversation an assistant held on the call, oldest turn first (only on GET /api/phone/calls/{sid}; empty without one).
-     */
-    transcript?: Array<CallTranscriptEntryDto>;
-    /**
-     * The call's transfer, when POST calls/{sid}/transfer asked for one.
-     */
-    transfer: CallTransferDto | null;
-    /**
      * The TwiML the call ran, when it was placed with TwiML.
      */
     twiml: string | null;
@@ -1657,14 +1655,6 @@ export type CallDto = {
      * Text-to-speech voice.
      */
     voice: string | null;
-    /**
-     * When the voicemail message was handed to the call, after a machine's beep; null when none was left.
-     */
-    voicemail_left_at: string | null;
-    /**
-     * Text left on an answering machine, when the call was placed with one.
-     */
-    voicemail_message: string | null;
     workflow_id: string | null;
 };
 
@@ -1678,315 +1668,6 @@ export type BalanceDto = {
      */
     currency: string;
 };
-
-export type AssistantWithSecretDto = {
-    agent_url: string;
-    created_at: string;
-    end_phrases: Array<string>;
-    first_message: string | null;
-    greeting: string | null;
-    id: string;
-    language: string;
-    limits: AssistantLimitsDto;
-    metadata: Metadata;
-    name: string;
-    /**
-     * Until when the secret before the last rotation still signs; null when it does not.
-     */
-    previous_secret_expires_at: string | null;
-    /**
-     * Standard Webhooks secret: the agent verifies each turn's `webhook-signature` with it.
-     */
-    secret: string;
-    speech: AssistantSpeechDto;
-    transfer_number: string | null;
-    updated_at: string;
-    voice: string;
-    voicemail_message: string | null;
-};
-
-export type AssistantSpeechDto = {
-    hints: Array<string>;
-    profanity_filter: boolean;
-    /**
-     * Null: Twilio's default.
-     */
-    speech_model: string | null;
-    speech_timeout: string;
-    timeout: number;
-};
-
-export type AssistantLimitsDto = {
-    max_duration_seconds: number;
-    max_turns: number;
-    silence_limit: number;
-};
-
-export type AssistantListDto = {
-    assistants: Array<AssistantDto>;
-};
-
-export type AssistantDto = {
-    agent_url: string;
-    created_at: string;
-    end_phrases: Array<string>;
-    first_message: string | null;
-    greeting: string | null;
-    id: string;
-    language: string;
-    limits: AssistantLimitsDto;
-    metadata: Metadata;
-    name: string;
-    /**
-     * Until when the secret before the last rotation still signs; null when it does not.
-     */
-    previous_secret_expires_at: string | null;
-    speech: AssistantSpeechDto;
-    transfer_number: string | null;
-    updated_at: string;
-    voice: string;
-    voicemail_message: string | null;
-};
-
-export type ListAssistantsData = {
-    body?: never;
-    path?: never;
-    query?: never;
-    url: '/api/phone/assistants';
-};
-
-export type ListAssistantsErrors = {
-    /**
-     * Missing, expired or invalid bearer token
-     */
-    401: ErrorResponseDto;
-    /**
-     * The token lacks phone:view
-     */
-    403: ErrorResponseDto;
-    /**
-     * Unexpected error (code internal_error); request_id names it in the service logs
-     */
-    500: ErrorResponseDto;
-};
-
-export type ListAssistantsError = ListAssistantsErrors[keyof ListAssistantsErrors];
-
-export type ListAssistantsResponses = {
-    200: AssistantListDto;
-};
-
-export type ListAssistantsResponse = ListAssistantsResponses[keyof ListAssistantsResponses];
-
-export type CreateAssistantData = {
-    body: CreateAssistantDto;
-    path?: never;
-    query?: never;
-    url: '/api/phone/assistants';
-};
-
-export type CreateAssistantErrors = {
-    /**
-     * Invalid field (named in details), e.g. a private agent_url
-     */
-    400: ErrorResponseDto;
-    /**
-     * Missing, expired or invalid bearer token
-     */
-    401: ErrorResponseDto;
-    /**
-     * The token lacks phone:admin
-     */
-    403: ErrorResponseDto;
-    /**
-     * Unexpected error (code internal_error); request_id names it in the service logs
-     */
-    500: ErrorResponseDto;
-};
-
-export type CreateAssistantError = CreateAssistantErrors[keyof CreateAssistantErrors];
-
-export type CreateAssistantResponses = {
-    201: AssistantWithSecretDto;
-};
-
-export type CreateAssistantResponse = CreateAssistantResponses[keyof CreateAssistantResponses];
-
-export type DeleteAssistantData = {
-    body?: never;
-    path: {
-        /**
-         * The assistant's id.
-         */
-        id: string;
-    };
-    query?: never;
-    url: '/api/phone/assistants/{id}';
-};
-
-export type DeleteAssistantErrors = {
-    /**
-     * Not an assistant id
-     */
-    400: ErrorResponseDto;
-    /**
-     * Missing, expired or invalid bearer token
-     */
-    401: ErrorResponseDto;
-    /**
-     * The token lacks phone:admin
-     */
-    403: ErrorResponseDto;
-    /**
-     * No such assistant
-     */
-    404: ErrorResponseDto;
-    /**
-     * A number still routes to it (code conflict); clear its assistant_id first
-     */
-    409: ErrorResponseDto;
-    /**
-     * Unexpected error (code internal_error); request_id names it in the service logs
-     */
-    500: ErrorResponseDto;
-};
-
-export type DeleteAssistantError = DeleteAssistantErrors[keyof DeleteAssistantErrors];
-
-export type DeleteAssistantResponses = {
-    200: AssistantDto;
-};
-
-export type DeleteAssistantResponse = DeleteAssistantResponses[keyof DeleteAssistantResponses];
-
-export type GetAssistantData = {
-    body?: never;
-    path: {
-        /**
-         * The assistant's id.
-         */
-        id: string;
-    };
-    query?: never;
-    url: '/api/phone/assistants/{id}';
-};
-
-export type GetAssistantErrors = {
-    /**
-     * Not an assistant id
-     */
-    400: ErrorResponseDto;
-    /**
-     * Missing, expired or invalid bearer token
-     */
-    401: ErrorResponseDto;
-    /**
-     * The token lacks phone:view
-     */
-    403: ErrorResponseDto;
-    /**
-     * No such assistant
-     */
-    404: ErrorResponseDto;
-    /**
-     * Unexpected error (code internal_error); request_id names it in the service logs
-     */
-    500: ErrorResponseDto;
-};
-
-export type GetAssistantError = GetAssistantErrors[keyof GetAssistantErrors];
-
-export type GetAssistantResponses = {
-    200: AssistantDto;
-};
-
-export type GetAssistantResponse = GetAssistantResponses[keyof GetAssistantResponses];
-
-export type UpdateAssistantData = {
-    body: UpdateAssistantDto;
-    path: {
-        /**
-         * The assistant's id.
-         */
-        id: string;
-    };
-    query?: never;
-    url: '/api/phone/assistants/{id}';
-};
-
-export type UpdateAssistantErrors = {
-    /**
-     * Invalid field (named in details)
-     */
-    400: ErrorResponseDto;
-    /**
-     * Missing, expired or invalid bearer token
-     */
-    401: ErrorResponseDto;
-    /**
-     * The token lacks phone:admin
-     */
-    403: ErrorResponseDto;
-    /**
-     * No such assistant
-     */
-    404: ErrorResponseDto;
-    /**
-     * Unexpected error (code internal_error); request_id names it in the service logs
-     */
-    500: ErrorResponseDto;
-};
-
-export type UpdateAssistantError = UpdateAssistantErrors[keyof UpdateAssistantErrors];
-
-export type UpdateAssistantResponses = {
-    200: AssistantDto;
-};
-
-export type UpdateAssistantResponse = UpdateAssistantResponses[keyof UpdateAssistantResponses];
-
-export type RotateAssistantSecretData = {
-    body?: never;
-    path: {
-        /**
-         * The assistant's id.
-         */
-        id: string;
-    };
-    query?: never;
-    url: '/api/phone/assistants/{id}/rotate-secret';
-};
-
-export type RotateAssistantSecretErrors = {
-    /**
-     * Not an assistant id
-     */
-    400: ErrorResponseDto;
-    /**
-     * Missing, expired or invalid bearer token
-     */
-    401: ErrorResponseDto;
-    /**
-     * The token lacks phone:admin
-     */
-    403: ErrorResponseDto;
-    /**
-     * No such assistant
-     */
-    404: ErrorResponseDto;
-    /**
-     * Unexpected error (code internal_error); request_id names it in the service logs
-     */
-    500: ErrorResponseDto;
-};
-
-export type RotateAssistantSecretError = RotateAssistantSecretErrors[keyof RotateAssistantSecretErrors];
-
-export type RotateAssistantSecretResponses = {
-    200: AssistantWithSecretDto;
-};
-
-export type RotateAssistantSecretResponse = RotateAssistantSecretResponses[keyof RotateAssistantSecretResponses];
 
 export type GetBalanceData = {
     body?: never;
@@ -2388,24 +2069,148 @@ export type GetCallReportResponses = {
 
 export type GetCallReportResponse = GetCallReportResponses[keyof GetCallReportResponses];
 
-export type SayOnCallData = {
-    body: SayOnCallDto;
-    path: {
+export type ListCampaignsData = {
+    body?: never;
+    path?: never;
+    query?: {
         /**
-         * Twilio call SID (CA followed by 32 hex characters) or the record's `id` (a UUID, known before Twilio
-         * answers). One we do not know, well-formed or not, is a 404.
+         * The `next_cursor` of the previous page.
          */
-        sid: string;
+        cursor?: string;
+        /**
+         * Page size, 1 to 100 (default 20).
+         */
+        limit?: number;
+        state?: CampaignState;
     };
-    query?: never;
-    url: '/api/phone/calls/{sid}/say';
+    url: '/api/phone/campaigns';
 };
 
-export type SayOnCallErrors = {
+export type ListCampaignsErrors = {
     /**
-     * sid is not a call SID, or invalid text or voice
+     * Invalid filter or cursor
      */
     400: ErrorResponseDto;
+    /**
+     * Missing, expired or invalid bearer token
+     */
+    401: ErrorResponseDto;
+    /**
+     * The token lacks phone:view
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
+};
+
+export type ListCampaignsError = ListCampaignsErrors[keyof ListCampaignsErrors];
+
+export type ListCampaignsResponses = {
+    200: CampaignListDto;
+};
+
+export type ListCampaignsResponse = ListCampaignsResponses[keyof ListCampaignsResponses];
+
+export type CreateCampaignData = {
+    body: CreateCampaignDto;
+    path?: never;
+    query?: {
+        /**
+         * Validate and estimate only: answers the import report and the cost, creates nothing.
+         */
+        dry_run?: boolean;
+    };
+    url: '/api/phone/campaigns';
+};
+
+export type CreateCampaignErrors = {
+    /**
+     * Invalid campaign (the recipients are validated row by row instead)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, expired or invalid bearer token
+     */
+    401: ErrorResponseDto;
+    /**
+     * The token lacks phone:call and phone:sms, or the one this request needs
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
+};
+
+export type CreateCampaignError = CreateCampaignErrors[keyof CreateCampaignErrors];
+
+export type CreateCampaignResponses = {
+    /**
+     * Dry run: the import report and the estimated cost; nothing was stored
+     */
+    200: CampaignDryRunDto;
+    /**
+     * The campaign, stored with its recipients and queued
+     */
+    201: CampaignDto;
+};
+
+export type CreateCampaignResponse = CreateCampaignResponses[keyof CreateCampaignResponses];
+
+export type GetCampaignData = {
+    body?: never;
+    path: {
+        /**
+         * The campaign id.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/api/phone/campaigns/{id}';
+};
+
+export type GetCampaignErrors = {
+    /**
+     * Missing, expired or invalid bearer token
+     */
+    401: ErrorResponseDto;
+    /**
+     * The token lacks phone:view
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such campaign
+     */
+    404: ErrorResponseDto;
+    /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
+};
+
+export type GetCampaignError = GetCampaignErrors[keyof GetCampaignErrors];
+
+export type GetCampaignResponses = {
+    200: CampaignDto;
+};
+
+export type GetCampaignResponse = GetCampaignResponses[keyof GetCampaignResponses];
+
+export type CancelCampaignData = {
+    body?: never;
+    path: {
+        /**
+         * The campaign id.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/api/phone/campaigns/{id}/cancel';
+};
+
+export type CancelCampaignErrors = {
     /**
      * Missing, expired or invalid bearer token
      */
@@ -2415,66 +2220,40 @@ export type SayOnCallErrors = {
      */
     403: ErrorResponseDto;
     /**
-     * No such call
+     * No such campaign
      */
     404: ErrorResponseDto;
     /**
-     * The call is not live: not answered yet, or ended (code conflict or call_already_ended)
+     * The campaign has already ended
      */
     409: ErrorResponseDto;
-    /**
-     * Twilio rate limit reached
-     */
-    429: ErrorResponseDto;
     /**
      * Unexpected error (code internal_error); request_id names it in the service logs
      */
     500: ErrorResponseDto;
-    /**
-     * Twilio failed or rejected the service credentials
-     */
-    502: ErrorResponseDto;
-    /**
-     * Twilio did not answer in time
-     */
-    504: ErrorResponseDto;
 };
 
-export type SayOnCallError = SayOnCallErrors[keyof SayOnCallErrors];
+export type CancelCampaignError = CancelCampaignErrors[keyof CancelCampaignErrors];
 
-export type SayOnCallResponses = {
-    /**
-     * Twilio is speaking the text on the call
-     */
-    200: CallDto;
+export type CancelCampaignResponses = {
+    200: CampaignDto;
 };
 
-export type SayOnCallResponse = SayOnCallResponses[keyof SayOnCallResponses];
+export type CancelCampaignResponse = CancelCampaignResponses[keyof CancelCampaignResponses];
 
-export type TransferCallData = {
-    body: TransferCallDto;
-    headers?: {
-        /**
-         * Makes the request safe to retry (IETF draft "The Idempotency-Key HTTP Header Field", with Stripe's rules). 1 to 255 printable ASCII characters, sent quoted (`"8e03978e-40d5-43e8-bc93-6894a57f9324"`) or bare; a UUID v4 is a good key. Keys belong to the token subject and are kept 24 hours (IDEMPOTENCY_TTL_SECONDS). A repeat with the same key and body gets the first answer again, with `Idempotent-Replayed: true`, and nothing is done twice. Kept for replay: 2xx answers and 4xx errors raised while the request ran (an opted-out recipient, a number Twilio refused). Not kept, so a retry with the same key runs again: request validation failures (400), 429, 5xx (these mean nothing was done), and the 409 and 422 below. A key left in flight by a stopped instance runs again after IDEMPOTENCY_LOCK_TIMEOUT_SECONDS (5 minutes).
-         */
-        'Idempotency-Key'?: string;
-    };
+export type PauseCampaignData = {
+    body?: never;
     path: {
         /**
-         * Twilio call SID (CA followed by 32 hex characters) or the record's `id` (a UUID, known before Twilio
-         * answers). One we do not know, well-formed or not, is a 404.
+         * The campaign id.
          */
-        sid: string;
+        id: string;
     };
     query?: never;
-    url: '/api/phone/calls/{sid}/transfer';
+    url: '/api/phone/campaigns/{id}/pause';
 };
 
-export type TransferCallErrors = {
-    /**
-     * Invalid body (the field is named), or sid is not a call SID
-     */
-    400: ErrorResponseDto;
+export type PauseCampaignErrors = {
     /**
      * Missing, expired or invalid bearer token
      */
@@ -2484,49 +2263,118 @@ export type TransferCallErrors = {
      */
     403: ErrorResponseDto;
     /**
-     * No such call
+     * No such campaign
      */
     404: ErrorResponseDto;
     /**
-     * The call is not live, i.e. not answered and in progress (code call_not_live), or a transfer of it is already dialing (code transfer_in_progress); or the request with this Idempotency-Key is still in flight (code idempotency_key_in_use); retry after Retry-After
+     * The campaign is not scheduled or running
      */
     409: ErrorResponseDto;
-    /**
-     * This Idempotency-Key was already used for a different request body or endpoint (code idempotency_key_mismatch)
-     */
-    422: ErrorResponseDto;
-    /**
-     * Twilio rate limit reached
-     */
-    429: ErrorResponseDto;
     /**
      * Unexpected error (code internal_error); request_id names it in the service logs
      */
     500: ErrorResponseDto;
-    /**
-     * Twilio failed or rejected the service credentials
-     */
-    502: ErrorResponseDto;
-    /**
-     * The transfer request could not be recorded (code dependency_unavailable); Twilio was not asked and the call goes on
-     */
-    503: ErrorResponseDto;
-    /**
-     * Twilio did not answer in time
-     */
-    504: ErrorResponseDto;
 };
 
-export type TransferCallError = TransferCallErrors[keyof TransferCallErrors];
+export type PauseCampaignError = PauseCampaignErrors[keyof PauseCampaignErrors];
 
-export type TransferCallResponses = {
-    /**
-     * Twilio is dialing the number; `transfer.status` is `requested` until it reports how the dial ended
-     */
-    200: CallDto;
+export type PauseCampaignResponses = {
+    200: CampaignDto;
 };
 
-export type TransferCallResponse = TransferCallResponses[keyof TransferCallResponses];
+export type PauseCampaignResponse = PauseCampaignResponses[keyof PauseCampaignResponses];
+
+export type ListCampaignRecipientsData = {
+    body?: never;
+    path: {
+        /**
+         * The campaign id.
+         */
+        id: string;
+    };
+    query?: {
+        /**
+         * The `next_cursor` of the previous page.
+         */
+        cursor?: string;
+        /**
+         * Page size, 1 to 500 (default 100).
+         */
+        limit?: number;
+        state?: CampaignRecipientState;
+    };
+    url: '/api/phone/campaigns/{id}/recipients';
+};
+
+export type ListCampaignRecipientsErrors = {
+    /**
+     * Missing, expired or invalid bearer token
+     */
+    401: ErrorResponseDto;
+    /**
+     * The token lacks phone:view
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such campaign
+     */
+    404: ErrorResponseDto;
+    /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
+};
+
+export type ListCampaignRecipientsError = ListCampaignRecipientsErrors[keyof ListCampaignRecipientsErrors];
+
+export type ListCampaignRecipientsResponses = {
+    200: CampaignRecipientListDto;
+};
+
+export type ListCampaignRecipientsResponse = ListCampaignRecipientsResponses[keyof ListCampaignRecipientsResponses];
+
+export type ResumeCampaignData = {
+    body?: never;
+    path: {
+        /**
+         * The campaign id.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/api/phone/campaigns/{id}/resume';
+};
+
+export type ResumeCampaignErrors = {
+    /**
+     * Missing, expired or invalid bearer token
+     */
+    401: ErrorResponseDto;
+    /**
+     * The token lacks phone:call
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such campaign
+     */
+    404: ErrorResponseDto;
+    /**
+     * The campaign is not paused
+     */
+    409: ErrorResponseDto;
+    /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
+};
+
+export type ResumeCampaignError = ResumeCampaignErrors[keyof ResumeCampaignErrors];
+
+export type ResumeCampaignResponses = {
+    200: CampaignDto;
+};
+
+export type ResumeCampaignResponse = ResumeCampaignResponses[keyof ResumeCampaignResponses];
 
 export type ListEventEndpointsData = {
     body?: never;
