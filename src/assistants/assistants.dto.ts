@@ -269,6 +269,7 @@ export class AssistantDto {
   /** @example +14155550111 */
   transfer_number: string | null;
   voicemail_message: string | null;
+  /** Your own labels for the assistant, sent with every turn. */
   @ApiMetadata()
   metadata: Metadata;
   /** Until when the secret before the last rotation still signs; null when it does not. */

@@ -461,7 +461,8 @@ export class CallTranscriptEntryDto {
   role: 'assistant' | 'caller';
   /** What was said; null for a caller turn of keys only, or of silence. @example I would like to move my appointment */
   text: string | null;
-  /** Speech recognition confidence (0 to 1) of a caller's words. @example 0.92 */
+  /** Speech recognition confidence (0 to 1) of a caller's words. */
+  @ApiProperty({ type: 'number', format: 'double', nullable: true, example: 0.92 })
   confidence: number | null;
   /** Keys the caller pressed. @example null */
   digits: string | null;

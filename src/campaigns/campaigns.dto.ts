@@ -247,6 +247,7 @@ export class SkippedRecipientDto {
   /** Row number in the import, from 0. */
   row: number;
   to: string;
+  /** Why the row was skipped. @example invalid_number */
   @ApiProperty({ enum: SKIP_REASONS, enumName: 'CampaignSkipReason' })
   reason: SkipReason;
   message: string;
@@ -324,6 +325,7 @@ export class CampaignDto {
   name: string;
   @ApiProperty({ enum: ['call', 'sms'] })
   channel: 'call' | 'sms';
+  /** Where the campaign is: scheduled, running, paused, completed or canceled. */
   @ApiProperty({ enum: CAMPAIGN_STATES, enumName: 'CampaignState' })
   state: CampaignState;
   /** Why it is paused: by a user, or by itself at the daily spending ceiling. */
@@ -354,6 +356,7 @@ export class CampaignListItemDto {
   name: string;
   @ApiProperty({ enum: ['call', 'sms'] })
   channel: 'call' | 'sms';
+  /** Where the campaign is: scheduled, running, paused, completed or canceled. */
   @ApiProperty({ enum: CAMPAIGN_STATES, enumName: 'CampaignState' })
   state: CampaignState;
   paused_reason: string | null;
@@ -410,12 +413,14 @@ export class CampaignRecipientDto {
   /** Row number in the import, from 0. */
   position: number;
   to: string;
+  /** Where this recipient is (see the campaign's counts by state). */
   @ApiProperty({ enum: RECIPIENT_STATES, enumName: 'CampaignRecipientState' })
   state: RecipientState;
   skip_reason: string | null;
   skip_message: string | null;
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } })
   variables: Record<string, string>;
+  /** The recipient's labels, given to each of its calls or messages. */
   @ApiMetadata()
   metadata: Metadata;
   time_zones: string[];

@@ -32,9 +32,9 @@ export class TwilioGatherWebhookDto {
   AccountSid: string;
   /** The transcribed speech; empty or absent when the caller said nothing. @example I would like to move my appointment */
   SpeechResult?: string;
-  /** Recognition confidence, 0 to 1. @example 0.92 */
+  /** Recognition confidence, 0 to 1. @example "0.92" */
   Confidence?: string;
-  /** Keys pressed. @example 1 */
+  /** Keys pressed. @example "1" */
   Digits?: string;
 }
 

@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { CancelCampaignData, CancelCampaignErrors, CancelCampaignResponses, CreateCampaignData, CreateCampaignErrors, CreateCampaignResponses, CreateEventEndpointData, CreateEventEndpointErrors, CreateEventEndpointResponses, DeleteEventEndpointData, DeleteEventEndpointErrors, DeleteEventEndpointResponses, GetBalanceData, GetBalanceErrors, GetBalanceResponses, GetCallData, GetCallErrors, GetCallHistoryData, GetCallHistoryErrors, GetCallHistoryResponses, GetCallReportData, GetCallReportErrors, GetCallReportResponses, GetCallResponses, GetCampaignData, GetCampaignErrors, GetCampaignResponses, GetEventData, GetEventEndpointData, GetEventEndpointErrors, GetEventEndpointResponses, GetEventErrors, GetEventResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetLivenessData, GetLivenessErrors, GetLivenessResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetRecordingAudioData, GetRecordingAudioErrors, GetRecordingAudioResponses, GetSmsData, GetSmsErrors, GetSmsHistoryData, GetSmsHistoryErrors, GetSmsHistoryResponses, GetSmsResponses, GetStatsData, GetStatsErrors, GetStatsResponses, HangupCallData, HangupCallErrors, HangupCallResponses, ListCallRecordingsData, ListCallRecordingsErrors, ListCallRecordingsResponses, ListCampaignRecipientsData, ListCampaignRecipientsErrors, ListCampaignRecipientsResponses, ListCampaignsData, ListCampaignsErrors, ListCampaignsResponses, ListEventEndpointsData, ListEventEndpointsErrors, ListEventEndpointsResponses, ListEventsData, ListEventsErrors, ListEventsResponses, ListNumbersData, ListNumbersErrors, ListNumbersResponses, PauseCampaignData, PauseCampaignErrors, PauseCampaignResponses, PlaceCallData, PlaceCallErrors, PlaceCallResponses, PurchaseNumberData, PurchaseNumberErrors, PurchaseNumberResponses, ReleaseNumberData, ReleaseNumberErrors, ReleaseNumberResponses, ReplayEventData, ReplayEventErrors, ReplayEventResponses, ResumeCampaignData, ResumeCampaignErrors, ResumeCampaignResponses, RotateEventEndpointSecretData, RotateEventEndpointSecretErrors, RotateEventEndpointSecretResponses, SearchNumbersData, SearchNumbersErrors, SearchNumbersResponses, SendSmsData, SendSmsErrors, SendSmsResponses, UpdateEventEndpointData, UpdateEventEndpointErrors, UpdateEventEndpointResponses, UpdateNumberData, UpdateNumberErrors, UpdateNumberResponses } from './types.gen.js';
+import type { CancelCampaignData, CancelCampaignErrors, CancelCampaignResponses, CreateAssistantData, CreateAssistantErrors, CreateAssistantResponses, CreateCampaignData, CreateCampaignErrors, CreateCampaignResponses, CreateEventEndpointData, CreateEventEndpointErrors, CreateEventEndpointResponses, DeleteAssistantData, DeleteAssistantErrors, DeleteAssistantResponses, DeleteEventEndpointData, DeleteEventEndpointErrors, DeleteEventEndpointResponses, GetAssistantData, GetAssistantErrors, GetAssistantResponses, GetBalanceData, GetBalanceErrors, GetBalanceResponses, GetCallData, GetCallErrors, GetCallHistoryData, GetCallHistoryErrors, GetCallHistoryResponses, GetCallReportData, GetCallReportErrors, GetCallReportResponses, GetCallResponses, GetCampaignData, GetCampaignErrors, GetCampaignResponses, GetEventData, GetEventEndpointData, GetEventEndpointErrors, GetEventEndpointResponses, GetEventErrors, GetEventResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetLivenessData, GetLivenessErrors, GetLivenessResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetRecordingAudioData, GetRecordingAudioErrors, GetRecordingAudioResponses, GetSmsData, GetSmsErrors, GetSmsHistoryData, GetSmsHistoryErrors, GetSmsHistoryResponses, GetSmsResponses, GetStatsData, GetStatsErrors, GetStatsResponses, HangupCallData, HangupCallErrors, HangupCallResponses, ListAssistantsData, ListAssistantsErrors, ListAssistantsResponses, ListCallRecordingsData, ListCallRecordingsErrors, ListCallRecordingsResponses, ListCampaignRecipientsData, ListCampaignRecipientsErrors, ListCampaignRecipientsResponses, ListCampaignsData, ListCampaignsErrors, ListCampaignsResponses, ListEventEndpointsData, ListEventEndpointsErrors, ListEventEndpointsResponses, ListEventsData, ListEventsErrors, ListEventsResponses, ListNumbersData, ListNumbersErrors, ListNumbersResponses, PauseCampaignData, PauseCampaignErrors, PauseCampaignResponses, PlaceCallData, PlaceCallErrors, PlaceCallResponses, PurchaseNumberData, PurchaseNumberErrors, PurchaseNumberResponses, ReleaseNumberData, ReleaseNumberErrors, ReleaseNumberResponses, ReplayEventData, ReplayEventErrors, ReplayEventResponses, ResumeCampaignData, ResumeCampaignErrors, ResumeCampaignResponses, RotateAssistantSecretData, RotateAssistantSecretErrors, RotateAssistantSecretResponses, RotateEventEndpointSecretData, RotateEventEndpointSecretErrors, RotateEventEndpointSecretResponses, SayOnCallData, SayOnCallErrors, SayOnCallResponses, SearchNumbersData, SearchNumbersErrors, SearchNumbersResponses, SendSmsData, SendSmsErrors, SendSmsResponses, TransferCallData, TransferCallErrors, TransferCallResponses, UpdateAssistantData, UpdateAssistantErrors, UpdateAssistantResponses, UpdateEventEndpointData, UpdateEventEndpointErrors, UpdateEventEndpointResponses, UpdateNumberData, UpdateNumberErrors, UpdateNumberResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -19,6 +19,69 @@ export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends 
 };
 
 /**
+ * The assistants, oldest first.
+ */
+export const listAssistants = <ThrowOnError extends boolean = false>(options?: Options<ListAssistantsData, ThrowOnError>) => (options?.client ?? client).get<ListAssistantsResponses, ListAssistantsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/phone/assistants',
+    ...options
+});
+
+/**
+ * Creates an assistant; the answer holds its signing secret, shown only here and on rotation.
+ */
+export const createAssistant = <ThrowOnError extends boolean = false>(options: Options<CreateAssistantData, ThrowOnError>) => (options.client ?? client).post<CreateAssistantResponses, CreateAssistantErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/phone/assistants',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Removes an assistant (answered as it was).
+ */
+export const deleteAssistant = <ThrowOnError extends boolean = false>(options: Options<DeleteAssistantData, ThrowOnError>) => (options.client ?? client).delete<DeleteAssistantResponses, DeleteAssistantErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/phone/assistants/{id}',
+    ...options
+});
+
+/**
+ * One assistant.
+ */
+export const getAssistant = <ThrowOnError extends boolean = false>(options: Options<GetAssistantData, ThrowOnError>) => (options.client ?? client).get<GetAssistantResponses, GetAssistantErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/phone/assistants/{id}',
+    ...options
+});
+
+/**
+ * Changes an assistant; calls already in conversation use the change from their next turn.
+ */
+export const updateAssistant = <ThrowOnError extends boolean = false>(options: Options<UpdateAssistantData, ThrowOnError>) => (options.client ?? client).patch<UpdateAssistantResponses, UpdateAssistantErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/phone/assistants/{id}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * A new signing secret. The previous one keeps signing too (a second signature in
+ * `webhook-signature`) until `previous_secret_expires_at`, so the agent can switch without refusing turns.
+ */
+export const rotateAssistantSecret = <ThrowOnError extends boolean = false>(options: Options<RotateAssistantSecretData, ThrowOnError>) => (options.client ?? client).post<RotateAssistantSecretResponses, RotateAssistantSecretErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/phone/assistants/{id}/rotate-secret',
+    ...options
+});
+
+/**
  * The Twilio account's balance.
  */
 export const getBalance = <ThrowOnError extends boolean = false>(options?: Options<GetBalanceData, ThrowOnError>) => (options?.client ?? client).get<GetBalanceResponses, GetBalanceErrors, ThrowOnError>({
@@ -28,7 +91,7 @@ export const getBalance = <ThrowOnError extends boolean = false>(options?: Optio
 });
 
 /**
- * Places an outbound call that speaks a message, plays an audio file or runs TwiML.
+ * Places an outbound call that speaks a message, plays an audio file, runs TwiML, or starts an assistant's conversation.
  */
 export const placeCall = <ThrowOnError extends boolean = false>(options: Options<PlaceCallData, ThrowOnError>) => (options.client ?? client).post<PlaceCallResponses, PlaceCallErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
@@ -85,6 +148,37 @@ export const getCallReport = <ThrowOnError extends boolean = false>(options: Opt
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/phone/calls/{sid}/report',
     ...options
+});
+
+/**
+ * Speaks now on a live call, interrupting what it does. A call with an assistant then listens again (the text
+ * joins its transcript as the assistant's); on a call without one, the call ends once the text is spoken (Twilio
+ * cannot resume the TwiML the interruption replaced).
+ */
+export const sayOnCall = <ThrowOnError extends boolean = false>(options: Options<SayOnCallData, ThrowOnError>) => (options.client ?? client).post<SayOnCallResponses, SayOnCallErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/phone/calls/{sid}/say',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Transfers a live call to another number: the call runs `<Dial>` to `to`, whoever answers there hears the
+ * `whisper` first, then the two parties are connected. The request (who, when, where to) is stored before Twilio
+ * is asked; how the dial ended (`transfer.status`, the dialed leg's `transfer.call_sid`) is stored when Twilio
+ * reports it, and the call ends when the transferred conversation does.
+ */
+export const transferCall = <ThrowOnError extends boolean = false>(options: Options<TransferCallData, ThrowOnError>) => (options.client ?? client).post<TransferCallResponses, TransferCallErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/phone/calls/{sid}/transfer',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
 });
 
 /**

@@ -18,7 +18,7 @@ export type WebhookHealthDto = {
      */
     duplicates: number;
     /**
-     * Authentic webhooks kept, per kind (inbound_call, inbound_sms, call_status, message_status, recording_status, call_twiml).
+     * Authentic webhooks kept, per kind (inbound_call, inbound_sms, call_status, message_status, recording_status, call_twiml, call_amd, call_dial).
      */
     received: {
         [key: string]: number;
@@ -34,6 +34,11 @@ export type WebhookHealthDto = {
 };
 
 export type UpdateNumberDto = {
+    /**
+     * The assistant inbound calls and SMS to this number go to (an assistant id), or null to go back to the
+     * configured greeting and auto-reply. Only stored here: Twilio is not asked.
+     */
+    assistant_id?: string | null;
     /**
      * New label, up to 64 characters.
      */
@@ -61,6 +66,104 @@ export type UpdateEventEndpointDto = {
      * New URL (same rules as on creation).
      */
     url?: string;
+};
+
+export type UpdateAssistantDto = {
+    /**
+     * New agent URL (same rules as on creation).
+     */
+    agent_url?: string;
+    /**
+     * When the caller says one of these (case and punctuation ignored, anywhere in the utterance), the call ends
+     * politely without asking the agent. Up to 20 phrases.
+     */
+    end_phrases?: Array<string>;
+    /**
+     * Spoken when an outbound call (POST call with `assistant_id`) is answered, before the assistant listens.
+     */
+    first_message?: string | null;
+    /**
+     * Spoken when an inbound call to one of the assistant's numbers is answered, before it listens.
+     */
+    greeting?: string | null;
+    /**
+     * Language spoken and listened for, a BCP 47 tag (default en-US).
+     */
+    language?: string;
+    /**
+     * When a conversation ends on its own.
+     */
+    limits?: AssistantLimitsInputDto;
+    /**
+     * Your own labels for the assistant (up to 20 keys of at most 40 characters, string values of at most 500); sent with every turn.
+     */
+    metadata?: Metadata;
+    /**
+     * New name.
+     */
+    name?: string;
+    /**
+     * How the assistant listens.
+     */
+    speech?: AssistantSpeechInputDto;
+    /**
+     * Where the agent's `transfer: true` connects the caller, in E.164 form.
+     */
+    transfer_number?: string | null;
+    /**
+     * Text-to-speech voice (alice, man, woman, Polly.*, Google.*; default alice).
+     */
+    voice?: string;
+    /**
+     * What the assistant leaves on an answering machine (voicemail drop).
+     */
+    voicemail_message?: string | null;
+};
+
+export type AssistantSpeechInputDto = {
+    /**
+     * Words and phrases the recognizer should expect (Gather `hints`), up to 100 of at most 100 characters.
+     */
+    hints?: Array<string>;
+    /**
+     * Replace profanities with asterisks in what is heard (Gather `profanityFilter`, default true).
+     */
+    profanity_filter?: boolean;
+    /**
+     * Twilio's speech model (Gather `speechModel`), e.g. `phone_call`, `experimental_conversations`,
+     * `googlev2_telephony`, `deepgram_nova-2`; Twilio's default when not set.
+     */
+    speech_model?: string;
+    /**
+     * When an utterance has ended: `auto` (default), or seconds of silence as a string, e.g. "2" (Gather `speechTimeout`).
+     */
+    speech_timeout?: string;
+    /**
+     * Seconds to wait for the caller to start speaking or pressing keys (Gather `timeout`, default 5).
+     */
+    timeout?: number;
+};
+
+/**
+ * Your own labels for the record, e.g. the ids of your conversation or customer: up to 20 keys of 1 to 40 characters (any but `[` and `]`; not `__proto__`, `constructor` or `prototype`), each with a string value of 1 to 500 characters. No nested objects, arrays, numbers, booleans or nulls; `{}` when there are none. Filter the history with `metadata[key]=value`.
+ */
+export type Metadata = {
+    [key: string]: string;
+};
+
+export type AssistantLimitsInputDto = {
+    /**
+     * Seconds after the start of the conversation after which it ends politely (default 1800).
+     */
+    max_duration_seconds?: number;
+    /**
+     * Turns (caller inputs, silences included) after which the call ends politely (default 50).
+     */
+    max_turns?: number;
+    /**
+     * Silent turns in a row after which the call ends politely (default 3).
+     */
+    silence_limit?: number;
 };
 
 export type TwilioHealthDto = {
@@ -98,6 +201,27 @@ export type TwilioHealthDto = {
  * `up` when a query answered in time.
  */
 export type ProbeStatus = 'up' | 'down';
+
+/**
+ * Who: `assistant` or `caller`.
+ */
+export type TurnRole = 'assistant' | 'caller';
+
+export type TransferCallDto = {
+    /**
+     * Caller ID shown at `to`, in E.164 form; defaults to this service's number on the call (the caller ID of an outbound
+     * call, the number called for an inbound one). Twilio accepts only numbers of the account or verified ones.
+     */
+    caller_id?: string;
+    /**
+     * Number to connect the call to, in E.164 form.
+     */
+    to: string;
+    /**
+     * Spoken to whoever answers at `to` before the caller is connected (up to 4000 characters), in the call's voice.
+     */
+    whisper?: string;
+};
 
 export type StatsPeriodDto = {
     /**
@@ -289,6 +413,9 @@ export type CallStatsDto = {
 
 export type SkippedRecipientDto = {
     message: string;
+    /**
+     * Why the row was skipped.
+     */
     reason: CampaignSkipReason;
     /**
      * Row number in the import, from 0.
@@ -297,6 +424,9 @@ export type SkippedRecipientDto = {
     to: string;
 };
 
+/**
+ * Why the row was skipped.
+ */
 export type CampaignSkipReason = 'invalid_number' | 'duplicate' | 'opted_out' | 'missing_variable' | 'invalid_variables' | 'invalid_metadata' | 'unknown_time_zone' | 'window_never_open' | 'content_too_long' | 'campaign_canceled';
 
 export type SetAsideItemDto = {
@@ -366,13 +496,6 @@ export type SendSmsDto = unknown & {
     to: string;
 };
 
-/**
- * Your own labels for the record, e.g. the ids of your conversation or customer: up to 20 keys of 1 to 40 characters (any but `[` and `]`; not `__proto__`, `constructor` or `prototype`), each with a string value of 1 to 500 characters. No nested objects, arrays, numbers, booleans or nulls; `{}` when there are none. Filter the history with `metadata[key]=value`.
- */
-export type Metadata = {
-    [key: string]: string;
-};
-
 export type SearchNumbersResponseDto = {
     /**
      * Matching numbers, at most `limit`.
@@ -424,6 +547,17 @@ export type AvailableNumberDto = {
      * State or province, when known.
      */
     region: string | null;
+};
+
+export type SayOnCallDto = {
+    /**
+     * Text spoken now, interrupting what the call is doing, up to 4000 characters.
+     */
+    text: string;
+    /**
+     * Text-to-speech voice; the assistant's (or alice) when not given.
+     */
+    voice?: string;
 };
 
 export type RetryOutDto = {
@@ -541,6 +675,12 @@ export type PlaceCallDto = unknown & {
      */
     agent_name?: string;
     /**
+     * Starts a conversation: the assistant (an id from /api/phone/assistants) speaks its `first_message` when the
+     * call is answered, then listens, and each turn goes to its agent. Its voice and language apply; `voice` and
+     * `language` here are not accepted with it.
+     */
+    assistant_id?: string;
+    /**
      * Public http(s) URL of an audio file played to the callee with `<Play>`.
      */
     audio_url?: string;
@@ -591,6 +731,14 @@ export type PlaceCallDto = unknown & {
      */
     voice?: string;
     /**
+     * Left on an answering machine, up to 20000 characters: the call is placed with asynchronous answering-machine
+     * detection that waits for the end of the greeting; when a machine answered, this text is spoken after the beep
+     * and the call hangs up (outcome `voicemail`). A person who answers hears the call's own content. A call placed
+     * with `message` or `audio_url` stays open up to 30 seconds after it so the beep can still be heard; TwiML of your
+     * own must keep the line open itself.
+     */
+    voicemail_message?: string;
+    /**
      * Identifier of the workflow that placed the call.
      */
     workflow_id?: string;
@@ -612,6 +760,10 @@ export type PhoneNumberListDto = {
 export type NumberStatus = 'purchasing' | 'unknown' | 'active' | 'failed' | 'released';
 
 export type PhoneNumberDto = {
+    /**
+     * The assistant inbound calls and SMS go to; null: the configured greeting and auto-reply.
+     */
+    assistant_id: string | null;
     /**
      * What the number can do (all false until Twilio confirms a purchase).
      */
@@ -868,7 +1020,7 @@ export type DatabaseHealthDto = {
 /**
  * What happened.
  */
-export type EventType = 'call.initiated' | 'call.ringing' | 'call.answered' | 'call.completed' | 'call.recording.ready' | 'call.report.ready' | 'sms.sent' | 'sms.delivered' | 'sms.failed' | 'sms.received' | 'number.purchased' | 'number.released' | 'opt_out.changed' | 'campaign.started' | 'campaign.paused' | 'campaign.completed' | 'campaign.recipient.completed';
+export type EventType = 'call.initiated' | 'call.ringing' | 'call.answered' | 'call.completed' | 'call.recording.ready' | 'call.report.ready' | 'call.turn' | 'sms.sent' | 'sms.delivered' | 'sms.failed' | 'sms.received' | 'number.purchased' | 'number.released' | 'opt_out.changed' | 'campaign.started' | 'campaign.paused' | 'campaign.completed' | 'campaign.recipient.completed';
 
 export type EventReplayDto = {
     /**
@@ -1162,6 +1314,61 @@ export type CallingWindowDto = {
     start: string;
 };
 
+export type CreateAssistantDto = {
+    /**
+     * Where each turn is POSTed as signed JSON: an http(s) URL on a public address.
+     */
+    agent_url: string;
+    /**
+     * When the caller says one of these (case and punctuation ignored, anywhere in the utterance), the call ends
+     * politely without asking the agent. Up to 20 phrases.
+     */
+    end_phrases?: Array<string>;
+    /**
+     * Spoken when an outbound call (POST call with `assistant_id`) is answered, before the assistant listens.
+     */
+    first_message?: string | null;
+    /**
+     * Spoken when an inbound call to one of the assistant's numbers is answered, before it listens.
+     */
+    greeting?: string | null;
+    /**
+     * Language spoken and listened for, a BCP 47 tag (default en-US).
+     */
+    language?: string;
+    /**
+     * When a conversation ends on its own.
+     */
+    limits?: AssistantLimitsInputDto;
+    /**
+     * Your own labels for the assistant (up to 20 keys of at most 40 characters, string values of at most 500); sent with every turn.
+     */
+    metadata?: Metadata;
+    /**
+     * A name to know it by.
+     */
+    name: string;
+    /**
+     * How the assistant listens.
+     */
+    speech?: AssistantSpeechInputDto;
+    /**
+     * Where the agent's `transfer: true` connects the caller, in E.164 form.
+     */
+    transfer_number?: string | null;
+    /**
+     * Text-to-speech voice (alice, man, woman, Polly.*, Google.*; default alice).
+     */
+    voice?: string;
+    /**
+     * What the assistant leaves on an answering machine (voicemail drop).
+     */
+    voicemail_message?: string | null;
+};
+
+/**
+ * Where the campaign is: scheduled, running, paused, completed or canceled.
+ */
 export type CampaignState = 'scheduled' | 'running' | 'paused' | 'completed' | 'canceled';
 
 export type CampaignSpendDto = {
@@ -1206,6 +1413,9 @@ export type CampaignRecipientDto = {
     attempts: Array<CampaignAttemptDto>;
     id: string;
     last_outcome: string | null;
+    /**
+     * The recipient's labels, given to each of its calls or messages.
+     */
     metadata: Metadata;
     next_attempt_at: string | null;
     /**
@@ -1214,6 +1424,9 @@ export type CampaignRecipientDto = {
     position: number;
     skip_message: string | null;
     skip_reason: string | null;
+    /**
+     * Where this recipient is (see the campaign's counts by state).
+     */
     state: CampaignRecipientState;
     time_zones: Array<string>;
     to: string;
@@ -1229,6 +1442,9 @@ export type CampaignListItemDto = {
     name: string;
     paused_reason: string | null;
     start_at: string;
+    /**
+     * Where the campaign is: scheduled, running, paused, completed or canceled.
+     */
     state: CampaignState;
 };
 
@@ -1276,6 +1492,9 @@ export type CampaignDto = {
     spend: CampaignSpendDto;
     start_at: string;
     started_at: string | null;
+    /**
+     * Where the campaign is: scheduled, running, paused, completed or canceled.
+     */
     state: CampaignState;
     twiml: string | null;
     updated_at: string;
@@ -1292,20 +1511,80 @@ export type CampaignDryRunDto = {
     import_report: ImportReportDto;
 };
 
+/**
+ * `requested` until Twilio reports how the dial ended, then Twilio's DialCallStatus: `completed` or `answered`
+ * (connected), `busy`, `no-answer`, `failed`, `canceled`.
+ */
+export type CallTransferStatus = 'requested' | 'completed' | 'answered' | 'busy' | 'no-answer' | 'failed' | 'canceled';
+
+export type CallTransferDto = {
+    /**
+     * Twilio's sid of the leg dialed to `to` (DialCallSid), once reported.
+     */
+    call_sid: string | null;
+    /**
+     * Caller ID shown to `to`.
+     */
+    caller_id: string | null;
+    /**
+     * Talk time of the transferred leg in seconds (DialCallDuration), once reported.
+     */
+    duration: number | null;
+    /**
+     * When the transfer was asked for.
+     */
+    requested_at: string;
+    /**
+     * Token subject that asked for it.
+     */
+    requested_by: string | null;
+    /**
+     * `requested` until Twilio reports how the dial ended, then Twilio's DialCallStatus: `completed` or `answered`
+     * (connected), `busy`, `no-answer`, `failed`, `canceled`.
+     */
+    status: CallTransferStatus;
+    /**
+     * The number dialed.
+     */
+    to: string;
+    /**
+     * Spoken to the answering party before connecting.
+     */
+    whisper: string | null;
+};
+
 export type CallTranscriptEntryDto = {
     /**
-     * When the utterance started.
+     * When the turn was taken (a caller's: when Twilio sent the result).
      */
     at: string;
     /**
-     * Who spoke: `agent` or `caller`.
+     * Speech recognition confidence (0 to 1) of a caller's words.
      */
-    speaker: string;
+    confidence: number | null;
     /**
-     * What was said.
+     * Keys the caller pressed.
      */
-    text: string;
+    digits: string | null;
+    /**
+     * Who: `assistant` or `caller`.
+     */
+    role: TurnRole;
+    /**
+     * Order within the call, from 1.
+     */
+    seq: number;
+    /**
+     * What was said; null for a caller turn of keys only, or of silence.
+     */
+    text: string | null;
 };
+
+/**
+ * A status, or what was done to the live call: `transferring` (Twilio took a transfer), `transferred` or
+ * `transfer-failed` (how its dial ended), `voicemail-left` (the voicemail message was handed to the call).
+ */
+export type CallTimelineStatus = 'initiating' | 'unknown' | 'queued' | 'initiated' | 'ringing' | 'in-progress' | 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled' | 'transferring' | 'transferred' | 'transfer-failed' | 'voicemail-left';
 
 export type CallTimelineEntryDto = {
     /**
@@ -1324,7 +1603,11 @@ export type CallTimelineEntryDto = {
      * Where the status came from: api, webhook, refresh or reconcile.
      */
     source: string;
-    status: CallStatus;
+    /**
+     * A status, or what was done to the live call: `transferring` (Twilio took a transfer), `transferred` or
+     * `transfer-failed` (how its dial ended), `voicemail-left` (the voicemail message was handed to the call).
+     */
+    status: CallTimelineStatus;
 };
 
 /**
@@ -1346,6 +1629,10 @@ export type CallReportDto = {
      * Who answered, with machine detection (human, machine_start, ...).
      */
     answered_by: string | null;
+    /**
+     * The assistant holding a conversation on the call; null for calls without one.
+     */
+    assistant_id: string | null;
     /**
      * Audio played with `<Play>`, when the call was placed with an audio URL.
      */
@@ -1476,9 +1763,13 @@ export type CallReportDto = {
      */
     to: string;
     /**
-     * What was said, filled by the conversations feature; an empty list for calls without one.
+     * The conversation an assistant held on the call, oldest turn first; empty for calls without one.
      */
     transcript: Array<CallTranscriptEntryDto>;
+    /**
+     * The call's transfer, when POST calls/{sid}/transfer asked for one.
+     */
+    transfer: CallTransferDto | null;
     /**
      * The TwiML the call ran, when it was placed with TwiML.
      */
@@ -1488,6 +1779,14 @@ export type CallReportDto = {
      * Text-to-speech voice.
      */
     voice: string | null;
+    /**
+     * When the voicemail message was handed to the call, after a machine's beep; null when none was left.
+     */
+    voicemail_left_at: string | null;
+    /**
+     * Text left on an answering machine, when the call was placed with one.
+     */
+    voicemail_message: string | null;
     workflow_id: string | null;
 };
 
@@ -1554,6 +1853,10 @@ export type CallDto = {
      * Who answered, with machine detection (human, machine_start, ...).
      */
     answered_by: string | null;
+    /**
+     * The assistant holding a conversation on the call; null for calls without one.
+     */
+    assistant_id: string | null;
     /**
      * Audio played with `<Play>`, when the call was placed with an audio URL.
      */
@@ -1647,6 +1950,14 @@ export type CallDto = {
      */
     to: string;
     /**
+     * The conversation an assistant held on the call, oldest turn first (only on GET /api/phone/calls/{sid}; empty without one).
+     */
+    transcript?: Array<CallTranscriptEntryDto>;
+    /**
+     * The call's transfer, when POST calls/{sid}/transfer asked for one.
+     */
+    transfer: CallTransferDto | null;
+    /**
      * The TwiML the call ran, when it was placed with TwiML.
      */
     twiml: string | null;
@@ -1655,6 +1966,14 @@ export type CallDto = {
      * Text-to-speech voice.
      */
     voice: string | null;
+    /**
+     * When the voicemail message was handed to the call, after a machine's beep; null when none was left.
+     */
+    voicemail_left_at: string | null;
+    /**
+     * Text left on an answering machine, when the call was placed with one.
+     */
+    voicemail_message: string | null;
     workflow_id: string | null;
 };
 
@@ -1668,6 +1987,321 @@ export type BalanceDto = {
      */
     currency: string;
 };
+
+export type AssistantWithSecretDto = {
+    agent_url: string;
+    created_at: string;
+    end_phrases: Array<string>;
+    first_message: string | null;
+    greeting: string | null;
+    id: string;
+    language: string;
+    limits: AssistantLimitsDto;
+    /**
+     * Your own labels for the assistant, sent with every turn.
+     */
+    metadata: Metadata;
+    name: string;
+    /**
+     * Until when the secret before the last rotation still signs; null when it does not.
+     */
+    previous_secret_expires_at: string | null;
+    /**
+     * Standard Webhooks secret: the agent verifies each turn's `webhook-signature` with it.
+     */
+    secret: string;
+    speech: AssistantSpeechDto;
+    transfer_number: string | null;
+    updated_at: string;
+    voice: string;
+    voicemail_message: string | null;
+};
+
+export type AssistantSpeechDto = {
+    hints: Array<string>;
+    profanity_filter: boolean;
+    /**
+     * Null: Twilio's default.
+     */
+    speech_model: string | null;
+    speech_timeout: string;
+    timeout: number;
+};
+
+export type AssistantLimitsDto = {
+    max_duration_seconds: number;
+    max_turns: number;
+    silence_limit: number;
+};
+
+export type AssistantListDto = {
+    assistants: Array<AssistantDto>;
+};
+
+export type AssistantDto = {
+    agent_url: string;
+    created_at: string;
+    end_phrases: Array<string>;
+    first_message: string | null;
+    greeting: string | null;
+    id: string;
+    language: string;
+    limits: AssistantLimitsDto;
+    /**
+     * Your own labels for the assistant, sent with every turn.
+     */
+    metadata: Metadata;
+    name: string;
+    /**
+     * Until when the secret before the last rotation still signs; null when it does not.
+     */
+    previous_secret_expires_at: string | null;
+    speech: AssistantSpeechDto;
+    transfer_number: string | null;
+    updated_at: string;
+    voice: string;
+    voicemail_message: string | null;
+};
+
+export type ListAssistantsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/phone/assistants';
+};
+
+export type ListAssistantsErrors = {
+    /**
+     * Missing, expired or invalid bearer token
+     */
+    401: ErrorResponseDto;
+    /**
+     * The token lacks phone:view
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
+};
+
+export type ListAssistantsError = ListAssistantsErrors[keyof ListAssistantsErrors];
+
+export type ListAssistantsResponses = {
+    200: AssistantListDto;
+};
+
+export type ListAssistantsResponse = ListAssistantsResponses[keyof ListAssistantsResponses];
+
+export type CreateAssistantData = {
+    body: CreateAssistantDto;
+    path?: never;
+    query?: never;
+    url: '/api/phone/assistants';
+};
+
+export type CreateAssistantErrors = {
+    /**
+     * Invalid field (named in details), e.g. a private agent_url
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, expired or invalid bearer token
+     */
+    401: ErrorResponseDto;
+    /**
+     * The token lacks phone:admin
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
+};
+
+export type CreateAssistantError = CreateAssistantErrors[keyof CreateAssistantErrors];
+
+export type CreateAssistantResponses = {
+    201: AssistantWithSecretDto;
+};
+
+export type CreateAssistantResponse = CreateAssistantResponses[keyof CreateAssistantResponses];
+
+export type DeleteAssistantData = {
+    body?: never;
+    path: {
+        /**
+         * The assistant's id.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/api/phone/assistants/{id}';
+};
+
+export type DeleteAssistantErrors = {
+    /**
+     * Not an assistant id
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, expired or invalid bearer token
+     */
+    401: ErrorResponseDto;
+    /**
+     * The token lacks phone:admin
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such assistant
+     */
+    404: ErrorResponseDto;
+    /**
+     * A number still routes to it (code conflict); clear its assistant_id first
+     */
+    409: ErrorResponseDto;
+    /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
+};
+
+export type DeleteAssistantError = DeleteAssistantErrors[keyof DeleteAssistantErrors];
+
+export type DeleteAssistantResponses = {
+    200: AssistantDto;
+};
+
+export type DeleteAssistantResponse = DeleteAssistantResponses[keyof DeleteAssistantResponses];
+
+export type GetAssistantData = {
+    body?: never;
+    path: {
+        /**
+         * The assistant's id.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/api/phone/assistants/{id}';
+};
+
+export type GetAssistantErrors = {
+    /**
+     * Not an assistant id
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, expired or invalid bearer token
+     */
+    401: ErrorResponseDto;
+    /**
+     * The token lacks phone:view
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such assistant
+     */
+    404: ErrorResponseDto;
+    /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
+};
+
+export type GetAssistantError = GetAssistantErrors[keyof GetAssistantErrors];
+
+export type GetAssistantResponses = {
+    200: AssistantDto;
+};
+
+export type GetAssistantResponse = GetAssistantResponses[keyof GetAssistantResponses];
+
+export type UpdateAssistantData = {
+    body: UpdateAssistantDto;
+    path: {
+        /**
+         * The assistant's id.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/api/phone/assistants/{id}';
+};
+
+export type UpdateAssistantErrors = {
+    /**
+     * Invalid field (named in details)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, expired or invalid bearer token
+     */
+    401: ErrorResponseDto;
+    /**
+     * The token lacks phone:admin
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such assistant
+     */
+    404: ErrorResponseDto;
+    /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
+};
+
+export type UpdateAssistantError = UpdateAssistantErrors[keyof UpdateAssistantErrors];
+
+export type UpdateAssistantResponses = {
+    200: AssistantDto;
+};
+
+export type UpdateAssistantResponse = UpdateAssistantResponses[keyof UpdateAssistantResponses];
+
+export type RotateAssistantSecretData = {
+    body?: never;
+    path: {
+        /**
+         * The assistant's id.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/api/phone/assistants/{id}/rotate-secret';
+};
+
+export type RotateAssistantSecretErrors = {
+    /**
+     * Not an assistant id
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, expired or invalid bearer token
+     */
+    401: ErrorResponseDto;
+    /**
+     * The token lacks phone:admin
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such assistant
+     */
+    404: ErrorResponseDto;
+    /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
+};
+
+export type RotateAssistantSecretError = RotateAssistantSecretErrors[keyof RotateAssistantSecretErrors];
+
+export type RotateAssistantSecretResponses = {
+    200: AssistantWithSecretDto;
+};
+
+export type RotateAssistantSecretResponse = RotateAssistantSecretResponses[keyof RotateAssistantSecretResponses];
 
 export type GetBalanceData = {
     body?: never;
@@ -2068,6 +2702,146 @@ export type GetCallReportResponses = {
 };
 
 export type GetCallReportResponse = GetCallReportResponses[keyof GetCallReportResponses];
+
+export type SayOnCallData = {
+    body: SayOnCallDto;
+    path: {
+        /**
+         * Twilio call SID (CA followed by 32 hex characters) or the record's `id` (a UUID, known before Twilio
+         * answers). One we do not know, well-formed or not, is a 404.
+         */
+        sid: string;
+    };
+    query?: never;
+    url: '/api/phone/calls/{sid}/say';
+};
+
+export type SayOnCallErrors = {
+    /**
+     * sid is not a call SID, or invalid text or voice
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, expired or invalid bearer token
+     */
+    401: ErrorResponseDto;
+    /**
+     * The token lacks phone:call
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such call
+     */
+    404: ErrorResponseDto;
+    /**
+     * The call is not live: not answered yet, or ended (code conflict or call_already_ended)
+     */
+    409: ErrorResponseDto;
+    /**
+     * Twilio rate limit reached
+     */
+    429: ErrorResponseDto;
+    /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
+    /**
+     * Twilio failed or rejected the service credentials
+     */
+    502: ErrorResponseDto;
+    /**
+     * Twilio did not answer in time
+     */
+    504: ErrorResponseDto;
+};
+
+export type SayOnCallError = SayOnCallErrors[keyof SayOnCallErrors];
+
+export type SayOnCallResponses = {
+    /**
+     * Twilio is speaking the text on the call
+     */
+    200: CallDto;
+};
+
+export type SayOnCallResponse = SayOnCallResponses[keyof SayOnCallResponses];
+
+export type TransferCallData = {
+    body: TransferCallDto;
+    headers?: {
+        /**
+         * Makes the request safe to retry (IETF draft "The Idempotency-Key HTTP Header Field", with Stripe's rules). 1 to 255 printable ASCII characters, sent quoted (`"8e03978e-40d5-43e8-bc93-6894a57f9324"`) or bare; a UUID v4 is a good key. Keys belong to the token subject and are kept 24 hours (IDEMPOTENCY_TTL_SECONDS). A repeat with the same key and body gets the first answer again, with `Idempotent-Replayed: true`, and nothing is done twice. Kept for replay: 2xx answers and 4xx errors raised while the request ran (an opted-out recipient, a number Twilio refused). Not kept, so a retry with the same key runs again: request validation failures (400), 429, 5xx (these mean nothing was done), and the 409 and 422 below. A key left in flight by a stopped instance runs again after IDEMPOTENCY_LOCK_TIMEOUT_SECONDS (5 minutes).
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        /**
+         * Twilio call SID (CA followed by 32 hex characters) or the record's `id` (a UUID, known before Twilio
+         * answers). One we do not know, well-formed or not, is a 404.
+         */
+        sid: string;
+    };
+    query?: never;
+    url: '/api/phone/calls/{sid}/transfer';
+};
+
+export type TransferCallErrors = {
+    /**
+     * Invalid body (the field is named), or sid is not a call SID
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, expired or invalid bearer token
+     */
+    401: ErrorResponseDto;
+    /**
+     * The token lacks phone:call
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such call
+     */
+    404: ErrorResponseDto;
+    /**
+     * The call is not live, i.e. not answered and in progress (code call_not_live), or a transfer of it is already dialing (code transfer_in_progress); or the request with this Idempotency-Key is still in flight (code idempotency_key_in_use); retry after Retry-After
+     */
+    409: ErrorResponseDto;
+    /**
+     * This Idempotency-Key was already used for a different request body or endpoint (code idempotency_key_mismatch)
+     */
+    422: ErrorResponseDto;
+    /**
+     * Twilio rate limit reached
+     */
+    429: ErrorResponseDto;
+    /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
+    /**
+     * Twilio failed or rejected the service credentials
+     */
+    502: ErrorResponseDto;
+    /**
+     * The transfer request could not be recorded (code dependency_unavailable); Twilio was not asked and the call goes on
+     */
+    503: ErrorResponseDto;
+    /**
+     * Twilio did not answer in time
+     */
+    504: ErrorResponseDto;
+};
+
+export type TransferCallError = TransferCallErrors[keyof TransferCallErrors];
+
+export type TransferCallResponses = {
+    /**
+     * Twilio is dialing the number; `transfer.status` is `requested` until it reports how the dial ended
+     */
+    200: CallDto;
+};
+
+export type TransferCallResponse = TransferCallResponses[keyof TransferCallResponses];
 
 export type ListCampaignsData = {
     body?: never;
