@@ -187,7 +187,8 @@ export class AssistantFieldsDto {
 
 /** Creates an assistant. */
 export class CreateAssistantDto extends AssistantFieldsDto {
-  /** A name to know it by. @example Appointment desk */
+  /** A name to know it by. */
+  @ApiProperty({ example: 'Appointment desk' })
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)

@@ -176,8 +176,8 @@ export class PlaceCallDto {
 export class SayOnCallDto {
   /**
    * Text spoken now, interrupting what the call is doing, up to 4000 characters.
-   * @example One moment please, checking the calendar.
    */
+  @ApiProperty({ example: 'One moment please, checking the calendar.' })
   @IsString()
   @IsNotEmpty()
   @MaxLength(4000)

@@ -59,6 +59,7 @@ export class CampaignsController {
   /** One campaign with its recipients counted by state, its spend so far and an ETA. */
   @Get(':id')
   @RequirePermission(Permission.View)
+  @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'id is not a campaign id' })
   @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'No such campaign' })
   getCampaign(@Param() params: CampaignIdParamsDto): Promise<CampaignDto> {
     return this.campaigns.getCampaign(params.id);
@@ -67,6 +68,7 @@ export class CampaignsController {
   /** The recipients in import order, each with its attempts and their call or message sids. */
   @Get(':id/recipients')
   @RequirePermission(Permission.View)
+  @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'id is not a campaign id, or an invalid filter or cursor' })
   @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'No such campaign' })
   listCampaignRecipients(
     @Param() params: CampaignIdParamsDto,
@@ -79,6 +81,7 @@ export class CampaignsController {
   @Post(':id/pause')
   @HttpCode(HttpStatus.OK)
   @RequirePermission(Permission.Call)
+  @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'id is not a campaign id' })
   @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'No such campaign' })
   @ApiResponse({ status: 409, type: ErrorResponseDto, description: 'The campaign is not scheduled or running' })
   pauseCampaign(@Param() params: CampaignIdParamsDto): Promise<CampaignDto> {
@@ -89,6 +92,7 @@ export class CampaignsController {
   @Post(':id/resume')
   @HttpCode(HttpStatus.OK)
   @RequirePermission(Permission.Call)
+  @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'id is not a campaign id' })
   @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'No such campaign' })
   @ApiResponse({ status: 409, type: ErrorResponseDto, description: 'The campaign is not paused' })
   resumeCampaign(@Param() params: CampaignIdParamsDto): Promise<CampaignDto> {
@@ -99,6 +103,7 @@ export class CampaignsController {
   @Post(':id/cancel')
   @HttpCode(HttpStatus.OK)
   @RequirePermission(Permission.Call)
+  @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'id is not a campaign id' })
   @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'No such campaign' })
   @ApiResponse({ status: 409, type: ErrorResponseDto, description: 'The campaign has already ended' })
   cancelCampaign(@Param() params: CampaignIdParamsDto): Promise<CampaignDto> {

@@ -83,7 +83,7 @@ export class PacingDto {
 /** When a recipient is tried again. */
 export class RetryDto {
   /** The outcomes that are tried again (calls: busy, no-answer, failed, canceled; SMS: failed). Default: none. */
-  @ApiProperty({ enum: RETRY_OUTCOMES, isArray: true, required: false, example: ['busy', 'no-answer'] })
+  @ApiProperty({ enum: RETRY_OUTCOMES, enumName: 'CampaignRetryOutcome', isArray: true, required: false, example: ['busy', 'no-answer'] })
   @IsOptional()
   @IsArray()
   @ArrayUnique()
@@ -304,7 +304,8 @@ export class PacingOutDto {
 }
 
 export class RetryOutDto {
-  @ApiProperty({ enum: RETRY_OUTCOMES, isArray: true })
+  /** The outcomes that are tried again. */
+  @ApiProperty({ enum: RETRY_OUTCOMES, enumName: 'CampaignRetryOutcome', isArray: true })
   on: string[];
   max_attempts: number;
   after_seconds: number;
@@ -404,7 +405,7 @@ export class CampaignAttemptDto {
   error: string | null;
   requested_at: Date | null;
   ended_at: Date | null;
-  @ApiProperty({ nullable: true, example: '0.01400' })
+  @ApiProperty({ type: String, nullable: true, example: '0.01400' })
   price: string | null;
 }
 

@@ -34,7 +34,9 @@ function schemasWhere(predicate: (node: Json) => boolean): string[] {
 
 describe('openapi.yaml for client generators', () => {
   it('says integer for every count, duration, limit and status code', () => {
-    expect(schemasWhere((n) => n.type === 'number')).toEqual([]);
+    // the one fraction, a speech recognition confidence, says so with its format
+    expect(schemasWhere((n) => n.type === 'number' && n.format !== 'double')).toEqual([]);
+    expect(schemasWhere((n) => n.type === 'number')).toEqual(['/components/schemas/CallTranscriptEntryDto/properties/confidence']);
     const s = doc.components.schemas as Json;
     expect(s.ErrorResponseDto.properties.statusCode.type).toBe('integer');
     expect(s.CallDto.properties.duration.type).toBe('integer');
@@ -51,10 +53,15 @@ describe('openapi.yaml for client generators', () => {
     // every other mention is a reference, not a copy
     const inlineCopies = schemasWhere((n) => Array.isArray(n.enum) && n.enum.includes('outbound') && n.enum.length === 2);
     expect(inlineCopies).toEqual(['/components/schemas/Direction']);
-    // CallOutcome is its own enum (completed, busy, no-answer, ..., voicemail), used by reports and events, not a copy of CallStatus
+    // CallOutcome is its own enum (completed, busy, no-answer, ..., voicemail), used by reports and events, not a copy of
+    // CallStatus; so are the timeline's statuses (CallStatus and the control entries), a transfer's DialCallStatus and the
+    // outcomes a campaign retries
     expect(schemasWhere((n) => Array.isArray(n.enum) && n.enum.includes('no-answer'))).toEqual([
       '/components/schemas/CallOutcome',
       '/components/schemas/CallStatus',
+      '/components/schemas/CallTimelineStatus',
+      '/components/schemas/CallTransferStatus',
+      '/components/schemas/CampaignRetryOutcome',
     ]);
   });
 
@@ -84,16 +91,22 @@ describe('openapi.yaml for client generators', () => {
 
   it('states the one-of rules in the schemas', () => {
     const s = doc.components.schemas as Json;
-    expect(s.PlaceCallDto.oneOf).toEqual([{ required: ['message'] }, { required: ['audio_url'] }, { required: ['twiml'] }]);
+    expect(s.PlaceCallDto.oneOf).toEqual([
+      { required: ['message'] },
+      { required: ['audio_url'] },
+      { required: ['twiml'] },
+      { required: ['assistant_id'] },
+    ]);
     expect(s.SendSmsDto.anyOf).toEqual([{ required: ['message'] }, { required: ['media_url'] }]);
   });
 
   it('offers one complete example body per way of placing a call', () => {
     const examples = doc.paths['/api/phone/call'].post.requestBody.content['application/json'].examples as Json;
-    expect(Object.keys(examples)).toEqual(['message', 'audio_url', 'twiml']);
+    const ways = ['message', 'audio_url', 'twiml', 'assistant_id'];
+    expect(Object.keys(examples).sort()).toEqual([...ways].sort());
     for (const [name, { value }] of Object.entries(examples)) {
       expect(
-        Object.keys(value as Json).filter((k) => ['message', 'audio_url', 'twiml'].includes(k)),
+        Object.keys(value as Json).filter((k) => ways.includes(k)),
         name,
       ).toEqual([name]);
     }
@@ -121,7 +134,15 @@ describe('openapi.yaml for client generators', () => {
 
   it('marks the Twilio webhooks x-internal, and the committed SDK leaves them out', () => {
     const internal = operations.filter((o) => o.op['x-internal']).map((o) => o.op.operationId as string);
-    expect(internal.sort()).toEqual(['handleSmsWebhook', 'handleStatusCallback', 'handleVoiceWebhook']);
+    expect(internal.sort()).toEqual([
+      'handleAmdCallback',
+      'handleGatherWebhook',
+      'handleSmsWebhook',
+      'handleStatusCallback',
+      'handleTransferDialAction',
+      'handleTransferWhisper',
+      'handleVoiceWebhook',
+    ]);
     const sdk = readFileSync(resolve(ROOT, 'packages/sdk/src/sdk.gen.ts'), 'utf8');
     for (const id of internal) expect(sdk).not.toContain(id);
     expect(sdk).not.toContain('/api/phone/webhook/');

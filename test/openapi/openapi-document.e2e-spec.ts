@@ -78,7 +78,17 @@ describe('openapi.yaml', () => {
       expect(op.tags, op.operationId).toHaveLength(1);
       expect(doc.tags?.map((t) => t.name)).toContain(op.tags[0]);
     }
-    expect(doc.tags?.map((t) => t.name).sort()).toEqual(['assistants', 'billing', 'calls', 'campaigns', 'events', 'health', 'numbers', 'sms', 'webhooks']);
+    expect(doc.tags?.map((t) => t.name).sort()).toEqual([
+      'assistants',
+      'billing',
+      'calls',
+      'campaigns',
+      'events',
+      'health',
+      'numbers',
+      'sms',
+      'webhooks',
+    ]);
   });
 
   it('documents auth: the bearer scheme on every protected operation, x-permission everywhere', () => {
@@ -149,6 +159,7 @@ describe('openapi.yaml', () => {
     const hooks = operations.filter((o) => o.path.startsWith('/api/phone/webhook'));
     expect(hooks.map((o) => o.operationId).sort()).toEqual([
       'handleAmdCallback',
+      'handleGatherWebhook',
       'handleSmsWebhook',
       'handleStatusCallback',
       'handleTransferDialAction',

@@ -114,6 +114,16 @@ export class Fixtures {
     return created.id;
   }
 
+  /** An assistant whose agent is never asked (nothing routes to it). */
+  async assistant(): Promise<string> {
+    const created = await this.must({
+      method: 'POST',
+      path: '/api/phone/assistants',
+      body: { name: 'fixture', agent_url: 'https://agents.example.com/fixture' },
+    });
+    return created.id as string;
+  }
+
   /** An event: placing a call records call.initiated with it. */
   async event(): Promise<string> {
     await this.activeCall();
@@ -193,6 +203,10 @@ export const OVERRIDES: Record<string, Override> = {
       start_at: new Date(Date.now() + 3600_000).toISOString(),
     },
   }),
+  getAssistant: async (fx) => ({ path: `/api/phone/assistants/${await fx.assistant()}` }),
+  updateAssistant: async (fx) => ({ path: `/api/phone/assistants/${await fx.assistant()}` }),
+  deleteAssistant: async (fx) => ({ path: `/api/phone/assistants/${await fx.assistant()}` }),
+  rotateAssistantSecret: async (fx) => ({ path: `/api/phone/assistants/${await fx.assistant()}/rotate-secret` }),
   getCampaign: async (fx) => ({ path: `/api/phone/campaigns/${await fx.campaign()}` }),
   listCampaignRecipients: async (fx) => ({ path: `/api/phone/campaigns/${await fx.campaign()}/recipients` }),
   pauseCampaign: async (fx) => ({ path: `/api/phone/campaigns/${await fx.campaign()}/pause` }),

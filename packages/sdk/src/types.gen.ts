@@ -563,8 +563,16 @@ export type SayOnCallDto = {
 export type RetryOutDto = {
     after_seconds: number;
     max_attempts: number;
-    on: Array<'busy' | 'no-answer' | 'failed' | 'canceled'>;
+    /**
+     * The outcomes that are tried again.
+     */
+    on: Array<CampaignRetryOutcome>;
 };
+
+/**
+ * The outcomes that are tried again.
+ */
+export type CampaignRetryOutcome = 'busy' | 'no-answer' | 'failed' | 'canceled';
 
 export type RetryDto = {
     /**
@@ -578,7 +586,7 @@ export type RetryDto = {
     /**
      * The outcomes that are tried again (calls: busy, no-answer, failed, canceled; SMS: failed). Default: none.
      */
-    on?: Array<'busy' | 'no-answer' | 'failed' | 'canceled'>;
+    on?: Array<CampaignRetryOutcome>;
 };
 
 export type RecordingListDto = {
@@ -2947,6 +2955,10 @@ export type GetCampaignData = {
 
 export type GetCampaignErrors = {
     /**
+     * id is not a campaign id
+     */
+    400: ErrorResponseDto;
+    /**
      * Missing, expired or invalid bearer token
      */
     401: ErrorResponseDto;
@@ -2985,6 +2997,10 @@ export type CancelCampaignData = {
 };
 
 export type CancelCampaignErrors = {
+    /**
+     * id is not a campaign id
+     */
+    400: ErrorResponseDto;
     /**
      * Missing, expired or invalid bearer token
      */
@@ -3028,6 +3044,10 @@ export type PauseCampaignData = {
 };
 
 export type PauseCampaignErrors = {
+    /**
+     * id is not a campaign id
+     */
+    400: ErrorResponseDto;
     /**
      * Missing, expired or invalid bearer token
      */
@@ -3082,6 +3102,10 @@ export type ListCampaignRecipientsData = {
 
 export type ListCampaignRecipientsErrors = {
     /**
+     * id is not a campaign id, or an invalid filter or cursor
+     */
+    400: ErrorResponseDto;
+    /**
      * Missing, expired or invalid bearer token
      */
     401: ErrorResponseDto;
@@ -3120,6 +3144,10 @@ export type ResumeCampaignData = {
 };
 
 export type ResumeCampaignErrors = {
+    /**
+     * id is not a campaign id
+     */
+    400: ErrorResponseDto;
     /**
      * Missing, expired or invalid bearer token
      */
