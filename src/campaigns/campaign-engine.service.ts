@@ -9,6 +9,7 @@ import { appLogger } from '../common/logger';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { transactionDb } from '../events/event-delivery.service';
+import { JobWorker } from '../events/job-worker';
 import { EventsService } from '../events/events.service';
 import { MessageRecordsService } from '../sms/message-records.service';
 import { SmsService } from '../sms/sms.service';
@@ -47,7 +48,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 @Injectable()
 export class CampaignEngine implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
   private boss: PgBoss | null = null;
-  private workerId: string | null = null;
+  private worker: JobWorker<DispatchJob> | null = null;
   private starting: Promise<void> | null = null;
   private stopping = false;
   private readonly running = new Set<Promise<unknown>>();
@@ -90,7 +91,8 @@ export class CampaignEngine implements OnModuleInit, OnApplicationBootstrap, Bef
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
     await this.starting;
-    if (this.boss) await this.boss.offWork(QUEUE).catch(() => undefined);
+    // stop fetching and let the batch in hand finish and settle
+    await this.worker?.stop();
     // runs end at their next step; what they placed is settled by the calls' callbacks
     await Promise.allSettled([...this.running]);
   }
@@ -106,7 +108,7 @@ export class CampaignEngine implements OnModuleInit, OnApplicationBootstrap, Bef
 
   /** Asks the worker to look for work now rather than at its next poll. */
   wake(): void {
-    if (this.boss && this.workerId) this.boss.notifyWorker(this.workerId);
+    this.worker?.wake();
   }
 
   private async start(): Promise<void> {
@@ -116,11 +118,15 @@ export class CampaignEngine implements OnModuleInit, OnApplicationBootstrap, Bef
     this.boss = boss;
     // a campaign whose job was lost (or never sent) gets one; a queued job makes this a no-op
     for (const id of await this.campaigns.activeIds()) await this.schedule(id, new Date());
-    this.workerId = await boss.work<DispatchJob>(
+    if (this.stopping) return;
+    // our own loop, not boss.work(), which settles jobs without awaiting (see JobWorker)
+    this.worker = new JobWorker<DispatchJob>(
+      boss,
       QUEUE,
-      { batchSize: 4, pollingIntervalSeconds: this.config.campaigns.pollingIntervalSeconds, includeMetadata: true },
+      { batchSize: 4, pollingIntervalSeconds: this.config.campaigns.pollingIntervalSeconds, logPrefix: 'campaign_worker' },
       (jobs) => this.runBatch(jobs),
     );
+    this.worker.start();
   }
 
   private retryOptions() {

@@ -11,6 +11,7 @@ import { EventEndpointRepository } from './event-endpoint.repository';
 import { EventEndpointEntity } from './event-endpoint.entity';
 import { EventRepository } from './event.repository';
 import { sendSigned } from './event-sender';
+import { JobWorker } from './job-worker';
 
 const QUEUE = 'event-delivery';
 /** Events one relay transaction moves into jobs. */
@@ -56,7 +57,7 @@ export function transactionDb(tx: EntityManager): PgBoss.Db {
 @Injectable()
 export class EventDeliveryService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private boss: PgBoss | null = null;
-  private workerId: string | null = null;
+  private worker: JobWorker<DeliveryJob> | null = null;
   private relayTimer: NodeJS.Timeout | null = null;
   private relaying: Promise<void> | null = null;
   private stopping = false;
@@ -89,11 +90,15 @@ export class EventDeliveryService implements OnApplicationBootstrap, BeforeAppli
       expireInSeconds: this.expireInSeconds(),
     });
     this.boss = boss;
-    this.workerId = await boss.work<DeliveryJob>(
+    // our own loop, not boss.work(): pg-boss's worker settles jobs without awaiting, and a database
+    // that cannot answer then would crash the process (see JobWorker)
+    this.worker = new JobWorker<DeliveryJob>(
+      boss,
       QUEUE,
-      { batchSize: settings.concurrency, pollingIntervalSeconds: settings.pollingIntervalSeconds, includeMetadata: true },
+      { batchSize: settings.concurrency, pollingIntervalSeconds: settings.pollingIntervalSeconds, logPrefix: 'event_worker' },
       (jobs) => this.deliverBatch(jobs),
     );
+    this.worker.start();
     this.scheduleRelay(0);
     this.started(boss);
   }
@@ -110,6 +115,7 @@ export class EventDeliveryService implements OnApplicationBootstrap, BeforeAppli
     await this.relaying;
     // within the shutdown deadline: what is cut goes back to the queue (failWip) or expires and is retried
     const timeout = Math.min(this.config.events.deliveryTimeoutMs + 1000, this.config.shutdownTimeoutMs / 2);
+    await this.worker?.stop(timeout);
     await this.boss?.stop({ graceful: true, wait: true, close: false, timeout });
     this.boss = null;
   }
@@ -152,7 +158,7 @@ export class EventDeliveryService implements OnApplicationBootstrap, BeforeAppli
   }
 
   private wakeWorker(): void {
-    if (this.boss && this.workerId) this.boss.notifyWorker(this.workerId);
+    this.worker?.wake();
   }
 
   /**
