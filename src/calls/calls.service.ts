@@ -58,6 +58,8 @@ export class CallsService {
     const assistant = request.assistant_id === undefined ? null : await this.assistants.findForField(request.assistant_id, 'assistant_id');
     const voice = assistant?.voice ?? request.voice ?? DEFAULT_VOICE;
     const language = assistant?.language ?? request.language ?? DEFAULT_LANGUAGE;
+    // left on an answering machine after its beep: the request's, else the assistant's
+    const voicemailMessage = request.voicemail_message ?? assistant?.voicemailMessage ?? null;
     if (await this.optOuts.isOptedOut(request.to)) {
       throw AppError.invalidField('to', `${request.to} has opted out of messages from this service`, 'recipient_opted_out');
     }
@@ -79,7 +81,7 @@ export class CallsService {
             assistantId: assistant?.id ?? null,
             record,
             machineDetection: request.machine_detection ?? false,
-            voicemailMessage: request.voicemail_message ?? assistant?.voicemailMessage ?? null,
+            voicemailMessage,
             timeoutSeconds: request.timeout ?? null,
             agentName: request.agent_name ?? null,
             callPurpose: request.call_purpose ?? null,
@@ -109,7 +111,7 @@ export class CallsService {
         ...(record ? { recordingStatusCallbackUrl: twilioCallbackUrl(webhookBase, '/status', ours) } : {}),
         timeoutSeconds: request.timeout,
         machineDetection: request.machine_detection,
-        ...(request.voicemail_message !== undefined ? { asyncAmdCallbackUrl: twilioCallbackUrl(webhookBase, '/amd', ours) } : {}),
+        ...(voicemailMessage !== null ? { asyncAmdCallbackUrl: twilioCallbackUrl(webhookBase, '/amd', ours) } : {}),
       });
     } catch (error) {
       return { call: toCallDto(await this.settleFailedIntent(intent, error)), accepted: true };

@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import { JsonBody, Reply, fieldsOf, request } from '../support/http';
+import { AgentServer } from '../support/agent-server';
 import { TestApp, eventually, startTestApp } from '../support/test-app';
 
 /**
@@ -45,7 +46,8 @@ async function settledCall(sid: string, done: (call: JsonBody) => boolean, timeo
 }
 
 beforeAll(async () => {
-  t = await startTestApp({ RATE_LIMIT_CALLS: '1000', SANDBOX_SPEED: '20' });
+  // ALLOW_PRIVATE_WEBHOOK_URLS: an assistant's agent listens on loopback
+  t = await startTestApp({ RATE_LIMIT_CALLS: '1000', SANDBOX_SPEED: '20', ALLOW_PRIVATE_WEBHOOK_URLS: 'true' });
   caller = t.token(['phone:call', 'phone:view'], 'control-agent');
 });
 
@@ -216,6 +218,42 @@ describe('voicemail drop', () => {
     expect(repeat.status).toBe(204);
     expect(said(placed.body.sid)).toEqual(['Hello!', voicemail]);
     expect((await api('GET', `/api/phone/calls/${placed.body.sid}`)).body.voicemail_left_at).toBe(done.voicemail_left_at);
+  });
+
+  it("leaves an assistant's voicemail message when its call reaches a machine", async () => {
+    const agent = await new AgentServer().start();
+    try {
+      const admin = t.token(['phone:admin'], 'control-admin');
+      const created = await request(t, 'POST', '/api/phone/assistants', {
+        token: admin,
+        body: {
+          name: 'Reminder caller',
+          agent_url: agent.url,
+          first_message: 'Hi, this is Bright Dental calling about your appointment.',
+          voicemail_message: voicemail,
+        },
+      });
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      agent.secret = created.body.secret;
+      agent.reply = () => ({ say: 'Are you there?' });
+
+      const placed = await api('POST', '/api/phone/call', { to: MACHINE_TO, assistant_id: created.body.id });
+      expect(placed.status, JSON.stringify(placed.body)).toBe(201);
+      expect(placed.body).toMatchObject({ assistant_id: created.body.id, voicemail_message: voicemail });
+      expect(sandboxCall(placed.body.sid)?.machineDetection).toBe('DetectMessageEnd');
+
+      const done = await settledCall(
+        placed.body.sid,
+        (c) => c.status === 'completed' && c.timeline.some((e: JsonBody) => e.status === 'voicemail-left'),
+      );
+      expect(done).toMatchObject({ answered_by: 'machine_end_beep' });
+      const spoken = said(placed.body.sid);
+      expect(spoken[0]).toBe('Hi, this is Bright Dental calling about your appointment.');
+      expect(spoken.at(-1)).toBe(voicemail);
+      expect((await api('GET', `/api/phone/calls/${placed.body.sid}/report`)).body).toMatchObject({ outcome: 'voicemail' });
+    } finally {
+      await agent.stop();
+    }
   });
 
   it('leaves no voicemail when a person answers: the call runs its own content', async () => {
