@@ -241,7 +241,10 @@ export class CallsService {
    * since Twilio cannot resume the TwiML the update interrupted.
    */
   async sayOnCall(key: string, input: SayOnCallDto): Promise<CallDto> {
-    const record = await this.findOrFail(key);
+    let record = await this.findOrFail(key);
+    // a callback saying it was answered may still be on its way
+    if (record.sid && !isTerminalCallStatus(record.status) && record.status !== 'in-progress')
+      record = (await this.refresh(record)) ?? record;
     if (!record.sid || record.status !== 'in-progress') {
       throw new AppError(
         HttpStatus.CONFLICT,
