@@ -62,6 +62,21 @@ export class Fixtures {
     return call.sid;
   }
 
+  private answered: string | null = null;
+
+  /** A call that is answered and in progress, as its stored status says: the last one while it lasts. */
+  async answeredCall(): Promise<string> {
+    if (this.answered && (await this.must({ method: 'GET', path: `/api/phone/calls/${this.answered}` })).status === 'in-progress')
+      return this.answered;
+    const sid = await this.activeCall();
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const call = await this.must({ method: 'GET', path: `/api/phone/calls/${sid}` });
+      if (call.status === 'in-progress') return (this.answered = sid);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`call ${sid} was not answered`);
+  }
+
   /** A completed recording: a recorded call the sandbox plays to its end. */
   async recording(): Promise<string> {
     const call = await this.must({
@@ -203,6 +218,8 @@ export const OVERRIDES: Record<string, Override> = {
       start_at: new Date(Date.now() + 3600_000).toISOString(),
     },
   }),
+  // speaking on a call needs one that is answered
+  sayOnCall: async (fx) => ({ path: `/api/phone/calls/${await fx.answeredCall()}/say` }),
   getAssistant: async (fx) => ({ path: `/api/phone/assistants/${await fx.assistant()}` }),
   updateAssistant: async (fx) => ({ path: `/api/phone/assistants/${await fx.assistant()}` }),
   deleteAssistant: async (fx) => ({ path: `/api/phone/assistants/${await fx.assistant()}` }),
