@@ -1,5 +1,6 @@
 import type { DataSourceOptions } from 'typeorm';
 import { MIGRATIONS } from '../../migrations';
+import { pgDriver } from './pg-driver';
 
 /** How long the app waits on Postgres before it answers 503 instead (see AppConfig['database']). */
 export interface DatabaseTimeouts {
@@ -42,6 +43,7 @@ export function dataSourceOptions(
 ): DataSourceOptions {
   const common = {
     type: 'postgres' as const,
+    driver: pgDriver,
     entities,
     migrations: MIGRATIONS,
     migrationsTransactionMode: 'each' as const,

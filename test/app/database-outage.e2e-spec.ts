@@ -7,6 +7,8 @@ import { eventually, freePort, startTestApp, type TestApp } from '../support/tes
 import { fakeSid, postWebhook } from '../webhooks/webhook-helpers';
 import { twilioCallbackUrl } from '../../src/common/twilio-callback-url';
 import { TwilioGateway } from '../../src/twilio/twilio.gateway';
+import { Client, type Pool } from 'pg';
+import { DataSource } from 'typeorm';
 
 /**
  * A PostgreSQL of the suite's own that the tests stop and freeze: the app must answer 503 with
@@ -245,6 +247,42 @@ describe.skipIf(!PG_VERSION)('when the database fails', { timeout: 120_000 }, ()
     } finally {
       if (!thawed) cluster.thaw();
     }
+    expect((await api('GET', '/api/phone/calls/history')).status).toBe(200);
+  });
+
+  it('keeps running when the database ends a pooled connection that is checked out between queries', async () => {
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => uncaught.push(error);
+    process.prependListener('uncaughtException', onUncaught);
+    // the pool every statement of the app's goes through, used as the ingest path uses it
+    const pool = (t.app.get(DataSource).driver as unknown as { master: Pool }).master;
+    const client = await pool.connect();
+    let broken: Error | undefined;
+    try {
+      const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      const admin = new Client({ connectionString: cluster.url });
+      await admin.connect();
+      try {
+        await admin.query('SELECT pg_terminate_backend($1)', [rows[0].pid]);
+      } finally {
+        await admin.end();
+      }
+      // the server's 57P01 reaches the client while no query is waiting on it
+      await eventually(
+        () =>
+          client.query('SELECT 1').then(
+            () => false,
+            () => true,
+          ),
+        10_000,
+        100,
+      );
+      broken = new Error('connection ended by the server');
+    } finally {
+      client.release(broken);
+      process.removeListener('uncaughtException', onUncaught);
+    }
+    expect(uncaught).toEqual([]);
     expect((await api('GET', '/api/phone/calls/history')).status).toBe(200);
   });
 });
