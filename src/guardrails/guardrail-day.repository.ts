@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Mutex } from 'async-mutex';
+import { Mutex, Semaphore } from 'async-mutex';
 import type { EntityManager, Repository } from 'typeorm';
 import { GuardrailDayEntity } from './guardrail-day.entity';
 
@@ -35,10 +35,19 @@ ON CONFLICT (day) DO UPDATE
     AND ($6::bigint IS NULL OR g.admitted_calls - $7::bigint <= $6::bigint)
 RETURNING day`;
 
+/**
+ * Admissions of one instance with a transaction open at once. Each holds a pooled connection while
+ * it stores its intent and waits for its turn to count it in: a few keep the turn busy (one stores
+ * while another counts and commits), more would only take connections the rest of the service needs;
+ * the others wait in memory without one.
+ */
+const ADMISSIONS_IN_FLIGHT = 4;
+
 @Injectable()
 export class GuardrailDayRepository {
+  private readonly inFlight = new Semaphore(ADMISSIONS_IN_FLIGHT);
   /**
-   * This instance's admissions take turns here to send their count, once their work is done: the
+   * The admissions in flight take turns here to send their count, once their work is done: the
    * database then holds at most one of them waiting on the counters' row lock (behind another
    * instance's count or the commit of the one before), and a wait in memory does not count against
    * the statement timeout.
@@ -64,7 +73,16 @@ export class GuardrailDayRepository {
    * committed with the count, so the next admission anywhere sees both or neither. Not admitted:
    * the transaction is rolled back, so what `work` stored never existed.
    */
-  async admit<T>(
+  admit<T>(
+    day: string,
+    request: { spendUnits: bigint; calls: bigint },
+    room: AdmissionRoom,
+    work: (tx: EntityManager) => Promise<T>,
+  ): Promise<{ admitted: true; value: T } | { admitted: false }> {
+    return this.inFlight.runExclusive(() => this.admitNow(day, request, room, work));
+  }
+
+  private async admitNow<T>(
     day: string,
     request: { spendUnits: bigint; calls: bigint },
     room: AdmissionRoom,
@@ -74,16 +92,17 @@ export class GuardrailDayRepository {
     try {
       await runner.startTransaction();
       const value = await work(runner.manager);
-      const counted = await this.turn.runExclusive(() =>
-        runner.query<unknown[]>(ADMIT_SQL, [
-          day,
-          String(request.spendUnits),
-          String(request.calls),
-          room.spendRoom === null ? null : String(room.spendRoom),
-          String(room.readAt.spendUnits),
-          room.callRoom === null ? null : String(room.callRoom),
-          String(room.readAt.calls),
-        ]),
+      const counted = await this.turn.runExclusive(
+        async () =>
+          (await runner.query(ADMIT_SQL, [
+            day,
+            String(request.spendUnits),
+            String(request.calls),
+            room.spendRoom === null ? null : String(room.spendRoom),
+            String(room.readAt.spendUnits),
+            room.callRoom === null ? null : String(room.callRoom),
+            String(room.readAt.calls),
+          ])) as unknown[],
       );
       // the turn is over once the count is in: the next one's statement waits for this commit in the database
       if (counted.length === 0) {
