@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
+import { Mutex, Semaphore } from 'async-mutex';
 import type { EntityManager, Repository } from 'typeorm';
 import { GuardrailDayEntity } from './guardrail-day.entity';
 
@@ -34,8 +35,25 @@ ON CONFLICT (day) DO UPDATE
     AND ($6::bigint IS NULL OR g.admitted_calls - $7::bigint <= $6::bigint)
 RETURNING day`;
 
+/**
+ * Admissions of one instance with a transaction open at once. Each holds a pooled connection while
+ * it stores its intent and waits for its turn to count it in: a few keep the turn busy (one stores
+ * while another counts and commits), more would only take connections the rest of the service needs;
+ * the others wait in memory without one.
+ */
+const ADMISSIONS_IN_FLIGHT = 4;
+
 @Injectable()
 export class GuardrailDayRepository {
+  private readonly inFlight = new Semaphore(ADMISSIONS_IN_FLIGHT);
+  /**
+   * The admissions in flight take turns here to send their count, once their work is done: the
+   * database then holds at most one of them waiting on the counters' row lock (behind another
+   * instance's count or the commit of the one before), and a wait in memory does not count against
+   * the statement timeout.
+   */
+  private readonly turn = new Mutex();
+
   constructor(@InjectRepository(GuardrailDayEntity) private readonly repo: Repository<GuardrailDayEntity>) {}
 
   async admittedSoFar(day: string): Promise<AdmittedSoFar> {
@@ -49,10 +67,11 @@ export class GuardrailDayRepository {
   }
 
   /**
-   * In one transaction: counts `spendUnits` and `calls` in on `day` when the room allows, then runs
-   * `work` (which stores the intent) with the transaction's manager. The day's row stays locked
-   * until the intent is committed with it, so the next admission anywhere sees both or neither.
-   * Not admitted: nothing is written and `work` does not run.
+   * In one transaction: runs `work` (which stores the intent) with the transaction's manager, then,
+   * as its last statement before the commit, counts `spendUnits` and `calls` in on `day` when the
+   * room allows. The day's row is locked only from that statement to the commit, and the intent is
+   * committed with the count, so the next admission anywhere sees both or neither. Not admitted:
+   * the transaction is rolled back, so what `work` stored never existed.
    */
   admit<T>(
     day: string,
@@ -60,18 +79,43 @@ export class GuardrailDayRepository {
     room: AdmissionRoom,
     work: (tx: EntityManager) => Promise<T>,
   ): Promise<{ admitted: true; value: T } | { admitted: false }> {
-    return this.repo.manager.transaction(async (tx) => {
-      const counted = await tx.query<unknown[]>(ADMIT_SQL, [
-        day,
-        String(request.spendUnits),
-        String(request.calls),
-        room.spendRoom === null ? null : String(room.spendRoom),
-        String(room.readAt.spendUnits),
-        room.callRoom === null ? null : String(room.callRoom),
-        String(room.readAt.calls),
-      ]);
-      if (counted.length === 0) return { admitted: false as const };
-      return { admitted: true as const, value: await work(tx) };
-    });
+    return this.inFlight.runExclusive(() => this.admitNow(day, request, room, work));
+  }
+
+  private async admitNow<T>(
+    day: string,
+    request: { spendUnits: bigint; calls: bigint },
+    room: AdmissionRoom,
+    work: (tx: EntityManager) => Promise<T>,
+  ): Promise<{ admitted: true; value: T } | { admitted: false }> {
+    const runner = this.repo.manager.connection.createQueryRunner();
+    try {
+      await runner.startTransaction();
+      const value = await work(runner.manager);
+      const counted = await this.turn.runExclusive(
+        async () =>
+          (await runner.query(ADMIT_SQL, [
+            day,
+            String(request.spendUnits),
+            String(request.calls),
+            room.spendRoom === null ? null : String(room.spendRoom),
+            String(room.readAt.spendUnits),
+            room.callRoom === null ? null : String(room.callRoom),
+            String(room.readAt.calls),
+          ])) as unknown[],
+      );
+      // the turn is over once the count is in: the next one's statement waits for this commit in the database
+      if (counted.length === 0) {
+        await runner.rollbackTransaction();
+        return { admitted: false };
+      }
+      await runner.commitTransaction();
+      return { admitted: true, value };
+    } catch (error) {
+      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      throw error;
+    } finally {
+      await runner.release();
+    }
   }
 }

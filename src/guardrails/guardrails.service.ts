@@ -1,5 +1,4 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
-import { Mutex } from 'async-mutex';
 import type { EntityManager } from 'typeorm';
 import { AppError } from '../common/app-error';
 import { formatMoney, parseMoney } from '../common/money';
@@ -52,26 +51,21 @@ interface Reading {
  * numbers) register their meters here at init, so this module depends on none of them; they call
  * admit() around the work that stores a new call, message or number purchase.
  *
- * Admission costs one statement in the transaction that stores the intent: the day's counters
- * (guardrail_days) grow by the request, on the condition that what the latest reading of the
- * records (at most GUARDRAILS_READING_MAX_AGE_MS old) plus the counters' growth since leaves room. The
- * counters' row lock is what makes concurrent admissions on every instance take turns (within one
- * instance they queue in memory first), and it is held only until the intent is committed. Readings lag only what Twilio reports (prices, calls
- * ending), never what was admitted; and a request the reading refuses is checked again against a
- * fresh one before it is refused.
+ * Admission costs one statement in the transaction that stores the intent, its last before the
+ * commit: the day's counters (guardrail_days) grow by the request, on the condition that what the
+ * latest reading of the records (at most GUARDRAILS_READING_MAX_AGE_MS old) plus the counters' growth
+ * since leaves room. The counters' row lock is what makes concurrent admissions on every instance
+ * take turns (within one instance they queue in memory first), and it is held only from that
+ * statement until the intent is committed with it; a refused request's transaction is rolled back,
+ * so its intent never existed. Readings lag only what Twilio reports (prices, calls ending), never
+ * what was admitted; and a request the reading refuses is checked again against a fresh one before
+ * it is refused.
  */
 @Injectable()
 export class GuardrailsService {
   private liveCallsMeter: LiveCallsMeter | null = null;
   private readonly spendMeters = new Map<string, SpendMeter>();
   private latest: Promise<Reading> | null = null;
-  /**
-   * This instance's admissions take turns here before they open their transaction: waiting for the
-   * counters' row lock inside the database would hold a pooled connection each, and a burst would
-   * take them all.
-   */
-  private readonly turn = new Mutex();
-
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly days: GuardrailDayRepository,
@@ -126,8 +120,10 @@ export class GuardrailsService {
 
   /**
    * Runs `work` (what stores the call, message or number purchase, with the manager it is given)
-   * only when the request keeps within the live call cap and the daily ceiling, in the same
-   * transaction that counts it in; otherwise throws the refusal and Twilio is never asked.
+   * in the transaction that counts the request in, and commits it only when the request keeps
+   * within the live call cap and the daily ceiling; otherwise what it stored is rolled back, the
+   * refusal is thrown and Twilio is never asked. A request the counters refuse against a stale
+   * reading runs `work` again after a fresh one, so `work` writes only through the manager.
    */
   async admit<T>(request: GuardedRequest, work: (tx: EntityManager) => Promise<T>): Promise<T> {
     const capsCalls = request.kind === 'call' && this.config.guardrails.maxLiveCalls > 0;
@@ -138,7 +134,7 @@ export class GuardrailsService {
     for (let attempt = 0; attempt <= MAX_FRESH_ATTEMPTS; attempt++) {
       const room = this.roomFor(request, reading, capsCalls);
       if (room) {
-        const outcome = await this.turn.runExclusive(() => this.days.admit(reading.day, asked, room, work));
+        const outcome = await this.days.admit(reading.day, asked, room, work);
         if (outcome.admitted) return outcome.value;
       } else if (attempt > 0) {
         // a fresh reading says no: that is the answer
