@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Assistant, AssistantsService } from '../assistants/assistants.service';
 import { ConversationStep, conversationTwiml, gatherActionUrl } from '../assistants/conversation.twiml';
+import { CallControlService } from '../calls/call-control.service';
 import { CallRecordsService } from '../calls/call-records.service';
 import { CallTurn, CallTurnsService, ConversationProgress } from '../calls/call-turns.service';
 import type { CallDto } from '../calls/calls.dto';
@@ -56,6 +57,7 @@ export class ConversationsService {
     private readonly turns: CallTurnsService,
     private readonly sms: SmsService,
     private readonly optOuts: OptOutsService,
+    private readonly control: CallControlService,
   ) {}
 
   /**
@@ -182,7 +184,13 @@ export class ConversationsService {
       return this.finish(callerTurn, assistant, step, result.latencyMs, reply);
     }
     const lastTurn = progress.callerTurns >= assistant.maxTurns;
-    return this.finish(callerTurn, assistant, this.stepOf(assistant, reply, input.step + 1, lastTurn), result.latencyMs, null);
+    const step = this.stepOf(assistant, reply, input.step + 1, lastTurn);
+    if (step.then.kind === 'transfer') {
+      // recorded like a transfer through the API: its dial's outcome is stored, and a dial nobody takes returns here
+      const dial = await this.control.agentTransfer(call, step.then.to, assistant.id);
+      step.then = { ...step.then, ...dial };
+    }
+    return this.finish(callerTurn, assistant, step, result.latencyMs, null);
   }
 
   /** The agent's answer as the next step: say/play first, then transfer, digits, hang-up, or listening again. */
