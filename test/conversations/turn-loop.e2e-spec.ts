@@ -446,6 +446,62 @@ describe('an SMS conversation', () => {
     ]);
   });
 
+  it('stores each text and each answer as turns: the transcript is GET conversations/sms', async () => {
+    const texter = '+14155550167';
+    const send = (body: string, sid = fakeSid('SM')) =>
+      postWebhook(t, 'sms', { MessageSid: sid, From: texter, To: ourNumber, Body: body, NumSegments: '1' });
+    agent.reply = (body) => ({ say: body.turn === 1 ? 'Which day suits you?' : 'Friday at 9 is yours.' });
+    const firstSid = fakeSid('SM');
+    expect((await send('I need a checkup', firstSid)).status).toBe(200);
+    expect((await send('Friday morning')).status).toBe(200);
+    const conversation = await eventually(async () => {
+      const res = await api('GET', `/api/phone/conversations/sms?number=${encodeURIComponent(texter)}`);
+      expect(res.status).toBe(200);
+      return res.body.transcript.length === 4 && res.body.transcript.every((e: JsonBody) => e.message_sid) ? res.body : null;
+    });
+    expect(conversation.number).toBe(texter);
+    expect(conversation.transcript.map((e: JsonBody) => [e.role, e.text, e.our_number, e.assistant_id])).toEqual([
+      ['caller', 'I need a checkup', ourNumber, assistant.id],
+      ['assistant', 'Which day suits you?', ourNumber, assistant.id],
+      ['caller', 'Friday morning', ourNumber, assistant.id],
+      ['assistant', 'Friday at 9 is yours.', ourNumber, assistant.id],
+    ]);
+    expect(conversation.transcript[0].message_sid).toBe(firstSid);
+    expect(conversation.transcript[0].agent_latency_ms).toEqual(expect.any(Number));
+    // the reply's message_sid is the SMS that was sent
+    const sent = (await api('GET', `/api/phone/sms/history?to=${encodeURIComponent(texter)}&direction=outbound`)).body
+      .messages as JsonBody[];
+    expect(sent.map((m) => m.sid)).toEqual(
+      expect.arrayContaining([conversation.transcript[1].message_sid, conversation.transcript[3].message_sid]),
+    );
+    // the agent's transcript is the stored turns
+    const [, second] = agent.turns.filter((turn) => turn.body.channel === 'sms' && turn.body.message?.from === texter);
+    expect(second.body).toMatchObject({ turn: 2 });
+    expect(second.body.transcript).toEqual([
+      { role: 'caller', text: 'I need a checkup' },
+      { role: 'assistant', text: 'Which day suits you?' },
+      { role: 'caller', text: 'Friday morning' },
+    ]);
+
+    // narrowed to our number, limited to the latest turns
+    const latest = await api(
+      'GET',
+      `/api/phone/conversations/sms?number=${encodeURIComponent(texter)}&our_number=${encodeURIComponent(ourNumber)}&limit=2`,
+    );
+    expect(latest.body.transcript.map((e: JsonBody) => e.text)).toEqual(['Friday morning', 'Friday at 9 is yours.']);
+    const elsewhere = await api('GET', `/api/phone/conversations/sms?number=${encodeURIComponent(texter)}&our_number=%2B14155550100`);
+    expect(elsewhere.body.transcript).toEqual([]);
+    const bad = await api('GET', '/api/phone/conversations/sms?number=12345');
+    expect(bad.status).toBe(400);
+    expect(fieldsOf(bad.body)).toEqual(['number']);
+    expect(
+      (await api('GET', `/api/phone/conversations/sms?number=${encodeURIComponent(texter)}`, undefined, t.token(['phone:view']))).status,
+    ).toBe(200);
+    expect(
+      (await api('GET', `/api/phone/conversations/sms?number=${encodeURIComponent(texter)}`, undefined, t.token(['phone:sms']))).status,
+    ).toBe(403);
+  });
+
   it('applies STOP first: the opt-out is answered as always and the agent hears nothing more', async () => {
     const before = smsTurns().length;
     const stop = await text('STOP');
