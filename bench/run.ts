@@ -11,6 +11,7 @@ import { encodeCursor } from '../src/common/cursor';
 import { AppConfig, loadConfig } from '../src/config/app-config';
 import { callbackTargets, rows, signedCallbacks } from './callbacks';
 import { EVENT_TARGETS, measureEvents } from './events';
+import { TURN_TARGETS, TurnsPhaseResult, measureTurns } from './turns';
 import { explainCaptured, Plan, ReadProbe, SQL_SOURCE } from './explain';
 import type { LoadJob, LoadResult, PreparedRequest } from './load';
 import { Figure, printTable } from './report';
@@ -43,8 +44,11 @@ const SETTINGS = {
   logLevel: env.BENCH_LOG_LEVEL ?? 'info',
   /** Callbacks per second offered in the events phase, one event each. */
   eventRate: count('BENCH_EVENT_RATE', 600),
-  /** Which PostgreSQL phases run: callbacks, reads (history, stats and their plans), writes (POST call and sms), events. */
-  phases: (env.BENCH_PHASES ?? 'callbacks,reads,writes,events').split(',').map((phase) => phase.trim()),
+  /** Concurrent sandbox calls of the turns phase, and the sandbox's speed while they talk. */
+  turnCalls: count('BENCH_TURN_CALLS', TURN_TARGETS.calls),
+  turnSpeed: count('BENCH_TURN_SPEED', 4),
+  /** Which PostgreSQL phases run: callbacks, reads (history, stats and their plans), writes (POST call and sms), events, turns. */
+  phases: (env.BENCH_PHASES ?? 'callbacks,reads,writes,events,turns').split(',').map((phase) => phase.trim()),
 };
 
 /** Targets from the performance issue; `floor` marks figures judged against the floor server. */
@@ -59,6 +63,7 @@ const TARGETS = {
   rssPeakMiB: 250,
   rssGrowthMiB: 25,
   events: EVENT_TARGETS,
+  turns: TURN_TARGETS,
 };
 
 const API = '/api/phone';
@@ -89,6 +94,7 @@ const figures: Figure[] = [];
 const phases: Record<string, LoadResult> = {};
 const rss: { seconds: number; mib: number }[] = [];
 let plans: Plan[] = [];
+let turnResults: TurnsPhaseResult | null = null;
 let sqlSource = '';
 
 async function main(): Promise<void> {
@@ -106,6 +112,7 @@ async function main(): Promise<void> {
     targets: TARGETS,
     figures,
     phases,
+    turns: turnResults && { ...turnResults, figure: undefined },
     rss_samples: rss,
     sql_source: sqlSource,
     plans,
@@ -148,8 +155,9 @@ function serviceEnv(port: number, database: Record<string, string>): Record<stri
 async function startService(
   port: number,
   database: Record<string, string>,
+  overrides: Record<string, string> = {},
 ): Promise<{ service: Child; config: AppConfig; base: string; token: (p: string[]) => string }> {
-  const serviceEnvironment = serviceEnv(port, database);
+  const serviceEnvironment = { ...serviceEnv(port, database), ...overrides };
   const config = loadConfig({ ...serviceEnvironment });
   const service = Child.start('service', 'node', ['dist/src/main.js'], serviceEnvironment, join(workDir, 'service.log'));
   const base = `http://127.0.0.1:${port}`;
@@ -250,6 +258,22 @@ async function runPostgres(): Promise<void> {
         });
         phases.events = events.load;
         figures.push(events.figure);
+      }
+      if (SETTINGS.phases.includes('turns')) {
+        const turns = await measureTurns({
+          calls: SETTINGS.turnCalls,
+          seconds: SETTINGS.seconds,
+          speed: SETTINGS.turnSpeed,
+          freePort,
+          log,
+          // a service of its own: Twilio's webhooks reach it through the phase's timing proxy
+          startService: async (turnPort, overrides) => {
+            const started = await startService(turnPort, { DATABASE_URL: url }, overrides);
+            return { base: started.base, token: started.token(['phone:admin', 'phone:call']), stop: () => started.service.stop() };
+          },
+        });
+        turnResults = turns;
+        figures.push(turns.figure);
       }
       await floor.stop();
       await service.stop();

@@ -1,3 +1,4 @@
+import { SmsTurns1796651911319 } from './1796651911319-sms-turns';
 import { MigrationInterface } from 'typeorm';
 import { Init1795523155463 } from './1795523155463-init';
 import { ThrottleCounters1796167045384 } from './1796167045384-throttle-counters';
@@ -42,4 +43,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   Conversations1796639599857,
   GuardrailDays1796639602269,
   Campaigns1796639709183,
+  SmsTurns1796651911319,
 ];

@@ -20,6 +20,7 @@ const TAG_DESCRIPTIONS: Record<string, string> = {
   billing: 'Account balance and usage statistics',
   calls: 'Calls: place, follow, list, speak on, transfer and hang up; transcripts and end-of-call reports',
   campaigns: 'Campaigns: many calls or messages, paced, inside local calling hours, retried; control and progress',
+  conversations: "Conversations: the transcripts of assistants' SMS conversations",
   events:
     'Platform events: register endpoints, then each event is POSTed to them as an EventPayloadDto, signed as Standard Webhooks ' +
     'defines (webhook-id = the event id, webhook-timestamp, webhook-signature), retried with backoff for about a day; list and replay them',

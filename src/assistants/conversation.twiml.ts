@@ -14,7 +14,7 @@ export interface ConversationStep {
   play?: string | null;
   then:
     | { kind: 'listen'; actionUrl: string }
-    | { kind: 'transfer'; to: string; callerId?: string | null }
+    | { kind: 'transfer'; to: string; callerId?: string | null; actionUrl?: string | null }
     | { kind: 'digits'; digits: string; actionUrl: string }
     | { kind: 'hangup' };
 }
@@ -51,7 +51,12 @@ export function conversationTwiml(assistant: Assistant, step: ConversationStep):
       response.gather(gatherAttributes(assistant, then.actionUrl));
       break;
     case 'transfer':
-      response.dial(then.callerId ? { callerId: then.callerId } : {}).number(then.to);
+      response
+        .dial({
+          ...(then.actionUrl ? { action: then.actionUrl, method: 'POST' } : {}),
+          ...(then.callerId ? { callerId: then.callerId } : {}),
+        })
+        .number(then.to);
       break;
     case 'hangup':
       response.hangup();

@@ -1,14 +1,33 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { AssistantsService } from '../assistants/assistants.service';
+import { conversationTwiml, gatherActionUrl } from '../assistants/conversation.twiml';
 import { appLogger } from '../common/logger';
+import { twilioCallbackUrl } from '../common/twilio-callback-url';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
 import { TwilioGatewayError, twilioMayHaveActed } from '../twilio/twilio.errors';
 import { TwilioGateway } from '../twilio/twilio.gateway';
 import { CallKey, CallRecordRepository, TransferOutcome } from './call-record.repository';
 import { transferEndedTwiml, voicemailDropTwiml, whisperTwiml } from './call-control.twiml';
+import { CallTurnsService } from './call-turns.service';
+import type { CallDto } from './calls.dto';
 
 export type { CallKey, TransferOutcome } from './call-record.repository';
 
+/** Said to the caller of an assistant's call whose transfer nobody took, before the conversation goes on. */
+export const TRANSFER_FAILED_SAY = "I'm sorry, nobody could take your call just now. How else can I help?";
+
 /** AnsweredBy values of detection that waited for the end of a machine's greeting: the moment to speak. */
 const MACHINE_GREETING_ENDED = ['machine_end_beep', 'machine_end_silence', 'machine_end_other'];
+/** DialCallStatus values of a dial nobody took while the caller was still on the line. */
+const DIAL_NOT_TAKEN = ['busy', 'no-answer', 'failed'];
+
+/** The `<Dial>` of a transfer an assistant's agent asked for. */
+export interface AgentTransferDial {
+  callerId: string;
+  /** The Dial action: where Twilio reports how the dial ended. */
+  actionUrl: string;
+}
 
 /**
  * What Twilio reports about the control of a live call (answering-machine detection, a transfer's
@@ -17,8 +36,11 @@ const MACHINE_GREETING_ENDED = ['machine_end_beep', 'machine_end_silence', 'mach
 @Injectable()
 export class CallControlService {
   constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly twilio: TwilioGateway,
     private readonly calls: CallRecordRepository,
+    private readonly assistants: AssistantsService,
+    private readonly turns: CallTurnsService,
   ) {}
 
   /** The TwiML the transfer target hears before it is connected: the transfer's whisper, in the call's voice. */
@@ -27,10 +49,40 @@ export class CallControlService {
     return whisperTwiml(record?.transferWhisper ?? null, { voice: record?.voice ?? undefined, language: record?.language ?? undefined });
   }
 
-  /** The transfer's dial ended: its outcome is stored (once), and the call, whose part is over, hangs up. */
+  /**
+   * A transfer an assistant's agent asked for, recorded on the call like one asked through the API
+   * (the timeline says `transferring`), so that the Dial action stores how it ended.
+   */
+  async agentTransfer(call: CallDto, to: string, assistantId: string): Promise<AgentTransferDial> {
+    const callerId = call.direction === 'inbound' ? call.to : call.from;
+    const at = new Date();
+    const by = `assistant:${assistantId}`;
+    if (await this.calls.recordTransferRequest(call.id, { to, whisper: null, callerId, by, at })) {
+      if (call.sid) await this.calls.recordTransferring(call.sid, at);
+    }
+    return { callerId, actionUrl: twilioCallbackUrl(this.config.twilio, '/transfer', { record_id: call.id }) };
+  }
+
+  /**
+   * The transfer's dial ended: its outcome is stored (once). When nobody took the dial, an
+   * assistant's call goes back to its conversation (a short word, then listening); any other call,
+   * whose own TwiML the transfer replaced, has nothing to go back to and hangs up, as it does once
+   * the transferred conversation is over.
+   */
   async transferEnded(key: CallKey, outcome: TransferOutcome): Promise<string> {
-    await this.calls.recordTransferOutcome(key, outcome, new Date());
-    return transferEndedTwiml();
+    const stored = await this.calls.recordTransferOutcome(key, outcome, new Date());
+    if (!DIAL_NOT_TAKEN.includes(outcome.status)) return transferEndedTwiml();
+    const record = stored ?? ('id' in key ? await this.calls.findById(key.id) : await this.calls.findBySid(key.sid));
+    const assistant = record?.sid && record.assistantId ? await this.assistants.find(record.assistantId) : null;
+    if (!record?.sid || !assistant) return transferEndedTwiml();
+    const progress = await this.turns.progress(record.sid);
+    const twiml = conversationTwiml(assistant, {
+      say: TRANSFER_FAILED_SAY,
+      then: { kind: 'listen', actionUrl: gatherActionUrl(this.config.twilio, progress.lastStep + 1) },
+    });
+    // a repeated Dial action gets the same answer without a second turn
+    if (stored) await this.turns.append(record.sid, { role: 'assistant', text: TRANSFER_FAILED_SAY });
+    return twiml;
   }
 
   /**

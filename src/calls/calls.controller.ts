@@ -151,7 +151,9 @@ export class CallsController {
    * Transfers a live call to another number: the call runs `<Dial>` to `to`, whoever answers there hears the
    * `whisper` first, then the two parties are connected. The request (who, when, where to) is stored before Twilio
    * is asked; how the dial ended (`transfer.status`, the dialed leg's `transfer.call_sid`) is stored when Twilio
-   * reports it, and the call ends when the transferred conversation does.
+   * reports it, and the call ends when the transferred conversation does. When nobody takes the dial (`busy`,
+   * `no-answer`, `failed`), an assistant's call goes back to its conversation: the caller hears a short word and the
+   * assistant listens again. Any other call hangs up then, since the TwiML the transfer replaced cannot be resumed.
    */
   @Post('calls/:sid/transfer')
   @HttpCode(HttpStatus.OK)

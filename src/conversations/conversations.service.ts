@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Assistant, AssistantsService } from '../assistants/assistants.service';
 import { ConversationStep, conversationTwiml, gatherActionUrl } from '../assistants/conversation.twiml';
+import { CallControlService } from '../calls/call-control.service';
 import { CallRecordsService } from '../calls/call-records.service';
 import { CallTurn, CallTurnsService, ConversationProgress } from '../calls/call-turns.service';
 import type { CallDto } from '../calls/calls.dto';
@@ -12,6 +13,8 @@ import { SmsService } from '../sms/sms.service';
 import { hangupTwiml } from '../twilio/twiml';
 import { askAgent } from './agent-client';
 import { AgentReply, parseAgentReply } from './agent-reply';
+import { SmsConversationDto, SmsConversationQueryDto } from './conversations.dto';
+import { SmsTurnRepository } from './sms-turn.repository';
 
 /** What a `<Gather>` heard, as Twilio posted it to the action URL. */
 export interface GatherResult {
@@ -27,8 +30,12 @@ export interface GatherResult {
 export const GOODBYE = 'Thank you for calling. Goodbye.';
 export const AGENT_FALLBACK = "Sorry, I'm having a little trouble. Could you say that again?";
 export const AGENT_GIVE_UP = "I'm sorry, I can't help right now. Please call again later. Goodbye.";
-/** How many messages of an SMS thread the agent is sent as its transcript. */
+/** How many turns of an SMS conversation the agent is sent as its transcript. */
 const SMS_TRANSCRIPT_LENGTH = 20;
+/** How many of the latest messages between the two numbers are searched for the one just received. */
+const SMS_MESSAGE_LOOKUP = 5;
+/** Turns in GET conversations/sms without a limit. */
+const SMS_TRANSCRIPT_PAGE = 100;
 
 /** An inbound SMS to an assistant's number. */
 export interface InboundSmsTurn {
@@ -56,28 +63,38 @@ export class ConversationsService {
     private readonly turns: CallTurnsService,
     private readonly sms: SmsService,
     private readonly optOuts: OptOutsService,
+    private readonly control: CallControlService,
+    private readonly smsTurns: SmsTurnRepository,
   ) {}
 
   /**
-   * An SMS to an assistant's number is a turn: the agent gets it with the thread so far, and its
-   * `say` is sent back as an SMS through the normal path (stored, priced, opt-outs enforced).
-   * False when the assistant no longer exists (the caller then answers as it would without one).
+   * An SMS to an assistant's number is a turn: stored, then sent to the agent with the conversation so
+   * far, and its `say` stored as the assistant's turn and sent back as an SMS through the normal path
+   * (stored, priced, opt-outs enforced). False when the assistant no longer exists (the caller then
+   * answers as it would without one).
    */
   async answerSms(turn: InboundSmsTurn): Promise<boolean> {
     const assistant = await this.assistants.find(turn.assistantId);
     if (!assistant) return false;
     // someone who sent STOP gets no answer at all, the agent is not asked
     if (await this.optOuts.isOptedOut(turn.from)) return true;
-    const thread = await this.sms.thread(turn.to, turn.from, SMS_TRANSCRIPT_LENGTH);
-    const message = thread.find((m) => m.sid === turn.sid);
+    const conversation = { assistantId: assistant.id, ourNumber: turn.to, theirNumber: turn.from };
+    const callerTurn = await this.smsTurns.append({ ...conversation, role: 'caller', text: turn.body, messageSid: turn.sid });
+    // the same SMS handed over again: it was answered already
+    if (!callerTurn) return true;
+    const [history, turnNumber, thread] = await Promise.all([
+      this.smsTurns.listOfConversation(turn.from, turn.to, SMS_TRANSCRIPT_LENGTH),
+      this.smsTurns.countCallerTurns(turn.from, turn.to),
+      this.sms.thread(turn.to, turn.from, SMS_MESSAGE_LOOKUP),
+    ]);
     const body = JSON.stringify({
       type: 'conversation.turn',
       channel: 'sms',
-      message: message ?? null,
+      message: thread.find((m) => m.sid === turn.sid) ?? null,
       assistant_id: assistant.id,
-      turn: thread.filter((m) => m.direction === 'inbound').length,
+      turn: turnNumber,
       input: { text: turn.body, speech: null, confidence: null, digits: null },
-      transcript: thread.map((m) => ({ role: m.direction === 'inbound' ? 'caller' : 'assistant', text: m.body })),
+      transcript: history.map(({ role, text }) => ({ role, text })),
       metadata: { ...assistant.metadata },
     });
     const result = await askAgent({
@@ -89,20 +106,43 @@ export class ConversationsService {
       allowPrivate: this.config.events.allowPrivateUrls,
     });
     const reply = result.ok ? parseAgentReply(result.json) : result.error;
+    await this.smsTurns.recordAgent(callerTurn.id, result.latencyMs, typeof reply === 'string' ? reply : null);
     if (typeof reply === 'string') {
       appLogger().event('warn', 'agent_sms_turn_failed', { sid: turn.sid, error: reply, latency_ms: result.latencyMs });
       return true;
     }
     if (!reply.say) return true;
+    // the answer joins the conversation before it is sent, so that the next text's agent sees it
+    const answer = await this.smsTurns.append({ ...conversation, role: 'assistant', text: reply.say, messageSid: null });
     try {
-      await this.sms.sendSms({ to: turn.from, from: turn.to, message: reply.say }, `assistant:${assistant.id}`);
+      const { message } = await this.sms.sendSms({ to: turn.from, from: turn.to, message: reply.say }, `assistant:${assistant.id}`);
+      if (answer) await this.smsTurns.setMessageSid(answer.id, message.sid);
     } catch (error) {
+      if (answer) await this.smsTurns.remove(answer.id);
       appLogger().event('warn', 'agent_sms_reply_not_sent', {
         sid: turn.sid,
         error: error instanceof Error ? error.message : String(error),
       });
     }
     return true;
+  }
+
+  /** The transcript of an SMS conversation with an assistant. */
+  async smsConversation(query: SmsConversationQueryDto): Promise<SmsConversationDto> {
+    const turns = await this.smsTurns.listOfConversation(query.number, query.our_number ?? null, query.limit ?? SMS_TRANSCRIPT_PAGE);
+    return {
+      number: query.number,
+      our_number: query.our_number ?? null,
+      transcript: turns.map((t) => ({
+        role: t.role,
+        text: t.text,
+        message_sid: t.messageSid,
+        assistant_id: t.assistantId,
+        our_number: t.ourNumber,
+        agent_latency_ms: t.agentLatencyMs,
+        at: t.createdAt,
+      })),
+    };
   }
 
   /**
@@ -182,7 +222,13 @@ export class ConversationsService {
       return this.finish(callerTurn, assistant, step, result.latencyMs, reply);
     }
     const lastTurn = progress.callerTurns >= assistant.maxTurns;
-    return this.finish(callerTurn, assistant, this.stepOf(assistant, reply, input.step + 1, lastTurn), result.latencyMs, null);
+    const step = this.stepOf(assistant, reply, input.step + 1, lastTurn);
+    if (step.then.kind === 'transfer') {
+      // recorded like a transfer through the API: its dial's outcome is stored, and a dial nobody takes returns here
+      const dial = await this.control.agentTransfer(call, step.then.to, assistant.id);
+      step.then = { ...step.then, ...dial };
+    }
+    return this.finish(callerTurn, assistant, step, result.latencyMs, null);
   }
 
   /** The agent's answer as the next step: say/play first, then transfer, digits, hang-up, or listening again. */

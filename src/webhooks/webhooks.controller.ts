@@ -149,7 +149,10 @@ export class WebhooksController {
     await this.inbox.receiveMachineDetection(normalizeParams(body), token ?? null, recordIdOf(recordId));
   }
 
-  /** The `<Dial>` action of a transfer: stores how the dial ended and answers the TwiML that ends the call. */
+  /**
+   * The `<Dial>` action of a transfer: stores how the dial ended and answers the TwiML that ends the call, or, on an
+   * assistant's call whose dial nobody took, the TwiML that returns it to the conversation.
+   */
   @Post('transfer')
   @HttpCode(HttpStatus.OK)
   @Header('Content-Type', 'text/xml')

@@ -2,6 +2,7 @@ import { DataSource } from 'typeorm';
 import { JsonBody, Reply, fieldsOf, request } from '../support/http';
 import { AgentServer } from '../support/agent-server';
 import { TestApp, eventually, startTestApp } from '../support/test-app';
+import { TRANSFER_FAILED_SAY } from '../../src/calls/call-control.service';
 
 /**
  * Mid-call control through the sandbox: a live call transferred to another number (the whisper
@@ -272,5 +273,146 @@ describe('voicemail drop', () => {
       expect(res.status).toBe(400);
       expect(fieldsOf(res.body)).toContain('voicemail_message');
     }
+  });
+});
+
+describe("an assistant's call under control", () => {
+  let agent: AgentServer;
+  let assistantId: string;
+  /** Turns the agent heard on call `sid`. */
+  const turnsOf = (sid: string) => agent.turns.filter((turn) => turn.body.call?.sid === sid);
+  /** The executed verbs of call `sid`, in order, as `Verb:text`. */
+  const verbsOf = (sid: string) => (sandboxCall(sid)?.executed ?? []).map((v) => `${v.verb}:${v.text ?? ''}`);
+
+  beforeAll(async () => {
+    agent = await new AgentServer().start();
+    const created = await request(t, 'POST', '/api/phone/assistants', {
+      token: t.token(['phone:admin'], 'control-admin'),
+      body: {
+        name: 'Front desk',
+        agent_url: agent.url,
+        first_message: 'Hi, this is Bright Dental.',
+        // a long wait for each answer, so that the call is live and listening while the test acts on it
+        speech: { timeout: 60 },
+        limits: { silence_limit: 20 },
+        transfer_number: '+14155551111',
+      },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    assistantId = created.body.id;
+    agent.secret = created.body.secret;
+  });
+
+  afterAll(async () => {
+    await agent?.stop();
+  });
+
+  beforeEach(() => {
+    agent.reply = () => ({ say: 'Still with me?' });
+  });
+
+  async function placeListeningCall(to = LONG_CALL_TO): Promise<string> {
+    const placed = await api('POST', '/api/phone/call', { to, assistant_id: assistantId });
+    expect(placed.status, JSON.stringify(placed.body)).toBe(201);
+    const sid = placed.body.sid as string;
+    await eventually(async () => sandboxCall(sid)?.executed.some((v) => v.verb === 'Gather'));
+    await eventually(async () => (await api('GET', `/api/phone/calls/${sid}`)).body.status === 'in-progress');
+    return sid;
+  }
+
+  it('speaks the text of POST say on the live call, then listens again: the next turn reaches the agent', async () => {
+    const sid = await placeListeningCall();
+    const text = 'Your appointment is confirmed for Tuesday at ten.';
+    try {
+      const res = await api('POST', `/api/phone/calls/${sid}/say`, { text });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(res.body).toMatchObject({ sid, status: 'in-progress', assistant_id: assistantId });
+
+      // the sandbox ran the text, then a Gather listening for the next turn
+      await eventually(async () => verbsOf(sid).includes(`Say:${text}`));
+      const verbs = verbsOf(sid);
+      expect(verbs[verbs.indexOf(`Say:${text}`) + 1]).toBe('Gather:');
+      const gather = sandboxCall(sid)!
+        .executed.filter((v) => v.verb === 'Gather')
+        .at(-1)!;
+      expect(gather.attributes.action).toMatch(/\/gather\?step=\d+/);
+
+      // that Gather's result is a turn like any other, with the spoken text in its transcript
+      const turn = await eventually(async () =>
+        turnsOf(sid).find((tn) => tn.body.transcript.some((e: JsonBody) => e.role === 'assistant' && e.text === text)),
+      );
+      expect(turn.verified).toBe(true);
+      const call = await api('GET', `/api/phone/calls/${sid}`);
+      expect(call.body.transcript.map((e: JsonBody) => e.text)).toContain(text);
+    } finally {
+      await api('POST', `/api/phone/calls/${sid}/hangup`);
+    }
+  });
+
+  it('returns the caller to the conversation when the transfer the agent asked for finds the line busy', async () => {
+    const caller = '+14155550177';
+    t.sandbox.setScript(caller, [{ speech: 'Can I talk to a person?' }, { speech: 'OK, never mind then. Thanks, bye.' }]);
+    agent.reply = (body: JsonBody) =>
+      body.turn === 1 ? { say: 'Let me put you through.', transfer: true } : { say: 'Bye for now.', hangup: true };
+    const placed = await api('POST', '/api/phone/call', { to: caller, assistant_id: assistantId });
+    expect(placed.status, JSON.stringify(placed.body)).toBe(201);
+    const sid = placed.body.sid as string;
+    const done = await settledCall(sid, (c) => c.status === 'completed');
+
+    expect(done.transfer).toMatchObject({ to: '+14155551111', status: 'busy', requested_by: `assistant:${assistantId}` });
+    const timeline = done.timeline.map((e: JsonBody) => e.status);
+    expect(timeline).toEqual(expect.arrayContaining(['transferring', 'transfer-failed', 'completed']));
+    expect(timeline.indexOf('transfer-failed')).toBeGreaterThan(timeline.indexOf('transferring'));
+    // the caller heard the dial fail, a short word, and the conversation went on to its end
+    expect(verbsOf(sid)).toEqual([
+      'Say:Hi, this is Bright Dental.',
+      'Gather:',
+      'Say:Let me put you through.',
+      'Dial:+14155551111',
+      `Say:${TRANSFER_FAILED_SAY}`,
+      'Gather:',
+      'Say:Bye for now.',
+      'Hangup:',
+    ]);
+    expect(turnsOf(sid).map((tn) => tn.body.input.speech)).toEqual(['Can I talk to a person?', 'OK, never mind then. Thanks, bye.']);
+    expect(done.transcript.map((e: JsonBody) => [e.role, e.text])).toEqual([
+      ['assistant', 'Hi, this is Bright Dental.'],
+      ['caller', 'Can I talk to a person?'],
+      ['assistant', 'Let me put you through.'],
+      ['assistant', TRANSFER_FAILED_SAY],
+      ['caller', 'OK, never mind then. Thanks, bye.'],
+      ['assistant', 'Bye for now.'],
+    ]);
+  });
+
+  it('returns the caller to the conversation when a transfer through the API is not answered', async () => {
+    const sid = await placeListeningCall();
+    try {
+      const res = await api('POST', `/api/phone/calls/${sid}/transfer`, { to: '+14155553333' });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      const failed = await settledCall(sid, (c) => c.transfer?.status === 'failed');
+      expect(failed.status).toBe('in-progress');
+      expect(failed.timeline.map((e: JsonBody) => e.status)).toEqual(expect.arrayContaining(['transferring', 'transfer-failed']));
+      await eventually(async () => verbsOf(sid).includes(`Say:${TRANSFER_FAILED_SAY}`));
+      const verbs = verbsOf(sid);
+      expect(verbs.slice(verbs.indexOf('Dial:+14155553333'), verbs.indexOf(`Say:${TRANSFER_FAILED_SAY}`) + 2)).toEqual([
+        'Dial:+14155553333',
+        `Say:${TRANSFER_FAILED_SAY}`,
+        'Gather:',
+      ]);
+      expect((await api('GET', `/api/phone/calls/${sid}`)).body.status).toBe('in-progress');
+    } finally {
+      await api('POST', `/api/phone/calls/${sid}/hangup`);
+    }
+  });
+
+  it('ends a call without an assistant after a failed transfer: there is no conversation to return to', async () => {
+    const call = await placeAnsweredCall();
+    const res = await api('POST', `/api/phone/calls/${call.sid}/transfer`, { to: '+14155551111' });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const done = await settledCall(call.sid, (c) => c.status === 'completed');
+    expect(done.transfer).toMatchObject({ status: 'busy' });
+    expect(done.timeline.map((e: JsonBody) => e.status)).toEqual(expect.arrayContaining(['transferring', 'transfer-failed', 'completed']));
+    expect(said(call.sid)).not.toContain(TRANSFER_FAILED_SAY);
   });
 });

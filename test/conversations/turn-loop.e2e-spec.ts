@@ -1,4 +1,6 @@
-import { AgentServer } from '../support/agent-server';
+import { Webhook } from 'standardwebhooks';
+import { DataSource } from 'typeorm';
+import { AgentServer, AgentTurn } from '../support/agent-server';
 import { JsonBody, Reply, fieldsOf, request } from '../support/http';
 import { TestApp, eventually, startTestApp } from '../support/test-app';
 import { fakeSid, postWebhook } from '../webhooks/webhook-helpers';
@@ -14,6 +16,8 @@ let assistant: JsonBody;
 let ourNumber: string;
 const CALLER = '+14155550142';
 const AGENT_TIMEOUT_MS = 400;
+/** A rotated secret keeps signing this long (short, so that a test sees the overlap end). */
+const SECRET_OVERLAP_SECONDS = 2;
 
 function api(method: string, path: string, body?: unknown, token: string | null = admin): Promise<Reply> {
   return request(t, method, path, { token, body });
@@ -45,7 +49,11 @@ const turnsOf = (callSid: string) => agent.turns.filter((turn) => turn.body.call
 
 beforeAll(async () => {
   agent = await new AgentServer().start();
-  t = await startTestApp({ ALLOW_PRIVATE_WEBHOOK_URLS: 'true', AGENT_TIMEOUT_MS: String(AGENT_TIMEOUT_MS) });
+  t = await startTestApp({
+    ALLOW_PRIVATE_WEBHOOK_URLS: 'true',
+    AGENT_TIMEOUT_MS: String(AGENT_TIMEOUT_MS),
+    EVENT_SECRET_OVERLAP_SECONDS: String(SECRET_OVERLAP_SECONDS),
+  });
   admin = t.token(['phone:admin']);
   const created = await api('POST', '/api/phone/assistants', {
     name: 'Bright Dental desk',
@@ -156,7 +164,12 @@ describe('an inbound call to an assistant number', () => {
     await ring(sid);
     agent.reply = () => ({ say: 'Let me get you a person.', transfer: true });
     const transfer = await gather(sid, 1, { SpeechResult: 'a human please', Confidence: '0.8' });
-    expect(transfer).toMatch(/<Say[^>]*>Let me get you a person.<\/Say><Dial><Number>\+14155550111<\/Number><\/Dial>/);
+    // a Dial action: how the dial ended is stored, and a dial nobody takes returns to the conversation
+    expect(transfer).toMatch(
+      new RegExp(
+        `<Say[^>]*>Let me get you a person.</Say><Dial action="[^"]*/transfer\\?record_id=[^"]+" method="POST" callerId="\\${ourNumber}"><Number>\\+14155550111</Number></Dial>`,
+      ),
+    );
     expect(transfer).not.toContain('<Gather');
 
     const other = fakeSid('CA');
@@ -210,6 +223,89 @@ describe('an inbound call to an assistant number', () => {
     for (let step = 1; step <= 6; step++) last = await gather(sid, step, { SpeechResult: `turn ${step}`, Confidence: '0.9' });
     expect(last).toMatch(/>OK. Thank you for calling. Goodbye.<\/Say><Hangup\/>/);
     expect(turnsOf(sid)).toHaveLength(6);
+  });
+
+  it('ends politely once the call has lasted max_duration_seconds, without asking the agent', async () => {
+    const short = await api('POST', '/api/phone/assistants', {
+      name: 'Short calls',
+      agent_url: agent.url,
+      greeting: 'Hello.',
+      limits: { max_duration_seconds: 10 },
+    });
+    expect(short.status, JSON.stringify(short.body)).toBe(201);
+    agent.secret = short.body.secret;
+    const bought = await api('POST', '/api/phone/numbers/purchase', { phone_number: '+14155550187' });
+    expect((await api('PATCH', `/api/phone/numbers/${bought.body.sid}`, { assistant_id: short.body.id })).status).toBe(200);
+    try {
+      const sid = fakeSid('CA');
+      const ringing = await postWebhook(t, 'call', {
+        CallSid: sid,
+        From: CALLER,
+        To: bought.body.phone_number,
+        CallStatus: 'ringing',
+        Direction: 'inbound',
+      });
+      expect(await ringing.text()).toContain('>Hello.</Say>');
+      const talk = (step: number, speech: string) =>
+        postWebhook(
+          t,
+          'gather',
+          { CallSid: sid, From: CALLER, To: bought.body.phone_number, SpeechResult: speech, Confidence: '0.9' },
+          { query: `?step=${step}` },
+        ).then((res) => res.text());
+      expect(await talk(1, 'How long is the wait?')).toContain('>OK.</Say>');
+      expect(turnsOf(sid)).toHaveLength(1);
+      // eleven seconds into the call (its start moved back instead of waiting)
+      const db = t.app.get(DataSource);
+      await db.query(`UPDATE call_turns SET created_at = created_at - interval '11 seconds' WHERE call_sid = $1`, [sid]);
+      await db.query(`UPDATE call_records SET start_time = start_time - interval '11 seconds' WHERE sid = $1`, [sid]);
+      expect(await talk(2, 'And after that?')).toMatch(/>Thank you for calling. Goodbye.<\/Say><Hangup\/><\/Response>$/);
+      expect(turnsOf(sid)).toHaveLength(1);
+    } finally {
+      agent.secret = assistant.secret;
+    }
+  });
+
+  it('signs turns with the old and the new secret during a rotation overlap, and with the new one only after it', async () => {
+    const rotating = await api('POST', '/api/phone/assistants', { name: 'Rotating', agent_url: agent.url, greeting: 'Hi.' });
+    expect(rotating.status).toBe(201);
+    const oldSecret = rotating.body.secret as string;
+    const bought = await api('POST', '/api/phone/numbers/purchase', { phone_number: '+14155550186' });
+    expect((await api('PATCH', `/api/phone/numbers/${bought.body.sid}`, { assistant_id: rotating.body.id })).status).toBe(200);
+    const rotated = await api('POST', `/api/phone/assistants/${rotating.body.id}/rotate-secret`);
+    expect(rotated.status).toBe(200);
+    const newSecret = rotated.body.secret as string;
+    const sid = fakeSid('CA');
+    await postWebhook(t, 'call', { CallSid: sid, From: CALLER, To: bought.body.phone_number, CallStatus: 'ringing', Direction: 'inbound' });
+    const talk = (step: number) =>
+      postWebhook(
+        t,
+        'gather',
+        { CallSid: sid, From: CALLER, To: bought.body.phone_number, SpeechResult: `turn ${step}`, Confidence: '0.9' },
+        { query: `?step=${step}` },
+      );
+    /** Whether the agent's copy of the turn verifies with `secret` (Standard Webhooks library, as an agent would). */
+    const verifiesWith = (turn: AgentTurn, secret: string) => {
+      try {
+        new Webhook(secret).verify(JSON.stringify(turn.body), turn.headers as Record<string, string>);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+
+    expect((await talk(1)).status).toBe(200);
+    const during = turnsOf(sid)[0];
+    expect(String(during.headers['webhook-signature']).split(' ')).toHaveLength(2);
+    expect(verifiesWith(during, oldSecret)).toBe(true);
+    expect(verifiesWith(during, newSecret)).toBe(true);
+
+    await new Promise((resolve) => setTimeout(resolve, SECRET_OVERLAP_SECONDS * 1000 + 200));
+    expect((await talk(2)).status).toBe(200);
+    const after = turnsOf(sid)[1];
+    expect(String(after.headers['webhook-signature']).split(' ')).toHaveLength(1);
+    expect(verifiesWith(after, newSecret)).toBe(true);
+    expect(verifiesWith(after, oldSecret)).toBe(false);
   });
 
   it('treats an agent answer it cannot use as a failure', async () => {
@@ -348,6 +444,62 @@ describe('an SMS conversation', () => {
       { role: 'assistant', text: 'Hi! Tuesday 10am or 2pm?' },
       { role: 'caller', text: '2pm please' },
     ]);
+  });
+
+  it('stores each text and each answer as turns: the transcript is GET conversations/sms', async () => {
+    const texter = '+14155550167';
+    const send = (body: string, sid = fakeSid('SM')) =>
+      postWebhook(t, 'sms', { MessageSid: sid, From: texter, To: ourNumber, Body: body, NumSegments: '1' });
+    agent.reply = (body) => ({ say: body.turn === 1 ? 'Which day suits you?' : 'Friday at 9 is yours.' });
+    const firstSid = fakeSid('SM');
+    expect((await send('I need a checkup', firstSid)).status).toBe(200);
+    expect((await send('Friday morning')).status).toBe(200);
+    const conversation = await eventually(async () => {
+      const res = await api('GET', `/api/phone/conversations/sms?number=${encodeURIComponent(texter)}`);
+      expect(res.status).toBe(200);
+      return res.body.transcript.length === 4 && res.body.transcript.every((e: JsonBody) => e.message_sid) ? res.body : null;
+    });
+    expect(conversation.number).toBe(texter);
+    expect(conversation.transcript.map((e: JsonBody) => [e.role, e.text, e.our_number, e.assistant_id])).toEqual([
+      ['caller', 'I need a checkup', ourNumber, assistant.id],
+      ['assistant', 'Which day suits you?', ourNumber, assistant.id],
+      ['caller', 'Friday morning', ourNumber, assistant.id],
+      ['assistant', 'Friday at 9 is yours.', ourNumber, assistant.id],
+    ]);
+    expect(conversation.transcript[0].message_sid).toBe(firstSid);
+    expect(conversation.transcript[0].agent_latency_ms).toEqual(expect.any(Number));
+    // the reply's message_sid is the SMS that was sent
+    const sent = (await api('GET', `/api/phone/sms/history?to=${encodeURIComponent(texter)}&direction=outbound`)).body
+      .messages as JsonBody[];
+    expect(sent.map((m) => m.sid)).toEqual(
+      expect.arrayContaining([conversation.transcript[1].message_sid, conversation.transcript[3].message_sid]),
+    );
+    // the agent's transcript is the stored turns
+    const [, second] = agent.turns.filter((turn) => turn.body.channel === 'sms' && turn.body.message?.from === texter);
+    expect(second.body).toMatchObject({ turn: 2 });
+    expect(second.body.transcript).toEqual([
+      { role: 'caller', text: 'I need a checkup' },
+      { role: 'assistant', text: 'Which day suits you?' },
+      { role: 'caller', text: 'Friday morning' },
+    ]);
+
+    // narrowed to our number, limited to the latest turns
+    const latest = await api(
+      'GET',
+      `/api/phone/conversations/sms?number=${encodeURIComponent(texter)}&our_number=${encodeURIComponent(ourNumber)}&limit=2`,
+    );
+    expect(latest.body.transcript.map((e: JsonBody) => e.text)).toEqual(['Friday morning', 'Friday at 9 is yours.']);
+    const elsewhere = await api('GET', `/api/phone/conversations/sms?number=${encodeURIComponent(texter)}&our_number=%2B14155550100`);
+    expect(elsewhere.body.transcript).toEqual([]);
+    const bad = await api('GET', '/api/phone/conversations/sms?number=12345');
+    expect(bad.status).toBe(400);
+    expect(fieldsOf(bad.body)).toEqual(['number']);
+    expect(
+      (await api('GET', `/api/phone/conversations/sms?number=${encodeURIComponent(texter)}`, undefined, t.token(['phone:view']))).status,
+    ).toBe(200);
+    expect(
+      (await api('GET', `/api/phone/conversations/sms?number=${encodeURIComponent(texter)}`, undefined, t.token(['phone:sms']))).status,
+    ).toBe(403);
   });
 
   it('applies STOP first: the opt-out is answered as always and the agent hears nothing more', async () => {

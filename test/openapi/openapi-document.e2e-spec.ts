@@ -83,6 +83,7 @@ describe('openapi.yaml', () => {
       'billing',
       'calls',
       'campaigns',
+      'conversations',
       'events',
       'health',
       'numbers',

@@ -411,6 +411,39 @@ export type CallStatsDto = {
     total: number;
 };
 
+/**
+ * `caller`: the other party's text; `assistant`: the agent's answer, sent as an SMS.
+ */
+export type SmsTurnRole = 'assistant' | 'caller';
+
+export type SmsTurnDto = {
+    /**
+     * How long the agent took to answer this caller turn; null on the assistant's turns.
+     */
+    agent_latency_ms: number | null;
+    assistant_id: string;
+    at: string;
+    /**
+     * The SMS of the turn (the text received, or the reply sent); null while the reply is on its way.
+     */
+    message_sid: string | null;
+    /**
+     * The assistant's number.
+     */
+    our_number: string;
+    /**
+     * `caller`: the other party's text; `assistant`: the agent's answer, sent as an SMS.
+     */
+    role: SmsTurnRole;
+    text: string;
+};
+
+export type SmsConversationDto = {
+    number: string;
+    our_number: string | null;
+    transcript: Array<SmsTurnDto>;
+};
+
 export type SkippedRecipientDto = {
     message: string;
     /**
@@ -3177,6 +3210,53 @@ export type ResumeCampaignResponses = {
 };
 
 export type ResumeCampaignResponse = ResumeCampaignResponses[keyof ResumeCampaignResponses];
+
+export type GetSmsConversationData = {
+    body?: never;
+    path?: never;
+    query: {
+        /**
+         * How many of the latest turns, 1 to 500 (default 100).
+         */
+        limit?: number;
+        /**
+         * The other party's number (E.164, e.g. +14155550166; encode `+` as %2B).
+         */
+        number: string;
+        /**
+         * Only the conversation with this assistant number (E.164); all of ours when absent.
+         */
+        our_number?: string;
+    };
+    url: '/api/phone/conversations/sms';
+};
+
+export type GetSmsConversationErrors = {
+    /**
+     * A number that is not E.164 (named in details), or a bad limit
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, expired or invalid bearer token
+     */
+    401: ErrorResponseDto;
+    /**
+     * The token lacks phone:view
+     */
+    403: ErrorResponseDto;
+    /**
+     * Unexpected error (code internal_error); request_id names it in the service logs
+     */
+    500: ErrorResponseDto;
+};
+
+export type GetSmsConversationError = GetSmsConversationErrors[keyof GetSmsConversationErrors];
+
+export type GetSmsConversationResponses = {
+    200: SmsConversationDto;
+};
+
+export type GetSmsConversationResponse = GetSmsConversationResponses[keyof GetSmsConversationResponses];
 
 export type ListEventEndpointsData = {
     body?: never;
