@@ -292,7 +292,9 @@ export class CampaignEngine implements OnModuleInit, OnApplicationBootstrap, Bef
   /** Places one attempt; a guardrail refusal undoes the claim, any other refusal ends the attempt failed. */
   private async place(campaign: CampaignEntity, claim: Claim): Promise<void> {
     const { recipient } = claim;
-    const metadata = { ...recipient.metadata, campaign_id: campaign.id, campaign_attempt_id: claim.attemptId };
+    // an assistant's agent reads the recipient's variables from the call's metadata, sent with every turn
+    const personal = campaign.contentKind === 'assistant_id' ? { ...recipient.variables, ...recipient.metadata } : recipient.metadata;
+    const metadata = { ...personal, campaign_id: campaign.id, campaign_attempt_id: claim.attemptId };
     const from = campaign.fromNumbers[recipient.position % campaign.fromNumbers.length];
     try {
       if (campaign.channel === 'call') {

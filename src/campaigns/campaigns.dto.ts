@@ -12,6 +12,7 @@ import {
   IsOptional,
   IsString,
   IsUrl,
+  IsUUID,
   Matches,
   Max,
   MaxLength,
@@ -129,7 +130,7 @@ export class CampaignRecipientInputDto {
 }
 
 /** Creates a campaign: one content for many recipients, paced, within calling hours, retried. */
-@ApiExactlyOneOf('message', 'audio_url', 'twiml', 'sms_body')
+@ApiExactlyOneOf('message', 'audio_url', 'twiml', 'assistant_id', 'sms_body')
 export class CreateCampaignDto {
   /**
    * A name for people.
@@ -142,7 +143,8 @@ export class CreateCampaignDto {
   name: string;
 
   /**
-   * Text spoken to each callee (`<Say>`), with `{{variables}}`. Exactly one of message, audio_url, twiml and sms_body.
+   * Text spoken to each callee (`<Say>`), with `{{variables}}`. Exactly one of message, audio_url, twiml, assistant_id
+   * and sms_body.
    * @example Hello {{first_name}}, this is a reminder of your appointment tomorrow at {{time}}.
    */
   @IsOptional()
@@ -169,6 +171,16 @@ export class CreateCampaignDto {
   @IsNotEmpty()
   @MaxLength(4000)
   twiml?: string;
+
+  /**
+   * Each call starts a conversation with this assistant (an id from /api/phone/assistants), as POST call with
+   * `assistant_id` does. A recipient's `variables` join its call's metadata (with the recipient's `metadata`),
+   * so the agent receives them with every turn; together at most 18 keys.
+   * @example 7d0f5c3e-2b1a-4e6f-9a8b-1c2d3e4f5a6b
+   */
+  @IsOptional()
+  @IsUUID('all', { message: 'assistant_id must be an assistant id (a uuid)' })
+  assistant_id?: string;
 
   /**
    * Text sent as an SMS to each recipient, with `{{variables}}`: makes this an SMS campaign (`phone:sms`).
@@ -334,6 +346,8 @@ export class CampaignDto {
   message: string | null;
   audio_url: string | null;
   twiml: string | null;
+  /** The assistant each call talks with. */
+  assistant_id: string | null;
   sms_body: string | null;
   from: string[];
   start_at: Date;

@@ -1241,6 +1241,12 @@ export type CreateEventEndpointDto = {
 
 export type CreateCampaignDto = unknown & {
     /**
+     * Each call starts a conversation with this assistant (an id from /api/phone/assistants), as POST call with
+     * `assistant_id` does. A recipient's `variables` join its call's metadata (with the recipient's `metadata`),
+     * so the agent receives them with every turn; together at most 18 keys.
+     */
+    assistant_id?: string;
+    /**
      * Public http(s) URL of audio played to each callee; `{{variables}}` are URL-encoded.
      */
     audio_url?: string;
@@ -1253,7 +1259,8 @@ export type CreateCampaignDto = unknown & {
      */
     from?: Array<string>;
     /**
-     * Text spoken to each callee (`<Say>`), with `{{variables}}`. Exactly one of message, audio_url, twiml and sms_body.
+     * Text spoken to each callee (`<Say>`), with `{{variables}}`. Exactly one of message, audio_url, twiml, assistant_id
+     * and sms_body.
      */
     message?: string;
     /**
@@ -1474,6 +1481,10 @@ export type CampaignEstimateDto = {
 };
 
 export type CampaignDto = {
+    /**
+     * The assistant each call talks with.
+     */
+    assistant_id: string | null;
     audio_url: string | null;
     calling_window: CallingWindowOutDto;
     channel: 'call' | 'sms';
