@@ -234,7 +234,17 @@ export class CampaignEngine implements OnModuleInit, OnApplicationBootstrap, Bef
     } finally {
       await Promise.allSettled([...inflight]);
     }
-    if (next) await this.schedule(campaignId, next);
+    if (next) await this.schedule(campaignId, new Date(Math.max(next.getTime(), Date.now() + this.handOffMs())));
+  }
+
+  /**
+   * How long a campaign waits between two runs. The instance that ran it asks the queue again at
+   * once and finds nothing due, then waits its polling interval: every other instance polling the
+   * queue meanwhile has its chance at the campaign, so instances take turns rather than the last
+   * one keeping it. The pause costs at most this long of placing per run.
+   */
+  private handOffMs(): number {
+    return Math.min(this.config.campaigns.pollingIntervalSeconds * 500, 1000);
   }
 
   /** When to look again: now when work is due, at the next due time or window opening otherwise; null when finished. */
