@@ -70,14 +70,14 @@ export class CampaignEngine implements OnModuleInit, OnApplicationBootstrap, Bef
       if (!isTerminalCallStatus(record.status)) return this.campaigns.observe(tx, attemptId, record.id, record.sid, record.status);
       const outcome = record.status === 'completed' ? 'completed' : record.status;
       // our clock, not Twilio's: the retry delay counts from when we learn of the end
-      await this.ended(tx, attemptId, record.status, outcome, outcome === 'completed', record.price, new Date());
+      await this.ended(tx, attemptId, record, outcome, outcome === 'completed', new Date());
     });
     this.messageRecords.onStatusChanged(async (tx, record) => {
       const attemptId = campaignAttemptOf(record.metadata);
       if (!attemptId) return;
       if (!isTerminalMessageStatus(record.status)) return this.campaigns.observe(tx, attemptId, record.id, record.sid, record.status);
       const success = record.status === 'delivered' || record.status === 'read';
-      await this.ended(tx, attemptId, record.status, success ? 'delivered' : 'failed', success, record.price, new Date());
+      await this.ended(tx, attemptId, record, success ? 'delivered' : 'failed', success, new Date());
     });
   }
 
@@ -350,13 +350,13 @@ export class CampaignEngine implements OnModuleInit, OnApplicationBootstrap, Bef
   private async ended(
     tx: EntityManager,
     attemptId: string,
-    status: string,
+    record: { id: string; sid: string | null; status: string; price: string | null },
     outcome: string,
     success: boolean,
-    price: string | null,
     at: Date,
   ) {
-    const after = await this.campaigns.endAttempt(tx, { attemptId, status, outcome, success, price, at, error: null });
+    const { status, price } = record;
+    const after = await this.campaigns.endAttempt(tx, { attemptId, status, outcome, success, price, at, error: null, record });
     if (after) await this.recipientEnded(tx, after);
   }
 
