@@ -10,6 +10,7 @@ import { mintToken } from '../src/auth/token';
 import { encodeCursor } from '../src/common/cursor';
 import { AppConfig, loadConfig } from '../src/config/app-config';
 import { callbackTargets, rows, signedCallbacks } from './callbacks';
+import { CAMPAIGN_TARGETS, CampaignRun, measureCampaigns } from './campaigns';
 import { EVENT_TARGETS, measureEvents } from './events';
 import { explainCaptured, Plan, ReadProbe, SQL_SOURCE } from './explain';
 import type { LoadJob, LoadResult, PreparedRequest } from './load';
@@ -43,8 +44,11 @@ const SETTINGS = {
   logLevel: env.BENCH_LOG_LEVEL ?? 'info',
   /** Callbacks per second offered in the events phase, one event each. */
   eventRate: count('BENCH_EVENT_RATE', 600),
-  /** Which PostgreSQL phases run: callbacks, reads (history, stats and their plans), writes (POST call and sms), events. */
-  phases: (env.BENCH_PHASES ?? 'callbacks,reads,writes,events').split(',').map((phase) => phase.trim()),
+  /**
+   * Which PostgreSQL phases run: callbacks, reads (history, stats and their plans), writes (POST call and sms), events,
+   * campaigns (a 100,000-recipient import, and memory while campaigns run).
+   */
+  phases: (env.BENCH_PHASES ?? 'callbacks,reads,writes,events,campaigns').split(',').map((phase) => phase.trim()),
 };
 
 /** Targets from the performance issue; `floor` marks figures judged against the floor server. */
@@ -59,6 +63,7 @@ const TARGETS = {
   rssPeakMiB: 250,
   rssGrowthMiB: 25,
   events: EVENT_TARGETS,
+  campaigns: CAMPAIGN_TARGETS,
 };
 
 const API = '/api/phone';
@@ -89,6 +94,7 @@ const figures: Figure[] = [];
 const phases: Record<string, LoadResult> = {};
 const rss: { seconds: number; mib: number }[] = [];
 let plans: Plan[] = [];
+let campaignRuns: CampaignRun[] = [];
 let sqlSource = '';
 
 async function main(): Promise<void> {
@@ -107,6 +113,7 @@ async function main(): Promise<void> {
     figures,
     phases,
     rss_samples: rss,
+    campaigns: campaignRuns,
     sql_source: sqlSource,
     plans,
   };
@@ -250,6 +257,17 @@ async function runPostgres(): Promise<void> {
         });
         phases.events = events.load;
         figures.push(events.figure);
+      }
+      if (SETTINGS.phases.includes('campaigns')) {
+        const campaigns = await measureCampaigns({
+          base,
+          token: token(['phone:call', 'phone:view']),
+          seconds: SETTINGS.seconds,
+          rssMiB: () => service.rssMiB(),
+          log,
+        });
+        campaignRuns = campaigns.runs;
+        figures.push(...campaigns.figures);
       }
       await floor.stop();
       await service.stop();
