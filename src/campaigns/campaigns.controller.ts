@@ -1,6 +1,6 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query, Res, UseInterceptors } from '@nestjs/common';
 import type { Response } from 'express';
-import { ApiExtraModels, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { ApiExtension, ApiExtraModels, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { RequireAnyPermission, RequirePermission } from '../auth/auth.decorators';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { CurrentUser } from '../auth/authenticated-user';
@@ -17,6 +17,7 @@ import {
   CreateCampaignDto,
   CreateCampaignQueryDto,
 } from './campaigns.dto';
+import { CampaignUploadInterceptor } from './campaign-upload.interceptor';
 import { CampaignsService } from './campaigns.service';
 
 @ApiTags('campaigns')
@@ -38,6 +39,41 @@ export class CampaignsController {
     schema: { $ref: getSchemaPath(CampaignDryRunDto) },
   })
   @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'Invalid campaign (the recipients are validated row by row instead)' })
+  @ApiResponse({ status: 415, type: ErrorResponseDto, description: 'A body other than JSON, multipart/form-data or text/csv' })
+  @ApiExtension('x-request-content', {
+    'application/json': { schema: { $ref: getSchemaPath(CreateCampaignDto) } },
+    'multipart/form-data': {
+      schema: {
+        type: 'object',
+        required: ['recipients'],
+        properties: {
+          recipients: {
+            type: 'string',
+            format: 'binary',
+            description: 'The recipients as a CSV file: a header row with `to` and a column per variable.',
+          },
+          campaign: {
+            type: 'string',
+            description: 'The other fields of CreateCampaignDto as one JSON object; or give them as form fields instead.',
+          },
+        },
+        additionalProperties: {
+          type: 'string',
+          description: 'A field of CreateCampaignDto; `from`, `calling_window`, `pacing` and `retry` as JSON text.',
+        },
+      },
+    },
+    'text/csv': {
+      schema: {
+        type: 'string',
+        description:
+          'The recipients as CSV, a header row with `to` and a column per variable; the other fields of CreateCampaignDto ' +
+          'are query parameters (`from`, `calling_window`, `pacing` and `retry` as JSON text).',
+      },
+    },
+  })
+  @ApiExtraModels(CreateCampaignDto)
+  @UseInterceptors(CampaignUploadInterceptor)
   async createCampaign(
     @Body() body: CreateCampaignDto,
     @Query() query: CreateCampaignQueryDto,

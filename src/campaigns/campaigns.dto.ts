@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, PickType } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -21,6 +21,7 @@ import {
 } from 'class-validator';
 import { ApiExactlyOneOf } from '../common/api-schema-rule';
 import { IsInstant } from '../common/instant';
+import { HistoryQueryDto } from '../common/history-query.dto';
 import { ApiMetadata, Metadata } from '../common/metadata';
 import { IsE164 } from '../common/phone-number';
 import { WEEKDAYS, type Weekday } from './calling-window';
@@ -384,24 +385,8 @@ export class CampaignListDto {
   next_cursor: string | null;
 }
 
-export class CampaignListQueryDto {
-  /**
-   * Page size, 1 to 100 (default 20).
-   * @example 20
-   */
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit?: number;
-
-  /** The `next_cursor` of the previous page. */
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  cursor?: string;
-
+/** Paging as the call and message histories page. */
+export class CampaignListQueryDto extends PickType(HistoryQueryDto, ['limit', 'cursor'] as const) {
   @ApiProperty({ enum: CAMPAIGN_STATES, enumName: 'CampaignState', required: false })
   @IsOptional()
   @IsIn(CAMPAIGN_STATES)
@@ -449,7 +434,8 @@ export class CampaignRecipientListDto {
   next_cursor: string | null;
 }
 
-export class CampaignRecipientQueryDto {
+/** The histories' cursor; pages of up to 500, since a campaign's recipients are read in bulk. */
+export class CampaignRecipientQueryDto extends PickType(HistoryQueryDto, ['cursor'] as const) {
   /**
    * Page size, 1 to 500 (default 100).
    * @example 100
@@ -460,12 +446,6 @@ export class CampaignRecipientQueryDto {
   @Min(1)
   @Max(500)
   limit?: number;
-
-  /** The `next_cursor` of the previous page. */
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  cursor?: string;
 
   @ApiProperty({ enum: RECIPIENT_STATES, enumName: 'CampaignRecipientState', required: false })
   @IsOptional()

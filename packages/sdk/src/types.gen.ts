@@ -570,7 +570,7 @@ export type RetryOutDto = {
 };
 
 /**
- * The outcomes that are tried again.
+ * The outcomes that are tried again (calls: busy, no-answer, failed, canceled; SMS: failed). Default: none.
  */
 export type CampaignRetryOutcome = 'busy' | 'no-answer' | 'failed' | 'canceled';
 
@@ -2931,6 +2931,10 @@ export type CreateCampaignErrors = {
      * The token lacks phone:call and phone:sms, or the one this request needs
      */
     403: ErrorResponseDto;
+    /**
+     * A body other than JSON, multipart/form-data or text/csv
+     */
+    415: ErrorResponseDto;
     /**
      * Unexpected error (code internal_error); request_id names it in the service logs
      */
