@@ -20,6 +20,22 @@ import {
 import { CampaignUploadInterceptor } from './campaign-upload.interceptor';
 import { CampaignsService } from './campaigns.service';
 
+/** The fields of CreateCampaignDto a form may give one by one (the CSV file being recipients). */
+const FORM_FIELDS = [
+  'name',
+  'message',
+  'audio_url',
+  'twiml',
+  'assistant_id',
+  'sms_body',
+  'from',
+  'start_at',
+  'calling_window',
+  'pacing',
+  'retry',
+];
+const JSON_FORM_FIELDS = ['from', 'calling_window', 'pacing', 'retry'];
+
 @ApiTags('campaigns')
 @Controller('campaigns')
 export class CampaignsController {
@@ -54,12 +70,14 @@ export class CampaignsController {
           },
           campaign: {
             type: 'string',
-            description: 'The other fields of CreateCampaignDto as one JSON object; or give them as form fields instead.',
+            description: 'The other fields of CreateCampaignDto as one JSON object; or give them as the form fields below instead.',
           },
-        },
-        additionalProperties: {
-          type: 'string',
-          description: 'A field of CreateCampaignDto; `from`, `calling_window`, `pacing` and `retry` as JSON text.',
+          ...Object.fromEntries(
+            FORM_FIELDS.map((field) => [
+              field,
+              { type: 'string', description: `CreateCampaignDto's ${field}${JSON_FORM_FIELDS.includes(field) ? ', as JSON text' : ''}.` },
+            ]),
+          ),
         },
       },
     },
