@@ -10,6 +10,7 @@ import { mintToken } from '../src/auth/token';
 import { encodeCursor } from '../src/common/cursor';
 import { AppConfig, loadConfig } from '../src/config/app-config';
 import { callbackTargets, rows, signedCallbacks } from './callbacks';
+import { CAMPAIGN_TARGETS, CampaignRun, measureCampaigns } from './campaigns';
 import { EVENT_TARGETS, measureEvents } from './events';
 import { TURN_TARGETS, TurnsPhaseResult, measureTurns } from './turns';
 import { explainCaptured, Plan, ReadProbe, SQL_SOURCE } from './explain';
@@ -47,8 +48,11 @@ const SETTINGS = {
   /** Concurrent sandbox calls of the turns phase, and the sandbox's speed while they talk. */
   turnCalls: count('BENCH_TURN_CALLS', TURN_TARGETS.calls),
   turnSpeed: count('BENCH_TURN_SPEED', 4),
-  /** Which PostgreSQL phases run: callbacks, reads (history, stats and their plans), writes (POST call and sms), events, turns. */
-  phases: (env.BENCH_PHASES ?? 'callbacks,reads,writes,events,turns').split(',').map((phase) => phase.trim()),
+  /**
+   * Which PostgreSQL phases run: callbacks, reads (history, stats and their plans), writes (POST call and sms), events,
+   * turns (conversation turns), campaigns (a 100,000-recipient import, and memory while campaigns run).
+   */
+  phases: (env.BENCH_PHASES ?? 'callbacks,reads,writes,events,turns,campaigns').split(',').map((phase) => phase.trim()),
 };
 
 /** Targets from the performance issue; `floor` marks figures judged against the floor server. */
@@ -64,6 +68,7 @@ const TARGETS = {
   rssGrowthMiB: 25,
   events: EVENT_TARGETS,
   turns: TURN_TARGETS,
+  campaigns: CAMPAIGN_TARGETS,
 };
 
 const API = '/api/phone';
@@ -95,6 +100,7 @@ const phases: Record<string, LoadResult> = {};
 const rss: { seconds: number; mib: number }[] = [];
 let plans: Plan[] = [];
 let turnResults: TurnsPhaseResult | null = null;
+let campaignRuns: CampaignRun[] = [];
 let sqlSource = '';
 
 async function main(): Promise<void> {
@@ -114,6 +120,7 @@ async function main(): Promise<void> {
     phases,
     turns: turnResults && { ...turnResults, figure: undefined },
     rss_samples: rss,
+    campaigns: campaignRuns,
     sql_source: sqlSource,
     plans,
   };
@@ -274,6 +281,17 @@ async function runPostgres(): Promise<void> {
         });
         turnResults = turns;
         figures.push(turns.figure);
+      }
+      if (SETTINGS.phases.includes('campaigns')) {
+        const campaigns = await measureCampaigns({
+          base,
+          token: token(['phone:call', 'phone:view']),
+          seconds: SETTINGS.seconds,
+          rssMiB: () => service.rssMiB(),
+          log,
+        });
+        campaignRuns = campaigns.runs;
+        figures.push(...campaigns.figures);
       }
       await floor.stop();
       await service.stop();

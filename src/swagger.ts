@@ -68,6 +68,10 @@ const ERROR_EXAMPLES: Record<number, { code: string; message: string; field?: st
   404: { code: 'not_found', message: 'Call CA0123456789abcdef0123456789abcdef not found' },
   409: { code: 'call_already_ended', message: 'Call CA0123456789abcdef0123456789abcdef has already ended' },
   413: { code: 'payload_too_large', message: 'Request body is too large' },
+  415: {
+    code: 'unsupported_media_type',
+    message: 'A campaign is sent as application/json, multipart/form-data or text/csv (got application/xml)',
+  },
   416: { code: 'range_not_satisfiable', message: 'Range bytes=90000- is outside recording RE0123456789abcdef0123456789abcdef' },
   422: { code: 'idempotency_key_mismatch', message: 'Idempotency-Key was used with a different request' },
   429: { code: 'rate_limited', message: 'Too many requests; retry after 12 seconds' },
@@ -187,6 +191,11 @@ export function normalizeOpenApiDocument(document: OpenAPIObject): OpenAPIObject
         // Public: no token needed. One that is sent is still verified; say so where a 401 is documented.
         operation.security = operation.responses?.['401'] ? [{}, { [BEARER_SCHEME]: [] }] : [];
       }
+      // a body taken in several media types, each with its own schema (ApiBody gives all the same one)
+      if (operation?.['x-request-content']) {
+        operation.requestBody = { ...operation.requestBody, content: operation['x-request-content'] };
+        delete operation['x-request-content'];
+      }
     }
   }
   const cleanInfo = { ...document.info };
@@ -211,6 +220,8 @@ interface OperationLike {
   security?: Record<string, string[]>[];
   responses?: Record<string, unknown>;
   'x-permission'?: string;
+  requestBody?: Record<string, unknown>;
+  'x-request-content'?: Record<string, unknown>;
 }
 
 const PARAMETER_ORDER: Record<string, number> = { path: 0, query: 1, header: 2, cookie: 3 };

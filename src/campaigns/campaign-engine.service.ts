@@ -70,14 +70,14 @@ export class CampaignEngine implements OnModuleInit, OnApplicationBootstrap, Bef
       if (!isTerminalCallStatus(record.status)) return this.campaigns.observe(tx, attemptId, record.id, record.sid, record.status);
       const outcome = record.status === 'completed' ? 'completed' : record.status;
       // our clock, not Twilio's: the retry delay counts from when we learn of the end
-      await this.ended(tx, attemptId, record.status, outcome, outcome === 'completed', record.price, new Date());
+      await this.ended(tx, attemptId, record, outcome, outcome === 'completed', new Date());
     });
     this.messageRecords.onStatusChanged(async (tx, record) => {
       const attemptId = campaignAttemptOf(record.metadata);
       if (!attemptId) return;
       if (!isTerminalMessageStatus(record.status)) return this.campaigns.observe(tx, attemptId, record.id, record.sid, record.status);
       const success = record.status === 'delivered' || record.status === 'read';
-      await this.ended(tx, attemptId, record.status, success ? 'delivered' : 'failed', success, record.price, new Date());
+      await this.ended(tx, attemptId, record, success ? 'delivered' : 'failed', success, new Date());
     });
   }
 
@@ -234,7 +234,17 @@ export class CampaignEngine implements OnModuleInit, OnApplicationBootstrap, Bef
     } finally {
       await Promise.allSettled([...inflight]);
     }
-    if (next) await this.schedule(campaignId, next);
+    if (next) await this.schedule(campaignId, new Date(Math.max(next.getTime(), Date.now() + this.handOffMs())));
+  }
+
+  /**
+   * How long a campaign waits between two runs. The instance that ran it asks the queue again at
+   * once and finds nothing due, then waits its polling interval: every other instance polling the
+   * queue meanwhile has its chance at the campaign, so instances take turns rather than the last
+   * one keeping it. The pause costs at most this long of placing per run.
+   */
+  private handOffMs(): number {
+    return Math.min(this.config.campaigns.pollingIntervalSeconds * 500, 1000);
   }
 
   /** When to look again: now when work is due, at the next due time or window opening otherwise; null when finished. */
@@ -292,7 +302,9 @@ export class CampaignEngine implements OnModuleInit, OnApplicationBootstrap, Bef
   /** Places one attempt; a guardrail refusal undoes the claim, any other refusal ends the attempt failed. */
   private async place(campaign: CampaignEntity, claim: Claim): Promise<void> {
     const { recipient } = claim;
-    const metadata = { ...recipient.metadata, campaign_id: campaign.id, campaign_attempt_id: claim.attemptId };
+    // an assistant's agent reads the recipient's variables from the call's metadata, sent with every turn
+    const personal = campaign.contentKind === 'assistant_id' ? { ...recipient.variables, ...recipient.metadata } : recipient.metadata;
+    const metadata = { ...personal, campaign_id: campaign.id, campaign_attempt_id: claim.attemptId };
     const from = campaign.fromNumbers[recipient.position % campaign.fromNumbers.length];
     try {
       if (campaign.channel === 'call') {
@@ -338,13 +350,13 @@ export class CampaignEngine implements OnModuleInit, OnApplicationBootstrap, Bef
   private async ended(
     tx: EntityManager,
     attemptId: string,
-    status: string,
+    record: { id: string; sid: string | null; status: string; price: string | null },
     outcome: string,
     success: boolean,
-    price: string | null,
     at: Date,
   ) {
-    const after = await this.campaigns.endAttempt(tx, { attemptId, status, outcome, success, price, at, error: null });
+    const { status, price } = record;
+    const after = await this.campaigns.endAttempt(tx, { attemptId, status, outcome, success, price, at, error: null, record });
     if (after) await this.recipientEnded(tx, after);
   }
 

@@ -67,6 +67,8 @@ export interface ImportRules {
   /** Numbers that opted out, among those imported. */
   optedOut: Set<string>;
   now: Date;
+  /** The variables also go on the recipient's calls as metadata (an assistant's campaign): they must fit its rules. */
+  variablesInMetadata?: boolean;
 }
 
 /** The numbers a raw recipients list names in valid E.164 form (to look up opt-outs in one query). */
@@ -117,6 +119,10 @@ export function importRecipients(raw: unknown[], rules: ImportRules): ImportedRe
       if (reserved) return skip('invalid_metadata', `metadata key ${reserved} is set by the campaign`);
       base.metadata = { ...metadata };
     }
+    if (rules.variablesInMetadata) {
+      const problem = callMetadataProblem(variables, base.metadata);
+      if (problem) return skip('invalid_variables', problem);
+    }
     if (rules.optedOut.has(to)) return skip('opted_out', `${to} has opted out of messages from this service`);
     const content = renderTemplate(rules.template, variables, rules.escape);
     if (typeof content !== 'string') return skip('missing_variable', `variables lack ${content.missing.join(', ')}`);
@@ -135,6 +141,19 @@ export function importRecipients(raw: unknown[], rules: ImportRules): ImportedRe
     if (!open) return skip('window_never_open', `the calling window never holds in all of ${to}'s time zones (${zones.length} zones)`);
     return base;
   });
+}
+
+/** Why a recipient's variables cannot join its metadata on its calls; null when they can. */
+function callMetadataProblem(variables: Record<string, string>, metadata: Record<string, string>): string | null {
+  const shared = Object.keys(variables).find((key) => key in metadata);
+  if (shared) return `variable ${shared} is also a metadata key (variables join the call's metadata)`;
+  const reserved = CAMPAIGN_METADATA_KEYS.find((key) => key in variables);
+  if (reserved) return `variable ${reserved} is set by the campaign`;
+  const merged = { ...variables, ...metadata };
+  if (Object.keys(merged).length > RECIPIENT_METADATA_MAX_KEYS)
+    return `variables and metadata together may have at most ${RECIPIENT_METADATA_MAX_KEYS} keys (they join the call's metadata)`;
+  const problems = metadataProblems(merged, 'body');
+  return problems.length ? problems[0].message.replace(/^metadata/, 'variables') : null;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -3,7 +3,7 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, Update
 export const CAMPAIGN_STATES = ['scheduled', 'running', 'paused', 'completed', 'canceled'] as const;
 export type CampaignState = (typeof CAMPAIGN_STATES)[number];
 
-export const CONTENT_KINDS = ['message', 'audio_url', 'twiml', 'sms_body'] as const;
+export const CONTENT_KINDS = ['message', 'audio_url', 'twiml', 'assistant_id', 'sms_body'] as const;
 export type ContentKind = (typeof CONTENT_KINDS)[number];
 
 /** A batch of calls or messages: what to send, to whom (campaign_recipients), when and how fast. */

@@ -26,6 +26,8 @@ export interface AttemptEnd {
   price: string | null;
   at: Date;
   error: string | null;
+  /** The call or message that ended, when one was placed: an attempt a crash interrupted learns it only here. */
+  record?: { id: string; sid: string | null };
 }
 
 export interface RecipientAfterEnd {
@@ -323,9 +325,9 @@ export class CampaignRepository {
   async endAttempt(tx: EntityManager, end: AttemptEnd): Promise<RecipientAfterEnd | null> {
     const [ended] = await tx.query<[{ recipient_id: string; campaign_id: string }[], number]>(
       `UPDATE campaign_attempts SET state = 'done', status = $2, outcome = $3, price = $4, ended_at = $5,
-         answered_at = COALESCE(answered_at, $5), error = $6
+         answered_at = COALESCE(answered_at, $5), error = $6, record_id = COALESCE(record_id, $7), sid = COALESCE(sid, $8)
        WHERE id = $1 AND state <> 'done' RETURNING recipient_id, campaign_id`,
-      [end.attemptId, end.status, end.outcome, end.price, end.at, end.error],
+      [end.attemptId, end.status, end.outcome, end.price, end.at, end.error, end.record?.id ?? null, end.record?.sid ?? null],
     );
     if (!ended.length) return null;
     const campaign = (await tx.getRepository(CampaignEntity).findOne({ where: { id: ended[0].campaign_id } }))!;

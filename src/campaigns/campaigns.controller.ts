@@ -1,6 +1,6 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query, Res, UseInterceptors } from '@nestjs/common';
 import type { Response } from 'express';
-import { ApiExtraModels, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { ApiExtension, ApiExtraModels, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { RequireAnyPermission, RequirePermission } from '../auth/auth.decorators';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { CurrentUser } from '../auth/authenticated-user';
@@ -17,7 +17,24 @@ import {
   CreateCampaignDto,
   CreateCampaignQueryDto,
 } from './campaigns.dto';
+import { CampaignUploadInterceptor } from './campaign-upload.interceptor';
 import { CampaignsService } from './campaigns.service';
+
+/** The fields of CreateCampaignDto a form may give one by one (the CSV file being recipients). */
+const FORM_FIELDS = [
+  'name',
+  'message',
+  'audio_url',
+  'twiml',
+  'assistant_id',
+  'sms_body',
+  'from',
+  'start_at',
+  'calling_window',
+  'pacing',
+  'retry',
+];
+const JSON_FORM_FIELDS = ['from', 'calling_window', 'pacing', 'retry'];
 
 @ApiTags('campaigns')
 @Controller('campaigns')
@@ -38,6 +55,43 @@ export class CampaignsController {
     schema: { $ref: getSchemaPath(CampaignDryRunDto) },
   })
   @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'Invalid campaign (the recipients are validated row by row instead)' })
+  @ApiResponse({ status: 415, type: ErrorResponseDto, description: 'A body other than JSON, multipart/form-data or text/csv' })
+  @ApiExtension('x-request-content', {
+    'application/json': { schema: { $ref: getSchemaPath(CreateCampaignDto) } },
+    'multipart/form-data': {
+      schema: {
+        type: 'object',
+        required: ['recipients'],
+        properties: {
+          recipients: {
+            type: 'string',
+            format: 'binary',
+            description: 'The recipients as a CSV file: a header row with `to` and a column per variable.',
+          },
+          campaign: {
+            type: 'string',
+            description: 'The other fields of CreateCampaignDto as one JSON object; or give them as the form fields below instead.',
+          },
+          ...Object.fromEntries(
+            FORM_FIELDS.map((field) => [
+              field,
+              { type: 'string', description: `CreateCampaignDto's ${field}${JSON_FORM_FIELDS.includes(field) ? ', as JSON text' : ''}.` },
+            ]),
+          ),
+        },
+      },
+    },
+    'text/csv': {
+      schema: {
+        type: 'string',
+        description:
+          'The recipients as CSV, a header row with `to` and a column per variable; the other fields of CreateCampaignDto ' +
+          'are query parameters (`from`, `calling_window`, `pacing` and `retry` as JSON text).',
+      },
+    },
+  })
+  @ApiExtraModels(CreateCampaignDto)
+  @UseInterceptors(CampaignUploadInterceptor)
   async createCampaign(
     @Body() body: CreateCampaignDto,
     @Query() query: CreateCampaignQueryDto,

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, PickType } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -12,6 +12,7 @@ import {
   IsOptional,
   IsString,
   IsUrl,
+  IsUUID,
   Matches,
   Max,
   MaxLength,
@@ -20,6 +21,7 @@ import {
 } from 'class-validator';
 import { ApiExactlyOneOf } from '../common/api-schema-rule';
 import { IsInstant } from '../common/instant';
+import { HistoryQueryDto } from '../common/history-query.dto';
 import { ApiMetadata, Metadata } from '../common/metadata';
 import { IsE164 } from '../common/phone-number';
 import { WEEKDAYS, type Weekday } from './calling-window';
@@ -129,7 +131,7 @@ export class CampaignRecipientInputDto {
 }
 
 /** Creates a campaign: one content for many recipients, paced, within calling hours, retried. */
-@ApiExactlyOneOf('message', 'audio_url', 'twiml', 'sms_body')
+@ApiExactlyOneOf('message', 'audio_url', 'twiml', 'assistant_id', 'sms_body')
 export class CreateCampaignDto {
   /**
    * A name for people.
@@ -142,7 +144,8 @@ export class CreateCampaignDto {
   name: string;
 
   /**
-   * Text spoken to each callee (`<Say>`), with `{{variables}}`. Exactly one of message, audio_url, twiml and sms_body.
+   * Text spoken to each callee (`<Say>`), with `{{variables}}`. Exactly one of message, audio_url, twiml, assistant_id
+   * and sms_body.
    * @example Hello {{first_name}}, this is a reminder of your appointment tomorrow at {{time}}.
    */
   @IsOptional()
@@ -169,6 +172,16 @@ export class CreateCampaignDto {
   @IsNotEmpty()
   @MaxLength(4000)
   twiml?: string;
+
+  /**
+   * Each call starts a conversation with this assistant (an id from /api/phone/assistants), as POST call with
+   * `assistant_id` does. A recipient's `variables` join its call's metadata (with the recipient's `metadata`),
+   * so the agent receives them with every turn; together at most 18 keys.
+   * @example 7d0f5c3e-2b1a-4e6f-9a8b-1c2d3e4f5a6b
+   */
+  @IsOptional()
+  @IsUUID('all', { message: 'assistant_id must be an assistant id (a uuid)' })
+  assistant_id?: string;
 
   /**
    * Text sent as an SMS to each recipient, with `{{variables}}`: makes this an SMS campaign (`phone:sms`).
@@ -334,6 +347,8 @@ export class CampaignDto {
   message: string | null;
   audio_url: string | null;
   twiml: string | null;
+  /** The assistant each call talks with. */
+  assistant_id: string | null;
   sms_body: string | null;
   from: string[];
   start_at: Date;
@@ -370,24 +385,8 @@ export class CampaignListDto {
   next_cursor: string | null;
 }
 
-export class CampaignListQueryDto {
-  /**
-   * Page size, 1 to 100 (default 20).
-   * @example 20
-   */
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit?: number;
-
-  /** The `next_cursor` of the previous page. */
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  cursor?: string;
-
+/** Paging as the call and message histories page. */
+export class CampaignListQueryDto extends PickType(HistoryQueryDto, ['limit', 'cursor'] as const) {
   @ApiProperty({ enum: CAMPAIGN_STATES, enumName: 'CampaignState', required: false })
   @IsOptional()
   @IsIn(CAMPAIGN_STATES)
@@ -435,7 +434,8 @@ export class CampaignRecipientListDto {
   next_cursor: string | null;
 }
 
-export class CampaignRecipientQueryDto {
+/** The histories' cursor; pages of up to 500, since a campaign's recipients are read in bulk. */
+export class CampaignRecipientQueryDto extends PickType(HistoryQueryDto, ['cursor'] as const) {
   /**
    * Page size, 1 to 500 (default 100).
    * @example 100
@@ -446,12 +446,6 @@ export class CampaignRecipientQueryDto {
   @Min(1)
   @Max(500)
   limit?: number;
-
-  /** The `next_cursor` of the previous page. */
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  cursor?: string;
 
   @ApiProperty({ enum: RECIPIENT_STATES, enumName: 'CampaignRecipientState', required: false })
   @IsOptional()

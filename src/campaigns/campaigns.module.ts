@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AssistantsModule } from '../assistants/assistants.module';
 import { CallsModule } from '../calls/calls.module';
 import { EventsModule } from '../events/events.module';
 import { GuardrailsModule } from '../guardrails/guardrails.module';
@@ -16,6 +17,7 @@ import { CampaignsService } from './campaigns.service';
 @Module({
   imports: [
     TypeOrmModule.forFeature([CampaignEntity, CampaignRecipientEntity, CampaignAttemptEntity]),
+    AssistantsModule,
     CallsModule,
     SmsModule,
     EventsModule,

@@ -1,5 +1,6 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { parse as parseCsv } from 'csv-parse/sync';
+import { AssistantsService } from '../assistants/assistants.service';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { Permission } from '../auth/permission';
 import { AppError } from '../common/app-error';
@@ -31,18 +32,25 @@ import {
   MAX_RECIPIENTS,
 } from './campaigns.dto';
 
-const CONTENT_FIELDS = ['message', 'audio_url', 'twiml', 'sms_body'] as const;
+const CONTENT_FIELDS = ['message', 'audio_url', 'twiml', 'assistant_id', 'sms_body'] as const;
 const DEFAULT_PAGE_SIZE = 20;
 const DEFAULT_RECIPIENT_PAGE_SIZE = 100;
 const SKIPPED_ROWS_SHOWN = 1000;
 const CURRENCY = 'USD';
-/** Longest rendered content per kind (TwiML Twilio takes inline; an SMS body; a spoken message; a URL). */
-const MAX_CONTENT: Record<ContentKind, number> = { message: 20000, twiml: MAX_TWIML_LENGTH, sms_body: 1600, audio_url: 2000 };
+/** Longest rendered content per kind (TwiML Twilio takes inline; an SMS body; a spoken message; a URL; an id). */
+const MAX_CONTENT: Record<ContentKind, number> = {
+  message: 20000,
+  twiml: MAX_TWIML_LENGTH,
+  sms_body: 1600,
+  audio_url: 2000,
+  assistant_id: 36,
+};
 const ESCAPES: Record<ContentKind, Escape> = {
   message: (v) => v,
   sms_body: (v) => v,
   twiml: escapeXml,
   audio_url: encodeURIComponent,
+  assistant_id: (v) => v,
 };
 
 @Injectable()
@@ -53,6 +61,7 @@ export class CampaignsService {
     private readonly optOuts: OptOutsService,
     private readonly guardrails: GuardrailsService,
     private readonly engine: CampaignEngine,
+    private readonly assistants: AssistantsService,
   ) {}
 
   /**
@@ -77,6 +86,8 @@ export class CampaignsService {
       const problem = twimlProblem(sample as string);
       if (problem) throw AppError.invalidField('twiml', problem);
     }
+    // an unknown assistant is a 404 naming the field, as on POST call
+    if (kind === 'assistant_id') await this.assistants.findForField(template, 'assistant_id');
     const window = callingWindow(body);
     const raw = recipientRows(body);
     const now = new Date();
@@ -89,6 +100,7 @@ export class CampaignsService {
       window,
       optedOut,
       now: startAt,
+      variablesInMetadata: kind === 'assistant_id',
     });
     const report = importReport(recipients);
     const retry = {
@@ -144,6 +156,7 @@ export class CampaignsService {
       message: campaign.contentKind === 'message' ? campaign.template : null,
       audio_url: campaign.contentKind === 'audio_url' ? campaign.template : null,
       twiml: campaign.contentKind === 'twiml' ? campaign.template : null,
+      assistant_id: campaign.contentKind === 'assistant_id' ? campaign.template : null,
       sms_body: campaign.contentKind === 'sms_body' ? campaign.template : null,
       from: campaign.fromNumbers,
       calling_window: { start: campaign.windowStart, end: campaign.windowEnd, days: campaign.windowDays as Weekday[] },
@@ -230,8 +243,8 @@ function contentKind(body: CreateCampaignDto): ContentKind {
   if (given.length !== 1) {
     const message =
       given.length === 0
-        ? 'One of message, audio_url, twiml or sms_body is required'
-        : `Only one of message, audio_url, twiml or sms_body may be given (got ${given.join(', ')})`;
+        ? 'One of message, audio_url, twiml, assistant_id or sms_body is required'
+        : `Only one of message, audio_url, twiml, assistant_id or sms_body may be given (got ${given.join(', ')})`;
     throw new AppError(
       HttpStatus.BAD_REQUEST,
       'validation_failed',

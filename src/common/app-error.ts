@@ -26,6 +26,7 @@ export type ErrorCode =
   | 'twilio_timeout'
   | 'dependency_unavailable'
   | 'payload_too_large'
+  | 'unsupported_media_type'
   | 'invalid_signature'
   | 'internal_error';
 

@@ -603,7 +603,7 @@ export type RetryOutDto = {
 };
 
 /**
- * The outcomes that are tried again.
+ * The outcomes that are tried again (calls: busy, no-answer, failed, canceled; SMS: failed). Default: none.
  */
 export type CampaignRetryOutcome = 'busy' | 'no-answer' | 'failed' | 'canceled';
 
@@ -1274,6 +1274,12 @@ export type CreateEventEndpointDto = {
 
 export type CreateCampaignDto = unknown & {
     /**
+     * Each call starts a conversation with this assistant (an id from /api/phone/assistants), as POST call with
+     * `assistant_id` does. A recipient's `variables` join its call's metadata (with the recipient's `metadata`),
+     * so the agent receives them with every turn; together at most 18 keys.
+     */
+    assistant_id?: string;
+    /**
      * Public http(s) URL of audio played to each callee; `{{variables}}` are URL-encoded.
      */
     audio_url?: string;
@@ -1286,7 +1292,8 @@ export type CreateCampaignDto = unknown & {
      */
     from?: Array<string>;
     /**
-     * Text spoken to each callee (`<Say>`), with `{{variables}}`. Exactly one of message, audio_url, twiml and sms_body.
+     * Text spoken to each callee (`<Say>`), with `{{variables}}`. Exactly one of message, audio_url, twiml, assistant_id
+     * and sms_body.
      */
     message?: string;
     /**
@@ -1507,6 +1514,10 @@ export type CampaignEstimateDto = {
 };
 
 export type CampaignDto = {
+    /**
+     * The assistant each call talks with.
+     */
+    assistant_id: string | null;
     audio_url: string | null;
     calling_window: CallingWindowOutDto;
     channel: 'call' | 'sms';
@@ -2953,6 +2964,10 @@ export type CreateCampaignErrors = {
      * The token lacks phone:call and phone:sms, or the one this request needs
      */
     403: ErrorResponseDto;
+    /**
+     * A body other than JSON, multipart/form-data or text/csv
+     */
+    415: ErrorResponseDto;
     /**
      * Unexpected error (code internal_error); request_id names it in the service logs
      */
