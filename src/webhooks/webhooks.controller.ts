@@ -1,4 +1,4 @@
-import { Body, Controller, Header, Headers, HttpCode, HttpStatus, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Header, Headers, HttpCode, HttpStatus, Post, Query, Type, UseGuards, applyDecorators } from '@nestjs/common';
 import {
   ApiBody,
   ApiConsumes,
@@ -53,6 +53,38 @@ function stepOf(value: unknown): number {
 
 const TWIML = { description: 'TwiML', content: { 'text/xml': { schema: { type: 'string' } } } };
 
+/** What a route may add to its kind's decorators: the `record_id` query of URLs given for one record. */
+interface RouteOptions {
+  recordId?: boolean;
+}
+
+/** A webhook Twilio asks what to do next: answered 200 with TwiML. */
+function TwimlRoute(path: string, body: Type<unknown>, options: RouteOptions = {}): MethodDecorator {
+  return applyDecorators(
+    Post(path),
+    HttpCode(HttpStatus.OK),
+    Header('Content-Type', 'text/xml'),
+    ApiBody({ type: body }),
+    ApiProduces('text/xml'),
+    ApiOkResponse(TWIML),
+    ...(options.recordId ? [ApiQuery(RECORD_ID_QUERY)] : []),
+  );
+}
+
+/**
+ * A callback that only tells us something, answered 204: the route also carries
+ * `@HttpCode(HttpStatus.NO_CONTENT)` itself, where the swagger plugin reads it (inside a composed
+ * decorator it does not see it and documents a 200 besides).
+ */
+function CallbackRoute(path: string, body: Type<unknown>, description: string, options: RouteOptions = {}): MethodDecorator {
+  return applyDecorators(
+    Post(path),
+    ApiBody({ type: body }),
+    ApiNoContentResponse({ description }),
+    ...(options.recordId ? [ApiQuery(RECORD_ID_QUERY)] : []),
+  );
+}
+
 /** Twilio → us. Public for the bearer-token guard; every request must carry a valid X-Twilio-Signature. */
 @ApiTags('webhooks')
 // Twilio's callbacks, not client operations: documented, but SDK generators leave x-internal operations out
@@ -88,13 +120,7 @@ export class WebhooksController {
   ) {}
 
   /** Voice webhook: greets inbound callers (voicemail, forward or hang up) and serves the TwiML of calls we placed. */
-  @Post('call')
-  @HttpCode(HttpStatus.OK)
-  @Header('Content-Type', 'text/xml')
-  @ApiBody({ type: TwilioVoiceWebhookDto })
-  @ApiProduces('text/xml')
-  @ApiOkResponse(TWIML)
-  @ApiQuery(RECORD_ID_QUERY)
+  @TwimlRoute('call', TwilioVoiceWebhookDto, { recordId: true })
   handleVoiceWebhook(
     @Body() body: TwilioBody,
     @Headers('i-twilio-idempotency-token') token?: string,
@@ -104,23 +130,13 @@ export class WebhooksController {
   }
 
   /** Messaging webhook: stores the inbound SMS once, handles STOP/START/HELP, answers TwiML. */
-  @Post('sms')
-  @HttpCode(HttpStatus.OK)
-  @Header('Content-Type', 'text/xml')
-  @ApiBody({ type: TwilioSmsWebhookDto })
-  @ApiProduces('text/xml')
-  @ApiOkResponse(TWIML)
+  @TwimlRoute('sms', TwilioSmsWebhookDto)
   handleSmsWebhook(@Body() body: TwilioBody, @Headers('i-twilio-idempotency-token') token?: string): Promise<string> {
     return this.inbound.answerSms(normalizeParams(body), token ?? null);
   }
 
   /** Gather action: a caller's turn of an assistant's conversation (speech, keys or silence); answers the assistant's next TwiML. */
-  @Post('gather')
-  @HttpCode(HttpStatus.OK)
-  @Header('Content-Type', 'text/xml')
-  @ApiBody({ type: TwilioGatherWebhookDto })
-  @ApiProduces('text/xml')
-  @ApiOkResponse(TWIML)
+  @TwimlRoute('gather', TwilioGatherWebhookDto)
   @ApiQuery({
     name: 'step',
     required: true,
@@ -136,11 +152,8 @@ export class WebhooksController {
   }
 
   /** Asynchronous answering-machine detection's result for a call placed with a voicemail message: stored, and the voicemail left once. */
-  @Post('amd')
   @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiBody({ type: TwilioAmdCallbackDto })
-  @ApiNoContentResponse({ description: 'Kept and applied (or already known); nothing to say back' })
-  @ApiQuery(RECORD_ID_QUERY)
+  @CallbackRoute('amd', TwilioAmdCallbackDto, 'Kept and applied (or already known); nothing to say back', { recordId: true })
   async handleAmdCallback(
     @Body() body: TwilioBody,
     @Headers('i-twilio-idempotency-token') token?: string,
@@ -153,13 +166,7 @@ export class WebhooksController {
    * The `<Dial>` action of a transfer: stores how the dial ended and answers the TwiML that ends the call, or, on an
    * assistant's call whose dial nobody took, the TwiML that returns it to the conversation.
    */
-  @Post('transfer')
-  @HttpCode(HttpStatus.OK)
-  @Header('Content-Type', 'text/xml')
-  @ApiBody({ type: TwilioDialActionDto })
-  @ApiProduces('text/xml')
-  @ApiOkResponse(TWIML)
-  @ApiQuery(RECORD_ID_QUERY)
+  @TwimlRoute('transfer', TwilioDialActionDto, { recordId: true })
   handleTransferDialAction(
     @Body() body: TwilioBody,
     @Headers('i-twilio-idempotency-token') token?: string,
@@ -169,23 +176,14 @@ export class WebhooksController {
   }
 
   /** The TwiML the transfer target hears before it is connected (`<Number url>`): the transfer's whisper. */
-  @Post('whisper')
-  @HttpCode(HttpStatus.OK)
-  @Header('Content-Type', 'text/xml')
-  @ApiBody({ type: TwilioVoiceWebhookDto })
-  @ApiProduces('text/xml')
-  @ApiOkResponse(TWIML)
-  @ApiQuery(RECORD_ID_QUERY)
+  @TwimlRoute('whisper', TwilioVoiceWebhookDto, { recordId: true })
   handleTransferWhisper(@Query('record_id') recordId?: unknown): Promise<string> {
     return this.control.whisperTwiml(recordIdOf(recordId));
   }
 
   /** Status callbacks for calls, messages and recordings: kept, deduplicated, applied in order of the lifecycle. */
-  @Post('status')
   @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiBody({ type: TwilioStatusCallbackDto })
-  @ApiNoContentResponse({ description: 'Kept (or already known); nothing to say back' })
-  @ApiQuery(RECORD_ID_QUERY)
+  @CallbackRoute('status', TwilioStatusCallbackDto, 'Kept (or already known); nothing to say back', { recordId: true })
   async handleStatusCallback(
     @Body() body: TwilioBody,
     @Headers('i-twilio-idempotency-token') token?: string,
