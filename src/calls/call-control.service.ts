@@ -3,6 +3,7 @@ import { appLogger } from '../common/logger';
 import { TwilioGatewayError, twilioMayHaveActed } from '../twilio/twilio.errors';
 import { TwilioGateway } from '../twilio/twilio.gateway';
 import { CallKey, CallRecordRepository, TransferOutcome } from './call-record.repository';
+import { twimlEndOf } from './call-report';
 import { transferEndedTwiml, voicemailDropTwiml, whisperTwiml } from './call-control.twiml';
 
 export type { CallKey, TransferOutcome } from './call-record.repository';
@@ -57,6 +58,12 @@ export class CallControlService {
       if (!twilioMayHaveActed(error)) await this.calls.releaseVoicemailDrop(record.id, at).catch(() => undefined);
       throw error;
     }
+    await this.calls.setTwimlEnd(callSid, twimlEndOf(twiml)).catch((error: unknown) =>
+      appLogger().event('warn', 'call_twiml_end_not_stored', {
+        call_sid: callSid,
+        error: error instanceof Error ? error.message : String(error),
+      }),
+    );
     await this.calls.recordVoicemailLeft(callSid, at).catch((error: unknown) =>
       appLogger().event('warn', 'call_timeline_not_stored', {
         call_sid: callSid,
