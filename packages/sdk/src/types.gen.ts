@@ -1026,9 +1026,11 @@ export type DatabaseHealthDto = {
 };
 
 /**
- * What happened.
+ * What happened. `number.purchase_failed`: a purchase answered 202 (Twilio's answer was lost) that
+ * the numbers sync found had not bought the number; the number is told with status `failed`. A
+ * purchase Twilio refuses is answered with the error and stores nothing, so no event tells it.
  */
-export type EventType = 'call.initiated' | 'call.ringing' | 'call.answered' | 'call.completed' | 'call.recording.ready' | 'call.report.ready' | 'call.turn' | 'sms.sent' | 'sms.delivered' | 'sms.failed' | 'sms.received' | 'number.purchased' | 'number.released' | 'opt_out.changed' | 'campaign.started' | 'campaign.paused' | 'campaign.completed' | 'campaign.recipient.completed';
+export type EventType = 'call.initiated' | 'call.ringing' | 'call.answered' | 'call.completed' | 'call.recording.ready' | 'call.report.ready' | 'call.turn' | 'sms.sent' | 'sms.delivered' | 'sms.failed' | 'sms.received' | 'number.purchased' | 'number.purchase_failed' | 'number.released' | 'opt_out.changed' | 'campaign.started' | 'campaign.paused' | 'campaign.completed' | 'campaign.recipient.completed';
 
 export type EventReplayDto = {
     /**
@@ -1046,7 +1048,9 @@ export type EventPayloadDto = {
     data: EventDataDto;
     id: string;
     /**
-     * What happened.
+     * What happened. `number.purchase_failed`: a purchase answered 202 (Twilio's answer was lost) that
+     * the numbers sync found had not bought the number; the number is told with status `failed`. A
+     * purchase Twilio refuses is answered with the error and stores nothing, so no event tells it.
      */
     type: EventType;
 };
