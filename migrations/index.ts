@@ -1,4 +1,3 @@
-import { SmsTurns1796651911319 } from './1796651911319-sms-turns';
 import { MigrationInterface } from 'typeorm';
 import { Init1795523155463 } from './1795523155463-init';
 import { ThrottleCounters1796167045384 } from './1796167045384-throttle-counters';
@@ -20,6 +19,8 @@ import { CallTransferAndVoicemail1796639196989 } from './1796639196989-call-tran
 import { Conversations1796639599857 } from './1796639599857-conversations';
 import { GuardrailDays1796639602269 } from './1796639602269-guardrail-days';
 import { Campaigns1796639709183 } from './1796639709183-campaigns';
+import { CallTwimlEnd1796640000000 } from './1796640000000-call-twiml-end';
+import { SmsTurns1796651911319 } from './1796651911319-sms-turns';
 
 /** Every migration, in order; the app and the CLI both run this list. */
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -43,5 +44,6 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   Conversations1796639599857,
   GuardrailDays1796639602269,
   Campaigns1796639709183,
+  CallTwimlEnd1796640000000,
   SmsTurns1796651911319,
 ];

@@ -8,6 +8,7 @@ import { APP_CONFIG } from '../config/config.module';
 import { TwilioGatewayError, twilioMayHaveActed } from '../twilio/twilio.errors';
 import { TwilioGateway } from '../twilio/twilio.gateway';
 import { CallKey, CallRecordRepository, TransferOutcome } from './call-record.repository';
+import { twimlEndOf } from './call-report';
 import { transferEndedTwiml, voicemailDropTwiml, whisperTwiml } from './call-control.twiml';
 import { CallTurnsService } from './call-turns.service';
 import type { CallDto } from './calls.dto';
@@ -82,6 +83,8 @@ export class CallControlService {
     });
     // a repeated Dial action gets the same answer without a second turn
     if (stored) await this.turns.append(record.sid, { role: 'assistant', text: TRANSFER_FAILED_SAY });
+    // listening again: a call that ends now was ended by the other party, not by the transfer
+    await this.calls.setTwimlEnd(record.sid, twimlEndOf(twiml));
     return twiml;
   }
 
@@ -109,6 +112,12 @@ export class CallControlService {
       if (!twilioMayHaveActed(error)) await this.calls.releaseVoicemailDrop(record.id, at).catch(() => undefined);
       throw error;
     }
+    await this.calls.setTwimlEnd(callSid, twimlEndOf(twiml)).catch((error: unknown) =>
+      appLogger().event('warn', 'call_twiml_end_not_stored', {
+        call_sid: callSid,
+        error: error instanceof Error ? error.message : String(error),
+      }),
+    );
     await this.calls.recordVoicemailLeft(callSid, at).catch((error: unknown) =>
       appLogger().event('warn', 'call_timeline_not_stored', {
         call_sid: callSid,

@@ -1,3 +1,4 @@
+import type { TwimlEnd } from './call-report';
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 import type { IntentStatus } from '../common/intent-status';
 import type { Metadata } from '../common/metadata';
@@ -122,6 +123,14 @@ export class CallRecordEntity {
    */
   @Column({ name: 'hangup_requested_at', type: 'timestamptz', nullable: true })
   hangupRequestedAt: Date | null;
+
+  /**
+   * Who ends the call if it completes while the TwiML we served last is running: `api` (it hangs up
+   * or runs out), `timeout` (a conversation limit hung up), `remote` (it waits for the other party's
+   * input, so a completion means they hung up). Null when we served none we could judge.
+   */
+  @Column({ name: 'twiml_ends_as', type: 'varchar', length: 8, nullable: true })
+  twimlEndsAs: TwimlEnd | null;
 
   /** Token subject that asked for the hangup. */
   @Column({ name: 'hangup_requested_by', type: 'varchar', length: 200, nullable: true })

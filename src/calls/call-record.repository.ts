@@ -21,6 +21,7 @@ import { StatusEventSource, TimelineService, timelineUpsertSql } from '../timeli
 import { CALL_STATUSES, CallStatus, Direction, TERMINAL_CALL_STATUSES } from '../twilio/twilio.types';
 import { CallObservation } from './call-observation';
 import { CallRecordEntity, CallRecordStatus } from './call-record.entity';
+import type { TwimlEnd } from './call-report';
 import { CallControlEntry, callStatusAdvancesSql, callStatusRank } from './call-status.rules';
 
 export interface CallHistoryFilter {
@@ -374,6 +375,11 @@ export class CallRecordRepository {
       [sid, assistantId],
     );
     return affected > 0;
+  }
+
+  /** Notes how the TwiML just served to the call ends it (see CallRecordEntity.twimlEndsAs). */
+  async setTwimlEnd(sid: string, end: TwimlEnd | null): Promise<void> {
+    await this.repo.query('UPDATE call_records SET twiml_ends_as = $2 WHERE sid = $1', [sid, end]);
   }
 
   async recordHangupRequest(id: string, by: string, at: Date): Promise<void> {

@@ -9,6 +9,7 @@ import type { StatusEventSource } from '../timeline/timeline.service';
 import { CallSnapshot, CallStatus } from '../twilio/twilio.types';
 import { CallObservation, RecordingUpsert, callFactsOfSnapshot, callSnapshotEventTime } from './call-observation';
 import { CallRecordEntity } from './call-record.entity';
+import { TwimlEnd, twimlEndOf } from './call-report';
 import { CallRecordRepository, CallUsage } from './call-record.repository';
 import { toCallDto } from './call-dto';
 import { CallDto } from './calls.dto';
@@ -213,6 +214,14 @@ export class CallRecordsService {
   /** Names the assistant conversing on a call (an inbound call to its number); one already named stays. */
   setAssistant(sid: string, assistantId: string): Promise<boolean> {
     return this.calls.setAssistant(sid, assistantId);
+  }
+
+  /**
+   * Notes the TwiML just served to a live call, so the report can tell who ended it: `end` when the
+   * caller knows better than the document (a conversation limit is a `timeout`), else the document's own.
+   */
+  noteServedTwiml(sid: string, twiml: string, end: TwimlEnd | null = twimlEndOf(twiml)): Promise<void> {
+    return this.calls.setTwimlEnd(sid, end);
   }
 
   /** A recording we store, by its sid; null for one we do not know. */

@@ -1,4 +1,4 @@
-import { CallReportFacts, TWILIO_TIME_LIMIT_SECONDS, callCost, callOutcome, endedBy, reportSettlement } from './call-report';
+import { CallReportFacts, TWILIO_TIME_LIMIT_SECONDS, callCost, callOutcome, endedBy, reportSettlement, twimlEndOf } from './call-report';
 
 const END = new Date('2026-12-07T10:00:00Z');
 const SETTLE = 300;
@@ -14,6 +14,8 @@ function facts(overrides: Partial<CallReportFacts> = {}): CallReportFacts {
     price: null,
     priceUnit: null,
     hangupRequestedAt: null,
+    direction: 'outbound',
+    twimlEndsAs: null,
     record: false,
     twiml: null,
     recordingStatuses: [],
@@ -47,10 +49,32 @@ describe('endedBy', () => {
     expect(endedBy(facts({ status: 'busy' }))).toBe('callee');
   });
 
+  it('infers an answered call from the TwiML served last: ours when it ends the call, the other party when it waits', () => {
+    expect(endedBy(facts({ twimlEndsAs: 'api' }))).toBe('api');
+    expect(endedBy(facts({ twimlEndsAs: 'timeout' }))).toBe('timeout');
+    expect(endedBy(facts({ twimlEndsAs: 'remote' }))).toBe('callee');
+    expect(endedBy(facts({ twimlEndsAs: 'remote', direction: 'inbound' }))).toBe('caller');
+    // our hangup and Twilio's time limit come first
+    expect(endedBy(facts({ twimlEndsAs: 'remote', hangupRequestedAt: END }))).toBe('api');
+    expect(endedBy(facts({ twimlEndsAs: 'remote', durationSeconds: TWILIO_TIME_LIMIT_SECONDS }))).toBe('timeout');
+    // a call that never connected ended the way its status says
+    expect(endedBy(facts({ status: 'busy', twimlEndsAs: 'api' }))).toBe('callee');
+  });
+
   it('is unknown where Twilio does not say who hung up, null in flight', () => {
     expect(endedBy(facts())).toBe('unknown');
     expect(endedBy(facts({ status: 'failed' }))).toBe('unknown');
     expect(endedBy(facts({ status: 'in-progress', hangupRequestedAt: END }))).toBeNull();
+  });
+});
+
+describe('twimlEndOf', () => {
+  it('is remote for a document waiting for input, api for one that hangs up or runs out, null for a Dial', () => {
+    expect(twimlEndOf('<Response><Say>Hi</Say><Gather input="speech" action="/g"/></Response>')).toBe('remote');
+    expect(twimlEndOf('<Response><Record action="/r"/></Response>')).toBe('remote');
+    expect(twimlEndOf('<Response><Say>Bye</Say><Hangup/></Response>')).toBe('api');
+    expect(twimlEndOf('<Response><Play>https://cdn.example.com/a.mp3</Play></Response>')).toBe('api');
+    expect(twimlEndOf('<Response><Dial action="/t"><Number>+14155550111</Number></Dial></Response>')).toBeNull();
   });
 });
 

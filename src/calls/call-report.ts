@@ -9,6 +9,25 @@ export type CallOutcome = (typeof CALL_OUTCOMES)[number];
 export const CALL_ENDED_BY = ['caller', 'callee', 'api', 'timeout', 'unknown'] as const;
 export type CallEndedBy = (typeof CALL_ENDED_BY)[number];
 
+/** Who ends a call that completes while a TwiML document runs (see CallRecordEntity.twimlEndsAs). */
+export const TWIML_ENDS = ['api', 'timeout', 'remote'] as const;
+export type TwimlEnd = (typeof TWIML_ENDS)[number];
+
+/** Verbs after which Twilio asks us what to do next (Gather, Record, Redirect) or hands the call to the other party's input. */
+const WAITING_VERBS = /<(Gather|Record|Redirect|Enqueue|Connect)\b/;
+/** A Dial connects a third party: who hung up the bridge is not ours to know. */
+const DIAL_VERB = /<Dial\b/;
+
+/**
+ * Who ends a call whose last TwiML is `xml`: a document that waits for input leaves the hang-up to
+ * the other party (`remote`); one that hangs up or simply runs out is ended by us (`api`); a Dial
+ * bridges a third party, so nobody can say (null).
+ */
+export function twimlEndOf(xml: string): TwimlEnd | null {
+  if (DIAL_VERB.test(xml)) return null;
+  return WAITING_VERBS.test(xml) ? 'remote' : 'api';
+}
+
 /** Twilio's default TimeLimit (we never set another): it cuts a call after 4 hours. */
 export const TWILIO_TIME_LIMIT_SECONDS = 4 * 3600;
 
@@ -27,6 +46,9 @@ export interface CallReportFacts {
   price: string | null;
   priceUnit: string | null;
   hangupRequestedAt: Date | null;
+  direction: 'inbound' | 'outbound';
+  /** Who ends the call if it completes while the TwiML we served last runs (null: we do not know). */
+  twimlEndsAs: TwimlEnd | null;
   record: boolean;
   twiml: string | null;
   recordingStatuses: string[];
@@ -49,10 +71,15 @@ export function callOutcome(status: string, answeredBy: string | null): CallOutc
 /**
  * Who ended an ended call. Our hangup endpoint: `api` (Twilio also cancels only through its REST
  * API). Ringing out or Twilio's 4-hour limit: `timeout`. A busy line: `callee`. Twilio does not say
- * which party hung up an answered call (neither the call resource nor its status callbacks carry it),
- * so a completed call we did not end is `unknown`, as is a failed one (the network ended it).
+ * which party hung up an answered call, so it is inferred from the TwiML we served last
+ * (`twimlEndsAs`): a document that hangs up or runs out ended it (`api`, or `timeout` for a
+ * conversation limit); one still waiting for input (a Gather) means the other party hung up
+ * (`callee` on an outbound call, `caller` on an inbound one). Anything else is `unknown`, as is a
+ * failed call (the network ended it).
  */
-export function endedBy(f: Pick<CallReportFacts, 'status' | 'hangupRequestedAt' | 'durationSeconds'>): CallEndedBy | null {
+export function endedBy(
+  f: Pick<CallReportFacts, 'status' | 'hangupRequestedAt' | 'durationSeconds' | 'direction' | 'twimlEndsAs'>,
+): CallEndedBy | null {
   if (!isTerminalCallStatus(f.status)) return null;
   if (f.hangupRequestedAt && (f.status === 'completed' || f.status === 'canceled')) return 'api';
   switch (f.status) {
@@ -63,7 +90,16 @@ export function endedBy(f: Pick<CallReportFacts, 'status' | 'hangupRequestedAt' 
     case 'busy':
       return 'callee';
     case 'completed':
-      return (f.durationSeconds ?? 0) >= TWILIO_TIME_LIMIT_SECONDS ? 'timeout' : 'unknown';
+      if ((f.durationSeconds ?? 0) >= TWILIO_TIME_LIMIT_SECONDS) return 'timeout';
+      switch (f.twimlEndsAs) {
+        case 'api':
+        case 'timeout':
+          return f.twimlEndsAs;
+        case 'remote':
+          return f.direction === 'inbound' ? 'caller' : 'callee';
+        default:
+          return 'unknown';
+      }
     default:
       return 'unknown';
   }

@@ -7,7 +7,8 @@ import { CallRecordingsService } from './call-recordings.service';
 import { CallTurnsService } from './call-turns.service';
 import { CallRecordEntity } from './call-record.entity';
 import { CallRecordRepository } from './call-record.repository';
-import { CallReportFacts, callCost, callOutcome, endedBy, reportSettlement } from './call-report';
+import { CallReportFacts, TwimlEnd, callCost, callOutcome, endedBy, reportSettlement, twimlEndOf } from './call-report';
+import { placedCallTwiml } from './placed-call.twiml';
 import { CallReportDto } from './calls.dto';
 import { CallsService, toCallDto, toTimelineEntry } from './calls.service';
 
@@ -85,6 +86,8 @@ export class CallReportsService {
       price: record.price,
       priceUnit: record.priceUnit,
       hangupRequestedAt: record.hangupRequestedAt,
+      direction: record.direction,
+      twimlEndsAs: servedTwimlEnd(record),
       record: record.record,
       twiml: record.twiml,
       recordingStatuses: recordings.map((r) => r.status),
@@ -112,4 +115,15 @@ export class CallReportsService {
       ready_at: record.reportReadyAt,
     };
   }
+}
+
+/**
+ * How the TwiML we served last ends the call: as noted when it was served (conversations, live
+ * updates), else for a call we placed without an assistant, its own document (served unchanged
+ * unless something noted otherwise).
+ */
+function servedTwimlEnd(record: CallRecordEntity): TwimlEnd | null {
+  if (record.twimlEndsAs) return record.twimlEndsAs;
+  if (record.direction !== 'outbound' || record.assistantId) return null;
+  return twimlEndOf(placedCallTwiml(record));
 }

@@ -493,11 +493,21 @@ export class CallReportDto extends CallDto {
   @ApiProperty({ enum: CALL_OUTCOMES, enumName: 'CallOutcome', nullable: true })
   outcome: CallOutcome | null;
   /**
-   * Who ended the call: `api` (our hangup endpoint, or a cancel through Twilio's API), `timeout` (nobody
-   * answered within `timeout`, or Twilio's 4-hour call limit), `callee` (busy), `caller`, or `unknown`:
-   * Twilio does not report which party hung up an answered call, so a completed call that was not
-   * ended through the API is `unknown`, as is a failed one. Null while the call is in flight.
-   * @example unknown
+   * Who ended the call. Twilio does not report which party hung up, so it is inferred:
+   * - `api`: our hangup endpoint (or a cancel through Twilio's API), or our TwiML ended the call:
+   *   it hung up (an assistant's hang-up, an end phrase, `max_turns`, a voicemail left) or simply ran
+   *   out (a placed call's `message`, `audio_url` or `twiml` played to its end);
+   * - `timeout`: nobody answered within `timeout`, Twilio's 4-hour call limit, or an assistant's
+   *   `silence_limit` or `max_duration_seconds` ended the conversation;
+   * - `callee` / `caller`: a busy line (`callee`); or the call completed while our TwiML was waiting
+   *   for the other party (an assistant listening, a `<Gather>` or `<Record>` in progress), so they
+   *   hung up: the callee of an outbound call, the caller of an inbound one;
+   * - `unknown`: a failed call (the network ended it), a call bridged by a transfer `<Dial>`, or an
+   *   inbound call answered by the plain greeting.
+   *
+   * A document that hangs up or runs out counts as ended by us even if the other party hung up
+   * during its last words. Null while the call is in flight.
+   * @example callee
    */
   @ApiProperty({ enum: CALL_ENDED_BY, enumName: 'CallEndedBy', nullable: true })
   ended_by: CallEndedBy | null;

@@ -279,6 +279,7 @@ export class CallsService {
       }
       throw error;
     }
+    await this.noteServedTwiml(sid, twiml);
     if (assistant) await this.turns.append(sid, { role: 'assistant', text: input.text });
     return toCallDto(record);
   }
@@ -328,6 +329,7 @@ export class CallsService {
       if (fresh && fresh.status !== 'in-progress') throw notLive(fresh);
       throw error;
     }
+    await this.noteServedTwiml(sid, twiml);
     await this.calls.recordTransferring(sid, requestedAt).catch((error: unknown) =>
       appLogger().event('warn', 'call_timeline_not_stored', {
         call_sid: sid,
@@ -387,6 +389,16 @@ export class CallsService {
       return document;
     }
     return placedCallTwiml({ message: request.message, voice, language, voicemailMessage: request.voicemail_message });
+  }
+
+  /** Twilio runs `twiml` on the call now: noted for the report's ended_by; a failed note must not undo what Twilio did. */
+  private async noteServedTwiml(sid: string, twiml: string): Promise<void> {
+    await this.records.noteServedTwiml(sid, twiml).catch((error: unknown) =>
+      appLogger().event('warn', 'call_twiml_end_not_stored', {
+        call_sid: sid,
+        error: error instanceof Error ? error.message : String(error),
+      }),
+    );
   }
 
   private async findOrFail(key: string): Promise<CallRecordEntity> {

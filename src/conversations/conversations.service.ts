@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Assistant, AssistantsService } from '../assistants/assistants.service';
 import { ConversationStep, conversationTwiml, gatherActionUrl } from '../assistants/conversation.twiml';
 import { CallControlService } from '../calls/call-control.service';
+import type { TwimlEnd } from '../calls/call-report';
 import { CallRecordsService } from '../calls/call-records.service';
 import { CallTurn, CallTurnsService, ConversationProgress } from '../calls/call-turns.service';
 import type { CallDto } from '../calls/calls.dto';
@@ -155,6 +156,7 @@ export class ConversationsService {
     if (direction === 'inbound') await this.calls.setAssistant(callSid, assistantId);
     const say = direction === 'inbound' ? assistant.greeting : assistant.firstMessage;
     const twiml = conversationTwiml(assistant, { say, then: { kind: 'listen', actionUrl: this.actionUrl(1) } });
+    await this.calls.noteServedTwiml(callSid, twiml);
     // a retried request stores nothing twice: the opening is step 0
     if (say)
       await this.turns.appendStep(callSid, {
@@ -186,7 +188,9 @@ export class ConversationsService {
     const ending = this.endReason(assistant, call, progress, input);
     if (ending) {
       appLogger().event('info', 'conversation_ended', { call_sid: input.callSid, reason: ending });
-      return this.finish(callerTurn, assistant, { say: GOODBYE, then: { kind: 'hangup' } }, null, null);
+      // a limit on the conversation ends it as Twilio's own time limit would; the others are our hang-up
+      const endsAs = ending === 'silence_limit' || ending === 'max_duration' ? 'timeout' : 'api';
+      return this.finish(callerTurn, assistant, { say: GOODBYE, then: { kind: 'hangup' } }, null, null, endsAs);
     }
     const transcript = await this.turns.transcript(input.callSid);
     const body = JSON.stringify({
@@ -259,8 +263,10 @@ export class ConversationsService {
     step: ConversationStep,
     agentLatencyMs: number | null,
     agentError: string | null,
+    endsAs?: TwimlEnd,
   ): Promise<string> {
     const twiml = conversationTwiml(assistant, step);
+    await this.calls.noteServedTwiml(callerTurn.callSid, twiml, endsAs);
     await this.turns.answer(callerTurn, { twiml, agentLatencyMs, agentError }, step.say ? { role: 'assistant', text: step.say } : null);
     return twiml;
   }

@@ -9,7 +9,7 @@ import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { EventEndpointRepository } from './event-endpoint.repository';
 import { EventEndpointEntity } from './event-endpoint.entity';
-import { EventRepository } from './event.repository';
+import { DeliveryContext, EventRepository } from './event.repository';
 import { sendSigned } from './event-sender';
 import { JobWorker } from './job-worker';
 
@@ -187,12 +187,18 @@ export class EventDeliveryService implements OnApplicationBootstrap, BeforeAppli
     return Math.ceil(this.config.events.deliveryTimeoutMs / 1000) + 5;
   }
 
+  /**
+   * One attempt per job: their deliveries, events and endpoints read together, the POSTs sent side
+   * by side, each attempt stored as it ends; an endpoint that answered is marked healthy once.
+   */
   private async deliverBatch(jobs: PgBoss.JobWithMetadata<DeliveryJob>[]): Promise<void> {
+    const contexts = await this.events.deliveryContexts(jobs.map((job) => job.data.delivery_id));
+    const answered = new Set<string>();
     await Promise.all(
       jobs.map(async (job) => {
         let retry: string | null;
         try {
-          retry = await this.deliver(job.data.delivery_id, job.retryCount >= job.retryLimit);
+          retry = await this.deliver(contexts.get(job.data.delivery_id), job.retryCount >= job.retryLimit, answered);
         } catch (error) {
           retry = error instanceof Error ? error.message : String(error);
         }
@@ -200,15 +206,15 @@ export class EventDeliveryService implements OnApplicationBootstrap, BeforeAppli
         if (retry !== null && this.boss) await this.boss.fail(QUEUE, job.id, { message: retry });
       }),
     );
+    for (const endpointId of answered) await this.endpoints.recordSuccess(endpointId);
   }
 
   /** One attempt; answers why to try again, or null when the delivery is settled. */
-  private async deliver(deliveryId: string, lastAttempt: boolean): Promise<string | null> {
-    const context = await this.events.deliveryContext(deliveryId);
+  private async deliver(context: DeliveryContext | undefined, lastAttempt: boolean, answered: Set<string>): Promise<string | null> {
     if (context?.delivery.state !== 'pending') return null;
-    const { event, endpoint } = context;
+    const { delivery, event, endpoint } = context;
     if (!endpoint.enabled) {
-      await this.events.failDelivery(deliveryId);
+      await this.events.failDelivery(delivery.id);
       return null;
     }
     const settings = this.config.events;
@@ -222,9 +228,9 @@ export class EventDeliveryService implements OnApplicationBootstrap, BeforeAppli
       allowPrivate: settings.allowPrivateUrls,
     });
     const delivered = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
-    await this.events.recordAttempt(deliveryId, { attemptedAt, ...result }, delivered ? 'delivered' : lastAttempt ? 'failed' : 'pending');
+    await this.events.recordAttempt(delivery.id, { attemptedAt, ...result }, delivered ? 'delivered' : lastAttempt ? 'failed' : 'pending');
     if (delivered) {
-      await this.endpoints.recordSuccess(endpoint.id);
+      answered.add(endpoint.id);
       return null;
     }
     const disabled = await this.endpoints.recordFailure(endpoint.id, settings.disableAfterFailures, settings.disableAfterHours);

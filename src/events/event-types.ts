@@ -12,6 +12,7 @@ export const EVENT_TYPES = [
   'sms.failed',
   'sms.received',
   'number.purchased',
+  'number.purchase_failed',
   'number.released',
   'opt_out.changed',
   'campaign.started',

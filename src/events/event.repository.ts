@@ -115,31 +115,38 @@ export class EventRepository {
     });
   }
 
-  async deliveryContext(deliveryId: string): Promise<DeliveryContext | null> {
-    const delivery = await this.deliveries.findOne({ where: { id: deliveryId } });
-    if (!delivery) return null;
-    const [event, endpoint] = await Promise.all([
-      this.events.findOne({ where: { id: delivery.eventId } }),
-      this.events.manager.getRepository(EventEndpointEntity).findOne({ where: { id: delivery.endpointId } }),
+  /** What a batch of attempts needs, in three reads whatever the batch size; ids without one are left out. */
+  async deliveryContexts(deliveryIds: string[]): Promise<Map<string, DeliveryContext>> {
+    const contexts = new Map<string, DeliveryContext>();
+    if (!deliveryIds.length) return contexts;
+    const deliveries = await this.deliveries.find({ where: { id: In(deliveryIds) } });
+    if (!deliveries.length) return contexts;
+    const [events, endpoints] = await Promise.all([
+      this.events.find({ where: { id: In([...new Set(deliveries.map((d) => d.eventId))]) } }),
+      this.events.manager.getRepository(EventEndpointEntity).find({ where: { id: In([...new Set(deliveries.map((d) => d.endpointId))]) } }),
     ]);
-    return event && endpoint ? { delivery, event, endpoint } : null;
+    const eventById = new Map(events.map((e) => [e.id, e]));
+    const endpointById = new Map(endpoints.map((e) => [e.id, e]));
+    for (const delivery of deliveries) {
+      const event = eventById.get(delivery.eventId);
+      const endpoint = endpointById.get(delivery.endpointId);
+      if (event && endpoint) contexts.set(delivery.id, { delivery, event, endpoint });
+    }
+    return contexts;
   }
 
-  /** Stores one attempt and moves the delivery to `state` (pending: it will be tried again). */
+  /** Stores one attempt and moves the delivery to `state` (pending: it will be tried again), in one statement. */
   async recordAttempt(deliveryId: string, attempt: AttemptResult, state: DeliveryState): Promise<void> {
-    await this.events.manager.transaction(async (tx) => {
-      await tx.query(
-        `INSERT INTO event_attempts (delivery_id, attempted_at, status_code, latency_ms, response_excerpt, error)
-         VALUES ($1, $2, $3, $4, $5, $6)`,
-        [deliveryId, attempt.attemptedAt, attempt.statusCode, attempt.latencyMs, attempt.responseExcerpt, attempt.error],
-      );
-      await tx.query(
-        `UPDATE event_deliveries SET attempts = attempts + 1, state = $2::varchar, updated_at = now(),
-           delivered_at = CASE WHEN $2::varchar = 'delivered' THEN $3::timestamptz ELSE delivered_at END
-         WHERE id = $1`,
-        [deliveryId, state, attempt.attemptedAt],
-      );
-    });
+    await this.events.query(
+      `WITH attempt AS (
+         INSERT INTO event_attempts (delivery_id, attempted_at, status_code, latency_ms, response_excerpt, error)
+         VALUES ($1, $3, $4, $5, $6, $7)
+       )
+       UPDATE event_deliveries SET attempts = attempts + 1, state = $2::varchar, updated_at = now(),
+         delivered_at = CASE WHEN $2::varchar = 'delivered' THEN $3::timestamptz ELSE delivered_at END
+       WHERE id = $1`,
+      [deliveryId, state, attempt.attemptedAt, attempt.statusCode, attempt.latencyMs, attempt.responseExcerpt, attempt.error],
+    );
   }
 
   /** Marks a delivery failed without an attempt (its endpoint was disabled or deleted meanwhile). */

@@ -89,7 +89,12 @@ export class EventDataDto {
 export class EventPayloadDto {
   /** @example "evt_0b8e1f7c2d4a4e6f8a9b0c1d2e3f4a5b" */
   id: string;
-  /** What happened. @example call.completed */
+  /**
+   * What happened. `number.purchase_failed`: a purchase answered 202 (Twilio's answer was lost) that
+   * the numbers sync found had not bought the number; the number is told with status `failed`. A
+   * purchase Twilio refuses is answered with the error and stores nothing, so no event tells it.
+   * @example call.completed
+   */
   @ApiProperty({ enum: EVENT_TYPES, enumName: 'EventType' })
   type: EventType;
   /** When the change happened. */

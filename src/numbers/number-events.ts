@@ -3,7 +3,7 @@ import { EventsService } from '../events/events.service';
 import { toPhoneNumberDto } from './numbers.service';
 import { PhoneNumberRepository } from './phone-number.repository';
 
-/** Writes number.purchased and number.released into the outbox, in the transaction that stores the change. */
+/** Writes number.purchased, number.purchase_failed and number.released into the outbox, in the transaction that stores the change. */
 @Injectable()
 export class NumberEvents implements OnModuleInit {
   constructor(
@@ -13,7 +13,8 @@ export class NumberEvents implements OnModuleInit {
 
   onModuleInit(): void {
     this.numbers.onChanged(async (tx, number) => {
-      await this.events.record(tx, number.releasedAt ? 'number.released' : 'number.purchased', {
+      const type = number.status === 'failed' ? 'number.purchase_failed' : number.releasedAt ? 'number.released' : 'number.purchased';
+      await this.events.record(tx, type, {
         type: 'phone_number',
         id: number.id,
         sid: number.sid,

@@ -91,10 +91,23 @@ export class PhoneNumberRepository {
     await this.repo.update({ id, sid: IsNull(), status: 'purchasing' }, { status: 'unknown' });
   }
 
-  /** Twilio does not have the number: the purchase failed; true when this call marked it. */
+  /**
+   * Twilio does not have the number: the purchase failed; true when this call marked it. Listeners
+   * run in the transaction of the change (number.purchase_failed).
+   */
   async failIntent(id: string): Promise<boolean> {
-    const result = await this.repo.update({ id, sid: IsNull(), status: In([...UNRESOLVED_PURCHASE_STATUSES]) }, { status: 'failed' });
-    return (result.affected ?? 0) > 0;
+    return this.repo.manager.transaction(async (tx) => {
+      const [rows] = await tx.query<[{ id: string; previous: string }[], number]>(
+        `UPDATE phone_numbers p SET status = 'failed', updated_at = now()
+         FROM (SELECT id, status FROM phone_numbers WHERE id = $1 AND sid IS NULL AND status = ANY($2) FOR UPDATE) old
+         WHERE p.id = old.id RETURNING p.id, old.status AS previous`,
+        [id, [...UNRESOLVED_PURCHASE_STATUSES]],
+      );
+      for (const row of rows) {
+        await this.changed.notify(tx, await tx.getRepository(PhoneNumberEntity).findOneOrFail({ where: { id: row.id } }), row.previous);
+      }
+      return rows.length > 0;
+    });
   }
 
   async markReleased(sid: string, at: Date): Promise<void> {

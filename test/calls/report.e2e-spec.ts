@@ -48,7 +48,7 @@ describe('GET /api/phone/calls/{sid}/report', () => {
     const r = await reportWhen(placed.sid, (x) => x.settled);
     const truth = t.sandbox.calls().find((c) => c.sid === placed.sid)!;
 
-    expect(r).toMatchObject({ id: placed.id, sid: placed.sid, status: 'completed', outcome: 'completed', ended_by: 'unknown' });
+    expect(r).toMatchObject({ id: placed.id, sid: placed.sid, status: 'completed', outcome: 'completed', ended_by: 'api' });
     expect(r).toMatchObject({ final: true, settled: true, transcript: [] });
     expect(r.duration).toBe(truth.duration);
     expect(r.duration).toBeGreaterThan(0);

@@ -159,7 +159,7 @@ describe('events from calls and messages', () => {
     expect(completed.body.data.object.metadata).toEqual(metadata);
     const ready = happened(sid).find((e) => e.body.type === 'call.report.ready')!;
     expect(ready.verifiedBy).toEqual([endpoint.secret]);
-    expect(ready.body.data.object).toMatchObject({ sid, outcome: 'completed', final: true, settled: true, metadata });
+    expect(ready.body.data.object).toMatchObject({ sid, outcome: 'completed', ended_by: 'api', final: true, settled: true, metadata });
     expect(ready.body.data.object.cost.source).toBe('twilio');
   });
 

@@ -119,6 +119,31 @@ describe('the numbers sync', () => {
   });
 });
 
+describe('a number purchase that failed', () => {
+  it('tells number.purchase_failed once, when the sync finds Twilio never bought it', { timeout: 30_000 }, async () => {
+    const phone = '+14155550196';
+    t.sandbox.setFaults({ serverError: 1 });
+    const res = await api('POST', '/api/phone/numbers/purchase', { phone_number: phone });
+    t.sandbox.setFaults({});
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    expect(res.body).toMatchObject({ sid: null, status: 'unknown' });
+    await new Promise((r) => setTimeout(r, INTENT_WINDOW_SECONDS * 1000 + 200));
+    await t.app.get(NumbersService).syncWithTwilio();
+    await t.app.get(NumbersService).syncWithTwilio();
+    const events = await eventually(async () => {
+      const got = happened((o) => o.id === res.body.id);
+      return got.length ? got : null;
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(typesOf(happened((o) => o.id === res.body.id))).toEqual(['number.purchase_failed']);
+    expect(events[0].verifiedBy.length).toBe(1);
+    expect(events[0].body.data.object).toMatchObject({ id: res.body.id, sid: null, status: 'failed', phone_number: phone });
+    const listed = await api('GET', `/api/phone/events?type=number.purchase_failed`);
+    expect(listed.status).toBe(200);
+    expect(listed.body.events.map((e: JsonBody) => e.id)).toContain(events[0].body.id);
+  });
+});
+
 describe('status callbacks out of order', () => {
   /** A placed call Twilio knows as queued: our record, before any callback. */
   async function queuedCall(): Promise<string> {

@@ -1059,9 +1059,11 @@ export type DatabaseHealthDto = {
 };
 
 /**
- * What happened.
+ * What happened. `number.purchase_failed`: a purchase answered 202 (Twilio's answer was lost) that
+ * the numbers sync found had not bought the number; the number is told with status `failed`. A
+ * purchase Twilio refuses is answered with the error and stores nothing, so no event tells it.
  */
-export type EventType = 'call.initiated' | 'call.ringing' | 'call.answered' | 'call.completed' | 'call.recording.ready' | 'call.report.ready' | 'call.turn' | 'sms.sent' | 'sms.delivered' | 'sms.failed' | 'sms.received' | 'number.purchased' | 'number.released' | 'opt_out.changed' | 'campaign.started' | 'campaign.paused' | 'campaign.completed' | 'campaign.recipient.completed';
+export type EventType = 'call.initiated' | 'call.ringing' | 'call.answered' | 'call.completed' | 'call.recording.ready' | 'call.report.ready' | 'call.turn' | 'sms.sent' | 'sms.delivered' | 'sms.failed' | 'sms.received' | 'number.purchased' | 'number.purchase_failed' | 'number.released' | 'opt_out.changed' | 'campaign.started' | 'campaign.paused' | 'campaign.completed' | 'campaign.recipient.completed';
 
 export type EventReplayDto = {
     /**
@@ -1079,7 +1081,9 @@ export type EventPayloadDto = {
     data: EventDataDto;
     id: string;
     /**
-     * What happened.
+     * What happened. `number.purchase_failed`: a purchase answered 202 (Twilio's answer was lost) that
+     * the numbers sync found had not bought the number; the number is told with status `failed`. A
+     * purchase Twilio refuses is answered with the error and stores nothing, so no event tells it.
      */
     type: EventType;
 };
@@ -1709,10 +1713,20 @@ export type CallReportDto = {
      */
     end_time: string | null;
     /**
-     * Who ended the call: `api` (our hangup endpoint, or a cancel through Twilio's API), `timeout` (nobody
-     * answered within `timeout`, or Twilio's 4-hour call limit), `callee` (busy), `caller`, or `unknown`:
-     * Twilio does not report which party hung up an answered call, so a completed call that was not
-     * ended through the API is `unknown`, as is a failed one. Null while the call is in flight.
+     * Who ended the call. Twilio does not report which party hung up, so it is inferred:
+     * - `api`: our hangup endpoint (or a cancel through Twilio's API), or our TwiML ended the call:
+     * it hung up (an assistant's hang-up, an end phrase, `max_turns`, a voicemail left) or simply ran
+     * out (a placed call's `message`, `audio_url` or `twiml` played to its end);
+     * - `timeout`: nobody answered within `timeout`, Twilio's 4-hour call limit, or an assistant's
+     * `silence_limit` or `max_duration_seconds` ended the conversation;
+     * - `callee` / `caller`: a busy line (`callee`); or the call completed while our TwiML was waiting
+     * for the other party (an assistant listening, a `<Gather>` or `<Record>` in progress), so they
+     * hung up: the callee of an outbound call, the caller of an inbound one;
+     * - `unknown`: a failed call (the network ended it), a call bridged by a transfer `<Dial>`, or an
+     * inbound call answered by the plain greeting.
+     *
+     * A document that hangs up or runs out counts as ended by us even if the other party hung up
+     * during its last words. Null while the call is in flight.
      */
     ended_by: CallEndedBy | null;
     /**
@@ -1843,10 +1857,20 @@ export type CallReportDto = {
 };
 
 /**
- * Who ended the call: `api` (our hangup endpoint, or a cancel through Twilio's API), `timeout` (nobody
- * answered within `timeout`, or Twilio's 4-hour call limit), `callee` (busy), `caller`, or `unknown`:
- * Twilio does not report which party hung up an answered call, so a completed call that was not
- * ended through the API is `unknown`, as is a failed one. Null while the call is in flight.
+ * Who ended the call. Twilio does not report which party hung up, so it is inferred:
+ * - `api`: our hangup endpoint (or a cancel through Twilio's API), or our TwiML ended the call:
+ * it hung up (an assistant's hang-up, an end phrase, `max_turns`, a voicemail left) or simply ran
+ * out (a placed call's `message`, `audio_url` or `twiml` played to its end);
+ * - `timeout`: nobody answered within `timeout`, Twilio's 4-hour call limit, or an assistant's
+ * `silence_limit` or `max_duration_seconds` ended the conversation;
+ * - `callee` / `caller`: a busy line (`callee`); or the call completed while our TwiML was waiting
+ * for the other party (an assistant listening, a `<Gather>` or `<Record>` in progress), so they
+ * hung up: the callee of an outbound call, the caller of an inbound one;
+ * - `unknown`: a failed call (the network ended it), a call bridged by a transfer `<Dial>`, or an
+ * inbound call answered by the plain greeting.
+ *
+ * A document that hangs up or runs out counts as ended by us even if the other party hung up
+ * during its last words. Null while the call is in flight.
  */
 export type CallEndedBy = 'caller' | 'callee' | 'api' | 'timeout' | 'unknown';
 

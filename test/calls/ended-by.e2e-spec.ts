@@ -1,0 +1,119 @@
+import { AgentServer } from '../support/agent-server';
+import { JsonBody, Reply, request } from '../support/http';
+import { TestApp, eventually, startTestApp } from '../support/test-app';
+
+/**
+ * Who ended an answered call, as the end-of-call report infers it: the sandbox plays the other
+ * party (its scripts hang up mid-conversation), an agent on a local port plays the assistant.
+ */
+let t: TestApp;
+let admin: string;
+let agent: AgentServer;
+let assistant: JsonBody;
+let ourNumber: string;
+
+function api(method: string, path: string, body?: unknown): Promise<Reply> {
+  return request(t, method, path, { token: admin, body });
+}
+
+/** The report once the call has ended. */
+async function finalReport(sid: string): Promise<JsonBody> {
+  return eventually(async () => {
+    const res = await api('GET', `/api/phone/calls/${sid}/report`);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    return res.body.final ? res.body : null;
+  }, 30_000);
+}
+
+async function placeAssistantCall(to: string): Promise<string> {
+  const placed = await api('POST', '/api/phone/call', { to, assistant_id: assistant.id });
+  expect(placed.status, JSON.stringify(placed.body)).toBe(201);
+  return placed.body.sid as string;
+}
+
+/** The verbs the sandbox ran on the call, in order. */
+const verbsOf = (sid: string) =>
+  t.sandbox
+    .calls()
+    .find((c) => c.sid === sid)!
+    .executed.map((v) => v.verb);
+
+beforeAll(async () => {
+  agent = await new AgentServer().start();
+  t = await startTestApp({ ALLOW_PRIVATE_WEBHOOK_URLS: 'true', CALL_REFRESH_AFTER_SECONDS: '0', RATE_LIMIT_CALLS: '1000' });
+  admin = t.token(['phone:admin']);
+  const created = await api('POST', '/api/phone/assistants', {
+    name: 'Front desk',
+    agent_url: agent.url,
+    greeting: 'Front desk, how can I help?',
+    first_message: 'Hi, this is the front desk calling.',
+    limits: { max_turns: 6, silence_limit: 2 },
+  });
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  assistant = created.body;
+  agent.secret = assistant.secret;
+  const bought = await api('POST', '/api/phone/numbers/purchase', { phone_number: '+14155550189' });
+  expect(bought.status, JSON.stringify(bought.body)).toBe(201);
+  ourNumber = bought.body.phone_number;
+  expect((await api('PATCH', `/api/phone/numbers/${bought.body.sid}`, { assistant_id: assistant.id })).status).toBe(200);
+}, 60_000);
+
+afterAll(async () => {
+  await t?.close();
+  await agent?.stop();
+});
+
+beforeEach(() => {
+  agent.reply = () => ({ say: 'Tell me more.' });
+});
+
+describe('ended_by of an answered call', () => {
+  it('is callee when the person we called hangs up while the assistant listens', async () => {
+    const callee = '+14155550131';
+    t.sandbox.setScript(callee, [{ speech: 'Who is this?' }, { hangup: true }]);
+    const sid = await placeAssistantCall(callee);
+    const report = await finalReport(sid);
+    expect(report).toMatchObject({ status: 'completed', outcome: 'completed', ended_by: 'callee' });
+    expect(report.transcript.map((e: JsonBody) => e.role)).toEqual(['assistant', 'caller', 'assistant']);
+    expect(verbsOf(sid)).not.toContain('Hangup');
+  });
+
+  it('is caller when someone who called an assistant number hangs up while it listens', async () => {
+    const sid = await t.sandbox.deliverInboundCall({ from: '+14155550132', to: ourNumber, turns: [{ hangup: true }] });
+    const report = await finalReport(sid);
+    expect(report).toMatchObject({ direction: 'inbound', status: 'completed', ended_by: 'caller' });
+  });
+
+  it('is api when the assistant hangs up', async () => {
+    const callee = '+14155550133';
+    t.sandbox.setScript(callee, [{ speech: 'That is all, thanks' }, { speech: 'still here' }]);
+    agent.reply = () => ({ say: 'Goodbye then.', hangup: true });
+    const sid = await placeAssistantCall(callee);
+    const report = await finalReport(sid);
+    expect(report).toMatchObject({ status: 'completed', ended_by: 'api' });
+    expect(verbsOf(sid)).toContain('Hangup');
+  });
+
+  it('is timeout when the silence limit ends the conversation', async () => {
+    const callee = '+14155550134';
+    t.sandbox.setScript(callee, [{ silence: true }, { silence: true }, { speech: 'hello?' }]);
+    const sid = await placeAssistantCall(callee);
+    const report = await finalReport(sid);
+    expect(report).toMatchObject({ status: 'completed', ended_by: 'timeout' });
+    expect(report.transcript.at(-1)).toMatchObject({ role: 'assistant', text: 'Thank you for calling. Goodbye.' });
+  });
+
+  it('is api when a placed call’s own message runs out, and the other party when its TwiML waits for input', async () => {
+    const spoken = await api('POST', '/api/phone/call', { to: '+14155550135', message: 'Your order has shipped.' });
+    expect(spoken.status, JSON.stringify(spoken.body)).toBe(201);
+    expect(await finalReport(spoken.body.sid)).toMatchObject({ status: 'completed', ended_by: 'api' });
+
+    const callee = '+14155550136';
+    t.sandbox.setScript(callee, [{ hangup: true }]);
+    const twiml =
+      '<Response><Gather input="dtmf" numDigits="1" timeout="5"><Say>Press 1 to confirm.</Say></Gather><Say>Goodbye.</Say></Response>';
+    const waiting = await api('POST', '/api/phone/call', { to: callee, twiml });
+    expect(waiting.status, JSON.stringify(waiting.body)).toBe(201);
+    expect(await finalReport(waiting.body.sid)).toMatchObject({ status: 'completed', ended_by: 'callee' });
+  });
+});
