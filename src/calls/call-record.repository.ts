@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, In, Repository } from 'typeorm';
-import { Cursor, Page, historyConditions, keysetRows } from '../common/cursor';
+import { Cursor, HistoryFilter, Page, historyPage } from '../common/cursor';
 import { RecordChangedListener, RecordChangedListeners } from '../common/record-changed.listeners';
-import type { Metadata } from '../common/metadata';
 import { INTENT_STATUSES, isIntentStatus } from '../common/intent-status';
 import { BACKOFF_SINCE_CREATED, cappedBackoffSinceCreated, claimRows } from '../db/claim-rows';
 import { DailyRollup, refreshDailyRollup, rolledUpParams, rolledUpRowsSql, rollupRefreshedAt } from '../db/daily-rollup';
@@ -23,17 +22,10 @@ import { CallObservation } from './call-observation';
 import { CallRecordEntity, CallRecordStatus } from './call-record.entity';
 import { CallControlEntry, callStatusAdvancesSql, callStatusRank } from './call-status.rules';
 
-export interface CallHistoryFilter {
+/** A history filter (see HistoryFilter) with this record's statuses and directions. */
+export interface CallHistoryFilter extends HistoryFilter {
   status?: CallRecordStatus;
   direction?: Direction;
-  to?: string;
-  from?: string;
-  agentName?: string;
-  /** Every key with that value (jsonb containment, served by the metadata GIN index). */
-  metadata?: Metadata;
-  workflowId?: string;
-  since?: Date;
-  until?: Date;
 }
 
 /** What the API shows of a call (see toCallDto): a history page reads these columns only. */
@@ -539,22 +531,10 @@ export class CallRecordRepository {
 
   /** Newest first, keyset-paginated on (created_at, id); the rows carry what the API shows of a call. */
   listPage(filter: CallHistoryFilter, cursor: Cursor | null, limit: number): Promise<Page<CallListRow>> {
-    const { where, params } = historyConditions(
-      {
-        status: filter.status,
-        direction: filter.direction,
-        to_number: filter.to,
-        from_number: filter.from,
-        agent_name: filter.agentName,
-        workflow_id: filter.workflowId,
-      },
-      filter.metadata,
-      filter.since,
-      filter.until,
-    );
-    return keysetRows(
+    return historyPage(
       (sql, values) => this.repo.query(sql, values),
-      { table: 'call_records', columns: LIST_COLUMNS, where, params },
+      { table: 'call_records', columns: LIST_COLUMNS },
+      filter,
       cursor,
       limit,
     );

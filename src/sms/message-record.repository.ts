@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, In, Repository } from 'typeorm';
-import { Cursor, Page, historyConditions, keysetRows } from '../common/cursor';
+import { Cursor, HistoryFilter, Page, historyPage } from '../common/cursor';
 import { RecordChangedListener, RecordChangedListeners } from '../common/record-changed.listeners';
-import type { Metadata } from '../common/metadata';
 import { INTENT_STATUSES, isIntentStatus } from '../common/intent-status';
 import { BACKOFF_SINCE_CREATED, claimRows } from '../db/claim-rows';
 import { DailyRollup, refreshDailyRollup, rolledUpParams, rolledUpRowsSql, rollupRefreshedAt } from '../db/daily-rollup';
@@ -48,16 +47,10 @@ const LIST_FIELDS = [
 ] as const satisfies readonly (keyof MessageRecordEntity)[];
 const LIST_COLUMNS = LIST_FIELDS.map((field) => `${field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)} AS "${field}"`).join(', ');
 
-export interface MessageHistoryFilter {
+/** A history filter (see HistoryFilter) with this record's statuses and directions. */
+export interface MessageHistoryFilter extends Omit<HistoryFilter, 'workflowId'> {
   status?: MessageRecordStatus;
   direction?: Direction;
-  to?: string;
-  from?: string;
-  agentName?: string;
-  /** Every key with that value (jsonb containment, served by the metadata GIN index). */
-  metadata?: Metadata;
-  since?: Date;
-  until?: Date;
 }
 
 /** The facts an observation may carry: column and type, filled in whenever they arrive. */
@@ -379,21 +372,10 @@ export class MessageRecordRepository {
 
   /** Newest first, keyset-paginated on (created_at, id); the rows carry what the API shows of a message. */
   listPage(filter: MessageHistoryFilter, cursor: Cursor | null, limit: number): Promise<Page<MessageListRow>> {
-    const { where, params } = historyConditions(
-      {
-        status: filter.status,
-        direction: filter.direction,
-        to_number: filter.to,
-        from_number: filter.from,
-        agent_name: filter.agentName,
-      },
-      filter.metadata,
-      filter.since,
-      filter.until,
-    );
-    return keysetRows(
+    return historyPage(
       (sql, values) => this.repo.query(sql, values),
-      { table: 'message_records', columns: LIST_COLUMNS, where, params },
+      { table: 'message_records', columns: LIST_COLUMNS },
+      filter,
       cursor,
       limit,
     );
