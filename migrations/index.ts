@@ -19,6 +19,7 @@ import { CallTransferAndVoicemail1796639196989 } from './1796639196989-call-tran
 import { Conversations1796639599857 } from './1796639599857-conversations';
 import { GuardrailDays1796639602269 } from './1796639602269-guardrail-days';
 import { Campaigns1796639709183 } from './1796639709183-campaigns';
+import { NumberPendingChange1796640187431 } from './1796640187431-number-pending-change';
 
 /** Every migration, in order; the app and the CLI both run this list. */
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -42,4 +43,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   Conversations1796639599857,
   GuardrailDays1796639602269,
   Campaigns1796639709183,
+  NumberPendingChange1796640187431,
 ];
