@@ -20,6 +20,7 @@ import { Conversations1796639599857 } from './1796639599857-conversations';
 import { GuardrailDays1796639602269 } from './1796639602269-guardrail-days';
 import { Campaigns1796639709183 } from './1796639709183-campaigns';
 import { CallTwimlEnd1796640000000 } from './1796640000000-call-twiml-end';
+import { NumberPendingChange1796640187431 } from './1796640187431-number-pending-change';
 import { SmsTurns1796651911319 } from './1796651911319-sms-turns';
 
 /** Every migration, in order; the app and the CLI both run this list. */
@@ -45,5 +46,6 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   GuardrailDays1796639602269,
   Campaigns1796639709183,
   CallTwimlEnd1796640000000,
+  NumberPendingChange1796640187431,
   SmsTurns1796651911319,
 ];

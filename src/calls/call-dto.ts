@@ -1,8 +1,8 @@
 import type { TimelineEntry } from '../timeline/timeline.service';
-import type { CallListRow } from './call-record.repository';
+import type { CallRecordEntity } from './call-record.entity';
 import { CallDto, CallTimelineEntryDto, CallTransferDto } from './calls.dto';
 
-export function toCallDto(record: CallListRow): CallDto {
+export function toCallDto(record: CallRecordEntity): CallDto {
   return {
     id: record.id,
     sid: record.sid,
@@ -41,7 +41,7 @@ export function toCallDto(record: CallListRow): CallDto {
   };
 }
 
-function toTransferDto(record: CallListRow): CallTransferDto | null {
+function toTransferDto(record: CallRecordEntity): CallTransferDto | null {
   if (!record.transferRequestedAt || !record.transferTo || !record.transferStatus) return null;
   return {
     to: record.transferTo,

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, In, Repository } from 'typeorm';
-import { Cursor, Page, historyConditions, keysetRows } from '../common/cursor';
+import { Cursor, HistoryFilter, Page, historyPage } from '../common/cursor';
+import { Json, isoMillis, selectAs } from '../common/json-columns';
 import { RecordChangedListener, RecordChangedListeners } from '../common/record-changed.listeners';
-import type { Metadata } from '../common/metadata';
 import { INTENT_STATUSES, isIntentStatus } from '../common/intent-status';
 import { BACKOFF_SINCE_CREATED, cappedBackoffSinceCreated, claimRows } from '../db/claim-rows';
 import { DailyRollup, refreshDailyRollup, rolledUpParams, rolledUpRowsSql, rollupRefreshedAt } from '../db/daily-rollup';
@@ -22,67 +22,59 @@ import { CALL_STATUSES, CallStatus, Direction, TERMINAL_CALL_STATUSES } from '..
 import { CallObservation } from './call-observation';
 import { CallRecordEntity, CallRecordStatus } from './call-record.entity';
 import type { TwimlEnd } from './call-report';
+import type { CallDto } from './calls.dto';
 import { CallControlEntry, callStatusAdvancesSql, callStatusRank } from './call-status.rules';
 
-export interface CallHistoryFilter {
+/** A history filter (see HistoryFilter) with this record's statuses and directions. */
+export interface CallHistoryFilter extends HistoryFilter {
   status?: CallRecordStatus;
   direction?: Direction;
-  to?: string;
-  from?: string;
-  agentName?: string;
-  /** Every key with that value (jsonb containment, served by the metadata GIN index). */
-  metadata?: Metadata;
-  workflowId?: string;
-  since?: Date;
-  until?: Date;
 }
 
-/** What the API shows of a call (see toCallDto): a history page reads these columns only. */
-export type CallListRow = Pick<CallRecordEntity, (typeof LIST_FIELDS)[number]>;
-const LIST_FIELDS = [
-  'id',
-  'sid',
-  'direction',
-  'fromNumber',
-  'toNumber',
-  'status',
-  'message',
-  'audioUrl',
-  'twiml',
-  'voice',
-  'language',
-  'record',
-  'agentName',
-  'callPurpose',
-  'workflowId',
-  'metadata',
-  'createdBy',
-  'startTime',
-  'endTime',
-  'durationSeconds',
-  'price',
-  'priceUnit',
-  'answeredBy',
-  'queueTimeMs',
-  'errorCode',
-  'errorMessage',
-  'hangupRequestedAt',
-  'hangupRequestedBy',
-  'assistantId',
-  'voicemailMessage',
-  'voicemailLeftAt',
-  'transferTo',
-  'transferWhisper',
-  'transferCallerId',
-  'transferRequestedAt',
-  'transferRequestedBy',
-  'transferStatus',
-  'transferCallSid',
-  'transferDurationSeconds',
-  'createdAt',
-  'updatedAt',
-] as const satisfies readonly (keyof CallRecordEntity)[];
-const LIST_COLUMNS = LIST_FIELDS.map((field) => `${field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)} AS "${field}"`).join(', ');
+/**
+ * A history row is a call as the API shows it (CallDto, with its names and in its order), built by
+ * the query: timestamps formatted as JSON writes a Date, the transfer as its object, no mapping after.
+ */
+const LIST_COLUMNS = selectAs({
+  id: 'id',
+  sid: 'sid',
+  direction: 'direction',
+  from: 'from_number',
+  to: 'to_number',
+  status: 'status',
+  message: 'message',
+  audio_url: 'audio_url',
+  twiml: 'twiml',
+  voice: 'voice',
+  language: 'language',
+  record: 'record',
+  agent_name: 'agent_name',
+  call_purpose: 'call_purpose',
+  workflow_id: 'workflow_id',
+  metadata: "COALESCE(metadata, '{}'::jsonb)",
+  assistant_id: 'assistant_id',
+  created_by: 'created_by',
+  start_time: isoMillis('start_time'),
+  end_time: isoMillis('end_time'),
+  duration: 'duration_seconds',
+  price: 'price',
+  price_unit: 'price_unit',
+  answered_by: 'answered_by',
+  queue_time_ms: 'queue_time_ms',
+  error_code: 'error_code',
+  error_message: 'error_message',
+  hangup_requested_at: isoMillis('hangup_requested_at'),
+  hangup_requested_by: 'hangup_requested_by',
+  voicemail_message: 'voicemail_message',
+  voicemail_left_at: isoMillis('voicemail_left_at'),
+  // toTransferDto: a transfer is shown once it has a time, a target and a status
+  transfer: `CASE WHEN transfer_requested_at IS NOT NULL AND transfer_to <> '' AND transfer_status <> '' THEN json_build_object(
+    'to', transfer_to, 'whisper', transfer_whisper, 'caller_id', transfer_caller_id, 'status', transfer_status,
+    'requested_at', ${isoMillis('transfer_requested_at')}, 'requested_by', transfer_requested_by,
+    'call_sid', transfer_call_sid, 'duration', transfer_duration_seconds) END`,
+  created_at: isoMillis('created_at'),
+  updated_at: isoMillis('updated_at'),
+} satisfies Record<keyof Omit<CallDto, 'timeline' | 'transcript'>, string>);
 
 /** The facts an observation may carry: column and type, filled in whenever they arrive. */
 const FACTS = {
@@ -544,23 +536,11 @@ export class CallRecordRepository {
   }
 
   /** Newest first, keyset-paginated on (created_at, id); the rows carry what the API shows of a call. */
-  listPage(filter: CallHistoryFilter, cursor: Cursor | null, limit: number): Promise<Page<CallListRow>> {
-    const { where, params } = historyConditions(
-      {
-        status: filter.status,
-        direction: filter.direction,
-        to_number: filter.to,
-        from_number: filter.from,
-        agent_name: filter.agentName,
-        workflow_id: filter.workflowId,
-      },
-      filter.metadata,
-      filter.since,
-      filter.until,
-    );
-    return keysetRows(
+  listPage(filter: CallHistoryFilter, cursor: Cursor | null, limit: number): Promise<Page<Json<CallDto>>> {
+    return historyPage(
       (sql, values) => this.repo.query(sql, values),
-      { table: 'call_records', columns: LIST_COLUMNS, where, params },
+      { table: 'call_records', columns: LIST_COLUMNS },
+      filter,
       cursor,
       limit,
     );

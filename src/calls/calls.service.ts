@@ -164,7 +164,8 @@ export class CallsService {
       decodeCursor(query.cursor),
       query.limit ?? DEFAULT_PAGE_SIZE,
     );
-    return { calls: page.items.map(toCallDto), next_cursor: page.nextCursor };
+    // the rows are CallDto as JSON writes it (timestamps already ISO strings): they go out as they are
+    return { calls: page.items as unknown as CallDto[], next_cursor: page.nextCursor };
   }
 
   /** One call by its Twilio sid or its record id. */

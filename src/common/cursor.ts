@@ -69,63 +69,81 @@ export async function keysetPage<T extends ObjectLiteral & { id: string }>(
   return { items, nextCursor };
 }
 
-/** A history query in plain SQL: the table, the columns to return, and conditions with their `$n` parameters. */
-export interface KeysetQuery {
+/** A history query's filter: each value given must match; metadata keys by containment; created_at in [since, until). */
+export interface HistoryFilter {
+  status?: string;
+  direction?: string;
+  to?: string;
+  from?: string;
+  agentName?: string;
+  workflowId?: string;
+  /** Every key with that value (jsonb containment, served by the metadata GIN index). */
+  metadata?: Record<string, string>;
+  since?: Date;
+  until?: Date;
+}
+
+/** The column each equality filter compares (the same names on every history table). */
+const FILTER_COLUMNS = {
+  status: 'status',
+  direction: 'direction',
+  to: 'to_number',
+  from: 'from_number',
+  agentName: 'agent_name',
+  workflowId: 'workflow_id',
+} as const satisfies Partial<Record<keyof HistoryFilter, string>>;
+
+/**
+ * Where a history page reads: the table and its select list (which must not name `cursor_created_at`;
+ * it may name an output `created_at` or `id`: the order and the seek read the table's own columns).
+ */
+export interface HistorySource {
   table: string;
-  /** The select list; it must not name `cursor_created_at`. */
   columns: string;
-  where: string[];
-  params: unknown[];
 }
 
 /**
- * keysetPage for a plain SQL query whose rows go to the answer as they come from the driver: no
- * entity is built (on a page of 100 rows that costs more than the query). The same seek, order and
- * cursor as keysetPage.
+ * One history page, newest first, in plain SQL whose rows go to the answer as they come from the
+ * driver: no entity is built (on a page of 100 rows that costs more than the query). A keyset seek
+ * on (created_at, id) with a row comparison, so an index on (filter columns..., created_at, id)
+ * jumps straight to the cursor at any depth; the cursor keeps created_at to the microsecond, so
+ * rows sharing a millisecond (or an instant) are neither skipped nor repeated.
  */
-export async function keysetRows<T extends { id: string }>(
+export async function historyPage<T extends { id: string }>(
   run: (sql: string, params: unknown[]) => Promise<(T & { cursor_created_at: string })[]>,
-  query: KeysetQuery,
+  source: HistorySource,
+  filter: HistoryFilter,
   cursor: Cursor | null,
   limit: number,
 ): Promise<Page<T>> {
-  const where = [...query.where];
-  const params = [...query.params];
-  if (cursor) {
-    params.push(cursor.createdAt, cursor.id);
-    where.push(`(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
-  }
-  params.push(limit + 1);
-  const rows = await run(
-    `SELECT ${query.columns}, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_created_at
-     FROM ${query.table}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}
-     ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
-    params,
-  );
-  const last = rows.length > limit ? rows[limit - 1] : null;
-  const items: T[] = rows.slice(0, limit);
-  return { items, nextCursor: last ? encodeCursor({ createdAt: last.cursor_created_at, id: last.id }) : null };
-}
-
-/**
- * The conditions of a history filter, in `$n` parameters: column = value for each value given,
- * metadata containment (served by the GIN index) when keys are given, and created_at in [since, until).
- */
-export function historyConditions(
-  equal: Record<string, string | undefined>,
-  metadata: Record<string, string> | undefined,
-  since: Date | undefined,
-  until: Date | undefined,
-): { where: string[]; params: unknown[] } {
   const where: string[] = [];
   const params: unknown[] = [];
   const add = (condition: (n: string) => string, value: unknown) => {
     params.push(value);
     where.push(condition(`$${params.length}`));
   };
-  for (const [column, value] of Object.entries(equal)) if (value !== undefined) add((n) => `${column} = ${n}`, value);
-  if (metadata && Object.keys(metadata).length) add((n) => `metadata @> ${n}::jsonb`, JSON.stringify(metadata));
-  if (since) add((n) => `created_at >= ${n}`, since);
-  if (until) add((n) => `created_at < ${n}`, until);
-  return { where, params };
+  for (const [key, column] of Object.entries(FILTER_COLUMNS)) {
+    const value = filter[key as keyof typeof FILTER_COLUMNS];
+    if (value !== undefined) add((n) => `${column} = ${n}`, value);
+  }
+  if (filter.metadata && Object.keys(filter.metadata).length) add((n) => `metadata @> ${n}::jsonb`, JSON.stringify(filter.metadata));
+  if (filter.since) add((n) => `created_at >= ${n}`, filter.since);
+  if (filter.until) add((n) => `created_at < ${n}`, filter.until);
+  if (cursor) {
+    params.push(cursor.createdAt, cursor.id);
+    where.push(`(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
+  }
+  params.push(limit + 1);
+  const rows = await run(
+    `SELECT ${source.columns}, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_created_at
+     FROM ${source.table}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}
+     ORDER BY ${source.table}.created_at DESC, ${source.table}.id DESC LIMIT $${params.length}`,
+    params,
+  );
+  const last = rows.length > limit ? rows[limit - 1] : null;
+  const nextCursor = last ? encodeCursor({ createdAt: last.cursor_created_at, id: last.id }) : null;
+  const items: (T & { cursor_created_at?: string })[] = rows.slice(0, limit);
+  // the rows go out as they are: drop the cursor key (the last one each row got, which V8 deletes cheaply)
+  for (const row of items) delete row.cursor_created_at;
+  return { items, nextCursor };
 }

@@ -90,9 +90,15 @@ class FakeNumbers {
     if (row) row.status = 'failed';
     return !!row;
   }
+  async setPendingChange(sid: string, change: PhoneNumberEntity['pendingChange']) {
+    const row = this.rows.find((r) => r.sid === sid && r.status === 'active');
+    if (row) row.pendingChange = change;
+    return !!row;
+  }
   async markReleased(sid: string, at: Date) {
     const row = this.rows.find((r) => r.sid === sid && r.status === 'active');
-    if (row) Object.assign(row, { status: 'released', releasedAt: at });
+    if (row) Object.assign(row, { status: 'released', releasedAt: at, pendingChange: null });
+    return !!row;
   }
   async update(sid: string, patch: Partial<PhoneNumberEntity>) {
     const row = this.rows.find((r) => r.sid === sid);

@@ -22,7 +22,7 @@ import {
   SearchNumbersResponseDto,
   UpdateNumberDto,
 } from './numbers.dto';
-import { PhoneNumberEntity } from './phone-number.entity';
+import { PendingNumberChange, PhoneNumberEntity } from './phone-number.entity';
 import { PhoneNumberRepository } from './phone-number.repository';
 
 const AREA_CODE_COUNTRIES = ['US', 'CA'];
@@ -239,24 +239,91 @@ export class NumbersService implements OnModuleInit {
       if (input.friendly_name === undefined && input.webhook_url === undefined) return toPhoneNumberDto(row);
     }
     const webhooks = input.webhook_url === undefined ? {} : webhooksFor(input.webhook_url);
-    const updated = await this.atTwilio(sid, () => this.gateway.updateNumberWebhooks(sid, webhooks, input.friendly_name));
+    const updated = await this.askTwilio(sid, { update: { friendlyName: input.friendly_name, webhooks } }, () =>
+      this.atTwilio(sid, () => this.gateway.updateNumberWebhooks(sid, webhooks, input.friendly_name)),
+    );
     const patch = entityFieldsOf(updated);
-    await this.numbers.update(sid, patch);
+    // Twilio has the change: when it cannot be stored now, the next sync records Twilio's fields
+    await completeWithRetries(
+      async () => {
+        await this.numbers.update(sid, { ...patch, pendingChange: null });
+        return true;
+      },
+      { resource: 'number', sid },
+    );
     return toPhoneNumberDto({ ...row, ...patch });
   }
 
+  /**
+   * Releases the number at Twilio. The release is stored first: when Twilio's answer is lost, or the
+   * number cannot be marked released after Twilio released it, the next sync finishes it.
+   */
   async releaseNumber(sid: string): Promise<PhoneNumberDto> {
     const row = await this.activeNumber(sid);
+    await this.askTwilio(sid, { release: true }, () => this.releaseAtTwilio(sid));
+    const releasedAt = new Date();
+    await completeWithRetries(() => this.numbers.markReleased(sid, releasedAt), { resource: 'number', sid });
+    appLogger().event('info', 'number_released', { sid, phone_number: maskPhoneNumber(row.phoneNumber) });
+    return toPhoneNumberDto({ ...row, status: 'released', releasedAt });
+  }
+
+  private async releaseAtTwilio(sid: string): Promise<void> {
     try {
       await this.gateway.releaseNumber(sid);
     } catch (error) {
       // Already gone at Twilio (released in the console): what the caller wanted is true.
       if (!(error instanceof TwilioGatewayError && error.kind === 'not_found')) throw error;
     }
-    const releasedAt = new Date();
-    await this.numbers.markReleased(sid, releasedAt);
-    appLogger().event('info', 'number_released', { sid, phone_number: maskPhoneNumber(row.phoneNumber) });
-    return toPhoneNumberDto({ ...row, status: 'released', releasedAt });
+  }
+
+  /**
+   * Stores `change` on the number, then asks Twilio. A refusal (Twilio did not act) clears it, so
+   * the number stands as before; an outcome we cannot know keeps it for the next sync to finish.
+   */
+  private async askTwilio<T>(sid: string, change: PendingNumberChange, ask: () => Promise<T>): Promise<T> {
+    if (!(await storeIntent(() => this.numbers.setPendingChange(sid, change)))) throw AppError.notFound('Phone number', sid);
+    try {
+      return await ask();
+    } catch (error) {
+      // our own answers (a 404 for a number Twilio no longer has) settle the number themselves
+      const refused = error instanceof TwilioGatewayError ? !twilioMayHaveActed(error) : error instanceof AppError;
+      if (refused) {
+        await this.numbers.setPendingChange(sid, null).catch(() => undefined);
+      } else {
+        appLogger().event('warn', 'number_change_outcome_unknown', {
+          sid,
+          change: 'release' in change ? 'release' : 'update',
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Finishes a change Twilio's answer never confirmed on a number Twilio still lists: asks again
+   * (releasing, or setting the same fields, does the same twice); null when the number is released.
+   */
+  private async applyPending(row: PhoneNumberEntity, current: OwnedNumber): Promise<OwnedNumber | null> {
+    const change = row.pendingChange;
+    if (!change) return current;
+    try {
+      if ('release' in change) {
+        await this.releaseAtTwilio(current.sid);
+        await this.numbers.markReleased(current.sid, new Date());
+        appLogger().event('info', 'number_released', { sid: current.sid, phone_number: maskPhoneNumber(current.phoneNumber) });
+        return null;
+      }
+      const updated = await this.gateway.updateNumberWebhooks(current.sid, change.update.webhooks, change.update.friendlyName);
+      await this.numbers.setPendingChange(current.sid, null);
+      return updated;
+    } catch (error) {
+      appLogger().event('warn', 'number_change_not_finished', {
+        sid: current.sid,
+        error: error instanceof Error ? error.message : String(error),
+      });
+      return current;
+    }
   }
 
   private async activeNumber(sid: string): Promise<PhoneNumberEntity> {
@@ -289,11 +356,13 @@ export class NumbersService implements OnModuleInit {
     const storedSids = new Set(stored.map((n) => n.sid));
     const now = new Date();
     for (const row of stored) {
-      const current = row.sid === null ? undefined : atTwilio.get(row.sid);
-      if (!current) {
+      const listed = row.sid === null ? undefined : atTwilio.get(row.sid);
+      if (!listed) {
         if (row.sid !== null) await this.numbers.markReleased(row.sid, now);
         continue;
       }
+      const current = await this.applyPending(row, listed);
+      if (!current) continue;
       const patch = changedFields(row, entityFieldsOf(current));
       if (patch) await this.numbers.update(current.sid, patch);
     }

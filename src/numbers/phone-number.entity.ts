@@ -1,6 +1,13 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
-import type { Capabilities } from '../twilio/twilio.types';
+import type { Capabilities, NumberWebhooks } from '../twilio/twilio.types';
 import type { NumberStatus } from './number-status';
+
+/**
+ * A change asked of Twilio and not yet confirmed on this row: stored before Twilio is asked, cleared
+ * when Twilio's answer is stored. The comparison with Twilio's list finishes what a lost answer or a
+ * failed write left (see NumbersService.reconcile).
+ */
+export type PendingNumberChange = { release: true } | { update: { friendlyName?: string; webhooks: NumberWebhooks } };
 
 @Entity('phone_numbers')
 // a number being bought, or whose purchase outcome is unknown, is held like an owned one: nobody buys it twice
@@ -44,6 +51,9 @@ export class PhoneNumberEntity {
   @Index('idx_phone_numbers_assistant')
   @Column({ name: 'assistant_id', type: 'uuid', nullable: true })
   assistantId: string | null;
+
+  @Column({ name: 'pending_change', type: 'jsonb', nullable: true })
+  pendingChange: PendingNumberChange | null;
 
   @Column({ name: 'released_at', type: 'timestamptz', nullable: true })
   releasedAt: Date | null;

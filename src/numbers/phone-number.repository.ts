@@ -4,7 +4,7 @@ import { EntityManager, In, IsNull, MoreThanOrEqual, Not, Repository } from 'typ
 import { RecordChangedListener, RecordChangedListeners } from '../common/record-changed.listeners';
 import { isUniqueViolation } from '../db/postgres-errors';
 import { NumberStatus, UNRESOLVED_PURCHASE_STATUSES } from './number-status';
-import { PhoneNumberEntity } from './phone-number.entity';
+import { PendingNumberChange, PhoneNumberEntity } from './phone-number.entity';
 
 /** The statuses that hold a phone number (see the partial unique index on the entity). */
 const HOLDING_STATUSES: NumberStatus[] = [...UNRESOLVED_PURCHASE_STATUSES, 'active'];
@@ -110,15 +110,24 @@ export class PhoneNumberRepository {
     });
   }
 
-  async markReleased(sid: string, at: Date): Promise<void> {
-    await this.repo.manager.transaction(async (tx) => {
+  /** Stores the change about to be asked of Twilio on the active number `sid`; false when it is not active. */
+  async setPendingChange(sid: string, change: PendingNumberChange | null): Promise<boolean> {
+    const result = await this.repo.update({ sid, status: 'active' }, { pendingChange: change });
+    return (result.affected ?? 0) > 0;
+  }
+
+  /** Marks the number released (its pending change is done). True when it was active. */
+  async markReleased(sid: string, at: Date): Promise<boolean> {
+    return this.repo.manager.transaction(async (tx) => {
       const [rows] = await tx.query<[{ id: string }[], number]>(
-        `UPDATE phone_numbers SET status = 'released', released_at = $2, updated_at = now() WHERE sid = $1 AND status = 'active' RETURNING id`,
+        `UPDATE phone_numbers SET status = 'released', released_at = $2, pending_change = NULL, updated_at = now()
+         WHERE sid = $1 AND status = 'active' RETURNING id`,
         [sid, at],
       );
       for (const { id } of rows) {
         await this.changed.notify(tx, await tx.getRepository(PhoneNumberEntity).findOneOrFail({ where: { id } }), 'active');
       }
+      return rows.length > 0;
     });
   }
 

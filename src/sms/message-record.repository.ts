@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, In, Repository } from 'typeorm';
-import { Cursor, Page, historyConditions, keysetRows } from '../common/cursor';
+import { Cursor, HistoryFilter, Page, historyPage } from '../common/cursor';
+import { Json, isoMillis, selectAs } from '../common/json-columns';
 import { RecordChangedListener, RecordChangedListeners } from '../common/record-changed.listeners';
-import type { Metadata } from '../common/metadata';
 import { INTENT_STATUSES, isIntentStatus } from '../common/intent-status';
 import { BACKOFF_SINCE_CREATED, claimRows } from '../db/claim-rows';
 import { DailyRollup, refreshDailyRollup, rolledUpParams, rolledUpRowsSql, rollupRefreshedAt } from '../db/daily-rollup';
@@ -21,43 +21,39 @@ import { StatusEventSource, TimelineService, timelineUpsertSql } from '../timeli
 import { Direction, MessageStatus, TERMINAL_MESSAGE_STATUSES } from '../twilio/twilio.types';
 import { MessageRecordEntity, MessageRecordStatus } from './message-record.entity';
 import { MessageObservation } from './message-observation';
+import type { MessageDto } from './sms.dto';
 import { messageStatusAdvancesSql, messageStatusRank } from './message-status.rules';
 
-/** What the API shows of a message (see toMessageDto): a history page reads these columns only. */
-export type MessageListRow = Pick<MessageRecordEntity, (typeof LIST_FIELDS)[number]>;
-const LIST_FIELDS = [
-  'id',
-  'sid',
-  'direction',
-  'fromNumber',
-  'toNumber',
-  'body',
-  'segments',
-  'mediaUrls',
-  'status',
-  'agentName',
-  'metadata',
-  'createdBy',
-  'errorCode',
-  'errorMessage',
-  'price',
-  'priceUnit',
-  'sentAt',
-  'createdAt',
-  'updatedAt',
-] as const satisfies readonly (keyof MessageRecordEntity)[];
-const LIST_COLUMNS = LIST_FIELDS.map((field) => `${field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)} AS "${field}"`).join(', ');
+/**
+ * A history row is a message as the API shows it (MessageDto, with its names and in its order),
+ * built by the query: timestamps formatted as JSON writes a Date, no mapping after.
+ */
+const LIST_COLUMNS = selectAs({
+  id: 'id',
+  sid: 'sid',
+  direction: 'direction',
+  from: 'from_number',
+  to: 'to_number',
+  body: 'body',
+  segments: 'segments',
+  media_urls: "COALESCE(media_urls, '[]'::jsonb)",
+  status: 'status',
+  agent_name: 'agent_name',
+  metadata: "COALESCE(metadata, '{}'::jsonb)",
+  created_by: 'created_by',
+  error_code: 'error_code',
+  error_message: 'error_message',
+  price: 'price',
+  price_unit: 'price_unit',
+  sent_at: isoMillis('sent_at'),
+  created_at: isoMillis('created_at'),
+  updated_at: isoMillis('updated_at'),
+} satisfies Record<keyof Omit<MessageDto, 'timeline'>, string>);
 
-export interface MessageHistoryFilter {
+/** A history filter (see HistoryFilter) with this record's statuses and directions. */
+export interface MessageHistoryFilter extends Omit<HistoryFilter, 'workflowId'> {
   status?: MessageRecordStatus;
   direction?: Direction;
-  to?: string;
-  from?: string;
-  agentName?: string;
-  /** Every key with that value (jsonb containment, served by the metadata GIN index). */
-  metadata?: Metadata;
-  since?: Date;
-  until?: Date;
 }
 
 /** The facts an observation may carry: column and type, filled in whenever they arrive. */
@@ -378,22 +374,11 @@ export class MessageRecordRepository {
   }
 
   /** Newest first, keyset-paginated on (created_at, id); the rows carry what the API shows of a message. */
-  listPage(filter: MessageHistoryFilter, cursor: Cursor | null, limit: number): Promise<Page<MessageListRow>> {
-    const { where, params } = historyConditions(
-      {
-        status: filter.status,
-        direction: filter.direction,
-        to_number: filter.to,
-        from_number: filter.from,
-        agent_name: filter.agentName,
-      },
-      filter.metadata,
-      filter.since,
-      filter.until,
-    );
-    return keysetRows(
+  listPage(filter: MessageHistoryFilter, cursor: Cursor | null, limit: number): Promise<Page<Json<MessageDto>>> {
+    return historyPage(
       (sql, values) => this.repo.query(sql, values),
-      { table: 'message_records', columns: LIST_COLUMNS, where, params },
+      { table: 'message_records', columns: LIST_COLUMNS },
+      filter,
       cursor,
       limit,
     );

@@ -14,7 +14,8 @@ import { TwilioGateway } from '../twilio/twilio.gateway';
 import { MessageSnapshot, isTerminalMessageStatus } from '../twilio/twilio.types';
 import { messageFactsOfSnapshot } from './message-observation';
 import { MessageRecordEntity } from './message-record.entity';
-import { MessageListRow, MessageRecordRepository } from './message-record.repository';
+import { MessageRecordRepository } from './message-record.repository';
+import type { Json } from '../common/json-columns';
 import { MessageRecordsService } from './message-records.service';
 import { OptOutsService } from './opt-outs.service';
 import { countSmsSegments } from './sms-segments';
@@ -123,19 +124,20 @@ export class SmsService {
       decodeCursor(query.cursor),
       query.limit ?? DEFAULT_PAGE_SIZE,
     );
-    return { messages: page.items.map(toMessageDto), next_cursor: page.nextCursor };
+    // the rows are MessageDto as JSON writes it (timestamps already ISO strings): they go out as they are
+    return { messages: page.items as unknown as MessageDto[], next_cursor: page.nextCursor };
   }
 
   /** The latest `limit` messages between our number and theirs, both ways, oldest first: an SMS conversation's transcript. */
-  async thread(ours: string, theirs: string, limit: number): Promise<MessageDto[]> {
+  async thread(ours: string, theirs: string, limit: number): Promise<Json<MessageDto>[]> {
     const [received, sent] = await Promise.all([
       this.messages.listPage({ from: theirs, to: ours }, null, limit),
       this.messages.listPage({ from: ours, to: theirs }, null, limit),
     ]);
+    // created_at is ISO 8601 in UTC with a fixed width, so text order is time order
     return [...received.items, ...sent.items]
-      .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())
-      .slice(-limit)
-      .map(toMessageDto);
+      .sort((a, b) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0))
+      .slice(-limit);
   }
 
   /** One message by its Twilio sid or its record id. */
@@ -175,7 +177,7 @@ export class SmsService {
   }
 }
 
-export function toMessageDto(record: MessageListRow): MessageDto {
+export function toMessageDto(record: MessageRecordEntity): MessageDto {
   return {
     id: record.id,
     sid: record.sid,

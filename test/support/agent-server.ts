@@ -1,5 +1,5 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import { Webhook } from 'standardwebhooks';
+import type { IncomingHttpHeaders } from 'node:http';
+import { EventReceiver } from './event-receiver';
 
 /** One turn an agent received. */
 export interface AgentTurn {
@@ -11,50 +11,30 @@ export interface AgentTurn {
 }
 
 /**
- * An assistant's agent on a free local port: verifies each turn with the Standard Webhooks
- * library, keeps it, and answers what `reply` returns (after `delayMs`, to be slow).
+ * An assistant's agent on a free local port: the signed receiver, verifying each turn with the
+ * assistant's secret and answering `status` with what `reply` returns (after `delayMs`, to be slow).
  */
-export class AgentServer {
-  readonly turns: AgentTurn[] = [];
-  secret = '';
-  delayMs = 0;
+export class AgentServer extends EventReceiver {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the body as the agent got it
   reply: (body: any) => unknown = () => ({ say: 'OK.' });
   status = 200;
-  private server: Server | null = null;
-  url = '';
 
-  async start(): Promise<this> {
-    this.server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const raw = Buffer.concat(chunks).toString('utf8');
-        let verified: boolean;
-        try {
-          new Webhook(this.secret).verify(raw, req.headers as Record<string, string>);
-          verified = true;
-        } catch {
-          verified = false;
-        }
-        const body: unknown = JSON.parse(raw);
-        this.turns.push({ headers: req.headers, body, verified });
-        setTimeout(() => {
-          if (res.destroyed) return;
-          res.statusCode = this.status;
-          res.setHeader('content-type', 'application/json');
-          res.end(JSON.stringify(this.reply(body)));
-        }, this.delayMs);
-      });
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    const { port } = this.server.address() as { port: number };
-    this.url = `http://127.0.0.1:${port}/agent`;
-    return this;
+  constructor() {
+    super('/agent');
+    this.answer = () => this.status;
+    this.replyWith = (event) => this.reply(event.body);
   }
 
-  async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  /** The assistant's signing secret. */
+  get secret(): string {
+    return this.secrets[0] ?? '';
+  }
+
+  set secret(value: string) {
+    this.secrets.splice(0, this.secrets.length, value);
+  }
+
+  get turns(): AgentTurn[] {
+    return this.received.map((event) => ({ headers: event.headers, body: event.body, verified: event.verifiedBy.length > 0 }));
   }
 }

@@ -16,18 +16,23 @@ export interface ReceivedEvent {
 }
 
 /**
- * A platform's endpoint on a free local port: keeps every request, verifies it with the Standard
- * Webhooks library, and answers 204, or what `answer` says (to fail for a while).
+ * A signed endpoint on a free local port (a platform's event endpoint, an assistant's agent):
+ * keeps every request, verifies it with the Standard Webhooks library, and answers 204, or the
+ * status `answer` says (to fail for a while), with the JSON `replyWith` gives when it is set.
  */
 export class EventReceiver {
   readonly received: ReceivedEvent[] = [];
   /** The secrets to verify with; add the endpoint's secret once it is known. */
   readonly secrets: string[] = [];
   answer: (event: Omit<ReceivedEvent, 'answered'>) => number = () => 204;
+  /** The JSON body to answer with; without it the body is empty (or a refusal's text). */
+  replyWith: ((event: Omit<ReceivedEvent, 'answered'>) => unknown) | null = null;
   /** How long each answer takes, as a real endpoint's work does. */
   delayMs = 0;
   private server: Server | null = null;
   url = '';
+
+  constructor(private readonly path = '/hooks') {}
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => {
@@ -52,15 +57,20 @@ export class EventReceiver {
         const event = { at: Date.now(), headers: req.headers, raw, body, verifiedBy };
         const answered = this.answer(event);
         this.received.push({ ...event, answered });
-        res.statusCode = answered;
-        const reply = () => res.end(answered >= 300 ? 'receiver says no' : '');
+        const reply = () => {
+          if (res.destroyed) return;
+          res.statusCode = answered;
+          if (!this.replyWith) return res.end(answered >= 300 ? 'receiver says no' : '');
+          res.setHeader('content-type', 'application/json');
+          res.end(JSON.stringify(this.replyWith(event)));
+        };
         if (this.delayMs > 0) setTimeout(reply, this.delayMs);
         else reply();
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     const { port } = this.server.address() as { port: number };
-    this.url = `http://127.0.0.1:${port}/hooks`;
+    this.url = `http://127.0.0.1:${port}${this.path}`;
     return this;
   }
 
@@ -70,6 +80,7 @@ export class EventReceiver {
   }
 
   async stop(): Promise<void> {
+    this.server?.closeAllConnections();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 }
