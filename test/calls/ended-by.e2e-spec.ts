@@ -116,4 +116,16 @@ describe('ended_by of an answered call', () => {
     expect(waiting.status, JSON.stringify(waiting.body)).toBe(201);
     expect(await finalReport(waiting.body.sid)).toMatchObject({ status: 'completed', ended_by: 'callee' });
   });
+
+  it('is callee when the person hangs up after a transfer nobody took returned them to the assistant', async () => {
+    const callee = '+14155550137';
+    t.sandbox.setScript(callee, [{ speech: 'Can I talk to a person?' }, { hangup: true }]);
+    // the transfer target's line is busy (the sandbox's 1111 rule)
+    agent.reply = (body: JsonBody) =>
+      body.turn === 1 ? { say: 'Let me put you through.', transfer: '+14155551111' } : { say: 'Tell me more.' };
+    const sid = await placeAssistantCall(callee);
+    const report = await finalReport(sid);
+    expect(report).toMatchObject({ status: 'completed', ended_by: 'callee' });
+    expect(verbsOf(sid)).toEqual(['Say', 'Gather', 'Say', 'Dial', 'Say', 'Gather']);
+  });
 });
