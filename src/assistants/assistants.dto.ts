@@ -100,7 +100,9 @@ export class AssistantLimitsInputDto {
 export class AssistantFieldsDto {
   /**
    * Spoken when an outbound call (POST call with `assistant_id`) is answered, before the assistant listens.
-   * @example Hi, this is Sam from Bright Dental, calling about your appointment.
+   * `{{key}}` placeholders are filled from the call's `metadata` (a campaign puts each recipient's
+   * variables there); a key the call does not carry is left out.
+   * @example Hi {{first_name}}, this is Sam from Bright Dental, calling about your appointment.
    */
   @IsOptional()
   @IsString()

@@ -1,5 +1,6 @@
 import { DEFAULT_WINDOW } from './calling-window';
-import { escapeXml, importRecipients, renderTemplate } from './campaign-import';
+import { escapeXml, renderTemplate } from '../common/template';
+import { importRecipients } from './campaign-import';
 
 const rules = (over: Partial<Parameters<typeof importRecipients>[1]> = {}) => ({
   template: 'Hi {{ name }}',

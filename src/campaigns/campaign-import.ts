@@ -2,6 +2,7 @@ import { metadataProblems, METADATA_MAX_KEYS } from '../common/metadata';
 import { normalizeE164 } from '../common/phone-number';
 import { CallingWindow, nextOpening } from './calling-window';
 import { timeZonesOf } from './phone-time-zones';
+import { Escape, renderTemplate } from '../common/template';
 
 /** Why an imported recipient is never dialed. */
 export const SKIP_REASONS = [
@@ -21,29 +22,6 @@ export type SkipReason = (typeof SKIP_REASONS)[number];
 /** Metadata keys the campaign adds to every call or message it places. */
 export const CAMPAIGN_METADATA_KEYS = ['campaign_id', 'campaign_attempt_id'] as const;
 const RECIPIENT_METADATA_MAX_KEYS = METADATA_MAX_KEYS - CAMPAIGN_METADATA_KEYS.length;
-
-const VARIABLE = /\{\{\s*([A-Za-z0-9_]+)\s*\}\}/g;
-
-/** The variables a template uses, in order of first use. */
-export function templateVariables(template: string): string[] {
-  return [...new Set([...template.matchAll(VARIABLE)].map((m) => m[1]))];
-}
-
-export type Escape = (value: string) => string;
-
-export const escapeXml: Escape = (value) =>
-  value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
-
-/** `template` with every `{{name}}` replaced by the recipient's value, escaped; the missing names otherwise. */
-export function renderTemplate(
-  template: string,
-  variables: Record<string, string>,
-  escape: Escape = (v) => v,
-): string | { missing: string[] } {
-  const missing = templateVariables(template).filter((name) => !Object.prototype.hasOwnProperty.call(variables, name));
-  if (missing.length) return { missing };
-  return template.replace(VARIABLE, (_, name: string) => escape(variables[name]));
-}
 
 /** One recipient as imported: to be dialed, or skipped with the reason. */
 export interface ImportedRecipient {

@@ -16,7 +16,8 @@ import { CallingWindow, DEFAULT_WINDOW, Weekday, minutesOf } from './calling-win
 import { CampaignAttemptEntity } from './campaign-attempt.entity';
 import { CampaignEngine } from './campaign-engine.service';
 import { CampaignEntity, CampaignState, ContentKind } from './campaign.entity';
-import { Escape, ImportedRecipient, escapeXml, importRecipients, renderTemplate, templateVariables, validNumbers } from './campaign-import';
+import { Escape, escapeXml, renderTemplate, templateVariables } from '../common/template';
+import { ImportedRecipient, importRecipients, validNumbers } from './campaign-import';
 import { CampaignRecipientEntity } from './campaign-recipient.entity';
 import { CampaignRepository } from './campaign.repository';
 import {

@@ -16,6 +16,7 @@ import { askAgent } from './agent-client';
 import { AgentReply, parseAgentReply } from './agent-reply';
 import { SmsConversationDto, SmsConversationQueryDto } from './conversations.dto';
 import { SmsTurnRepository } from './sms-turn.repository';
+import { renderTemplate, templateVariables } from '../common/template';
 
 /** What a `<Gather>` heard, as Twilio posted it to the action URL. */
 export interface GatherResult {
@@ -154,7 +155,7 @@ export class ConversationsService {
     const assistant = await this.assistants.find(assistantId);
     if (!assistant) return null;
     if (direction === 'inbound') await this.calls.setAssistant(callSid, assistantId);
-    const say = direction === 'inbound' ? assistant.greeting : assistant.firstMessage;
+    const say = direction === 'inbound' ? assistant.greeting : await this.firstMessageFor(callSid, assistant.firstMessage);
     const twiml = conversationTwiml(assistant, { say, then: { kind: 'listen', actionUrl: this.actionUrl(1) } });
     await this.calls.noteServedTwiml(callSid, twiml);
     // a retried request stores nothing twice: the opening is step 0
@@ -168,6 +169,24 @@ export class ConversationsService {
         answeredAt: new Date(),
       });
     return twiml;
+  }
+
+  /**
+   * The outbound first message with its `{{key}}` placeholders filled from the call's metadata (a
+   * campaign puts each recipient's variables there); a key the call does not carry is left out.
+   */
+  private async firstMessageFor(callSid: string, template: string | null): Promise<string | null> {
+    if (!template) return template;
+    const names = templateVariables(template);
+    if (names.length === 0) return template;
+    const metadata = (await this.calls.findCall({ sid: callSid }))?.metadata ?? {};
+    const filled = renderTemplate(template, Object.fromEntries(names.map((name) => [name, metadata[name] ?? ''])));
+    return typeof filled === 'string'
+      ? filled
+          .replace(/\s{2,}/g, ' ')
+          .replace(/\s+([,.!?;:])/g, '$1')
+          .trim()
+      : template;
   }
 
   /** The TwiML answering one Gather result; the agent is asked at most once per step, whatever Twilio retries. */

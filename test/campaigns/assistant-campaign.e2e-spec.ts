@@ -22,12 +22,16 @@ describe('a campaign of assistant calls', () => {
     token = t.token(['phone:call', 'phone:view']);
     const created = await request(t, 'POST', '/api/phone/assistants', {
       token: t.token(['phone:admin']),
-      body: { name: 'Reminders', agent_url: agent.url, first_message: 'Hi, this is Bright Dental about your appointment.' },
+      body: {
+        name: 'Reminders',
+        agent_url: agent.url,
+        first_message: 'Hi {{first_name}}, this is Bright Dental about your appointment at {{ time }}.',
+      },
     });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     assistant = created.body;
     agent.secret = assistant.secret;
-    agent.reply = (body: JsonBody) => ({ say: `See you at ${body.metadata.time}, ${body.metadata.first_name}.`, hangup: true });
+    agent.reply = (body: JsonBody) => ({ say: `See you at ${body.metadata.time}.`, hangup: true });
   }, 60_000);
 
   afterAll(async () => {
@@ -42,6 +46,13 @@ describe('a campaign of assistant calls', () => {
       const people = [
         { to: '+14155557401', variables: { first_name: 'Ann', time: '10:30' }, metadata: { crm_id: 'c-1' } },
         { to: '+14155557402', variables: { first_name: 'Bo', time: 11 } },
+        // no first_name: the first message leaves it out
+        { to: '+14155557403', variables: { time: '9:15' } },
+      ];
+      const firstMessages = [
+        'Hi Ann, this is Bright Dental about your appointment at 10:30.',
+        'Hi Bo, this is Bright Dental about your appointment at 11.',
+        'Hi, this is Bright Dental about your appointment at 9:15.',
       ];
       for (const p of people) t.sandbox.setScript(p.to, [{ speech: 'Yes, I will be there', confidence: 0.9 }]);
       const { status, body } = await request(t, 'POST', '/api/phone/campaigns', {
@@ -58,7 +69,7 @@ describe('a campaign of assistant calls', () => {
         50_000,
         200,
       );
-      expect(done.counts.completed).toBe(2);
+      expect(done.counts.completed).toBe(3);
       const rows = (await request(t, 'GET', `/api/phone/campaigns/${body.id}/recipients`, { token })).body.recipients;
       for (const [i, p] of people.entries()) {
         const call = (await request(t, 'GET', `/api/phone/calls/${rows[i].attempts[0].sid}`, { token })).body;
@@ -71,8 +82,9 @@ describe('a campaign of assistant calls', () => {
         });
         const turn = agent.turns.find((x) => x.body.call.sid === call.sid);
         expect(turn?.verified).toBe(true);
-        expect(turn?.body.metadata).toMatchObject({ first_name: p.variables.first_name, time: String(p.variables.time) });
-        expect(turn?.body.transcript[0]).toEqual({ role: 'assistant', text: 'Hi, this is Bright Dental about your appointment.' });
+        expect(turn?.body.metadata).toMatchObject({ ...p.variables, time: String(p.variables.time) });
+        // the first message is filled from the call's metadata, where the recipient's variables are
+        expect(turn?.body.transcript[0]).toEqual({ role: 'assistant', text: firstMessages[i] });
       }
     },
   );

@@ -80,6 +80,8 @@ export type UpdateAssistantDto = {
     end_phrases?: Array<string>;
     /**
      * Spoken when an outbound call (POST call with `assistant_id`) is answered, before the assistant listens.
+     * `{{key}}` placeholders are filled from the call's `metadata` (a campaign puts each recipient's
+     * variables there); a key the call does not carry is left out.
      */
     first_message?: string | null;
     /**
@@ -1378,6 +1380,8 @@ export type CreateAssistantDto = {
     end_phrases?: Array<string>;
     /**
      * Spoken when an outbound call (POST call with `assistant_id`) is answered, before the assistant listens.
+     * `{{key}}` placeholders are filled from the call's `metadata` (a campaign puts each recipient's
+     * variables there); a key the call does not carry is left out.
      */
     first_message?: string | null;
     /**
