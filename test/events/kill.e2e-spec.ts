@@ -1,45 +1,12 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { mintToken } from '../../src/auth/token';
 import { loadConfig } from '../../src/config/app-config';
 import { EventReceiver } from '../support/event-receiver';
 import { JsonBody, request } from '../support/http';
+import { buildServiceCopy, runService } from '../support/service-process';
 import { TEST_JWT_SECRET, eventually, freePort, freshDatabase } from '../support/test-app';
-
-const ROOT = resolve(__dirname, '../..');
-
-interface Running {
-  child: ChildProcess;
-  exited: Promise<unknown>;
-}
-
-/** The built service as a child process on `port`, on the given database (kept across restarts). */
-async function run(dir: string, port: number, env: Record<string, string>): Promise<Running> {
-  const child = spawn(process.execPath, ['dist/src/main.js'], {
-    cwd: dir,
-    env: { PATH: process.env.PATH, NODE_ENV: 'test', PORT: String(port), HOST: '127.0.0.1', JWT_SECRET: TEST_JWT_SECRET, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let listening!: () => void;
-  const ready = new Promise<void>((r) => (listening = r));
-  child.stdout.on('data', (chunk: Buffer) => {
-    out += chunk.toString('utf8');
-    if (out.includes('listening on')) listening();
-  });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  const exited = new Promise((r) => child.once('exit', r));
-  await Promise.race([
-    ready,
-    exited.then(() => {
-      throw new Error(`the service exited before listening: ${stderr}`);
-    }),
-  ]);
-  return { child, exited };
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -47,13 +14,7 @@ describe('events survive a killed service', () => {
   let dir: string;
 
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'events-kill-build-'));
-    for (const entry of ['src', 'migrations', 'nest-cli.json', 'tsconfig.json', 'package.json']) {
-      cpSync(join(ROOT, entry), join(dir, entry), { recursive: true, filter: (from) => !/src\/metadata(\.tmp-\d+)?\.ts$/.test(from) });
-    }
-    symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
-    execFileSync('npm', ['run', '-s', 'build:sandbox'], { cwd: ROOT, stdio: 'pipe' });
-    execFileSync(join(dir, 'node_modules/.bin/nest'), ['build'], { cwd: dir, stdio: 'pipe' });
+    dir = buildServiceCopy('events-kill-build-');
   }, 240_000);
 
   afterAll(() => {
@@ -85,7 +46,7 @@ describe('events survive a killed service', () => {
       permissions: ['phone:admin'],
       ttl: '1h',
     });
-    let service = await run(dir, port, env);
+    let service = await runService(dir, port, env);
     try {
       const created = await request(t, 'POST', '/api/phone/event-endpoints', { token, body: { url: receiver.url, event_types: ['*'] } });
       expect(created.status).toBe(201);
@@ -107,7 +68,7 @@ describe('events survive a killed service', () => {
       service.child.kill('SIGKILL');
       await service.exited;
       const receivedBeforeRestart = receiver.received.length;
-      service = await run(dir, port, env);
+      service = await runService(dir, port, env);
 
       // every call and message reaches its end (the sandbox ends what the kill interrupted; reconciliation catches up)
       await eventually(
