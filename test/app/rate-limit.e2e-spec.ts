@@ -1,8 +1,5 @@
-import { INestApplication } from '@nestjs/common';
-import { createApp } from '../../src/app.factory';
-import { loadConfig } from '../../src/config/app-config';
 import { Reply, request } from '../support/http';
-import { TEST_JWT_SECRET, TestApp, freePort, startTestApp } from '../support/test-app';
+import { type SecondInstance, TestApp, startSecondInstance, startTestApp } from '../support/test-app';
 
 const LIMITS = { RATE_LIMIT_CALLS: '3', RATE_LIMIT_SMS: '2', AUTH_FAILURE_LIMIT: '4' };
 const CALL = { to: '+14155550100', message: 'rate limit test' };
@@ -84,28 +81,11 @@ describe('rate limits', () => {
 
 describe.skipIf(!process.env.DATABASE_URL)('rate limits across two instances on one PostgreSQL database', () => {
   let a: TestApp;
-  let b: INestApplication;
-  let bBase: string;
+  let b: SecondInstance;
 
   beforeAll(async () => {
     a = await startTestApp(LIMITS);
-    const port = await freePort();
-    const config = loadConfig({
-      NODE_ENV: 'test',
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      JWT_SECRET: TEST_JWT_SECRET,
-      RECONCILE_ENABLED: 'false',
-      LOG_LEVEL: 'error',
-      DATABASE_URL: a.config.database.url!,
-      TWILIO_ACCOUNT_SID: a.sandbox.accountSid,
-      TWILIO_AUTH_TOKEN: a.sandbox.authToken,
-      TWILIO_API_BASE_URL: a.sandbox.baseUrl,
-      ...LIMITS,
-    });
-    b = await createApp(config);
-    await b.listen(port, '127.0.0.1');
-    bBase = `http://127.0.0.1:${port}`;
+    b = await startSecondInstance(a, LIMITS);
   });
 
   afterAll(async () => {
@@ -115,7 +95,7 @@ describe.skipIf(!process.env.DATABASE_URL)('rate limits across two instances on 
 
   it("shares one subject's limit and one client's failed authentications", async () => {
     const dave = a.token(['phone:call'], 'dave');
-    const instances = [{ baseUrl: a.baseUrl }, { baseUrl: bBase }];
+    const instances = [{ baseUrl: a.baseUrl }, { baseUrl: b.baseUrl }];
     for (let i = 0; i < 3; i++)
       expect((await request(instances[i % 2], 'POST', '/api/phone/call', { token: dave, body: CALL })).status).toBe(201);
     const calls = a.sandbox.calls().length;

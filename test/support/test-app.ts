@@ -89,6 +89,44 @@ export async function startTestApp(env: Record<string, string> = {}, options: Cr
   };
 }
 
+/** A second instance of the application beside `first`: a process of its own would share only what these share. */
+export interface SecondInstance {
+  app: INestApplication;
+  /** http://127.0.0.1:PORT */
+  baseUrl: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Boots another instance of the application on `first`'s database and Twilio account (its
+ * sandbox, number and webhook URL), as a second replica behind a load balancer would run. `env`
+ * adds or overrides settings. Needs a database server: embedded PGlite serves a single process.
+ */
+export async function startSecondInstance(first: TestApp, env: Record<string, string> = {}): Promise<SecondInstance> {
+  if (!first.config.database.url) throw new Error('a second instance needs DATABASE_URL: embedded PGlite serves a single process');
+  const port = await freePort();
+  const app = await createApp(
+    loadConfig({
+      NODE_ENV: 'test',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      JWT_SECRET: TEST_JWT_SECRET,
+      RECONCILE_ENABLED: 'false',
+      NUMBERS_SYNC_INTERVAL_SECONDS: '0',
+      LOG_LEVEL: 'error',
+      DATABASE_URL: first.config.database.url,
+      TWILIO_ACCOUNT_SID: first.sandbox.accountSid,
+      TWILIO_AUTH_TOKEN: first.sandbox.authToken,
+      TWILIO_API_BASE_URL: first.sandbox.baseUrl,
+      SAMSAEK_TWILIO_PHONE_NUMBER: first.config.twilio.phoneNumber,
+      SAMSAEK_TWILIO_WEBHOOK_URL: first.config.twilio.webhookBaseUrl,
+      ...env,
+    }),
+  );
+  await app.listen(port, '127.0.0.1');
+  return { app, baseUrl: `http://127.0.0.1:${port}`, close: () => app.close() };
+}
+
 /** Polls `probe` until it returns a truthy value or the time runs out. */
 export async function eventually<T>(probe: () => Promise<T | undefined | null | false>, timeoutMs = 10_000, everyMs = 50): Promise<T> {
   const deadline = Date.now() + timeoutMs;

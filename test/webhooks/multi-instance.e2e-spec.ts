@@ -1,10 +1,7 @@
 import { createServer, request as httpRequest, type Server } from 'node:http';
-import { INestApplication } from '@nestjs/common';
-import { createApp } from '../../src/app.factory';
 import { mintToken } from '../../src/auth/token';
-import { loadConfig } from '../../src/config/app-config';
 import { ReconcileService } from '../../src/webhooks/reconcile.service';
-import { TEST_JWT_SECRET, freePort, startTestApp, type TestApp } from '../support/test-app';
+import { type SecondInstance, freePort, startSecondInstance, startTestApp, type TestApp } from '../support/test-app';
 import { count } from './webhook-helpers';
 
 /** Round-robin HTTP forwarder: Twilio's callbacks land on either instance, in whatever order they come. */
@@ -33,8 +30,7 @@ describe.skipIf(!process.env.DATABASE_URL)(
   `two service instances on one database (${process.env.DATABASE_URL ? 'Postgres' : skipReason})`,
   () => {
     let a: TestApp;
-    let b: INestApplication;
-    let bBase: string;
+    let b: SecondInstance;
     let forwarder: Awaited<ReturnType<typeof roundRobin>>;
 
     beforeAll(async () => {
@@ -42,25 +38,8 @@ describe.skipIf(!process.env.DATABASE_URL)(
       forwarder = await roundRobin(forwardPort);
       const webhookUrl = `http://127.0.0.1:${forwardPort}/api/phone/webhook`;
       a = await startTestApp({ SAMSAEK_TWILIO_WEBHOOK_URL: webhookUrl });
-      const bPort = await freePort();
-      const config = loadConfig({
-        NODE_ENV: 'test',
-        PORT: String(bPort),
-        HOST: '127.0.0.1',
-        JWT_SECRET: TEST_JWT_SECRET,
-        RECONCILE_ENABLED: 'false',
-        LOG_LEVEL: 'error',
-        DATABASE_URL: a.config.database.url!,
-        TWILIO_ACCOUNT_SID: a.sandbox.accountSid,
-        TWILIO_AUTH_TOKEN: a.sandbox.authToken,
-        TWILIO_API_BASE_URL: a.sandbox.baseUrl,
-        SAMSAEK_TWILIO_PHONE_NUMBER: a.config.twilio.phoneNumber,
-        SAMSAEK_TWILIO_WEBHOOK_URL: webhookUrl,
-      });
-      b = await createApp(config);
-      await b.listen(bPort, '127.0.0.1');
-      bBase = `http://127.0.0.1:${bPort}`;
-      forwarder.targets.push(a.baseUrl, bBase);
+      b = await startSecondInstance(a);
+      forwarder.targets.push(a.baseUrl, b.baseUrl);
     });
 
     afterAll(async () => {
@@ -75,7 +54,7 @@ describe.skipIf(!process.env.DATABASE_URL)(
       const sids: { kind: 'call' | 'sms'; sid: string }[] = [];
       const suffixes = ['0100', '1111', '2222', '3333', '4444'];
       for (let i = 0; i < 10; i++) {
-        const base = i % 2 === 0 ? a.baseUrl : bBase;
+        const base = i % 2 === 0 ? a.baseUrl : b.baseUrl;
         const kind = i % 3 === 0 ? 'sms' : 'call';
         const body =
           kind === 'call'
@@ -93,7 +72,7 @@ describe.skipIf(!process.env.DATABASE_URL)(
       a.sandbox.setFaults({});
       await Promise.all([
         a.app.get(ReconcileService).runOnce({ olderThanSeconds: 0 }),
-        b.get(ReconcileService).runOnce({ olderThanSeconds: 0 }),
+        b.app.get(ReconcileService).runOnce({ olderThanSeconds: 0 }),
       ]);
 
       expect(forwarder.hits[0]).toBeGreaterThan(0);

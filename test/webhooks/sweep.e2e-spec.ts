@@ -1,10 +1,7 @@
-import { INestApplication } from '@nestjs/common';
-import { createApp } from '../../src/app.factory';
-import { loadConfig } from '../../src/config/app-config';
 import { TwilioGateway } from '../../src/twilio/twilio.gateway';
 import { createTwilioClient } from '../../src/twilio/twilio-http-client';
 import { ReconcileService } from '../../src/webhooks/reconcile.service';
-import { TEST_JWT_SECRET, freePort, startTestApp, type TestApp } from '../support/test-app';
+import { type SecondInstance, freePort, startSecondInstance, startTestApp, type TestApp } from '../support/test-app';
 import { api, count, db, wireNumber } from './webhook-helpers';
 
 const OVERLAP_SECONDS = 1;
@@ -190,27 +187,11 @@ describe.skipIf(!process.env.DATABASE_URL)(
   `two instances sweeping one database at once (${process.env.DATABASE_URL ? 'Postgres' : 'needs DATABASE_URL: embedded PGlite serves a single process'})`,
   () => {
     let a: TestApp;
-    let b: INestApplication;
+    let b: SecondInstance;
 
     beforeAll(async () => {
       a = await startTestApp({ SANDBOX_SPEED: '1' });
-      const bPort = await freePort();
-      b = await createApp(
-        loadConfig({
-          NODE_ENV: 'test',
-          PORT: String(bPort),
-          HOST: '127.0.0.1',
-          JWT_SECRET: TEST_JWT_SECRET,
-          RECONCILE_ENABLED: 'false',
-          LOG_LEVEL: 'error',
-          DATABASE_URL: a.config.database.url!,
-          TWILIO_ACCOUNT_SID: a.sandbox.accountSid,
-          TWILIO_AUTH_TOKEN: a.sandbox.authToken,
-          TWILIO_API_BASE_URL: a.sandbox.baseUrl,
-          SAMSAEK_TWILIO_PHONE_NUMBER: a.config.twilio.phoneNumber,
-        }),
-      );
-      await b.listen(bPort, '127.0.0.1');
+      b = await startSecondInstance(a);
     });
     afterAll(async () => {
       await b?.close();
@@ -231,7 +212,7 @@ describe.skipIf(!process.env.DATABASE_URL)(
 
       const [ra, rb] = await Promise.all([
         a.app.get(ReconcileService).runOnce({ unknownGraceSeconds: 0 }),
-        b.get(ReconcileService).runOnce({ unknownGraceSeconds: 0 }),
+        b.app.get(ReconcileService).runOnce({ unknownGraceSeconds: 0 }),
       ]);
       expect(ra.adopted + rb.adopted).toBe(smsSids.length + callSids.length);
       expect(ra.failures + rb.failures).toBe(0);
