@@ -174,7 +174,7 @@ async function drive(ctx: EventsPhaseContext, receiver: BenchReceiver): Promise<
 }
 
 /**
- * Copies of the phase's events (new ids, created now) committed in one transaction, as a burst of
+ * BACKLOG copies of the phase's events (new ids, created now; each as often as needed) committed in one transaction, as a burst of
  * changes leaves them: the service then only relays, sends and records, so its CPU per event here
  * is the cost of delivery without the callbacks that cause events.
  */
@@ -186,7 +186,8 @@ async function deliverBacklog(ctx: EventsPhaseContext, receiver: BenchReceiver, 
     await ctx.db.query(
       `WITH source AS (
          SELECT type, resource_type, resource_id, resource_sid, payload, gen_random_uuid() AS id, clock_timestamp() AS at
-         FROM events WHERE created_at >= $1::timestamptz AND type = ANY($2) ORDER BY created_at LIMIT $3
+         FROM events CROSS JOIN generate_series(1, $3::int) AS copy
+         WHERE created_at >= $1::timestamptz AND type = ANY($2) ORDER BY copy, created_at LIMIT $3
        ), added AS (
          INSERT INTO events (id, type, resource_type, resource_id, resource_sid, occurred_at, payload, created_at)
          SELECT id, type, resource_type, resource_id, resource_sid, at,
