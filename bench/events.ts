@@ -11,6 +11,9 @@ export const EVENT_TARGETS = { eventsPerSecond: 500, p99Ms: 1000 };
 
 /** Events one call's three callbacks (ringing, in-progress, completed) cause. */
 const EVENTS_PER_CALL = 3;
+/** Events committed at once, after the callbacks, to measure delivery alone. */
+const BACKLOG = 3000;
+
 /**
  * The events measured: those the callbacks cause at once (call.report.ready follows later, once
  * the price is settled or its wait is over; it is delivered too, but not counted).
@@ -26,6 +29,8 @@ export interface EventsPhaseContext {
   rate: number;
   seconds: number;
   drainSeconds: number;
+  /** The service's CPU time so far, in milliseconds. */
+  serviceCpuMs: () => number;
   load: (job: Partial<LoadJob> & Pick<LoadJob, 'url'>, requests?: PreparedRequest[]) => Promise<LoadResult>;
   log: (line: string) => void;
 }
@@ -42,6 +47,16 @@ export interface EventsPhaseResult {
   p50: number;
   p99: number;
   max: number;
+  /**
+   * The service's CPU milliseconds over the phase (callbacks and delivery, from the first callback
+   * until the last event arrived or the drain time ended) per event received.
+   */
+  cpuMsPerEvent: number;
+  /**
+   * Delivery alone: BACKLOG events committed in one transaction once the callbacks are done, the
+   * service's CPU milliseconds per event from their commit to the last receipt, and events/s.
+   */
+  backlog: { events: number; received: number; cpuMsPerEvent: number; eventsPerSecond: number };
   figure: Figure;
 }
 
@@ -89,6 +104,7 @@ async function drive(ctx: EventsPhaseContext, receiver: BenchReceiver): Promise<
   );
   ctx.log(`events: ${calls} fresh calls, ${requests.length} callbacks at ${ctx.rate}/s, receiver ${receiver.url}`);
   const startedAt = Date.now();
+  const cpuAtStart = ctx.serviceCpuMs();
   const result = await ctx.load(
     {
       url: `${ctx.base}/api/phone/webhook/status`,
@@ -115,6 +131,7 @@ async function drive(ctx: EventsPhaseContext, receiver: BenchReceiver): Promise<
     written = await countWritten();
   }
 
+  const cpuMsPerEvent = Math.round(((ctx.serviceCpuMs() - cpuAtStart) / Math.max(receiver.distinct(), 1)) * 100) / 100;
   const latencies = receiver.latencies().sort((a, b) => a - b);
   const at = (q: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] : NaN);
   const lastReceipt = receiver.lastReceipt() ?? Date.now();
@@ -127,7 +144,7 @@ async function drive(ctx: EventsPhaseContext, receiver: BenchReceiver): Promise<
     value:
       `${eventsPerSecond} events/s delivered, ${receiver.distinct()}/${written} received` +
       `${receiver.duplicateCount ? `, ${receiver.duplicateCount} twice` : ''}${receiver.unverified ? `, ${receiver.unverified} UNVERIFIED` : ''}; ` +
-      `change to receipt p50 ${p50} ms, p99 ${p99} ms`,
+      `change to receipt p50 ${p50} ms, p99 ${p99} ms; service CPU ${cpuMsPerEvent} ms per event`,
     target: `>= ${EVENT_TARGETS.eventsPerSecond} events/s, p99 < ${EVENT_TARGETS.p99Ms} ms, none lost`,
     met:
       lost === 0 &&
@@ -137,6 +154,9 @@ async function drive(ctx: EventsPhaseContext, receiver: BenchReceiver): Promise<
       p99 < EVENT_TARGETS.p99Ms,
   };
   ctx.log(`events: ${figure.value}`);
+  const backlog = await deliverBacklog(ctx, receiver, since);
+  ctx.log(`events: delivery alone ${JSON.stringify(backlog)}`);
+  figure.value += `; delivery alone (${backlog.events} events committed at once): ${backlog.eventsPerSecond} events/s, service CPU ${backlog.cpuMsPerEvent} ms per event`;
   return {
     load: result,
     written,
@@ -147,7 +167,48 @@ async function drive(ctx: EventsPhaseContext, receiver: BenchReceiver): Promise<
     p50,
     p99,
     max: at(1),
+    cpuMsPerEvent,
+    backlog,
     figure,
+  };
+}
+
+/**
+ * BACKLOG copies of the phase's events (new ids, created now; each as often as needed) committed in one transaction, as a burst of
+ * changes leaves them: the service then only relays, sends and records, so its CPU per event here
+ * is the cost of delivery without the callbacks that cause events.
+ */
+async function deliverBacklog(ctx: EventsPhaseContext, receiver: BenchReceiver, since: string): Promise<EventsPhaseResult['backlog']> {
+  const before = receiver.distinct();
+  const cpuAtStart = ctx.serviceCpuMs();
+  const startedAt = Date.now();
+  const inserted = rows<{ n: number }>(
+    await ctx.db.query(
+      `WITH source AS (
+         SELECT type, resource_type, resource_id, resource_sid, payload, gen_random_uuid() AS id, clock_timestamp() AS at
+         FROM events CROSS JOIN generate_series(1, $3::int) AS copy
+         WHERE created_at >= $1::timestamptz AND type = ANY($2) ORDER BY copy, created_at LIMIT $3
+       ), added AS (
+         INSERT INTO events (id, type, resource_type, resource_id, resource_sid, occurred_at, payload, created_at)
+         SELECT id, type, resource_type, resource_id, resource_sid, at,
+           payload || jsonb_build_object('id', 'evt_' || replace(id::text, '-', ''), 'created_at',
+             to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')), at
+         FROM source RETURNING 1
+       )
+       SELECT count(*)::int AS n FROM added`,
+      [since, MEASURED, BACKLOG],
+    ),
+  );
+  const events = inserted[0].n;
+  const drainUntil = Date.now() + ctx.drainSeconds * 1000;
+  while (receiver.distinct() < before + events && Date.now() < drainUntil) await new Promise((resolve) => setTimeout(resolve, 100));
+  const received = receiver.distinct() - before;
+  const elapsed = ((receiver.lastReceipt() ?? Date.now()) - startedAt) / 1000;
+  return {
+    events,
+    received,
+    cpuMsPerEvent: Math.round(((ctx.serviceCpuMs() - cpuAtStart) / Math.max(received, 1)) * 100) / 100,
+    eventsPerSecond: Math.round(received / Math.max(elapsed, 0.001)),
   };
 }
 

@@ -258,6 +258,7 @@ async function runPostgres(): Promise<void> {
           base,
           adminToken: token(['phone:admin']),
           rate: SETTINGS.eventRate,
+          serviceCpuMs: () => service.cpuMs(),
           log,
           load,
           seconds: SETTINGS.seconds,

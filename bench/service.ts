@@ -15,6 +15,9 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Clock ticks per second of /proc/<pid>/stat's times: USER_HZ, 100 on Linux. */
+const CLOCK_TICKS = 100;
+
 /** A process the benchmark started (the service or the floor), its output going to a log file. */
 export class Child {
   private constructor(
@@ -38,6 +41,14 @@ export class Child {
     const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
     const kib = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
     return Math.round((kib / 1024) * 10) / 10;
+  }
+
+  /** CPU time (user and system) the process has used so far, in milliseconds, from /proc (Linux). */
+  cpuMs(): number {
+    // the fields after the command name (which may hold spaces) start with the state, field 3
+    const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
   }
 
   /** Polls `url` until it answers (2xx unless `anyStatus`); fails with the end of the log when the process exits first. */

@@ -9,7 +9,7 @@ import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { EventEndpointRepository } from './event-endpoint.repository';
 import { EventEndpointEntity } from './event-endpoint.entity';
-import { DeliveryContext, EventRepository } from './event.repository';
+import { AttemptResult, DeliveryContext, EventRepository } from './event.repository';
 import { sendSigned } from './event-sender';
 import { JobWorker } from './job-worker';
 
@@ -188,51 +188,67 @@ export class EventDeliveryService implements OnApplicationBootstrap, BeforeAppli
   }
 
   /**
-   * One attempt per job: their deliveries, events and endpoints read together, the POSTs sent side
-   * by side, each attempt stored as it ends; an endpoint that answered is marked healthy once.
+   * One attempt per delivery in the batch: their deliveries, events and endpoints read in one
+   * statement, the POSTs sent side by side, the attempts stored together in one statement once all
+   * have ended (with the endpoints that answered marked healthy); then the failed ones are counted
+   * against their endpoints and their jobs failed, so pg-boss retries them.
    */
   private async deliverBatch(jobs: PgBoss.JobWithMetadata<DeliveryJob>[]): Promise<void> {
-    const contexts = await this.events.deliveryContexts(jobs.map((job) => job.data.delivery_id));
-    const answered = new Set<string>();
+    const contexts = await this.events.deliveryContexts([...new Set(jobs.map((job) => job.data.delivery_id))]);
+    const attempts: AttemptResult[] = [];
+    const failures: { job: PgBoss.JobWithMetadata<DeliveryJob>; outcome: Outcome }[] = [];
+    const taken = new Set<string>();
     await Promise.all(
       jobs.map(async (job) => {
-        let retry: string | null;
+        // a replay's job and the first one meeting in a batch: one attempt serves both
+        if (taken.has(job.data.delivery_id)) return;
+        taken.add(job.data.delivery_id);
         try {
-          retry = await this.deliver(contexts.get(job.data.delivery_id), job.retryCount >= job.retryLimit, answered);
+          const outcome = await this.deliver(contexts.get(job.data.delivery_id), job.retryCount >= job.retryLimit);
+          if (outcome?.attempt) attempts.push(outcome.attempt);
+          if (outcome && !outcome.delivered) failures.push({ job, outcome });
         } catch (error) {
-          retry = error instanceof Error ? error.message : String(error);
+          failures.push({ job, outcome: { delivered: false, retry: error instanceof Error ? error.message : String(error) } });
         }
-        // the others complete when the batch returns
-        if (retry !== null && this.boss) await this.boss.fail(QUEUE, job.id, { message: retry });
       }),
     );
-    for (const endpointId of answered) await this.endpoints.recordSuccess(endpointId);
+    const answered = new Set(attempts.filter((a) => a.state === 'delivered').map((a) => contexts.get(a.deliveryId)!.endpoint.id));
+    await this.events.recordAttempts(attempts, [...answered]);
+    // the others complete when the batch returns
+    for (const { job, outcome } of failures) {
+      if (outcome.attempt && outcome.endpoint) await this.countFailure(outcome.endpoint, outcome.attempt, outcome.eventId!);
+      if (outcome.retry !== null && this.boss) await this.boss.fail(QUEUE, job.id, { message: outcome.retry });
+    }
   }
 
-  /** One attempt; answers why to try again, or null when the delivery is settled. */
-  private async deliver(context: DeliveryContext | undefined, lastAttempt: boolean, answered: Set<string>): Promise<string | null> {
-    if (context?.delivery.state !== 'pending') return null;
-    const { delivery, event, endpoint } = context;
+  /** One attempt; null when the delivery is settled without one (already settled, or its endpoint is disabled). */
+  private async deliver(context: DeliveryContext | undefined, lastAttempt: boolean): Promise<Outcome | null> {
+    if (context?.state !== 'pending') return null;
+    const { endpoint } = context;
     if (!endpoint.enabled) {
-      await this.events.failDelivery(delivery.id);
+      await this.events.failDelivery(context.deliveryId);
       return null;
     }
     const settings = this.config.events;
     const attemptedAt = new Date();
     const result = await sendSigned({
       url: endpoint.url,
-      messageId: String(event.payload.id),
-      body: wireBody(event.payload),
+      messageId: context.eventId,
+      body: context.body,
       secrets: signingSecrets(endpoint, attemptedAt),
       timeoutMs: settings.deliveryTimeoutMs,
       allowPrivate: settings.allowPrivateUrls,
     });
     const delivered = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
-    await this.events.recordAttempt(delivery.id, { attemptedAt, ...result }, delivered ? 'delivered' : lastAttempt ? 'failed' : 'pending');
-    if (delivered) {
-      answered.add(endpoint.id);
-      return null;
-    }
+    const state = delivered ? 'delivered' : lastAttempt ? 'failed' : 'pending';
+    const attempt = { deliveryId: context.deliveryId, state, attemptedAt, ...result } satisfies AttemptResult;
+    if (delivered) return { delivered, attempt, retry: null };
+    return { delivered, attempt, endpoint, eventId: context.eventId, retry: lastAttempt ? null : (result.error ?? 'not delivered') };
+  }
+
+  /** A failed attempt counts against its endpoint, which is disabled once it has failed too long. */
+  private async countFailure(endpoint: DeliveryContext['endpoint'], attempt: AttemptResult, eventId: string): Promise<void> {
+    const settings = this.config.events;
     const disabled = await this.endpoints.recordFailure(endpoint.id, settings.disableAfterFailures, settings.disableAfterHours);
     if (disabled) {
       appLogger().event('warn', 'event_endpoint_disabled', {
@@ -241,22 +257,26 @@ export class EventDeliveryService implements OnApplicationBootstrap, BeforeAppli
         reason: disabled.disabledReason,
       });
     }
-    if (lastAttempt) {
-      appLogger().event('warn', 'event_delivery_failed', { event_id: event.payload.id, endpoint_id: endpoint.id, error: result.error });
-      return null;
+    if (attempt.state === 'failed') {
+      appLogger().event('warn', 'event_delivery_failed', { event_id: eventId, endpoint_id: endpoint.id, error: attempt.error });
     }
-    return result.error ?? 'not delivered';
   }
 }
 
-/** The secrets that sign now: the current one, and the previous one until its overlap ends. */
-export function signingSecrets(endpoint: EventEndpointEntity, at: Date): string[] {
-  const previous = endpoint.previousSecret && endpoint.previousSecretExpiresAt && endpoint.previousSecretExpiresAt > at;
-  return previous ? [endpoint.secret, endpoint.previousSecret!] : [endpoint.secret];
+/** What one attempt came to: stored with the batch; a failure also says why to try again (null: never). */
+interface Outcome {
+  delivered: boolean;
+  attempt?: AttemptResult;
+  endpoint?: DeliveryContext['endpoint'];
+  eventId?: string;
+  retry: string | null;
 }
 
-/** The payload as sent: id, type, created_at, data, in that order (jsonb keeps no key order). */
-function wireBody(payload: Record<string, unknown>): string {
-  const { id, type, created_at, data, ...rest } = payload;
-  return JSON.stringify({ id, type, created_at, data, ...rest });
+/** The secrets that sign now: the current one, and the previous one until its overlap ends. */
+export function signingSecrets(
+  endpoint: Pick<EventEndpointEntity, 'secret' | 'previousSecret' | 'previousSecretExpiresAt'>,
+  at: Date,
+): string[] {
+  const previous = endpoint.previousSecret && endpoint.previousSecretExpiresAt && endpoint.previousSecretExpiresAt > at;
+  return previous ? [endpoint.secret, endpoint.previousSecret!] : [endpoint.secret];
 }

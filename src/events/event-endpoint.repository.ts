@@ -43,14 +43,6 @@ export class EventEndpointRepository {
     return this.findById(id);
   }
 
-  /** A delivered attempt ends the endpoint's run of failures. */
-  async recordSuccess(id: string): Promise<void> {
-    await this.repo.query(
-      'UPDATE event_endpoints SET consecutive_failures = 0, failing_since = NULL WHERE id = $1 AND (consecutive_failures > 0 OR failing_since IS NOT NULL)',
-      [id],
-    );
-  }
-
   /**
    * Counts a failed attempt; disables the endpoint once it has failed `maxFailures` times in a row
    * or for `maxHours` (0: no time rule). Returns the endpoint when this call disabled it.

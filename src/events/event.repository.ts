@@ -19,14 +19,21 @@ export interface DeliveryWithAttempts {
   attempts: EventAttemptEntity[];
 }
 
-/** What one attempt needs: the delivery, its event and where to send it. */
+/** What one attempt needs: the delivery, its event's id and body as sent, and where to send it. */
 export interface DeliveryContext {
-  delivery: EventDeliveryEntity;
-  event: EventEntity;
-  endpoint: EventEndpointEntity;
+  deliveryId: string;
+  state: DeliveryState;
+  /** The public event id (`evt_…`): webhook-id. */
+  eventId: string;
+  /** The payload as sent: id, type, created_at, data, in that order. */
+  body: string;
+  endpoint: Pick<EventEndpointEntity, 'id' | 'url' | 'enabled' | 'secret' | 'previousSecret' | 'previousSecretExpiresAt'>;
 }
 
 export interface AttemptResult {
+  deliveryId: string;
+  /** The delivery's state after the attempt (pending: it will be tried again). */
+  state: DeliveryState;
   attemptedAt: Date;
   statusCode: number | null;
   latencyMs: number;
@@ -115,37 +122,84 @@ export class EventRepository {
     });
   }
 
-  /** What a batch of attempts needs, in three reads whatever the batch size; ids without one are left out. */
+  /**
+   * What a batch of attempts needs, in one read whatever the batch size; ids without one are left
+   * out. The body is built here: jsonb keeps no key order, and a json object keeps the order it is
+   * built in (the payload holds these four keys, see EventsService.record).
+   */
   async deliveryContexts(deliveryIds: string[]): Promise<Map<string, DeliveryContext>> {
     const contexts = new Map<string, DeliveryContext>();
     if (!deliveryIds.length) return contexts;
-    const deliveries = await this.deliveries.find({ where: { id: In(deliveryIds) } });
-    if (!deliveries.length) return contexts;
-    const [events, endpoints] = await Promise.all([
-      this.events.find({ where: { id: In([...new Set(deliveries.map((d) => d.eventId))]) } }),
-      this.events.manager.getRepository(EventEndpointEntity).find({ where: { id: In([...new Set(deliveries.map((d) => d.endpointId))]) } }),
-    ]);
-    const eventById = new Map(events.map((e) => [e.id, e]));
-    const endpointById = new Map(endpoints.map((e) => [e.id, e]));
-    for (const delivery of deliveries) {
-      const event = eventById.get(delivery.eventId);
-      const endpoint = endpointById.get(delivery.endpointId);
-      if (event && endpoint) contexts.set(delivery.id, { delivery, event, endpoint });
+    const found = await this.events.query<
+      {
+        delivery_id: string;
+        state: DeliveryState;
+        event_id: string;
+        body: string;
+        endpoint_id: string;
+        url: string;
+        enabled: boolean;
+        secret: string;
+        previous_secret: string | null;
+        previous_secret_expires_at: Date | null;
+      }[]
+    >(
+      `SELECT d.id AS delivery_id, d.state, e.payload->>'id' AS event_id,
+         json_build_object('id', e.payload->'id', 'type', e.payload->'type', 'created_at', e.payload->'created_at', 'data', e.payload->'data')::text AS body,
+         ep.id AS endpoint_id, ep.url, ep.enabled, ep.secret, ep.previous_secret, ep.previous_secret_expires_at
+       FROM event_deliveries d JOIN events e ON e.id = d.event_id JOIN event_endpoints ep ON ep.id = d.endpoint_id
+       WHERE d.id = ANY($1::uuid[])`,
+      [deliveryIds],
+    );
+    for (const row of found) {
+      contexts.set(row.delivery_id, {
+        deliveryId: row.delivery_id,
+        state: row.state,
+        eventId: row.event_id,
+        body: row.body,
+        endpoint: {
+          id: row.endpoint_id,
+          url: row.url,
+          enabled: row.enabled,
+          secret: row.secret,
+          previousSecret: row.previous_secret,
+          previousSecretExpiresAt: row.previous_secret_expires_at,
+        },
+      });
     }
     return contexts;
   }
 
-  /** Stores one attempt and moves the delivery to `state` (pending: it will be tried again), in one statement. */
-  async recordAttempt(deliveryId: string, attempt: AttemptResult, state: DeliveryState): Promise<void> {
+  /**
+   * Stores a batch of attempts, each moving its delivery to its state, and ends the run of failures
+   * of the endpoints in `answered` (they took a delivery), in one statement.
+   */
+  async recordAttempts(attempts: AttemptResult[], answered: string[]): Promise<void> {
+    if (!attempts.length && !answered.length) return;
     await this.events.query(
       `WITH attempt AS (
+         SELECT * FROM unnest($1::uuid[], $2::varchar[], $3::timestamptz[], $4::int[], $5::int[], $6::text[], $7::text[])
+           AS a(delivery_id, state, attempted_at, status_code, latency_ms, response_excerpt, error)
+       ), stored AS (
          INSERT INTO event_attempts (delivery_id, attempted_at, status_code, latency_ms, response_excerpt, error)
-         VALUES ($1, $3, $4, $5, $6, $7)
+         SELECT delivery_id, attempted_at, status_code, latency_ms, response_excerpt, error FROM attempt
+       ), healthy AS (
+         UPDATE event_endpoints SET consecutive_failures = 0, failing_since = NULL
+         WHERE id = ANY($8::uuid[]) AND (consecutive_failures > 0 OR failing_since IS NOT NULL)
        )
-       UPDATE event_deliveries SET attempts = attempts + 1, state = $2::varchar, updated_at = now(),
-         delivered_at = CASE WHEN $2::varchar = 'delivered' THEN $3::timestamptz ELSE delivered_at END
-       WHERE id = $1`,
-      [deliveryId, state, attempt.attemptedAt, attempt.statusCode, attempt.latencyMs, attempt.responseExcerpt, attempt.error],
+       UPDATE event_deliveries d SET attempts = d.attempts + 1, state = a.state, updated_at = now(),
+         delivered_at = CASE WHEN a.state = 'delivered' THEN a.attempted_at ELSE d.delivered_at END
+       FROM attempt a WHERE d.id = a.delivery_id`,
+      [
+        attempts.map((a) => a.deliveryId),
+        attempts.map((a) => a.state),
+        attempts.map((a) => a.attemptedAt),
+        attempts.map((a) => a.statusCode),
+        attempts.map((a) => a.latencyMs),
+        attempts.map((a) => a.responseExcerpt),
+        attempts.map((a) => a.error),
+        answered,
+      ],
     );
   }
 
