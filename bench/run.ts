@@ -274,10 +274,16 @@ async function runPostgres(): Promise<void> {
           speed: SETTINGS.turnSpeed,
           freePort,
           log,
+          logDir: workDir,
           // a service of its own: Twilio's webhooks reach it through the phase's timing proxy
           startService: async (turnPort, overrides) => {
             const started = await startService(turnPort, { DATABASE_URL: url }, overrides);
-            return { base: started.base, token: started.token(['phone:admin', 'phone:call']), stop: () => started.service.stop() };
+            return {
+              base: started.base,
+              token: started.token(['phone:admin', 'phone:call']),
+              pid: started.service.pid,
+              stop: () => started.service.stop(),
+            };
           },
         });
         turnResults = turns;

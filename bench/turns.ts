@@ -1,7 +1,11 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { Agent, createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Webhook } from 'standardwebhooks';
 import type { Figure } from './report';
+import { Child } from './service';
 
 /** The turns phase's target (issue 13): the service's own time per turn, at 50 concurrent calls. */
 export const TURN_TARGETS = { calls: 50, p99Ms: 15 };
@@ -14,6 +18,7 @@ export interface TurnsService {
   base: string;
   /** A token with every permission the phase needs (phone:admin, phone:call). */
   token: string;
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -26,6 +31,8 @@ export interface TurnsPhaseContext {
   startService: (port: number, overrides: Record<string, string>) => Promise<TurnsService>;
   freePort: () => Promise<number>;
   log: (line: string) => void;
+  /** Where the sandbox's log goes. */
+  logDir: string;
 }
 
 export interface TurnsPhaseResult {
@@ -39,6 +46,10 @@ export interface TurnsPhaseResult {
   roundTripP99: number;
   agentP99: number;
   unverified: number;
+  /** The service process's CPU time (user + system) over the measured seconds, per turn. */
+  cpuMsPerTurn: number;
+  /** SQL statements per turn, from the `db` part of each Gather answer's Server-Timing. */
+  statementsPerTurn: number;
   figure: Figure;
 }
 
@@ -50,15 +61,18 @@ interface GatherTiming {
   in: number;
   out: number;
   status: number;
+  statements: number;
 }
 
 /**
  * The cost of a conversation turn. A local agent answers every turn at once (verifying its
  * signature); a proxy in this process stands where Twilio's webhook URL points, forwards each
- * request to the service and times the Gather actions; a fresh service with its sandbox places
- * `calls` calls to an assistant, and the sandbox plays a caller who answers every Gather. The
- * service's own time per turn is the Gather action's round trip (webhook in, TwiML out) less the
- * time the agent took between receiving the turn and answering it, both clocks in this process.
+ * request to the service and times the Gather actions; a fresh service places `calls` calls to an
+ * assistant through a standalone sandbox in a process of its own (as Twilio is another machine, its
+ * TwiML executor and callbacks do not share the service's thread), and the sandbox plays a caller
+ * who answers every Gather. The service's own time per turn is the Gather action's round trip
+ * (webhook in, TwiML out) less the time the agent took between receiving the turn and answering it,
+ * both clocks in this process.
  */
 export async function measureTurns(ctx: TurnsPhaseContext): Promise<TurnsPhaseResult> {
   const agent = new InstantAgent();
@@ -67,22 +81,41 @@ export async function measureTurns(ctx: TurnsPhaseContext): Promise<TurnsPhaseRe
   const proxy = new TimingProxy(servicePort);
   await proxy.start();
   const sandboxPort = await ctx.freePort();
+  const sandboxUrl = `http://127.0.0.1:${sandboxPort}`;
+  const sandbox = Child.start(
+    'sandbox',
+    'node',
+    ['packages/twilio-sandbox/dist/bin/twilio-sandbox.js'],
+    // a long run's calls spend more than the default $20
+    { SANDBOX_PORT: String(sandboxPort), SANDBOX_SPEED: String(ctx.speed), SANDBOX_BALANCE: '1000000' },
+    join(ctx.logDir, 'sandbox.log'),
+  );
   try {
+    await sandbox.waitReady(`${sandboxUrl}/sandbox/calls`, 60_000);
     const service = await ctx.startService(servicePort, {
       SAMSAEK_TWILIO_WEBHOOK_URL: `${proxy.url}${API}/webhook`,
-      SANDBOX_PORT: String(sandboxPort),
-      SANDBOX_SPEED: String(ctx.speed),
+      TWILIO_API_BASE_URL: sandboxUrl,
     });
     try {
-      return await drive(ctx, service, `http://127.0.0.1:${sandboxPort}`, agent, proxy);
+      return await drive(ctx, service, sandboxUrl, agent, proxy);
     } finally {
       await service.stop();
     }
   } finally {
+    await sandbox.stop();
     await proxy.stop();
     await agent.stop();
   }
 }
+
+/** A process's CPU time so far (user + system), in milliseconds, from /proc (Linux). */
+function cpuMs(pid: number): number {
+  // utime and stime are the 14th and 15th fields, counted after the command name in parentheses
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+}
+
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
 async function drive(
   ctx: TurnsPhaseContext,
@@ -115,12 +148,15 @@ async function drive(
   while (proxy.callsSeen() < ctx.calls && Date.now() < warmUntil) await sleep(200);
   ctx.log(`turns: ${proxy.callsSeen()}/${ctx.calls} calls talking; measuring ${ctx.seconds} s`);
   const from = performance.now();
+  const cpuFrom = cpuMs(service.pid);
   await sleep(ctx.seconds * 1000);
   const to = performance.now();
+  const cpu = cpuMs(service.pid) - cpuFrom;
   for (const sid of sids) await call('POST', `/calls/${sid}/hangup`).catch(() => undefined);
 
   const measured = proxy.timings.filter((timing) => timing.in >= from && timing.in < to);
   const failed = measured.filter((timing) => timing.status !== 200).length;
+  const round = (ms: number) => Math.round(ms * 10) / 10;
   const own: number[] = [];
   const roundTrips: number[] = [];
   const agentTimes: number[] = [];
@@ -133,13 +169,15 @@ async function drive(
     own.push(roundTrip - agentTime);
   }
   const p = percentiles(own);
+  const cpuMsPerTurn = measured.length ? round(cpu / measured.length) : NaN;
+  const statementsPerTurn = measured.length ? round(measured.reduce((sum, t) => sum + t.statements, 0) / measured.length) : NaN;
   const turnsPerSecond = Math.round(measured.length / ((to - from) / 1000));
-  const round = (ms: number) => Math.round(ms * 10) / 10;
   const figure: Figure = {
     name: `Conversation turns (${ctx.calls} concurrent sandbox calls at x${ctx.speed}), service's own time per turn`,
     value:
       `${measured.length} turns (${turnsPerSecond}/s)${failed ? `, ${failed} FAILED` : ''}${agent.unverified ? `, ${agent.unverified} UNVERIFIED` : ''}; ` +
-      `p50 ${round(p.p50)} ms, p99 ${round(p.p99)} ms (round trip p99 ${round(percentiles(roundTrips).p99)} ms, agent p99 ${round(percentiles(agentTimes).p99)} ms)`,
+      `p50 ${round(p.p50)} ms, p99 ${round(p.p99)} ms (round trip p99 ${round(percentiles(roundTrips).p99)} ms, agent p99 ${round(percentiles(agentTimes).p99)} ms); ` +
+      `service CPU ${cpuMsPerTurn} ms and ${statementsPerTurn} SQL statements per turn`,
     target: `p99 < ${TURN_TARGETS.p99Ms} ms at ${TURN_TARGETS.calls} calls, none failed`,
     met: measured.length > 0 && failed === 0 && agent.unverified === 0 && ctx.calls >= TURN_TARGETS.calls && p.p99 < TURN_TARGETS.p99Ms,
   };
@@ -154,6 +192,8 @@ async function drive(
     roundTripP99: round(percentiles(roundTrips).p99),
     agentP99: round(percentiles(agentTimes).p99),
     unverified: agent.unverified,
+    cpuMsPerTurn,
+    statementsPerTurn,
     figure,
   };
 }
@@ -246,7 +286,9 @@ class TimingProxy {
                 const callSid = new URLSearchParams(body.toString('utf8')).get('CallSid') ?? '';
                 this.calls.add(callSid);
                 const step = new URL(path, 'http://proxy').searchParams.get('step') ?? '';
-                this.timings.push({ callSid, step, in: started, out: performance.now(), status: answer.statusCode ?? 0 });
+                const timing = String(answer.headers['server-timing'] ?? '');
+                const statements = Number(/(\d+) SQL statements?/.exec(timing)?.[1] ?? 0);
+                this.timings.push({ callSid, step, in: started, out: performance.now(), status: answer.statusCode ?? 0, statements });
               }
               res.writeHead(answer.statusCode ?? 502, answer.headers);
               res.end(answered);

@@ -9,6 +9,8 @@ import { TwilioGatewayError, twilioMayHaveActed } from '../twilio/twilio.errors'
 import { TwilioGateway } from '../twilio/twilio.gateway';
 import { CallKey, CallRecordRepository, TransferOutcome } from './call-record.repository';
 import { twimlEndOf } from './call-report';
+import { voicemailWaitTwiml } from './placed-call.twiml';
+import { hangupTwiml } from '../twilio/twiml';
 import { transferEndedTwiml, voicemailDropTwiml, whisperTwiml } from './call-control.twiml';
 import { CallTurnsService } from './call-turns.service';
 import type { CallDto } from './calls.dto';
@@ -86,6 +88,13 @@ export class CallControlService {
     // listening again: a call that ends now was ended by the other party, not by the transfer
     await this.calls.setTwimlEnd(record.sid, twimlEndOf(twiml));
     return twiml;
+  }
+
+  /** Whether a placed call waits on for its voicemail after its message (see voicemailWaitTwiml); an unknown call hangs up. */
+  async voicemailWaitTwiml(callSid: string | null, waited: number): Promise<string> {
+    const record = callSid ? await this.calls.findBySid(callSid) : null;
+    if (!record?.voicemailMessage || record.voicemailLeftAt) return hangupTwiml();
+    return voicemailWaitTwiml(this.config.twilio, waited, record.answeredBy);
   }
 
   /**

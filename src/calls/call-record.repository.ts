@@ -371,7 +371,8 @@ export class CallRecordRepository {
 
   /** Notes how the TwiML just served to the call ends it (see CallRecordEntity.twimlEndsAs). */
   async setTwimlEnd(sid: string, end: TwimlEnd | null): Promise<void> {
-    await this.repo.query('UPDATE call_records SET twiml_ends_as = $2 WHERE sid = $1', [sid, end]);
+    // a conversation serves the same kind of document turn after turn: no new row version for those
+    await this.repo.query('UPDATE call_records SET twiml_ends_as = $2 WHERE sid = $1 AND twiml_ends_as IS DISTINCT FROM $2', [sid, end]);
   }
 
   async recordHangupRequest(id: string, by: string, at: Date): Promise<void> {

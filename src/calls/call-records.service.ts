@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { Injectable } from '@nestjs/common';
 import type { UnresolvedIntent } from '../common/intent';
+import type { TwilioCallbackTarget } from '../common/twilio-callback-url';
 import { RecordStoredListener, RecordStoredListeners } from '../common/record-stored.listeners';
 import type { RecordChangedListener } from '../common/record-changed.listeners';
 import type { ApplyGuard, GuardedApply } from '../db/guarded-apply';
@@ -200,9 +201,9 @@ export class CallRecordsService {
   }
 
   /** The TwiML of a call we placed, for the voice webhook, by its record id or its sid; null for an unknown call. */
-  async placedCallTwiml(key: { id: string } | { sid: string }): Promise<string | null> {
+  async placedCallTwiml(key: { id: string } | { sid: string }, webhooks: TwilioCallbackTarget): Promise<string | null> {
     const record = 'id' in key ? await this.calls.findById(key.id) : await this.calls.findBySid(key.sid);
-    return record ? placedCallTwiml(record) : null;
+    return record ? placedCallTwiml(record, webhooks) : null;
   }
 
   /** The call by its record id or its sid, as the API returns it; null for an unknown call. */

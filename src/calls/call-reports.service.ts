@@ -125,5 +125,5 @@ export class CallReportsService {
 function servedTwimlEnd(record: CallRecordEntity): TwimlEnd | null {
   if (record.twimlEndsAs) return record.twimlEndsAs;
   if (record.direction !== 'outbound' || record.assistantId) return null;
-  return twimlEndOf(placedCallTwiml(record));
+  return twimlEndOf(placedCallTwiml(record, null));
 }

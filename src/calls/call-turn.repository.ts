@@ -32,6 +32,9 @@ export interface ConversationProgress {
   lastStep: number;
 }
 
+/** What a conversation's next step is worked out from: each turn without what it was answered with. */
+export type ConversationTurn = Pick<CallTurnEntity, 'role' | 'text' | 'digits' | 'step' | 'agentError' | 'answeredAt' | 'createdAt'>;
+
 const INSERT_COLUMNS =
   'id, call_sid, seq, step, role, text, confidence, digits, answer_twiml, agent_latency_ms, agent_error, twilio_token, answered_at';
 
@@ -99,26 +102,97 @@ export class CallTurnRepository {
     ]);
   }
 
+  /**
+   * Stores the answer of a caller turn and appends the assistant's turn it spoke, in one statement
+   * within `tx`. Two appends racing for the call's next seq (a mid-call say) retry, as `append` does.
+   */
+  async answerWithTurn(
+    tx: EntityManager,
+    callerTurn: Pick<CallTurnEntity, 'id' | 'callSid'>,
+    fields: Pick<CallTurnEntity, 'answerTwiml' | 'agentLatencyMs' | 'agentError'>,
+    said: Pick<NewTurn, 'role' | 'text'>,
+  ): Promise<CallTurnEntity> {
+    const params = [
+      callerTurn.id,
+      callerTurn.callSid,
+      fields.answerTwiml,
+      fields.agentLatencyMs,
+      fields.agentError,
+      said.role,
+      said.text ?? null,
+    ];
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const rows = await tx.query<Record<string, unknown>[]>(
+          `WITH answered AS (
+             UPDATE call_turns SET answer_twiml = $3::text, agent_latency_ms = $4::int, agent_error = $5::text, answered_at = now()
+             WHERE id = $1::uuid
+           )
+           INSERT INTO call_turns (id, call_sid, seq, role, text)
+           SELECT gen_random_uuid(), $2::varchar, COALESCE(MAX(seq), 0) + 1, $6::varchar, $7::text
+           FROM call_turns WHERE call_sid = $2::varchar
+           RETURNING *`,
+          params,
+        );
+        return entityOfRow(this.repo, rows[0]);
+      } catch (error) {
+        if (attempt < 3 && isUniqueViolation(error)) continue;
+        throw error;
+      }
+    }
+  }
+
   listOfCall(callSid: string): Promise<CallTurnEntity[]> {
     return this.repo.find({ where: { callSid }, order: { seq: 'ASC' } });
   }
 
-  async progress(callSid: string): Promise<ConversationProgress> {
-    const turns = await this.listOfCall(callSid);
-    const callerTurns = turns.filter((t) => t.role === 'caller');
-    let trailingSilences = 0;
-    let trailingAgentFailures = 0;
-    for (let i = callerTurns.length - 1; i >= 0 && isSilent(callerTurns[i]); i--) trailingSilences++;
-    const answered = callerTurns.filter((t) => t.answeredAt !== null);
-    for (let i = answered.length - 1; i >= 0 && answered[i].agentError; i--) trailingAgentFailures++;
-    return {
-      callerTurns: callerTurns.length,
-      trailingSilences,
-      trailingAgentFailures,
-      startedAt: turns[0]?.createdAt ?? null,
-      lastStep: Math.max(0, ...turns.map((t) => t.step ?? 0)),
-    };
+  /** The call's turns in order, with only what working out the conversation's next step needs. */
+  async conversationOf(callSid: string): Promise<ConversationTurn[]> {
+    const rows = await this.repo.query<ConversationRow[]>(
+      'SELECT role, text, digits, step, agent_error, answered_at, created_at FROM call_turns WHERE call_sid = $1 ORDER BY seq',
+      [callSid],
+    );
+    return rows.map((row) => ({
+      role: row.role,
+      text: row.text,
+      digits: row.digits,
+      step: row.step,
+      agentError: row.agent_error,
+      answeredAt: row.answered_at,
+      createdAt: row.created_at,
+    }));
   }
+
+  async progress(callSid: string): Promise<ConversationProgress> {
+    return progressOf(await this.conversationOf(callSid));
+  }
+}
+
+interface ConversationRow {
+  role: TurnRole;
+  text: string | null;
+  digits: string | null;
+  step: number | null;
+  agent_error: string | null;
+  answered_at: Date | null;
+  created_at: Date;
+}
+
+/** Where a conversation stands, from its turns in order. */
+export function progressOf(turns: ConversationTurn[]): ConversationProgress {
+  const callerTurns = turns.filter((t) => t.role === 'caller');
+  let trailingSilences = 0;
+  let trailingAgentFailures = 0;
+  for (let i = callerTurns.length - 1; i >= 0 && isSilent(callerTurns[i]); i--) trailingSilences++;
+  const answered = callerTurns.filter((t) => t.answeredAt !== null);
+  for (let i = answered.length - 1; i >= 0 && answered[i].agentError; i--) trailingAgentFailures++;
+  return {
+    callerTurns: callerTurns.length,
+    trailingSilences,
+    trailingAgentFailures,
+    startedAt: turns[0]?.createdAt ?? null,
+    lastStep: Math.max(0, ...turns.map((t) => t.step ?? 0)),
+  };
 }
 
 export function isSilent(turn: Pick<CallTurnEntity, 'text' | 'digits'>): boolean {

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { EventsService } from '../events/events.service';
 import { CallTurnEntity } from './call-turn.entity';
-import { CallTurnRepository, ConversationProgress, NewTurn } from './call-turn.repository';
+import { CallTurnRepository, ConversationProgress, NewTurn, progressOf } from './call-turn.repository';
 import { CallTranscriptEntryDto, CallTurnDto } from './calls.dto';
 
 export type { ConversationProgress, NewTurn } from './call-turn.repository';
@@ -55,16 +55,10 @@ export class CallTurnsService {
     answer: { twiml: string; agentLatencyMs: number | null; agentError: string | null },
     said: NewTurn | null,
   ): Promise<void> {
+    const fields = { answerTwiml: answer.twiml, agentLatencyMs: answer.agentLatencyMs, agentError: answer.agentError };
     await this.turns.transaction(async (tx) => {
-      await this.turns.answer(tx, callerTurn.id, {
-        answerTwiml: answer.twiml,
-        agentLatencyMs: answer.agentLatencyMs,
-        agentError: answer.agentError,
-      });
-      if (said) {
-        const row = await this.turns.append(tx, callerTurn.callSid, { ...said, step: null });
-        if (row) await this.announce(tx, row);
-      }
+      if (!said) return this.turns.answer(tx, callerTurn.id, fields);
+      await this.announce(tx, await this.turns.answerWithTurn(tx, callerTurn, fields, said));
     });
   }
 
@@ -74,6 +68,12 @@ export class CallTurnsService {
 
   progress(callSid: string): Promise<ConversationProgress> {
     return this.turns.progress(callSid);
+  }
+
+  /** Where the call's conversation stands and what was said so far, from one read of its turns. */
+  async conversation(callSid: string): Promise<{ progress: ConversationProgress; transcript: Pick<CallTurn, 'role' | 'text'>[] }> {
+    const turns = await this.turns.conversationOf(callSid);
+    return { progress: progressOf(turns), transcript: turns.map(({ role, text }) => ({ role, text })) };
   }
 
   async transcript(callSid: string | null): Promise<CallTranscriptEntryDto[]> {

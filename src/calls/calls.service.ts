@@ -264,11 +264,14 @@ export class CallsService {
         then: { kind: 'listen', actionUrl: gatherActionUrl(this.config.twilio, progress.lastStep + 1) },
       });
     } else {
-      twiml = placedCallTwiml({
-        message: input.text,
-        voice: input.voice ?? record.voice ?? DEFAULT_VOICE,
-        language: record.language ?? DEFAULT_LANGUAGE,
-      });
+      twiml = placedCallTwiml(
+        {
+          message: input.text,
+          voice: input.voice ?? record.voice ?? DEFAULT_VOICE,
+          language: record.language ?? DEFAULT_LANGUAGE,
+        },
+        this.config.twilio,
+      );
     }
     try {
       await this.twilio.redirectCall(sid, twiml);
@@ -385,11 +388,11 @@ export class CallsService {
       return request.twiml;
     }
     if (request.audio_url !== undefined) {
-      const document = placedCallTwiml({ audioUrl: request.audio_url, voicemailMessage: request.voicemail_message });
+      const document = placedCallTwiml({ audioUrl: request.audio_url, voicemailMessage: request.voicemail_message }, this.config.twilio);
       if (document.length > MAX_TWIML_LENGTH) throw AppError.invalidField('audio_url', 'audio_url is too long');
       return document;
     }
-    return placedCallTwiml({ message: request.message, voice, language, voicemailMessage: request.voicemail_message });
+    return placedCallTwiml({ message: request.message, voice, language, voicemailMessage: request.voicemail_message }, this.config.twilio);
   }
 
   /** Twilio runs `twiml` on the call now: noted for the report's ended_by; a failed note must not undo what Twilio did. */

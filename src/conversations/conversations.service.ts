@@ -203,7 +203,7 @@ export class ConversationsService {
       twilioToken: input.twilioToken,
     });
     if (!callerTurn) return this.answerOfRetry(assistant, input);
-    const progress = await this.turns.progress(input.callSid);
+    const { progress, transcript } = await this.turns.conversation(input.callSid);
     const ending = this.endReason(assistant, call, progress, input);
     if (ending) {
       appLogger().event('info', 'conversation_ended', { call_sid: input.callSid, reason: ending });
@@ -211,14 +211,13 @@ export class ConversationsService {
       const endsAs = ending === 'silence_limit' || ending === 'max_duration' ? 'timeout' : 'api';
       return this.finish(callerTurn, assistant, { say: GOODBYE, then: { kind: 'hangup' } }, null, null, endsAs);
     }
-    const transcript = await this.turns.transcript(input.callSid);
     const body = JSON.stringify({
       type: 'conversation.turn',
       call,
       assistant_id: assistant.id,
       turn: progress.callerTurns,
       input: { speech: input.speech, confidence: input.confidence, digits: input.digits },
-      transcript: transcript.map(({ role, text }) => ({ role, text })),
+      transcript,
       metadata: { ...assistant.metadata, ...call.metadata },
     });
     const result = await askAgent({

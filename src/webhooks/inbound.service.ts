@@ -60,7 +60,7 @@ export class InboundService {
       const opening = await this.conversations.open(classified.sid, placed.assistant_id, 'outbound', idempotencyToken);
       if (opening) return opening;
     }
-    return (await this.calls.placedCallTwiml(key)) ?? hangupTwiml();
+    return (await this.calls.placedCallTwiml(key, this.config.twilio)) ?? hangupTwiml();
   }
 
   /** The caller's turn of a conversation (a `<Gather>` result): the assistant's answer as TwiML. */

@@ -18,7 +18,7 @@ import { ErrorResponseDto } from '../common/error-response.dto';
 import { RECORD_ID_PATTERN } from '../common/intent-status';
 import { InboundService } from './inbound.service';
 import { TwilioSignatureGuard } from './twilio-signature.guard';
-import { normalizeParams } from './twilio-params';
+import { normalizeParams, param } from './twilio-params';
 import { WebhookInboxService } from './webhook-inbox.service';
 import {
   TwilioAmdCallbackDto,
@@ -49,6 +49,11 @@ function recordIdOf(value: unknown): string | null {
 function stepOf(value: unknown): number {
   const step = typeof value === 'string' && /^[1-9][0-9]{0,5}$/.test(value) ? Number(value) : 1;
   return step;
+}
+
+/** How many waits we put in a voicemail wait's URL (the signature covers it); anything else is 0. */
+function waitedOf(value: unknown): number {
+  return typeof value === 'string' && /^[0-9]{1,3}$/.test(value) ? Number(value) : 0;
 }
 
 const TWIML = { description: 'TwiML', content: { 'text/xml': { schema: { type: 'string' } } } };
@@ -179,6 +184,21 @@ export class WebhooksController {
   @TwimlRoute('whisper', TwilioVoiceWebhookDto, { recordId: true })
   handleTransferWhisper(@Query('record_id') recordId?: unknown): Promise<string> {
     return this.control.whisperTwiml(recordIdOf(recordId));
+  }
+
+  /**
+   * After the message of a call placed with a voicemail message, while detection listens: hangs up once it found
+   * no machine, else waits a little more (a machine's beep redirects the call to its voicemail meanwhile).
+   */
+  @TwimlRoute('voicemail-wait', TwilioVoiceWebhookDto)
+  @ApiQuery({
+    name: 'waited',
+    required: true,
+    description: 'How many waits the call has had since its message',
+    schema: { type: 'integer', minimum: 0 },
+  })
+  handleVoicemailWait(@Body() body: TwilioBody, @Query('waited') waited?: unknown): Promise<string> {
+    return this.control.voicemailWaitTwiml(param(normalizeParams(body), 'CallSid') ?? null, waitedOf(waited));
   }
 
   /** Status callbacks for calls, messages and recordings: kept, deduplicated, applied in order of the lifecycle. */

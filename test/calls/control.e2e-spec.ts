@@ -3,6 +3,7 @@ import { JsonBody, Reply, fieldsOf, request } from '../support/http';
 import { AgentServer } from '../support/agent-server';
 import { TestApp, eventually, startTestApp } from '../support/test-app';
 import { TRANSFER_FAILED_SAY } from '../../src/calls/call-control.service';
+import { VOICEMAIL_WAIT_SECONDS } from '../../src/calls/placed-call.twiml';
 
 /**
  * Mid-call control through the sandbox: a live call transferred to another number (the whisper
@@ -265,6 +266,21 @@ describe('voicemail drop', () => {
     expect(said(placed.body.sid)).toEqual(['Hello there!']);
     const report = await api('GET', `/api/phone/calls/${placed.body.sid}/report`);
     expect(report.body.outcome).toBe('completed');
+  });
+
+  it('hangs up soon after the message once detection says a person answered, not after the detection timeout', async () => {
+    const placed = await api('POST', '/api/phone/call', { to: '+14155550191', message: 'Hello there!', voicemail_message: voicemail });
+    expect(placed.status, JSON.stringify(placed.body)).toBe(201);
+    const done = await settledCall(placed.body.sid, (c) => c.status === 'completed' && c.answered_by !== null);
+    expect(done).toMatchObject({ answered_by: 'human', voicemail_left_at: null });
+    // the person heard the message, then silence only until the detection knew them (2.5 s in the
+    // sandbox), not the 30 s Twilio may take to give up on detecting: the call hangs up by itself
+    const executed = sandboxCall(placed.body.sid)!.executed;
+    const silence = executed.filter((v) => v.verb === 'Pause').reduce((sum, v) => sum + v.seconds, 0);
+    expect(silence).toBeLessThan(VOICEMAIL_WAIT_SECONDS);
+    expect(executed.at(-1)?.verb).toBe('Hangup');
+    expect(done.duration).toBeLessThan(VOICEMAIL_WAIT_SECONDS);
+    expect((await api('GET', `/api/phone/calls/${placed.body.sid}/report`)).body).toMatchObject({ outcome: 'completed', ended_by: 'api' });
   });
 
   it('answers 400 naming voicemail_message when it is empty or too long', async () => {

@@ -142,6 +142,7 @@ describe('openapi.yaml for client generators', () => {
       'handleTransferDialAction',
       'handleTransferWhisper',
       'handleVoiceWebhook',
+      'handleVoicemailWait',
     ]);
     const sdk = readFileSync(resolve(ROOT, 'packages/sdk/src/sdk.gen.ts'), 'utf8');
     for (const id of internal) expect(sdk).not.toContain(id);

@@ -166,6 +166,7 @@ describe('openapi.yaml', () => {
       'handleTransferDialAction',
       'handleTransferWhisper',
       'handleVoiceWebhook',
+      'handleVoicemailWait',
     ]);
     for (const op of hooks) {
       expect(op.isWebhook, op.operationId).toBe(true);

@@ -63,6 +63,19 @@ function answeredBy(call: SandboxCall): string {
   return call.machineDetection === 'DetectMessageEnd' ? 'machine_end_beep' : 'machine_start';
 }
 
+/**
+ * How long detection listens and what it concludes: a person after their short greeting; a machine
+ * at the start of its greeting with Enable, at the beep with DetectMessageEnd; `unknown` at
+ * MachineDetectionTimeout.
+ */
+function detection(call: SandboxCall): { seconds: number; result: string } {
+  const machine = callOutcome(call.to) === 'machine';
+  const endOfMessage = call.machineDetection === 'DetectMessageEnd';
+  const seconds = machine ? (endOfMessage ? MACHINE_GREETING_SECONDS : MACHINE_START_SECONDS) : HUMAN_DETECTION_SECONDS;
+  const limit = call.machineDetectionTimeout ?? 30;
+  return seconds > limit ? { seconds: limit, result: 'unknown' } : { seconds, result: answeredBy(call) };
+}
+
 function geo(prefix: string, e164: string): Record<string, string> {
   const country = e164.startsWith('+1') ? 'US' : e164.startsWith('+44') ? 'GB' : '';
   const place = e164.startsWith('+1') ? placeForAreaCode(e164.slice(2, 5)) : null;
@@ -199,13 +212,22 @@ export class CallLifecycle {
   }
 
   private async answer(call: SandboxCall): Promise<void> {
+    this.answeredAt.set(call.sid, this.clock(call));
     if (call.direction !== 'inbound') {
       this.setStatus(call, 'in-progress');
-      if (call.machineDetection && !call.asyncAmd) call.answeredBy = answeredBy(call);
+      if (call.machineDetection && !call.asyncAmd) {
+        // synchronous detection listens first (billed talk time): the TwiML is asked for with its result
+        const { seconds, result } = detection(call);
+        this.after(call, seconds, () => {
+          call.answeredBy = result;
+          this.emit(call, 'in-progress');
+          return this.runDocument(call, seconds);
+        });
+        return;
+      }
       this.emit(call, 'in-progress');
       if (call.machineDetection && call.asyncAmd) this.detectAsync(call);
     }
-    this.answeredAt.set(call.sid, this.clock(call));
     await this.runDocument(call, 0);
   }
 
@@ -469,15 +491,7 @@ export class CallLifecycle {
    * that ended before.
    */
   private detectAsync(call: SandboxCall): void {
-    const machine = callOutcome(call.to) === 'machine';
-    const endOfMessage = call.machineDetection === 'DetectMessageEnd';
-    let seconds = machine ? (endOfMessage ? MACHINE_GREETING_SECONDS : MACHINE_START_SECONDS) : HUMAN_DETECTION_SECONDS;
-    let result = answeredBy(call);
-    const limit = call.machineDetectionTimeout ?? 30;
-    if (seconds > limit) {
-      seconds = limit;
-      result = 'unknown';
-    }
+    const { seconds, result } = detection(call);
     const answered = this.clock(call).getTime();
     this.ctx.scheduler.after(seconds, () => {
       if (this.isGone(call)) return;

@@ -121,6 +121,18 @@ describe('call lifecycle', () => {
     expect((await client.calls(plain.sid).fetch()).answeredBy).toBeNull();
   });
 
+  it('asks for the TwiML of a call with synchronous detection once detection is done, and bills that time', async () => {
+    const { client } = sdkFor(sandbox);
+    const twiml = '<Response><Say>hello</Say></Response>';
+    const detected = await client.calls.create({ to: CUSTOMER, from: OWNED, twiml, machineDetection: 'Enable' });
+    const plain = await client.calls.create({ to: CUSTOMER, from: OWNED, twiml });
+    await sandbox.settle();
+    const [withDetection, without] = [await client.calls(detected.sid).fetch(), await client.calls(plain.sid).fetch()];
+    expect(withDetection.answeredBy).toBe('human');
+    // a person is known after their greeting, about 2.5 s, before a word of the TwiML is spoken
+    expect(Number(withDetection.duration) - Number(without.duration)).toBeGreaterThanOrEqual(2);
+  });
+
   it('keeps x5555 in progress until it is hung up through the API', async () => {
     const { client } = sdkFor(sandbox);
     const created = await client.calls.create({ to: '+14155555555', from: OWNED, twiml: '<Response><Say>hello</Say></Response>' });
