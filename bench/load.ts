@@ -60,6 +60,8 @@ export interface LoadResult {
   max: number;
   unanswered: number;
   serverTiming?: ServerTimingSummary;
+  /** The service's CPU time per answered request over the phase (set by the orchestrator, which knows the process). */
+  cpuMsPerRequest?: number;
 }
 
 export interface PreparedRequest {

@@ -249,7 +249,7 @@ async function runPostgres(): Promise<void> {
       if (SETTINGS.phases.includes('callbacks')) {
         await measureCallbacks(db, config, `${base}${API}/webhook/status`, `http://127.0.0.1:${floorPort}/`, service);
       }
-      const probes = SETTINGS.phases.includes('reads') ? await measureReads(db, base, token(['phone:view'])) : [];
+      const probes = SETTINGS.phases.includes('reads') ? await measureReads(db, base, token(['phone:view']), service) : [];
       if (SETTINGS.phases.includes('writes')) await measureWrites(base, token(['phone:call', 'phone:sms']));
       if (SETTINGS.phases.includes('events')) {
         const events = await measureEvents({
@@ -371,7 +371,7 @@ async function measureCallbacks(db: Client, config: AppConfig, serviceUrl: strin
   });
 }
 
-async function measureReads(db: Client, base: string, token: string): Promise<ReadProbe[]> {
+async function measureReads(db: Client, base: string, token: string, service: Child): Promise<ReadProbe[]> {
   const headers = { Authorization: `Bearer ${token}` };
   const depth = Math.min(SETTINGS.deep, Math.floor(Math.min(SETTINGS.calls, SETTINGS.messages || SETTINGS.calls) / 2));
   const deepCursor = async (table: string) => {
@@ -451,13 +451,16 @@ async function measureReads(db: Client, base: string, token: string): Promise<Re
     if (!res.ok) throw new Error(`GET ${read.path} answered ${res.status}: ${JSON.stringify(body)}`);
     log(`${read.key}: probe answered ${res.status}${items ? ` with ${items.length} items` : ''}`);
     const concurrency = stats.includes(read) ? SETTINGS.statsConcurrency : SETTINGS.historyConcurrency;
+    const cpuBefore = service.cpuMs();
     const result = await load({ url: `${base}${API}/${read.path}`, headers, concurrency });
+    result.cpuMsPerRequest = Math.round(((service.cpuMs() - cpuBefore) / Math.max(result.sent - result.unanswered, 1)) * 100) / 100;
     phases[read.key] = result;
     results[read.key] = result;
     log(`${read.key}: ${JSON.stringify(result)}`);
   }
 
-  const latency = (r: LoadResult) => `p50 ${r.p50} ms, p99 ${r.p99} ms (${r.throughput} req/s${r.failed ? `, ${r.failed} failed` : ''})`;
+  const latency = (r: LoadResult) =>
+    `p50 ${r.p50} ms, p99 ${r.p99} ms (${r.throughput} req/s, ${r.cpuMsPerRequest} ms CPU/request${r.failed ? `, ${r.failed} failed` : ''})`;
   for (const [first, deep] of [
     ['calls_first', 'calls_deep'],
     ['sms_first', 'sms_deep'],

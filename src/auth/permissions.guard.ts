@@ -2,6 +2,7 @@ import { ExecutionContext, HttpStatus, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import { TokenExpiredError } from 'jsonwebtoken';
+import { ExtractJwt } from 'passport-jwt';
 import { AppError } from '../common/app-error';
 import { appLogger } from '../common/logger';
 import { RequestWithId, requestIdOf } from '../common/request-id.middleware';
@@ -9,6 +10,10 @@ import { AuthFailureLimiter } from '../throttling/auth-failure-limiter';
 import { PERMISSION_KEY, PUBLIC_KEY } from './auth.decorators';
 import { AuthenticatedUser } from './authenticated-user';
 import { Permission } from './permission';
+import { VerifiedTokens } from './verified-tokens';
+
+/** The token as JwtStrategy reads it (`Authorization: Bearer <token>`). */
+const bearerToken = ExtractJwt.fromAuthHeaderAsBearerToken();
 
 /**
  * Global guard, deny by default: a route runs only when it is marked @Public() or
@@ -16,6 +21,8 @@ import { Permission } from './permission';
  */
 @Injectable()
 export class PermissionsGuard extends AuthGuard('jwt') {
+  private readonly verified = new VerifiedTokens();
+
   constructor(
     private readonly reflector: Reflector,
     private readonly authFailures: AuthFailureLimiter,
@@ -33,8 +40,11 @@ export class PermissionsGuard extends AuthGuard('jwt') {
     if (!isPublic && !required) {
       throw new AppError(HttpStatus.FORBIDDEN, 'forbidden', 'This route is not open to any permission');
     }
+    const token = bearerToken(request);
+    const known = token ? this.verified.get(token) : undefined;
     try {
-      await (super.canActivate(context) as Promise<boolean>);
+      if (known) (request as { user?: AuthenticatedUser }).user = known;
+      else await (super.canActivate(context) as Promise<boolean>);
     } catch (error) {
       // Only a token that was sent and refused counts: a missing one guesses nothing.
       if (request.headers.authorization && error instanceof AppError && error.status === HttpStatus.UNAUTHORIZED) {
@@ -42,8 +52,9 @@ export class PermissionsGuard extends AuthGuard('jwt') {
       }
       throw error;
     }
-    if (isPublic) return true;
     const user = context.switchToHttp().getRequest<{ user: AuthenticatedUser }>().user;
+    if (token && !known) this.verified.remember(token, user);
+    if (isPublic) return true;
     const anyOf = Array.isArray(required) ? required : [required!];
     if (!anyOf.some((permission) => user.permissions.has(permission))) {
       throw new AppError(HttpStatus.FORBIDDEN, 'forbidden', `This action requires the ${anyOf.join(' or ')} permission`);

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, In, Repository } from 'typeorm';
 import { Cursor, HistoryFilter, Page, historyPage } from '../common/cursor';
-import { Json, isoMillis, selectAs } from '../common/json-columns';
+import { JsonText, compactStringMap, isoMillis, jsonObjectOf } from '../common/json-columns';
 import { RecordChangedListener, RecordChangedListeners } from '../common/record-changed.listeners';
 import { INTENT_STATUSES, isIntentStatus } from '../common/intent-status';
 import { BACKOFF_SINCE_CREATED, cappedBackoffSinceCreated, claimRows } from '../db/claim-rows';
@@ -22,7 +22,7 @@ import { CALL_STATUSES, CallStatus, Direction, TERMINAL_CALL_STATUSES } from '..
 import { CallObservation } from './call-observation';
 import { CallRecordEntity, CallRecordStatus } from './call-record.entity';
 import type { TwimlEnd } from './call-report';
-import type { CallDto } from './calls.dto';
+import type { CallDto, CallTransferDto } from './calls.dto';
 import { CallControlEntry, callStatusAdvancesSql, callStatusRank } from './call-status.rules';
 
 /** A history filter (see HistoryFilter) with this record's statuses and directions. */
@@ -32,10 +32,11 @@ export interface CallHistoryFilter extends HistoryFilter {
 }
 
 /**
- * A history row is a call as the API shows it (CallDto, with its names and in its order), built by
- * the query: timestamps formatted as JSON writes a Date, the transfer as its object, no mapping after.
+ * A history row is a call as the API shows it (CallDto, with its names and in its order), written
+ * by the query as JSON text: timestamps formatted as JSON writes a Date, the price as the string
+ * the driver gives, the transfer as its object, no mapping after.
  */
-const LIST_COLUMNS = selectAs({
+const LIST_JSON = jsonObjectOf({
   id: 'id',
   sid: 'sid',
   direction: 'direction',
@@ -51,13 +52,13 @@ const LIST_COLUMNS = selectAs({
   agent_name: 'agent_name',
   call_purpose: 'call_purpose',
   workflow_id: 'workflow_id',
-  metadata: "COALESCE(metadata, '{}'::jsonb)",
+  metadata: compactStringMap("COALESCE(metadata, '{}'::jsonb)"),
   assistant_id: 'assistant_id',
   created_by: 'created_by',
   start_time: isoMillis('start_time'),
   end_time: isoMillis('end_time'),
   duration: 'duration_seconds',
-  price: 'price',
+  price: 'price::text',
   price_unit: 'price_unit',
   answered_by: 'answered_by',
   queue_time_ms: 'queue_time_ms',
@@ -68,10 +69,16 @@ const LIST_COLUMNS = selectAs({
   voicemail_message: 'voicemail_message',
   voicemail_left_at: isoMillis('voicemail_left_at'),
   // toTransferDto: a transfer is shown once it has a time, a target and a status
-  transfer: `CASE WHEN transfer_requested_at IS NOT NULL AND transfer_to <> '' AND transfer_status <> '' THEN json_build_object(
-    'to', transfer_to, 'whisper', transfer_whisper, 'caller_id', transfer_caller_id, 'status', transfer_status,
-    'requested_at', ${isoMillis('transfer_requested_at')}, 'requested_by', transfer_requested_by,
-    'call_sid', transfer_call_sid, 'duration', transfer_duration_seconds) END`,
+  transfer: `CASE WHEN transfer_requested_at IS NOT NULL AND transfer_to <> '' AND transfer_status <> '' THEN ${jsonObjectOf({
+    to: 'transfer_to',
+    whisper: 'transfer_whisper',
+    caller_id: 'transfer_caller_id',
+    status: 'transfer_status',
+    requested_at: isoMillis('transfer_requested_at'),
+    requested_by: 'transfer_requested_by',
+    call_sid: 'transfer_call_sid',
+    duration: 'transfer_duration_seconds',
+  } satisfies Record<keyof CallTransferDto, string>)} END`,
   created_at: isoMillis('created_at'),
   updated_at: isoMillis('updated_at'),
 } satisfies Record<keyof Omit<CallDto, 'timeline' | 'transcript'>, string>);
@@ -536,15 +543,9 @@ export class CallRecordRepository {
     return this.repo.findOne({ where: { sid } });
   }
 
-  /** Newest first, keyset-paginated on (created_at, id); the rows carry what the API shows of a call. */
-  listPage(filter: CallHistoryFilter, cursor: Cursor | null, limit: number): Promise<Page<Json<CallDto>>> {
-    return historyPage(
-      (sql, values) => this.repo.query(sql, values),
-      { table: 'call_records', columns: LIST_COLUMNS },
-      filter,
-      cursor,
-      limit,
-    );
+  /** Newest first, keyset-paginated on (created_at, id); each row the JSON text of what the API shows of a call. */
+  listPage(filter: CallHistoryFilter, cursor: Cursor | null, limit: number): Promise<Page<JsonText<CallDto>>> {
+    return historyPage((sql, values) => this.repo.query(sql, values), { table: 'call_records', json: LIST_JSON }, filter, cursor, limit);
   }
 
   /**

@@ -1,4 +1,6 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query, Res } from '@nestjs/common';
+import type { JsonText } from '../common/json-columns';
+import { JsonTextResponse } from '../common/json-text-response.decorator';
 import type { Response } from 'express';
 import { ApiBody, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { RequirePermission } from '../auth/auth.decorators';
@@ -80,7 +82,8 @@ export class CallsController {
   @ApiMetadataFilter('calls')
   @RequirePermission(Permission.View)
   @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'Invalid filter or cursor' })
-  getCallHistory(@Query() query: CallHistoryQueryDto): Promise<CallHistoryDto> {
+  @JsonTextResponse(CallHistoryDto)
+  getCallHistory(@Query() query: CallHistoryQueryDto): Promise<JsonText<CallHistoryDto>> {
     return this.calls.getCallHistory(query);
   }
 

@@ -2,7 +2,8 @@ import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { AssistantsService } from '../assistants/assistants.service';
 import { conversationTwiml, gatherActionUrl } from '../assistants/conversation.twiml';
 import { AppError } from '../common/app-error';
-import { decodeCursor } from '../common/cursor';
+import { decodeCursor, historyJson } from '../common/cursor';
+import type { JsonText } from '../common/json-columns';
 import { twilioCallbackUrl } from '../common/twilio-callback-url';
 import { appLogger } from '../common/logger';
 import { normalizeE164 } from '../common/phone-number';
@@ -143,7 +144,8 @@ export class CallsService {
     return { ...intent, status: 'unknown' };
   }
 
-  async getCallHistory(query: CallHistoryQueryDto): Promise<CallHistoryDto> {
+  /** A page of the history as the JSON text of a CallHistoryDto, written by the database and sent as it is. */
+  async getCallHistory(query: CallHistoryQueryDto): Promise<JsonText<CallHistoryDto>> {
     const since = query.since === undefined ? undefined : new Date(query.since);
     const until = query.until === undefined ? undefined : new Date(query.until);
     if (since && until && since.getTime() > until.getTime()) {
@@ -164,8 +166,7 @@ export class CallsService {
       decodeCursor(query.cursor),
       query.limit ?? DEFAULT_PAGE_SIZE,
     );
-    // the rows are CallDto as JSON writes it (timestamps already ISO strings): they go out as they are
-    return { calls: page.items as unknown as CallDto[], next_cursor: page.nextCursor };
+    return historyJson<CallHistoryDto>('calls', page);
   }
 
   /** One call by its Twilio sid or its record id. */

@@ -5,6 +5,7 @@ import { CallRecordsService } from '../calls/call-records.service';
 import { CallsService } from '../calls/calls.service';
 import type { PlaceCallDto } from '../calls/calls.dto';
 import { AppError } from '../common/app-error';
+import { parseJsonText } from '../common/json-columns';
 import { appLogger } from '../common/logger';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
@@ -295,8 +296,8 @@ export class CampaignEngine implements OnModuleInit, OnApplicationBootstrap, Bef
     attemptId: string,
   ): Promise<{ id: string; sid: string | null; status: string } | null> {
     const filter = { metadata: { campaign_attempt_id: attemptId }, limit: 1 };
-    if (campaign.channel === 'call') return (await this.calls.getCallHistory(filter)).calls[0] ?? null;
-    return (await this.sms.getSmsHistory(filter)).messages[0] ?? null;
+    if (campaign.channel === 'call') return parseJsonText(await this.calls.getCallHistory(filter)).calls[0] ?? null;
+    return parseJsonText(await this.sms.getSmsHistory(filter)).messages[0] ?? null;
   }
 
   /** Places one attempt; a guardrail refusal undoes the claim, any other refusal ends the attempt failed. */

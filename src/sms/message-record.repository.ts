@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, In, Repository } from 'typeorm';
 import { Cursor, HistoryFilter, Page, historyPage } from '../common/cursor';
-import { Json, isoMillis, selectAs } from '../common/json-columns';
+import { JsonText, compactStringArray, compactStringMap, isoMillis, jsonObjectOf } from '../common/json-columns';
 import { RecordChangedListener, RecordChangedListeners } from '../common/record-changed.listeners';
 import { INTENT_STATUSES, isIntentStatus } from '../common/intent-status';
 import { BACKOFF_SINCE_CREATED, claimRows } from '../db/claim-rows';
@@ -26,9 +26,10 @@ import { messageStatusAdvancesSql, messageStatusRank } from './message-status.ru
 
 /**
  * A history row is a message as the API shows it (MessageDto, with its names and in its order),
- * built by the query: timestamps formatted as JSON writes a Date, no mapping after.
+ * written by the query as JSON text: timestamps formatted as JSON writes a Date, the price as the
+ * string the driver gives, no mapping after.
  */
-const LIST_COLUMNS = selectAs({
+const LIST_JSON = jsonObjectOf({
   id: 'id',
   sid: 'sid',
   direction: 'direction',
@@ -36,14 +37,14 @@ const LIST_COLUMNS = selectAs({
   to: 'to_number',
   body: 'body',
   segments: 'segments',
-  media_urls: "COALESCE(media_urls, '[]'::jsonb)",
+  media_urls: compactStringArray("COALESCE(media_urls, '[]'::jsonb)"),
   status: 'status',
   agent_name: 'agent_name',
-  metadata: "COALESCE(metadata, '{}'::jsonb)",
+  metadata: compactStringMap("COALESCE(metadata, '{}'::jsonb)"),
   created_by: 'created_by',
   error_code: 'error_code',
   error_message: 'error_message',
-  price: 'price',
+  price: 'price::text',
   price_unit: 'price_unit',
   sent_at: isoMillis('sent_at'),
   created_at: isoMillis('created_at'),
@@ -373,15 +374,9 @@ export class MessageRecordRepository {
     return rows.map((row) => row.id);
   }
 
-  /** Newest first, keyset-paginated on (created_at, id); the rows carry what the API shows of a message. */
-  listPage(filter: MessageHistoryFilter, cursor: Cursor | null, limit: number): Promise<Page<Json<MessageDto>>> {
-    return historyPage(
-      (sql, values) => this.repo.query(sql, values),
-      { table: 'message_records', columns: LIST_COLUMNS },
-      filter,
-      cursor,
-      limit,
-    );
+  /** Newest first, keyset-paginated on (created_at, id); each row the JSON text of what the API shows of a message. */
+  listPage(filter: MessageHistoryFilter, cursor: Cursor | null, limit: number): Promise<Page<JsonText<MessageDto>>> {
+    return historyPage((sql, values) => this.repo.query(sql, values), { table: 'message_records', json: LIST_JSON }, filter, cursor, limit);
   }
 
   /**

@@ -1,4 +1,6 @@
 import { Body, Controller, Get, HttpStatus, Param, Post, Query, Res } from '@nestjs/common';
+import type { JsonText } from '../common/json-columns';
+import { JsonTextResponse } from '../common/json-text-response.decorator';
 import type { Response } from 'express';
 import { ApiResponse, ApiTags } from '@nestjs/swagger';
 import { RequirePermission } from '../auth/auth.decorators';
@@ -52,7 +54,8 @@ export class SmsController {
   @ApiMetadataFilter('messages')
   @RequirePermission(Permission.View)
   @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'Invalid filter or cursor' })
-  getSmsHistory(@Query() query: SmsHistoryQueryDto): Promise<MessageHistoryDto> {
+  @JsonTextResponse(MessageHistoryDto)
+  getSmsHistory(@Query() query: SmsHistoryQueryDto): Promise<JsonText<MessageHistoryDto>> {
     return this.sms.getSmsHistory(query);
   }
 

@@ -89,7 +89,7 @@ function setup(options: { optedOut?: boolean; refreshAfterSeconds?: number; stor
       record({ ...stored, status: seen.status ?? stored?.status }),
     ),
     timeline: vi.fn(async () => [{ status: 'queued', sequenceNumber: -1, source: 'api', occurredAt: new Date(), errorCode: null }]),
-    listPage: vi.fn(async () => ({ items: [record()], nextCursor: 'next' })),
+    listPage: vi.fn(async () => ({ items: [JSON.stringify(record())], nextCursor: 'next' })),
   };
   const optOuts = { isOptedOut: vi.fn(async () => options.optedOut ?? false) };
   // what the webhook inbox registers: apply the callbacks that arrived before the record
@@ -246,7 +246,7 @@ describe('SmsService.getSmsHistory', () => {
     const { service, messages } = setup();
     const page = await service.getSmsHistory({ limit: 5, direction: 'outbound', to: '+14155550100' });
     expect(messages.listPage).toHaveBeenCalledWith(expect.objectContaining({ direction: 'outbound', to: '+14155550100' }), null, 5);
-    expect(page.next_cursor).toBe('next');
+    expect(JSON.parse(page)).toMatchObject({ next_cursor: 'next' });
     const error = await failure(service.getSmsHistory({ since: '2025-02-01T00:00:00Z', until: '2025-01-01T00:00:00Z' }));
     expect(error.status).toBe(400);
   });

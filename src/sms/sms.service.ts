@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AppError } from '../common/app-error';
-import { decodeCursor } from '../common/cursor';
+import { decodeCursor, historyJson } from '../common/cursor';
 import { twilioCallbackUrl } from '../common/twilio-callback-url';
 import { appLogger } from '../common/logger';
 import type { AppConfig } from '../config/app-config';
@@ -15,7 +15,7 @@ import { MessageSnapshot, isTerminalMessageStatus } from '../twilio/twilio.types
 import { messageFactsOfSnapshot } from './message-observation';
 import { MessageRecordEntity } from './message-record.entity';
 import { MessageRecordRepository } from './message-record.repository';
-import type { Json } from '../common/json-columns';
+import { Json, JsonText, parseJsonText } from '../common/json-columns';
 import { MessageRecordsService } from './message-records.service';
 import { OptOutsService } from './opt-outs.service';
 import { countSmsSegments } from './sms-segments';
@@ -104,7 +104,8 @@ export class SmsService {
     return { ...intent, status: 'unknown' };
   }
 
-  async getSmsHistory(query: SmsHistoryQueryDto): Promise<MessageHistoryDto> {
+  /** A page of the history as the JSON text of a MessageHistoryDto, written by the database and sent as it is. */
+  async getSmsHistory(query: SmsHistoryQueryDto): Promise<JsonText<MessageHistoryDto>> {
     const since = query.since === undefined ? undefined : new Date(query.since);
     const until = query.until === undefined ? undefined : new Date(query.until);
     if (since && until && since.getTime() > until.getTime()) {
@@ -124,8 +125,7 @@ export class SmsService {
       decodeCursor(query.cursor),
       query.limit ?? DEFAULT_PAGE_SIZE,
     );
-    // the rows are MessageDto as JSON writes it (timestamps already ISO strings): they go out as they are
-    return { messages: page.items as unknown as MessageDto[], next_cursor: page.nextCursor };
+    return historyJson<MessageHistoryDto>('messages', page);
   }
 
   /** The latest `limit` messages between our number and theirs, both ways, oldest first: an SMS conversation's transcript. */
@@ -136,6 +136,7 @@ export class SmsService {
     ]);
     // created_at is ISO 8601 in UTC with a fixed width, so text order is time order
     return [...received.items, ...sent.items]
+      .map(parseJsonText)
       .sort((a, b) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0))
       .slice(-limit);
   }
