@@ -153,6 +153,8 @@ function serviceEnv(port: number, database: Record<string, string>): Record<stri
     // the sandbox's account starts with $20 unless told otherwise: a run's calls and messages spend
     // that, and Twilio then refuses the rest with 20005, which we answer as 402 insufficient_funds
     SANDBOX_BALANCE: '1000000',
+    // the campaigns phase paces its campaigns at 20 calls a second
+    CAMPAIGN_ACCOUNT_CALLS_PER_SECOND: '20',
     // the events phase's receiver listens on loopback
     ALLOW_PRIVATE_WEBHOOK_URLS: 'true',
     ...database,
@@ -290,12 +292,21 @@ async function runPostgres(): Promise<void> {
         figures.push(turns.figure);
       }
       if (SETTINGS.phases.includes('campaigns')) {
+        // its campaigns must run in the service it watches, not in this one
+        await service.stop();
         const campaigns = await measureCampaigns({
-          base,
-          token: token(['phone:call', 'phone:view']),
           seconds: SETTINGS.seconds,
-          rssMiB: () => service.rssMiB(),
           log,
+          // services of its own: one imports, a fresh one runs (see bench/campaigns.ts)
+          startService: async () => {
+            const started = await startService(await freePort(), { DATABASE_URL: url });
+            return {
+              base: started.base,
+              token: started.token(['phone:call', 'phone:view']),
+              rssMiB: () => started.service.rssMiB(),
+              stop: () => started.service.stop(),
+            };
+          },
         });
         campaignRuns = campaigns.runs;
         figures.push(...campaigns.figures);

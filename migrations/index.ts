@@ -22,6 +22,7 @@ import { Campaigns1796639709183 } from './1796639709183-campaigns';
 import { CallTwimlEnd1796640000000 } from './1796640000000-call-twiml-end';
 import { NumberPendingChange1796640187431 } from './1796640187431-number-pending-change';
 import { SmsTurns1796651911319 } from './1796651911319-sms-turns';
+import { CampaignPacingSlots1797000000000 } from './1797000000000-campaign-pacing-slots';
 
 /** Every migration, in order; the app and the CLI both run this list. */
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -48,4 +49,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   CallTwimlEnd1796640000000,
   NumberPendingChange1796640187431,
   SmsTurns1796651911319,
+  CampaignPacingSlots1797000000000,
 ];

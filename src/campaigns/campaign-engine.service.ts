@@ -17,7 +17,7 @@ import { SmsService } from '../sms/sms.service';
 import { isTerminalCallStatus, isTerminalMessageStatus } from '../twilio/twilio.types';
 import { CallingWindow, Weekday, isOpen, nextOpening } from './calling-window';
 import { CampaignEntity } from './campaign.entity';
-import { Claim, CampaignRepository, RecipientAfterEnd } from './campaign.repository';
+import { AccountPace, Claim, CampaignRepository, RecipientAfterEnd } from './campaign.repository';
 
 const QUEUE = 'campaign-dispatch';
 /** Pause while the live-call cap is full or a guardrail refuses. */
@@ -174,10 +174,12 @@ export class CampaignEngine implements OnModuleInit, OnApplicationBootstrap, Bef
       });
       if (!campaign) return;
     }
-    await this.recoverPlacing(campaign);
+    const pace = this.accountPace(campaign.channel);
+    await this.recoverPlacing(campaign, pace);
 
     const window: CallingWindow = { start: campaign.windowStart, end: campaign.windowEnd, days: campaign.windowDays as Weekday[] };
-    const perSecond = campaign.perSecond;
+    // the account's rate may have been lowered since the campaign was created
+    const perSecond = Math.min(campaign.perSecond, pace.perSecond);
     const ring: Paced[] = (await this.campaigns.latestAnswers(campaignId, perSecond))
       .reverse()
       .map((at) => ({ at, done: Promise.resolve() }));
@@ -207,11 +209,16 @@ export class CampaignEngine implements OnModuleInit, OnApplicationBootstrap, Bef
           }
         }
         const now = new Date();
-        let claim = await this.campaigns.claimNext(campaignId, openSets(window, zoneSets, now), now);
+        let claim = await this.campaigns.claimNext(campaignId, openSets(window, zoneSets, now), now, pace);
         if (!claim) {
           // zones may have opened or recipients become due since the sets were read
           zoneSets = await this.campaigns.dueZoneSets(campaignId, now);
-          claim = await this.campaigns.claimNext(campaignId, openSets(window, zoneSets, now), now);
+          claim = await this.campaigns.claimNext(campaignId, openSets(window, zoneSets, now), now, pace);
+        }
+        if (claim && 'waitMs' in claim) {
+          // the account's rate is used up by this and other campaigns, on this or other instances
+          await sleep(claim.waitMs);
+          continue;
         }
         if (!claim) {
           if (inflight.size) {
@@ -280,15 +287,28 @@ export class CampaignEngine implements OnModuleInit, OnApplicationBootstrap, Bef
    * status changes end them); when not, Twilio was never asked, and they are placed now, under the
    * same attempt id.
    */
-  private async recoverPlacing(campaign: CampaignEntity): Promise<void> {
+  private async recoverPlacing(campaign: CampaignEntity, pace: AccountPace): Promise<void> {
     for (const { attemptId, recipient } of await this.campaigns.stalePlacing(campaign.id, new Date())) {
       const found = await this.findPlaced(campaign, attemptId);
       if (found) {
         await this.campaigns.markPlaced(attemptId, found.id, found.sid, found.status);
         continue;
       }
+      for (let wait = await this.campaigns.reserveSlot(pace, attemptId); wait; wait = await this.campaigns.reserveSlot(pace, attemptId)) {
+        if (this.stopping) return;
+        await sleep(wait.waitMs);
+      }
       await this.place(campaign, { recipient, attemptId, attemptNumber: recipient.attempts });
     }
+  }
+
+  private accountPace(channel: 'call' | 'sms'): AccountPace {
+    return {
+      channel,
+      perSecond: this.config.campaigns.accountPerSecond[channel],
+      // a request the SDK gave up on may have reached Twilio until its timeout; a margin for the time before sending
+      inFlightMs: this.config.twilio.requestTimeoutMs + 5000,
+    };
   }
 
   private async findPlaced(
@@ -321,6 +341,8 @@ export class CampaignEngine implements OnModuleInit, OnApplicationBootstrap, Bef
       }
     } catch (error) {
       await this.refused(campaign, claim, error);
+    } finally {
+      await this.campaigns.slotAnswered(claim.attemptId);
     }
   }
 

@@ -30,6 +30,22 @@ export interface AttemptEnd {
   record?: { id: string; sid: string | null };
 }
 
+/** The account's rate for one channel, which every campaign on every instance shares. */
+export interface AccountPace {
+  channel: 'call' | 'sms';
+  perSecond: number;
+  /** How long after it was sent a request never answered (its sender died) may still have reached Twilio. */
+  inFlightMs: number;
+}
+
+/** The account's rate has no room now: look again after this long. */
+export interface PaceWait {
+  waitMs: number;
+}
+
+/** How often to look again while the requests holding every slot are still in flight. */
+const IN_FLIGHT_POLL_MS = 50;
+
 export interface RecipientAfterEnd {
   recipient: CampaignRecipientEntity;
   campaign: CampaignEntity;
@@ -240,9 +256,11 @@ export class CampaignRepository {
    * Claims the next due recipient whose zones are open, with SKIP LOCKED so no two dispatchers
    * take one recipient, and writes its attempt in the same transaction.
    */
-  async claimNext(campaignId: string, openZoneSets: string[], now: Date): Promise<Claim | null> {
+  async claimNext(campaignId: string, openZoneSets: string[], now: Date, pace: AccountPace): Promise<Claim | PaceWait | null> {
     if (!openZoneSets.length) return null;
     return this.recipients.manager.transaction(async (tx) => {
+      const slot = await this.freeSlot(tx, pace);
+      if (typeof slot !== 'number') return slot;
       const [rows] = await tx.query<[{ id: string }[], number]>(
         `UPDATE campaign_recipients SET state = 'scheduled', attempts = attempts + 1, updated_at = now()
          WHERE id = (
@@ -259,8 +277,65 @@ export class CampaignRepository {
          VALUES ($1, $2, $3, 'placing', now()) RETURNING id`,
         [campaignId, recipient.id, recipient.attempts],
       );
+      await this.holdSlot(tx, pace.channel, slot, attempt.id);
       return { recipient, attemptId: attempt.id, attemptNumber: recipient.attempts };
     });
+  }
+
+  /** A slot of the account's rate for an attempt claimed earlier (one a dead run left placing); null once held. */
+  async reserveSlot(pace: AccountPace, attemptId: string): Promise<PaceWait | null> {
+    return this.attempts.manager.transaction(async (tx) => {
+      const slot = await this.freeSlot(tx, pace);
+      if (typeof slot !== 'number') return slot;
+      await this.holdSlot(tx, pace.channel, slot, attemptId);
+      return null;
+    });
+  }
+
+  /** Twilio answered the attempt's request (or refused it): its slot counts for one more second. */
+  async slotAnswered(attemptId: string): Promise<void> {
+    await this.attempts.query(
+      `UPDATE campaign_pacing_slots SET answered_at = clock_timestamp() WHERE attempt_id = $1 AND answered_at IS NULL`,
+      [attemptId],
+    );
+  }
+
+  /**
+   * Locks the channel's slots (so claimers on every instance take turns) and finds one that no
+   * longer counts against the rate: a request counts from when it is sent until a second after
+   * Twilio answered it, so over any one second at most `perSecond` requests can reach Twilio.
+   * Times are the database's, shared by all instances.
+   */
+  private async freeSlot(tx: EntityManager, pace: AccountPace): Promise<number | PaceWait> {
+    const read = () =>
+      tx.query<{ slot: number; busy: boolean; wait_ms: string | null }[]>(
+        `SELECT slot,
+           requested_at IS NOT NULL
+             AND COALESCE(answered_at, requested_at + $2 * interval '1 millisecond') > clock_timestamp() - interval '1 second' AS busy,
+           CASE WHEN answered_at IS NOT NULL THEN ceil(extract(epoch FROM answered_at + interval '1 second' - clock_timestamp()) * 1000) END AS wait_ms
+         FROM campaign_pacing_slots WHERE channel = $1 ORDER BY slot FOR UPDATE`,
+        [pace.channel, pace.inFlightMs],
+      );
+    let slots = await read();
+    if (slots.length < pace.perSecond) {
+      await tx.query(
+        `INSERT INTO campaign_pacing_slots (channel, slot) SELECT $1, s FROM generate_series(0, $2 - 1) AS s ON CONFLICT DO NOTHING`,
+        [pace.channel, pace.perSecond],
+      );
+      slots = await read();
+    }
+    const busy = slots.filter((s) => s.busy);
+    if (busy.length < pace.perSecond) return slots.find((s) => !s.busy)!.slot;
+    const answered = busy.filter((s) => s.wait_ms !== null).map((s) => Number(s.wait_ms));
+    return { waitMs: answered.length ? Math.max(1, Math.min(...answered)) : IN_FLIGHT_POLL_MS };
+  }
+
+  private async holdSlot(tx: EntityManager, channel: 'call' | 'sms', slot: number, attemptId: string): Promise<void> {
+    await tx.query(
+      `UPDATE campaign_pacing_slots SET attempt_id = $3, requested_at = clock_timestamp(), answered_at = NULL
+       WHERE channel = $1 AND slot = $2`,
+      [channel, slot, attemptId],
+    );
   }
 
   /** Attempts left `placing` by a dispatcher that died, with their recipients. */
@@ -299,6 +374,10 @@ export class CampaignRepository {
         [attemptId],
       );
       await tx.query(`DELETE FROM campaign_attempts WHERE id = $1 AND state = 'placing'`, [attemptId]);
+      // nothing reached Twilio: the slot is free at once
+      await tx.query(`UPDATE campaign_pacing_slots SET attempt_id = NULL, requested_at = NULL, answered_at = NULL WHERE attempt_id = $1`, [
+        attemptId,
+      ]);
     });
   }
 

@@ -63,6 +63,9 @@ export class CallingWindowDto {
 export class PacingDto {
   /**
    * Calls or messages placed per second at most, over any one-second window (1 to 100; default 1).
+   * At most the account's rate, which all campaigns share (`CAMPAIGN_ACCOUNT_CALLS_PER_SECOND` or
+   * `CAMPAIGN_ACCOUNT_SMS_PER_SECOND`, default 1): above it the campaign is refused with 400, and
+   * campaigns running at once together never exceed it.
    * @example 1
    */
   @IsOptional()

@@ -6,6 +6,7 @@ import { EventsModule } from '../events/events.module';
 import { GuardrailsModule } from '../guardrails/guardrails.module';
 import { SmsModule } from '../sms/sms.module';
 import { CampaignAttemptEntity } from './campaign-attempt.entity';
+import { CampaignPacingSlotEntity } from './campaign-pacing-slot.entity';
 import { CampaignEngine } from './campaign-engine.service';
 import { CampaignEntity } from './campaign.entity';
 import { CampaignRecipientEntity } from './campaign-recipient.entity';
@@ -16,7 +17,7 @@ import { CampaignsService } from './campaigns.service';
 /** Campaigns: many calls or texts, paced, in calling hours, retried; placed through the calls and SMS services. */
 @Module({
   imports: [
-    TypeOrmModule.forFeature([CampaignEntity, CampaignRecipientEntity, CampaignAttemptEntity]),
+    TypeOrmModule.forFeature([CampaignEntity, CampaignRecipientEntity, CampaignAttemptEntity, CampaignPacingSlotEntity]),
     AssistantsModule,
     CallsModule,
     SmsModule,

@@ -89,6 +89,14 @@ export class CampaignsService {
     }
     // an unknown assistant is a 404 naming the field, as on POST call
     if (kind === 'assistant_id') await this.assistants.findForField(template, 'assistant_id');
+    const accountRate = this.config.campaigns.accountPerSecond[channel];
+    if ((body.pacing?.per_second ?? 1) > accountRate) {
+      const what = channel === 'sms' ? 'messages' : 'calls';
+      throw AppError.invalidField(
+        'pacing.per_second',
+        `pacing.per_second must be at most ${accountRate}: the account places at most ${accountRate} ${what} a second, shared by all its campaigns`,
+      );
+    }
     const window = callingWindow(body);
     const raw = recipientRows(body);
     const now = new Date();
@@ -150,7 +158,7 @@ export class CampaignsService {
     ]);
     const left = counts.pending + counts.scheduled + counts.retrying;
     const finished = campaign.state === 'completed' || campaign.state === 'canceled';
-    const pace = rate > 0 ? rate : campaign.perSecond;
+    const pace = rate > 0 ? rate : Math.min(campaign.perSecond, this.config.campaigns.accountPerSecond[campaign.channel]);
     const from = Math.max(Date.now(), campaign.startAt.getTime());
     return {
       ...toCampaignListItem(campaign),

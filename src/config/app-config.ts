@@ -199,6 +199,11 @@ export interface AppConfig {
     runSeconds: number;
     /** A run not finished after this long is taken as dead (its process crashed) and the campaign is picked up again. */
     leaseSeconds: number;
+    /**
+     * The account's rate shared by every campaign on every instance, over any one second: calls
+     * (Twilio's calls per second, CPS) and messages (MPS). A campaign's own per_second may not exceed it.
+     */
+    accountPerSecond: { call: number; sms: number };
   };
   events: {
     /** Event endpoints may be private, loopback or link-local addresses (tests, a receiver on the same host). */
@@ -591,6 +596,10 @@ export function loadConfig(env: Env = readEnvFiles()): AppConfig {
       pollingIntervalSeconds: r.number('CAMPAIGN_POLLING_INTERVAL_SECONDS', 1, 0.5),
       runSeconds: r.int('CAMPAIGN_RUN_SECONDS', 10, 1, 600),
       leaseSeconds: r.int('CAMPAIGN_LEASE_SECONDS', 60, 5, 3600),
+      accountPerSecond: {
+        call: r.int('CAMPAIGN_ACCOUNT_CALLS_PER_SECOND', 1, 1, 1000),
+        sms: r.int('CAMPAIGN_ACCOUNT_SMS_PER_SECOND', 1, 1, 1000),
+      },
     },
     events: {
       allowPrivateUrls: r.bool('ALLOW_PRIVATE_WEBHOOK_URLS', false),

@@ -18,6 +18,7 @@ describe('a campaign of assistant calls', () => {
       RATE_LIMIT_CALLS: '100000',
       CAMPAIGN_POLLING_INTERVAL_SECONDS: '0.5',
       CAMPAIGN_RUN_SECONDS: '2',
+      CAMPAIGN_ACCOUNT_CALLS_PER_SECOND: '5',
     });
     token = t.token(['phone:call', 'phone:view']);
     const created = await request(t, 'POST', '/api/phone/assistants', {

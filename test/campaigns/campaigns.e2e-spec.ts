@@ -40,6 +40,8 @@ describe('campaigns', () => {
       RATE_LIMIT_CALLS: '100000',
       CAMPAIGN_POLLING_INTERVAL_SECONDS: '0.5',
       CAMPAIGN_RUN_SECONDS: '2',
+      CAMPAIGN_ACCOUNT_CALLS_PER_SECOND: '5',
+      CAMPAIGN_ACCOUNT_SMS_PER_SECOND: '5',
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',
     });
     token = t.token(['phone:call', 'phone:sms', 'phone:view']);

@@ -46,6 +46,7 @@ describe('a campaign survives a killed service', () => {
       CAMPAIGN_POLLING_INTERVAL_SECONDS: '0.5',
       CAMPAIGN_RUN_SECONDS: '2',
       CAMPAIGN_LEASE_SECONDS: '5',
+      CAMPAIGN_ACCOUNT_CALLS_PER_SECOND: '4',
       LOG_LEVEL: 'warn',
     };
     const t = { baseUrl: `http://127.0.0.1:${port}` };

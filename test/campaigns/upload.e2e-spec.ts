@@ -9,7 +9,7 @@ describe('campaign recipients uploaded as CSV', () => {
   let token: string;
 
   beforeAll(async () => {
-    t = await startTestApp();
+    t = await startTestApp({ CAMPAIGN_ACCOUNT_CALLS_PER_SECOND: '2' });
     token = t.token(['phone:call', 'phone:sms', 'phone:view']);
   }, 120_000);
 

@@ -872,6 +872,9 @@ export type PacingDto = {
     max_live?: number;
     /**
      * Calls or messages placed per second at most, over any one-second window (1 to 100; default 1).
+     * At most the account's rate, which all campaigns share (`CAMPAIGN_ACCOUNT_CALLS_PER_SECOND` or
+     * `CAMPAIGN_ACCOUNT_SMS_PER_SECOND`, default 1): above it the campaign is refused with 400, and
+     * campaigns running at once together never exceed it.
      */
     per_second?: number;
 };
