@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { openSync, readFileSync } from 'node:fs';
+import { openSync, readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { ROOT } from './seed';
@@ -38,6 +38,33 @@ export class Child {
     const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
     const kib = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
     return Math.round((kib / 1024) * 10) / 10;
+  }
+
+  /**
+   * CPU time (user + system, ms) used so far by the process and its descendants (tsx runs the
+   * script in a child), from /proc (Linux); a phase's difference divided by its requests is a cost
+   * per request that does not depend on how loaded the machine is.
+   */
+  cpuMs(): number {
+    const ticks = (pid: number): number => {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      // fields after the command name, which is in parentheses and may hold spaces
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      let sum = Number(fields[11]) + Number(fields[12]);
+      for (const task of readdirSync(`/proc/${pid}/task`)) {
+        const children = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
+        for (const child of children ? children.split(' ') : []) {
+          try {
+            sum += ticks(Number(child));
+          } catch {
+            // exited meanwhile
+          }
+        }
+      }
+      return sum;
+    };
+    // USER_HZ is 100 on Linux
+    return ticks(this.pid) * 10;
   }
 
   /** Polls `url` until it answers (2xx unless `anyStatus`); fails with the end of the log when the process exits first. */
