@@ -182,8 +182,9 @@ function callbackPhase(
   target: string,
   config: AppConfig,
   mode: 'closed' | 'open',
+  server: Child,
   onTick?: () => void,
-): Promise<LoadResult> {
+): Promise<LoadResult & { cpuMsPerRequest: number }> {
   return (async () => {
     const { sids, firstSequence } = await callbackTargets(db, SETTINGS.callbackSids);
     const seconds = mode === 'open' ? SETTINGS.ingestSeconds : SETTINGS.seconds;
@@ -201,7 +202,8 @@ function callbackPhase(
     log(`${name}: ${mode === 'open' ? `${SETTINGS.callbackRate}/s offered` : `${SETTINGS.callbackConcurrency} clients`} for ${seconds} s`);
     const timer = onTick ? setInterval(onTick, 1000) : undefined;
     try {
-      const result = await load(
+      const cpuBefore = server.cpuMs();
+      const loaded = await load(
         {
           url: target,
           method: 'POST',
@@ -210,9 +212,11 @@ function callbackPhase(
           concurrency: SETTINGS.callbackConcurrency,
           rate: SETTINGS.callbackRate,
           seconds,
+          serverTiming: true,
         },
         requests,
       );
+      const result = { ...loaded, cpuMsPerRequest: Math.round(((server.cpuMs() - cpuBefore) / Math.max(1, loaded.ok)) * 1000) / 1000 };
       phases[name] = result;
       log(`${name}: ${JSON.stringify(result)}`);
       return result;
@@ -249,7 +253,7 @@ async function runPostgres(): Promise<void> {
       // the floor answers 403 to anything unsigned; answering at all is what counts
       await floor.waitReady(`http://127.0.0.1:${floorPort}/`, 60_000, true);
       if (SETTINGS.phases.includes('callbacks')) {
-        await measureCallbacks(db, config, `${base}${API}/webhook/status`, `http://127.0.0.1:${floorPort}/`, service);
+        await measureCallbacks(db, config, `${base}${API}/webhook/status`, `http://127.0.0.1:${floorPort}/`, service, floor);
       }
       const probes = SETTINGS.phases.includes('reads') ? await measureReads(db, base, token(['phone:view']), service) : [];
       if (SETTINGS.phases.includes('writes')) await measureWrites(base, token(['phone:call', 'phone:sms']));
@@ -336,9 +340,16 @@ async function seedIfNeeded(db: Queryable): Promise<void> {
   }
 }
 
-async function measureCallbacks(db: Client, config: AppConfig, serviceUrl: string, floorUrl: string, service: Child): Promise<void> {
-  const floorMax = await callbackPhase('floor_callbacks_max', db, floorUrl, config, 'closed');
-  const max = await callbackPhase('service_callbacks_max', db, serviceUrl, config, 'closed');
+async function measureCallbacks(
+  db: Client,
+  config: AppConfig,
+  serviceUrl: string,
+  floorUrl: string,
+  service: Child,
+  floor: Child,
+): Promise<void> {
+  const floorMax = await callbackPhase('floor_callbacks_max', db, floorUrl, config, 'closed', floor);
+  const max = await callbackPhase('service_callbacks_max', db, serviceUrl, config, 'closed', service);
   figures.push({
     name: 'Status callbacks, max throughput',
     value: `${max.throughput} req/s (${max.failed} failed)`,
@@ -347,8 +358,17 @@ async function measureCallbacks(db: Client, config: AppConfig, serviceUrl: strin
     target: `>= ${TARGETS.callbackFloorRatio} of the floor`,
     met: max.failed === 0 && max.throughput / floorMax.throughput >= TARGETS.callbackFloorRatio,
   });
+  figures.push({
+    name: 'Status callbacks, CPU per callback (max throughput)',
+    value: `${max.cpuMsPerRequest} ms, ${max.serverTiming?.statements.mean ?? '?'} SQL round trips`,
+    floor: `${floorMax.cpuMsPerRequest} ms`,
+    ratio: max.cpuMsPerRequest / floorMax.cpuMsPerRequest,
+    ratioLabel: 'cpu / floor cpu',
+    target: 'for information (what limits the throughput above)',
+    met: true,
+  });
 
-  const floorRate = await callbackPhase('floor_callbacks_fixed_rate', db, floorUrl, config, 'open');
+  const floorRate = await callbackPhase('floor_callbacks_fixed_rate', db, floorUrl, config, 'open', floor);
   const startedAt = Date.now();
   const sample = () => {
     try {
@@ -357,7 +377,7 @@ async function measureCallbacks(db: Client, config: AppConfig, serviceUrl: strin
       // the process is gone; the phase will say so
     }
   };
-  const rate = await callbackPhase('service_callbacks_fixed_rate', db, serviceUrl, config, 'open', sample);
+  const rate = await callbackPhase('service_callbacks_fixed_rate', db, serviceUrl, config, 'open', service, sample);
   const allAccepted = rate.ok === rate.sent && rate.unanswered === 0;
   figures.push({
     name: `Callbacks offered at ${SETTINGS.callbackRate}/s`,
@@ -590,7 +610,7 @@ async function runPglite(): Promise<void> {
           rows: sql.includes('max(status_sequence)') ? [{ max: targets.firstSequence - 1 }] : targets.sids.map((sid) => ({ sid })),
         }),
     };
-    const max = await callbackPhase('service_callbacks_max_pglite', fixed, `${base}${API}/webhook/status`, config, 'closed');
+    const max = await callbackPhase('service_callbacks_max_pglite', fixed, `${base}${API}/webhook/status`, config, 'closed', service);
     figures.push({
       name: 'Callbacks on embedded PGlite, max throughput',
       value: `${max.throughput} req/s (${max.failed} failed)`,

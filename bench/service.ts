@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { openSync, readFileSync } from 'node:fs';
+import { openSync, readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { ROOT } from './seed';
@@ -43,12 +43,30 @@ export class Child {
     return Math.round((kib / 1024) * 10) / 10;
   }
 
-  /** CPU time (user and system) the process has used so far, in milliseconds, from /proc (Linux). */
+  /**
+   * CPU time (user + system, ms) used so far by the process and its descendants (tsx runs the
+   * script in a child), from /proc (Linux); a phase's difference divided by its requests is a cost
+   * per request that does not depend on how loaded the machine is.
+   */
   cpuMs(): number {
-    // the fields after the command name (which may hold spaces) start with the state, field 3
-    const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+    const ticks = (pid: number): number => {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      // fields after the command name, which is in parentheses and may hold spaces
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      let sum = Number(fields[11]) + Number(fields[12]);
+      for (const task of readdirSync(`/proc/${pid}/task`)) {
+        const children = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
+        for (const child of children ? children.split(' ') : []) {
+          try {
+            sum += ticks(Number(child));
+          } catch {
+            // exited meanwhile
+          }
+        }
+      }
+      return sum;
+    };
+    return (ticks(this.pid) * 1000) / CLOCK_TICKS;
   }
 
   /** Polls `url` until it answers (2xx unless `anyStatus`); fails with the end of the log when the process exits first. */

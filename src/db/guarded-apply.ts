@@ -120,8 +120,29 @@ export async function runPrepared<T>(manager: EntityManager, sql: PreparedSql, v
   }
 }
 
+/** `sql` with `values` written in as literals (see sqlLiteral): a text to send in a simple query with others. */
+function withLiterals(sql: PreparedSql, values: Readonly<Record<string, unknown>>): string {
+  const literals = parametersOf(sql, values).map(sqlLiteral);
+  return sql.pieces.map((piece, i) => (i < sql.slots.length ? piece + literals[sql.slots[i]] : piece)).join('');
+}
+
 /** The statements prepared with PREPARE on each connection (by the transactions of runPreparedInTransaction). */
 const preparedOn = new WeakMap<PoolClient, Set<string>>();
+
+/** The writes waiting for the COMMIT of each transaction runPreparedInTransaction holds, by the transaction's manager. */
+const writesAtCommit = new WeakMap<EntityManager, string[]>();
+
+/**
+ * Runs a write within the transaction `tx`. In a transaction of runPreparedInTransaction it travels
+ * with the COMMIT (any number of such writes cost no round trip of their own, and no TypeORM);
+ * elsewhere it runs now. For writes nothing in the transaction reads back (an outbox row), and not
+ * inside a savepoint that may roll back alone: a deferred write commits with the transaction.
+ */
+export async function writeInTransaction(tx: EntityManager, sql: PreparedSql, values: Readonly<Record<string, unknown>>): Promise<void> {
+  const pending = writesAtCommit.get(tx);
+  if (pending) pending.push(withLiterals(sql, values));
+  else await tx.query(sql.text, parametersOf(sql, values));
+}
 
 function isPostgresServer(manager: EntityManager): boolean {
   return Boolean((manager.connection.options as { url?: string }).url);
@@ -143,7 +164,8 @@ async function timedQuery(client: PoolClient, text: string): Promise<QueryResult
  * which runs in the same transaction (through `tx`) before it commits; a throw rolls both back.
  * BEGIN travels with the statement in one round trip (a simple query of `BEGIN; EXECUTE ...`, the
  * parameters written as the literals pg would bind), so a transaction costs one round trip more
- * than the statement alone, the COMMIT. On a PostgreSQL server the statement is prepared once per
+ * than the statement alone, the COMMIT, which carries the writes `then` left for it (writeInTransaction).
+ * On a PostgreSQL server the statement is prepared once per
  * connection (PREPARE in the same round trip the first time); the embedded database runs the text.
  */
 export async function runPreparedInTransaction<T, R>(
@@ -152,19 +174,19 @@ export async function runPreparedInTransaction<T, R>(
   values: Readonly<Record<string, unknown>>,
   then: (tx: EntityManager, rows: T[]) => Promise<R>,
 ): Promise<R> {
-  const literals = parametersOf(sql, values).map(sqlLiteral);
   const runner = manager.connection.createQueryRunner();
   const client = (await runner.connect()) as PoolClient;
   let text: string;
   let preparing = false;
   if (isPostgresServer(manager)) {
+    const literals = parametersOf(sql, values).map(sqlLiteral);
     let prepared = preparedOn.get(client);
     if (!prepared) preparedOn.set(client, (prepared = new Set()));
     const name = escapeIdentifier(`${sql.name}_tx`);
     preparing = !prepared.has(sql.name);
     text = `BEGIN; ${preparing ? `PREPARE ${name} AS ${sql.text}; ` : ''}EXECUTE ${name}(${literals.join(', ')})`;
   } else {
-    text = `BEGIN; ${sql.pieces.map((piece, i) => (i < sql.slots.length ? piece + literals[sql.slots[i]] : piece)).join('')}`;
+    text = `BEGIN; ${withLiterals(sql, values)}`;
   }
   let begun = false;
   try {
@@ -176,13 +198,18 @@ export async function runPreparedInTransaction<T, R>(
     const typeormRunner = runner as QueryRunner & { transactionDepth: number; isTransactionActive: boolean };
     typeormRunner.isTransactionActive = true;
     typeormRunner.transactionDepth = 1;
+    const writes: string[] = [];
+    writesAtCommit.set(runner.manager, writes);
     const result = await then(runner.manager, last.rows as T[]);
-    await timedQuery(client, 'COMMIT');
+    writesAtCommit.delete(runner.manager);
+    writes.push('COMMIT');
+    await timedQuery(client, writes.join(';\n'));
     typeormRunner.isTransactionActive = false;
     typeormRunner.transactionDepth = 0;
     await runner.release();
     return result;
   } catch (error) {
+    writesAtCommit.delete(runner.manager);
     await abandon(runner, client, begun || !preparing);
     throw error;
   }

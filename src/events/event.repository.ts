@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, In, Repository } from 'typeorm';
 import { Cursor, Page, keysetPage } from '../common/cursor';
+import { prepareSql, writeInTransaction } from '../db/guarded-apply';
 import { EventAttemptEntity } from './event-attempt.entity';
 import { EventDeliveryEntity } from './event-delivery.entity';
 import { EventEndpointEntity } from './event-endpoint.entity';
@@ -41,6 +42,12 @@ export interface AttemptResult {
   error: string | null;
 }
 
+const INSERT_EVENT = prepareSql(
+  'insert_event',
+  `INSERT INTO events (id, type, resource_type, resource_id, resource_sid, occurred_at, payload, created_at)
+   VALUES (:id, :type, :resource_type, :resource_id, :resource_sid, :occurred_at, :payload, :occurred_at)`,
+);
+
 /** An endpoint wants an event: it is enabled and lists the type or `*`. */
 const WANTS = `ep.enabled AND ('*' = ANY(ep.event_types) OR e.type = ANY(ep.event_types))`;
 
@@ -52,13 +59,17 @@ export class EventRepository {
     @InjectRepository(EventAttemptEntity) private readonly attempts: Repository<EventAttemptEntity>,
   ) {}
 
-  /** Writes the event within `tx`, the transaction of the change it tells about. */
-  async insert(tx: EntityManager, event: Omit<EventEntity, 'createdAt' | 'relayedAt'>): Promise<void> {
-    await tx.query(
-      `INSERT INTO events (id, type, resource_type, resource_id, resource_sid, occurred_at, payload, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $6)`,
-      [event.id, event.type, event.resourceType, event.resourceId, event.resourceSid, event.occurredAt, event.payload],
-    );
+  /** Writes the event within `tx`, the transaction of the change it tells about (with its COMMIT where it can). */
+  insert(tx: EntityManager, event: Omit<EventEntity, 'createdAt' | 'relayedAt'>): Promise<void> {
+    return writeInTransaction(tx, INSERT_EVENT, {
+      id: event.id,
+      type: event.type,
+      resource_type: event.resourceType,
+      resource_id: event.resourceId,
+      resource_sid: event.resourceSid,
+      occurred_at: event.occurredAt,
+      payload: event.payload,
+    });
   }
 
   /**

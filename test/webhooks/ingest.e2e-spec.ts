@@ -187,6 +187,35 @@ describe('a status callback is kept, applied and entered in the timeline by one 
     expect(await count(t, 'call_records', 'id = $1 AND sid = $2', [intent.id, sid])).toBe(1);
   });
 
+  it('writes the events of a status change with the COMMIT: two round trips, whatever the events', async () => {
+    const sid = await storedCall();
+    for (const [status, sequence] of [
+      ['ringing', 1],
+      ['in-progress', 2],
+      ['completed', 3],
+    ] as const) {
+      const from = sent.length;
+      expect((await callStatus(sid, status, sequence, status === 'completed' ? { CallDuration: '42' } : {})).status).toBe(204);
+      const apply = sent.findIndex((sql, i) => i >= from && sql.includes('UPDATE call_records'));
+      // from the apply to its COMMIT on its connection (which may serve others afterwards)
+      const onApplyConnection = sent.slice(apply).filter((_sql, i) => sentOn[apply + i] === sentOn[apply]);
+      const commit = onApplyConnection.findIndex((sql) => sql.endsWith('COMMIT'));
+      expect(onApplyConnection.slice(0, commit + 1)).toEqual([
+        expect.stringMatching(/^BEGIN; /),
+        expect.stringMatching(/^INSERT INTO events[\s\S]*;\nCOMMIT$/),
+      ]);
+    }
+    const events = await db(t).query<{ type: string; payload: { data: { object: { status: string; duration: number | null } } } }[]>(
+      'SELECT type, payload FROM events WHERE resource_sid = $1 ORDER BY created_at, id',
+      [sid],
+    );
+    expect(events.map((e) => [e.type, e.payload.data.object.status, e.payload.data.object.duration])).toEqual([
+      ['call.ringing', 'ringing', null],
+      ['call.answered', 'in-progress', null],
+      ['call.completed', 'completed', 42],
+    ]);
+  });
+
   it('runs a status-change listener in the transaction of the apply, only when the status moves', async () => {
     const changes: [string | null, string][] = [];
     let refuse = false;
@@ -206,7 +235,7 @@ describe('a status callback is kept, applied and entered in the timeline by one 
     expect(onApplyConnection(sent.slice(from, apply), from).slice(-1)).not.toEqual([
       expect.stringMatching(/^\s*(BEGIN|START TRANSACTION)\s*;?\s*$/i),
     ]);
-    expect(onApplyConnection(sent.slice(apply + 1), apply + 1)).toContain('COMMIT');
+    expect(onApplyConnection(sent.slice(apply + 1), apply + 1)).toContainEqual(expect.stringMatching(/COMMIT$/));
     expect((await callStatus(sid, 'ringing', 1)).status).toBe(204);
     expect((await callStatus(sid, 'initiated', 0)).status).toBe(204);
     expect((await callStatus(sid, 'in-progress', 2)).status).toBe(204);
