@@ -10,9 +10,19 @@ const USAGE = `Usage: twilio-sandbox [--state-file <path>]
   -h, --help           show this help
 
 Other settings come from SANDBOX_PORT, SANDBOX_HOST, SANDBOX_SPEED, SANDBOX_SEED,
-SANDBOX_PUBLIC_URL, TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN.`;
+SANDBOX_BALANCE, SANDBOX_PUBLIC_URL, TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN.`;
 
 /** Standalone sandbox: the `twilio-sandbox` bin (`npm run sandbox` in the service). Reads only its own SANDBOX_* / TWILIO_* variables and flags. */
+function amountFrom(name: string): string | undefined {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^\d+(\.\d{1,5})?$/.test(raw)) {
+    console.error(`${name} must be a non-negative amount in USD like 20.00, got "${raw}"`);
+    process.exit(1);
+  }
+  return raw;
+}
+
 function numberFrom(name: string, fallback: number, min: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -56,6 +66,7 @@ async function main(): Promise<void> {
     authToken: process.env.TWILIO_AUTH_TOKEN || undefined,
     speed: numberFrom('SANDBOX_SPEED', 1, 0.01),
     seed: numberFrom('SANDBOX_SEED', 1, 0),
+    balance: amountFrom('SANDBOX_BALANCE'),
     publicBaseUrl: process.env.SANDBOX_PUBLIC_URL || undefined,
     stateFile,
     log: (message) => console.log(`[sandbox] ${message}`),
