@@ -1,4 +1,4 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -40,6 +40,14 @@ export class Child {
     return Math.round((kib / 1024) * 10) / 10;
   }
 
+  /** CPU time the process has used so far (user + system), in milliseconds, from /proc (Linux). */
+  cpuMs(): number {
+    // the fields after the command name, which is in parentheses and may hold spaces
+    const fields = readFileSync(`/proc/${this.pid}/stat`, 'utf8').split(') ').pop()!.split(' ');
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks();
+  }
+
   /** Polls `url` until it answers (2xx unless `anyStatus`); fails with the end of the log when the process exits first. */
   async waitReady(url: string, timeoutMs = 120_000, anyStatus = false): Promise<void> {
     const until = Date.now() + timeoutMs;
@@ -69,6 +77,12 @@ export class Child {
     await exited;
     clearTimeout(timer);
   }
+}
+
+let ticks: number | undefined;
+function clockTicks(): number {
+  ticks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  return ticks;
 }
 
 export const TSX = join(ROOT, 'node_modules/.bin/tsx');
