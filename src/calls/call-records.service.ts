@@ -1,8 +1,8 @@
-import type { EntityManager } from 'typeorm';
 import { Injectable } from '@nestjs/common';
 import type { UnresolvedIntent } from '../common/intent';
 import { RecordStoredListener, RecordStoredListeners } from '../common/record-stored.listeners';
 import type { RecordChangedListener } from '../common/record-changed.listeners';
+import type { InsertGate } from '../db/gated-insert';
 import type { ApplyGuard, GuardedApply } from '../db/guarded-apply';
 import type { ReconcileFailure, SetAsideRecords } from '../db/reconcile-failures';
 import type { StatusEventSource } from '../timeline/timeline.service';
@@ -66,8 +66,11 @@ export class CallRecordsService {
   }
 
   /** Stores the request before Twilio is asked to place the call (status `initiating`, no sid). */
-  createIntent(data: Partial<CallRecordEntity>, manager?: EntityManager): Promise<CallRecordEntity> {
-    return this.calls.insertIntent(data, manager);
+  createIntent(data: Partial<CallRecordEntity>): Promise<CallRecordEntity>;
+  /** ...in the statement that counts it in when `gate` is given (see GuardrailsService.admitStored); null when the count refused it. */
+  createIntent(data: Partial<CallRecordEntity>, gate: InsertGate | null): Promise<CallRecordEntity | null>;
+  createIntent(data: Partial<CallRecordEntity>, gate: InsertGate | null = null): Promise<CallRecordEntity | null> {
+    return this.calls.insertIntent(data, gate);
   }
 
   /** Twilio refused the call: nothing happened, so nothing is kept. */

@@ -15,6 +15,7 @@ import {
   setAsideRecords,
 } from '../db/reconcile-failures';
 import { entityOfRow } from '../db/entity-of-row';
+import { InsertGate, gatedInsert } from '../db/gated-insert';
 import { isUniqueViolation } from '../db/postgres-errors';
 import { ApplyGuard, GuardedApplier, GuardedApply } from '../db/guarded-apply';
 import { StatusEventSource, TimelineService, timelineUpsertSql } from '../timeline/timeline.service';
@@ -250,18 +251,13 @@ export class MessageRecordRepository {
     return this.repo.findOne({ where: { sid } });
   }
 
-  /** Stores the request before Twilio is asked: every field, status `initiating`, no sid; one INSERT (save() would add a transaction). */
-  /** Stores the intent, with `manager` inside the caller's transaction (the guardrails' admission). */
-  async insertIntent(data: Partial<MessageRecordEntity>, manager: EntityManager = this.repo.manager): Promise<MessageRecordEntity> {
-    const inserted = await manager
-      .createQueryBuilder()
-      .insert()
-      .into(MessageRecordEntity)
-      .values({ ...data, sid: null, status: 'initiating' })
-      .returning('*')
-      .updateEntity(false)
-      .execute();
-    return entityOfRow(this.repo, (inserted.raw as Record<string, unknown>[])[0]);
+  /**
+   * Stores the request before Twilio is asked: every field, status `initiating`, no sid; one
+   * statement, with the guardrails' count when `gate` is given (null when the count refused it).
+   */
+  async insertIntent(data: Partial<MessageRecordEntity>, gate: InsertGate | null = null): Promise<MessageRecordEntity | null> {
+    const row = await gatedInsert(this.repo.manager, this.repo.metadata, { ...data, sid: null, status: 'initiating' }, gate);
+    return row && entityOfRow(this.repo, row);
   }
 
   /**
