@@ -94,9 +94,9 @@ export class CallRecordsService {
       return (await this.stored.notify(snapshot.sid)) === 0 ? completed : this.calls.findBySid(snapshot.sid);
     }
     if (!(await this.calls.attachSid(id, snapshot.sid))) return null;
-    await this.calls.applyObservation(snapshot.sid, callFactsOfSnapshot(snapshot), source);
-    await this.stored.notify(snapshot.sid);
-    return this.calls.findBySid(snapshot.sid);
+    const applied = await this.calls.applyObservation(snapshot.sid, callFactsOfSnapshot(snapshot), source);
+    // the record as the apply left it, unless waiting callbacks changed it since
+    return (await this.stored.notify(snapshot.sid)) === 0 && applied ? applied : this.calls.findBySid(snapshot.sid);
   }
 
   /** A callback about the call we placed for intent `id` names its sid; true when the row has that sid now. */

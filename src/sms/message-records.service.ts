@@ -72,9 +72,9 @@ export class MessageRecordsService {
       return (await this.stored.notify(snapshot.sid)) === 0 ? completed : this.messages.findBySid(snapshot.sid);
     }
     if (!(await this.messages.attachSid(id, snapshot.sid))) return null;
-    await this.messages.applyObservation(snapshot.sid, messageFactsOfSnapshot(snapshot), source);
-    await this.stored.notify(snapshot.sid);
-    return this.messages.findBySid(snapshot.sid);
+    const applied = await this.messages.applyObservation(snapshot.sid, messageFactsOfSnapshot(snapshot), source);
+    // the record as the apply left it, unless waiting callbacks changed it since
+    return (await this.stored.notify(snapshot.sid)) === 0 && applied ? applied : this.messages.findBySid(snapshot.sid);
   }
 
   /** A callback about the message we sent for intent `id` names its sid; true when the row has that sid now. */
