@@ -123,7 +123,14 @@ describe('admission on the database', () => {
           Array.from({ length: count }, (_, i) =>
             guardrails.admitStored({ kind: 'sms', segments: 1 }, (gate) =>
               messages.createIntent(
-                { direction: 'outbound', fromNumber: '+14155550199', toNumber: '+14155550100', body: 'hi', agentName: `many-${i}` },
+                {
+                  direction: 'outbound',
+                  fromNumber: '+14155550199',
+                  toNumber: '+14155550100',
+                  body: 'hi',
+                  mediaUrls: [],
+                  agentName: `many-${i}`,
+                },
                 gate,
               ),
             ),
