@@ -8,7 +8,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { Client } from 'pg';
 import { mintToken } from '../src/auth/token';
 import { encodeCursor } from '../src/common/cursor';
-import { AppConfig, loadConfig } from '../src/config/app-config';
+import { AppConfig, SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN, loadConfig } from '../src/config/app-config';
 import { callbackTargets, rows, signedCallbacks } from './callbacks';
 import { CAMPAIGN_TARGETS, CampaignRun, measureCampaigns } from './campaigns';
 import { EVENT_TARGETS, measureEvents } from './events';
@@ -42,6 +42,11 @@ const SETTINGS = {
   apiRate: count('BENCH_API_RATE', 100),
   deep: count('BENCH_DEEP', 500_000),
   sandboxSpeed: count('BENCH_SANDBOX_SPEED', 100),
+  /**
+   * Where the service's Twilio runs: `standalone`, the sandbox's own process (Twilio is another
+   * machine: its work must not take the service's thread), or `in-process`, the service's own sandbox.
+   */
+  sandbox: env.BENCH_SANDBOX === 'in-process' ? 'in-process' : 'standalone',
   logLevel: env.BENCH_LOG_LEVEL ?? 'info',
   /** Callbacks per second offered in the events phase, one event each. */
   eventRate: count('BENCH_EVENT_RATE', 600),
@@ -96,7 +101,8 @@ async function load(job: Partial<LoadJob> & Pick<LoadJob, 'url'>, requests?: Pre
 
 const workDir = mkdtempSync(join(tmpdir(), 'samsaek-bench-'));
 const figures: Figure[] = [];
-const phases: Record<string, LoadResult> = {};
+/** A phase's load figures; the writes also carry the CPU the service and the standalone sandbox spent per request. */
+const phases: Record<string, LoadResult & { cpu?: WriteCpu }> = {};
 const rss: { seconds: number; mib: number }[] = [];
 let plans: Plan[] = [];
 let turnResults: TurnsPhaseResult | null = null;
@@ -226,17 +232,46 @@ function callbackPhase(
   })();
 }
 
+/**
+ * The Twilio sandbox as its own process, the way the service meets Twilio in production: over the
+ * network, from another machine's CPU. Its status callbacks still come to the service.
+ */
+async function startSandbox(): Promise<{ sandbox: Child; env: Record<string, string> }> {
+  const port = await freePort();
+  const credentials = { TWILIO_ACCOUNT_SID: SANDBOX_ACCOUNT_SID, TWILIO_AUTH_TOKEN: SANDBOX_AUTH_TOKEN };
+  const sandbox = Child.start(
+    'sandbox',
+    'node',
+    ['packages/twilio-sandbox/dist/bin/twilio-sandbox.js'],
+    {
+      ...credentials,
+      SANDBOX_PORT: String(port),
+      SANDBOX_HOST: '127.0.0.1',
+      SANDBOX_SPEED: String(SETTINGS.sandboxSpeed),
+      SANDBOX_BALANCE: '1000000',
+    },
+    join(workDir, 'sandbox.log'),
+  );
+  const base = `http://127.0.0.1:${port}`;
+  await sandbox.waitReady(`${base}/sandbox/calls`, 60_000);
+  log(`sandbox pid ${sandbox.pid} ready on ${base} (log: ${sandbox.logFile})`);
+  return { sandbox, env: { ...credentials, TWILIO_API_BASE_URL: base } };
+}
+
 async function runPostgres(): Promise<void> {
   const url = env.DATABASE_URL;
   if (!url) throw new Error('npm run bench needs DATABASE_URL (a PostgreSQL database it may fill), or BENCH_DB=pglite');
   migrate({ DATABASE_URL: url });
   const db = new Client({ connectionString: url });
   await db.connect();
+  let sandbox: Child | null = null;
   try {
     await seedIfNeeded(db);
     const floorPort = await freePort();
     const port = await freePort();
-    const { service, config, base, token } = await startService(port, { DATABASE_URL: url });
+    let twilio: Record<string, string> = {};
+    if (SETTINGS.sandbox === 'standalone') ({ sandbox, env: twilio } = await startSandbox());
+    const { service, config, base, token } = await startService(port, { DATABASE_URL: url, ...twilio });
     const floor = Child.start(
       'floor',
       TSX,
@@ -256,7 +291,7 @@ async function runPostgres(): Promise<void> {
         await measureCallbacks(db, config, `${base}${API}/webhook/status`, `http://127.0.0.1:${floorPort}/`, service, floor);
       }
       const probes = SETTINGS.phases.includes('reads') ? await measureReads(db, base, token(['phone:view']), service) : [];
-      if (SETTINGS.phases.includes('writes')) await measureWrites(base, token(['phone:call', 'phone:sms']));
+      if (SETTINGS.phases.includes('writes')) await measureWrites(base, token(['phone:call', 'phone:sms']), service, sandbox);
       if (SETTINGS.phases.includes('events')) {
         const events = await measureEvents({
           db,
@@ -323,6 +358,7 @@ async function runPostgres(): Promise<void> {
       await service.stop();
     }
   } finally {
+    await sandbox?.stop();
     await db.end();
   }
 }
@@ -541,7 +577,30 @@ async function capturePlans(db: Client, url: string, probes: ReadProbe[]): Promi
   }
 }
 
-async function measureWrites(base: string, token: string): Promise<void> {
+/**
+ * CPU milliseconds per request of a writes phase, from the start of its load to WRITES_SETTLE_MS
+ * after its last answer, less what the process spends idle over as long: the service's (the
+ * callbacks its calls and messages bring included) and the standalone sandbox's.
+ */
+interface WriteCpu {
+  service_ms_per_request: number;
+  sandbox_ms_per_request: number | null;
+}
+
+/** After the last answer, how long the calls and messages of a writes phase still bring callbacks whose CPU counts. */
+const WRITES_SETTLE_MS = 3000;
+/** How long the service's CPU is sampled while idle before a writes phase (its timers and job polling), to be taken out. */
+const IDLE_SAMPLE_MS = 5000;
+
+/** CPU milliseconds a process spends per second when nothing is asked of it, over IDLE_SAMPLE_MS. */
+async function idleCpuPerSecond(child: Child | null): Promise<number> {
+  if (!child) return 0;
+  const before = child.cpuMs();
+  await new Promise((resolve) => setTimeout(resolve, IDLE_SAMPLE_MS));
+  return (child.cpuMs() - before) / (IDLE_SAMPLE_MS / 1000);
+}
+
+async function measureWrites(base: string, token: string, service: Child, sandbox: Child | null): Promise<void> {
   const headers = { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' };
   const writes = [
     {
@@ -559,6 +618,9 @@ async function measureWrites(base: string, token: string): Promise<void> {
   ];
   for (const write of writes) {
     log(`${write.key}: ${SETTINGS.apiRate}/s offered for ${SETTINGS.seconds} s`);
+    const idle = { service: await idleCpuPerSecond(service), sandbox: await idleCpuPerSecond(sandbox) };
+    const startedAt = Date.now();
+    const cpuBefore = { service: service.cpuMs(), sandbox: sandbox?.cpuMs() ?? 0 };
     const result = await load({
       url: `${base}${API}/${write.path}`,
       method: 'POST',
@@ -568,8 +630,16 @@ async function measureWrites(base: string, token: string): Promise<void> {
       rate: SETTINGS.apiRate,
       serverTiming: true,
     });
-    phases[write.key] = result;
-    log(`${write.key}: ${JSON.stringify(result)}`);
+    await new Promise((resolve) => setTimeout(resolve, WRITES_SETTLE_MS));
+    const seconds = (Date.now() - startedAt) / 1000;
+    const perRequest = (ms: number, idlePerSecond: number) =>
+      Math.round((Math.max(0, ms - idlePerSecond * seconds) / Math.max(1, result.sent)) * 100) / 100;
+    const cpu: WriteCpu = {
+      service_ms_per_request: perRequest(service.cpuMs() - cpuBefore.service, idle.service),
+      sandbox_ms_per_request: sandbox ? perRequest(sandbox.cpuMs() - cpuBefore.sandbox, idle.sandbox) : null,
+    };
+    phases[write.key] = { ...result, cpu };
+    log(`${write.key}: ${JSON.stringify(phases[write.key])}`);
     // our overhead: what the client waited minus what the service waited for Twilio (its Server-Timing)
     const timing = result.serverTiming;
     const overheadP99 = timing?.answers ? timing.overhead.p99 : NaN;
@@ -581,6 +651,7 @@ async function measureWrites(base: string, token: string): Promise<void> {
           ? `overhead (total - Twilio) p50 ${timing.overhead.p50} ms, p99 ${timing.overhead.p99} ms; Twilio p50 ${timing.twilio.p50} ms; ` +
             `${timing.statements.mean} SQL statements/request; `
           : 'no Server-Timing; ') +
+        `service CPU ${cpu.service_ms_per_request} ms/request (its callbacks included); ` +
         `${result.ok}/${result.sent} accepted ${JSON.stringify(result.statuses)}`,
       target: `overhead p99 < ${TARGETS.apiP99Ms} ms`,
       met: result.ok === result.sent && overheadP99 < TARGETS.apiP99Ms,

@@ -1,4 +1,4 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { openSync, readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -15,8 +15,8 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Clock ticks per second of /proc/<pid>/stat's times: USER_HZ, 100 on Linux. */
-const CLOCK_TICKS = 100;
+/** Clock ticks per second of /proc/<pid>/stat's times (USER_HZ). */
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
 /** A process the benchmark started (the service or the floor), its output going to a log file. */
 export class Child {
@@ -43,30 +43,9 @@ export class Child {
     return Math.round((kib / 1024) * 10) / 10;
   }
 
-  /**
-   * CPU time (user + system, ms) used so far by the process and its descendants (tsx runs the
-   * script in a child), from /proc (Linux); a phase's difference divided by its requests is a cost
-   * per request that does not depend on how loaded the machine is.
-   */
+  /** CPU time (user + system, ms) used so far by the process and its descendants (see cpuMsOf). */
   cpuMs(): number {
-    const ticks = (pid: number): number => {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      // fields after the command name, which is in parentheses and may hold spaces
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      let sum = Number(fields[11]) + Number(fields[12]);
-      for (const task of readdirSync(`/proc/${pid}/task`)) {
-        const children = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
-        for (const child of children ? children.split(' ') : []) {
-          try {
-            sum += ticks(Number(child));
-          } catch {
-            // exited meanwhile
-          }
-        }
-      }
-      return sum;
-    };
-    return (ticks(this.pid) * 1000) / CLOCK_TICKS;
+    return cpuMsOf(this.pid);
   }
 
   /** Polls `url` until it answers (2xx unless `anyStatus`); fails with the end of the log when the process exits first. */
@@ -98,6 +77,32 @@ export class Child {
     await exited;
     clearTimeout(timer);
   }
+}
+
+/**
+ * CPU time (user + system, ms) used so far by process `pid` and its descendants (tsx runs the
+ * script in a child), from /proc (Linux); a phase's difference divided by its requests is a cost
+ * per request that does not depend on how loaded the machine is.
+ */
+export function cpuMsOf(pid: number): number {
+  const ticks = (id: number): number => {
+    const stat = readFileSync(`/proc/${id}/stat`, 'utf8');
+    // fields after the command name, which is in parentheses and may hold spaces
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    let sum = Number(fields[11]) + Number(fields[12]);
+    for (const task of readdirSync(`/proc/${id}/task`)) {
+      const children = readFileSync(`/proc/${id}/task/${task}/children`, 'utf8').trim();
+      for (const child of children ? children.split(' ') : []) {
+        try {
+          sum += ticks(Number(child));
+        } catch {
+          // exited meanwhile
+        }
+      }
+    }
+    return sum;
+  };
+  return (ticks(pid) * 1000) / CLOCK_TICKS;
 }
 
 export const TSX = join(ROOT, 'node_modules/.bin/tsx');

@@ -1,5 +1,3 @@
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { Agent, createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -108,15 +106,6 @@ export async function measureTurns(ctx: TurnsPhaseContext): Promise<TurnsPhaseRe
   }
 }
 
-/** A process's CPU time so far (user + system), in milliseconds, from /proc (Linux). */
-function cpuMs(pid: number): number {
-  // utime and stime are the 14th and 15th fields, counted after the command name in parentheses
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
-}
-
-const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-
 async function drive(
   ctx: TurnsPhaseContext,
   service: TurnsService,
@@ -148,10 +137,10 @@ async function drive(
   while (proxy.callsSeen() < ctx.calls && Date.now() < warmUntil) await sleep(200);
   ctx.log(`turns: ${proxy.callsSeen()}/${ctx.calls} calls talking; measuring ${ctx.seconds} s`);
   const from = performance.now();
-  const cpuFrom = cpuMs(service.pid);
+  const cpuFrom = service.cpuMs();
   await sleep(ctx.seconds * 1000);
   const to = performance.now();
-  const cpu = cpuMs(service.pid) - cpuFrom;
+  const cpu = service.cpuMs() - cpuFrom;
   for (const sid of sids) await call('POST', `/calls/${sid}/hangup`).catch(() => undefined);
 
   const measured = proxy.timings.filter((timing) => timing.in >= from && timing.in < to);

@@ -15,8 +15,16 @@ import {
   setAsideRecords,
 } from '../db/reconcile-failures';
 import { entityOfRow } from '../db/entity-of-row';
+import { InsertGate, gatedInsert } from '../db/gated-insert';
 import { isUniqueViolation } from '../db/postgres-errors';
-import { ApplyGuard, GuardedApplier, GuardedApply } from '../db/guarded-apply';
+import {
+  ApplyGuard,
+  GuardedApplier,
+  GuardedApply,
+  positionalValues,
+  preparePositional,
+  runPreparedInTransaction,
+} from '../db/guarded-apply';
 import { StatusEventSource, TimelineService, timelineUpsertSql } from '../timeline/timeline.service';
 import { CALL_STATUSES, CallStatus, Direction, TERMINAL_CALL_STATUSES } from '../twilio/twilio.types';
 import { CallObservation } from './call-observation';
@@ -263,6 +271,7 @@ WITH completed AS (
   ${timelineUpsertSql(`SELECT 'call', sid, status, -1, $14, $15::timestamptz, $11 FROM completed`)}
 )
 SELECT * FROM completed`;
+const COMPLETE_FRESH_INTENT = preparePositional('call_records_complete_fresh_intent', COMPLETE_FRESH_INTENT_SQL);
 
 @Injectable()
 export class CallRecordRepository {
@@ -300,18 +309,13 @@ export class CallRecordRepository {
     }
   }
 
-  /** Stores the request before Twilio is asked: every field, status `initiating`, no sid; one INSERT (save() would add a transaction). */
-  /** Stores the intent, with `manager` inside the caller's transaction (the guardrails' admission). */
-  async insertIntent(data: Partial<CallRecordEntity>, manager: EntityManager = this.repo.manager): Promise<CallRecordEntity> {
-    const inserted = await manager
-      .createQueryBuilder()
-      .insert()
-      .into(CallRecordEntity)
-      .values({ ...data, sid: null, status: 'initiating' })
-      .returning('*')
-      .updateEntity(false)
-      .execute();
-    return entityOfRow(this.repo, (inserted.raw as Record<string, unknown>[])[0]);
+  /**
+   * Stores the request before Twilio is asked: every field, status `initiating`, no sid; one
+   * statement, with the guardrails' count when `gate` is given (null when the count refused it).
+   */
+  async insertIntent(data: Partial<CallRecordEntity>, gate: InsertGate | null = null): Promise<CallRecordEntity | null> {
+    const row = await gatedInsert(this.repo.manager, this.repo.metadata, { ...data, sid: null, status: 'initiating' }, gate);
+    return row && entityOfRow(this.repo, row);
   }
 
   /**
@@ -342,14 +346,19 @@ export class CallRecordRepository {
       const rows = await this.repo.query<Record<string, unknown>[]>(COMPLETE_FRESH_INTENT_SQL, params);
       return rows.length ? entityOfRow(this.repo, rows[0]) : null;
     }
-    // the intent leaves its intent status here: listeners (the events outbox) see it in the same transaction
-    return this.repo.manager.transaction(async (tx) => {
-      const rows = await tx.query<Record<string, unknown>[]>(COMPLETE_FRESH_INTENT_SQL, params);
-      if (!rows.length) return null;
-      const record = entityOfRow(this.repo, rows[0]);
-      await this.statusChanged.notify(tx, record, 'initiating');
-      return record;
-    });
+    // the intent leaves its intent status here: listeners (the events outbox) see it in the same
+    // transaction, which begins in the statement's round trip
+    return runPreparedInTransaction(
+      this.repo.manager,
+      COMPLETE_FRESH_INTENT,
+      positionalValues(params),
+      async (tx, rows: Record<string, unknown>[]) => {
+        if (!rows.length) return null;
+        const record = entityOfRow(this.repo, rows[0]);
+        await this.statusChanged.notify(tx, record, 'initiating');
+        return record;
+      },
+    );
   }
 
   findById(id: string): Promise<CallRecordEntity | null> {
@@ -358,12 +367,13 @@ export class CallRecordRepository {
 
   /** Gives an intent its Twilio sid, once; true when the row now has that sid. */
   async attachSid(id: string, sid: string): Promise<boolean> {
-    const [, affected] = await this.repo.query<[unknown, number]>(
-      'UPDATE call_records SET sid = $2, updated_at = now() WHERE id = $1 AND sid IS NULL',
+    // one statement: the sid given now, else the one the row had already
+    const rows = await this.repo.query<{ sid: string | null }[]>(
+      `WITH attached AS (UPDATE call_records SET sid = $2, updated_at = now() WHERE id = $1 AND sid IS NULL RETURNING sid)
+       SELECT COALESCE((SELECT sid FROM attached), (SELECT sid FROM call_records WHERE id = $1)) AS sid`,
       [id, sid],
     );
-    if (affected > 0) return true;
-    return (await this.findById(id))?.sid === sid;
+    return rows[0]?.sid === sid;
   }
 
   /** Records that a hangup of call `id` was asked for, before Twilio is asked. Throws when the write fails. */

@@ -1,9 +1,9 @@
-import type { EntityManager } from 'typeorm';
 import { Injectable } from '@nestjs/common';
 import type { UnresolvedIntent } from '../common/intent';
 import type { TwilioCallbackTarget } from '../common/twilio-callback-url';
 import { RecordStoredListener, RecordStoredListeners } from '../common/record-stored.listeners';
 import type { RecordChangedListener } from '../common/record-changed.listeners';
+import type { InsertGate } from '../db/gated-insert';
 import type { ApplyGuard, GuardedApply } from '../db/guarded-apply';
 import type { ReconcileFailure, SetAsideRecords } from '../db/reconcile-failures';
 import type { StatusEventSource } from '../timeline/timeline.service';
@@ -67,8 +67,11 @@ export class CallRecordsService {
   }
 
   /** Stores the request before Twilio is asked to place the call (status `initiating`, no sid). */
-  createIntent(data: Partial<CallRecordEntity>, manager?: EntityManager): Promise<CallRecordEntity> {
-    return this.calls.insertIntent(data, manager);
+  createIntent(data: Partial<CallRecordEntity>): Promise<CallRecordEntity>;
+  /** ...in the statement that counts it in when `gate` is given (see GuardrailsService.admitStored); null when the count refused it. */
+  createIntent(data: Partial<CallRecordEntity>, gate: InsertGate | null): Promise<CallRecordEntity | null>;
+  createIntent(data: Partial<CallRecordEntity>, gate: InsertGate | null = null): Promise<CallRecordEntity | null> {
+    return this.calls.insertIntent(data, gate);
   }
 
   /** Twilio refused the call: nothing happened, so nothing is kept. */
@@ -92,9 +95,9 @@ export class CallRecordsService {
       return (await this.stored.notify(snapshot.sid)) === 0 ? completed : this.calls.findBySid(snapshot.sid);
     }
     if (!(await this.calls.attachSid(id, snapshot.sid))) return null;
-    await this.calls.applyObservation(snapshot.sid, callFactsOfSnapshot(snapshot), source);
-    await this.stored.notify(snapshot.sid);
-    return this.calls.findBySid(snapshot.sid);
+    const applied = await this.calls.applyObservation(snapshot.sid, callFactsOfSnapshot(snapshot), source);
+    // the record as the apply left it, unless waiting callbacks changed it since
+    return (await this.stored.notify(snapshot.sid)) === 0 && applied ? applied : this.calls.findBySid(snapshot.sid);
   }
 
   /** A callback about the call we placed for intent `id` names its sid; true when the row has that sid now. */

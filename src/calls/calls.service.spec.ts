@@ -15,7 +15,7 @@ import type { RecordingRepository } from './recording.repository';
 import { GuardrailsService } from '../guardrails/guardrails.service';
 
 /** The guardrails are tested on their own (src/guardrails, test/guardrails); here they let everything through. */
-const admitAll = { admit: <T>(_request: unknown, work: () => Promise<T>) => work() } as unknown as GuardrailsService;
+const admitAll = { admitStored: <T>(_request: unknown, store: (gate: null) => Promise<T>) => store(null) } as unknown as GuardrailsService;
 
 const SID = `CA${'a'.repeat(32)}`;
 
@@ -170,7 +170,8 @@ describe('CallsService.placeCall', () => {
   it('completes the intent by its sid when a callback gave it the sid first, and answers the stored record', async () => {
     const { service, calls } = setup();
     calls.completeFreshIntent.mockResolvedValueOnce(null);
-    calls.findBySid.mockResolvedValueOnce(record({ sid: SID, status: 'ringing', message: 'hi' }));
+    // the callback's newer status stays: the apply answers the row as it left it
+    calls.applyObservation.mockResolvedValueOnce(record({ sid: SID, status: 'ringing', message: 'hi' }));
     const { call: dto, accepted } = await service.placeCall({ ...base, message: 'hi' }, 'user-1');
     expect(calls.attachSid).toHaveBeenCalledWith('00000000-0000-4000-8000-000000000001', SID);
     expect(calls.applyObservation).toHaveBeenCalledWith(SID, expect.objectContaining({ status: 'queued' }), 'api');

@@ -66,8 +66,8 @@ export class CallsService {
     }
     const from = request.from ?? this.config.twilio.phoneNumber;
     const record = request.record ?? false;
-    // within the live call cap and the spending ceiling: stored in the transaction that counts it in
-    const intent = await this.guardrails.admit({ kind: 'call' }, (tx) =>
+    // within the live call cap and the spending ceiling: stored by the statement that counts it in
+    const intent = await this.guardrails.admitStored({ kind: 'call' }, (gate) =>
       storeIntent(() =>
         this.records.createIntent(
           {
@@ -90,7 +90,7 @@ export class CallsService {
             metadata: request.metadata ?? {},
             createdBy,
           },
-          tx,
+          gate,
         ),
       ),
     );

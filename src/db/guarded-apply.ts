@@ -63,6 +63,16 @@ export function prepareSql(name: string, sql: string): PreparedSql {
   return { name, text, order, pieces, slots };
 }
 
+/** A statement written with positional `$n` parameters, compiled as prepareSql compiles `:name` ones; see positionalValues. */
+export function preparePositional(name: string, sql: string): PreparedSql {
+  return prepareSql(name, sql.replace(/\$(\d+)/g, ':p$1'));
+}
+
+/** The values of a preparePositional statement, from its `$1`, `$2`, ... in order. */
+export function positionalValues(params: readonly unknown[]): Record<string, unknown> {
+  return Object.fromEntries(params.map((value, i) => [`p${i + 1}`, value]));
+}
+
 function parametersOf(sql: PreparedSql, values: Readonly<Record<string, unknown>>): unknown[] {
   return sql.order.map((key) => {
     const value = values[key];

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Mutex, Semaphore } from 'async-mutex';
 import type { EntityManager, Repository } from 'typeorm';
+import type { InsertGate } from '../db/gated-insert';
 import { GuardrailDayEntity } from './guardrail-day.entity';
 
 /** What was admitted on a day so far. */
@@ -35,11 +36,25 @@ ON CONFLICT (day) DO UPDATE
     AND ($6::bigint IS NULL OR g.admitted_calls - $7::bigint <= $6::bigint)
 RETURNING day`;
 
+type AdmissionOutcome<T> = { admitted: true; value: T } | { admitted: false };
+
+function admitParams(day: string, request: AdmittedSoFar, room: AdmissionRoom): unknown[] {
+  return [
+    day,
+    String(request.spendUnits),
+    String(request.calls),
+    room.spendRoom === null ? null : String(room.spendRoom),
+    String(room.readAt.spendUnits),
+    room.callRoom === null ? null : String(room.callRoom),
+    String(room.readAt.calls),
+  ];
+}
+
 /**
- * Admissions of one instance with a transaction open at once. Each holds a pooled connection while
- * it stores its intent and waits for its turn to count it in: a few keep the turn busy (one stores
- * while another counts and commits), more would only take connections the rest of the service needs;
- * the others wait in memory without one.
+ * Admissions of one instance with a statement or a transaction open at once. Each holds a pooled
+ * connection: a few keep the day's row busy (one commits while the next waits on its lock, or
+ * stores its intent), more would only take connections the rest of the service needs; the others
+ * wait in memory without one.
  */
 const ADMISSIONS_IN_FLIGHT = 4;
 
@@ -61,6 +76,30 @@ export class GuardrailDayRepository {
     return row ? { spendUnits: BigInt(row.admitted_spend_units), calls: BigInt(row.admitted_calls) } : { spendUnits: 0n, calls: 0n };
   }
 
+  /**
+   * Counts `request` in on `day` when the room allows, in the statement `store` runs with the gate
+   * it is given (see InsertGate): what it inserts is committed with the count, or nothing is when
+   * the counters refuse. One round trip and one commit; the day's row is locked only within that
+   * statement. A few such statements may be in flight at once: they queue on the row lock in the
+   * database, which hands it from one to the next without waiting on this process.
+   */
+  admitWithStatement<T>(
+    day: string,
+    request: AdmittedSoFar,
+    room: AdmissionRoom,
+    store: (gate: InsertGate) => Promise<T | null>,
+  ): Promise<AdmissionOutcome<T>> {
+    const gate: InsertGate = {
+      cte: `admitted AS (${ADMIT_SQL})`,
+      params: admitParams(day, request, room),
+      condition: 'EXISTS (SELECT 1 FROM admitted)',
+    };
+    return this.inFlight.runExclusive(async () => {
+      const value = await store(gate);
+      return value === null ? { admitted: false } : { admitted: true, value };
+    });
+  }
+
   /** `work` with no admission to count: on the default manager, outside any transaction. */
   withoutAdmission<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     return work(this.repo.manager);
@@ -78,7 +117,7 @@ export class GuardrailDayRepository {
     request: { spendUnits: bigint; calls: bigint },
     room: AdmissionRoom,
     work: (tx: EntityManager) => Promise<T>,
-  ): Promise<{ admitted: true; value: T } | { admitted: false }> {
+  ): Promise<AdmissionOutcome<T>> {
     return this.inFlight.runExclusive(() => this.admitNow(day, request, room, work));
   }
 
@@ -87,22 +126,13 @@ export class GuardrailDayRepository {
     request: { spendUnits: bigint; calls: bigint },
     room: AdmissionRoom,
     work: (tx: EntityManager) => Promise<T>,
-  ): Promise<{ admitted: true; value: T } | { admitted: false }> {
+  ): Promise<AdmissionOutcome<T>> {
     const runner = this.repo.manager.connection.createQueryRunner();
     try {
       await runner.startTransaction();
       const value = await work(runner.manager);
       const counted = await this.turn.runExclusive(
-        async () =>
-          (await runner.query(ADMIT_SQL, [
-            day,
-            String(request.spendUnits),
-            String(request.calls),
-            room.spendRoom === null ? null : String(room.spendRoom),
-            String(room.readAt.spendUnits),
-            room.callRoom === null ? null : String(room.callRoom),
-            String(room.readAt.calls),
-          ])) as unknown[],
+        async () => (await runner.query(ADMIT_SQL, admitParams(day, request, room))) as unknown[],
       );
       // the turn is over once the count is in: the next one's statement waits for this commit in the database
       if (counted.length === 0) {

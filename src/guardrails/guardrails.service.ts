@@ -4,6 +4,7 @@ import { AppError } from '../common/app-error';
 import { formatMoney, parseMoney } from '../common/money';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import type { InsertGate } from '../db/gated-insert';
 import { AdmissionRoom, AdmittedSoFar, GuardrailDayRepository } from './guardrail-day.repository';
 import type { LiveCallsMeter, PendingUsage, SpendMeter } from './guardrails.meters';
 
@@ -49,15 +50,17 @@ interface Reading {
 /**
  * The cap on live calls and the daily spending ceiling. The modules that spend (calls, sms,
  * numbers) register their meters here at init, so this module depends on none of them; they call
- * admit() around the work that stores a new call, message or number purchase.
+ * admitStored() with the insert of a new call or message, admit() around the work that stores a
+ * number purchase.
  *
- * Admission costs one statement in the transaction that stores the intent, its last before the
- * commit: the day's counters (guardrail_days) grow by the request, on the condition that what the
- * latest reading of the records (at most GUARDRAILS_READING_MAX_AGE_MS old) plus the counters' growth
- * since leaves room. The counters' row lock is what makes concurrent admissions on every instance
- * take turns (within one instance they queue in memory first), and it is held only from that
- * statement until the intent is committed with it; a refused request's transaction is rolled back,
- * so its intent never existed. Readings lag only what Twilio reports (prices, calls ending), never
+ * An admission grows the day's counters (guardrail_days) by the request, on the condition that what
+ * the latest reading of the records (at most GUARDRAILS_READING_MAX_AGE_MS old) plus the counters'
+ * growth since leaves room. The counters' row lock is what makes concurrent admissions on every
+ * instance take turns. admitStored() counts in the statement that inserts the intent (a
+ * data-modifying CTE the insert is conditioned on): one statement, and the lock is held within it.
+ * admit() counts with the last statement of the transaction that stored the intent (within one
+ * instance they queue in memory for that statement), and the lock is held from it to the commit. A
+ * refused request's intent is never stored, or rolled back. Readings lag only what Twilio reports (prices, calls ending), never
  * what was admitted; and a request the reading refuses is checked again against a fresh one before
  * it is refused.
  */
@@ -125,16 +128,45 @@ export class GuardrailsService {
    * refusal is thrown and Twilio is never asked. A request the counters refuse against a stale
    * reading runs `work` again after a fresh one, so `work` writes only through the manager.
    */
-  async admit<T>(request: GuardedRequest, work: (tx: EntityManager) => Promise<T>): Promise<T> {
+  admit<T>(request: GuardedRequest, work: (tx: EntityManager) => Promise<T>): Promise<T> {
+    return this.admitBy(
+      request,
+      () => this.days.withoutAdmission(work),
+      (day, asked, room) => this.days.admit(day, asked, room, work),
+    );
+  }
+
+  /**
+   * The same in one statement: `store` inserts the request's row only when the gate it is given
+   * holds (see InsertGate), and answers null when it did not; the count and the row commit
+   * together. Without a limit to keep to, `store` gets no gate and must insert.
+   */
+  admitStored<T>(request: GuardedRequest, store: (gate: InsertGate | null) => Promise<T | null>): Promise<T> {
+    return this.admitBy(
+      request,
+      async () => {
+        const stored = await store(null);
+        if (stored === null) throw new Error('an insert without an admission to count stored nothing');
+        return stored;
+      },
+      (day, asked, room) => this.days.admitWithStatement(day, asked, room, store),
+    );
+  }
+
+  private async admitBy<T>(
+    request: GuardedRequest,
+    unlimited: () => Promise<T>,
+    count: (day: string, asked: AdmittedSoFar, room: AdmissionRoom) => Promise<{ admitted: true; value: T } | { admitted: false }>,
+  ): Promise<T> {
     const capsCalls = request.kind === 'call' && this.config.guardrails.maxLiveCalls > 0;
     const limit = this.config.guardrails.spendingDailyLimit;
-    if (!capsCalls && limit === null) return this.days.withoutAdmission(work);
+    if (!capsCalls && limit === null) return unlimited();
     const asked = { spendUnits: this.estimateOf(request), calls: request.kind === 'call' ? 1n : 0n };
     let reading = await this.reading(false);
     for (let attempt = 0; attempt <= MAX_FRESH_ATTEMPTS; attempt++) {
       const room = this.roomFor(request, reading, capsCalls);
       if (room) {
-        const outcome = await this.days.admit(reading.day, asked, room, work);
+        const outcome = await count(reading.day, asked, room);
         if (outcome.admitted) return outcome.value;
       } else if (attempt > 0) {
         // a fresh reading says no: that is the answer

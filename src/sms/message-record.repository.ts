@@ -15,8 +15,16 @@ import {
   setAsideRecords,
 } from '../db/reconcile-failures';
 import { entityOfRow } from '../db/entity-of-row';
+import { InsertGate, gatedInsert } from '../db/gated-insert';
 import { isUniqueViolation } from '../db/postgres-errors';
-import { ApplyGuard, GuardedApplier, GuardedApply } from '../db/guarded-apply';
+import {
+  ApplyGuard,
+  GuardedApplier,
+  GuardedApply,
+  positionalValues,
+  preparePositional,
+  runPreparedInTransaction,
+} from '../db/guarded-apply';
 import { StatusEventSource, TimelineService, timelineUpsertSql } from '../timeline/timeline.service';
 import { Direction, MessageStatus, TERMINAL_MESSAGE_STATUSES } from '../twilio/twilio.types';
 import { MessageRecordEntity, MessageRecordStatus } from './message-record.entity';
@@ -202,6 +210,7 @@ WITH completed AS (
   ${timelineUpsertSql(`SELECT 'message', sid, status, -1, $12, $13::timestamptz, $5 FROM completed`)}
 )
 SELECT * FROM completed`;
+const COMPLETE_FRESH_INTENT = preparePositional('message_records_complete_fresh_intent', COMPLETE_FRESH_INTENT_SQL);
 
 @Injectable()
 export class MessageRecordRepository {
@@ -251,18 +260,13 @@ export class MessageRecordRepository {
     return this.repo.findOne({ where: { sid } });
   }
 
-  /** Stores the request before Twilio is asked: every field, status `initiating`, no sid; one INSERT (save() would add a transaction). */
-  /** Stores the intent, with `manager` inside the caller's transaction (the guardrails' admission). */
-  async insertIntent(data: Partial<MessageRecordEntity>, manager: EntityManager = this.repo.manager): Promise<MessageRecordEntity> {
-    const inserted = await manager
-      .createQueryBuilder()
-      .insert()
-      .into(MessageRecordEntity)
-      .values({ ...data, sid: null, status: 'initiating' })
-      .returning('*')
-      .updateEntity(false)
-      .execute();
-    return entityOfRow(this.repo, (inserted.raw as Record<string, unknown>[])[0]);
+  /**
+   * Stores the request before Twilio is asked: every field, status `initiating`, no sid; one
+   * statement, with the guardrails' count when `gate` is given (null when the count refused it).
+   */
+  async insertIntent(data: Partial<MessageRecordEntity>, gate: InsertGate | null = null): Promise<MessageRecordEntity | null> {
+    const row = await gatedInsert(this.repo.manager, this.repo.metadata, { ...data, sid: null, status: 'initiating' }, gate);
+    return row && entityOfRow(this.repo, row);
   }
 
   /**
@@ -296,14 +300,19 @@ export class MessageRecordRepository {
       const rows = await this.repo.query<Record<string, unknown>[]>(COMPLETE_FRESH_INTENT_SQL, params);
       return rows.length ? entityOfRow(this.repo, rows[0]) : null;
     }
-    // the intent leaves its intent status here: listeners (the events outbox) see it in the same transaction
-    return this.repo.manager.transaction(async (tx) => {
-      const rows = await tx.query<Record<string, unknown>[]>(COMPLETE_FRESH_INTENT_SQL, params);
-      if (!rows.length) return null;
-      const record = entityOfRow(this.repo, rows[0]);
-      await this.statusChanged.notify(tx, record, 'initiating');
-      return record;
-    });
+    // the intent leaves its intent status here: listeners (the events outbox) see it in the same
+    // transaction, which begins in the statement's round trip
+    return runPreparedInTransaction(
+      this.repo.manager,
+      COMPLETE_FRESH_INTENT,
+      positionalValues(params),
+      async (tx, rows: Record<string, unknown>[]) => {
+        if (!rows.length) return null;
+        const record = entityOfRow(this.repo, rows[0]);
+        await this.statusChanged.notify(tx, record, 'initiating');
+        return record;
+      },
+    );
   }
 
   findById(id: string): Promise<MessageRecordEntity | null> {
@@ -312,12 +321,13 @@ export class MessageRecordRepository {
 
   /** Gives an intent its Twilio sid, once; true when the row now has that sid. */
   async attachSid(id: string, sid: string): Promise<boolean> {
-    const [, affected] = await this.repo.query<[unknown, number]>(
-      'UPDATE message_records SET sid = $2, updated_at = now() WHERE id = $1 AND sid IS NULL',
+    // one statement: the sid given now, else the one the row had already
+    const rows = await this.repo.query<{ sid: string | null }[]>(
+      `WITH attached AS (UPDATE message_records SET sid = $2, updated_at = now() WHERE id = $1 AND sid IS NULL RETURNING sid)
+       SELECT COALESCE((SELECT sid FROM attached), (SELECT sid FROM message_records WHERE id = $1)) AS sid`,
       [id, sid],
     );
-    if (affected > 0) return true;
-    return (await this.findById(id))?.sid === sid;
+    return rows[0]?.sid === sid;
   }
 
   /** Twilio surely did nothing: the intent goes away. */

@@ -1,8 +1,8 @@
-import type { EntityManager } from 'typeorm';
 import { Injectable } from '@nestjs/common';
 import type { UnresolvedIntent } from '../common/intent';
 import { RecordStoredListener, RecordStoredListeners } from '../common/record-stored.listeners';
 import type { RecordChangedListener } from '../common/record-changed.listeners';
+import type { InsertGate } from '../db/gated-insert';
 import type { ApplyGuard, GuardedApply } from '../db/guarded-apply';
 import type { ReconcileFailure, SetAsideRecords } from '../db/reconcile-failures';
 import type { StatusEventSource } from '../timeline/timeline.service';
@@ -44,8 +44,11 @@ export class MessageRecordsService {
   }
 
   /** Stores the request before Twilio is asked to send the message (status `initiating`, no sid). */
-  createIntent(data: Partial<MessageRecordEntity>, manager?: EntityManager): Promise<MessageRecordEntity> {
-    return this.messages.insertIntent(data, manager);
+  createIntent(data: Partial<MessageRecordEntity>): Promise<MessageRecordEntity>;
+  /** ...in the statement that counts it in when `gate` is given (see GuardrailsService.admitStored); null when the count refused it. */
+  createIntent(data: Partial<MessageRecordEntity>, gate: InsertGate | null): Promise<MessageRecordEntity | null>;
+  createIntent(data: Partial<MessageRecordEntity>, gate: InsertGate | null = null): Promise<MessageRecordEntity | null> {
+    return this.messages.insertIntent(data, gate);
   }
 
   /** Twilio refused the message: nothing happened, so nothing is kept. */
@@ -69,9 +72,9 @@ export class MessageRecordsService {
       return (await this.stored.notify(snapshot.sid)) === 0 ? completed : this.messages.findBySid(snapshot.sid);
     }
     if (!(await this.messages.attachSid(id, snapshot.sid))) return null;
-    await this.messages.applyObservation(snapshot.sid, messageFactsOfSnapshot(snapshot), source);
-    await this.stored.notify(snapshot.sid);
-    return this.messages.findBySid(snapshot.sid);
+    const applied = await this.messages.applyObservation(snapshot.sid, messageFactsOfSnapshot(snapshot), source);
+    // the record as the apply left it, unless waiting callbacks changed it since
+    return (await this.stored.notify(snapshot.sid)) === 0 && applied ? applied : this.messages.findBySid(snapshot.sid);
   }
 
   /** A callback about the message we sent for intent `id` names its sid; true when the row has that sid now. */

@@ -11,7 +11,7 @@ import { SmsService } from './sms.service';
 import { GuardrailsService } from '../guardrails/guardrails.service';
 
 /** The guardrails are tested on their own (src/guardrails, test/guardrails); here they let everything through. */
-const admitAll = { admit: <T>(_request: unknown, work: () => Promise<T>) => work() } as unknown as GuardrailsService;
+const admitAll = { admitStored: <T>(_request: unknown, store: (gate: null) => Promise<T>) => store(null) } as unknown as GuardrailsService;
 
 const SID = `SM${'b'.repeat(32)}`;
 
@@ -130,7 +130,8 @@ describe('SmsService.sendSms', () => {
   it('completes the intent by its sid when a callback gave it the sid first, and answers the stored record', async () => {
     const { service, messages } = setup();
     messages.completeFreshIntent.mockResolvedValueOnce(null);
-    messages.findBySid.mockResolvedValueOnce(record({ sid: SID, status: 'sent' }));
+    // the callback's newer status stays: the apply answers the row as it left it
+    messages.applyObservation.mockResolvedValueOnce(record({ sid: SID, status: 'sent' }));
     const { message: dto, accepted } = await service.sendSms({ to: '+14155550100', message: 'hi' }, 'user-1');
     expect(messages.attachSid).toHaveBeenCalledWith('00000000-0000-4000-8000-000000000002', SID);
     expect(messages.applyObservation).toHaveBeenCalledWith(SID, expect.objectContaining({ status: 'queued' }), 'api');

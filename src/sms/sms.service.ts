@@ -46,8 +46,8 @@ export class SmsService {
     }
     const from = request.from ?? this.config.twilio.phoneNumber;
     const mediaUrls = request.media_url ?? [];
-    // within the spending ceiling: stored in the transaction that counts it in
-    const intent = await this.guardrails.admit({ kind: 'sms', segments: countSmsSegments(request.message) }, (tx) =>
+    // within the spending ceiling: stored by the statement that counts it in
+    const intent = await this.guardrails.admitStored({ kind: 'sms', segments: countSmsSegments(request.message) }, (gate) =>
       storeIntent(() =>
         this.records.createIntent(
           {
@@ -60,7 +60,7 @@ export class SmsService {
             metadata: request.metadata ?? {},
             createdBy,
           },
-          tx,
+          gate,
         ),
       ),
     );

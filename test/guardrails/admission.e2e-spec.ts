@@ -1,4 +1,7 @@
-import type { EntityManager } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import { CallRecordsService } from '../../src/calls/call-records.service';
+import type { InsertGate } from '../../src/db/gated-insert';
+import { MessageRecordsService } from '../../src/sms/message-records.service';
 import { GuardrailDayRepository } from '../../src/guardrails/guardrail-day.repository';
 import { GuardrailsService, utcDay } from '../../src/guardrails/guardrails.service';
 import { TestApp, startTestApp } from '../support/test-app';
@@ -38,6 +41,27 @@ describe('admission on the database', () => {
     expect(await days.admittedSoFar(today)).toEqual({ spendUnits: before.spendUnits, calls: before.calls + 1n });
     expect(await days.admittedSoFar('2000-01-01')).toEqual({ spendUnits: 0n, calls: 7n });
     expect(await days.admittedSoFar('2000-01-02')).toEqual({ spendUnits: 0n, calls: 0n });
+  });
+
+  it('in one statement: stores an intent with its count, and stores nothing when the counters refuse', async () => {
+    const days = t.app.get(GuardrailDayRepository);
+    const records = t.app.get(CallRecordsService);
+    const today = utcDay(new Date());
+    const before = await days.admittedSoFar(today);
+    const stale = { readAt: before, spendRoom: null, callRoom: 0n };
+    const intent = (agentName: string) => (gate: InsertGate) =>
+      records.createIntent({ direction: 'outbound', fromNumber: '+14155550199', toNumber: '+14155550100', message: 'hi', agentName }, gate);
+
+    const first = await days.admitWithStatement(today, { spendUnits: 0n, calls: 1n }, stale, intent('admitted-in-one'));
+    expect(first).toMatchObject({ admitted: true, value: { status: 'initiating', sid: null, agentName: 'admitted-in-one' } });
+    const second = await days.admitWithStatement(today, { spendUnits: 0n, calls: 1n }, stale, intent('refused-in-one'));
+    expect(second).toEqual({ admitted: false });
+
+    expect(await days.admittedSoFar(today)).toEqual({ spendUnits: before.spendUnits, calls: before.calls + 1n });
+    const stored = await t.app
+      .get(DataSource)
+      .query<{ agent_name: string }[]>("SELECT agent_name FROM call_records WHERE agent_name LIKE '%-in-one' ORDER BY agent_name");
+    expect(stored.map((row) => row.agent_name)).toEqual(['admitted-in-one']);
   });
 
   it('rolls the work back with the count when the work fails', async () => {
@@ -84,6 +108,35 @@ describe('admission on the database', () => {
         };
         const outcomes = await Promise.all(Array.from({ length: count }, () => guardrails.admit({ kind: 'sms', segments: 1 }, work)));
         expect(outcomes).toEqual(Array(count).fill('stored'));
+        const after = await days.admittedSoFar(today);
+        expect(after.spendUnits - before.spendUnits).toBe(BigInt(count) * guardrails.estimateOf({ kind: 'sms', segments: 1 }));
+      });
+
+      it('in one statement each, count every one of many at once and store each intent', async () => {
+        const guardrails = t.app.get(GuardrailsService);
+        const days = t.app.get(GuardrailDayRepository);
+        const messages = t.app.get(MessageRecordsService);
+        const today = utcDay(new Date());
+        const before = await days.admittedSoFar(today);
+        const count = 20;
+        const intents = await Promise.all(
+          Array.from({ length: count }, (_, i) =>
+            guardrails.admitStored({ kind: 'sms', segments: 1 }, (gate) =>
+              messages.createIntent(
+                {
+                  direction: 'outbound',
+                  fromNumber: '+14155550199',
+                  toNumber: '+14155550100',
+                  body: 'hi',
+                  mediaUrls: [],
+                  agentName: `many-${i}`,
+                },
+                gate,
+              ),
+            ),
+          ),
+        );
+        expect(new Set(intents.map((intent) => intent.agentName)).size).toBe(count);
         const after = await days.admittedSoFar(today);
         expect(after.spendUnits - before.spendUnits).toBe(BigInt(count) * guardrails.estimateOf({ kind: 'sms', segments: 1 }));
       });

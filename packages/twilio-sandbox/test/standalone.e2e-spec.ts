@@ -72,6 +72,7 @@ describe('standalone sandbox (the twilio-sandbox bin)', () => {
     const bin = await start({
       SANDBOX_SPEED: '200',
       SANDBOX_SEED: '3',
+      SANDBOX_BALANCE: '1000000',
       TWILIO_ACCOUNT_SID: accountSid,
       TWILIO_AUTH_TOKEN: 'standalone-token',
     });
@@ -79,6 +80,7 @@ describe('standalone sandbox (the twilio-sandbox bin)', () => {
     expect(bin.output()).toContain('TWILIO_AUTH_TOKEN=standalone-token');
 
     const { client } = sdkFor({ accountSid, authToken: 'standalone-token', baseUrl: bin.baseUrl });
+    expect((await client.balance.fetch()).balance).toBe('1000000.00');
     const call = await client.calls.create({ to: CUSTOMER, from: '+14155550199', twiml: '<Response><Say>hi</Say></Response>' });
     await vi.waitFor(async () => expect((await client.calls(call.sid).fetch()).status).toBe('completed'), { timeout: 5000, interval: 20 });
     const numbers = await client.availablePhoneNumbers('US').local.list({ areaCode: 415, limit: 3 });
@@ -164,5 +166,8 @@ describe('standalone sandbox (the twilio-sandbox bin)', () => {
     const refused = run([], { SANDBOX_STATE_FILE: broken });
     expect(refused.status).toBe(1);
     expect(refused.stderr).toContain('unknown sandbox state format');
+    const badBalance = run([], { SANDBOX_BALANCE: 'lots' });
+    expect(badBalance.status).toBe(1);
+    expect(badBalance.stderr).toContain('SANDBOX_BALANCE must be');
   });
 });

@@ -13,6 +13,16 @@ Other settings come from SANDBOX_PORT, SANDBOX_HOST, SANDBOX_SPEED, SANDBOX_SEED
 SANDBOX_PUBLIC_URL, TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN.`;
 
 /** Standalone sandbox: the `twilio-sandbox` bin (`npm run sandbox` in the service). Reads only its own SANDBOX_* / TWILIO_* variables and flags. */
+function amountFrom(name: string): string | undefined {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^\d+(\.\d{1,5})?$/.test(raw)) {
+    console.error(`${name} must be a non-negative amount in USD like 20.00, got "${raw}"`);
+    process.exit(1);
+  }
+  return raw;
+}
+
 function numberFrom(name: string, fallback: number, min: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -22,16 +32,6 @@ function numberFrom(name: string, fallback: number, min: number): number {
     process.exit(1);
   }
   return value;
-}
-
-function amountFrom(name: string): string | undefined {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return undefined;
-  if (!/^\d+(\.\d+)?$/.test(raw)) {
-    console.error(`${name} must be an amount in USD such as 20.00, got "${raw}"`);
-    process.exit(1);
-  }
-  return raw;
 }
 
 const parseFlags = () =>
