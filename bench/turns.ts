@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Webhook } from 'standardwebhooks';
 import type { Figure } from './report';
-import { Child } from './service';
+import { Child, cpuMsOf } from './service';
 
 /** The turns phase's target (issue 13): the service's own time per turn, at 50 concurrent calls. */
 export const TURN_TARGETS = { calls: 50, p99Ms: 15 };
@@ -137,10 +137,10 @@ async function drive(
   while (proxy.callsSeen() < ctx.calls && Date.now() < warmUntil) await sleep(200);
   ctx.log(`turns: ${proxy.callsSeen()}/${ctx.calls} calls talking; measuring ${ctx.seconds} s`);
   const from = performance.now();
-  const cpuFrom = service.cpuMs();
+  const cpuFrom = cpuMsOf(service.pid);
   await sleep(ctx.seconds * 1000);
   const to = performance.now();
-  const cpu = service.cpuMs() - cpuFrom;
+  const cpu = cpuMsOf(service.pid) - cpuFrom;
   for (const sid of sids) await call('POST', `/calls/${sid}/hangup`).catch(() => undefined);
 
   const measured = proxy.timings.filter((timing) => timing.in >= from && timing.in < to);
