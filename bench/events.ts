@@ -184,10 +184,15 @@ async function deliverBacklog(ctx: EventsPhaseContext, receiver: BenchReceiver, 
   const startedAt = Date.now();
   const inserted = rows<{ n: number }>(
     await ctx.db.query(
-      `WITH source AS (
+      // at most BACKLOG of the phase's events, each copied only as often as needed: copying every
+      // event BACKLOG times first would sort millions of rows
+      `WITH picked AS (
+         SELECT type, resource_type, resource_id, resource_sid, payload, created_at
+         FROM events WHERE created_at >= $1::timestamptz AND type = ANY($2) ORDER BY created_at LIMIT $3
+       ), source AS (
          SELECT type, resource_type, resource_id, resource_sid, payload, gen_random_uuid() AS id, clock_timestamp() AS at
-         FROM events CROSS JOIN generate_series(1, $3::int) AS copy
-         WHERE created_at >= $1::timestamptz AND type = ANY($2) ORDER BY copy, created_at LIMIT $3
+         FROM picked CROSS JOIN generate_series(1, ceil($3::numeric / greatest((SELECT count(*) FROM picked), 1))::int) AS copy
+         ORDER BY copy, created_at LIMIT $3
        ), added AS (
          INSERT INTO events (id, type, resource_type, resource_id, resource_sid, occurred_at, payload, created_at)
          SELECT id, type, resource_type, resource_id, resource_sid, at,
