@@ -137,14 +137,7 @@ export class CampaignRepository {
       );
       if (!rows.length) return null;
       const campaign = (await tx.getRepository(CampaignEntity).findOne({ where: { id } }))!;
-      if (to === 'canceled') {
-        await tx.query(
-          `UPDATE campaign_recipients SET state = 'skipped', skip_reason = 'campaign_canceled',
-             skip_message = 'the campaign was canceled before this recipient was reached', next_attempt_at = NULL, updated_at = now()
-           WHERE campaign_id = $1 AND state IN ('pending', 'retrying')`,
-          [id],
-        );
-      }
+      if (to === 'canceled') await skipUnreached(tx, id);
       if (also) await also(tx, campaign);
       return campaign;
     });
@@ -439,5 +432,29 @@ export class CampaignRepository {
 
   async attemptsOf(recipientId: string): Promise<CampaignAttemptEntity[]> {
     return this.attempts.find({ where: { recipientId }, order: { attemptNumber: 'ASC' } });
+  }
+}
+
+/** Recipients skipped per statement when a campaign is canceled. */
+const SKIP_BATCH = 500;
+
+/**
+ * Skips every recipient of a canceled campaign not reached yet, in the caller's transaction, a batch
+ * per statement: one statement over 100,000 recipients can outlast the statement timeout on a busy
+ * database, and the cancel would fail. All batches commit or roll back with the campaign's state.
+ */
+async function skipUnreached(tx: EntityManager, campaignId: string): Promise<void> {
+  // the rows are locked as they are picked, so one the engine claims meanwhile is left to it
+  for (;;) {
+    const [, skipped] = await tx.query<[unknown[], number]>(
+      `WITH picked AS (
+         SELECT id FROM campaign_recipients WHERE campaign_id = $1 AND state IN ('pending', 'retrying') LIMIT $2 FOR UPDATE
+       )
+       UPDATE campaign_recipients r SET state = 'skipped', skip_reason = 'campaign_canceled',
+         skip_message = 'the campaign was canceled before this recipient was reached', next_attempt_at = NULL, updated_at = now()
+       FROM picked WHERE r.id = picked.id`,
+      [campaignId, SKIP_BATCH],
+    );
+    if (skipped === 0) return;
   }
 }
