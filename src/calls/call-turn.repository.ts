@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
 import { entityOfRow } from '../db/entity-of-row';
-import { isUniqueViolation } from '../db/postgres-errors';
 import { CallTurnEntity, TurnRole } from './call-turn.entity';
 
 export interface NewTurn {
@@ -64,24 +63,29 @@ export class CallTurnRepository {
       turn.twilioToken ?? null,
       turn.answeredAt ?? null,
     ];
-    // seq is the next free one; two appends racing for it (a mid-call say and a Gather result) retry
+    // seq is the next free one. Two writers racing for it (a mid-call say and a Gather result): the
+    // later one's insert waits for the other to commit, then stores nothing (DO NOTHING, not a
+    // unique violation, which would abort the caller's transaction) and is tried again with the seq
+    // now taken in view. A step already stored is a retried request: null.
     for (let attempt = 0; ; attempt++) {
-      try {
-        const rows = await tx.query<Record<string, unknown>[]>(
-          `INSERT INTO call_turns (${INSERT_COLUMNS})
-           SELECT gen_random_uuid(), $1::varchar, COALESCE(MAX(seq), 0) + 1, $2::int, $3::varchar, $4::text, $5::float8, $6::text,
-                  $7::text, $8::int, $9::text, $10::text, $11::timestamptz
-           FROM call_turns WHERE call_sid = $1::varchar
-           ON CONFLICT (call_sid, step) WHERE step IS NOT NULL DO NOTHING
-           RETURNING *`,
-          params,
-        );
-        return rows.length ? entityOfRow(this.repo, rows[0]) : null;
-      } catch (error) {
-        if (attempt < 3 && isUniqueViolation(error)) continue;
-        throw error;
-      }
+      const rows = await tx.query<Record<string, unknown>[]>(
+        `INSERT INTO call_turns (${INSERT_COLUMNS})
+         SELECT gen_random_uuid(), $1::varchar, COALESCE(MAX(seq), 0) + 1, $2::int, $3::varchar, $4::text, $5::float8, $6::text,
+                $7::text, $8::int, $9::text, $10::text, $11::timestamptz
+         FROM call_turns WHERE call_sid = $1::varchar
+         ON CONFLICT DO NOTHING
+         RETURNING *`,
+        params,
+      );
+      if (rows.length) return entityOfRow(this.repo, rows[0]);
+      if (turn.step != null && (await this.stepStored(tx, callSid, turn.step))) return null;
+      if (attempt >= 3) throw new Error(`no free turn number for call ${callSid} after ${attempt + 1} attempts`);
     }
+  }
+
+  private async stepStored(tx: EntityManager, callSid: string, step: number): Promise<boolean> {
+    const rows = await tx.query<unknown[]>('SELECT 1 FROM call_turns WHERE call_sid = $1 AND step = $2', [callSid, step]);
+    return rows.length > 0;
   }
 
   findStep(callSid: string, step: number): Promise<CallTurnEntity | null> {
@@ -104,7 +108,7 @@ export class CallTurnRepository {
 
   /**
    * Stores the answer of a caller turn and appends the assistant's turn it spoke, in one statement
-   * within `tx`. Two appends racing for the call's next seq (a mid-call say) retry, as `append` does.
+   * within `tx`. Two writers racing for the call's next seq (a mid-call say) retry, as `append` does.
    */
   async answerWithTurn(
     tx: EntityManager,
@@ -121,24 +125,22 @@ export class CallTurnRepository {
       said.role,
       said.text ?? null,
     ];
+    // racing for the next seq as `append` does: nothing stored means another writer took it
     for (let attempt = 0; ; attempt++) {
-      try {
-        const rows = await tx.query<Record<string, unknown>[]>(
-          `WITH answered AS (
-             UPDATE call_turns SET answer_twiml = $3::text, agent_latency_ms = $4::int, agent_error = $5::text, answered_at = now()
-             WHERE id = $1::uuid
-           )
-           INSERT INTO call_turns (id, call_sid, seq, role, text)
-           SELECT gen_random_uuid(), $2::varchar, COALESCE(MAX(seq), 0) + 1, $6::varchar, $7::text
-           FROM call_turns WHERE call_sid = $2::varchar
-           RETURNING *`,
-          params,
-        );
-        return entityOfRow(this.repo, rows[0]);
-      } catch (error) {
-        if (attempt < 3 && isUniqueViolation(error)) continue;
-        throw error;
-      }
+      const rows = await tx.query<Record<string, unknown>[]>(
+        `WITH answered AS (
+           UPDATE call_turns SET answer_twiml = $3::text, agent_latency_ms = $4::int, agent_error = $5::text, answered_at = now()
+           WHERE id = $1::uuid
+         )
+         INSERT INTO call_turns (id, call_sid, seq, role, text)
+         SELECT gen_random_uuid(), $2::varchar, COALESCE(MAX(seq), 0) + 1, $6::varchar, $7::text
+         FROM call_turns WHERE call_sid = $2::varchar
+         ON CONFLICT DO NOTHING
+         RETURNING *`,
+        params,
+      );
+      if (rows.length) return entityOfRow(this.repo, rows[0]);
+      if (attempt >= 3) throw new Error(`no free turn number for call ${callerTurn.callSid} after ${attempt + 1} attempts`);
     }
   }
 
