@@ -1,8 +1,5 @@
-import { INestApplication } from '@nestjs/common';
-import { createApp } from '../../src/app.factory';
-import { loadConfig } from '../../src/config/app-config';
 import { request, type JsonBody } from '../support/http';
-import { TEST_JWT_SECRET, eventually, freePort, startTestApp, type TestApp } from '../support/test-app';
+import { type SecondInstance, eventually, startSecondInstance, startTestApp, type TestApp } from '../support/test-app';
 
 const skipReason = 'needs DATABASE_URL (Postgres): embedded PGlite serves a single process';
 const SPEED = 20;
@@ -27,32 +24,12 @@ describe.skipIf(!process.env.DATABASE_URL)(
   `one campaign, two service instances on one database (${process.env.DATABASE_URL ? 'Postgres' : skipReason})`,
   () => {
     let a: TestApp;
-    let b: INestApplication | null = null;
-    let bUrl: string;
+    let b: SecondInstance;
 
     beforeAll(async () => {
       a = await startTestApp({ SANDBOX_SPEED: String(SPEED), RATE_LIMIT_CALLS: '100000', ...ENGINE });
-      const port = await freePort();
-      const config = loadConfig({
-        NODE_ENV: 'test',
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        JWT_SECRET: TEST_JWT_SECRET,
-        RECONCILE_ENABLED: 'false',
-        LOG_LEVEL: 'error',
-        RATE_LIMIT_CALLS: '100000',
-        ...ENGINE,
-        DATABASE_URL: a.config.database.url!,
-        TWILIO_ACCOUNT_SID: a.sandbox.accountSid,
-        TWILIO_AUTH_TOKEN: a.sandbox.authToken,
-        TWILIO_API_BASE_URL: a.sandbox.baseUrl,
-        SAMSAEK_TWILIO_PHONE_NUMBER: a.config.twilio.phoneNumber,
-        // behind one public address in production: Twilio signs that URL, whichever instance placed the call
-        SAMSAEK_TWILIO_WEBHOOK_URL: a.config.twilio.webhookBaseUrl,
-      });
-      b = await createApp(config);
-      await b.listen(port, '127.0.0.1');
-      bUrl = `http://127.0.0.1:${port}`;
+      // behind one public address in production: Twilio signs that URL, whichever instance placed the call
+      b = await startSecondInstance(a, { RATE_LIMIT_CALLS: '100000', ...ENGINE });
     });
 
     afterAll(async () => {
@@ -98,7 +75,7 @@ describe.skipIf(!process.env.DATABASE_URL)(
         const calls = a.sandbox.calls().filter((c) => numbers.includes(c.to));
         expect(calls.map((c) => c.to).sort()).toEqual(numbers);
         // each instance asked Twilio for some of the calls, and together for each call once
-        const [byA, byB] = [await callsPlacedBy(a.baseUrl), await callsPlacedBy(bUrl)];
+        const [byA, byB] = [await callsPlacedBy(a.baseUrl), await callsPlacedBy(b.baseUrl)];
         expect(byA + byB).toBe(16);
         expect(byA, 'calls placed by the first instance').toBeGreaterThan(0);
         expect(byB, 'calls placed by the second instance').toBeGreaterThan(0);
@@ -135,7 +112,7 @@ describe.skipIf(!process.env.DATABASE_URL)(
           expect(status).toBe(201);
           ids.push(body.id);
         }
-        const before = [await callsPlacedBy(a.baseUrl), await callsPlacedBy(bUrl)];
+        const before = [await callsPlacedBy(a.baseUrl), await callsPlacedBy(b.baseUrl)];
         for (const id of ids) {
           await eventually(
             async () => (await request(a, 'GET', `/api/phone/campaigns/${id}`, { token })).body.state === 'completed',
@@ -143,7 +120,7 @@ describe.skipIf(!process.env.DATABASE_URL)(
             200,
           );
         }
-        const [byA, byB] = [(await callsPlacedBy(a.baseUrl)) - before[0], (await callsPlacedBy(bUrl)) - before[1]];
+        const [byA, byB] = [(await callsPlacedBy(a.baseUrl)) - before[0], (await callsPlacedBy(b.baseUrl)) - before[1]];
         expect(byA + byB).toBe(24);
         expect(byA, 'calls placed by the first instance').toBeGreaterThan(0);
         expect(byB, 'calls placed by the second instance').toBeGreaterThan(0);

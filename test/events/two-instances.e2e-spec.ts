@@ -1,12 +1,10 @@
 import { INestApplication } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { createApp } from '../../src/app.factory';
-import { loadConfig } from '../../src/config/app-config';
 import { EventDeliveryService } from '../../src/events/event-delivery.service';
 import { EventsService } from '../../src/events/events.service';
 import { EventReceiver } from '../support/event-receiver';
 import { request } from '../support/http';
-import { TEST_JWT_SECRET, eventually, freePort, startTestApp, type TestApp } from '../support/test-app';
+import { type SecondInstance, eventually, startSecondInstance, startTestApp, type TestApp } from '../support/test-app';
 
 const EVENTS = 240;
 
@@ -36,31 +34,13 @@ describe.skipIf(!process.env.DATABASE_URL)(
   `two instances delivering events from one database (${process.env.DATABASE_URL ? 'Postgres' : 'needs DATABASE_URL: embedded PGlite serves a single process'})`,
   () => {
     let a: TestApp;
-    let b: INestApplication;
+    let b: SecondInstance;
     let receiver: EventReceiver;
 
     beforeAll(async () => {
       receiver = await new EventReceiver().start();
       a = await startTestApp(DELIVERY_ENV);
-      const bPort = await freePort();
-      b = await createApp(
-        loadConfig({
-          NODE_ENV: 'test',
-          PORT: String(bPort),
-          HOST: '127.0.0.1',
-          JWT_SECRET: TEST_JWT_SECRET,
-          RECONCILE_ENABLED: 'false',
-          NUMBERS_SYNC_INTERVAL_SECONDS: '0',
-          LOG_LEVEL: 'error',
-          DATABASE_URL: a.config.database.url!,
-          TWILIO_ACCOUNT_SID: a.sandbox.accountSid,
-          TWILIO_AUTH_TOKEN: a.sandbox.authToken,
-          TWILIO_API_BASE_URL: a.sandbox.baseUrl,
-          SAMSAEK_TWILIO_PHONE_NUMBER: a.config.twilio.phoneNumber,
-          ...DELIVERY_ENV,
-        }),
-      );
-      await b.listen(bPort, '127.0.0.1');
+      b = await startSecondInstance(a, DELIVERY_ENV);
     }, 60_000);
 
     afterAll(async () => {
@@ -79,12 +59,12 @@ describe.skipIf(!process.env.DATABASE_URL)(
       // a receiver that takes a moment, as a real one does: attempts overlap and both instances fetch work
       receiver.delayMs = 20;
       const byA = countAttempts(a.app);
-      const byB = countAttempts(b);
+      const byB = countAttempts(b.app);
 
       // the changes happen on both instances, in batches, as traffic would
       const sids: string[] = [];
       for (let batch = 0; batch < EVENTS / 20; batch++) {
-        const app = batch % 2 ? b : a.app;
+        const app = batch % 2 ? b.app : a.app;
         const events = app.get(EventsService);
         await app.get(DataSource).transaction(async (tx) => {
           for (let i = 0; i < 20; i++) {

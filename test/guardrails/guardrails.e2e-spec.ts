@@ -1,9 +1,6 @@
-import { INestApplication } from '@nestjs/common';
-import { createApp } from '../../src/app.factory';
 import { mintToken } from '../../src/auth/token';
-import { loadConfig } from '../../src/config/app-config';
 import { JsonBody, Reply, request } from '../support/http';
-import { TEST_JWT_SECRET, TestApp, eventually, freePort, startTestApp } from '../support/test-app';
+import { type SecondInstance, TestApp, eventually, startSecondInstance, startTestApp } from '../support/test-app';
 
 /**
  * The live-call cap and the daily spending ceiling, as a client sees them (201, 429 or 402 with
@@ -210,32 +207,12 @@ describe.skipIf(!process.env.DATABASE_URL)(
       ...GENEROUS_RATE_LIMITS,
     };
     let a: TestApp;
-    let b: INestApplication;
-    let bBase: string;
+    let b: SecondInstance;
     let token: string;
 
     beforeAll(async () => {
       a = await startTestApp(limits);
-      const bPort = await freePort();
-      b = await createApp(
-        loadConfig({
-          NODE_ENV: 'test',
-          PORT: String(bPort),
-          HOST: '127.0.0.1',
-          JWT_SECRET: TEST_JWT_SECRET,
-          RECONCILE_ENABLED: 'false',
-          LOG_LEVEL: 'error',
-          DATABASE_URL: a.config.database.url!,
-          TWILIO_ACCOUNT_SID: a.sandbox.accountSid,
-          TWILIO_AUTH_TOKEN: a.sandbox.authToken,
-          TWILIO_API_BASE_URL: a.sandbox.baseUrl,
-          SAMSAEK_TWILIO_PHONE_NUMBER: a.config.twilio.phoneNumber,
-          SAMSAEK_TWILIO_WEBHOOK_URL: a.config.twilio.webhookBaseUrl,
-          ...limits,
-        }),
-      );
-      await b.listen(bPort, '127.0.0.1');
-      bBase = `http://127.0.0.1:${bPort}`;
+      b = await startSecondInstance(a, limits);
       token = mintToken(a.config, { sub: 'tester', permissions: ['phone:admin'], ttl: '1h' });
     });
 
@@ -244,7 +221,7 @@ describe.skipIf(!process.env.DATABASE_URL)(
       await a?.close();
     });
 
-    const on = (i: number) => client({ baseUrl: i % 2 === 0 ? a.baseUrl : bBase }, token);
+    const on = (i: number) => client({ baseUrl: i % 2 === 0 ? a.baseUrl : b.baseUrl }, token);
 
     it('twelve concurrent messages split between the instances send exactly as many as the daily limit allows', async () => {
       const replies = await Promise.all(
