@@ -1,8 +1,10 @@
 import { escapeIdentifier, escapeLiteral } from 'pg';
 import * as pg from 'pg';
 import type { Pool, PoolClient, QueryResult } from 'pg';
-import type { EntityManager, EntityMetadata, QueryRunner } from 'typeorm';
+import type { EntityManager, EntityMetadata, ObjectLiteral, QueryRunner, Repository } from 'typeorm';
+import type { RecordChangedListeners } from '../common/record-changed.listeners';
 import { currentRequestTiming } from '../common/server-timing';
+import { entityOfRow } from './entity-of-row';
 
 /**
  * What must hold for a record's apply statement to change anything, as a CTE named `kept` that
@@ -393,4 +395,30 @@ export class GuardedApplier<R> {
       guard,
     };
   }
+}
+
+/**
+ * Runs a preparePositional statement whose row, if any, is a record of `repo` whose status just
+ * changed from `previousStatus`: a plain statement when nobody listens, else the first statement of
+ * a transaction (begun in its round trip) in which the listeners are told before it commits. Null
+ * when the statement returned no row.
+ */
+export async function runAndNotify<E extends ObjectLiteral>(
+  repo: Repository<E>,
+  listeners: RecordChangedListeners<E>,
+  sql: PreparedSql,
+  params: readonly unknown[],
+  previousStatus: string | null,
+): Promise<E | null> {
+  if (listeners.empty) {
+    // unnamed: the statement's name belongs to the transactions' PREPARE on each connection
+    const rows = await repo.query<Record<string, unknown>[]>(sql.text, parametersOf(sql, positionalValues(params)));
+    return rows.length ? entityOfRow(repo, rows[0]) : null;
+  }
+  return runPreparedInTransaction(repo.manager, sql, positionalValues(params), async (tx, rows: Record<string, unknown>[]) => {
+    if (!rows.length) return null;
+    const record = entityOfRow(repo, rows[0]);
+    await listeners.notify(tx, record, previousStatus);
+    return record;
+  });
 }

@@ -17,14 +17,7 @@ import {
 import { entityOfRow } from '../db/entity-of-row';
 import { InsertGate, gatedInsert } from '../db/gated-insert';
 import { isUniqueViolation } from '../db/postgres-errors';
-import {
-  ApplyGuard,
-  GuardedApplier,
-  GuardedApply,
-  positionalValues,
-  preparePositional,
-  runPreparedInTransaction,
-} from '../db/guarded-apply';
+import { ApplyGuard, GuardedApplier, GuardedApply, preparePositional, runAndNotify } from '../db/guarded-apply';
 import { StatusEventSource, TimelineService, timelineUpsertSql } from '../timeline/timeline.service';
 import { Direction, MessageStatus, TERMINAL_MESSAGE_STATUSES } from '../twilio/twilio.types';
 import { MessageRecordEntity, MessageRecordStatus } from './message-record.entity';
@@ -296,23 +289,8 @@ export class MessageRecordRepository {
       source,
       seen.occurredAt ?? new Date(),
     ];
-    if (this.statusChanged.empty) {
-      const rows = await this.repo.query<Record<string, unknown>[]>(COMPLETE_FRESH_INTENT_SQL, params);
-      return rows.length ? entityOfRow(this.repo, rows[0]) : null;
-    }
-    // the intent leaves its intent status here: listeners (the events outbox) see it in the same
-    // transaction, which begins in the statement's round trip
-    return runPreparedInTransaction(
-      this.repo.manager,
-      COMPLETE_FRESH_INTENT,
-      positionalValues(params),
-      async (tx, rows: Record<string, unknown>[]) => {
-        if (!rows.length) return null;
-        const record = entityOfRow(this.repo, rows[0]);
-        await this.statusChanged.notify(tx, record, 'initiating');
-        return record;
-      },
-    );
+    // the intent leaves its intent status here: listeners (the events outbox) see it in the same transaction
+    return runAndNotify(this.repo, this.statusChanged, COMPLETE_FRESH_INTENT, params, 'initiating');
   }
 
   findById(id: string): Promise<MessageRecordEntity | null> {
