@@ -21,7 +21,7 @@ import {
 } from 'class-validator';
 import { ApiExactlyOneOf } from '../common/api-schema-rule';
 import { IsInstant } from '../common/instant';
-import { HistoryQueryDto } from '../common/history-query.dto';
+import { HistoryQueryDto, PageLimit } from '../common/history-query.dto';
 import { ApiMetadata, Metadata } from '../common/metadata';
 import { IsE164 } from '../common/phone-number';
 import { WEEKDAYS, type Weekday } from './calling-window';
@@ -443,11 +443,7 @@ export class CampaignRecipientQueryDto extends PickType(HistoryQueryDto, ['curso
    * Page size, 1 to 500 (default 100).
    * @example 100
    */
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
+  @PageLimit(500)
   limit?: number;
 
   @ApiProperty({ enum: RECIPIENT_STATES, enumName: 'CampaignRecipientState', required: false })

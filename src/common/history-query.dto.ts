@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
@@ -12,17 +13,28 @@ export function restorePlus({ value }: { value: unknown }): unknown {
   return typeof value === 'string' && /^ \d/.test(value) ? `+${value.slice(1)}` : value;
 }
 
+/**
+ * An optional page size in a query string, 1 to `max`: a number once validated, documented as an
+ * integer within those bounds (the description and example come from the property's comment).
+ */
+export function PageLimit(max: number): PropertyDecorator {
+  return applyDecorators(
+    ApiProperty({ required: false, type: 'integer', minimum: 1, maximum: max }),
+    IsOptional(),
+    Type(() => Number),
+    IsInt(),
+    Min(1),
+    Max(max),
+  );
+}
+
 /** Paging and the filters that call and message histories share. */
 export class HistoryQueryDto {
   /**
    * Page size, 1 to 100 (default 20).
    * @example 20
    */
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
+  @PageLimit(100)
   limit?: number;
 
   /** The `next_cursor` of the previous page. */

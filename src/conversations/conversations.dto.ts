@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
-import { restorePlus } from '../common/history-query.dto';
+import { Transform } from 'class-transformer';
+import { IsOptional } from 'class-validator';
+import { PageLimit, restorePlus } from '../common/history-query.dto';
 import { IsE164 } from '../common/phone-number';
 
 const TURN_ROLES = ['assistant', 'caller'] as const;
@@ -19,11 +19,7 @@ export class SmsConversationQueryDto {
   our_number?: string;
 
   /** How many of the latest turns, 1 to 500 (default 100). @example 100 */
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
+  @PageLimit(500)
   limit?: number;
 }
 

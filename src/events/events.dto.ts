@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { PageLimit } from '../common/history-query.dto';
 import { CALL_OUTCOMES, DELIVERY_STATES, EVENT_TYPES, type DeliveryState, type EventType } from './event-types';
 
 /** Filters and paging for the events sent (or being sent) to endpoints. */
@@ -9,11 +9,7 @@ export class EventListQueryDto {
    * Page size, 1 to 100 (default 20).
    * @example 20
    */
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
+  @PageLimit(100)
   limit?: number;
 
   /** The `next_cursor` of the previous page. */
