@@ -68,6 +68,7 @@ export class CampaignEngine implements OnModuleInit, OnApplicationBootstrap, Bef
     this.callRecords.onStatusChanged(async (tx, record) => {
       const attemptId = campaignAttemptOf(record.metadata);
       if (!attemptId) return;
+      if (neverSent(record)) return this.campaigns.undoUnsent(tx, attemptId);
       if (!isTerminalCallStatus(record.status)) return this.campaigns.observe(tx, attemptId, record.id, record.sid, record.status);
       const outcome = record.status === 'completed' ? 'completed' : record.status;
       // our clock, not Twilio's: the retry delay counts from when we learn of the end
@@ -76,6 +77,7 @@ export class CampaignEngine implements OnModuleInit, OnApplicationBootstrap, Bef
     this.messageRecords.onStatusChanged(async (tx, record) => {
       const attemptId = campaignAttemptOf(record.metadata);
       if (!attemptId) return;
+      if (neverSent(record)) return this.campaigns.undoUnsent(tx, attemptId);
       if (!isTerminalMessageStatus(record.status)) return this.campaigns.observe(tx, attemptId, record.id, record.sid, record.status);
       const success = record.status === 'delivered' || record.status === 'read';
       await this.ended(tx, attemptId, record, success ? 'delivered' : 'failed', success, new Date());
@@ -414,6 +416,14 @@ function openSets(window: CallingWindow, zoneSets: string[], now: Date): string[
 function campaignAttemptOf(metadata: Record<string, string> | null | undefined): string | null {
   const id = metadata?.campaign_attempt_id;
   return typeof id === 'string' && UUID.test(id) ? id : null;
+}
+
+/**
+ * A record that failed without ever having a sid: Twilio never received its request (a refusal
+ * removes the record instead), so nobody was called or messaged.
+ */
+function neverSent(record: { sid: string | null; status: string }): boolean {
+  return record.sid === null && record.status === 'failed';
 }
 
 function campaignResource(c: CampaignEntity) {

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, In, Repository } from 'typeorm';
 import { Cursor, Page, keysetPage } from '../common/cursor';
-import { CampaignAttemptEntity } from './campaign-attempt.entity';
+import { CampaignAttemptEntity, type AttemptState } from './campaign-attempt.entity';
 import { CampaignEntity, CampaignState } from './campaign.entity';
 import type { ImportedRecipient } from './campaign-import';
 import { CampaignRecipientEntity, RecipientState } from './campaign-recipient.entity';
@@ -359,19 +359,16 @@ export class CampaignRepository {
 
   /** Nothing was asked of Twilio (a guardrail refused): the attempt is undone and the recipient waits again. */
   async undoClaim(attemptId: string): Promise<void> {
-    await this.attempts.manager.transaction(async (tx) => {
-      await tx.query(
-        `UPDATE campaign_recipients r SET attempts = r.attempts - 1, updated_at = now(),
-           state = CASE WHEN r.attempts - 1 > 0 THEN 'retrying' ELSE 'pending' END
-         FROM campaign_attempts a WHERE a.id = $1 AND r.id = a.recipient_id`,
-        [attemptId],
-      );
-      await tx.query(`DELETE FROM campaign_attempts WHERE id = $1 AND state = 'placing'`, [attemptId]);
-      // nothing reached Twilio: the slot is free at once
-      await tx.query(`UPDATE campaign_pacing_slots SET attempt_id = NULL, requested_at = NULL, answered_at = NULL WHERE attempt_id = $1`, [
-        attemptId,
-      ]);
-    });
+    await this.attempts.manager.transaction((tx) => undoAttempt(tx, attemptId, ['placing']));
+  }
+
+  /**
+   * Twilio never received the attempt's request (reconciliation failed its call or message, which
+   * has no sid): the person was not reached, so the attempt is undone, within the transaction that
+   * failed the record, and the recipient waits for its turn again. The record stays in the history.
+   */
+  async undoUnsent(tx: EntityManager, attemptId: string): Promise<void> {
+    await undoAttempt(tx, attemptId, ['placing', 'live']);
   }
 
   /** Records the live status of an attempt's call, within the transaction that changed it. */
@@ -433,6 +430,28 @@ export class CampaignRepository {
   async attemptsOf(recipientId: string): Promise<CampaignAttemptEntity[]> {
     return this.attempts.find({ where: { recipientId }, order: { attemptNumber: 'ASC' } });
   }
+}
+
+/**
+ * Removes an attempt still in one of `states` and gives its recipient the attempt back: it waits
+ * again, or is skipped when its campaign was canceled meanwhile. Its pacing slot is freed at once.
+ */
+async function undoAttempt(tx: EntityManager, attemptId: string, states: AttemptState[]): Promise<void> {
+  const [, undone] = await tx.query<[unknown[], number]>(
+    `WITH gone AS (DELETE FROM campaign_attempts WHERE id = $1 AND state = ANY($2) RETURNING recipient_id, campaign_id)
+     UPDATE campaign_recipients r SET attempts = r.attempts - 1, updated_at = now(),
+       state = CASE WHEN c.state = 'canceled' THEN 'skipped' WHEN r.attempts - 1 > 0 THEN 'retrying' ELSE 'pending' END,
+       skip_reason = CASE WHEN c.state = 'canceled' THEN 'campaign_canceled' END,
+       skip_message = CASE WHEN c.state = 'canceled' THEN 'the campaign was canceled before this recipient was reached' END,
+       next_attempt_at = CASE WHEN c.state <> 'canceled' THEN COALESCE(r.next_attempt_at, now()) END
+     FROM gone JOIN campaigns c ON c.id = gone.campaign_id
+     WHERE r.id = gone.recipient_id`,
+    [attemptId, states],
+  );
+  if (undone === 0) return;
+  await tx.query(`UPDATE campaign_pacing_slots SET attempt_id = NULL, requested_at = NULL, answered_at = NULL WHERE attempt_id = $1`, [
+    attemptId,
+  ]);
 }
 
 /** Recipients skipped per statement when a campaign is canceled. */
