@@ -48,6 +48,11 @@ export class Child {
     return cpuMsOf(this.pid);
   }
 
+  /** The same, split into user and kernel time (see cpuTimesOf). */
+  cpuTimes(): { userMs: number; systemMs: number } {
+    return cpuTimesOf(this.pid);
+  }
+
   /** Polls `url` until it answers (2xx unless `anyStatus`); fails with the end of the log when the process exits first. */
   async waitReady(url: string, timeoutMs = 120_000, anyStatus = false): Promise<void> {
     const until = Date.now() + timeoutMs;
@@ -85,16 +90,24 @@ export class Child {
  * per request that does not depend on how loaded the machine is.
  */
 export function cpuMsOf(pid: number): number {
-  const ticks = (id: number): number => {
+  const { userMs, systemMs } = cpuTimesOf(pid);
+  return userMs + systemMs;
+}
+
+/** CPU time used so far by the process and its descendants, split into user and kernel (system) milliseconds. */
+export function cpuTimesOf(pid: number): { userMs: number; systemMs: number } {
+  const ticks = (id: number): [number, number] => {
     const stat = readFileSync(`/proc/${id}/stat`, 'utf8');
     // fields after the command name, which is in parentheses and may hold spaces
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    let sum = Number(fields[11]) + Number(fields[12]);
+    const sum: [number, number] = [Number(fields[11]), Number(fields[12])];
     for (const task of readdirSync(`/proc/${id}/task`)) {
       const children = readFileSync(`/proc/${id}/task/${task}/children`, 'utf8').trim();
       for (const child of children ? children.split(' ') : []) {
         try {
-          sum += ticks(Number(child));
+          const [user, system] = ticks(Number(child));
+          sum[0] += user;
+          sum[1] += system;
         } catch {
           // exited meanwhile
         }
@@ -102,7 +115,8 @@ export function cpuMsOf(pid: number): number {
     }
     return sum;
   };
-  return (ticks(pid) * 1000) / CLOCK_TICKS;
+  const [user, system] = ticks(pid);
+  return { userMs: (user * 1000) / CLOCK_TICKS, systemMs: (system * 1000) / CLOCK_TICKS };
 }
 
 export const TSX = join(ROOT, 'node_modules/.bin/tsx');
