@@ -105,7 +105,7 @@ const workDir = mkdtempSync(join(tmpdir(), 'samsaek-bench-'));
 const figures: Figure[] = [];
 /** A phase's load figures; the writes also carry the CPU the service and the standalone sandbox spent per request. */
 const phases: Record<string, LoadResult & { cpu?: WriteCpu }> = {};
-const rss: { seconds: number; mib: number }[] = [];
+const rss: { seconds: number; mib: number; heap_used_mib?: number; heap_total_mib?: number; external_mib?: number }[] = [];
 let plans: Plan[] = [];
 let turnResults: TurnsPhaseResult | null = null;
 let campaignRuns: CampaignRun[] = [];
@@ -140,9 +140,13 @@ async function main(): Promise<void> {
   log(`results written to ${file}`);
 }
 
+/** The bench reads the service's heap figures from its Prometheus endpoint with this token. */
+const METRICS_TOKEN = randomBytes(24).toString('hex');
+
 function serviceEnv(port: number, database: Record<string, string>): Record<string, string> {
   return {
     NODE_ENV: 'production',
+    METRICS_TOKEN,
     PORT: String(port),
     HOST: '127.0.0.1',
     LOG_LEVEL: SETTINGS.logLevel,
@@ -418,11 +422,16 @@ async function measureCallbacks(
   const floorRate = await callbackPhase('floor_callbacks_fixed_rate', db, floorUrl, config, 'open', floor);
   const startedAt = Date.now();
   const sample = () => {
+    let entry: (typeof rss)[number];
     try {
-      rss.push({ seconds: Math.round((Date.now() - startedAt) / 1000), mib: service.rssMiB() });
+      entry = { seconds: Math.round((Date.now() - startedAt) / 1000), mib: service.rssMiB() };
     } catch {
       // the process is gone; the phase will say so
+      return;
     }
+    rss.push(entry);
+    // what of the RSS is V8's heap (used, and reserved) and memory outside it (buffers), from prom-client's default metrics
+    void heapFigures(serviceUrl).then((heap) => Object.assign(entry, heap));
   };
   const rate = await callbackPhase('service_callbacks_fixed_rate', db, serviceUrl, config, 'open', service, sample);
   const allAccepted = rate.ok === rate.sent && rate.unanswered === 0;
@@ -441,12 +450,39 @@ async function measureCallbacks(
   const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(xs.length, 1);
   const growth = avg(mibs.slice(-tenth)) - avg(mibs.slice(0, tenth));
   const peak = mibs.length ? Math.max(...mibs) : NaN;
+  const most = (key: 'heap_used_mib' | 'heap_total_mib' | 'external_mib') =>
+    Math.max(...rss.map((s) => s[key]).filter((v): v is number => v !== undefined));
+  const heapAtPeak = rss.some((s) => s.heap_total_mib !== undefined)
+    ? `; V8's heap at most ${most('heap_used_mib')} MiB used of ${most('heap_total_mib')} MiB reserved, ${most('external_mib')} MiB outside it`
+    : '';
   figures.push({
     name: `RSS during ${SETTINGS.ingestSeconds} s of ingest`,
-    value: `peak ${peak} MiB, growth ${growth.toFixed(1)} MiB (${mibs.length} samples)`,
+    value: `peak ${peak} MiB, growth ${growth.toFixed(1)} MiB (${mibs.length} samples)${heapAtPeak}`,
     target: `peak <= ${TARGETS.rssPeakMiB} MiB, growth < ${TARGETS.rssGrowthMiB} MiB`,
     met: peak <= TARGETS.rssPeakMiB && growth < TARGETS.rssGrowthMiB,
   });
+}
+
+/** V8's heap and external memory in MiB from the service's /metrics; empty when it does not answer within 10 s (a backlog of callbacks answers first). */
+async function heapFigures(serviceUrl: string): Promise<{ heap_used_mib?: number; heap_total_mib?: number; external_mib?: number }> {
+  try {
+    const res = await fetch(new URL('/metrics', serviceUrl), {
+      headers: { Authorization: `Bearer ${METRICS_TOKEN}` },
+      signal: AbortSignal.timeout(10_000),
+    });
+    const text = await res.text();
+    const mib = (name: string) => {
+      const value = new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1];
+      return value === undefined ? undefined : Math.round((Number(value) / 1048576) * 10) / 10;
+    };
+    return {
+      heap_used_mib: mib('nodejs_heap_size_used_bytes'),
+      heap_total_mib: mib('nodejs_heap_size_total_bytes'),
+      external_mib: mib('nodejs_external_memory_bytes'),
+    };
+  } catch {
+    return {};
+  }
 }
 
 async function measureReads(db: Client, base: string, token: string, service: Child): Promise<ReadProbe[]> {
