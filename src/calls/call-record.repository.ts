@@ -515,6 +515,15 @@ export class CallRecordRepository {
     return rows.map((row) => row.id);
   }
 
+  /** The oldest record carrying every key and value of `metadata` (the history filter's index), as id, sid and status. */
+  async findByMetadata(metadata: Record<string, string>): Promise<{ id: string; sid: string | null; status: string } | null> {
+    const rows = await this.repo.query<{ id: string; sid: string | null; status: string }[]>(
+      `SELECT id, sid, status FROM call_records WHERE metadata @> $1::jsonb ORDER BY created_at, id LIMIT 1`,
+      [JSON.stringify(metadata)],
+    );
+    return rows[0] ?? null;
+  }
+
   async exists(sid: string): Promise<boolean> {
     return (await this.repo.count({ where: { sid } })) > 0;
   }

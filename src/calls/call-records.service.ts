@@ -194,6 +194,11 @@ export class CallRecordsService {
     );
   }
 
+  /** The call a caller tagged with `metadata` (every key and value), if one is stored. */
+  findByMetadata(metadata: Record<string, string>): Promise<{ id: string; sid: string | null; status: string } | null> {
+    return this.calls.findByMetadata(metadata);
+  }
+
   /** Which of `sids` are stored, with their status (one query). */
   knownSids(sids: string[]): Promise<Map<string, CallStatus>> {
     return this.calls.statusesOf(sids);

@@ -5,7 +5,6 @@ import { CallRecordsService } from '../calls/call-records.service';
 import { CallsService } from '../calls/calls.service';
 import type { PlaceCallDto } from '../calls/calls.dto';
 import { AppError } from '../common/app-error';
-import { parseJsonText } from '../common/json-columns';
 import { appLogger } from '../common/logger';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
@@ -68,7 +67,7 @@ export class CampaignEngine implements OnModuleInit, OnApplicationBootstrap, Bef
     this.callRecords.onStatusChanged(async (tx, record) => {
       const attemptId = campaignAttemptOf(record.metadata);
       if (!attemptId) return;
-      if (neverSent(record)) return this.campaigns.undoUnsent(tx, attemptId);
+      if (neverSent(record)) return this.campaigns.undoUnsent(tx, attemptId, record.id);
       if (!isTerminalCallStatus(record.status)) return this.campaigns.observe(tx, attemptId, record.id, record.sid, record.status);
       const outcome = record.status === 'completed' ? 'completed' : record.status;
       // our clock, not Twilio's: the retry delay counts from when we learn of the end
@@ -77,7 +76,7 @@ export class CampaignEngine implements OnModuleInit, OnApplicationBootstrap, Bef
     this.messageRecords.onStatusChanged(async (tx, record) => {
       const attemptId = campaignAttemptOf(record.metadata);
       if (!attemptId) return;
-      if (neverSent(record)) return this.campaigns.undoUnsent(tx, attemptId);
+      if (neverSent(record)) return this.campaigns.undoUnsent(tx, attemptId, record.id);
       if (!isTerminalMessageStatus(record.status)) return this.campaigns.observe(tx, attemptId, record.id, record.sid, record.status);
       const success = record.status === 'delivered' || record.status === 'read';
       await this.ended(tx, attemptId, record, success ? 'delivered' : 'failed', success, new Date());
@@ -313,13 +312,9 @@ export class CampaignEngine implements OnModuleInit, OnApplicationBootstrap, Bef
     };
   }
 
-  private async findPlaced(
-    campaign: CampaignEntity,
-    attemptId: string,
-  ): Promise<{ id: string; sid: string | null; status: string } | null> {
-    const filter = { metadata: { campaign_attempt_id: attemptId }, limit: 1 };
-    if (campaign.channel === 'call') return parseJsonText(await this.calls.getCallHistory(filter)).calls[0] ?? null;
-    return parseJsonText(await this.sms.getSmsHistory(filter)).messages[0] ?? null;
+  private findPlaced(campaign: CampaignEntity, attemptId: string): Promise<{ id: string; sid: string | null; status: string } | null> {
+    const tag = { campaign_attempt_id: attemptId };
+    return campaign.channel === 'call' ? this.callRecords.findByMetadata(tag) : this.messageRecords.findByMetadata(tag);
   }
 
   /** Places one attempt; a guardrail refusal undoes the claim, any other refusal ends the attempt failed. */
@@ -344,7 +339,14 @@ export class CampaignEngine implements OnModuleInit, OnApplicationBootstrap, Bef
     } catch (error) {
       await this.refused(campaign, claim, error);
     } finally {
-      await this.campaigns.slotAnswered(claim.attemptId);
+      // not thrown over the placement's own error: a slot left unanswered only holds the rate back until it expires
+      await this.campaigns.slotAnswered(claim.attemptId).catch((error: unknown) =>
+        appLogger().event('warn', 'campaign_slot_not_released', {
+          campaign_id: campaign.id,
+          attempt_id: claim.attemptId,
+          error: error instanceof Error ? error.message : String(error),
+        }),
+      );
     }
   }
 

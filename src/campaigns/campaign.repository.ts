@@ -359,7 +359,7 @@ export class CampaignRepository {
 
   /** Nothing was asked of Twilio (a guardrail refused): the attempt is undone and the recipient waits again. */
   async undoClaim(attemptId: string): Promise<void> {
-    await this.attempts.manager.transaction((tx) => undoAttempt(tx, attemptId, ['placing']));
+    await this.attempts.manager.transaction((tx) => undoAttempt(tx, attemptId, ['placing'], null));
   }
 
   /**
@@ -367,8 +367,8 @@ export class CampaignRepository {
    * has no sid): the person was not reached, so the attempt is undone, within the transaction that
    * failed the record, and the recipient waits for its turn again. The record stays in the history.
    */
-  async undoUnsent(tx: EntityManager, attemptId: string): Promise<void> {
-    await undoAttempt(tx, attemptId, ['placing', 'live']);
+  async undoUnsent(tx: EntityManager, attemptId: string, recordId: string): Promise<void> {
+    await undoAttempt(tx, attemptId, ['placing', 'live'], recordId);
   }
 
   /** Records the live status of an attempt's call, within the transaction that changed it. */
@@ -433,12 +433,17 @@ export class CampaignRepository {
 }
 
 /**
- * Removes an attempt still in one of `states` and gives its recipient the attempt back: it waits
- * again, or is skipped when its campaign was canceled meanwhile. Its pacing slot is freed at once.
+ * Removes an attempt still in one of `states` (and, given `recordId`, not holding another record)
+ * and gives its recipient the attempt back: it waits again, or is skipped when its campaign was
+ * canceled meanwhile. Its pacing slot is freed at once.
  */
-async function undoAttempt(tx: EntityManager, attemptId: string, states: AttemptState[]): Promise<void> {
+async function undoAttempt(tx: EntityManager, attemptId: string, states: AttemptState[], recordId: string | null): Promise<void> {
   const [, undone] = await tx.query<[unknown[], number]>(
-    `WITH gone AS (DELETE FROM campaign_attempts WHERE id = $1 AND state = ANY($2) RETURNING recipient_id, campaign_id)
+    `WITH gone AS (
+       DELETE FROM campaign_attempts
+       WHERE id = $1 AND state = ANY($2) AND ($3::uuid IS NULL OR record_id IS NULL OR record_id = $3::uuid)
+       RETURNING recipient_id, campaign_id
+     )
      UPDATE campaign_recipients r SET attempts = r.attempts - 1, updated_at = now(),
        state = CASE WHEN c.state = 'canceled' THEN 'skipped' WHEN r.attempts - 1 > 0 THEN 'retrying' ELSE 'pending' END,
        skip_reason = CASE WHEN c.state = 'canceled' THEN 'campaign_canceled' END,
@@ -446,7 +451,7 @@ async function undoAttempt(tx: EntityManager, attemptId: string, states: Attempt
        next_attempt_at = CASE WHEN c.state <> 'canceled' THEN COALESCE(r.next_attempt_at, now()) END
      FROM gone JOIN campaigns c ON c.id = gone.campaign_id
      WHERE r.id = gone.recipient_id`,
-    [attemptId, states],
+    [attemptId, states, recordId],
   );
   if (undone === 0) return;
   await tx.query(`UPDATE campaign_pacing_slots SET attempt_id = NULL, requested_at = NULL, answered_at = NULL WHERE attempt_id = $1`, [

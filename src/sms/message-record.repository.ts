@@ -241,6 +241,15 @@ export class MessageRecordRepository {
     }
   }
 
+  /** The oldest record carrying every key and value of `metadata` (the history filter's index), as id, sid and status. */
+  async findByMetadata(metadata: Record<string, string>): Promise<{ id: string; sid: string | null; status: string } | null> {
+    const rows = await this.repo.query<{ id: string; sid: string | null; status: string }[]>(
+      `SELECT id, sid, status FROM message_records WHERE metadata @> $1::jsonb ORDER BY created_at, id LIMIT 1`,
+      [JSON.stringify(metadata)],
+    );
+    return rows[0] ?? null;
+  }
+
   /** The stored status of each of `sids` that is stored, in one query. */
   async statusesOf(sids: string[]): Promise<Map<string, MessageStatus>> {
     if (!sids.length) return new Map();

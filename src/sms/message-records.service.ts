@@ -181,6 +181,11 @@ export class MessageRecordsService {
     );
   }
 
+  /** The message a caller tagged with `metadata` (every key and value), if one is stored. */
+  findByMetadata(metadata: Record<string, string>): Promise<{ id: string; sid: string | null; status: string } | null> {
+    return this.messages.findByMetadata(metadata);
+  }
+
   /** Which of `sids` are stored, with their status (one query). */
   knownSids(sids: string[]): Promise<Map<string, MessageStatus>> {
     return this.messages.statusesOf(sids);
