@@ -4,6 +4,12 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 
  * The outbox: one row per event, written in the transaction of the change it tells about, so a
  * rolled-back change has no event and a committed one cannot lose it.
  */
+/** The keys of an event's body, in the order it is sent: jsonb keeps keys in an order of its own, so the sender names them. */
+export const EVENT_BODY_KEYS = ['id', 'type', 'created_at', 'data'] as const;
+
+/** An event's body as endpoints receive it. */
+export type EventBody = Record<(typeof EVENT_BODY_KEYS)[number], unknown>;
+
 @Entity('events')
 @Index('idx_events_created', ['createdAt', 'id'])
 @Index('idx_events_type_created', ['type', 'createdAt', 'id'])

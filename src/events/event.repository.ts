@@ -6,8 +6,11 @@ import { prepareSql, writeInTransaction } from '../db/guarded-apply';
 import { EventAttemptEntity } from './event-attempt.entity';
 import { EventDeliveryEntity } from './event-delivery.entity';
 import { EventEndpointEntity } from './event-endpoint.entity';
-import { EventEntity } from './event.entity';
+import { EVENT_BODY_KEYS, EventEntity } from './event.entity';
 import type { DeliveryState } from './event-types';
+
+/** An event's stored payload as the text sent to endpoints, its keys in the order of EVENT_BODY_KEYS. */
+const BODY_TEXT = `json_build_object(${EVENT_BODY_KEYS.map((key) => `'${key}', e.payload->'${key}'`).join(', ')})::text`;
 
 export interface EventFilter {
   type?: string;
@@ -156,7 +159,7 @@ export class EventRepository {
       }[]
     >(
       `SELECT d.id AS delivery_id, d.state, e.payload->>'id' AS event_id,
-         json_build_object('id', e.payload->'id', 'type', e.payload->'type', 'created_at', e.payload->'created_at', 'data', e.payload->'data')::text AS body,
+         ${BODY_TEXT} AS body,
          ep.id AS endpoint_id, ep.url, ep.enabled, ep.secret, ep.previous_secret, ep.previous_secret_expires_at
        FROM event_deliveries d JOIN events e ON e.id = d.event_id JOIN event_endpoints ep ON ep.id = d.endpoint_id
        WHERE d.id = ANY($1::uuid[])`,

@@ -5,7 +5,7 @@ import type { EntityManager } from 'typeorm';
 import { AppError } from '../common/app-error';
 import { decodeCursor } from '../common/cursor';
 import { EventDeliveryService } from './event-delivery.service';
-import { EventEntity } from './event.entity';
+import { EventEntity, type EventBody } from './event.entity';
 import { DeliveryWithAttempts, EventRepository } from './event.repository';
 import { EventResource, EventType, eventUuid, publicEventId, type DeliveryState } from './event-types';
 import { EventDto, EventListDto, EventListQueryDto, EventPayloadDto, EventReplayDto } from './events.dto';
@@ -43,7 +43,7 @@ export class EventsService {
       resourceId: resource.id ?? null,
       resourceSid: resource.sid ?? null,
       occurredAt,
-      payload: { id, type, created_at: occurredAt.toISOString(), data: { object: resource.object, ...extra } },
+      payload: { id, type, created_at: occurredAt.toISOString(), data: { object: resource.object, ...extra } } satisfies EventBody,
     });
     return id;
   }
