@@ -1,5 +1,6 @@
 import { fieldsOf, request, type JsonBody } from '../support/http';
 import { eventually, startTestApp, type TestApp } from '../support/test-app';
+import { QUICK_CAMPAIGN_ENGINE } from '../support/campaign-engine';
 
 const SPEED = 20;
 const ACCOUNT_RATE = 2;
@@ -23,10 +24,8 @@ describe('the account rate, shared by every campaign', () => {
   beforeAll(async () => {
     t = await startTestApp({
       SANDBOX_SPEED: String(SPEED),
-      RATE_LIMIT_CALLS: '100000',
+      ...QUICK_CAMPAIGN_ENGINE,
       RATE_LIMIT_SMS: '100000',
-      CAMPAIGN_POLLING_INTERVAL_SECONDS: '0.5',
-      CAMPAIGN_RUN_SECONDS: '2',
       CAMPAIGN_ACCOUNT_CALLS_PER_SECOND: String(ACCOUNT_RATE),
       CAMPAIGN_ACCOUNT_SMS_PER_SECOND: String(ACCOUNT_RATE),
     });

@@ -1,6 +1,7 @@
 import { AgentServer } from '../support/agent-server';
 import { fieldsOf, request, type JsonBody } from '../support/http';
 import { eventually, startTestApp, type TestApp } from '../support/test-app';
+import { QUICK_CAMPAIGN_ENGINE } from '../support/campaign-engine';
 
 const ALWAYS = { start: '00:00', end: '24:00' };
 
@@ -15,9 +16,7 @@ describe('a campaign of assistant calls', () => {
     t = await startTestApp({
       SANDBOX_SPEED: '20',
       ALLOW_PRIVATE_WEBHOOK_URLS: 'true',
-      RATE_LIMIT_CALLS: '100000',
-      CAMPAIGN_POLLING_INTERVAL_SECONDS: '0.5',
-      CAMPAIGN_RUN_SECONDS: '2',
+      ...QUICK_CAMPAIGN_ENGINE,
       CAMPAIGN_ACCOUNT_CALLS_PER_SECOND: '5',
     });
     token = t.token(['phone:call', 'phone:view']);

@@ -1,5 +1,6 @@
 import { eventually, startTestApp, type TestApp } from '../support/test-app';
 import { fieldsOf, request, type JsonBody } from '../support/http';
+import { QUICK_CAMPAIGN_ENGINE } from '../support/campaign-engine';
 
 const SPEED = 20;
 /** Every hour of every day: the engine's tests must not depend on the hour they run at. */
@@ -37,9 +38,7 @@ describe('campaigns', () => {
   beforeAll(async () => {
     t = await startTestApp({
       SANDBOX_SPEED: String(SPEED),
-      RATE_LIMIT_CALLS: '100000',
-      CAMPAIGN_POLLING_INTERVAL_SECONDS: '0.5',
-      CAMPAIGN_RUN_SECONDS: '2',
+      ...QUICK_CAMPAIGN_ENGINE,
       CAMPAIGN_ACCOUNT_CALLS_PER_SECOND: '5',
       CAMPAIGN_ACCOUNT_SMS_PER_SECOND: '5',
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',

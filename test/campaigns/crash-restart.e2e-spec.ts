@@ -7,6 +7,7 @@ import { loadConfig } from '../../src/config/app-config';
 import { request, type JsonBody } from '../support/http';
 import { buildServiceCopy, runService, type ServiceProcess } from '../support/service-process';
 import { TEST_JWT_SECRET, eventually, freePort, freshDatabase } from '../support/test-app';
+import { QUICK_CAMPAIGN_ENGINE } from '../support/campaign-engine';
 
 /**
  * Real time: reconciliation matches a call whose placing the kill interrupted (stored, never told
@@ -45,9 +46,7 @@ describe('a campaign survives a killed service', () => {
       // a kill between storing a call and asking Twilio leaves one Twilio never received: found so
       // after this window, it is placed again within the test's time
       RECONCILE_INTENT_WINDOW_SECONDS: '10',
-      RATE_LIMIT_CALLS: '100000',
-      CAMPAIGN_POLLING_INTERVAL_SECONDS: '0.5',
-      CAMPAIGN_RUN_SECONDS: '2',
+      ...QUICK_CAMPAIGN_ENGINE,
       CAMPAIGN_LEASE_SECONDS: '5',
       CAMPAIGN_ACCOUNT_CALLS_PER_SECOND: '4',
       LOG_LEVEL: 'warn',

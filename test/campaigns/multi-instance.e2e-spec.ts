@@ -1,5 +1,6 @@
 import { request, type JsonBody } from '../support/http';
 import { type SecondInstance, eventually, startSecondInstance, startTestApp, type TestApp } from '../support/test-app';
+import { QUICK_CAMPAIGN_ENGINE } from '../support/campaign-engine';
 
 const skipReason = 'needs DATABASE_URL (Postgres): embedded PGlite serves a single process';
 const SPEED = 20;
@@ -14,7 +15,7 @@ async function callsPlacedBy(baseUrl: string): Promise<number> {
 }
 
 const ENGINE = {
-  CAMPAIGN_POLLING_INTERVAL_SECONDS: '0.5',
+  ...QUICK_CAMPAIGN_ENGINE,
   CAMPAIGN_RUN_SECONDS: '1',
   CAMPAIGN_LEASE_SECONDS: '5',
   CAMPAIGN_ACCOUNT_CALLS_PER_SECOND: String(ACCOUNT_RATE),
@@ -27,9 +28,9 @@ describe.skipIf(!process.env.DATABASE_URL)(
     let b: SecondInstance;
 
     beforeAll(async () => {
-      a = await startTestApp({ SANDBOX_SPEED: String(SPEED), RATE_LIMIT_CALLS: '100000', ...ENGINE });
+      a = await startTestApp({ SANDBOX_SPEED: String(SPEED), ...ENGINE });
       // behind one public address in production: Twilio signs that URL, whichever instance placed the call
-      b = await startSecondInstance(a, { RATE_LIMIT_CALLS: '100000', ...ENGINE });
+      b = await startSecondInstance(a, { ...ENGINE });
     });
 
     afterAll(async () => {

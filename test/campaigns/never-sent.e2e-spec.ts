@@ -1,6 +1,7 @@
 import { ReconcileService } from '../../src/webhooks/reconcile.service';
 import { eventually, startTestApp, type TestApp } from '../support/test-app';
 import { request, type JsonBody } from '../support/http';
+import { QUICK_CAMPAIGN_ENGINE } from '../support/campaign-engine';
 
 /**
  * An attempt whose request Twilio never received (its outcome was unknown, and reconciliation found
@@ -20,9 +21,7 @@ describe('a campaign attempt Twilio never received', () => {
       SANDBOX_SPEED: '1',
       RECONCILE_INTENT_GRACE_SECONDS: '0',
       RECONCILE_INTENT_WINDOW_SECONDS: String(INTENT_WINDOW_SECONDS),
-      RATE_LIMIT_CALLS: '100000',
-      CAMPAIGN_POLLING_INTERVAL_SECONDS: '0.5',
-      CAMPAIGN_RUN_SECONDS: '2',
+      ...QUICK_CAMPAIGN_ENGINE,
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',
     });
     token = t.token(['phone:call', 'phone:sms', 'phone:view']);

@@ -1,6 +1,7 @@
 import { DataSource } from 'typeorm';
 import { eventually, startTestApp, type TestApp } from '../support/test-app';
 import { request, type JsonBody } from '../support/http';
+import { QUICK_CAMPAIGN_ENGINE } from '../support/campaign-engine';
 
 /**
  * A run that died while placing leaves its attempt `placing`. The next run looks for the call the
@@ -18,9 +19,7 @@ describe('a campaign run that died while placing', () => {
   beforeAll(async () => {
     t = await startTestApp({
       SANDBOX_SPEED: '20',
-      RATE_LIMIT_CALLS: '100000',
-      CAMPAIGN_POLLING_INTERVAL_SECONDS: '0.5',
-      CAMPAIGN_RUN_SECONDS: '2',
+      ...QUICK_CAMPAIGN_ENGINE,
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',
     });
     token = t.token(['phone:call', 'phone:view']);
