@@ -284,8 +284,11 @@ export class ConversationsService {
     endsAs?: TwimlEnd,
   ): Promise<string> {
     const twiml = conversationTwiml(assistant, step);
-    await this.calls.noteServedTwiml(callerTurn.callSid, twiml, endsAs);
-    await this.turns.answer(callerTurn, { twiml, agentLatencyMs, agentError }, step.say ? { role: 'assistant', text: step.say } : null);
+    await this.turns.answer(
+      callerTurn,
+      { twiml, agentLatencyMs, agentError, end: endsAs },
+      step.say ? { role: 'assistant', text: step.say } : null,
+    );
     return twiml;
   }
 

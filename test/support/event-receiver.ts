@@ -70,9 +70,9 @@ export class EventReceiver {
             return false;
           }
         });
-        const event = { at: Date.now(), headers: req.headers, raw, body, verifiedBy };
+        const event = { at: Date.now(), headers: req.headers, raw, body, verifiedBy, remotePort: req.socket.remotePort };
         const answered = this.answer(event);
-        this.received.push({ ...event, answered, remotePort: req.socket.remotePort });
+        this.received.push({ ...event, answered });
         const reply = () => {
           if (res.destroyed) return;
           res.statusCode = answered;
