@@ -49,6 +49,25 @@ const APPEND_TURN = preparePositional(
    RETURNING *`,
 );
 
+/**
+ * APPEND_TURN, its row also carrying the turns before it (`earlier`, JSON in seq order): read in
+ * the snapshot the new seq was taken in, so with the new turn they are the conversation up to it.
+ */
+const APPEND_TURN_IN_CONVERSATION = preparePositional(
+  'append_call_turn_in_conversation',
+  `WITH earlier AS (
+     SELECT seq, role, text, digits, step, agent_error, answered_at, created_at FROM call_turns WHERE call_sid = $1::varchar
+   ),
+   stored AS (
+     INSERT INTO call_turns (${INSERT_COLUMNS})
+     SELECT gen_random_uuid(), $1::varchar, COALESCE((SELECT MAX(seq) FROM earlier), 0) + 1, $2::int, $3::varchar, $4::text,
+            $5::float8, $6::text, $7::text, $8::int, $9::text, $10::text, $11::timestamptz
+     ON CONFLICT DO NOTHING
+     RETURNING *
+   )
+   SELECT stored.*, (SELECT json_agg(earlier ORDER BY seq) FROM earlier) AS earlier FROM stored`,
+);
+
 const ANSWER_TURN = preparePositional(
   'answer_call_turn',
   'UPDATE call_turns SET answer_twiml = $2::text, agent_latency_ms = $3::int, agent_error = $4::text, answered_at = now() WHERE id = $1::uuid',
@@ -87,19 +106,34 @@ export class CallTurnRepository {
 
   /**
    * Appends a turn as `append` does, as the first statement of a transaction (BEGIN travels with
-   * it), and runs `then` with the stored turn in that transaction before it commits.
+   * it), and runs `then` in that transaction before it commits, with the stored turn and the
+   * conversation up to it (its turns in order, the new one last); null for a step already stored.
    */
   appendInTransaction<R>(
     callSid: string,
     turn: NewTurn,
-    then: (tx: EntityManager, stored: CallTurnEntity | null) => Promise<R>,
+    then: (tx: EntityManager, stored: { turn: CallTurnEntity; conversation: ConversationTurn[] } | null) => Promise<R>,
   ): Promise<R> {
     const params = appendParams(callSid, turn);
     return runPreparedInTransaction<Record<string, unknown>, R>(
       this.repo.manager,
-      APPEND_TURN,
+      APPEND_TURN_IN_CONVERSATION,
       positionalValues(params),
-      async (tx, rows) => then(tx, await this.appended(tx, callSid, turn, rows, params)),
+      async (tx, rows) => {
+        const row = await this.appendedRow(tx, APPEND_TURN_IN_CONVERSATION.text, callSid, turn, rows, params);
+        if (!row) return then(tx, null);
+        const stored = entityOfRow(this.repo, row);
+        const earlier = ((row.earlier ?? []) as EarlierTurnJson[]).map((json) => ({
+          role: json.role,
+          text: json.text,
+          digits: json.digits,
+          step: json.step,
+          agentError: json.agent_error,
+          answeredAt: json.answered_at === null ? null : new Date(json.answered_at),
+          createdAt: new Date(json.created_at),
+        }));
+        return then(tx, { turn: stored, conversation: [...earlier, stored] });
+      },
     );
   }
 
@@ -116,13 +150,25 @@ export class CallTurnRepository {
     first: Record<string, unknown>[],
     params: unknown[],
   ): Promise<CallTurnEntity | null> {
+    const row = await this.appendedRow(tx, APPEND_TURN.text, callSid, turn, first, params);
+    return row && entityOfRow(this.repo, row);
+  }
+
+  private async appendedRow(
+    tx: EntityManager,
+    sql: string,
+    callSid: string,
+    turn: NewTurn,
+    first: Record<string, unknown>[],
+    params: unknown[],
+  ): Promise<Record<string, unknown> | null> {
     let rows = first;
     for (let attempt = 1; !rows.length; attempt++) {
       if (turn.step != null && (await this.stepStored(tx, callSid, turn.step))) return null;
       if (attempt > 3) throw new Error(`no free turn number for call ${callSid} after ${attempt} attempts`);
-      rows = await tx.query<Record<string, unknown>[]>(APPEND_TURN.text, params);
+      rows = await tx.query<Record<string, unknown>[]>(sql, params);
     }
-    return entityOfRow(this.repo, rows[0]);
+    return rows[0];
   }
 
   private async stepStored(tx: EntityManager, callSid: string, step: number): Promise<boolean> {
@@ -204,6 +250,17 @@ function appendParams(callSid: string, turn: NewTurn): unknown[] {
     turn.twilioToken ?? null,
     turn.answeredAt ?? null,
   ];
+}
+
+/** A turn of APPEND_TURN_IN_CONVERSATION's `earlier`, as json_agg writes it. */
+interface EarlierTurnJson {
+  role: TurnRole;
+  text: string | null;
+  digits: string | null;
+  step: number | null;
+  agent_error: string | null;
+  answered_at: string | null;
+  created_at: string;
 }
 
 interface ConversationRow {

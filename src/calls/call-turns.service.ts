@@ -27,9 +27,22 @@ export class CallTurnsService {
    * (the request is a retry: look its answer up with `findStep`).
    */
   async appendStep(callSid: string, turn: NewTurn & { step: number }): Promise<CallTurn | null> {
+    return (await this.appendStepInConversation(callSid, turn))?.turn ?? null;
+  }
+
+  /**
+   * appendStep, with where the conversation stands and what was said so far, the new turn
+   * included (read with the append, in the same round trip).
+   */
+  async appendStepInConversation(
+    callSid: string,
+    turn: NewTurn & { step: number },
+  ): Promise<{ turn: CallTurn; progress: ConversationProgress; transcript: Pick<CallTurn, 'role' | 'text'>[] } | null> {
     return this.turns.appendInTransaction(callSid, turn, async (tx, stored) => {
-      if (stored) await this.announce(tx, stored);
-      return stored;
+      if (!stored) return null;
+      await this.announce(tx, stored.turn);
+      const { conversation } = stored;
+      return { turn: stored.turn, progress: progressOf(conversation), transcript: conversation.map(({ role, text }) => ({ role, text })) };
     });
   }
 
