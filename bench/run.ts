@@ -174,7 +174,9 @@ async function startService(
 ): Promise<{ service: Child; config: AppConfig; base: string; token: (p: string[]) => string }> {
   const serviceEnvironment = { ...serviceEnv(port, database), ...overrides };
   const config = loadConfig({ ...serviceEnvironment });
-  const service = Child.start('service', 'node', ['dist/src/main.js'], serviceEnvironment, join(workDir, 'service.log'));
+  // BENCH_CPU_PROF=<dir>: each service writes a V8 CPU profile there when it stops
+  const profile = env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', env.BENCH_CPU_PROF] : [];
+  const service = Child.start('service', 'node', [...profile, 'dist/src/main.js'], serviceEnvironment, join(workDir, 'service.log'));
   const base = `http://127.0.0.1:${port}`;
   await service.waitReady(`${base}${API}/health`);
   log(`service pid ${service.pid} ready on ${base} (log: ${service.logFile})`);
@@ -309,6 +311,9 @@ async function runPostgres(): Promise<void> {
         figures.push(events.figure);
       }
       if (SETTINGS.phases.includes('turns')) {
+        // the phase measures a service of its own; this one, idle but on the same database, would relay
+        // a share of the turns' events and so take part of the work the phase charges per turn
+        await service.stop();
         const turns = await measureTurns({
           calls: SETTINGS.turnCalls,
           seconds: SETTINGS.seconds,
