@@ -546,8 +546,10 @@ export class CallRecordRepository {
     return new Map(rows.flatMap((r) => (r.sid ? [[r.sid, r.status as CallStatus] as const] : [])));
   }
 
-  findBySid(sid: string): Promise<CallRecordEntity | null> {
-    return this.repo.findOne({ where: { sid } });
+  async findBySid(sid: string): Promise<CallRecordEntity | null> {
+    // every webhook reads its call: plain SQL, no query builder
+    const [row] = await this.repo.query<Record<string, unknown>[]>('SELECT * FROM call_records WHERE sid = $1 LIMIT 1', [sid]);
+    return row ? entityOfRow(this.repo, row) : null;
   }
 
   /** Newest first, keyset-paginated on (created_at, id); each row the JSON text of what the API shows of a call. */
