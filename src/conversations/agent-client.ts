@@ -9,7 +9,9 @@ import { guardedLookup, outboundUrlProblem } from '../common/outbound-url';
  * FREE_SOCKET_MS, under the 5 s a Node server keeps one.
  */
 const FREE_SOCKET_MS = 4000;
-const agentOptions = { keepAlive: true, maxSockets: 256, timeout: FREE_SOCKET_MS };
+// no cap on connections per agent: each live call has at most one turn in flight, and a turn
+// queued behind others would spend its deadline waiting
+const agentOptions = { keepAlive: true, timeout: FREE_SOCKET_MS };
 const httpAgent = new HttpAgent(agentOptions);
 const httpsAgent = new HttpsAgent(agentOptions);
 /** How a kept connection the other end closed meanwhile fails. */
