@@ -48,6 +48,9 @@ export interface TurnsPhaseResult {
   cpuMsPerTurn: number;
   /** SQL statements per turn, from the `db` part of each Gather answer's Server-Timing. */
   statementsPerTurn: number;
+  /** Of the service's own time, the part with an SQL statement in flight (Server-Timing `db`). */
+  dbP50: number;
+  dbP99: number;
   figure: Figure;
 }
 
@@ -60,6 +63,8 @@ interface GatherTiming {
   out: number;
   status: number;
   statements: number;
+  /** Server-Timing `db`: the time the turn had an SQL statement in flight. */
+  dbMs: number;
 }
 
 /**
@@ -158,6 +163,7 @@ async function drive(
     own.push(roundTrip - agentTime);
   }
   const p = percentiles(own);
+  const db = percentiles(measured.map((timing) => timing.dbMs));
   const cpuMsPerTurn = measured.length ? round(cpu / measured.length) : NaN;
   const statementsPerTurn = measured.length ? round(measured.reduce((sum, t) => sum + t.statements, 0) / measured.length) : NaN;
   const turnsPerSecond = Math.round(measured.length / ((to - from) / 1000));
@@ -165,7 +171,7 @@ async function drive(
     name: `Conversation turns (${ctx.calls} concurrent sandbox calls at x${ctx.speed}), service's own time per turn`,
     value:
       `${measured.length} turns (${turnsPerSecond}/s)${failed ? `, ${failed} FAILED` : ''}${agent.unverified ? `, ${agent.unverified} UNVERIFIED` : ''}; ` +
-      `p50 ${round(p.p50)} ms, p99 ${round(p.p99)} ms (round trip p99 ${round(percentiles(roundTrips).p99)} ms, agent p99 ${round(percentiles(agentTimes).p99)} ms); ` +
+      `p50 ${round(p.p50)} ms, p99 ${round(p.p99)} ms (SQL in flight p50 ${round(db.p50)} ms, p99 ${round(db.p99)} ms; round trip p99 ${round(percentiles(roundTrips).p99)} ms, agent p99 ${round(percentiles(agentTimes).p99)} ms); ` +
       `service CPU ${cpuMsPerTurn} ms and ${statementsPerTurn} SQL statements per turn`,
     target: `p99 < ${TURN_TARGETS.p99Ms} ms at ${TURN_TARGETS.calls} calls, none failed`,
     met: measured.length > 0 && failed === 0 && agent.unverified === 0 && ctx.calls >= TURN_TARGETS.calls && p.p99 < TURN_TARGETS.p99Ms,
@@ -183,6 +189,8 @@ async function drive(
     unverified: agent.unverified,
     cpuMsPerTurn,
     statementsPerTurn,
+    dbP50: round(db.p50),
+    dbP99: round(db.p99),
     figure,
   };
 }
@@ -277,7 +285,8 @@ class TimingProxy {
                 const step = new URL(path, 'http://proxy').searchParams.get('step') ?? '';
                 const timing = String(answer.headers['server-timing'] ?? '');
                 const statements = Number(/(\d+) SQL statements?/.exec(timing)?.[1] ?? 0);
-                this.timings.push({ callSid, step, in: started, out: performance.now(), status: answer.statusCode ?? 0, statements });
+                const dbMs = Number(/db;dur=([\d.]+)/.exec(timing)?.[1] ?? 0);
+                this.timings.push({ callSid, step, in: started, out: performance.now(), status: answer.statusCode ?? 0, statements, dbMs });
               }
               res.writeHead(answer.statusCode ?? 502, answer.headers);
               res.end(answered);

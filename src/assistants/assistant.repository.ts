@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
+import { entityOfRow } from '../db/entity-of-row';
 import { Repository } from 'typeorm';
 import { AssistantEntity } from './assistant.entity';
 
@@ -11,8 +12,10 @@ export class AssistantRepository {
     return this.repo.save(this.repo.create(data));
   }
 
-  findById(id: string): Promise<AssistantEntity | null> {
-    return this.repo.findOne({ where: { id } });
+  async findById(id: string): Promise<AssistantEntity | null> {
+    // read on every conversation turn: plain SQL, no query builder
+    const [row] = await this.repo.query<Record<string, unknown>[]>('SELECT * FROM assistants WHERE id = $1::uuid', [id]);
+    return row ? entityOfRow(this.repo, row) : null;
   }
 
   list(): Promise<AssistantEntity[]> {

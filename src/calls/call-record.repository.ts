@@ -17,7 +17,15 @@ import {
 import { entityOfRow } from '../db/entity-of-row';
 import { InsertGate, gatedInsert } from '../db/gated-insert';
 import { isUniqueViolation } from '../db/postgres-errors';
-import { ApplyGuard, GuardedApplier, GuardedApply, preparePositional, runAndNotify } from '../db/guarded-apply';
+import {
+  ApplyGuard,
+  GuardedApplier,
+  GuardedApply,
+  prepareSql,
+  preparePositional,
+  runAndNotify,
+  writeInTransaction,
+} from '../db/guarded-apply';
 import { StatusEventSource, TimelineService, timelineUpsertSql } from '../timeline/timeline.service';
 import { CALL_STATUSES, CallStatus, Direction, TERMINAL_CALL_STATUSES } from '../twilio/twilio.types';
 import { CallObservation } from './call-observation';
@@ -266,6 +274,12 @@ WITH completed AS (
 SELECT * FROM completed`;
 const COMPLETE_FRESH_INTENT = preparePositional('call_records_complete_fresh_intent', COMPLETE_FRESH_INTENT_SQL);
 
+/** setTwimlEnd's statement, for a transaction's COMMIT. */
+const SET_TWIML_END = prepareSql(
+  'set_call_twiml_end',
+  'UPDATE call_records SET twiml_ends_as = :end::varchar WHERE sid = :sid::varchar AND twiml_ends_as IS DISTINCT FROM :end::varchar',
+);
+
 @Injectable()
 export class CallRecordRepository {
   private readonly applier: GuardedApplier<CallRecordEntity>;
@@ -368,6 +382,11 @@ export class CallRecordRepository {
   async setTwimlEnd(sid: string, end: TwimlEnd | null): Promise<void> {
     // a conversation serves the same kind of document turn after turn: no new row version for those
     await this.repo.query('UPDATE call_records SET twiml_ends_as = $2 WHERE sid = $1 AND twiml_ends_as IS DISTINCT FROM $2', [sid, end]);
+  }
+
+  /** setTwimlEnd within `tx`, the transaction that stores what answered the call (with its COMMIT where it can). */
+  setTwimlEndInTransaction(tx: EntityManager, sid: string, end: TwimlEnd | null): Promise<void> {
+    return writeInTransaction(tx, SET_TWIML_END, { sid, end });
   }
 
   async recordHangupRequest(id: string, by: string, at: Date): Promise<void> {
@@ -536,8 +555,10 @@ export class CallRecordRepository {
     return new Map(rows.flatMap((r) => (r.sid ? [[r.sid, r.status as CallStatus] as const] : [])));
   }
 
-  findBySid(sid: string): Promise<CallRecordEntity | null> {
-    return this.repo.findOne({ where: { sid } });
+  async findBySid(sid: string): Promise<CallRecordEntity | null> {
+    // every webhook reads its call: plain SQL, no query builder
+    const [row] = await this.repo.query<Record<string, unknown>[]>('SELECT * FROM call_records WHERE sid = $1 LIMIT 1', [sid]);
+    return row ? entityOfRow(this.repo, row) : null;
   }
 
   /** Newest first, keyset-paginated on (created_at, id); each row the JSON text of what the API shows of a call. */

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
 import { entityOfRow } from '../db/entity-of-row';
+import { positionalValues, preparePositional, runPreparedInTransaction } from '../db/guarded-apply';
 import { CallTurnEntity, TurnRole } from './call-turn.entity';
 
 export interface NewTurn {
@@ -37,6 +38,55 @@ export type ConversationTurn = Pick<CallTurnEntity, 'role' | 'text' | 'digits' |
 const INSERT_COLUMNS =
   'id, call_sid, seq, step, role, text, confidence, digits, answer_twiml, agent_latency_ms, agent_error, twilio_token, answered_at';
 
+/** The turn at the end of the call's conversation (seq the next free one); no row when it is taken or the step is stored. */
+const APPEND_TURN = preparePositional(
+  'append_call_turn',
+  `INSERT INTO call_turns (${INSERT_COLUMNS})
+   SELECT gen_random_uuid(), $1::varchar, COALESCE(MAX(seq), 0) + 1, $2::int, $3::varchar, $4::text, $5::float8, $6::text,
+          $7::text, $8::int, $9::text, $10::text, $11::timestamptz
+   FROM call_turns WHERE call_sid = $1::varchar
+   ON CONFLICT DO NOTHING
+   RETURNING *`,
+);
+
+/**
+ * APPEND_TURN, its row also carrying the turns before it (`earlier`, JSON in seq order): read in
+ * the snapshot the new seq was taken in, so with the new turn they are the conversation up to it.
+ */
+const APPEND_TURN_IN_CONVERSATION = preparePositional(
+  'append_call_turn_in_conversation',
+  `WITH earlier AS (
+     SELECT seq, role, text, digits, step, agent_error, answered_at, created_at FROM call_turns WHERE call_sid = $1::varchar
+   ),
+   stored AS (
+     INSERT INTO call_turns (${INSERT_COLUMNS})
+     SELECT gen_random_uuid(), $1::varchar, COALESCE((SELECT MAX(seq) FROM earlier), 0) + 1, $2::int, $3::varchar, $4::text,
+            $5::float8, $6::text, $7::text, $8::int, $9::text, $10::text, $11::timestamptz
+     ON CONFLICT DO NOTHING
+     RETURNING *
+   )
+   SELECT stored.*, (SELECT json_agg(earlier ORDER BY seq) FROM earlier) AS earlier FROM stored`,
+);
+
+const ANSWER_TURN = preparePositional(
+  'answer_call_turn',
+  'UPDATE call_turns SET answer_twiml = $2::text, agent_latency_ms = $3::int, agent_error = $4::text, answered_at = now() WHERE id = $1::uuid',
+);
+
+/** ANSWER_TURN and the turn it spoke appended, in one statement; no row when the seq was taken meanwhile. */
+const ANSWER_WITH_TURN = preparePositional(
+  'answer_call_turn_with_turn',
+  `WITH answered AS (
+     UPDATE call_turns SET answer_twiml = $3::text, agent_latency_ms = $4::int, agent_error = $5::text, answered_at = now()
+     WHERE id = $1::uuid
+   )
+   INSERT INTO call_turns (id, call_sid, seq, role, text)
+   SELECT gen_random_uuid(), $2::varchar, COALESCE(MAX(seq), 0) + 1, $6::varchar, $7::text
+   FROM call_turns WHERE call_sid = $2::varchar
+   ON CONFLICT DO NOTHING
+   RETURNING *`,
+);
+
 @Injectable()
 export class CallTurnRepository {
   constructor(@InjectRepository(CallTurnEntity) private readonly repo: Repository<CallTurnEntity>) {}
@@ -50,37 +100,75 @@ export class CallTurnRepository {
    * nothing is written and null is returned (a retried request).
    */
   async append(tx: EntityManager, callSid: string, turn: NewTurn): Promise<CallTurnEntity | null> {
-    const params = [
-      callSid,
-      turn.step ?? null,
-      turn.role,
-      turn.text ?? null,
-      turn.confidence ?? null,
-      turn.digits ?? null,
-      turn.answerTwiml ?? null,
-      turn.agentLatencyMs ?? null,
-      turn.agentError ?? null,
-      turn.twilioToken ?? null,
-      turn.answeredAt ?? null,
-    ];
-    // seq is the next free one. Two writers racing for it (a mid-call say and a Gather result): the
-    // later one's insert waits for the other to commit, then stores nothing (DO NOTHING, not a
-    // unique violation, which would abort the caller's transaction) and is tried again with the seq
-    // now taken in view. A step already stored is a retried request: null.
-    for (let attempt = 0; ; attempt++) {
-      const rows = await tx.query<Record<string, unknown>[]>(
-        `INSERT INTO call_turns (${INSERT_COLUMNS})
-         SELECT gen_random_uuid(), $1::varchar, COALESCE(MAX(seq), 0) + 1, $2::int, $3::varchar, $4::text, $5::float8, $6::text,
-                $7::text, $8::int, $9::text, $10::text, $11::timestamptz
-         FROM call_turns WHERE call_sid = $1::varchar
-         ON CONFLICT DO NOTHING
-         RETURNING *`,
-        params,
-      );
-      if (rows.length) return entityOfRow(this.repo, rows[0]);
+    const params = appendParams(callSid, turn);
+    return this.appended(tx, callSid, turn, await tx.query<Record<string, unknown>[]>(APPEND_TURN.text, params), params);
+  }
+
+  /**
+   * Appends a turn as `append` does, as the first statement of a transaction (BEGIN travels with
+   * it), and runs `then` in that transaction before it commits, with the stored turn and the
+   * conversation up to it (its turns in order, the new one last); null for a step already stored.
+   */
+  appendInTransaction<R>(
+    callSid: string,
+    turn: NewTurn,
+    then: (tx: EntityManager, stored: { turn: CallTurnEntity; conversation: ConversationTurn[] } | null) => Promise<R>,
+  ): Promise<R> {
+    const params = appendParams(callSid, turn);
+    return runPreparedInTransaction<Record<string, unknown>, R>(
+      this.repo.manager,
+      APPEND_TURN_IN_CONVERSATION,
+      positionalValues(params),
+      async (tx, rows) => {
+        const row = await this.appendedRow(tx, APPEND_TURN_IN_CONVERSATION.text, callSid, turn, rows, params);
+        if (!row) return then(tx, null);
+        const stored = entityOfRow(this.repo, row);
+        const earlier = ((row.earlier ?? []) as EarlierTurnJson[]).map((json) => ({
+          role: json.role,
+          text: json.text,
+          digits: json.digits,
+          step: json.step,
+          agentError: json.agent_error,
+          answeredAt: json.answered_at === null ? null : new Date(json.answered_at),
+          createdAt: new Date(json.created_at),
+        }));
+        return then(tx, { turn: stored, conversation: [...earlier, stored] });
+      },
+    );
+  }
+
+  /**
+   * The turn the append stored, from its rows. None: the seq was taken by another writer (the later
+   * one's insert waits for the other to commit, then stores nothing: DO NOTHING, not a unique
+   * violation, which would abort the caller's transaction), tried again with that seq in view; or
+   * the step is already stored, a retried request: null.
+   */
+  private async appended(
+    tx: EntityManager,
+    callSid: string,
+    turn: NewTurn,
+    first: Record<string, unknown>[],
+    params: unknown[],
+  ): Promise<CallTurnEntity | null> {
+    const row = await this.appendedRow(tx, APPEND_TURN.text, callSid, turn, first, params);
+    return row && entityOfRow(this.repo, row);
+  }
+
+  private async appendedRow(
+    tx: EntityManager,
+    sql: string,
+    callSid: string,
+    turn: NewTurn,
+    first: Record<string, unknown>[],
+    params: unknown[],
+  ): Promise<Record<string, unknown> | null> {
+    let rows = first;
+    for (let attempt = 1; !rows.length; attempt++) {
       if (turn.step != null && (await this.stepStored(tx, callSid, turn.step))) return null;
-      if (attempt >= 3) throw new Error(`no free turn number for call ${callSid} after ${attempt + 1} attempts`);
+      if (attempt > 3) throw new Error(`no free turn number for call ${callSid} after ${attempt} attempts`);
+      rows = await tx.query<Record<string, unknown>[]>(sql, params);
     }
+    return rows[0];
   }
 
   private async stepStored(tx: EntityManager, callSid: string, step: number): Promise<boolean> {
@@ -92,56 +180,34 @@ export class CallTurnRepository {
     return this.repo.findOne({ where: { callSid, step } });
   }
 
-  /** Stores the answer of a caller turn (the TwiML, the agent's latency or failure). */
-  async answer(
-    tx: EntityManager,
-    id: string,
-    fields: Pick<CallTurnEntity, 'answerTwiml' | 'agentLatencyMs' | 'agentError'>,
-  ): Promise<void> {
-    await tx.query(`UPDATE call_turns SET answer_twiml = $2, agent_latency_ms = $3, agent_error = $4, answered_at = now() WHERE id = $1`, [
-      id,
-      fields.answerTwiml,
-      fields.agentLatencyMs,
-      fields.agentError,
-    ]);
-  }
-
   /**
-   * Stores the answer of a caller turn and appends the assistant's turn it spoke, in one statement
-   * within `tx`. Two writers racing for the call's next seq (a mid-call say) retry, as `append` does.
+   * Stores the answer of a caller turn (the TwiML, the agent's latency or failure) and, when `said`
+   * is given, appends the assistant's turn it spoke, in one statement that opens a transaction
+   * (BEGIN travels with it); `then` runs in that transaction, with the assistant's turn, before it
+   * commits. Two writers racing for the call's next seq (a mid-call say) retry, as `append` does.
    */
-  async answerWithTurn(
-    tx: EntityManager,
+  answerInTransaction(
     callerTurn: Pick<CallTurnEntity, 'id' | 'callSid'>,
     fields: Pick<CallTurnEntity, 'answerTwiml' | 'agentLatencyMs' | 'agentError'>,
-    said: Pick<NewTurn, 'role' | 'text'>,
-  ): Promise<CallTurnEntity> {
-    const params = [
-      callerTurn.id,
-      callerTurn.callSid,
-      fields.answerTwiml,
-      fields.agentLatencyMs,
-      fields.agentError,
-      said.role,
-      said.text ?? null,
-    ];
-    // racing for the next seq as `append` does: nothing stored means another writer took it
-    for (let attempt = 0; ; attempt++) {
-      const rows = await tx.query<Record<string, unknown>[]>(
-        `WITH answered AS (
-           UPDATE call_turns SET answer_twiml = $3::text, agent_latency_ms = $4::int, agent_error = $5::text, answered_at = now()
-           WHERE id = $1::uuid
-         )
-         INSERT INTO call_turns (id, call_sid, seq, role, text)
-         SELECT gen_random_uuid(), $2::varchar, COALESCE(MAX(seq), 0) + 1, $6::varchar, $7::text
-         FROM call_turns WHERE call_sid = $2::varchar
-         ON CONFLICT DO NOTHING
-         RETURNING *`,
-        params,
-      );
-      if (rows.length) return entityOfRow(this.repo, rows[0]);
-      if (attempt >= 3) throw new Error(`no free turn number for call ${callerTurn.callSid} after ${attempt + 1} attempts`);
-    }
+    said: Pick<NewTurn, 'role' | 'text'> | null,
+    then: (tx: EntityManager, saidTurn: CallTurnEntity | null) => Promise<void>,
+  ): Promise<void> {
+    const answer = [callerTurn.id, fields.answerTwiml, fields.agentLatencyMs, fields.agentError];
+    if (!said) return runPreparedInTransaction(this.repo.manager, ANSWER_TURN, positionalValues(answer), (tx) => then(tx, null));
+    const params = [callerTurn.id, callerTurn.callSid, ...answer.slice(1), said.role, said.text ?? null];
+    return runPreparedInTransaction<Record<string, unknown>, void>(
+      this.repo.manager,
+      ANSWER_WITH_TURN,
+      positionalValues(params),
+      async (tx, first) => {
+        let rows = first;
+        for (let attempt = 1; !rows.length; attempt++) {
+          if (attempt > 3) throw new Error(`no free turn number for call ${callerTurn.callSid} after ${attempt} attempts`);
+          rows = await tx.query<Record<string, unknown>[]>(ANSWER_WITH_TURN.text, params);
+        }
+        await then(tx, entityOfRow(this.repo, rows[0]));
+      },
+    );
   }
 
   listOfCall(callSid: string): Promise<CallTurnEntity[]> {
@@ -168,6 +234,33 @@ export class CallTurnRepository {
   async progress(callSid: string): Promise<ConversationProgress> {
     return progressOf(await this.conversationOf(callSid));
   }
+}
+
+function appendParams(callSid: string, turn: NewTurn): unknown[] {
+  return [
+    callSid,
+    turn.step ?? null,
+    turn.role,
+    turn.text ?? null,
+    turn.confidence ?? null,
+    turn.digits ?? null,
+    turn.answerTwiml ?? null,
+    turn.agentLatencyMs ?? null,
+    turn.agentError ?? null,
+    turn.twilioToken ?? null,
+    turn.answeredAt ?? null,
+  ];
+}
+
+/** A turn of APPEND_TURN_IN_CONVERSATION's `earlier`, as json_agg writes it. */
+interface EarlierTurnJson {
+  role: TurnRole;
+  text: string | null;
+  digits: string | null;
+  step: number | null;
+  agent_error: string | null;
+  answered_at: string | null;
+  created_at: string;
 }
 
 interface ConversationRow {

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { EventsService } from '../events/events.service';
+import { TwimlEnd, twimlEndOf } from './call-report';
+import { CallRecordRepository } from './call-record.repository';
 import { CallTurnEntity } from './call-turn.entity';
 import { CallTurnRepository, ConversationProgress, NewTurn, progressOf } from './call-turn.repository';
 import { CallTranscriptEntryDto, CallTurnDto } from './calls.dto';
@@ -16,6 +18,7 @@ export type CallTurn = CallTurnEntity;
 export class CallTurnsService {
   constructor(
     private readonly turns: CallTurnRepository,
+    private readonly records: CallRecordRepository,
     private readonly events: EventsService,
   ) {}
 
@@ -24,10 +27,22 @@ export class CallTurnsService {
    * (the request is a retry: look its answer up with `findStep`).
    */
   async appendStep(callSid: string, turn: NewTurn & { step: number }): Promise<CallTurn | null> {
-    return this.turns.transaction(async (tx) => {
-      const stored = await this.turns.append(tx, callSid, turn);
-      if (stored) await this.announce(tx, stored);
-      return stored;
+    return (await this.appendStepInConversation(callSid, turn))?.turn ?? null;
+  }
+
+  /**
+   * appendStep, with where the conversation stands and what was said so far, the new turn
+   * included (read with the append, in the same round trip).
+   */
+  async appendStepInConversation(
+    callSid: string,
+    turn: NewTurn & { step: number },
+  ): Promise<{ turn: CallTurn; progress: ConversationProgress; transcript: Pick<CallTurn, 'role' | 'text'>[] } | null> {
+    return this.turns.appendInTransaction(callSid, turn, async (tx, stored) => {
+      if (!stored) return null;
+      await this.announce(tx, stored.turn);
+      const { conversation } = stored;
+      return { turn: stored.turn, progress: progressOf(conversation), transcript: conversation.map(({ role, text }) => ({ role, text })) };
     });
   }
 
@@ -48,17 +63,19 @@ export class CallTurnsService {
 
   /**
    * Stores what a caller turn was answered with and, when the agent said something, the
-   * assistant's turn, in one transaction.
+   * assistant's turn, with how the TwiML served ends the call (see CallRecordEntity.twimlEndsAs:
+   * `end` when the caller knows better than the document), in one transaction.
    */
   async answer(
     callerTurn: CallTurn,
-    answer: { twiml: string; agentLatencyMs: number | null; agentError: string | null },
+    answer: { twiml: string; agentLatencyMs: number | null; agentError: string | null; end?: TwimlEnd | null },
     said: NewTurn | null,
   ): Promise<void> {
     const fields = { answerTwiml: answer.twiml, agentLatencyMs: answer.agentLatencyMs, agentError: answer.agentError };
-    await this.turns.transaction(async (tx) => {
-      if (!said) return this.turns.answer(tx, callerTurn.id, fields);
-      await this.announce(tx, await this.turns.answerWithTurn(tx, callerTurn, fields, said));
+    const end = answer.end === undefined ? twimlEndOf(answer.twiml) : answer.end;
+    await this.turns.answerInTransaction(callerTurn, fields, said, async (tx, saidTurn) => {
+      if (saidTurn) await this.announce(tx, saidTurn);
+      await this.records.setTwimlEndInTransaction(tx, callerTurn.callSid, end);
     });
   }
 

@@ -194,7 +194,7 @@ export class ConversationsService {
     const call = await this.calls.findCall({ sid: input.callSid });
     const assistant = call?.assistant_id ? await this.assistants.find(call.assistant_id) : null;
     if (!call || !assistant) return hangupTwiml();
-    const callerTurn = await this.turns.appendStep(input.callSid, {
+    const stored = await this.turns.appendStepInConversation(input.callSid, {
       step: input.step,
       role: 'caller',
       text: input.speech,
@@ -202,8 +202,8 @@ export class ConversationsService {
       digits: input.digits,
       twilioToken: input.twilioToken,
     });
-    if (!callerTurn) return this.answerOfRetry(assistant, input);
-    const { progress, transcript } = await this.turns.conversation(input.callSid);
+    if (!stored) return this.answerOfRetry(assistant, input);
+    const { turn: callerTurn, progress, transcript } = stored;
     const ending = this.endReason(assistant, call, progress, input);
     if (ending) {
       appLogger().event('info', 'conversation_ended', { call_sid: input.callSid, reason: ending });
@@ -284,8 +284,11 @@ export class ConversationsService {
     endsAs?: TwimlEnd,
   ): Promise<string> {
     const twiml = conversationTwiml(assistant, step);
-    await this.calls.noteServedTwiml(callerTurn.callSid, twiml, endsAs);
-    await this.turns.answer(callerTurn, { twiml, agentLatencyMs, agentError }, step.say ? { role: 'assistant', text: step.say } : null);
+    await this.turns.answer(
+      callerTurn,
+      { twiml, agentLatencyMs, agentError, end: endsAs },
+      step.say ? { role: 'assistant', text: step.say } : null,
+    );
     return twiml;
   }
 

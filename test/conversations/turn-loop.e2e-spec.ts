@@ -82,6 +82,7 @@ afterAll(async () => {
 
 beforeEach(() => {
   agent.delayMs = 0;
+  agent.closeNextKeptConnection = false;
   agent.status = 200;
   agent.reply = () => ({ say: 'OK.' });
 });
@@ -223,6 +224,29 @@ describe('an inbound call to an assistant number', () => {
     for (let step = 1; step <= 6; step++) last = await gather(sid, step, { SpeechResult: `turn ${step}`, Confidence: '0.9' });
     expect(last).toMatch(/>OK. Thank you for calling. Goodbye.<\/Say><Hangup\/>/);
     expect(turnsOf(sid)).toHaveLength(6);
+  });
+
+  it("sends a call's turns to the agent on one kept connection", async () => {
+    const sid = fakeSid('CA');
+    await ring(sid);
+    for (let step = 1; step <= 3; step++)
+      expect(await gather(sid, step, { SpeechResult: `turn ${step}`, Confidence: '0.9' })).toContain('>OK.</Say>');
+    const ports = turnsOf(sid).map((turn) => turn.remotePort);
+    expect(ports).toHaveLength(3);
+    expect(new Set(ports).size).toBe(1);
+  });
+
+  it('sends a turn again on a new connection when the agent closes the kept one as it goes out', async () => {
+    const sid = fakeSid('CA');
+    await ring(sid);
+    expect(await gather(sid, 1, { SpeechResult: 'turn 1', Confidence: '0.9' })).toContain('>OK.</Say>');
+    agent.closeNextKeptConnection = true;
+    agent.reply = () => ({ say: 'Still here.' });
+    expect(await gather(sid, 2, { SpeechResult: 'turn 2', Confidence: '0.9' })).toContain('>Still here.</Say>');
+    expect(agent.closeNextKeptConnection).toBe(false);
+    const [first, second] = turnsOf(sid);
+    expect(second.headers['webhook-id']).toBe(`turn_${sid}_2`);
+    expect(second.remotePort).not.toBe(first.remotePort);
   });
 
   it('ends politely once the call has lasted max_duration_seconds, without asking the agent', async () => {

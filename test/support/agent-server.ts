@@ -8,6 +8,8 @@ export interface AgentTurn {
   body: any;
   /** The request verified with the assistant's secret (standardwebhooks package). */
   verified: boolean;
+  /** The service's end of the connection the turn came on. */
+  remotePort: number | undefined;
 }
 
 /**
@@ -35,6 +37,11 @@ export class AgentServer extends EventReceiver {
   }
 
   get turns(): AgentTurn[] {
-    return this.received.map((event) => ({ headers: event.headers, body: event.body, verified: event.verifiedBy.length > 0 }));
+    return this.received.map((event) => ({
+      headers: event.headers,
+      body: event.body,
+      verified: event.verifiedBy.length > 0,
+      remotePort: event.remotePort,
+    }));
   }
 }

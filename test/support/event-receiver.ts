@@ -1,4 +1,5 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { Socket } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 
 /** One POST the receiver got, checked with the standardwebhooks package against each secret. */
@@ -13,6 +14,8 @@ export interface ReceivedEvent {
   verifiedBy: string[];
   /** What the receiver answered. */
   answered: number;
+  /** The sender's port: the same on two requests sent on one connection. */
+  remotePort: number | undefined;
 }
 
 /**
@@ -29,6 +32,12 @@ export class EventReceiver {
   replyWith: ((event: Omit<ReceivedEvent, 'answered'>) => unknown) | null = null;
   /** How long each answer takes, as a real endpoint's work does. */
   delayMs = 0;
+  /**
+   * Closes the next kept connection a request arrives on, unanswered and unrecorded: what a sender
+   * meets when its request crosses the receiver's idle-connection close.
+   */
+  closeNextKeptConnection = false;
+  private readonly requestsOn = new WeakMap<Socket, number>();
   private server: Server | null = null;
   url = '';
 
@@ -36,6 +45,13 @@ export class EventReceiver {
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => {
+      const earlier = this.requestsOn.get(req.socket) ?? 0;
+      this.requestsOn.set(req.socket, earlier + 1);
+      if (earlier > 0 && this.closeNextKeptConnection) {
+        this.closeNextKeptConnection = false;
+        req.socket.destroy();
+        return;
+      }
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
@@ -54,7 +70,7 @@ export class EventReceiver {
             return false;
           }
         });
-        const event = { at: Date.now(), headers: req.headers, raw, body, verifiedBy };
+        const event = { at: Date.now(), headers: req.headers, raw, body, verifiedBy, remotePort: req.socket.remotePort };
         const answered = this.answer(event);
         this.received.push({ ...event, answered });
         const reply = () => {
