@@ -67,17 +67,26 @@ export class CallControlService {
   }
 
   /**
-   * The transfer's dial ended: its outcome is stored (once). When nobody took the dial, an
-   * assistant's call goes back to its conversation (a short word, then listening); any other call,
-   * whose own TwiML the transfer replaced, has nothing to go back to and hangs up, as it does once
-   * the transferred conversation is over.
+   * The transfer's dial ended: its outcome is stored (once), with who ends the call from here on.
+   * When the call had ended already, its party hung up during the dial (Twilio ignores any answer).
+   * When nobody took the dial, an assistant's call goes back to its conversation (a short word, then
+   * listening); any other call, whose own TwiML the transfer replaced, has nothing to go back to and
+   * hangs up, as it does once the dialed party hung up on a connected transfer.
    */
   async transferEnded(key: CallKey, outcome: TransferOutcome): Promise<string> {
     const stored = await this.calls.recordTransferOutcome(key, outcome, new Date());
-    if (!DIAL_NOT_TAKEN.includes(outcome.status)) return transferEndedTwiml();
     const record = stored ?? ('id' in key ? await this.calls.findById(key.id) : await this.calls.findBySid(key.sid));
+    const sid = record?.sid ?? ('sid' in key ? key.sid : null);
+    if (outcome.callEnded || !DIAL_NOT_TAKEN.includes(outcome.status)) {
+      const connected = outcome.status === 'completed' || outcome.status === 'answered';
+      if (sid) await this.calls.setTwimlEnd(sid, outcome.callEnded ? 'remote' : connected ? 'target' : 'api');
+      return transferEndedTwiml();
+    }
     const assistant = record?.sid && record.assistantId ? await this.assistants.find(record.assistantId) : null;
-    if (!record?.sid || !assistant) return transferEndedTwiml();
+    if (!record?.sid || !assistant) {
+      if (sid) await this.calls.setTwimlEnd(sid, 'api');
+      return transferEndedTwiml();
+    }
     const progress = await this.turns.progress(record.sid);
     const twiml = conversationTwiml(assistant, {
       say: TRANSFER_FAILED_SAY,

@@ -157,6 +157,8 @@ export interface TransferOutcome {
   status: string;
   callSid: string | null;
   durationSeconds: number | null;
+  /** The call itself had ended when Twilio requested the Dial action: its party hung up during the dial. */
+  callEnded: boolean;
 }
 
 export interface CallUsageTotals {

@@ -6,6 +6,7 @@ import { appLogger } from '../common/logger';
 import { maskPhoneNumber, normalizeE164 } from '../common/phone-number';
 import { twilioCallbackUrl } from '../common/twilio-callback-url';
 import { hangupTwiml, messagingResponse, voiceResponse } from '../twilio/twiml';
+import { isTerminalCallStatus } from '../twilio/twilio.types';
 import { ConversationsService } from '../conversations/conversations.service';
 import { NumbersService } from '../numbers/numbers.service';
 import { TwilioParams, inboundCallEvent, inboundSmsEvent, param, sidOf, smsKeyword } from './twilio-params';
@@ -46,13 +47,22 @@ export class InboundService {
       await this.inbox.applyPending(classified.sid);
     }
     // <Record> without its own action would fetch this URL again: the recording is done, hang up
-    if (param(params, 'RecordingSid') || param(params, 'RecordingUrl')) return hangupTwiml();
+    if (param(params, 'RecordingSid') || param(params, 'RecordingUrl')) {
+      // Digits=hangup (or the call over): the caller ended the recording by hanging up, as the <Record> expected
+      const callerLeft = param(params, 'Digits') === 'hangup' || isTerminalCallStatus(param(params, 'CallStatus') ?? '');
+      const twiml = hangupTwiml();
+      if (!callerLeft) await this.noteServedTwiml(classified.sid, twiml);
+      return twiml;
+    }
     if (classified.kind === 'inbound_call') {
       // a number given an assistant: the assistant answers; the others keep the configured greeting
       const called = normalizeE164(param(params, 'To'));
       const assistantId = called ? await this.numbers.assistantOf(called) : null;
       const opening = assistantId ? await this.conversations.open(classified.sid, assistantId, 'inbound', idempotencyToken) : null;
-      return opening ?? this.greetingTwiml();
+      if (opening) return opening;
+      const greeting = this.greetingTwiml();
+      await this.noteServedTwiml(classified.sid, greeting);
+      return greeting;
     }
     const key = recordId ? { id: recordId } : { sid: classified.sid };
     const placed = await this.calls.findCall(key);
@@ -110,6 +120,16 @@ export class InboundService {
     const assistantId = to && from ? await this.numbers.assistantOf(to) : null;
     if (!assistantId || !to || !from) return false;
     return this.conversations.answerSms({ sid, from, to, body: param(params, 'Body') ?? '', assistantId });
+  }
+
+  /** Notes the TwiML served for the report's ended_by; the caller is on the line, so a failed note only logs. */
+  private async noteServedTwiml(sid: string, twiml: string): Promise<void> {
+    await this.calls.noteServedTwiml(sid, twiml).catch((error: unknown) =>
+      appLogger().event('warn', 'call_twiml_end_not_stored', {
+        call_sid: sid,
+        error: error instanceof Error ? error.message : String(error),
+      }),
+    );
   }
 
   greetingTwiml(): string {

@@ -154,10 +154,10 @@ export class WebhookInboxService {
       return hangupTwiml();
     }
     const key = recordId ? { id: recordId } : { sid: classified.sid };
-    const { status, dialCallSid, durationSeconds, ...event } = classified;
+    const { status, dialCallSid, durationSeconds, callEnded, ...event } = classified;
     const stored = await this.keep({ ...event, idempotencyToken, payload: params });
     try {
-      const twiml = await this.control.transferEnded(key, { status, callSid: dialCallSid, durationSeconds });
+      const twiml = await this.control.transferEnded(key, { status, callSid: dialCallSid, durationSeconds, callEnded });
       if (stored) await this.events.markApplied(stored.id);
       return twiml;
     } catch (error) {
@@ -336,7 +336,7 @@ export class WebhookInboxService {
         if (dial) {
           await this.control.transferEnded(
             { sid: event.sid },
-            { status: dial.status, callSid: dial.dialCallSid, durationSeconds: dial.durationSeconds },
+            { status: dial.status, callSid: dial.dialCallSid, durationSeconds: dial.durationSeconds, callEnded: dial.callEnded },
           );
         }
         applied = true;

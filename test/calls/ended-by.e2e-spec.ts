@@ -129,3 +129,66 @@ describe('ended_by of an answered call', () => {
     expect(verbsOf(sid)).toEqual(['Say', 'Gather', 'Say', 'Dial', 'Say', 'Gather']);
   });
 });
+
+describe('ended_by of a call answered by the plain greeting', () => {
+  it('is caller when the caller hangs up during the greeting’s voicemail recording', async () => {
+    const bought = await api('POST', '/api/phone/numbers/purchase', { phone_number: '+14155550188' });
+    expect(bought.status, JSON.stringify(bought.body)).toBe(201);
+    const sid = await t.sandbox.deliverInboundCall({ from: '+14155550138', to: bought.body.phone_number, turns: [] });
+    const report = await finalReport(sid);
+    expect(report).toMatchObject({ direction: 'inbound', status: 'completed', ended_by: 'caller' });
+    // the greeting, then the recording the caller hung up on (Twilio's Digits=hangup)
+    expect(verbsOf(sid)).toEqual(['Say', 'Record', 'Hangup']);
+  });
+});
+
+describe('ended_by of a call bridged by a transfer', () => {
+  /** Whoever answers at `target` talks for `talkSeconds`, then hangs up. */
+  function transferOnFirstTurn(target: string): void {
+    agent.reply = (body: JsonBody) =>
+      body.turn === 1 ? { say: 'Let me put you through.', transfer: target } : { say: 'Tell me more.' };
+  }
+
+  it('is transfer_target when the person the transfer connected hangs up first', async () => {
+    const callee = '+14155550139';
+    const target = '+14155550141';
+    t.sandbox.setScript(callee, [{ speech: 'Can I talk to a person?' }, { speech: 'still here' }]);
+    t.sandbox.setScript(target, [], { talkSeconds: 3 });
+    transferOnFirstTurn(target);
+    const sid = await placeAssistantCall(callee);
+    const report = await finalReport(sid);
+    expect(report).toMatchObject({ status: 'completed', ended_by: 'transfer_target', transfer: { status: 'completed' } });
+    expect(verbsOf(sid)).toEqual(['Say', 'Gather', 'Say', 'Dial', 'Hangup']);
+  });
+
+  it('is caller when the caller hangs up while the transfer bridges them', async () => {
+    const target = '+14155550143';
+    t.sandbox.setScript(target, [], { talkSeconds: 600 });
+    transferOnFirstTurn(target);
+    const sid = await t.sandbox.deliverInboundCall({
+      from: '+14155550142',
+      to: ourNumber,
+      turns: [{ speech: 'Put me through to sales' }],
+      bridgeSeconds: 2,
+    });
+    const report = await finalReport(sid);
+    expect(report).toMatchObject({ direction: 'inbound', status: 'completed', ended_by: 'caller', transfer: { status: 'completed' } });
+    // Twilio requests the Dial action of a call already over: nothing runs after the Dial
+    expect(verbsOf(sid)).toEqual(['Say', 'Gather', 'Say', 'Dial']);
+    const dialed = t.sandbox.calls().find((c) => c.parentCallSid === sid)!;
+    expect(dialed).toMatchObject({ status: 'completed', duration: 2 });
+  });
+
+  it('is api when a transfer nobody took ends a call that has no assistant to return to', async () => {
+    // the 5555 rule: the person we called stays on the line until someone hangs up
+    const placed = await api('POST', '/api/phone/call', { to: '+14155505555', message: 'Hold the line, please.' });
+    expect(placed.status, JSON.stringify(placed.body)).toBe(201);
+    const sid = placed.body.sid as string;
+    await eventually(async () => (await api('GET', `/api/phone/calls/${sid}`)).body.status === 'in-progress');
+    const transfer = await api('POST', `/api/phone/calls/${sid}/transfer`, { to: '+14155551111' });
+    expect(transfer.status, JSON.stringify(transfer.body)).toBe(200);
+    const report = await finalReport(sid);
+    expect(report).toMatchObject({ status: 'completed', ended_by: 'api', transfer: { status: 'busy' } });
+    expect(verbsOf(sid).slice(-2)).toEqual(['Dial', 'Hangup']);
+  });
+});
