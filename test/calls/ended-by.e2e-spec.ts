@@ -180,8 +180,10 @@ describe('ended_by of a call bridged by a transfer', () => {
   });
 
   it('is api when a transfer nobody took ends a call that has no assistant to return to', async () => {
-    // the 5555 rule: the person we called stays on the line until someone hangs up
-    const placed = await api('POST', '/api/phone/call', { to: '+14155505555', message: 'Hold the line, please.' });
+    // the 5555 rule: the person we called stays on the line until someone hangs up; the call's own
+    // TwiML waits for keys, which no longer runs once the transfer replaced it
+    const twiml = '<Response><Gather input="dtmf" numDigits="1" timeout="5"><Say>Press 1 to confirm.</Say></Gather></Response>';
+    const placed = await api('POST', '/api/phone/call', { to: '+14155505555', twiml });
     expect(placed.status, JSON.stringify(placed.body)).toBe(201);
     const sid = placed.body.sid as string;
     await eventually(async () => (await api('GET', `/api/phone/calls/${sid}`)).body.status === 'in-progress');
