@@ -145,8 +145,7 @@ describe('ended_by of a call answered by the plain greeting', () => {
 describe('ended_by of a call bridged by a transfer', () => {
   /** Whoever answers at `target` talks for `talkSeconds`, then hangs up. */
   function transferOnFirstTurn(target: string): void {
-    agent.reply = (body: JsonBody) =>
-      body.turn === 1 ? { say: 'Let me put you through.', transfer: target } : { say: 'Tell me more.' };
+    agent.reply = (body: JsonBody) => (body.turn === 1 ? { say: 'Let me put you through.', transfer: target } : { say: 'Tell me more.' });
   }
 
   it('is transfer_target when the person the transfer connected hangs up first', async () => {

@@ -1,7 +1,16 @@
 import express, { Router } from 'express';
 import type { FaultOptions, FaultSettings } from './faults';
 import type { InboundCallInput, InboundSmsInput } from './inbound';
-import { parseBridgeSeconds, parseE164, parseScript, parseTalkSeconds, parseTurns, ScriptError, scriptView, type PartyScript } from './party-scripts';
+import {
+  parseBridgeSeconds,
+  parseE164,
+  parseScript,
+  parseTalkSeconds,
+  parseTurns,
+  ScriptError,
+  scriptView,
+  type PartyScript,
+} from './party-scripts';
 import type { CallbackDelivery, SandboxCall, SandboxMessage } from './sandbox-state';
 import { ApiError } from './wire';
 
@@ -79,7 +88,13 @@ export function inspectionRoutes(sandbox: InspectableSandbox): Router {
   });
   router.post('/scripts', (req, res) => {
     const script = checked(() => parseScript(req.body));
-    res.status(201).json(scriptView(sandbox.setScript(script.number, script.turns, { talkSeconds: script.talkSeconds, bridgeSeconds: script.bridgeSeconds })));
+    res
+      .status(201)
+      .json(
+        scriptView(
+          sandbox.setScript(script.number, script.turns, { talkSeconds: script.talkSeconds, bridgeSeconds: script.bridgeSeconds }),
+        ),
+      );
   });
   router.delete('/scripts/:number', (req, res) => {
     const number = checked(() => parseE164(String(req.params.number), 'number'));

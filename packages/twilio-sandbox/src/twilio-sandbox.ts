@@ -10,7 +10,15 @@ import { inspectionRoutes } from './inspection.routes';
 import { MessageLifecycle } from './message-lifecycle';
 import { messagesRoutes } from './messages.routes';
 import { numbersRoutes, provisionNumber } from './numbers.routes';
-import { parseBridgeSeconds, parseScript, parseTalkSeconds, parseTurns, type PartyScript, type PartyTurn, type PartyTurnInput } from './party-scripts';
+import {
+  parseBridgeSeconds,
+  parseScript,
+  parseTalkSeconds,
+  parseTurns,
+  type PartyScript,
+  type PartyTurn,
+  type PartyTurnInput,
+} from './party-scripts';
 import { PhoneInventory } from './phone-inventory';
 import { accountRoutes } from './account.routes';
 import { recordingMediaRoutes, recordingRoutes } from './recordings.routes';
