@@ -1,4 +1,5 @@
 import { AgentServer } from '../support/agent-server';
+import { fakeSid, postWebhook } from '../webhooks/webhook-helpers';
 import { JsonBody, Reply, request } from '../support/http';
 import { TestApp, eventually, startTestApp } from '../support/test-app';
 
@@ -137,13 +138,26 @@ describe('ended_by of a call answered by the plain greeting', () => {
     const sid = await t.sandbox.deliverInboundCall({ from: '+14155550138', to: bought.body.phone_number, turns: [] });
     const report = await finalReport(sid);
     expect(report).toMatchObject({ direction: 'inbound', status: 'completed', ended_by: 'caller' });
-    // the greeting, then the recording the caller hung up on (Twilio's Digits=hangup)
-    expect(verbsOf(sid)).toEqual(['Say', 'Record', 'Hangup']);
+    // the greeting, then the recording the caller hung up on (its action says Digits=hangup)
+    expect(verbsOf(sid).slice(0, 2)).toEqual(['Say', 'Record']);
+  });
+
+  it('is api when the recording ended without a hang-up (a key, its length) and our Hangup followed', async () => {
+    // Twilio's requests straight to the service: the sandbox always ends a <Record> with the caller hanging up
+    const sid = fakeSid('CA');
+    const voice = { CallSid: sid, AccountSid: t.sandbox.accountSid, From: '+14155550144', To: '+14155550188', Direction: 'inbound' };
+    expect((await postWebhook(t, 'call', { ...voice, CallStatus: 'ringing' })).status).toBe(200);
+    const recorded = { RecordingSid: fakeSid('RE'), RecordingUrl: 'https://example.com/r', RecordingDuration: '7', Digits: '#' };
+    const action = await postWebhook(t, 'call', { ...voice, CallStatus: 'in-progress', ...recorded });
+    expect(action.status).toBe(200);
+    expect(await action.text()).toContain('<Hangup/>');
+    expect((await postWebhook(t, 'status', { ...voice, CallStatus: 'completed', CallDuration: '20' })).ok).toBe(true);
+    expect(await finalReport(sid)).toMatchObject({ direction: 'inbound', status: 'completed', ended_by: 'api' });
   });
 });
 
 describe('ended_by of a call bridged by a transfer', () => {
-  /** Whoever answers at `target` talks for `talkSeconds`, then hangs up. */
+  /** The assistant's agent transfers the call to `target` on the caller's first turn. */
   function transferOnFirstTurn(target: string): void {
     agent.reply = (body: JsonBody) => (body.turn === 1 ? { say: 'Let me put you through.', transfer: target } : { say: 'Tell me more.' });
   }
