@@ -8,7 +8,7 @@ import { APP_CONFIG } from '../config/config.module';
 import { TwilioGatewayError, twilioMayHaveActed } from '../twilio/twilio.errors';
 import { TwilioGateway } from '../twilio/twilio.gateway';
 import { CallKey, CallRecordRepository, TransferOutcome } from './call-record.repository';
-import { twimlEndOf } from './call-report';
+import { TwimlEnd, twimlEndOf } from './call-report';
 import { voicemailWaitTwiml } from './placed-call.twiml';
 import { hangupTwiml } from '../twilio/twiml';
 import { transferEndedTwiml, voicemailDropTwiml, whisperTwiml } from './call-control.twiml';
@@ -74,19 +74,15 @@ export class CallControlService {
    * hangs up, as it does once the dialed party hung up on a connected transfer.
    */
   async transferEnded(key: CallKey, outcome: TransferOutcome): Promise<string> {
-    const stored = await this.calls.recordTransferOutcome(key, outcome, new Date());
+    const notTaken = !outcome.callEnded && DIAL_NOT_TAKEN.includes(outcome.status);
+    const connected = outcome.status === 'completed' || outcome.status === 'answered';
+    // stored with the outcome, in the same statement; a call that goes back to its assistant notes its own below
+    const end: TwimlEnd = outcome.callEnded ? 'remote' : connected ? 'target' : 'api';
+    const stored = await this.calls.recordTransferOutcome(key, outcome, new Date(), end);
+    if (!notTaken) return transferEndedTwiml();
     const record = stored ?? ('id' in key ? await this.calls.findById(key.id) : await this.calls.findBySid(key.sid));
-    const sid = record?.sid ?? ('sid' in key ? key.sid : null);
-    if (outcome.callEnded || !DIAL_NOT_TAKEN.includes(outcome.status)) {
-      const connected = outcome.status === 'completed' || outcome.status === 'answered';
-      if (sid) await this.calls.setTwimlEnd(sid, outcome.callEnded ? 'remote' : connected ? 'target' : 'api');
-      return transferEndedTwiml();
-    }
     const assistant = record?.sid && record.assistantId ? await this.assistants.find(record.assistantId) : null;
-    if (!record?.sid || !assistant) {
-      if (sid) await this.calls.setTwimlEnd(sid, 'api');
-      return transferEndedTwiml();
-    }
+    if (!record?.sid || !assistant) return transferEndedTwiml();
     const progress = await this.turns.progress(record.sid);
     const twiml = conversationTwiml(assistant, {
       say: TRANSFER_FAILED_SAY,
