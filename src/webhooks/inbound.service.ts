@@ -4,15 +4,13 @@ import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { appLogger } from '../common/logger';
 import { maskPhoneNumber, normalizeE164 } from '../common/phone-number';
-import { twilioCallbackUrl } from '../common/twilio-callback-url';
-import { hangupTwiml, messagingResponse, voiceResponse } from '../twilio/twiml';
+import { hangupTwiml, messagingResponse } from '../twilio/twiml';
 import { isTerminalCallStatus } from '../twilio/twilio.types';
 import { ConversationsService } from '../conversations/conversations.service';
 import { NumbersService } from '../numbers/numbers.service';
 import { TwilioParams, inboundCallEvent, inboundSmsEvent, param, sidOf, smsKeyword } from './twilio-params';
+import { greetingTwiml } from './greeting.twiml';
 import { WebhookInboxService } from './webhook-inbox.service';
-
-type SayAttributes = Parameters<ReturnType<typeof voiceResponse>['say']>[0];
 
 /** Answers Twilio's voice and messaging webhooks with TwiML. */
 @Injectable()
@@ -59,10 +57,8 @@ export class InboundService {
       const called = normalizeE164(param(params, 'To'));
       const assistantId = called ? await this.numbers.assistantOf(called) : null;
       const opening = assistantId ? await this.conversations.open(classified.sid, assistantId, 'inbound', idempotencyToken) : null;
-      if (opening) return opening;
-      const greeting = this.greetingTwiml();
-      await this.noteServedTwiml(classified.sid, greeting);
-      return greeting;
+      // the greeting's end was noted when the call was stored
+      return opening ?? greetingTwiml(this.config);
     }
     const key = recordId ? { id: recordId } : { sid: classified.sid };
     const placed = await this.calls.findCall(key);
@@ -130,33 +126,5 @@ export class InboundService {
         error: error instanceof Error ? error.message : String(error),
       }),
     );
-  }
-
-  greetingTwiml(): string {
-    const { webhooks } = this.config;
-    const response = voiceResponse();
-    if (webhooks.inboundAudioUrl) response.play(webhooks.inboundAudioUrl);
-    else {
-      response.say({ voice: webhooks.inboundVoice, language: webhooks.inboundLanguage } as SayAttributes, webhooks.inboundGreeting);
-    }
-    const base = this.config.twilio;
-    switch (webhooks.inboundAction) {
-      case 'voicemail':
-        response.record({
-          maxLength: 120,
-          playBeep: true,
-          action: twilioCallbackUrl(base, '/call'),
-          recordingStatusCallback: twilioCallbackUrl(base, '/status'),
-          recordingStatusCallbackMethod: 'POST',
-        });
-        break;
-      case 'forward':
-        response.dial().number(webhooks.forwardTo ?? '');
-        break;
-      case 'hangup':
-        response.hangup();
-        break;
-    }
-    return response.toString();
   }
 }

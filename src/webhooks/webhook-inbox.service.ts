@@ -25,6 +25,7 @@ import {
 } from './twilio-params';
 import { WebhookEventEntity } from './webhook-event.entity';
 import { NewWebhookEvent, WebhookEventRepository, applyStoredEventGuard, keepEventGuard } from './webhook-event.repository';
+import { greetingTwiml } from './greeting.twiml';
 import { WebhookMetricsService } from './webhook-metrics.service';
 
 export type ReceiveOutcome = 'applied' | 'deferred' | 'duplicate' | 'ignored' | 'failed';
@@ -309,6 +310,7 @@ export class WebhookInboxService {
           status,
           // the greeting ends in <Record>: the voicemail is fetched even if its callbacks are lost
           record: this.config.webhooks.inboundAction === 'voicemail',
+          greeting: greetingTwiml(this.config),
         });
         // the voice URL's later requests (a <Record> action) say how the call went on: a number
         // configured without a status callback sends nothing else
