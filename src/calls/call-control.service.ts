@@ -8,7 +8,7 @@ import { APP_CONFIG } from '../config/config.module';
 import { TwilioGatewayError, twilioMayHaveActed } from '../twilio/twilio.errors';
 import { TwilioGateway } from '../twilio/twilio.gateway';
 import { CallKey, CallRecordRepository, TransferOutcome } from './call-record.repository';
-import { twimlEndOf } from './call-report';
+import { TwimlEnd, twimlEndOf } from './call-report';
 import { voicemailWaitTwiml } from './placed-call.twiml';
 import { hangupTwiml } from '../twilio/twiml';
 import { transferEndedTwiml, voicemailDropTwiml, whisperTwiml } from './call-control.twiml';
@@ -67,14 +67,19 @@ export class CallControlService {
   }
 
   /**
-   * The transfer's dial ended: its outcome is stored (once). When nobody took the dial, an
-   * assistant's call goes back to its conversation (a short word, then listening); any other call,
-   * whose own TwiML the transfer replaced, has nothing to go back to and hangs up, as it does once
-   * the transferred conversation is over.
+   * The transfer's dial ended: its outcome is stored (once), with who ends the call from here on.
+   * When the call had ended already, its party hung up during the dial (Twilio ignores any answer).
+   * When nobody took the dial, an assistant's call goes back to its conversation (a short word, then
+   * listening); any other call, whose own TwiML the transfer replaced, has nothing to go back to and
+   * hangs up, as it does once the dialed party hung up on a connected transfer.
    */
   async transferEnded(key: CallKey, outcome: TransferOutcome): Promise<string> {
-    const stored = await this.calls.recordTransferOutcome(key, outcome, new Date());
-    if (!DIAL_NOT_TAKEN.includes(outcome.status)) return transferEndedTwiml();
+    const notTaken = !outcome.callEnded && DIAL_NOT_TAKEN.includes(outcome.status);
+    const connected = outcome.status === 'completed' || outcome.status === 'answered';
+    // stored with the outcome, in the same statement; a call that goes back to its assistant notes its own below
+    const end: TwimlEnd = outcome.callEnded ? 'remote' : connected ? 'target' : 'api';
+    const stored = await this.calls.recordTransferOutcome(key, outcome, new Date(), end);
+    if (!notTaken) return transferEndedTwiml();
     const record = stored ?? ('id' in key ? await this.calls.findById(key.id) : await this.calls.findBySid(key.sid));
     const assistant = record?.sid && record.assistantId ? await this.assistants.find(record.assistantId) : null;
     if (!record?.sid || !assistant) return transferEndedTwiml();

@@ -165,6 +165,8 @@ export interface TransferOutcome {
   status: string;
   callSid: string | null;
   durationSeconds: number | null;
+  /** The call itself had ended when Twilio requested the Dial action: its party hung up during the dial. */
+  callEnded: boolean;
 }
 
 export interface CallUsageTotals {
@@ -400,13 +402,15 @@ export class CallRecordRepository {
 
   /**
    * Records a transfer of call `id` before Twilio is asked; false when one is already on its way
-   * (requested, its dial not reported yet). Throws when the write fails.
+   * (requested, its dial not reported yet). Who ends the call is unknown from here until the Dial
+   * action says (recordTransferOutcome), which may come before Twilio's answer to the redirect.
+   * Throws when the write fails.
    */
   async recordTransferRequest(id: string, transfer: TransferRequest): Promise<boolean> {
     const [, affected] = await this.repo.query<[unknown, number]>(
       `UPDATE call_records SET transfer_to = $2, transfer_whisper = $3, transfer_caller_id = $4, transfer_requested_at = $5,
          transfer_requested_by = $6, transfer_status = 'requested', transfer_call_sid = NULL, transfer_duration_seconds = NULL,
-         updated_at = now()
+         twiml_ends_as = NULL, updated_at = now()
        WHERE id = $1 AND transfer_status IS DISTINCT FROM 'requested'`,
       [id, transfer.to, transfer.whisper, transfer.callerId, transfer.at, transfer.by],
     );
@@ -433,12 +437,17 @@ export class CallRecordRepository {
    * once; the timeline gets `transferred` or `transfer-failed`. Null when no transfer waited for it
    * (a repeated callback, or an unknown call).
    */
-  async recordTransferOutcome(key: CallKey, outcome: TransferOutcome, at: Date): Promise<CallRecordEntity | null> {
+  /**
+   * Stores how a transfer's dial ended, once, with who ends the call from then on (`end`, see
+   * CallRecordEntity.twimlEndsAs); the record, or null when no transfer waited for it.
+   */
+  async recordTransferOutcome(key: CallKey, outcome: TransferOutcome, at: Date, end: TwimlEnd): Promise<CallRecordEntity | null> {
     return this.repo.manager.transaction(async (tx) => {
       const [rows] = await tx.query<[Record<string, unknown>[], number]>(
-        `UPDATE call_records SET transfer_status = $2, transfer_call_sid = $3, transfer_duration_seconds = $4, updated_at = now()
+        `UPDATE call_records SET transfer_status = $2, transfer_call_sid = $3, transfer_duration_seconds = $4, twiml_ends_as = $5,
+           updated_at = now()
          WHERE ${'id' in key ? 'id' : 'sid'} = $1 AND transfer_status = 'requested' RETURNING *`,
-        ['id' in key ? key.id : key.sid, outcome.status, outcome.callSid, outcome.durationSeconds],
+        ['id' in key ? key.id : key.sid, outcome.status, outcome.callSid, outcome.durationSeconds, end],
       );
       if (!rows.length) return null;
       const record = entityOfRow(this.repo, rows[0]);

@@ -37,6 +37,8 @@ export interface InboundCall {
   status: CallStatus;
   /** Whether our answer records the caller (a voicemail): its recording is then looked for until found. */
   record: boolean;
+  /** The TwiML the call is answered with unless an assistant takes it (the greeting): how it ends the call is noted with the record. */
+  greeting: string;
 }
 
 /**
@@ -168,6 +170,8 @@ export class CallRecordsService {
         toNumber: call.to,
         status: call.status,
         record: call.record,
+        // an assistant's conversation notes its own when it answers instead
+        twimlEndsAs: twimlEndOf(call.greeting),
         createdBy: null,
       },
       'webhook',

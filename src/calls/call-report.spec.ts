@@ -54,6 +54,9 @@ describe('endedBy', () => {
     expect(endedBy(facts({ twimlEndsAs: 'timeout' }))).toBe('timeout');
     expect(endedBy(facts({ twimlEndsAs: 'remote' }))).toBe('callee');
     expect(endedBy(facts({ twimlEndsAs: 'remote', direction: 'inbound' }))).toBe('caller');
+    // a transfer's Dial action said the dialed party left the bridge, whatever the call's direction
+    expect(endedBy(facts({ twimlEndsAs: 'target' }))).toBe('transfer_target');
+    expect(endedBy(facts({ twimlEndsAs: 'target', direction: 'inbound' }))).toBe('transfer_target');
     // our hangup and Twilio's time limit come first
     expect(endedBy(facts({ twimlEndsAs: 'remote', hangupRequestedAt: END }))).toBe('api');
     expect(endedBy(facts({ twimlEndsAs: 'remote', durationSeconds: TWILIO_TIME_LIMIT_SECONDS }))).toBe('timeout');

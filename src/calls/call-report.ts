@@ -6,22 +6,22 @@ export const CALL_OUTCOMES = ['completed', 'busy', 'no-answer', 'failed', 'cance
 export type CallOutcome = (typeof CALL_OUTCOMES)[number];
 
 /** Who ended the call, as far as we can know (see endedBy). */
-export const CALL_ENDED_BY = ['caller', 'callee', 'api', 'timeout', 'unknown'] as const;
+export const CALL_ENDED_BY = ['caller', 'callee', 'transfer_target', 'api', 'timeout', 'unknown'] as const;
 export type CallEndedBy = (typeof CALL_ENDED_BY)[number];
 
 /** Who ends a call that completes while a TwiML document runs (see CallRecordEntity.twimlEndsAs). */
-export const TWIML_ENDS = ['api', 'timeout', 'remote'] as const;
+export const TWIML_ENDS = ['api', 'timeout', 'remote', 'target'] as const;
 export type TwimlEnd = (typeof TWIML_ENDS)[number];
 
 /** Verbs after which Twilio asks us what to do next (Gather, Record, Redirect) or hands the call to the other party's input. */
 const WAITING_VERBS = /<(Gather|Record|Redirect|Enqueue|Connect)\b/;
-/** A Dial connects a third party: who hung up the bridge is not ours to know. */
+/** A Dial connects a third party: who left the bridge is known only from its action (see CallControlService.transferEnded). */
 const DIAL_VERB = /<Dial\b/;
 
 /**
  * Who ends a call whose last TwiML is `xml`: a document that waits for input leaves the hang-up to
  * the other party (`remote`); one that hangs up or simply runs out is ended by us (`api`); a Dial
- * bridges a third party, so nobody can say (null).
+ * bridges a third party: null until its action says how the bridge ended.
  */
 export function twimlEndOf(xml: string): TwimlEnd | null {
   if (DIAL_VERB.test(xml)) return null;
@@ -73,9 +73,11 @@ export function callOutcome(status: string, answeredBy: string | null): CallOutc
  * API). Ringing out or Twilio's 4-hour limit: `timeout`. A busy line: `callee`. Twilio does not say
  * which party hung up an answered call, so it is inferred from the TwiML we served last
  * (`twimlEndsAs`): a document that hangs up or runs out ended it (`api`, or `timeout` for a
- * conversation limit); one still waiting for input (a Gather) means the other party hung up
- * (`callee` on an outbound call, `caller` on an inbound one). Anything else is `unknown`, as is a
- * failed call (the network ended it).
+ * conversation limit); one still waiting for input (a Gather, a Record) means the other party hung
+ * up (`callee` on an outbound call, `caller` on an inbound one), and so does a transfer's bridge the
+ * call left (its Dial action came with the call completed); a bridge the dialed party left, after
+ * which we hung up, was ended by the transfer target. Anything else (a Dial without an action) is
+ * `unknown`, as is a failed call (the network ended it).
  */
 export function endedBy(
   f: Pick<CallReportFacts, 'status' | 'hangupRequestedAt' | 'durationSeconds' | 'direction' | 'twimlEndsAs'>,
@@ -97,6 +99,8 @@ export function endedBy(
           return f.twimlEndsAs;
         case 'remote':
           return f.direction === 'inbound' ? 'caller' : 'callee';
+        case 'target':
+          return 'transfer_target';
         default:
           return 'unknown';
       }

@@ -334,7 +334,7 @@ export class CallsService {
       if (fresh && fresh.status !== 'in-progress') throw notLive(fresh);
       throw error;
     }
-    await this.noteServedTwiml(sid, twiml);
+    // no note of the Dial here: the transfer request cleared it, and its action may already have set it
     await this.calls.recordTransferring(sid, requestedAt).catch((error: unknown) =>
       appLogger().event('warn', 'call_timeline_not_stored', {
         call_sid: sid,

@@ -4,14 +4,13 @@ import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { appLogger } from '../common/logger';
 import { maskPhoneNumber, normalizeE164 } from '../common/phone-number';
-import { twilioCallbackUrl } from '../common/twilio-callback-url';
-import { hangupTwiml, messagingResponse, voiceResponse } from '../twilio/twiml';
+import { hangupTwiml, messagingResponse } from '../twilio/twiml';
+import { isTerminalCallStatus } from '../twilio/twilio.types';
 import { ConversationsService } from '../conversations/conversations.service';
 import { NumbersService } from '../numbers/numbers.service';
 import { TwilioParams, inboundCallEvent, inboundSmsEvent, param, sidOf, smsKeyword } from './twilio-params';
+import { greetingTwiml } from './greeting.twiml';
 import { WebhookInboxService } from './webhook-inbox.service';
-
-type SayAttributes = Parameters<ReturnType<typeof voiceResponse>['say']>[0];
 
 /** Answers Twilio's voice and messaging webhooks with TwiML. */
 @Injectable()
@@ -46,13 +45,20 @@ export class InboundService {
       await this.inbox.applyPending(classified.sid);
     }
     // <Record> without its own action would fetch this URL again: the recording is done, hang up
-    if (param(params, 'RecordingSid') || param(params, 'RecordingUrl')) return hangupTwiml();
+    if (param(params, 'RecordingSid') || param(params, 'RecordingUrl')) {
+      // Digits=hangup (or the call over): the caller ended the recording by hanging up, as the <Record> expected
+      const callerLeft = param(params, 'Digits') === 'hangup' || isTerminalCallStatus(param(params, 'CallStatus') ?? '');
+      const twiml = hangupTwiml();
+      if (!callerLeft) await this.noteServedTwiml(classified.sid, twiml);
+      return twiml;
+    }
     if (classified.kind === 'inbound_call') {
       // a number given an assistant: the assistant answers; the others keep the configured greeting
       const called = normalizeE164(param(params, 'To'));
       const assistantId = called ? await this.numbers.assistantOf(called) : null;
       const opening = assistantId ? await this.conversations.open(classified.sid, assistantId, 'inbound', idempotencyToken) : null;
-      return opening ?? this.greetingTwiml();
+      // the greeting's end was noted when the call was stored
+      return opening ?? greetingTwiml(this.config);
     }
     const key = recordId ? { id: recordId } : { sid: classified.sid };
     const placed = await this.calls.findCall(key);
@@ -112,31 +118,13 @@ export class InboundService {
     return this.conversations.answerSms({ sid, from, to, body: param(params, 'Body') ?? '', assistantId });
   }
 
-  greetingTwiml(): string {
-    const { webhooks } = this.config;
-    const response = voiceResponse();
-    if (webhooks.inboundAudioUrl) response.play(webhooks.inboundAudioUrl);
-    else {
-      response.say({ voice: webhooks.inboundVoice, language: webhooks.inboundLanguage } as SayAttributes, webhooks.inboundGreeting);
-    }
-    const base = this.config.twilio;
-    switch (webhooks.inboundAction) {
-      case 'voicemail':
-        response.record({
-          maxLength: 120,
-          playBeep: true,
-          action: twilioCallbackUrl(base, '/call'),
-          recordingStatusCallback: twilioCallbackUrl(base, '/status'),
-          recordingStatusCallbackMethod: 'POST',
-        });
-        break;
-      case 'forward':
-        response.dial().number(webhooks.forwardTo ?? '');
-        break;
-      case 'hangup':
-        response.hangup();
-        break;
-    }
-    return response.toString();
+  /** Notes the TwiML served for the report's ended_by; the caller is on the line, so a failed note only logs. */
+  private async noteServedTwiml(sid: string, twiml: string): Promise<void> {
+    await this.calls.noteServedTwiml(sid, twiml).catch((error: unknown) =>
+      appLogger().event('warn', 'call_twiml_end_not_stored', {
+        call_sid: sid,
+        error: error instanceof Error ? error.message : String(error),
+      }),
+    );
   }
 }

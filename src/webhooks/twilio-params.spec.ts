@@ -190,15 +190,18 @@ describe('amdEvent and dialEvent', () => {
     expect(amdEvent({ CallSid: 'CA1' })).toBeNull();
   });
 
-  it('read a Dial action: status, the dialed leg and its talk time', () => {
-    expect(dialEvent({ CallSid: 'CA1', DialCallStatus: 'completed', DialCallSid: 'CA2', DialCallDuration: '42' })).toEqual({
+  it('read a Dial action: status, the dialed leg and its talk time, and whether the call itself had ended', () => {
+    const action = { CallSid: 'CA1', DialCallStatus: 'completed', DialCallSid: 'CA2', DialCallDuration: '42', CallStatus: 'in-progress' };
+    expect(dialEvent(action)).toEqual({
       kind: 'call_dial',
       sid: 'CA1',
       dedupeKey: 'call_dial|CA1|completed|CA2',
       status: 'completed',
       dialCallSid: 'CA2',
       durationSeconds: 42,
+      callEnded: false,
     });
+    expect(dialEvent({ ...action, CallStatus: 'completed' })).toMatchObject({ status: 'completed', callEnded: true });
     expect(dialEvent({ CallSid: 'CA1', DialCallStatus: 'no-answer' })).toMatchObject({ dialCallSid: null, durationSeconds: null });
     expect(dialEvent({ CallSid: 'CA1' })).toBeNull();
   });

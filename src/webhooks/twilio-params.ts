@@ -136,7 +136,7 @@ export function amdEvent(params: TwilioParams): (ClassifiedEvent & { answeredBy:
 /** A `<Dial>` action: the parent CallSid, DialCallStatus, and the dialed leg's DialCallSid and DialCallDuration. */
 export function dialEvent(
   params: TwilioParams,
-): (ClassifiedEvent & { status: string; dialCallSid: string | null; durationSeconds: number | null }) | null {
+): (ClassifiedEvent & { status: string; dialCallSid: string | null; durationSeconds: number | null; callEnded: boolean }) | null {
   const callSid = sidParam(params, 'CallSid');
   const status = textParam(params, 'DialCallStatus', 16);
   if (!callSid || !status) return null;
@@ -148,6 +148,8 @@ export function dialEvent(
     status,
     dialCallSid,
     durationSeconds: intParam(params, 'DialCallDuration') ?? null,
+    // the caller hung up during the dial: Twilio still requests the action, with the call's own status
+    callEnded: isTerminalCallStatus(asCallStatus(param(params, 'CallStatus')) ?? ''),
   };
 }
 

@@ -25,6 +25,7 @@ import {
 } from './twilio-params';
 import { WebhookEventEntity } from './webhook-event.entity';
 import { NewWebhookEvent, WebhookEventRepository, applyStoredEventGuard, keepEventGuard } from './webhook-event.repository';
+import { greetingTwiml } from './greeting.twiml';
 import { WebhookMetricsService } from './webhook-metrics.service';
 
 export type ReceiveOutcome = 'applied' | 'deferred' | 'duplicate' | 'ignored' | 'failed';
@@ -154,10 +155,10 @@ export class WebhookInboxService {
       return hangupTwiml();
     }
     const key = recordId ? { id: recordId } : { sid: classified.sid };
-    const { status, dialCallSid, durationSeconds, ...event } = classified;
+    const { status, dialCallSid, durationSeconds, callEnded, ...event } = classified;
     const stored = await this.keep({ ...event, idempotencyToken, payload: params });
     try {
-      const twiml = await this.control.transferEnded(key, { status, callSid: dialCallSid, durationSeconds });
+      const twiml = await this.control.transferEnded(key, { status, callSid: dialCallSid, durationSeconds, callEnded });
       if (stored) await this.events.markApplied(stored.id);
       return twiml;
     } catch (error) {
@@ -309,6 +310,7 @@ export class WebhookInboxService {
           status,
           // the greeting ends in <Record>: the voicemail is fetched even if its callbacks are lost
           record: this.config.webhooks.inboundAction === 'voicemail',
+          greeting: greetingTwiml(this.config),
         });
         // the voice URL's later requests (a <Record> action) say how the call went on: a number
         // configured without a status callback sends nothing else
@@ -336,7 +338,7 @@ export class WebhookInboxService {
         if (dial) {
           await this.control.transferEnded(
             { sid: event.sid },
-            { status: dial.status, callSid: dial.dialCallSid, durationSeconds: dial.durationSeconds },
+            { status: dial.status, callSid: dial.dialCallSid, durationSeconds: dial.durationSeconds, callEnded: dial.callEnded },
           );
         }
         applied = true;

@@ -1,4 +1,5 @@
 import { AgentServer } from '../support/agent-server';
+import { fakeSid, postWebhook } from '../webhooks/webhook-helpers';
 import { JsonBody, Reply, request } from '../support/http';
 import { TestApp, eventually, startTestApp } from '../support/test-app';
 
@@ -127,5 +128,82 @@ describe('ended_by of an answered call', () => {
     const report = await finalReport(sid);
     expect(report).toMatchObject({ status: 'completed', ended_by: 'callee' });
     expect(verbsOf(sid)).toEqual(['Say', 'Gather', 'Say', 'Dial', 'Say', 'Gather']);
+  });
+});
+
+describe('ended_by of a call answered by the plain greeting', () => {
+  it('is caller when the caller hangs up during the greeting’s voicemail recording', async () => {
+    const bought = await api('POST', '/api/phone/numbers/purchase', { phone_number: '+14155550188' });
+    expect(bought.status, JSON.stringify(bought.body)).toBe(201);
+    const sid = await t.sandbox.deliverInboundCall({ from: '+14155550138', to: bought.body.phone_number, turns: [] });
+    const report = await finalReport(sid);
+    expect(report).toMatchObject({ direction: 'inbound', status: 'completed', ended_by: 'caller' });
+    // the greeting, then the recording the caller hung up on (its action says Digits=hangup)
+    expect(verbsOf(sid).slice(0, 2)).toEqual(['Say', 'Record']);
+  });
+
+  it('is api when the recording ended without a hang-up (a key, its length) and our Hangup followed', async () => {
+    // Twilio's requests straight to the service: the sandbox always ends a <Record> with the caller hanging up
+    const sid = fakeSid('CA');
+    const voice = { CallSid: sid, AccountSid: t.sandbox.accountSid, From: '+14155550144', To: '+14155550188', Direction: 'inbound' };
+    expect((await postWebhook(t, 'call', { ...voice, CallStatus: 'ringing' })).status).toBe(200);
+    const recorded = { RecordingSid: fakeSid('RE'), RecordingUrl: 'https://example.com/r', RecordingDuration: '7', Digits: '#' };
+    const action = await postWebhook(t, 'call', { ...voice, CallStatus: 'in-progress', ...recorded });
+    expect(action.status).toBe(200);
+    expect(await action.text()).toContain('<Hangup/>');
+    expect((await postWebhook(t, 'status', { ...voice, CallStatus: 'completed', CallDuration: '20' })).ok).toBe(true);
+    expect(await finalReport(sid)).toMatchObject({ direction: 'inbound', status: 'completed', ended_by: 'api' });
+  });
+});
+
+describe('ended_by of a call bridged by a transfer', () => {
+  /** The assistant's agent transfers the call to `target` on the caller's first turn. */
+  function transferOnFirstTurn(target: string): void {
+    agent.reply = (body: JsonBody) => (body.turn === 1 ? { say: 'Let me put you through.', transfer: target } : { say: 'Tell me more.' });
+  }
+
+  it('is transfer_target when the person the transfer connected hangs up first', async () => {
+    const callee = '+14155550139';
+    const target = '+14155550141';
+    t.sandbox.setScript(callee, [{ speech: 'Can I talk to a person?' }, { speech: 'still here' }]);
+    t.sandbox.setScript(target, [], { talkSeconds: 3 });
+    transferOnFirstTurn(target);
+    const sid = await placeAssistantCall(callee);
+    const report = await finalReport(sid);
+    expect(report).toMatchObject({ status: 'completed', ended_by: 'transfer_target', transfer: { status: 'completed' } });
+    expect(verbsOf(sid)).toEqual(['Say', 'Gather', 'Say', 'Dial', 'Hangup']);
+  });
+
+  it('is caller when the caller hangs up while the transfer bridges them', async () => {
+    const target = '+14155550143';
+    t.sandbox.setScript(target, [], { talkSeconds: 600 });
+    transferOnFirstTurn(target);
+    const sid = await t.sandbox.deliverInboundCall({
+      from: '+14155550142',
+      to: ourNumber,
+      turns: [{ speech: 'Put me through to sales' }],
+      bridgeSeconds: 2,
+    });
+    const report = await finalReport(sid);
+    expect(report).toMatchObject({ direction: 'inbound', status: 'completed', ended_by: 'caller', transfer: { status: 'completed' } });
+    // Twilio requests the Dial action of a call already over: nothing runs after the Dial
+    expect(verbsOf(sid)).toEqual(['Say', 'Gather', 'Say', 'Dial']);
+    const dialed = t.sandbox.calls().find((c) => c.parentCallSid === sid)!;
+    expect(dialed).toMatchObject({ status: 'completed', duration: 2 });
+  });
+
+  it('is api when a transfer nobody took ends a call that has no assistant to return to', async () => {
+    // the 5555 rule: the person we called stays on the line until someone hangs up; the call's own
+    // TwiML waits for keys, which no longer runs once the transfer replaced it
+    const twiml = '<Response><Gather input="dtmf" numDigits="1" timeout="5"><Say>Press 1 to confirm.</Say></Gather></Response>';
+    const placed = await api('POST', '/api/phone/call', { to: '+14155505555', twiml });
+    expect(placed.status, JSON.stringify(placed.body)).toBe(201);
+    const sid = placed.body.sid as string;
+    await eventually(async () => (await api('GET', `/api/phone/calls/${sid}`)).body.status === 'in-progress');
+    const transfer = await api('POST', `/api/phone/calls/${sid}/transfer`, { to: '+14155551111' });
+    expect(transfer.status, JSON.stringify(transfer.body)).toBe(200);
+    const report = await finalReport(sid);
+    expect(report).toMatchObject({ status: 'completed', ended_by: 'api', transfer: { status: 'busy' } });
+    expect(verbsOf(sid).slice(-2)).toEqual(['Dial', 'Hangup']);
   });
 });

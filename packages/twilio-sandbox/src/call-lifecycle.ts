@@ -425,10 +425,14 @@ export class CallLifecycle {
         }
       }
       const talk = Math.min(this.partyOf(child)?.talkSeconds ?? this.scriptTalk(to), Math.max(0, timeLimit - whisperSeconds));
-      await wait(talk);
-      const duration = Math.max(1, Math.ceil(whisperSeconds + talk));
+      // the caller's party may hang up first (its bridge_seconds): Twilio then requests the action of a call already completed
+      const stays = this.partyOf(parent)?.bridgeSeconds;
+      const callerLeaves = stays !== undefined && stays < talk;
+      const bridged = callerLeaves ? stays : talk;
+      await wait(bridged);
+      const duration = Math.max(1, Math.ceil(whisperSeconds + bridged));
       this.end(child, 'completed', 200, duration);
-      return outcome('completed', duration);
+      return { ...outcome('completed', duration), callerHungUp: callerLeaves };
     } catch (err) {
       // the caller left the Dial (hang-up, redirect): the dialed leg ends with it; a reset wiped both
       if (this.ctx.state.calls.get(child.sid) !== child) throw err;

@@ -13,6 +13,8 @@ export interface InboundCallInput {
   turns?: PartyTurn[];
   /** How long the caller talks when the call <Dial>s on (default: the script's or 5 s). */
   talkSeconds?: number;
+  /** How long the caller stays on a bridge the call's <Dial> makes before hanging up (default: the script's, else until the dialed party hangs up). */
+  bridgeSeconds?: number;
 }
 
 export interface InboundSmsInput {
@@ -67,6 +69,7 @@ export function deliverInboundCall(ctx: SandboxContext, input: InboundCallInput)
           party: partyOf({
             turns: input.turns,
             talkSeconds: input.talkSeconds ?? ctx.state.scripts.get(input.from)?.talkSeconds ?? DEFAULT_TALK_SECONDS,
+            bridgeSeconds: input.bridgeSeconds ?? ctx.state.scripts.get(input.from)?.bridgeSeconds,
           }),
         }
       : {}),

@@ -1,7 +1,16 @@
 import express, { Router } from 'express';
 import type { FaultOptions, FaultSettings } from './faults';
 import type { InboundCallInput, InboundSmsInput } from './inbound';
-import { parseE164, parseScript, parseTalkSeconds, parseTurns, ScriptError, scriptView, type PartyScript } from './party-scripts';
+import {
+  parseBridgeSeconds,
+  parseE164,
+  parseScript,
+  parseTalkSeconds,
+  parseTurns,
+  ScriptError,
+  scriptView,
+  type PartyScript,
+} from './party-scripts';
 import type { CallbackDelivery, SandboxCall, SandboxMessage } from './sandbox-state';
 import { ApiError } from './wire';
 
@@ -18,7 +27,7 @@ export interface InspectableSandbox {
   reset(): void;
   setFaults(options: FaultOptions): FaultSettings;
   deliverInboundCall(input: InboundCallInput): Promise<string>;
-  setScript(number: string, turns: unknown[], options?: { talkSeconds?: number }): PartyScript;
+  setScript(number: string, turns: unknown[], options?: { talkSeconds?: number; bridgeSeconds?: number }): PartyScript;
   scripts(): PartyScript[];
   deleteScript(number: string): boolean;
   deliverInboundSms(input: InboundSmsInput): Promise<string>;
@@ -79,7 +88,13 @@ export function inspectionRoutes(sandbox: InspectableSandbox): Router {
   });
   router.post('/scripts', (req, res) => {
     const script = checked(() => parseScript(req.body));
-    res.status(201).json(scriptView(sandbox.setScript(script.number, script.turns, { talkSeconds: script.talkSeconds })));
+    res
+      .status(201)
+      .json(
+        scriptView(
+          sandbox.setScript(script.number, script.turns, { talkSeconds: script.talkSeconds, bridgeSeconds: script.bridgeSeconds }),
+        ),
+      );
   });
   router.delete('/scripts/:number', (req, res) => {
     const number = checked(() => parseE164(String(req.params.number), 'number'));
@@ -92,6 +107,7 @@ export function inspectionRoutes(sandbox: InspectableSandbox): Router {
     if (body.turns !== undefined) {
       input.turns = checked(() => parseTurns(body.turns));
       if (body.talk_seconds !== undefined) input.talkSeconds = checked(() => parseTalkSeconds(body.talk_seconds));
+      if (body.bridge_seconds !== undefined) input.bridgeSeconds = checked(() => parseBridgeSeconds(body.bridge_seconds));
     }
     const sid = await sandbox.deliverInboundCall(input);
     res.status(201).json({ sid });

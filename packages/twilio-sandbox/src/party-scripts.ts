@@ -12,6 +12,11 @@ export interface PartyScript {
   turns: PartyTurn[];
   /** How long the party talks once connected by a <Dial> (virtual seconds). */
   talkSeconds: number;
+  /**
+   * How long the party stays on a bridge its own call's <Dial> makes before hanging up (virtual
+   * seconds after the dialed party is connected); unset: until the dialed party hangs up.
+   */
+  bridgeSeconds?: number;
 }
 
 /** A call's own copy of a script, with how far it got. */
@@ -19,6 +24,7 @@ export interface CallParty {
   turns: PartyTurn[];
   next: number;
   talkSeconds: number;
+  bridgeSeconds?: number;
 }
 
 /** Talk time of a dialed party without a script, or whose script does not say. */
@@ -90,25 +96,42 @@ export function parseTalkSeconds(value: unknown, field = 'talk_seconds'): number
   return value;
 }
 
-/** `POST /sandbox/scripts` body: `{number, turns, talk_seconds?}`. */
+/** `bridge_seconds`: absent stays undefined (the party stays until the dialed party hangs up). */
+export function parseBridgeSeconds(value: unknown, field = 'bridge_seconds'): number | undefined {
+  return value === undefined ? undefined : parseTalkSeconds(value, field);
+}
+
+/** `POST /sandbox/scripts` body: `{number, turns, talk_seconds?, bridge_seconds?}`. */
 export function parseScript(body: unknown): PartyScript {
-  if (!isObject(body)) throw new ScriptError('the body must be a JSON object {number, turns, talk_seconds?}');
-  const unknown = Object.keys(body).filter((k) => !['number', 'turns', 'talk_seconds'].includes(k));
-  if (unknown.length) throw new ScriptError(`${unknown[0]} is not a script field (number, turns, talk_seconds)`);
+  if (!isObject(body)) throw new ScriptError('the body must be a JSON object {number, turns, talk_seconds?, bridge_seconds?}');
+  const unknown = Object.keys(body).filter((k) => !['number', 'turns', 'talk_seconds', 'bridge_seconds'].includes(k));
+  if (unknown.length) throw new ScriptError(`${unknown[0]} is not a script field (number, turns, talk_seconds, bridge_seconds)`);
+  const bridgeSeconds = parseBridgeSeconds(body.bridge_seconds);
   return {
     number: parseE164(body.number, 'number'),
     turns: parseTurns(body.turns),
     talkSeconds: parseTalkSeconds(body.talk_seconds),
+    ...(bridgeSeconds !== undefined ? { bridgeSeconds } : {}),
   };
 }
 
 /** How a script is shown by `GET /sandbox/scripts`. */
 export function scriptView(script: PartyScript): Record<string, unknown> {
-  return { number: script.number, turns: script.turns, talk_seconds: script.talkSeconds };
+  return {
+    number: script.number,
+    turns: script.turns,
+    talk_seconds: script.talkSeconds,
+    ...(script.bridgeSeconds !== undefined ? { bridge_seconds: script.bridgeSeconds } : {}),
+  };
 }
 
-export function partyOf(script: Pick<PartyScript, 'turns' | 'talkSeconds'>): CallParty {
-  return { turns: structuredClone(script.turns), next: 0, talkSeconds: script.talkSeconds };
+export function partyOf(script: Pick<PartyScript, 'turns' | 'talkSeconds' | 'bridgeSeconds'>): CallParty {
+  return {
+    turns: structuredClone(script.turns),
+    next: 0,
+    talkSeconds: script.talkSeconds,
+    ...(script.bridgeSeconds !== undefined ? { bridgeSeconds: script.bridgeSeconds } : {}),
+  };
 }
 
 /** The next turn of a call's party; a script that ran out hangs up. */

@@ -10,7 +10,15 @@ import { inspectionRoutes } from './inspection.routes';
 import { MessageLifecycle } from './message-lifecycle';
 import { messagesRoutes } from './messages.routes';
 import { numbersRoutes, provisionNumber } from './numbers.routes';
-import { parseScript, parseTalkSeconds, parseTurns, type PartyScript, type PartyTurn, type PartyTurnInput } from './party-scripts';
+import {
+  parseBridgeSeconds,
+  parseScript,
+  parseTalkSeconds,
+  parseTurns,
+  type PartyScript,
+  type PartyTurn,
+  type PartyTurnInput,
+} from './party-scripts';
 import { PhoneInventory } from './phone-inventory';
 import { accountRoutes } from './account.routes';
 import { recordingMediaRoutes, recordingRoutes } from './recordings.routes';
@@ -166,8 +174,13 @@ export class TwilioSandbox {
    * number, inbound from it, or a <Dial> leg to it): each <Gather> consumes the next turn, and a script
    * that runs out hangs up. Replaces the number's previous script. Throws on an invalid script.
    */
-  setScript(number: string, turns: unknown[], options: { talkSeconds?: number } = {}): PartyScript {
-    const script = parseScript({ number, turns, ...(options.talkSeconds !== undefined ? { talk_seconds: options.talkSeconds } : {}) });
+  setScript(number: string, turns: unknown[], options: { talkSeconds?: number; bridgeSeconds?: number } = {}): PartyScript {
+    const script = parseScript({
+      number,
+      turns,
+      ...(options.talkSeconds !== undefined ? { talk_seconds: options.talkSeconds } : {}),
+      ...(options.bridgeSeconds !== undefined ? { bridge_seconds: options.bridgeSeconds } : {}),
+    });
     this.ctx.state.scripts.set(script.number, script);
     return structuredClone(script);
   }
@@ -185,7 +198,8 @@ export class TwilioSandbox {
     return new Promise((resolve) => {
       const turns = input.turns === undefined ? undefined : parseTurns(input.turns);
       const talkSeconds = input.talkSeconds === undefined ? undefined : parseTalkSeconds(input.talkSeconds);
-      resolve(deliverInboundCall(this.ctx, { ...input, turns, talkSeconds }));
+      const bridgeSeconds = parseBridgeSeconds(input.bridgeSeconds, 'bridgeSeconds');
+      resolve(deliverInboundCall(this.ctx, { ...input, turns, talkSeconds, bridgeSeconds }));
     });
   }
 

@@ -90,6 +90,8 @@ export interface DialResult {
   outcome: DialOutcome;
   /** Virtual seconds the <Dial> kept the caller (ringing, whisper, talk). */
   seconds: number;
+  /** The caller hung up during the bridge: the action is still requested, its answer ignored, and the call ends. */
+  callerHungUp?: boolean;
 }
 
 export interface VoiceTwimlHooks {
@@ -363,11 +365,18 @@ async function dial(verb: TwimlElement, state: RunState): Promise<string | null 
   entry.seconds = result.seconds;
   run.seconds += result.seconds;
   const action = verb.attributes.action;
+  if (result.callerHungUp) {
+    run.hangup = true;
+    run.farEndHangup = true;
+  }
   if (!action) return undefined;
   const params: Record<string, string> = { DialCallStatus: result.outcome.status };
   if (result.outcome.callSid) params.DialCallSid = result.outcome.callSid;
   if (result.outcome.duration !== null) params.DialCallDuration = String(result.outcome.duration);
-  return follow(state, 'dial-action', action, verb.attributes.method, params);
+  if (!result.callerHungUp) return follow(state, 'dial-action', action, verb.attributes.method, params);
+  // Twilio tells the action that the call is over; nothing it answers runs
+  await follow(state, 'dial-action', action, verb.attributes.method, { ...params, CallStatus: 'completed' });
+  return undefined;
 }
 
 /** Words Twilio's profanity filter masks (all but the first letter become asterisks). */

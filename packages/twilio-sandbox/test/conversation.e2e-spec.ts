@@ -58,9 +58,13 @@ describe('conversations with a scripted party', () => {
       await bad({ number: '+14155550123', turns: [{ silence: false }] }, /^turns\[0\]\.silence must be true/);
       await bad({ number: '+14155550123', turns: 'hello' }, /^turns must be an array/);
       await bad({ number: '+14155550123', turns: [], talk_seconds: -1 }, /^talk_seconds must be a number of seconds/);
+      await bad({ number: '+14155550123', turns: [], bridge_seconds: 'soon' }, /^bridge_seconds must be a number of seconds/);
       expect((await api('GET', '/scripts')).body).toEqual({
         scripts: [{ number: '+14155550123', turns: [{ speech: 'yes', confidence: 0.9 }], talk_seconds: 12 }],
       });
+
+      const bridged = await api('POST', '/scripts', { number: '+14155550123', turns: [], bridge_seconds: 8 });
+      expect(bridged).toEqual({ status: 201, body: { number: '+14155550123', turns: [], talk_seconds: 5, bridge_seconds: 8 } });
 
       expect((await api('DELETE', `/scripts/${encodeURIComponent('+14155550123')}`)).status).toBe(204);
       expect((await api('DELETE', `/scripts/${encodeURIComponent('+14155550123')}`)).status).toBe(404);
@@ -386,6 +390,35 @@ describe('conversations with a scripted party', () => {
       ]);
       // Dial timeout 10 + failed after 1, twice + busy after 3 + Say 4 words 1.6 = 16.6 → 17 s
       expect((await client.calls(created.sid).fetch()).duration).toBe('17');
+    });
+
+    it('lets the caller hang up during the bridge: the Dial action still comes, with the call completed, and nothing runs after', async () => {
+      sandbox.setScript(CUSTOMER, [], { bridgeSeconds: 7 });
+      sandbox.setScript('+14155550123', [], { talkSeconds: 600 });
+      receiver.on('/voice', { body: '<Response><Dial action="/dialed">+14155550123</Dial><Say>not reached</Say></Response>' });
+      receiver.on('/dialed', { body: '<Response><Say>never said</Say></Response>' });
+      const { client } = sdkFor(sandbox);
+      const created = await client.calls.create({
+        to: CUSTOMER,
+        from: OWNED,
+        url: receiver.url('/voice'),
+        statusCallback: receiver.url('/status'),
+      });
+      await sandbox.settle();
+      const [dialed] = receiver.to('/dialed');
+      expectSigned(dialed);
+      expect(dialed.params).toMatchObject({
+        CallSid: created.sid,
+        CallStatus: 'completed',
+        DialCallStatus: 'completed',
+        DialCallDuration: '7',
+      });
+      const [child] = await client.calls.list({ parentCallSid: created.sid });
+      expect(child).toMatchObject({ status: 'completed', duration: '7' });
+      // ringing 4 + the bridge 7
+      expect(await client.calls(created.sid).fetch()).toMatchObject({ status: 'completed', duration: '11' });
+      expect(callOf(created.sid).executed.map((v) => v.verb)).toEqual(['Dial']);
+      expect(receiver.to('/status').map((r) => param(r, 'CallStatus'))).toEqual(['completed']);
     });
   });
 

@@ -1,0 +1,34 @@
+import type { AppConfig } from '../config/app-config';
+import { twilioCallbackUrl } from '../common/twilio-callback-url';
+import { voiceResponse } from '../twilio/twiml';
+
+type SayAttributes = Parameters<ReturnType<typeof voiceResponse>['say']>[0];
+
+/** What an inbound call to a number without an assistant hears: the configured greeting, then its action. */
+export function greetingTwiml(config: Pick<AppConfig, 'webhooks' | 'twilio'>): string {
+  const { webhooks } = config;
+  const response = voiceResponse();
+  if (webhooks.inboundAudioUrl) response.play(webhooks.inboundAudioUrl);
+  else {
+    response.say({ voice: webhooks.inboundVoice, language: webhooks.inboundLanguage } as SayAttributes, webhooks.inboundGreeting);
+  }
+  const base = config.twilio;
+  switch (webhooks.inboundAction) {
+    case 'voicemail':
+      response.record({
+        maxLength: 120,
+        playBeep: true,
+        action: twilioCallbackUrl(base, '/call'),
+        recordingStatusCallback: twilioCallbackUrl(base, '/status'),
+        recordingStatusCallbackMethod: 'POST',
+      });
+      break;
+    case 'forward':
+      response.dial().number(webhooks.forwardTo ?? '');
+      break;
+    case 'hangup':
+      response.hangup();
+      break;
+  }
+  return response.toString();
+}
