@@ -21,10 +21,8 @@ import {
   ApplyGuard,
   GuardedApplier,
   GuardedApply,
-  prepareSql,
   preparePositional,
   runAndNotify,
-  writeInTransaction,
 } from '../db/guarded-apply';
 import { StatusEventSource, TimelineService, timelineUpsertSql } from '../timeline/timeline.service';
 import { CALL_STATUSES, CallStatus, Direction, TERMINAL_CALL_STATUSES } from '../twilio/twilio.types';
@@ -276,11 +274,14 @@ WITH completed AS (
 SELECT * FROM completed`;
 const COMPLETE_FRESH_INTENT = preparePositional('call_records_complete_fresh_intent', COMPLETE_FRESH_INTENT_SQL);
 
-/** setTwimlEnd's statement, for a transaction's COMMIT. */
-const SET_TWIML_END = prepareSql(
-  'set_call_twiml_end',
-  'UPDATE call_records SET twiml_ends_as = :end::varchar WHERE sid = :sid::varchar AND twiml_ends_as IS DISTINCT FROM :end::varchar',
-);
+/**
+ * The update noting how the TwiML served to call `sid` ends it (placeholders given, `when` an extra
+ * condition), for statements of this module that store it with something else.
+ */
+export function setTwimlEndSql(sid: string, end: string, when = 'true'): string {
+  return `UPDATE call_records SET twiml_ends_as = ${end}::varchar
+     WHERE sid = ${sid}::varchar AND twiml_ends_as IS DISTINCT FROM ${end}::varchar AND ${when}`;
+}
 
 @Injectable()
 export class CallRecordRepository {
@@ -383,12 +384,7 @@ export class CallRecordRepository {
   /** Notes how the TwiML just served to the call ends it (see CallRecordEntity.twimlEndsAs). */
   async setTwimlEnd(sid: string, end: TwimlEnd | null): Promise<void> {
     // a conversation serves the same kind of document turn after turn: no new row version for those
-    await this.repo.query('UPDATE call_records SET twiml_ends_as = $2 WHERE sid = $1 AND twiml_ends_as IS DISTINCT FROM $2', [sid, end]);
-  }
-
-  /** setTwimlEnd within `tx`, the transaction that stores what answered the call (with its COMMIT where it can). */
-  setTwimlEndInTransaction(tx: EntityManager, sid: string, end: TwimlEnd | null): Promise<void> {
-    return writeInTransaction(tx, SET_TWIML_END, { sid, end });
+    await this.repo.query(setTwimlEndSql('$1', '$2'), [sid, end]);
   }
 
   async recordHangupRequest(id: string, by: string, at: Date): Promise<void> {

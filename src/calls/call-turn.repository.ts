@@ -2,8 +2,16 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
 import { entityOfRow } from '../db/entity-of-row';
-import { positionalValues, preparePositional, runPreparedInTransaction } from '../db/guarded-apply';
+import { positionalValues, preparePositional, runPrepared } from '../db/guarded-apply';
+import { type EventDraft, eventDraftValues, insertEventFromSql } from '../events/outbox';
+import { setTwimlEndSql } from './call-record.repository';
 import { CallTurnEntity, TurnRole } from './call-turn.entity';
+
+/** A turn whose id and time are chosen before it is written, so that its event can be drafted first. */
+export interface TurnToAnnounce {
+  id: string;
+  createdAt: Date;
+}
 
 export interface NewTurn {
   role: TurnRole;
@@ -49,9 +57,14 @@ const APPEND_TURN = preparePositional(
    RETURNING *`,
 );
 
+/** The columns a turn is written with when its event is written in the same statement (id and time known beforehand). */
+const ANNOUNCED_COLUMNS = `${INSERT_COLUMNS}, created_at`;
+
 /**
- * APPEND_TURN, its row also carrying the turns before it (`earlier`, JSON in seq order): read in
- * the snapshot the new seq was taken in, so with the new turn they are the conversation up to it.
+ * APPEND_TURN with its `call.turn` event (`$14`..: the draft; the event's seq is the one taken), its
+ * row also carrying the turns before it (`earlier`, JSON in seq order): read in the snapshot the
+ * new seq was taken in, so with the new turn they are the conversation up to it. One statement,
+ * so one round trip and one commit: the turn and its event exist together or not at all.
  */
 const APPEND_TURN_IN_CONVERSATION = preparePositional(
   'append_call_turn_in_conversation',
@@ -59,32 +72,47 @@ const APPEND_TURN_IN_CONVERSATION = preparePositional(
      SELECT seq, role, text, digits, step, agent_error, answered_at, created_at FROM call_turns WHERE call_sid = $1::varchar
    ),
    stored AS (
-     INSERT INTO call_turns (${INSERT_COLUMNS})
-     SELECT gen_random_uuid(), $1::varchar, COALESCE((SELECT MAX(seq) FROM earlier), 0) + 1, $2::int, $3::varchar, $4::text,
-            $5::float8, $6::text, $7::text, $8::int, $9::text, $10::text, $11::timestamptz
+     INSERT INTO call_turns (${ANNOUNCED_COLUMNS})
+     SELECT $12::uuid, $1::varchar, COALESCE((SELECT MAX(seq) FROM earlier), 0) + 1, $2::int, $3::varchar, $4::text,
+            $5::float8, $6::text, $7::text, $8::int, $9::text, $10::text, $11::timestamptz, $13::timestamptz
      ON CONFLICT DO NOTHING
      RETURNING *
-   )
+   ),
+   announced AS (${insertEventFromSql('stored', 14, { seq: 'seq' })})
    SELECT stored.*, (SELECT json_agg(earlier ORDER BY seq) FROM earlier) AS earlier FROM stored`,
 );
 
+/** What a caller turn was answered with, and how that TwiML ends the call, in one statement. */
 const ANSWER_TURN = preparePositional(
   'answer_call_turn',
-  'UPDATE call_turns SET answer_twiml = $2::text, agent_latency_ms = $3::int, agent_error = $4::text, answered_at = now() WHERE id = $1::uuid',
-);
-
-/** ANSWER_TURN and the turn it spoke appended, in one statement; no row when the seq was taken meanwhile. */
-const ANSWER_WITH_TURN = preparePositional(
-  'answer_call_turn_with_turn',
   `WITH answered AS (
      UPDATE call_turns SET answer_twiml = $3::text, agent_latency_ms = $4::int, agent_error = $5::text, answered_at = now()
      WHERE id = $1::uuid
    )
-   INSERT INTO call_turns (id, call_sid, seq, role, text)
-   SELECT gen_random_uuid(), $2::varchar, COALESCE(MAX(seq), 0) + 1, $6::varchar, $7::text
-   FROM call_turns WHERE call_sid = $2::varchar
-   ON CONFLICT DO NOTHING
-   RETURNING *`,
+   ${setTwimlEndSql('$2', '$6')}`,
+);
+
+/**
+ * ANSWER_TURN with the assistant's turn it spoke appended and that turn's `call.turn` event
+ * (`$11`..), in one statement. Nothing is written when the seq was taken meanwhile (no row): the
+ * answer is stored only with the turn, so that the statement can be run again.
+ */
+const ANSWER_WITH_TURN = preparePositional(
+  'answer_call_turn_with_turn',
+  `WITH stored AS (
+     INSERT INTO call_turns (id, call_sid, seq, role, text, created_at)
+     SELECT $8::uuid, $2::varchar, COALESCE(MAX(seq), 0) + 1, $9::varchar, $10::text, $7::timestamptz
+     FROM call_turns WHERE call_sid = $2::varchar
+     ON CONFLICT DO NOTHING
+     RETURNING *
+   ),
+   answered AS (
+     UPDATE call_turns SET answer_twiml = $3::text, agent_latency_ms = $4::int, agent_error = $5::text, answered_at = now()
+     WHERE id = $1::uuid AND EXISTS (SELECT 1 FROM stored)
+   ),
+   ended AS (${setTwimlEndSql('$2', '$6', 'EXISTS (SELECT 1 FROM stored)')}),
+   announced AS (${insertEventFromSql('stored', 11, { seq: 'seq' })})
+   SELECT * FROM stored`,
 );
 
 @Injectable()
@@ -105,36 +133,36 @@ export class CallTurnRepository {
   }
 
   /**
-   * Appends a turn as `append` does, as the first statement of a transaction (BEGIN travels with
-   * it), and runs `then` in that transaction before it commits, with the stored turn and the
-   * conversation up to it (its turns in order, the new one last); null for a step already stored.
+   * Appends a turn as `append` does, with its event (`announce`), in one statement of its own
+   * (TurnToAnnounce: its id and time are chosen beforehand, so the event can be drafted before the
+   * database picks its seq); answers the stored turn and the conversation up to it (its turns in
+   * order, the new one last), or null for a step already stored.
    */
-  appendInTransaction<R>(
+  async appendInConversation(
     callSid: string,
-    turn: NewTurn,
-    then: (tx: EntityManager, stored: { turn: CallTurnEntity; conversation: ConversationTurn[] } | null) => Promise<R>,
-  ): Promise<R> {
-    const params = appendParams(callSid, turn);
-    return runPreparedInTransaction<Record<string, unknown>, R>(
-      this.repo.manager,
-      APPEND_TURN_IN_CONVERSATION,
-      positionalValues(params),
-      async (tx, rows) => {
-        const row = await this.appendedRow(tx, APPEND_TURN_IN_CONVERSATION.text, callSid, turn, rows, params);
-        if (!row) return then(tx, null);
-        const stored = entityOfRow(this.repo, row);
-        const earlier = ((row.earlier ?? []) as EarlierTurnJson[]).map((json) => ({
-          role: json.role,
-          text: json.text,
-          digits: json.digits,
-          step: json.step,
-          agentError: json.agent_error,
-          answeredAt: json.answered_at === null ? null : new Date(json.answered_at),
-          createdAt: new Date(json.created_at),
-        }));
-        return then(tx, { turn: stored, conversation: [...earlier, stored] });
-      },
-    );
+    turn: NewTurn & TurnToAnnounce,
+    announce: EventDraft,
+  ): Promise<{ turn: CallTurnEntity; conversation: ConversationTurn[] } | null> {
+    const params = [...appendParams(callSid, turn), turn.id, turn.createdAt, ...eventDraftValues(announce)];
+    const run = () => runPrepared<Record<string, unknown>>(this.repo.manager, APPEND_TURN_IN_CONVERSATION, positionalValues(params));
+    let rows = await run();
+    for (let attempt = 1; !rows.length; attempt++) {
+      if (turn.step != null && (await this.stepStored(this.repo.manager, callSid, turn.step))) return null;
+      if (attempt > 3) throw new Error(`no free turn number for call ${callSid} after ${attempt} attempts`);
+      rows = await run();
+    }
+    const row = rows[0];
+    const earlier = ((row.earlier ?? []) as EarlierTurnJson[]).map((json) => ({
+      role: json.role,
+      text: json.text,
+      digits: json.digits,
+      step: json.step,
+      agentError: json.agent_error,
+      answeredAt: json.answered_at === null ? null : new Date(json.answered_at),
+      createdAt: new Date(json.created_at),
+    }));
+    const stored = entityOfRow(this.repo, row);
+    return { turn: stored, conversation: [...earlier, stored] };
   }
 
   /**
@@ -181,33 +209,31 @@ export class CallTurnRepository {
   }
 
   /**
-   * Stores the answer of a caller turn (the TwiML, the agent's latency or failure) and, when `said`
-   * is given, appends the assistant's turn it spoke, in one statement that opens a transaction
-   * (BEGIN travels with it); `then` runs in that transaction, with the assistant's turn, before it
-   * commits. Two writers racing for the call's next seq (a mid-call say) retry, as `append` does.
+   * Stores the answer of a caller turn (the TwiML, the agent's latency or failure) and how that
+   * TwiML ends the call (`end`, see CallRecordEntity.twimlEndsAs) and, when `said` is given, appends
+   * the assistant's turn it spoke with that turn's event, all in one statement. Two writers racing
+   * for the call's next seq (a mid-call say) run it again, as `append` does.
    */
-  answerInTransaction(
+  async answer(
     callerTurn: Pick<CallTurnEntity, 'id' | 'callSid'>,
     fields: Pick<CallTurnEntity, 'answerTwiml' | 'agentLatencyMs' | 'agentError'>,
-    said: Pick<NewTurn, 'role' | 'text'> | null,
-    then: (tx: EntityManager, saidTurn: CallTurnEntity | null) => Promise<void>,
-  ): Promise<void> {
-    const answer = [callerTurn.id, fields.answerTwiml, fields.agentLatencyMs, fields.agentError];
-    if (!said) return runPreparedInTransaction(this.repo.manager, ANSWER_TURN, positionalValues(answer), (tx) => then(tx, null));
-    const params = [callerTurn.id, callerTurn.callSid, ...answer.slice(1), said.role, said.text ?? null];
-    return runPreparedInTransaction<Record<string, unknown>, void>(
-      this.repo.manager,
-      ANSWER_WITH_TURN,
-      positionalValues(params),
-      async (tx, first) => {
-        let rows = first;
-        for (let attempt = 1; !rows.length; attempt++) {
-          if (attempt > 3) throw new Error(`no free turn number for call ${callerTurn.callSid} after ${attempt} attempts`);
-          rows = await tx.query<Record<string, unknown>[]>(ANSWER_WITH_TURN.text, params);
-        }
-        await then(tx, entityOfRow(this.repo, rows[0]));
-      },
-    );
+    end: string | null,
+    said: { turn: Pick<NewTurn, 'role' | 'text'> & TurnToAnnounce; announce: EventDraft } | null,
+  ): Promise<CallTurnEntity | null> {
+    const answer = [callerTurn.id, callerTurn.callSid, fields.answerTwiml, fields.agentLatencyMs, fields.agentError, end];
+    if (!said) {
+      await runPrepared(this.repo.manager, ANSWER_TURN, positionalValues(answer));
+      return null;
+    }
+    const { turn, announce } = said;
+    const params = [...answer, turn.createdAt, turn.id, turn.role, turn.text ?? null, ...eventDraftValues(announce)];
+    const run = () => runPrepared<Record<string, unknown>>(this.repo.manager, ANSWER_WITH_TURN, positionalValues(params));
+    let rows = await run();
+    for (let attempt = 1; !rows.length; attempt++) {
+      if (attempt > 3) throw new Error(`no free turn number for call ${callerTurn.callSid} after ${attempt} attempts`);
+      rows = await run();
+    }
+    return entityOfRow(this.repo, rows[0]);
   }
 
   listOfCall(callSid: string): Promise<CallTurnEntity[]> {

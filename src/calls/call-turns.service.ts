@@ -1,10 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { EventsService } from '../events/events.service';
+import type { EventDraft } from '../events/outbox';
 import { TwimlEnd, twimlEndOf } from './call-report';
-import { CallRecordRepository } from './call-record.repository';
 import { CallTurnEntity } from './call-turn.entity';
-import { CallTurnRepository, ConversationProgress, NewTurn, progressOf } from './call-turn.repository';
+import { CallTurnRepository, ConversationProgress, NewTurn, TurnToAnnounce, progressOf } from './call-turn.repository';
 import { CallTranscriptEntryDto, CallTurnDto } from './calls.dto';
 
 export type { ConversationProgress, NewTurn } from './call-turn.repository';
@@ -18,7 +19,6 @@ export type CallTurn = CallTurnEntity;
 export class CallTurnsService {
   constructor(
     private readonly turns: CallTurnRepository,
-    private readonly records: CallRecordRepository,
     private readonly events: EventsService,
   ) {}
 
@@ -32,18 +32,17 @@ export class CallTurnsService {
 
   /**
    * appendStep, with where the conversation stands and what was said so far, the new turn
-   * included (read with the append, in the same round trip).
+   * included (read with the append, in the same round trip, which writes its event too).
    */
   async appendStepInConversation(
     callSid: string,
     turn: NewTurn & { step: number },
   ): Promise<{ turn: CallTurn; progress: ConversationProgress; transcript: Pick<CallTurn, 'role' | 'text'>[] } | null> {
-    return this.turns.appendInTransaction(callSid, turn, async (tx, stored) => {
-      if (!stored) return null;
-      await this.announce(tx, stored.turn);
-      const { conversation } = stored;
-      return { turn: stored.turn, progress: progressOf(conversation), transcript: conversation.map(({ role, text }) => ({ role, text })) };
-    });
+    const toStore = { ...turn, ...this.identity() };
+    const stored = await this.turns.appendInConversation(callSid, toStore, this.announcement(callSid, toStore));
+    if (!stored) return null;
+    const { conversation } = stored;
+    return { turn: stored.turn, progress: progressOf(conversation), transcript: conversation.map(({ role, text }) => ({ role, text })) };
   }
 
   /** Stores turns that answer no request of their own (the assistant's reply, a mid-call say). */
@@ -73,10 +72,8 @@ export class CallTurnsService {
   ): Promise<void> {
     const fields = { answerTwiml: answer.twiml, agentLatencyMs: answer.agentLatencyMs, agentError: answer.agentError };
     const end = answer.end === undefined ? twimlEndOf(answer.twiml) : answer.end;
-    await this.turns.answerInTransaction(callerTurn, fields, said, async (tx, saidTurn) => {
-      if (saidTurn) await this.announce(tx, saidTurn);
-      await this.records.setTwimlEndInTransaction(tx, callerTurn.callSid, end);
-    });
+    const saidTurn = said && { role: said.role, text: said.text ?? null, ...this.identity() };
+    await this.turns.answer(callerTurn, fields, end, saidTurn && { turn: saidTurn, announce: this.announcement(callerTurn.callSid, saidTurn) });
   }
 
   findStep(callSid: string, step: number): Promise<CallTurn | null> {
@@ -101,12 +98,34 @@ export class CallTurnsService {
   private async announce(tx: EntityManager, turn: CallTurn): Promise<void> {
     await this.events.record(tx, 'call.turn', { type: 'call_turn', id: turn.id, sid: turn.callSid, object: toCallTurnDto(turn) });
   }
+
+  /** A new turn's id and time, chosen before it is written so that its event can be drafted with it. */
+  private identity(): TurnToAnnounce {
+    return { id: randomUUID(), createdAt: new Date() };
+  }
+
+  /** The `call.turn` event of a turn about to be written; the statement writing both fills in its seq. */
+  private announcement(callSid: string, turn: NewTurn & TurnToAnnounce): EventDraft {
+    const object = toCallTurnDto({
+      seq: 0,
+      role: turn.role,
+      text: turn.text ?? null,
+      confidence: turn.confidence ?? null,
+      digits: turn.digits ?? null,
+      createdAt: turn.createdAt,
+      callSid,
+      agentLatencyMs: turn.agentLatencyMs ?? null,
+    });
+    return this.events.draft('call.turn', { type: 'call_turn', id: turn.id, sid: callSid, object });
+  }
 }
 
-export function toTranscriptEntry(turn: CallTurn): CallTranscriptEntryDto {
+export function toTranscriptEntry(turn: Pick<CallTurn, 'seq' | 'role' | 'text' | 'confidence' | 'digits' | 'createdAt'>): CallTranscriptEntryDto {
   return { seq: turn.seq, role: turn.role, text: turn.text, confidence: turn.confidence, digits: turn.digits, at: turn.createdAt };
 }
 
-export function toCallTurnDto(turn: CallTurn): CallTurnDto {
+export function toCallTurnDto(
+  turn: Pick<CallTurn, 'seq' | 'role' | 'text' | 'confidence' | 'digits' | 'createdAt' | 'callSid' | 'agentLatencyMs'>,
+): CallTurnDto {
   return { ...toTranscriptEntry(turn), call_sid: turn.callSid, agent_latency_ms: turn.agentLatencyMs };
 }

@@ -6,6 +6,7 @@ import { AppError } from '../common/app-error';
 import { decodeCursor } from '../common/cursor';
 import { EventDeliveryService } from './event-delivery.service';
 import { EventEntity, type EventBody } from './event.entity';
+import type { EventDraft } from './outbox';
 import { DeliveryWithAttempts, EventRepository } from './event.repository';
 import { EventResource, EventType, eventUuid, publicEventId, type DeliveryState } from './event-types';
 import { EventDto, EventListDto, EventListQueryDto, EventPayloadDto, EventReplayDto } from './events.dto';
@@ -31,21 +32,30 @@ export class EventsService {
    * in the payload's data (call.completed's outcome).
    */
   async record(tx: EntityManager, type: EventType, resource: EventResource, extra: Record<string, unknown> = {}): Promise<string> {
+    const event = this.draft(type, resource, extra);
+    await this.events.insert(tx, event);
+    return event.payload.id as string;
+  }
+
+  /**
+   * The event record() writes, for a module that writes it in the statement of its change (see
+   * insertEventFromSql): the event then exists exactly when that statement's change does.
+   */
+  draft(type: EventType, resource: EventResource, extra: Record<string, unknown> = {}): EventDraft {
     const uuid = randomUUID();
-    const id = publicEventId(uuid);
     // strictly increasing here, so two events of one change (call.initiated, then call.ringing) keep
     // their order by created_at even within one millisecond
     const occurredAt = new Date((this.lastAt = Math.max(Date.now(), this.lastAt + 1)));
-    await this.events.insert(tx, {
+    const payload: EventBody = { id: publicEventId(uuid), type, created_at: occurredAt.toISOString(), data: { object: resource.object, ...extra } };
+    return {
       id: uuid,
       type,
       resourceType: resource.type,
       resourceId: resource.id ?? null,
       resourceSid: resource.sid ?? null,
       occurredAt,
-      payload: { id, type, created_at: occurredAt.toISOString(), data: { object: resource.object, ...extra } } satisfies EventBody,
-    });
-    return id;
+      payload,
+    };
   }
 
   /** The job queue events are delivered with, for modules that have jobs of their own. */

@@ -157,7 +157,11 @@ describe('an inbound call to an assistant number', () => {
       return res.body.events?.length === 5 ? res.body.events : null;
     });
     expect(events.map((e: JsonBody) => e.payload.data.object.seq).sort()).toEqual([1, 2, 3, 4, 5]);
-    expect(events[0].payload.data.object).toMatchObject({ call_sid: sid });
+    // each event tells the turn as the call shows it
+    for (const event of events) {
+      const entry = call.body.transcript.find((e: JsonBody) => e.seq === event.payload.data.object.seq);
+      expect(event.payload.data.object).toEqual({ ...entry, call_sid: sid, agent_latency_ms: null });
+    }
   });
 
   it('transfers, sends digits and hangs up when the agent says so', async () => {
