@@ -5,6 +5,7 @@ import { entityOfRow } from '../db/entity-of-row';
 import { positionalValues, preparePositional, runPrepared } from '../db/guarded-apply';
 import { type EventDraft, eventDraftValues, insertEventFromSql } from '../events/outbox';
 import { setTwimlEndSql } from './call-record.repository';
+import { CallRecordEntity } from './call-record.entity';
 import { CallTurnEntity, TurnRole } from './call-turn.entity';
 
 /** A turn whose id and time are chosen before it is written, so that its event can be drafted first. */
@@ -61,25 +62,30 @@ const APPEND_TURN = preparePositional(
 const ANNOUNCED_COLUMNS = `${INSERT_COLUMNS}, created_at`;
 
 /**
- * APPEND_TURN with its `call.turn` event (`$14`..: the draft; the event's seq is the one taken), its
- * row also carrying the turns before it (`earlier`, JSON in seq order): read in the snapshot the
- * new seq was taken in, so with the new turn they are the conversation up to it. One statement,
- * so one round trip and one commit: the turn and its event exist together or not at all.
+ * APPEND_TURN with its `call.turn` event (`$14`..: the draft; the event's seq is the one taken), for
+ * a call we store, in one statement (one round trip, one commit: the turn and its event exist
+ * together or not at all). Its row is the call (no row for a call we do not store), with the seq
+ * taken (`turn_seq`, null when nothing was stored) and the turns before it (`earlier`, JSON in seq
+ * order), read in the snapshot the seq was taken in: with the new turn, the conversation up to it.
  */
 const APPEND_TURN_IN_CONVERSATION = preparePositional(
   'append_call_turn_in_conversation',
-  `WITH earlier AS (
+  `WITH call AS (
+     SELECT * FROM call_records WHERE sid = $1::varchar
+   ),
+   earlier AS (
      SELECT seq, role, text, digits, step, agent_error, answered_at, created_at FROM call_turns WHERE call_sid = $1::varchar
    ),
    stored AS (
      INSERT INTO call_turns (${ANNOUNCED_COLUMNS})
      SELECT $12::uuid, $1::varchar, COALESCE((SELECT MAX(seq) FROM earlier), 0) + 1, $2::int, $3::varchar, $4::text,
             $5::float8, $6::text, $7::text, $8::int, $9::text, $10::text, $11::timestamptz, $13::timestamptz
+     WHERE EXISTS (SELECT 1 FROM call)
      ON CONFLICT DO NOTHING
-     RETURNING *
+     RETURNING seq
    ),
    announced AS (${insertEventFromSql('stored', 14, { seq: 'seq' })})
-   SELECT stored.*, (SELECT json_agg(earlier ORDER BY seq) FROM earlier) AS earlier FROM stored`,
+   SELECT call.*, (SELECT seq FROM stored) AS turn_seq, (SELECT json_agg(earlier ORDER BY seq) FROM earlier) AS earlier FROM call`,
 );
 
 /** What a caller turn was answered with, and how that TwiML ends the call, in one statement. */
@@ -117,7 +123,10 @@ const ANSWER_WITH_TURN = preparePositional(
 
 @Injectable()
 export class CallTurnRepository {
-  constructor(@InjectRepository(CallTurnEntity) private readonly repo: Repository<CallTurnEntity>) {}
+  constructor(
+    @InjectRepository(CallTurnEntity) private readonly repo: Repository<CallTurnEntity>,
+    @InjectRepository(CallRecordEntity) private readonly records: Repository<CallRecordEntity>,
+  ) {}
 
   transaction<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
     return this.repo.manager.transaction(work);
@@ -135,23 +144,27 @@ export class CallTurnRepository {
   /**
    * Appends a turn as `append` does, with its event (`announce`), in one statement of its own
    * (TurnToAnnounce: its id and time are chosen beforehand, so the event can be drafted before the
-   * database picks its seq); answers the stored turn and the conversation up to it (its turns in
-   * order, the new one last), or null for a step already stored.
+   * database picks its seq), which reads the call too. Answers null for a call we do not store;
+   * else the call, and the stored turn with the conversation up to it (its turns in order, the new
+   * one last), or null for a step already stored.
    */
   async appendInConversation(
     callSid: string,
     turn: NewTurn & TurnToAnnounce,
     announce: EventDraft,
-  ): Promise<{ turn: CallTurnEntity; conversation: ConversationTurn[] } | null> {
+  ): Promise<{ call: CallRecordEntity; stored: { turn: CallTurnEntity; conversation: ConversationTurn[] } | null } | null> {
     const params = [...appendParams(callSid, turn), turn.id, turn.createdAt, ...eventDraftValues(announce)];
-    const run = () => runPrepared<Record<string, unknown>>(this.repo.manager, APPEND_TURN_IN_CONVERSATION, positionalValues(params));
-    let rows = await run();
-    for (let attempt = 1; !rows.length; attempt++) {
-      if (turn.step != null && (await this.stepStored(this.repo.manager, callSid, turn.step))) return null;
+    const run = async () =>
+      (await runPrepared<Record<string, unknown>>(this.repo.manager, APPEND_TURN_IN_CONVERSATION, positionalValues(params)))[0];
+    let row = await run();
+    for (let attempt = 1; row?.turn_seq === null; attempt++) {
+      if (turn.step != null && (await this.stepStored(this.repo.manager, callSid, turn.step))) {
+        return { call: entityOfRow(this.records, row), stored: null };
+      }
       if (attempt > 3) throw new Error(`no free turn number for call ${callSid} after ${attempt} attempts`);
-      rows = await run();
+      row = await run();
     }
-    const row = rows[0];
+    if (!row) return null;
     const earlier = ((row.earlier ?? []) as EarlierTurnJson[]).map((json) => ({
       role: json.role,
       text: json.text,
@@ -161,8 +174,23 @@ export class CallTurnRepository {
       answeredAt: json.answered_at === null ? null : new Date(json.answered_at),
       createdAt: new Date(json.created_at),
     }));
-    const stored = entityOfRow(this.repo, row);
-    return { turn: stored, conversation: [...earlier, stored] };
+    const stored = this.repo.create({
+      id: turn.id,
+      callSid,
+      seq: row.turn_seq as number,
+      step: turn.step ?? null,
+      role: turn.role,
+      text: turn.text ?? null,
+      confidence: turn.confidence ?? null,
+      digits: turn.digits ?? null,
+      answerTwiml: turn.answerTwiml ?? null,
+      agentLatencyMs: turn.agentLatencyMs ?? null,
+      agentError: turn.agentError ?? null,
+      twilioToken: turn.twilioToken ?? null,
+      createdAt: turn.createdAt,
+      answeredAt: turn.answeredAt ?? null,
+    });
+    return { call: entityOfRow(this.records, row), stored: { turn: stored, conversation: [...earlier, stored] } };
   }
 
   /**

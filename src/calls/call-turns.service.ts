@@ -6,7 +6,8 @@ import type { EventDraft } from '../events/outbox';
 import { TwimlEnd, twimlEndOf } from './call-report';
 import { CallTurnEntity } from './call-turn.entity';
 import { CallTurnRepository, ConversationProgress, NewTurn, TurnToAnnounce, progressOf } from './call-turn.repository';
-import { CallTranscriptEntryDto, CallTurnDto } from './calls.dto';
+import { toCallDto } from './call-dto';
+import { CallDto, CallTranscriptEntryDto, CallTurnDto } from './calls.dto';
 
 export type { ConversationProgress, NewTurn } from './call-turn.repository';
 export type CallTurn = CallTurnEntity;
@@ -24,25 +25,36 @@ export class CallTurnsService {
 
   /**
    * Stores a turn that answers a Twilio request (`step`); null when that step is already stored
-   * (the request is a retry: look its answer up with `findStep`).
+   * (the request is a retry: look its answer up with `findStep`) or the call is not one we store.
    */
   async appendStep(callSid: string, turn: NewTurn & { step: number }): Promise<CallTurn | null> {
-    return (await this.appendStepInConversation(callSid, turn))?.turn ?? null;
+    return (await this.appendStepInConversation(callSid, turn))?.stored?.turn ?? null;
   }
 
   /**
-   * appendStep, with where the conversation stands and what was said so far, the new turn
-   * included (read with the append, in the same round trip, which writes its event too).
+   * appendStep, with the call as the API returns it and, when the turn was stored, where the
+   * conversation stands and what was said so far, the new turn included: all read by the statement
+   * that stores the turn and its event. Null for a call we do not store (nothing is stored then).
    */
   async appendStepInConversation(
     callSid: string,
     turn: NewTurn & { step: number },
-  ): Promise<{ turn: CallTurn; progress: ConversationProgress; transcript: Pick<CallTurn, 'role' | 'text'>[] } | null> {
+  ): Promise<{
+    call: CallDto;
+    stored: { turn: CallTurn; progress: ConversationProgress; transcript: Pick<CallTurn, 'role' | 'text'>[] } | null;
+  } | null> {
     const toStore = { ...turn, ...this.identity() };
-    const stored = await this.turns.appendInConversation(callSid, toStore, this.announcement(callSid, toStore));
-    if (!stored) return null;
-    const { conversation } = stored;
-    return { turn: stored.turn, progress: progressOf(conversation), transcript: conversation.map(({ role, text }) => ({ role, text })) };
+    const appended = await this.turns.appendInConversation(callSid, toStore, this.announcement(callSid, toStore));
+    if (!appended) return null;
+    const { call, stored } = appended;
+    return {
+      call: toCallDto(call),
+      stored: stored && {
+        turn: stored.turn,
+        progress: progressOf(stored.conversation),
+        transcript: stored.conversation.map(({ role, text }) => ({ role, text })),
+      },
+    };
   }
 
   /** Stores turns that answer no request of their own (the assistant's reply, a mid-call say). */

@@ -191,10 +191,8 @@ export class ConversationsService {
 
   /** The TwiML answering one Gather result; the agent is asked at most once per step, whatever Twilio retries. */
   async answerGather(input: GatherResult): Promise<string> {
-    const call = await this.calls.findCall({ sid: input.callSid });
-    const assistant = call?.assistant_id ? await this.assistants.find(call.assistant_id) : null;
-    if (!call || !assistant) return hangupTwiml();
-    const stored = await this.turns.appendStepInConversation(input.callSid, {
+    // the caller's turn is stored first, in the statement that reads the call: one round trip
+    const appended = await this.turns.appendStepInConversation(input.callSid, {
       step: input.step,
       role: 'caller',
       text: input.speech,
@@ -202,8 +200,17 @@ export class ConversationsService {
       digits: input.digits,
       twilioToken: input.twilioToken,
     });
-    if (!stored) return this.answerOfRetry(assistant, input);
+    if (!appended) return hangupTwiml();
+    const { call, stored } = appended;
+    const assistant = call.assistant_id ? await this.assistants.find(call.assistant_id) : null;
+    if (!stored) return assistant ? this.answerOfRetry(assistant, input) : hangupTwiml();
     const { turn: callerTurn, progress, transcript } = stored;
+    if (!assistant) {
+      // the assistant was deleted during the call (or the call never had one): it ends, its answer kept for a retry
+      const twiml = hangupTwiml();
+      await this.turns.answer(callerTurn, { twiml, agentLatencyMs: null, agentError: null, end: 'api' }, null);
+      return twiml;
+    }
     const ending = this.endReason(assistant, call, progress, input);
     if (ending) {
       appLogger().event('info', 'conversation_ended', { call_sid: input.callSid, reason: ending });

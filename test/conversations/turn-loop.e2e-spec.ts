@@ -336,6 +336,31 @@ describe('an inbound call to an assistant number', () => {
     expect(verifiesWith(after, oldSecret)).toBe(false);
   });
 
+  it('hangs up, keeping what the caller said, when the assistant was deleted during the call', async () => {
+    const created = await api('POST', '/api/phone/assistants', { name: 'Short-lived', agent_url: agent.url, greeting: 'Hello.' });
+    const bought = await api('POST', '/api/phone/numbers/purchase', { phone_number: '+14155550189' });
+    expect((await api('PATCH', `/api/phone/numbers/${bought.body.sid}`, { assistant_id: created.body.id })).status).toBe(200);
+    const sid = fakeSid('CA');
+    const res = await postWebhook(t, 'call', { CallSid: sid, From: CALLER, To: bought.body.phone_number, CallStatus: 'ringing', Direction: 'inbound' });
+    expect(await res.text()).toContain('>Hello.</Say>');
+    expect((await api('PATCH', `/api/phone/numbers/${bought.body.sid}`, { assistant_id: null })).status).toBe(200);
+    expect((await api('DELETE', `/api/phone/assistants/${created.body.id}`)).status).toBe(200);
+
+    const heard = { SpeechResult: 'Are you there?', Confidence: '0.9' };
+    const answer = await gather(sid, 1, heard, 'tok-deleted');
+    expect(answer).toMatch(/<Hangup\/><\/Response>$/);
+    // Twilio's retry gets the same answer at once, not after waiting for an agent
+    const started = Date.now();
+    expect(await gather(sid, 1, heard, 'tok-deleted')).toBe(answer);
+    expect(Date.now() - started).toBeLessThan(AGENT_TIMEOUT_MS);
+    expect(turnsOf(sid)).toHaveLength(0);
+    const call = await api('GET', `/api/phone/calls/${sid}`);
+    expect(call.body.transcript.map((e: JsonBody) => [e.role, e.text])).toEqual([
+      ['assistant', 'Hello.'],
+      ['caller', 'Are you there?'],
+    ]);
+  });
+
   it('treats an agent answer it cannot use as a failure', async () => {
     const sid = fakeSid('CA');
     await ring(sid);
