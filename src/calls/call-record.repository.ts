@@ -17,13 +17,7 @@ import {
 import { entityOfRow } from '../db/entity-of-row';
 import { InsertGate, gatedInsert } from '../db/gated-insert';
 import { isUniqueViolation } from '../db/postgres-errors';
-import {
-  ApplyGuard,
-  GuardedApplier,
-  GuardedApply,
-  preparePositional,
-  runAndNotify,
-} from '../db/guarded-apply';
+import { ApplyGuard, GuardedApplier, GuardedApply, preparePositional, runAndNotify } from '../db/guarded-apply';
 import { StatusEventSource, TimelineService, timelineUpsertSql } from '../timeline/timeline.service';
 import { CALL_STATUSES, CallStatus, Direction, TERMINAL_CALL_STATUSES } from '../twilio/twilio.types';
 import { CallObservation } from './call-observation';

@@ -85,7 +85,12 @@ export class CallTurnsService {
     const fields = { answerTwiml: answer.twiml, agentLatencyMs: answer.agentLatencyMs, agentError: answer.agentError };
     const end = answer.end === undefined ? twimlEndOf(answer.twiml) : answer.end;
     const saidTurn = said && { role: said.role, text: said.text ?? null, ...this.identity() };
-    await this.turns.answer(callerTurn, fields, end, saidTurn && { turn: saidTurn, announce: this.announcement(callerTurn.callSid, saidTurn) });
+    await this.turns.answer(
+      callerTurn,
+      fields,
+      end,
+      saidTurn && { turn: saidTurn, announce: this.announcement(callerTurn.callSid, saidTurn) },
+    );
   }
 
   findStep(callSid: string, step: number): Promise<CallTurn | null> {
@@ -132,7 +137,9 @@ export class CallTurnsService {
   }
 }
 
-export function toTranscriptEntry(turn: Pick<CallTurn, 'seq' | 'role' | 'text' | 'confidence' | 'digits' | 'createdAt'>): CallTranscriptEntryDto {
+export function toTranscriptEntry(
+  turn: Pick<CallTurn, 'seq' | 'role' | 'text' | 'confidence' | 'digits' | 'createdAt'>,
+): CallTranscriptEntryDto {
   return { seq: turn.seq, role: turn.role, text: turn.text, confidence: turn.confidence, digits: turn.digits, at: turn.createdAt };
 }
 

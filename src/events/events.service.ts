@@ -46,7 +46,12 @@ export class EventsService {
     // strictly increasing here, so two events of one change (call.initiated, then call.ringing) keep
     // their order by created_at even within one millisecond
     const occurredAt = new Date((this.lastAt = Math.max(Date.now(), this.lastAt + 1)));
-    const payload: EventBody = { id: publicEventId(uuid), type, created_at: occurredAt.toISOString(), data: { object: resource.object, ...extra } };
+    const payload: EventBody = {
+      id: publicEventId(uuid),
+      type,
+      created_at: occurredAt.toISOString(),
+      data: { object: resource.object, ...extra },
+    };
     return {
       id: uuid,
       type,

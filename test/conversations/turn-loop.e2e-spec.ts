@@ -341,7 +341,13 @@ describe('an inbound call to an assistant number', () => {
     const bought = await api('POST', '/api/phone/numbers/purchase', { phone_number: '+14155550189' });
     expect((await api('PATCH', `/api/phone/numbers/${bought.body.sid}`, { assistant_id: created.body.id })).status).toBe(200);
     const sid = fakeSid('CA');
-    const res = await postWebhook(t, 'call', { CallSid: sid, From: CALLER, To: bought.body.phone_number, CallStatus: 'ringing', Direction: 'inbound' });
+    const res = await postWebhook(t, 'call', {
+      CallSid: sid,
+      From: CALLER,
+      To: bought.body.phone_number,
+      CallStatus: 'ringing',
+      Direction: 'inbound',
+    });
     expect(await res.text()).toContain('>Hello.</Say>');
     expect((await api('PATCH', `/api/phone/numbers/${bought.body.sid}`, { assistant_id: null })).status).toBe(200);
     expect((await api('DELETE', `/api/phone/assistants/${created.body.id}`)).status).toBe(200);
