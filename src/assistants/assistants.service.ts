@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import { AppError } from '../common/app-error';
 import { outboundUrlProblem } from '../common/outbound-url';
 import type { AppConfig } from '../config/app-config';
@@ -36,11 +37,18 @@ export type Assistant = AssistantEntity;
 @Injectable()
 export class AssistantsService {
   private readonly inUseChecks: AssistantInUseCheck[] = [];
+  /** Copies of assistants for conversation turns (forTurn), for conversations.assistantCacheMs each. */
+  private readonly copies: LRUCache<string, { assistant: Assistant | null }> | null;
+  /** Moves on every change made here, so that a read begun before a change does not keep what it read. */
+  private changes = 0;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly assistants: AssistantRepository,
-  ) {}
+  ) {
+    const ttl = config.conversations.assistantCacheMs;
+    this.copies = ttl > 0 ? new LRUCache({ max: 10_000, ttl }) : null;
+  }
 
   /** A module holding references to assistants refuses their deletion while they are referenced. */
   onDelete(check: AssistantInUseCheck): void {
@@ -87,7 +95,7 @@ export class AssistantsService {
     if (input.name !== undefined) patch.name = input.name;
     if (input.agent_url !== undefined) patch.agentUrl = this.checkedUrl(input.agent_url);
     if (Object.keys(patch).length === 0) throw AppError.invalidField('name', 'Send at least one field to change');
-    const updated = await this.assistants.update(id, patch);
+    const updated = await this.changed(id, this.assistants.update(id, patch));
     if (!updated) throw AppError.notFound('Assistant', id);
     return toAssistantDto(updated);
   }
@@ -98,14 +106,14 @@ export class AssistantsService {
       const reason = await check(id);
       if (reason) throw new AppError(HttpStatus.CONFLICT, 'conflict', `Assistant ${id} is in use: ${reason}`);
     }
-    if (!(await this.assistants.delete(id))) throw AppError.notFound('Assistant', id);
+    if (!(await this.changed(id, this.assistants.delete(id)))) throw AppError.notFound('Assistant', id);
     return toAssistantDto(row);
   }
 
   async rotateAssistantSecret(id: string): Promise<AssistantWithSecretDto> {
     await this.findOrFail(id);
     const until = new Date(Date.now() + this.config.events.secretOverlapSeconds * 1000);
-    const row = await this.assistants.rotateSecret(id, newAssistantSecret(), until);
+    const row = await this.changed(id, this.assistants.rotateSecret(id, newAssistantSecret(), until));
     if (!row) throw AppError.notFound('Assistant', id);
     return { ...toAssistantDto(row), secret: row.secret };
   }
@@ -113,6 +121,20 @@ export class AssistantsService {
   /** The assistant with its secrets, or null. */
   find(id: string): Promise<Assistant | null> {
     return this.assistants.findById(id);
+  }
+
+  /**
+   * The assistant for a conversation turn: read at most once per conversations.assistantCacheMs by
+   * this instance (a turn is answered within milliseconds, and reading the assistant was one of
+   * its few round trips to the database). Changes made through this instance apply at once.
+   */
+  async forTurn(id: string): Promise<Assistant | null> {
+    const copy = this.copies?.get(id);
+    if (copy) return copy.assistant;
+    const changes = this.changes;
+    const assistant = await this.assistants.findById(id);
+    if (changes === this.changes) this.copies?.set(id, { assistant });
+    return assistant;
   }
 
   /** The assistant for a request field (`assistant_id`): a 404 naming the field when there is none. */
@@ -127,6 +149,18 @@ export class AssistantsService {
   signingSecrets(assistant: Assistant, now = new Date()): string[] {
     const overlapping = assistant.previousSecret && assistant.previousSecretExpiresAt && assistant.previousSecretExpiresAt > now;
     return overlapping ? [assistant.secret, assistant.previousSecret!] : [assistant.secret];
+  }
+
+  /** `change` of assistant `id`, after which no turn of this instance uses an earlier copy of it. */
+  private async changed<T>(id: string, change: Promise<T>): Promise<T> {
+    this.changes++;
+    this.copies?.delete(id);
+    try {
+      return await change;
+    } finally {
+      this.changes++;
+      this.copies?.delete(id);
+    }
   }
 
   private async findOrFail(id: string): Promise<AssistantEntity> {

@@ -191,6 +191,11 @@ export interface AppConfig {
   conversations: {
     /** An agent that has not answered a turn within this long gets the spoken fallback (Twilio waits 15 s at most). */
     agentTimeoutMs: number;
+    /**
+     * How long an instance answers conversation turns from its own copy of an assistant: a change
+     * made through another instance reaches its turns within this time (0: read it every turn).
+     */
+    assistantCacheMs: number;
   };
   campaigns: {
     /** How often an idle instance asks pg-boss for campaign work. */
@@ -591,6 +596,7 @@ export function loadConfig(env: Env = readEnvFiles()): AppConfig {
     },
     conversations: {
       agentTimeoutMs: r.int('AGENT_TIMEOUT_MS', 5000, 100, 12_000),
+      assistantCacheMs: r.int('ASSISTANT_CACHE_MS', 2000, 0, 60_000),
     },
     campaigns: {
       pollingIntervalSeconds: r.number('CAMPAIGN_POLLING_INTERVAL_SECONDS', 1, 0.5),

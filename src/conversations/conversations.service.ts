@@ -202,7 +202,7 @@ export class ConversationsService {
     });
     if (!appended) return hangupTwiml();
     const { call, stored } = appended;
-    const assistant = call.assistant_id ? await this.assistants.find(call.assistant_id) : null;
+    const assistant = call.assistant_id ? await this.assistants.forTurn(call.assistant_id) : null;
     if (!stored) return assistant ? this.answerOfRetry(assistant, input) : hangupTwiml();
     const { turn: callerTurn, progress, transcript } = stored;
     if (!assistant) {

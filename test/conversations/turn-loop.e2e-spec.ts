@@ -367,6 +367,29 @@ describe('an inbound call to an assistant number', () => {
     ]);
   });
 
+  it('applies a change made through another instance to its turns within ASSISTANT_CACHE_MS, and its own at once', async () => {
+    const other = await new AgentServer().start();
+    other.secret = assistant.secret;
+    other.reply = () => ({ say: 'The other agent.' });
+    const db = t.app.get(DataSource);
+    try {
+      const sid = fakeSid('CA');
+      await ring(sid);
+      expect(await gather(sid, 1, { SpeechResult: 'One.' })).toContain('>OK.</Say>');
+      // another instance moves the assistant to another agent: this one's turns follow within the cache time
+      await db.query('UPDATE assistants SET agent_url = $1 WHERE id = $2', [other.url, assistant.id]);
+      let step = 2;
+      await eventually(async () => (await gather(sid, step++, { SpeechResult: 'Again.' })).includes('The other agent.'), 4_000, 700);
+      expect(other.turns.filter((turn) => turn.body.call.sid === sid).length).toBeGreaterThan(0);
+      // a change made here applies to the very next turn
+      expect((await api('PATCH', `/api/phone/assistants/${assistant.id}`, { agent_url: agent.url })).status).toBe(200);
+      expect(await gather(sid, step, { SpeechResult: 'And now?' })).toMatch(/>OK\.[ <]/);
+    } finally {
+      await db.query('UPDATE assistants SET agent_url = $1 WHERE id = $2', [agent.url, assistant.id]);
+      await other.stop();
+    }
+  });
+
   it('treats an agent answer it cannot use as a failure', async () => {
     const sid = fakeSid('CA');
     await ring(sid);
