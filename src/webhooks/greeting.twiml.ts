@@ -24,7 +24,8 @@ export function greetingTwiml(config: Pick<AppConfig, 'webhooks' | 'twilio'>): s
       });
       break;
     case 'forward':
-      response.dial().number(webhooks.forwardTo ?? '');
+      // the action says how the bridge ended, so the report knows who ended the call
+      response.dial({ action: twilioCallbackUrl(base, '/forward'), method: 'POST' }).number(webhooks.forwardTo ?? '');
       break;
     case 'hangup':
       response.hangup();

@@ -180,6 +180,15 @@ export class WebhooksController {
     return this.inbox.receiveDialOutcome(normalizeParams(body), token ?? null, recordIdOf(recordId));
   }
 
+  /**
+   * The `<Dial>` action of the inbound greeting's forward (`INBOUND_ACTION=forward`): notes who ended the
+   * bridge (the caller, or the forwarded party) or that nobody took it, and answers the TwiML that ends the call.
+   */
+  @TwimlRoute('forward', TwilioDialActionDto)
+  handleForwardDialAction(@Body() body: TwilioBody, @Headers('i-twilio-idempotency-token') token?: string): Promise<string> {
+    return this.inbox.receiveForwardOutcome(normalizeParams(body), token ?? null);
+  }
+
   /** The TwiML the transfer target hears before it is connected (`<Number url>`): the transfer's whisper. */
   @TwimlRoute('whisper', TwilioVoiceWebhookDto, { recordId: true })
   handleTransferWhisper(@Query('record_id') recordId?: unknown): Promise<string> {
