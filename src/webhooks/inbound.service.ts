@@ -53,9 +53,9 @@ export class InboundService {
       await this.inbox.applyPending(classified.sid);
     }
     if (emptyVoicemail) {
-      // the caller said nothing, so Twilio requested no Record action: our TwiML ends the call
+      // the caller said nothing, so Twilio requested no Record action: our TwiML ends the call (unless it is over)
       const twiml = hangupTwiml();
-      await this.noteServedTwiml(classified.sid, twiml);
+      if (!isTerminalCallStatus(param(params, 'CallStatus') ?? '')) await this.noteServedTwiml(classified.sid, twiml);
       return twiml;
     }
     // <Record> without its own action would fetch this URL again: the recording is done, hang up
