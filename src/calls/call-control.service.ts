@@ -25,6 +25,16 @@ const MACHINE_GREETING_ENDED = ['machine_end_beep', 'machine_end_silence', 'mach
 /** DialCallStatus values of a dial nobody took while the caller was still on the line. */
 const DIAL_NOT_TAKEN = ['busy', 'no-answer', 'failed'];
 
+/**
+ * Who ends a call once a Dial of ours ended (see CallRecordEntity.twimlEndsAs): the call's own party
+ * left the bridge (Twilio requests the action of a call already over), the dialed party did (we
+ * hang up after it), or nobody took the dial (what runs next decides; a bare hang-up is ours).
+ */
+function dialEnd(outcome: TransferOutcome): TwimlEnd {
+  if (outcome.callEnded) return 'remote';
+  return outcome.status === 'completed' || outcome.status === 'answered' ? 'target' : 'api';
+}
+
 /** The `<Dial>` of a transfer an assistant's agent asked for. */
 export interface AgentTransferDial {
   callerId: string;
@@ -75,10 +85,8 @@ export class CallControlService {
    */
   async transferEnded(key: CallKey, outcome: TransferOutcome): Promise<string> {
     const notTaken = !outcome.callEnded && DIAL_NOT_TAKEN.includes(outcome.status);
-    const connected = outcome.status === 'completed' || outcome.status === 'answered';
     // stored with the outcome, in the same statement; a call that goes back to its assistant notes its own below
-    const end: TwimlEnd = outcome.callEnded ? 'remote' : connected ? 'target' : 'api';
-    const stored = await this.calls.recordTransferOutcome(key, outcome, new Date(), end);
+    const stored = await this.calls.recordTransferOutcome(key, outcome, new Date(), dialEnd(outcome));
     if (!notTaken) return transferEndedTwiml();
     const record = stored ?? ('id' in key ? await this.calls.findById(key.id) : await this.calls.findBySid(key.sid));
     const assistant = record?.sid && record.assistantId ? await this.assistants.find(record.assistantId) : null;
@@ -93,6 +101,18 @@ export class CallControlService {
     // listening again: a call that ends now was ended by the other party, not by the transfer
     await this.calls.setTwimlEnd(record.sid, twimlEndOf(twiml));
     return twiml;
+  }
+
+  /**
+   * The inbound greeting's forward ended (its Dial action): who ends the call from here on is noted
+   * as for a transfer, and the call hangs up, as the greeting has nothing after its forward (the
+   * caller hears the end of the call whether the forward was taken or not). Null when the call is
+   * not stored yet: the action is kept and applied once it is.
+   */
+  async forwardEnded(callSid: string, outcome: TransferOutcome): Promise<string | null> {
+    if (!(await this.calls.exists(callSid))) return null;
+    await this.calls.setTwimlEnd(callSid, dialEnd(outcome));
+    return transferEndedTwiml();
   }
 
   /** Whether a placed call waits on for its voicemail after its message (see voicemailWaitTwiml); an unknown call hangs up. */

@@ -15,7 +15,7 @@ export type TwimlEnd = (typeof TWIML_ENDS)[number];
 
 /** Verbs after which Twilio asks us what to do next (Gather, Record, Redirect) or hands the call to the other party's input. */
 const WAITING_VERBS = /<(Gather|Record|Redirect|Enqueue|Connect)\b/;
-/** A Dial connects a third party: who left the bridge is known only from its action (see CallControlService.transferEnded). */
+/** A Dial connects a third party: who left the bridge is known only from its action (see CallControlService.transferEnded, forwardEnded). */
 const DIAL_VERB = /<Dial\b/;
 
 /**
@@ -74,10 +74,10 @@ export function callOutcome(status: string, answeredBy: string | null): CallOutc
  * which party hung up an answered call, so it is inferred from the TwiML we served last
  * (`twimlEndsAs`): a document that hangs up or runs out ended it (`api`, or `timeout` for a
  * conversation limit); one still waiting for input (a Gather, a Record) means the other party hung
- * up (`callee` on an outbound call, `caller` on an inbound one), and so does a transfer's bridge the
- * call left (its Dial action came with the call completed); a bridge the dialed party left, after
- * which we hung up, was ended by the transfer target. Anything else (a Dial without an action) is
- * `unknown`, as is a failed call (the network ended it).
+ * up (`callee` on an outbound call, `caller` on an inbound one), and so does the bridge of a transfer
+ * or of the greeting's forward the call left (its Dial action came with the call completed); a
+ * bridge the dialed party left, after which we hung up, was ended by the transfer target. Anything
+ * else (a Dial without an action of ours) is `unknown`, as is a failed call (the network ended it).
  */
 export function endedBy(
   f: Pick<CallReportFacts, 'status' | 'hangupRequestedAt' | 'durationSeconds' | 'direction' | 'twimlEndsAs'>,

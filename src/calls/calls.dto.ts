@@ -496,22 +496,25 @@ export class CallReportDto extends CallDto {
    * Who ended the call. Twilio does not report which party hung up, so it is inferred:
    * - `api`: our hangup endpoint (or a cancel through Twilio's API), or our TwiML ended the call:
    *   it hung up (an assistant's hang-up, an end phrase, `max_turns`, a voicemail left, the inbound
-   *   greeting of `INBOUND_ACTION=hangup`, the end of a transfer nobody took on a call without an
-   *   assistant) or simply ran out (a placed call's `message`, `audio_url` or `twiml` played to its end);
+   *   greeting of `INBOUND_ACTION=hangup`, the greeting's voicemail once the caller ended it with a
+   *   key, by falling silent or at its 120 s limit, or said nothing into it, the end of a transfer or
+   *   of the greeting's forward nobody took on a call without an assistant) or simply ran out (a
+   *   placed call's `message`, `audio_url` or `twiml` played to its end);
    * - `timeout`: nobody answered within `timeout`, Twilio's 4-hour call limit, or an assistant's
    *   `silence_limit` or `max_duration_seconds` ended the conversation;
    * - `callee` / `caller`: a busy line (`callee`); or the call completed while our TwiML was waiting
    *   for the other party (an assistant listening, a `<Gather>` or `<Record>` in progress, such as the
-   *   inbound greeting's voicemail), so they hung up: the callee of an outbound call, the caller of an
-   *   inbound one; the same when they hung up while a transfer bridged them (Twilio requests the
-   *   transfer `<Dial>`'s action with the call already `completed`);
-   * - `transfer_target`: the party a transfer connected hung up (the `<Dial>` action came with
-   *   `DialCallStatus=completed` while the call was still up) and we then ended the call; a transfer
-   *   nobody took (`busy`, `no-answer`, `failed`) is not this: an assistant's call goes back to its
-   *   conversation, which decides as above;
+   *   inbound greeting's voicemail, whose action then says `Digits=hangup`), so they hung up: the
+   *   callee of an outbound call, the caller of an inbound one; the same when they hung up while a
+   *   transfer or the greeting of `INBOUND_ACTION=forward` bridged them (Twilio requests the `<Dial>`'s action with the call
+   *   already `completed`);
+   * - `transfer_target`: the party a transfer or the greeting's forward connected hung up (the
+   *   `<Dial>` action came with `DialCallStatus=completed` while the call was still up) and we then
+   *   ended the call; a dial nobody took (`busy`, `no-answer`, `failed`) is not this: an assistant's
+   *   call goes back to its conversation, which decides as above, any other call hangs up (`api`);
    * - `unknown`: a failed call (the network ended it), or a call last bridged by a `<Dial>` without an
-   *   action URL of ours (the greeting of `INBOUND_ACTION=forward`, a `<Dial>` in a placed call's
-   *   `twiml`): Twilio tells nobody but that action how the bridge ended.
+   *   action URL of ours (a `<Dial>` in a placed call's `twiml`): Twilio tells nobody but that action
+   *   how the bridge ended.
    *
    * A document that hangs up or runs out counts as ended by us even if the other party hung up
    * during its last words. Null while the call is in flight.

@@ -2,6 +2,10 @@ import type { AppConfig } from '../config/app-config';
 import { twilioCallbackUrl } from '../common/twilio-callback-url';
 import { voiceResponse } from '../twilio/twiml';
 
+/** The query of the voice URL the greeting redirects to after a voicemail nobody spoke into. */
+export const VOICEMAIL_QUERY = 'voicemail';
+export const EMPTY_VOICEMAIL = 'empty';
+
 type SayAttributes = Parameters<ReturnType<typeof voiceResponse>['say']>[0];
 
 /** What an inbound call to a number without an assistant hears: the configured greeting, then its action. */
@@ -22,9 +26,12 @@ export function greetingTwiml(config: Pick<AppConfig, 'webhooks' | 'twilio'>): s
         recordingStatusCallback: twilioCallbackUrl(base, '/status'),
         recordingStatusCallbackMethod: 'POST',
       });
+      // runs only when Twilio dropped an empty recording (its action is not requested then): we end the call
+      response.redirect({ method: 'POST' }, twilioCallbackUrl(base, '/call', { [VOICEMAIL_QUERY]: EMPTY_VOICEMAIL }));
       break;
     case 'forward':
-      response.dial().number(webhooks.forwardTo ?? '');
+      // the action says how the bridge ended, so the report knows who ended the call
+      response.dial({ action: twilioCallbackUrl(base, '/forward'), method: 'POST' }).number(webhooks.forwardTo ?? '');
       break;
     case 'hangup':
       response.hangup();

@@ -23,8 +23,16 @@ export class InboundService {
     private readonly conversations: ConversationsService,
   ) {}
 
-  /** An inbound call gets the greeting and the configured action; a call we placed gets its own TwiML. */
-  async answerCall(params: TwilioParams, idempotencyToken: string | null, recordId: string | null = null): Promise<string> {
+  /**
+   * An inbound call gets the greeting and the configured action; a call we placed gets its own TwiML.
+   * `emptyVoicemail`: the greeting's redirect after a voicemail nobody spoke into, which we hang up.
+   */
+  async answerCall(
+    params: TwilioParams,
+    idempotencyToken: string | null,
+    recordId: string | null = null,
+    emptyVoicemail = false,
+  ): Promise<string> {
     const classified = inboundCallEvent(params);
     if (!classified) return hangupTwiml();
     // the TwiML fetch of a call we placed can come before any answer or callback: it names the sid first;
@@ -43,6 +51,12 @@ export class InboundService {
     else if (classified.kind === 'inbound_call' && !(await this.calls.exists(classified.sid))) {
       // a retry of a request whose first attempt is still being stored or failed: store it now
       await this.inbox.applyPending(classified.sid);
+    }
+    if (emptyVoicemail) {
+      // the caller said nothing, so Twilio requested no Record action: our TwiML ends the call (unless it is over)
+      const twiml = hangupTwiml();
+      if (!isTerminalCallStatus(param(params, 'CallStatus') ?? '')) await this.noteServedTwiml(classified.sid, twiml);
+      return twiml;
     }
     // <Record> without its own action would fetch this URL again: the recording is done, hang up
     if (param(params, 'RecordingSid') || param(params, 'RecordingUrl')) {

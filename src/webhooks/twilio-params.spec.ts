@@ -202,6 +202,8 @@ describe('amdEvent and dialEvent', () => {
       callEnded: false,
     });
     expect(dialEvent({ ...action, CallStatus: 'completed' })).toMatchObject({ status: 'completed', callEnded: true });
+    // the greeting's forward: its own kind, so a replay from the inbox goes back to the forward
+    expect(dialEvent(action, 'call_forward')).toMatchObject({ kind: 'call_forward', dedupeKey: 'call_forward|CA1|completed|CA2' });
     expect(dialEvent({ CallSid: 'CA1', DialCallStatus: 'no-answer' })).toMatchObject({ dialCallSid: null, durationSeconds: null });
     expect(dialEvent({ CallSid: 'CA1' })).toBeNull();
   });

@@ -133,18 +133,22 @@ export function amdEvent(params: TwilioParams): (ClassifiedEvent & { answeredBy:
   return { kind: 'call_amd', sid: callSid, dedupeKey: key('call_amd', callSid, answeredBy), answeredBy };
 }
 
-/** A `<Dial>` action: the parent CallSid, DialCallStatus, and the dialed leg's DialCallSid and DialCallDuration. */
+/**
+ * A `<Dial>` action (a transfer's, or `call_forward`: the inbound greeting's forward): the parent
+ * CallSid, DialCallStatus, and the dialed leg's DialCallSid and DialCallDuration.
+ */
 export function dialEvent(
   params: TwilioParams,
+  kind: 'call_dial' | 'call_forward' = 'call_dial',
 ): (ClassifiedEvent & { status: string; dialCallSid: string | null; durationSeconds: number | null; callEnded: boolean }) | null {
   const callSid = sidParam(params, 'CallSid');
   const status = textParam(params, 'DialCallStatus', 16);
   if (!callSid || !status) return null;
   const dialCallSid = sidParam(params, 'DialCallSid') ?? null;
   return {
-    kind: 'call_dial',
+    kind,
     sid: callSid,
-    dedupeKey: key('call_dial', callSid, status, dialCallSid ?? ''),
+    dedupeKey: key(kind, callSid, status, dialCallSid ?? ''),
     status,
     dialCallSid,
     durationSeconds: intParam(params, 'DialCallDuration') ?? null,

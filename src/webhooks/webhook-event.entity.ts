@@ -10,7 +10,9 @@ export type WebhookKind =
   /** Asynchronous answering-machine detection's result (AnsweredBy). */
   | 'call_amd'
   /** A transfer's `<Dial>` ended (DialCallStatus). */
-  | 'call_dial';
+  | 'call_dial'
+  /** The inbound greeting's forward `<Dial>` ended (DialCallStatus). */
+  | 'call_forward';
 
 /** The inbox: every authentic webhook as received, for audit and replay. */
 @Entity('webhook_events')

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { CallControlService } from '../calls/call-control.service';
+import { CallControlService, TransferOutcome } from '../calls/call-control.service';
 import { CallRecordsService } from '../calls/call-records.service';
 import { appLogger } from '../common/logger';
 import type { AppConfig } from '../config/app-config';
@@ -148,19 +148,39 @@ export class WebhookInboxService {
    * ends the call returned. The caller is on the line: when storing fails the call still gets its
    * answer, and the kept event is applied again later.
    */
-  async receiveDialOutcome(params: TwilioParams, idempotencyToken: string | null, recordId: string | null): Promise<string> {
-    const classified = dialEvent(params);
+  receiveDialOutcome(params: TwilioParams, idempotencyToken: string | null, recordId: string | null): Promise<string> {
+    return this.receiveDial('call_dial', params, idempotencyToken, (sid, outcome) =>
+      this.control.transferEnded(recordId ? { id: recordId } : { sid }, outcome),
+    );
+  }
+
+  /**
+   * The inbound greeting's forward `<Dial>` ended: kept, who ends the call from here on noted, and
+   * the TwiML that ends the call returned; as for a transfer, a failure or a call not stored yet
+   * still gets its answer, and the kept event is applied later.
+   */
+  receiveForwardOutcome(params: TwilioParams, idempotencyToken: string | null): Promise<string> {
+    return this.receiveDial('call_forward', params, idempotencyToken, (sid, outcome) => this.control.forwardEnded(sid, outcome));
+  }
+
+  /** A `<Dial>` action of ours: kept, then handed to `end` (null: the call is not stored yet, the event waits). */
+  private async receiveDial(
+    kind: 'call_dial' | 'call_forward',
+    params: TwilioParams,
+    idempotencyToken: string | null,
+    end: (sid: string, outcome: TransferOutcome) => Promise<string | null>,
+  ): Promise<string> {
+    const classified = dialEvent(params, kind);
     if (!classified) {
       appLogger().event('warn', 'webhook_ignored', { reason: 'not a Dial action', keys: Object.keys(params).sort() });
       return hangupTwiml();
     }
-    const key = recordId ? { id: recordId } : { sid: classified.sid };
     const { status, dialCallSid, durationSeconds, callEnded, ...event } = classified;
     const stored = await this.keep({ ...event, idempotencyToken, payload: params });
     try {
-      const twiml = await this.control.transferEnded(key, { status, callSid: dialCallSid, durationSeconds, callEnded });
-      if (stored) await this.events.markApplied(stored.id);
-      return twiml;
+      const twiml = await end(classified.sid, { status, callSid: dialCallSid, durationSeconds, callEnded });
+      if (stored && twiml !== null) await this.events.markApplied(stored.id);
+      return twiml ?? hangupTwiml();
     } catch (error) {
       if (stored) await this.countFailure(stored, failureReason(error));
       return hangupTwiml();
@@ -342,6 +362,18 @@ export class WebhookInboxService {
           );
         }
         applied = true;
+        break;
+      }
+      case 'call_forward': {
+        const dial = dialEvent(params, 'call_forward');
+        applied =
+          !dial ||
+          (await this.control.forwardEnded(event.sid, {
+            status: dial.status,
+            callSid: dial.dialCallSid,
+            durationSeconds: dial.durationSeconds,
+            callEnded: dial.callEnded,
+          })) !== null;
         break;
       }
     }

@@ -16,6 +16,7 @@ import { Public } from '../auth/auth.decorators';
 import { WEBHOOK_ROUTE } from '../common/api-routes';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { RECORD_ID_PATTERN } from '../common/intent-status';
+import { EMPTY_VOICEMAIL, VOICEMAIL_QUERY } from './greeting.twiml';
 import { InboundService } from './inbound.service';
 import { TwilioSignatureGuard } from './twilio-signature.guard';
 import { normalizeParams, param } from './twilio-params';
@@ -126,12 +127,20 @@ export class WebhooksController {
 
   /** Voice webhook: greets inbound callers (voicemail, forward or hang up) and serves the TwiML of calls we placed. */
   @TwimlRoute('call', TwilioVoiceWebhookDto, { recordId: true })
+  @ApiQuery({
+    name: VOICEMAIL_QUERY,
+    required: false,
+    description:
+      "`empty`: the greeting's voicemail recorded nothing (Twilio drops an empty recording and goes on to this redirect); the call is hung up",
+    schema: { type: 'string', enum: [EMPTY_VOICEMAIL] },
+  })
   handleVoiceWebhook(
     @Body() body: TwilioBody,
     @Headers('i-twilio-idempotency-token') token?: string,
     @Query('record_id') recordId?: unknown,
+    @Query(VOICEMAIL_QUERY) voicemail?: unknown,
   ): Promise<string> {
-    return this.inbound.answerCall(normalizeParams(body), token ?? null, recordIdOf(recordId));
+    return this.inbound.answerCall(normalizeParams(body), token ?? null, recordIdOf(recordId), voicemail === EMPTY_VOICEMAIL);
   }
 
   /** Messaging webhook: stores the inbound SMS once, handles STOP/START/HELP, answers TwiML. */
@@ -178,6 +187,15 @@ export class WebhooksController {
     @Query('record_id') recordId?: unknown,
   ): Promise<string> {
     return this.inbox.receiveDialOutcome(normalizeParams(body), token ?? null, recordIdOf(recordId));
+  }
+
+  /**
+   * The `<Dial>` action of the inbound greeting's forward (`INBOUND_ACTION=forward`): notes who ended the
+   * bridge (the caller, or the forwarded party) or that nobody took it, and answers the TwiML that ends the call.
+   */
+  @TwimlRoute('forward', TwilioDialActionDto)
+  handleForwardDialAction(@Body() body: TwilioBody, @Headers('i-twilio-idempotency-token') token?: string): Promise<string> {
+    return this.inbox.receiveForwardOutcome(normalizeParams(body), token ?? null);
   }
 
   /** The TwiML the transfer target hears before it is connected (`<Number url>`): the transfer's whisper. */

@@ -128,7 +128,7 @@ export class TwilioDialActionDto {
 
 /** Webhook counters of this instance since it started (health, for phone:view). */
 export class WebhookHealthDto {
-  /** Authentic webhooks kept, per kind (inbound_call, inbound_sms, call_status, message_status, recording_status, call_twiml, call_amd, call_dial). */
+  /** Authentic webhooks kept, per kind (inbound_call, inbound_sms, call_status, message_status, recording_status, call_twiml, call_amd, call_dial, call_forward). */
   received: Record<string, number>;
   /** Authentic webhooks already in the inbox (retries, duplicates), answered without effect. @example 0 */
   duplicates: number;

@@ -1,5 +1,4 @@
 import { AgentServer } from '../support/agent-server';
-import { fakeSid, postWebhook } from '../webhooks/webhook-helpers';
 import { JsonBody, Reply, request } from '../support/http';
 import { TestApp, eventually, startTestApp } from '../support/test-app';
 
@@ -132,27 +131,57 @@ describe('ended_by of an answered call', () => {
 });
 
 describe('ended_by of a call answered by the plain greeting', () => {
-  it('is caller when the caller hangs up during the greeting’s voicemail recording', async () => {
+  let greetingNumber: string;
+
+  beforeAll(async () => {
     const bought = await api('POST', '/api/phone/numbers/purchase', { phone_number: '+14155550188' });
     expect(bought.status, JSON.stringify(bought.body)).toBe(201);
-    const sid = await t.sandbox.deliverInboundCall({ from: '+14155550138', to: bought.body.phone_number, turns: [] });
-    const report = await finalReport(sid);
-    expect(report).toMatchObject({ direction: 'inbound', status: 'completed', ended_by: 'caller' });
-    // the greeting, then the recording the caller hung up on (its action says Digits=hangup)
-    expect(verbsOf(sid).slice(0, 2)).toEqual(['Say', 'Record']);
+    greetingNumber = bought.body.phone_number;
   });
 
-  it('is api when the recording ended without a hang-up (a key, its length) and our Hangup followed', async () => {
-    // Twilio's requests straight to the service: the sandbox always ends a <Record> with the caller hanging up
-    const sid = fakeSid('CA');
-    const voice = { CallSid: sid, AccountSid: t.sandbox.accountSid, From: '+14155550144', To: '+14155550188', Direction: 'inbound' };
-    expect((await postWebhook(t, 'call', { ...voice, CallStatus: 'ringing' })).status).toBe(200);
-    const recorded = { RecordingSid: fakeSid('RE'), RecordingUrl: 'https://example.com/r', RecordingDuration: '7', Digits: '#' };
-    const action = await postWebhook(t, 'call', { ...voice, CallStatus: 'in-progress', ...recorded });
-    expect(action.status).toBe(200);
-    expect(await action.text()).toContain('<Hangup/>');
-    expect((await postWebhook(t, 'status', { ...voice, CallStatus: 'completed', CallDuration: '20' })).ok).toBe(true);
-    expect(await finalReport(sid)).toMatchObject({ direction: 'inbound', status: 'completed', ended_by: 'api' });
+  it('is caller when the caller hangs up during the greeting’s voicemail recording', async () => {
+    const sid = await t.sandbox.deliverInboundCall({ from: '+14155550138', to: greetingNumber, turns: [{ hangup: true }] });
+    const report = await finalReport(sid);
+    expect(report).toMatchObject({ direction: 'inbound', status: 'completed', ended_by: 'caller' });
+    // the greeting, then the recording the caller hung up on (its action says Digits=hangup): nothing after it runs
+    expect(verbsOf(sid)).toEqual(['Say', 'Record']);
+  });
+
+  it('is api when the caller ends the voicemail with a key and our Hangup follows', async () => {
+    const sid = await t.sandbox.deliverInboundCall({ from: '+14155550144', to: greetingNumber, turns: [{ dtmf: '#' }] });
+    const report = await finalReport(sid);
+    expect(report).toMatchObject({ direction: 'inbound', status: 'completed', ended_by: 'api' });
+    expect(verbsOf(sid)).toEqual(['Say', 'Record', 'Hangup']);
+    expect(t.sandbox.calls().find((c) => c.sid === sid)!.executed[1]).toMatchObject({ input: { digits: '#' } });
+  });
+
+  it('is api when the voicemail ends by silence after the message, or at its maximum length, and our Hangup follows', async () => {
+    const spoken = await t.sandbox.deliverInboundCall({
+      from: '+14155550145',
+      to: greetingNumber,
+      turns: [{ speech: 'Hi, this is Dana, please call me back' }, { speech: 'still here' }],
+    });
+    expect(await finalReport(spoken)).toMatchObject({ direction: 'inbound', status: 'completed', ended_by: 'api' });
+    expect(verbsOf(spoken)).toEqual(['Say', 'Record', 'Hangup']);
+    // nobody scripted the caller: they talk until the 120 s limit ends the recording
+    const long = await t.sandbox.deliverInboundCall({ from: '+14155550146', to: greetingNumber });
+    expect(await finalReport(long)).toMatchObject({ direction: 'inbound', status: 'completed', ended_by: 'api' });
+    expect(verbsOf(long)).toEqual(['Say', 'Record', 'Hangup']);
+    const recorded = t.sandbox.calls().find((c) => c.sid === long)!.executed[1];
+    expect(recorded).toMatchObject({ verb: 'Record', seconds: 120 });
+    expect(recorded.input).toBeUndefined();
+  });
+
+  it('is api when the caller says nothing: Twilio drops the empty recording and the greeting’s TwiML ends the call', async () => {
+    const sid = await t.sandbox.deliverInboundCall({
+      from: '+14155550147',
+      to: greetingNumber,
+      turns: [{ silence: true }, { speech: 'hello?' }],
+    });
+    const report = await finalReport(sid);
+    expect(report).toMatchObject({ direction: 'inbound', status: 'completed', ended_by: 'api', recordings: [] });
+    // no Record action: the verb after the <Record> runs, our redirect, answered with our Hangup
+    expect(verbsOf(sid)).toEqual(['Say', 'Record', 'Redirect', 'Hangup']);
   });
 });
 

@@ -136,6 +136,7 @@ describe('openapi.yaml for client generators', () => {
     const internal = operations.filter((o) => o.op['x-internal']).map((o) => o.op.operationId as string);
     expect(internal.sort()).toEqual([
       'handleAmdCallback',
+      'handleForwardDialAction',
       'handleGatherWebhook',
       'handleSmsWebhook',
       'handleStatusCallback',

@@ -160,6 +160,7 @@ describe('openapi.yaml', () => {
     const hooks = operations.filter((o) => o.path.startsWith('/api/phone/webhook'));
     expect(hooks.map((o) => o.operationId).sort()).toEqual([
       'handleAmdCallback',
+      'handleForwardDialAction',
       'handleGatherWebhook',
       'handleSmsWebhook',
       'handleStatusCallback',

@@ -14,7 +14,7 @@ export interface ExecutedVerb {
   seconds: number;
   text?: string;
   attributes: Record<string, string>;
-  /** What a <Gather> heard: the turn of the other party it consumed. */
+  /** What a <Gather> or a <Record> heard: the turn of the other party it consumed. */
   input?: GatherInput;
   /** How a <Dial> went. */
   dial?: DialOutcome;

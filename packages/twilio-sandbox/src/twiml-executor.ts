@@ -205,7 +205,7 @@ function speakingSeconds(verb: TwimlElement): number {
 }
 
 async function executeVerb(verb: TwimlElement, state: RunState): Promise<string | null | undefined> {
-  const { run, hooks } = state;
+  const { run } = state;
   const push = (seconds: number, text?: string) => {
     run.executed.push({ verb: verb.name, seconds, text, attributes: verb.attributes });
     run.seconds += seconds;
@@ -222,22 +222,8 @@ async function executeVerb(verb: TwimlElement, state: RunState): Promise<string 
       return gather(verb, state);
     case 'Dial':
       return dial(verb, state);
-    case 'Record': {
-      const maxLength = Number(verb.attributes.maxLength);
-      const duration = Number.isFinite(maxLength) && maxLength > 0 ? maxLength : DEFAULT_RECORD_SECONDS;
-      const startsAt = run.seconds;
-      push(duration);
-      const outcome = hooks.record(verb, startsAt, duration);
-      if (verb.attributes.action) {
-        return follow(state, 'record-action', verb.attributes.action, verb.attributes.method, {
-          RecordingSid: outcome.recordingSid,
-          RecordingUrl: outcome.recordingUrl,
-          RecordingDuration: String(duration),
-          Digits: 'hangup',
-        });
-      }
-      return undefined;
-    }
+    case 'Record':
+      return record(verb, state);
     case 'Redirect':
       push(0, verb.text);
       return follow(state, 'redirect', verb.text, verb.attributes.method, {});
@@ -266,6 +252,82 @@ const AUTO_SPEECH_TIMEOUT = 1;
 function positive(value: string | undefined, fallback: number): number {
   const n = Number(value);
   return value !== undefined && value !== '' && Number.isFinite(n) && n >= 0 ? n : fallback;
+}
+
+/** Twilio's default finishOnKey of <Record>: any key ends the recording. */
+const RECORD_FINISH_KEYS = '1234567890*#';
+
+/**
+ * <Record>: takes the other party's next turn and ends as Twilio ends a recording; the action gets
+ * RecordingSid/RecordingUrl/RecordingDuration, with Digits only when a key or a hang-up ended it:
+ * - keys: a message (DEFAULT_RECORD_SECONDS, at most maxLength), then the first key of finishOnKey
+ *   (default any key) ends it: `Digits` is that key; keys it does not list are heard as silence;
+ * - speech: the words, then `timeout` (default 5) seconds of silence end it; no Digits;
+ * - hangup: the party hangs up at the end of the recording (maxLength, default 10): `Digits=hangup`,
+ *   the action is requested with the call completed and nothing it answers runs;
+ * - silence: nothing is recorded; after `timeout` Twilio drops the empty recording, requests no
+ *   action and the document goes on with the next verb;
+ * - nobody scripted: the party talks until maxLength (default 10) ends it; no Digits.
+ * maxLength cuts any of them (no Digits). Without an action the document goes on with the next verb.
+ */
+async function record(verb: TwimlElement, state: RunState): Promise<string | null | undefined> {
+  const { run, hooks } = state;
+  const attributes = verb.attributes;
+  const maxLength = positive(attributes.maxLength, 0) || Infinity;
+  const silenceTimeout = positive(attributes.timeout, 5) || Infinity;
+  const finishKeys = attributes.finishOnKey ?? RECORD_FINISH_KEYS;
+  const cap = (seconds: number) => Math.min(seconds, maxLength);
+  const turn = hooks.listen?.() ?? null;
+  let seconds: number;
+  let digits: string | undefined;
+  let input: GatherInput | undefined;
+  if (turn === null) {
+    seconds = maxLength === Infinity ? DEFAULT_RECORD_SECONDS : maxLength;
+  } else if ('hangup' in turn) {
+    seconds = maxLength === Infinity ? DEFAULT_RECORD_SECONDS : maxLength;
+    digits = 'hangup';
+    input = { hangup: true };
+  } else if ('silence' in turn) {
+    seconds = cap(silenceTimeout === Infinity ? DEFAULT_RECORD_SECONDS : silenceTimeout);
+    input = { silence: true };
+  } else if ('speech' in turn) {
+    seconds = cap(REACTION_SECONDS + sayingSeconds(turn.speech) + silenceTimeout);
+    input = { speech: turn.speech, confidence: turn.confidence };
+  } else {
+    const message = REACTION_SECONDS + DEFAULT_RECORD_SECONDS;
+    const key = [...turn.dtmf].find((k) => finishKeys.includes(k));
+    if (key !== undefined && message + KEY_SECONDS < maxLength) {
+      seconds = message + KEY_SECONDS;
+      digits = key;
+      input = { digits: key };
+    } else {
+      seconds = cap(message + silenceTimeout);
+    }
+  }
+  const entry: ExecutedVerb = { verb: 'Record', seconds, attributes };
+  if (input) entry.input = input;
+  run.executed.push(entry);
+  const startsAt = run.seconds;
+  run.seconds += seconds;
+  if (input && 'silence' in input) return undefined;
+  const duration = Math.max(1, Math.ceil(seconds));
+  const outcome = hooks.record(verb, startsAt, duration);
+  const hungUp = digits === 'hangup';
+  if (hungUp) {
+    run.hangup = true;
+    run.farEndHangup = true;
+  }
+  if (!attributes.action) return undefined;
+  const params: Record<string, string> = {
+    RecordingSid: outcome.recordingSid,
+    RecordingUrl: outcome.recordingUrl,
+    RecordingDuration: String(duration),
+  };
+  if (digits !== undefined) params.Digits = digits;
+  if (!hungUp) return follow(state, 'record-action', attributes.action, attributes.method, params);
+  // the caller is gone: Twilio still hands over the recording, with the call's status; nothing it answers runs
+  await follow(state, 'record-action', attributes.action, attributes.method, { ...params, CallStatus: 'completed' });
+  return undefined;
 }
 
 /**

@@ -302,6 +302,91 @@ describe('conversations with a scripted party', () => {
     });
   });
 
+  describe('<Record>', () => {
+    it('ends on a key of finishOnKey: the action gets Digits with that key, and what it answers runs', async () => {
+      sandbox.setScript(CUSTOMER, [{ dtmf: '#' }, { dtmf: '5' }]);
+      receiver.on('/voice', { body: '<Response><Say>Leave a message</Say><Record action="/recorded" maxLength="60"/></Response>' });
+      receiver.on('/recorded', { body: '<Response><Record action="/again" finishOnKey="#" timeout="3" maxLength="60"/></Response>' });
+      receiver.on('/again', { body: '<Response><Say>Thanks</Say><Hangup/></Response>' });
+      const { client } = sdkFor(sandbox);
+      const created = await client.calls.create({ to: CUSTOMER, from: OWNED, url: receiver.url('/voice') });
+      await sandbox.settle();
+      const [recorded] = receiver.to('/recorded');
+      expectSigned(recorded);
+      // a message of 1 + 10 s, then the key: 11.5 s
+      expect(recorded.params).toMatchObject({ CallSid: created.sid, CallStatus: 'in-progress', Digits: '#', RecordingDuration: '12' });
+      expect(param(recorded, 'RecordingSid')).toMatch(/^RE/);
+      // a key finishOnKey does not list is no end: the silence after it is (11 s + timeout 3)
+      const [again] = receiver.to('/again');
+      expect(again.params).not.toHaveProperty('Digits');
+      expect(again.params).toMatchObject({ CallStatus: 'in-progress', RecordingDuration: '14' });
+      const call = callOf(created.sid);
+      expect(call.executed.map((v) => v.verb)).toEqual(['Say', 'Record', 'Record', 'Say', 'Hangup']);
+      expect(call.executed.filter((v) => v.verb === 'Record').map((v) => v.input)).toEqual([{ digits: '#' }, undefined]);
+      expect(call.recordingSids).toHaveLength(2);
+    });
+
+    it('ends with a hang-up: Digits=hangup on a completed call, and nothing the action answers runs', async () => {
+      sandbox.setScript(CUSTOMER, [{ hangup: true }]);
+      receiver.on('/voice', { body: '<Response><Record action="/recorded" maxLength="8"/><Say>never reached</Say></Response>' });
+      receiver.on('/recorded', { body: '<Response><Say>Thanks</Say></Response>' });
+      const { client } = sdkFor(sandbox);
+      const created = await client.calls.create({
+        to: CUSTOMER,
+        from: OWNED,
+        url: receiver.url('/voice'),
+        statusCallback: receiver.url('/status'),
+      });
+      await sandbox.settle();
+      const [recorded] = receiver.to('/recorded');
+      expect(recorded.params).toMatchObject({ CallStatus: 'completed', Digits: 'hangup', RecordingDuration: '8' });
+      expect(callOf(created.sid).executed.map((v) => v.verb)).toEqual(['Record']);
+      expect((await client.calls(created.sid).fetch()).duration).toBe('8');
+    });
+
+    it('ends after speech by timeout, or at maxLength, without Digits', async () => {
+      sandbox.setScript(CUSTOMER, [
+        { speech: 'Hi it is Dana please call me back' },
+        { speech: 'one two three four five six seven eight nine ten' },
+      ]);
+      receiver.on('/voice', { body: '<Response><Record action="/first" timeout="2"/></Response>' });
+      receiver.on('/first', { body: '<Response><Record action="/second" maxLength="3"/></Response>' });
+      receiver.on('/second', { body: '<Response><Hangup/></Response>' });
+      const { client } = sdkFor(sandbox);
+      const created = await client.calls.create({ to: CUSTOMER, from: OWNED, url: receiver.url('/voice') });
+      await sandbox.settle();
+      const [first] = receiver.to('/first');
+      const [second] = receiver.to('/second');
+      // 1 s, 8 words 3.2 s, then 2 s of silence: 6.2 s; the second is cut at 3 s
+      expect(first.params).toMatchObject({ CallStatus: 'in-progress', RecordingDuration: '7' });
+      expect(second.params).toMatchObject({ CallStatus: 'in-progress', RecordingDuration: '3' });
+      expect(first.params).not.toHaveProperty('Digits');
+      expect(second.params).not.toHaveProperty('Digits');
+      expect(callOf(created.sid).executed.map((v) => v.input)).toEqual([
+        { speech: 'Hi it is Dana please call me back', confidence: 0.9 },
+        { speech: 'one two three four five six seven eight nine ten', confidence: 0.9 },
+        undefined,
+      ]);
+    });
+
+    it('drops a silent recording: no action, no recording, and the document goes on', async () => {
+      sandbox.setScript(CUSTOMER, [{ silence: true }]);
+      receiver.on('/voice', {
+        body: '<Response><Record action="/recorded" timeout="4" recordingStatusCallback="/recording"/><Say>No message then</Say></Response>',
+      });
+      const { client } = sdkFor(sandbox);
+      const created = await client.calls.create({ to: CUSTOMER, from: OWNED, url: receiver.url('/voice') });
+      await sandbox.settle();
+      expect(receiver.to('/recorded')).toHaveLength(0);
+      expect(receiver.to('/recording')).toHaveLength(0);
+      const call = callOf(created.sid);
+      expect(call.executed.map((v) => v.verb)).toEqual(['Record', 'Say']);
+      expect(call.recordingSids).toEqual([]);
+      // 4 s of silence + 3 words 1.2 s
+      expect((await client.calls(created.sid).fetch()).duration).toBe('6');
+    });
+  });
+
   describe('<Dial>', () => {
     it('connects a scripted party: child call with parent_call_sid, whisper run for the dialed party, talk time, then the action', async () => {
       const AGENT = '+14155550123';

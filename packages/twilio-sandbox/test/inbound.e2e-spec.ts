@@ -69,7 +69,9 @@ describe('inbound calls and SMS on demand', () => {
     });
 
     const [action] = receiver.to('/after-record');
+    // nobody scripted the caller: they talk until maxLength ends the recording, which sends no Digits
     expect(param(action, 'RecordingDuration')).toBe('20');
+    expect(param(action, 'Digits')).toBeUndefined();
     const [recording] = receiver.to('/recording');
     expect(receiver.isTwilioSigned(recording, sandbox.authToken)).toBe(true);
     expect(recording.params).toMatchObject({
