@@ -58,6 +58,9 @@ const APPEND_TURN = preparePositional(
    RETURNING *`,
 );
 
+/** The length of call_records.sid and call_turns.call_sid. */
+const CALL_SID_MAX_LENGTH = 34;
+
 /** The columns a turn is written with when its event is written in the same statement (id and time known beforehand). */
 const ANNOUNCED_COLUMNS = `${INSERT_COLUMNS}, created_at`;
 
@@ -153,6 +156,8 @@ export class CallTurnRepository {
     turn: NewTurn & TurnToAnnounce,
     announce: EventDraft,
   ): Promise<{ call: CallRecordEntity; stored: { turn: CallTurnEntity; conversation: ConversationTurn[] } | null } | null> {
+    // no call we store has a longer sid; the statement would fail on it, as it binds the sid to the turn's column
+    if (callSid.length > CALL_SID_MAX_LENGTH) return null;
     const params = [...appendParams(callSid, turn), turn.id, turn.createdAt, ...eventDraftValues(announce)];
     const run = async () =>
       (await runPrepared<Record<string, unknown>>(this.repo.manager, APPEND_TURN_IN_CONVERSATION, positionalValues(params)))[0];

@@ -390,6 +390,17 @@ describe('an inbound call to an assistant number', () => {
     }
   });
 
+  it('hangs up on a Gather result for a call sid no call can have, storing nothing', async () => {
+    const res = await postWebhook(
+      t,
+      'gather',
+      { CallSid: `CA${'f'.repeat(40)}`, From: CALLER, To: ourNumber, SpeechResult: 'Hi' },
+      { query: '?step=1' },
+    );
+    expect(res.status).toBe(200);
+    expect(await res.text()).toMatch(/<Hangup\/><\/Response>$/);
+  });
+
   it('treats an agent answer it cannot use as a failure', async () => {
     const sid = fakeSid('CA');
     await ring(sid);
